@@ -1,0 +1,41 @@
+# Two commands: `make run` (app on the demo database) and `make test` (ruff + pytest).
+# Both create .venv with the machine's Python (>= 3.11) and install what they need.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+DB     := data/demo.duckdb
+PORT   ?= 8501
+
+.PHONY: run test demo lint bench clean
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+		{ echo "Python 3.11 ou plus récent est requis (PYTHON=$(PYTHON))."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.deps: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.deps-dev: requirements-dev.txt $(VENV)/.deps
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(DB): | $(VENV)/.deps
+	$(PY) -m fluxcore demo --db $(DB) --scale moyen
+
+run: $(VENV)/.deps $(DB)
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+test: $(VENV)/.deps-dev
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+demo: $(VENV)/.deps
+	$(PY) -m fluxcore demo --db $(DB) --scale moyen --force
+
+lint: $(VENV)/.deps-dev
+	$(PY) -m ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,19 @@
+"""Gestion en flux des réservations — entry point: pages, shared sidebar, theme."""
+
+import streamlit as st
+
+from ui import state, theme
+
+st.set_page_config(page_title="Gestion en flux des réservations", page_icon=":material/apartment:",
+                   layout="wide")
+
+PAGES = [
+    st.Page("pages/tableau_de_bord.py", title="Tableau de bord", icon=":material/dashboard:",
+            url_path="tableau-de-bord", default=True),
+    st.Page("pages/donnees.py", title="Données", icon=":material/database:", url_path="donnees"),
+]
+
+navigation = st.navigation(PAGES)
+state.sidebar()
+theme.apply(state.projection())
+navigation.run()

@@ -1,0 +1,234 @@
+"""Open or create the DuckDB file, apply migrations, run transactions and write the audit log.
+
+One `Database` per process holds the single DuckDB connection; every query takes its own
+`cursor()` (DuckDB connections are not shareable across threads, cursors are), so several
+Streamlit sessions can read at once. Every function that writes goes through `transaction()`,
+which commits the change and its `audit_log` row together, or neither.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from fluxcore.errors import DatabaseError, DatabaseLockedError
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+MIGRATIONS_DIR = SQL_DIR / "migrations"
+
+CONTRACT_TABLES = (
+    "residence", "logement", "reservataire", "convention", "reservation_stock", "liberation",
+    "orientation", "attribution", "occupation", "objectif", "seuil_quartile", "demande",
+    "grille_cotation", "parametre", "schema_version", "import_batch", "audit_log", "scenario",
+)
+
+_LOCK_PID = re.compile(r"PID (\d+)")
+_NAMED_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+def bind(sql: str, params: Sequence[Any] | dict | None) -> Sequence[Any] | dict:
+    """Parameters for `sql`: a dict keeps only the `$names` the query uses (DuckDB refuses
+    extra ones), so one Perimetre.params() serves every query."""
+    if isinstance(params, dict):
+        used = set(_NAMED_PARAM.findall(sql))
+        return {k: v for k, v in params.items() if k in used}
+    return params or []
+
+
+@cache
+def load_sql(name: str) -> str:
+    """Text of `fluxcore/sql/<name>.sql` (name like 'dashboard/kpis')."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def list_migrations() -> list[tuple[int, str, Path]]:
+    """Numbered migration files, in order: (version, name, path)."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql")):
+        version = int(path.name[:3])
+        found.append((version, path.stem, path))
+    return found
+
+
+def default_actor() -> str:
+    """Who is writing when no authenticated user is given: the OS account."""
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "systeme"
+
+
+def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if read_only and path != ":memory:" and not Path(path).exists():
+        raise DatabaseError(
+            f"La base de données « {path} » n'existe pas. Créez-la avec "
+            f"« python -m fluxcore demo --db {path} » ou importez des données."
+        )
+    try:
+        return duckdb.connect(path, read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            pid = _LOCK_PID.search(text)
+            who = f"le processus {pid.group(1)}" if pid else "un autre processus"
+            raise DatabaseLockedError(
+                f"La base de données « {path} » est verrouillée : {who} l'a ouverte en écriture "
+                "(DuckDB n'admet qu'un seul processus écrivain, et aucun lecteur pendant ce "
+                "temps). "
+                "Arrêtez l'application Streamlit ou la commande en cours sur ce fichier, "
+                "puis relancez la commande."
+            ) from exc
+        raise DatabaseError(f"Impossible d'ouvrir la base « {path} » : {text}") from exc
+    except duckdb.Error as exc:
+        raise DatabaseError(f"Impossible d'ouvrir la base « {path} » : {exc}") from exc
+
+
+class Database:
+    """The one connection of this process to a DuckDB file, and the helpers around it."""
+
+    def __init__(self, path: str | Path, read_only: bool = False, migrate: bool = True):
+        self.path = str(path)
+        self.read_only = read_only
+        if not read_only and self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._con = _connect(self.path, read_only)
+        self._write_lock = threading.Lock()
+        if migrate and not read_only:
+            apply_migrations(self)
+        elif read_only:
+            self._check_schema()
+
+    # -- reading ---------------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A fresh cursor: use one per query, never share it between threads."""
+        return self._con.cursor()
+
+    def df(self, sql: str, params: Sequence[Any] | dict | None = None) -> pd.DataFrame:
+        """Run a read query and return a DataFrame."""
+        cur = self.cursor()
+        try:
+            return cur.execute(sql, bind(sql, params)).df()
+        finally:
+            cur.close()
+
+    def one(self, sql: str, params: Sequence[Any] | dict | None = None) -> tuple | None:
+        """Run a read query and return its first row (or None)."""
+        cur = self.cursor()
+        try:
+            return cur.execute(sql, bind(sql, params)).fetchone()
+        finally:
+            cur.close()
+
+    def scalar(self, sql: str, params: Sequence[Any] | dict | None = None) -> Any:
+        row = self.one(sql, params)
+        return None if row is None else row[0]
+
+    def version(self) -> int:
+        """A number that changes on every audited write: the key of cached page data."""
+        return int(self.scalar("select coalesce(max(audit_id), 0) from audit_log"))
+
+    # -- writing ---------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor inside BEGIN … COMMIT; any exception rolls everything back."""
+        if self.read_only:
+            raise DatabaseError(f"La base « {self.path} » est ouverte en lecture seule.")
+        with self._write_lock:
+            cur = self.cursor()
+            cur.execute("begin transaction")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("rollback")
+                cur.close()
+                raise
+            cur.execute("commit")
+            cur.close()
+
+    def close(self) -> None:
+        self._con.close()
+
+    def _check_schema(self) -> None:
+        known = {v for v, _, _ in list_migrations()}
+        try:
+            applied = {r[0] for r in self.cursor().execute(
+                "select version from schema_version").fetchall()}
+        except duckdb.CatalogException as exc:
+            raise DatabaseError(
+                f"« {self.path} » n'est pas une base du tableau de bord (pas de schema_version)."
+            ) from exc
+        if known - applied:
+            raise DatabaseError(
+                f"La base « {self.path} » n'est pas à jour (migrations manquantes : "
+                f"{sorted(known - applied)}). Ouvrez-la une fois en écriture pour la migrer."
+            )
+
+
+def audit(cur: duckdb.DuckDBPyConnection, actor: str | None, action: str,
+          table_name: str | None = None, entity_id: str | None = None,
+          details: dict | None = None) -> None:
+    """Write one audit_log row on the transaction's cursor."""
+    cur.execute(
+        "insert into audit_log (logged_at, actor, action, table_name, entity_id, details) "
+        "values (?, ?, ?, ?, ?, ?)",
+        [datetime.now(), actor or default_actor(), action, table_name, entity_id,
+         json.dumps(details, ensure_ascii=False, default=str) if details else None],
+    )
+
+
+def apply_migrations(db: Database, actor: str | None = None) -> list[int]:
+    """Apply every numbered migration not yet in schema_version; returns those applied."""
+    from fluxcore.parametres import seed_parametres  # these modules need db helpers
+    from fluxcore.referentiel import seed_referentiel
+
+    cur = db.cursor()
+    cur.execute(
+        "create table if not exists schema_version ("
+        " version integer primary key, name varchar not null, applied_at timestamp not null)"
+    )
+    applied = {r[0] for r in cur.execute("select version from schema_version").fetchall()}
+    cur.close()
+    done = []
+    for version, name, path in list_migrations():
+        if version in applied:
+            continue
+        with db.transaction() as tx:
+            tx.execute(path.read_text(encoding="utf-8"))
+            tx.execute("insert into schema_version values (?, ?, ?)",
+                       [version, name, datetime.now()])
+            audit(tx, actor, "schema.migrate", "schema_version", str(version), {"name": name})
+        done.append(version)
+    with db.transaction() as tx:
+        added = seed_parametres(tx)
+        if added:
+            audit(tx, actor, "parametre.seed", "parametre", None, {"ajoutes": added})
+        n_ref = seed_referentiel(tx)
+        if n_ref:
+            audit(tx, actor, "referentiel.seed", "ref_commune", None, {"lignes": n_ref})
+    return done
+
+
+def table_columns(db: Database, table: str) -> list[str]:
+    """Column names of a table, in order."""
+    rows = db.df(
+        "select column_name from information_schema.columns "
+        "where table_name = ? order by ordinal_position", [table])
+    return rows["column_name"].tolist()
+
+
+def row_counts(db: Database) -> pd.DataFrame:
+    """Number of rows of every contract table (columns: table_name, lignes)."""
+    parts = " union all ".join(
+        f"select '{t}' as table_name, count(*) as lignes from {t}" for t in CONTRACT_TABLES)
+    return db.df(parts)

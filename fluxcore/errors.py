@@ -1,0 +1,17 @@
+"""Errors raised by fluxcore. Every message is in French: pages and the CLI show it as is."""
+
+
+class FluxcoreError(Exception):
+    """Base class: a problem the user can understand and act on."""
+
+
+class DatabaseLockedError(FluxcoreError):
+    """Another process holds the DuckDB file open for writing."""
+
+
+class DatabaseError(FluxcoreError):
+    """The database file is missing, unreadable or of an unknown schema."""
+
+
+class ParametreError(FluxcoreError):
+    """An unknown setting, or a value of the wrong type."""

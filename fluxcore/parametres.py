@@ -1,0 +1,138 @@
+"""Settings of the rules (domain.md): every value the texts leave to reading or local choice.
+
+Each setting has a default, a French description and its legal reference; the `parametre` table
+holds the current value (JSON). Pages show the value where it is applied.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fluxcore.errors import ParametreError
+
+
+@dataclass(frozen=True)
+class Parametre:
+    cle: str
+    defaut: Any
+    description: str
+    reference: str
+
+
+PARAMETRES: tuple[Parametre, ...] = (
+    Parametre("rendu_bailleur_compte_livre", True,
+              "Un logement rendu au bailleur faute de candidat proposé à temps compte comme "
+              "livré au réservataire.", "R441-5-3 ; convention de réservation"),
+    Parametre("lecture_hors_qpv_prefet", "A",
+              "Lecture de la règle des 30 % hors QPV du préfet : A = au moins 30 % des logements "
+              "orientés au préfet sont hors QPV ; B = le taux du préfet sur le flux hors QPV est "
+              "d'au moins 30 %.", "R441-5-2"),
+    Parametre("prefet_taux_max_pct", 30.0,
+              "Part maximale du flux annuel réservée au préfet (tous contingents).", "R441-5-2"),
+    Parametre("prefet_fonctionnaires_max_pct", 5.0,
+              "Part maximale du flux annuel pour les agents civils et militaires de l'État.",
+              "R441-5-2"),
+    Parametre("prefet_hors_qpv_min_pct", 30.0,
+              "Part minimale hors QPV du contingent préfectoral, sauf stipulation contraire.",
+              "R441-5-2"),
+    Parametre("garantie_emprunt_max_pct", 20.0,
+              "Part maximale du flux réservée en contrepartie d'une garantie d'emprunt.",
+              "R441-5-2"),
+    Parametre("garantie_emprunt_base", "territoire",
+              "Assiette de la limite des 20 % : « territoire » = flux sur le territoire de la "
+              "collectivité garante ; « departement » = flux départemental.", "R441-5-2"),
+    Parametre("garantie_duree_apres_pret_ans", 5,
+              "Durée (années) des droits liés à une garantie d'emprunt après le remboursement.",
+              "R441-5-1"),
+    Parametre("premieres_mises_en_location_dans_flux", True,
+              "Les premières mises en location des programmes neufs entrent dans le flux.",
+              "R441-5 (modèle des praticiens)"),
+    Parametre("rotation_annees_historique", 3,
+              "Nombre d'années passées utilisées pour estimer la rotation par segment.",
+              "R441-5 (modèle des praticiens)"),
+    Parametre("uc_premier_adulte", 1.0, "Unités de consommation du premier adulte.",
+              "Échelle OCDE modifiée (arrêté quartiles)"),
+    Parametre("uc_autre_14_plus", 0.5,
+              "Unités de consommation par autre personne de 14 ans ou plus.",
+              "Échelle OCDE modifiée (arrêté quartiles)"),
+    Parametre("uc_enfant_moins_14", 0.3, "Unités de consommation par enfant de moins de 14 ans.",
+              "Échelle OCDE modifiée (arrêté quartiles)"),
+    Parametre("cible_q1_hors_qpv_pct", 25.0,
+              "Part minimale des baux signés hors QPV pour le premier quartile ou les relogés "
+              "RU/ORCOD (défaut légal, la CIA peut l'adapter).", "L441-1"),
+    Parametre("cible_q234_en_qpv_pct", 50.0,
+              "Part minimale des attributions en QPV aux quartiles 2 à 4 (défaut légal).",
+              "L441-1"),
+    Parametre("cible_prioritaires_pct", 25.0,
+              "Part minimale des attributions de chaque réservataire (hors préfet) et du "
+              "bailleur aux publics prioritaires.", "L441-1"),
+    Parametre("periodes_construction", [1949, 1975, 1990, 2005, 2013],
+              "Bornes des périodes de construction du bilan (années de début des tranches).",
+              "R441-5-1"),
+    Parametre("bilan_echeance", "02-28", "Échéance annuelle d'envoi du bilan (MM-JJ).",
+              "R441-5-1"),
+    Parametre("bilan_alerte_debut", "02-01",
+              "Date (MM-JJ) à partir de laquelle le tableau de bord rappelle l'échéance du bilan.",
+              "Choix du produit"),
+    Parametre("vacance_alerte_jours", 30,
+              "Délai (jours) au-delà duquel un logement libéré sans orientation est signalé.",
+              "Choix du produit"),
+)
+
+BY_KEY = {p.cle: p for p in PARAMETRES}
+
+
+def seed_parametres(cur) -> list[str]:
+    """Insert every missing setting with its default; returns the keys added."""
+    present = {r[0] for r in cur.execute("select cle from parametre").fetchall()}
+    added = []
+    for p in PARAMETRES:
+        if p.cle in present:
+            continue
+        cur.execute(
+            "insert into parametre (cle, valeur, description, reference, updated_at, updated_by) "
+            "values (?, ?, ?, ?, ?, ?)",
+            [p.cle, json.dumps(p.defaut), p.description, p.reference, datetime.now(), "defaut"])
+        added.append(p.cle)
+    return added
+
+
+def get_parametre(db, cle: str) -> Any:
+    """Current value of a setting (the default if the row is missing)."""
+    if cle not in BY_KEY:
+        raise ParametreError(f"Paramètre inconnu : « {cle} ».")
+    raw = db.scalar("select valeur from parametre where cle = ?", [cle])
+    return BY_KEY[cle].defaut if raw is None else json.loads(raw)
+
+
+def get_parametres(db) -> dict[str, Any]:
+    """Every setting as a dict key -> value."""
+    rows = db.df("select cle, valeur from parametre")
+    values = {p.cle: p.defaut for p in PARAMETRES}
+    values.update({c: json.loads(v) for c, v in zip(rows["cle"], rows["valeur"]) if c in BY_KEY})
+    return values
+
+
+def set_parametre(db, cle: str, valeur: Any, actor: str | None = None) -> None:
+    """Change a setting, checking its type against the default; audited."""
+    from fluxcore.db import audit
+
+    if cle not in BY_KEY:
+        raise ParametreError(f"Paramètre inconnu : « {cle} ».")
+    defaut = BY_KEY[cle].defaut
+    if isinstance(defaut, bool) != isinstance(valeur, bool) or (
+        isinstance(defaut, (int, float)) and not isinstance(valeur, (int, float))
+    ) or (isinstance(defaut, str) and not isinstance(valeur, str)):
+        raise ParametreError(
+            f"Valeur invalide pour « {cle} » : {valeur!r} (attendu : du même type que "
+            f"{defaut!r}).")
+    if cle == "lecture_hors_qpv_prefet" and valeur not in ("A", "B"):
+        raise ParametreError("La lecture hors QPV doit valoir « A » ou « B ».")
+    old = get_parametre(db, cle)
+    with db.transaction() as cur:
+        cur.execute("update parametre set valeur = ?, updated_at = ?, updated_by = ? where cle = ?",
+                    [json.dumps(valeur), datetime.now(), actor, cle])
+        audit(cur, actor, "parametre.set", "parametre", cle, {"avant": old, "apres": valeur})

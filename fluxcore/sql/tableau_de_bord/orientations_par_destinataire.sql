@@ -1,0 +1,34 @@
+-- Orientations of the year per destinataire (flux dwellings only), with the réservataire type.
+-- $debut, $arret, $dep, $epci as in chiffres_cles.sql.
+-- Returns: destinataire, nom, type (réservataire type, or the internal code), orientations,
+--   attribuees, rendus_bailleur, en_cours.
+with lib as (
+    select b.liberation_id
+    from liberation b
+    join logement l using (logement_id)
+    join residence r using (residence_id)
+    where l.hors_flux_motif is null
+      and ($dep is null or r.departement = $dep)
+      and ($epci is null or r.epci_siren = $epci)
+),
+ori as (
+    select o.destinataire, o.statut
+    from orientation o
+    join lib using (liberation_id)
+    where o.date_orientation between $debut and $arret
+),
+final as (
+    select
+        ori.destinataire,
+        coalesce(rv.nom, ori.destinataire) as nom,
+        coalesce(rv.type, ori.destinataire) as type,
+        count(*) as orientations,
+        count(*) filter (where ori.statut = 'ATTRIBUE') as attribuees,
+        count(*) filter (where ori.statut = 'RENDU_BAILLEUR') as rendus_bailleur,
+        count(*) filter (where ori.statut in ('ORIENTE', 'CANDIDATS_PROPOSES', 'CALEOL'))
+            as en_cours
+    from ori
+    left join reservataire rv on rv.reservataire_id = ori.destinataire
+    group by all
+)
+select * from final order by orientations desc, destinataire

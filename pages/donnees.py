@@ -1,0 +1,74 @@
+"""Données: what the database holds, its integrity, settings and the audit log."""
+
+import streamlit as st
+
+from fluxcore.errors import FluxcoreError
+from fluxcore.formats import fmt_int
+from ui import state
+from ui.data import get_db, load
+
+TABLES = {
+    "residence": "Résidences", "logement": "Logements", "reservataire": "Réservataires",
+    "convention": "Conventions", "reservation_stock": "Réservations en stock (avant flux)",
+    "liberation": "Libérations", "orientation": "Orientations", "attribution": "Attributions",
+    "occupation": "Enquêtes d'occupation", "objectif": "Objectifs CIL",
+    "seuil_quartile": "Seuils du premier quartile", "demande": "Demandes",
+    "grille_cotation": "Grilles de cotation", "parametre": "Paramètres",
+    "schema_version": "Versions du schéma", "import_batch": "Lots d'import",
+    "audit_log": "Journal d'audit", "scenario": "Scénarios"}
+NIVEAUX = {"ERREUR": "Erreur", "AVERTISSEMENT": "Avertissement"}
+
+st.title("Données")
+path = state.db_path()
+try:
+    db = get_db(path)
+    counts = load(path, "fluxcore.db.row_counts")
+    report = load(path, "fluxcore.check.run_checks")
+    audit = load(path, "fluxcore.journal.derniers_evenements", 50)
+    params = load(path, "fluxcore.journal.liste_parametres")
+except FluxcoreError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.caption(f"Fichier : {path}")
+tab_tables, tab_check, tab_param, tab_audit = st.tabs(
+    ["Contenu", "Contrôle d'intégrité", "Paramètres", "Journal d'audit"])
+
+with tab_tables:
+    table = counts.assign(table=counts["table_name"].map(TABLES),
+                          lignes=[fmt_int(n) for n in counts["lignes"]])
+    st.dataframe(table[["table", "table_name", "lignes"]], hide_index=True, width="stretch",
+                 column_config={"table": "Table", "table_name": "Nom technique",
+                                "lignes": "Lignes"})
+
+with tab_check:
+    errors = report[(report["niveau"] == "ERREUR") & (report["nombre"] > 0)]
+    warnings = report[(report["niveau"] == "AVERTISSEMENT") & (report["nombre"] > 0)]
+    if len(errors):
+        st.error(f"{len(errors)} contrôle(s) en erreur : corrigez les données sources puis "
+                 "réimportez-les.")
+    elif len(warnings):
+        st.warning(f"Aucune erreur ; {len(warnings)} avertissement(s).")
+    else:
+        st.success(f"Les {len(report)} contrôles d'intégrité sont satisfaits.")
+    shown = report.assign(
+        resultat=["Conforme" if n == 0 else NIVEAUX[v] for n, v in
+                  zip(report["nombre"], report["niveau"])],
+        nombre=[fmt_int(n) for n in report["nombre"]])
+    st.dataframe(shown[["resultat", "libelle", "table", "nombre", "exemples"]], hide_index=True,
+                 width="stretch",
+                 column_config={"resultat": "Résultat", "libelle": "Contrôle", "table": "Table",
+                                "nombre": "Lignes concernées", "exemples": "Exemples"})
+
+with tab_param:
+    st.dataframe(params, hide_index=True, width="stretch",
+                 column_config={"cle": "Paramètre", "valeur": "Valeur",
+                                "description": "Description", "reference": "Référence",
+                                "modifie_le": "Modifié le", "modifie_par": "Par"})
+
+with tab_audit:
+    st.dataframe(audit, hide_index=True, width="stretch",
+                 column_config={"horodatage": "Date et heure", "actor": "Utilisateur",
+                                "action": "Action", "table_name": "Table",
+                                "entity_id": "Élément", "details": "Détails"})
+    st.caption(f"Les 50 derniers événements sur {fmt_int(db.version())} enregistrés.")

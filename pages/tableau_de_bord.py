@@ -1,0 +1,86 @@
+"""Tableau de bord: where do we stand this year, and what needs attention?"""
+
+import streamlit as st
+
+from fluxcore import tableau_de_bord as tdb
+from fluxcore.errors import FluxcoreError
+from fluxcore.formats import fmt_date, fmt_date_longue, fmt_int
+from ui import figures, state
+from ui.data import load
+
+st.title("Tableau de bord")
+path, p, proj = state.db_path(), state.perimetre(), state.projection()
+try:
+    chiffres = load(path, "fluxcore.tableau_de_bord.chiffres_cles", p)
+    categories = load(path, "fluxcore.tableau_de_bord.orientations_par_categorie", p)
+    mensuel = load(path, "fluxcore.tableau_de_bord.flux_mensuel", p)
+    vacants = load(path, "fluxcore.tableau_de_bord.vacants_en_attente", p)
+    param = load(path, "fluxcore.parametres.get_parametres")
+except FluxcoreError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.caption(f"{state.libelle_perimetre()} · année {p.annee} · données arrêtées au "
+           f"{fmt_date(p.date_arret)}")
+
+tranches = tdb.vacants_par_anciennete(vacants)
+echeance = tdb.echeance_bilan(p.aujourdhui, param["bilan_echeance"], param["bilan_alerte_debut"])
+texte = (f"Bilan annuel {echeance.annee_bilan} à envoyer à chaque réservataire et EPCI avant le "
+         f"{fmt_date_longue(echeance.echeance)} : J-{echeance.jours_restants}.")
+if echeance.alerte:
+    st.warning(texte, icon=":material/event:")
+else:
+    st.caption(f":material/event: {texte}")
+
+c1, c2, c3, c4, c5 = st.columns(5)
+c1.metric("Logements dans le flux", fmt_int(chiffres["logements_flux"]),
+          help=f"{fmt_int(chiffres['logements'] - chiffres['logements_flux'])} logements "
+               "hors flux (défense, sécurité intérieure, santé) restent gérés en stock.")
+delta = chiffres["liberations"] - chiffres["liberations_n1"]
+c2.metric("Libérations depuis le 1er janvier", fmt_int(chiffres["liberations"]),
+          delta=f"{'+' if delta >= 0 else '−'}{fmt_int(abs(delta))} sur un an",
+          delta_color="off", help="Comparé à la même période de l'année précédente.")
+c3.metric("Orientations", fmt_int(chiffres["orientations"]),
+          help=f"Dont {fmt_int(chiffres['orientations_reservataires'])} vers les réservataires, "
+               f"{fmt_int(chiffres['orientations_internes'])} pour usages internes (soustraits) "
+               f"et {fmt_int(chiffres['orientations_bailleur'])} au bailleur.")
+c4.metric("Baux signés", fmt_int(chiffres["baux_signes"]),
+          help=f"{fmt_int(chiffres['decisions_caleol'])} décisions de CALEOL sur la période.")
+seuil = int(param["vacance_alerte_jours"])
+anciens = int((vacants["jours_attente"] >= seuil).sum()) if len(vacants) else 0
+c5.metric("Vacants sans orientation", fmt_int(len(vacants)),
+          delta=f"{fmt_int(anciens)} depuis {seuil} j ou plus", delta_color="inverse"
+          if anciens else "off")
+
+left, right = st.columns([3, 2]) if not proj else (st.container(), st.container())
+with left:
+    if categories.empty:
+        st.info("Aucune orientation sur la période et le territoire choisis.")
+    else:
+        st.plotly_chart(figures.orientations_par_categorie(categories, proj), width="stretch")
+with right:
+    st.plotly_chart(figures.vacants_par_anciennete(tranches, proj), width="stretch")
+
+if mensuel.empty:
+    st.info("Pas encore de mouvement enregistré cette année.")
+else:
+    st.plotly_chart(figures.flux_mensuel(mensuel, proj), width="stretch")
+
+st.subheader("Logements vacants en attente d'orientation")
+if vacants.empty:
+    st.success("Tous les logements libérés ont été orientés.")
+else:
+    table = vacants.head(15).assign(
+        date_liberation=[fmt_date(d) for d in vacants.head(15)["date_liberation"]],
+        en_qpv=vacants.head(15)["en_qpv"].map({True: "QPV", False: "hors QPV"}))
+    st.dataframe(
+        table[["logement_id", "typologie", "financement", "residence", "commune", "en_qpv",
+               "date_liberation", "jours_attente"]],
+        hide_index=True, width="stretch",
+        column_config={"logement_id": "Logement", "typologie": "Typologie",
+                       "financement": "Financement", "residence": "Résidence",
+                       "commune": "Commune", "en_qpv": "Quartier",
+                       "date_liberation": "Libéré le",
+                       "jours_attente": st.column_config.NumberColumn("Jours d'attente")})
+    if len(vacants) > 15:
+        st.caption(f"Les 15 plus anciens sur {fmt_int(len(vacants))}.")

@@ -1,0 +1,1 @@
+"""Streamlit-aware helpers: cached data adapters, sidebar state, theme, figures."""

@@ -1,0 +1,71 @@
+"""Shared sidebar: database file, year, territory, projector mode (kept in session_state)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from fluxcore.errors import FluxcoreError
+from fluxcore.formats import fmt_int
+from fluxcore.perimetre import Perimetre
+from ui.data import DEFAULT_DB, get_db, load
+
+
+def sidebar() -> None:
+    """Draw the shared filters; pages read them back with `perimetre()` and `db_path()`."""
+    st.session_state.setdefault("db_path", DEFAULT_DB)
+    st.session_state.setdefault("projection", False)
+    with st.sidebar:
+        st.text_input("Fichier de base de données", key="db_path",
+                      help="Fichier DuckDB local (par défaut : la base de démonstration).")
+        path = st.session_state["db_path"]
+        try:
+            get_db(path)
+            annees = load(path, "fluxcore.tableau_de_bord.annees_disponibles")
+            terr = load(path, "fluxcore.tableau_de_bord.territoires")
+        except FluxcoreError as exc:
+            st.error(str(exc))
+            annees, terr = [], None
+        annees = annees or [date.today().year]
+        if st.session_state.get("annee") not in annees:
+            st.session_state["annee"] = annees[0]
+        st.selectbox("Année", annees, key="annee")
+        options = {"": "Tout le patrimoine"}
+        if terr is not None:
+            for r in terr.itertuples():
+                prefix = "Département" if r.niveau == "departement" else "EPCI"
+                options[f"{r.niveau}:{r.code}"] = (
+                    f"{prefix} – {r.nom} ({fmt_int(r.logements)} logements)")
+        if st.session_state.get("territoire") not in options:
+            st.session_state["territoire"] = ""
+        st.selectbox("Territoire", list(options), format_func=options.get, key="territoire")
+        st.toggle("Mode projection", key="projection",
+                  help="Texte agrandi, palette lisible par tous, aucun identifiant de ménage.")
+
+
+def db_path() -> str:
+    return st.session_state.get("db_path", DEFAULT_DB)
+
+
+def projection() -> bool:
+    return bool(st.session_state.get("projection", False))
+
+
+def perimetre() -> Perimetre:
+    """The year and territory chosen in the sidebar, with today's date as reference."""
+    annee = int(st.session_state.get("annee") or date.today().year)
+    terr = st.session_state.get("territoire") or ""
+    niveau, _, code = terr.partition(":")
+    return Perimetre(annee=annee, departement=code if niveau == "departement" else None,
+                     epci_siren=code if niveau == "epci" else None, aujourdhui=date.today())
+
+
+def libelle_perimetre() -> str:
+    terr = st.session_state.get("territoire") or ""
+    if not terr:
+        return "Tout le patrimoine"
+    t = load(db_path(), "fluxcore.tableau_de_bord.territoires")
+    niveau, _, code = terr.partition(":")
+    row = t[(t["niveau"] == niveau) & (t["code"] == code)]
+    return row["nom"].iloc[0] if len(row) else code
