@@ -70,7 +70,7 @@ CHECKS: tuple[Check, ...] = (
           "v.departement = c.departement and a.annee between v.annee_debut and v.annee_fin "
           "and (v.perimetre is null or v.perimetre in (c.commune_insee, c.epci_siren)) "
           "group by all) select commune_insee || ' en ' || annee || ' : ' || "
-          "round(total, 1) || ' %' as exemple from s where total > 100"),
+          "replace(printf('%.1f', total), '.', ',') || ' %' as exemple from s where total > 100"),
     Check("conge_apres_liberation", ERREUR, "liberation",
           "Congé daté après la libération",
           "select liberation_id as exemple from liberation where date_conge > date_liberation"),
@@ -114,7 +114,8 @@ def run_checks(db: Database, max_examples: int = 5) -> pd.DataFrame:
     """One row per check: code, niveau, table, libelle, nombre, exemples (text)."""
     rows = []
     for c in CHECKS:
-        found = db.df(f"select count(*) over () as n, exemple from ({c.sql}) limit ?",
+        found = db.df(f"select count(*) over () as n, exemple from ({c.sql}) "
+                      "order by exemple limit ?",
                       [max_examples])
         n = int(found["n"].iloc[0]) if len(found) else 0
         rows.append({"code": c.code, "niveau": c.niveau, "table": c.table,

@@ -15,7 +15,8 @@ from ui.data import DEFAULT_DB, get_db, load
 def sidebar() -> None:
     """Draw the shared filters; pages read them back with `perimetre()` and `db_path()`."""
     st.session_state.setdefault("db_path", DEFAULT_DB)
-    st.session_state.setdefault("projection", False)
+    # ?projection=1 in the address opens the app in projector mode (meeting-room bookmark)
+    st.session_state.setdefault("projection", st.query_params.get("projection") == "1")
     with st.sidebar:
         st.text_input("Fichier de base de données", key="db_path",
                       help="Fichier DuckDB local (par défaut : la base de démonstration).")

@@ -1,0 +1,79 @@
+"""Every page opens without exception (AppTest), plus a few interactions."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def declared_pages() -> list[str]:
+    """Page files declared in app.py's st.Page(...) calls."""
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    return [node.args[0].value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page"]
+
+
+@pytest.fixture
+def app(demo_path, monkeypatch):
+    monkeypatch.setenv("FLUX_DB", str(demo_path))
+    monkeypatch.chdir(ROOT)
+    import ui.data
+    monkeypatch.setattr(ui.data, "DEFAULT_DB", str(demo_path))
+    monkeypatch.setattr("ui.state.DEFAULT_DB", str(demo_path))
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+
+
+def test_every_page_file_is_declared():
+    files = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
+    assert files == set(declared_pages())
+
+
+@pytest.mark.parametrize("page", declared_pages())
+@pytest.mark.parametrize("projection", [False, True])
+def test_page_opens(app, page, projection):
+    app.session_state["projection"] = projection
+    app.run()
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    assert app.title, "page sans titre"
+
+
+def test_dashboard_shows_real_figures(app):
+    app.run()
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Logements dans le flux"].replace("\u202f", "").isdigit()
+    assert int(metrics["Logements dans le flux"].replace("\u202f", "")) > 2900
+    assert len(app.get("plotly_chart")) == 3
+
+
+def test_territory_filter_narrows_figures(app):
+    app.run()
+    total = int(app.metric[0].value.replace("\u202f", ""))
+    box = app.sidebar.selectbox(key="territoire")
+    assert any(o.startswith("Département – Marne (") for o in box.options)
+    box.set_value("departement:51").run()
+    assert not app.exception
+    assert 0 < int(app.metric[0].value.replace("\u202f", "")) < total
+
+
+def test_missing_database_is_explained(app, tmp_path):
+    app.session_state["db_path"] = str(tmp_path / "absente.duckdb")
+    app.run()
+    assert not app.exception
+    assert any("n'existe pas" in e.value for e in app.error)
+
+
+def test_data_page_lists_tables_and_checks(app):
+    app.run()
+    app.switch_page("pages/donnees.py").run()
+    frames = app.dataframe
+    assert len(frames) == 4
+    counts = frames[0].value
+    assert counts.loc[counts["table_name"] == "logement", "lignes"].item() == "3\u202f000"
+    assert any("contrôles d'intégrité sont satisfaits" in s.value for s in app.success)

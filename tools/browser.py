@@ -1,0 +1,229 @@
+"""Shared real-browser helpers: page discovery, Streamlit server, headless Chromium, screenshots.
+
+Used by `tests/test_browser.py` (smoke test) and `tools/screenshots.py` (documentation
+screenshots). No pytest import here. Needs Debian's `/usr/bin/chromium` and the `playwright`
+Python package; `playwright install` is never needed (the system browser is used).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+WIDTH = 1280
+TALL = 2400          # full_page=True misses content in Streamlit's scroll container
+PROJECTOR = 720      # what a 720p projector shows without scrolling
+MAX_HEIGHT = 8000    # cap for the content-sized projector screenshot
+SETTLE_S = 1.5       # extra time for plotly to draw once the script has finished
+APP_READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+EXCEPTION = '[data-testid="stException"]'
+
+
+@dataclass(frozen=True)
+class AppPage:
+    """One `st.Page(...)` declared in app.py."""
+
+    script: str
+    title: str
+    url_path: str
+    default: bool = False
+
+    @property
+    def route(self) -> str:
+        """Path to open the page; the default page is also reachable at its url_path."""
+        return "/" if self.default else f"/{self.url_path}"
+
+
+def discover_pages(app: Path = ROOT / "app.py") -> list[AppPage]:
+    """Every `st.Page("pages/x.py", title=..., url_path=..., default=...)` call in app.py."""
+    pages = []
+    for node in ast.walk(ast.parse(app.read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "Page" and node.args):
+            continue
+        kw = {k.arg: ast.literal_eval(k.value) for k in node.keywords
+              if k.arg in ("title", "url_path", "default")}
+        script = ast.literal_eval(node.args[0])
+        stem = Path(script).stem
+        pages.append(AppPage(script=script, title=kw.get("title", stem),
+                             url_path=kw.get("url_path", stem),
+                             default=bool(kw.get("default", False))))
+    if pages and not any(p.default for p in pages):   # Streamlit's rule: first page is default
+        first = pages[0]
+        pages[0] = AppPage(first.script, first.title, first.url_path, True)
+    return pages
+
+
+def missing_requirements() -> str | None:
+    """Why a browser run is impossible here, or None."""
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} absent (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "paquet Python playwright absent"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_demo_db(path: Path, scale: str = "petit", seed: int = 7,
+                 date: str = "2026-11-23") -> Path:
+    """Generate a deterministic demo database with `python -m fluxcore demo`."""
+    subprocess.run([sys.executable, "-m", "fluxcore", "demo", "--db", str(path), "--scale",
+                    scale, "--seed", str(seed), "--date", date, "--force"],
+                   cwd=ROOT, check=True, capture_output=True, text=True)
+    return path
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def start_server(db: Path, log: Path, timeout: float = 60) -> Server:
+    """Start `streamlit run app.py` on a free port with FLUX_DB=db; wait for /_stcore/health."""
+    port = free_port()
+    env = {**os.environ, "FLUX_DB": str(db)}
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    server = Server(proc, port, log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit s'est arrêté (code {proc.returncode}), voir {log}:\n"
+                               + log.read_text()[-2000:])
+        with (contextlib.suppress(OSError),
+              urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as r):
+            if r.read().decode().strip() == "ok":
+                return server
+        time.sleep(0.3)
+    server.stop()
+    raise TimeoutError(f"streamlit ne répond pas après {timeout} s, voir {log}")
+
+
+@contextlib.contextmanager
+def running_server(db: Path, log: Path) -> Iterator[Server]:
+    server = start_server(db, log)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[object]:
+    """A headless system Chromium (playwright Browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def wait_ready(page, timeout_ms: int = 30_000) -> None:
+    """Wait until the script has run and something is drawn (a title or an exception)."""
+    page.wait_for_selector(APP_READY, state="attached", timeout=timeout_ms)
+    page.wait_for_selector(f'[data-testid="stMain"] h1, {EXCEPTION}', state="attached",
+                           timeout=timeout_ms)
+    page.wait_for_selector(APP_READY, state="attached", timeout=timeout_ms)
+    page.wait_for_timeout(SETTLE_S * 1000)
+    page.wait_for_selector(APP_READY, state="attached", timeout=timeout_ms)
+
+
+def content_height(page, limit: int = MAX_HEIGHT) -> int:
+    """Height of the main area's content (it scrolls inside its own container)."""
+    height = page.evaluate("""() => {
+        const main = document.querySelector('[data-testid="stMain"]');
+        return main ? Math.max(main.scrollHeight, main.firstElementChild?.scrollHeight || 0)
+                    : document.documentElement.scrollHeight;
+    }""")
+    return min(int(height) + 40, limit)
+
+
+@dataclass
+class PageCheck:
+    """What was seen on one page load."""
+
+    url: str
+    h1: list[str]
+    exceptions: list[str]
+    screenshots: list[Path]
+
+
+def shoot(browser, base_url: str, app_page: AppPage, out_dir: Path, projection: bool,
+          route: str | None = None) -> PageCheck:
+    """Open a page in a fresh context (fresh session), wait, and save screenshots.
+
+    Normal mode: `<url_path>.png` at 1280×2400. Projector mode (`?projection=1`):
+    `<url_path>-projection.png` at 1280×720 (what the room sees first) and
+    `<url_path>-projection-full.png` at 1280 wide, at least 2400 high (taller when the enlarged
+    projector content needs it).
+    """
+    route = route or app_page.route
+    url = base_url + route + ("?projection=1" if projection else "")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": WIDTH,
+                                            "height": PROJECTOR if projection else TALL},
+                                  locale="fr-FR")
+    try:
+        page = context.new_page()
+        page.goto(url, wait_until="domcontentloaded")
+        wait_ready(page)
+        shots = []
+        name = app_page.url_path + ("-projection" if projection else "")
+        shots.append(out_dir / f"{name}.png")
+        page.screenshot(path=str(shots[-1]))
+        if projection:
+            page.set_viewport_size({"width": WIDTH, "height": max(TALL, content_height(page))})
+            page.wait_for_timeout(SETTLE_S * 1000)     # let plotly relayout
+            wait_ready(page)
+            shots.append(out_dir / f"{name}-full.png")
+            page.screenshot(path=str(shots[-1]))
+        return PageCheck(
+            url=url,
+            h1=[t.strip() for t in page.locator('[data-testid="stMain"] h1').all_inner_texts()],
+            exceptions=page.locator(EXCEPTION).all_inner_texts(),
+            screenshots=shots)
+    finally:
+        context.close()
