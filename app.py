@@ -4,8 +4,10 @@ import streamlit as st
 
 from ui import state, theme
 
+# ?projection=1 (meeting-room bookmark) also starts with the sidebar folded away
 st.set_page_config(page_title="Gestion en flux des réservations", page_icon=":material/apartment:",
-                   layout="wide")
+                   layout="wide", initial_sidebar_state="collapsed"
+                   if st.query_params.get("projection") == "1" else "auto")
 
 PAGES = [
     st.Page("pages/tableau_de_bord.py", title="Tableau de bord", icon=":material/dashboard:",

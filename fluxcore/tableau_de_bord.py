@@ -12,8 +12,8 @@ from fluxcore.formats import MOIS_COURTS, libelle_destination
 from fluxcore.perimetre import Perimetre
 
 # waiting-time bands of vacated dwellings without orientation (days, label)
-TRANCHES_ATTENTE = ((0, 15, "moins de 15 j"), (15, 30, "15 à 29 j"), (30, 60, "30 à 59 j"),
-                    (60, 10**6, "60 j et plus"))
+TRANCHES_ATTENTE = ((0, 15, "< 15 j"), (15, 30, "15–29 j"), (30, 60, "30–59 j"),
+                    (60, 10**6, "≥ 60 j"))
 
 
 def chiffres_cles(db: Database, p: Perimetre) -> dict[str, int]:

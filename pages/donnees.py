@@ -5,6 +5,7 @@ import streamlit as st
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_int
 from ui import state
+from ui.components import table_height
 from ui.data import get_db, load
 
 TABLES = {
@@ -30,14 +31,16 @@ except FluxcoreError as exc:
     st.error(str(exc))
     st.stop()
 
-st.caption(f"Fichier : {path}")
+if not state.projection():
+    st.caption(f"Fichier : {path}")
 tab_tables, tab_check, tab_param, tab_audit = st.tabs(
     ["Contenu", "Contrôle d'intégrité", "Paramètres", "Journal d'audit"])
 
 with tab_tables:
     table = counts.assign(table=counts["table_name"].map(TABLES),
                           lignes=[fmt_int(n) for n in counts["lignes"]])
-    st.dataframe(table[["table", "table_name", "lignes"]], hide_index=True, width="stretch",
+    st.dataframe(table[["table", "lignes", "table_name"]], hide_index=True, width="stretch",
+                 height=table_height(len(table)),
                  column_config={"table": "Table", "table_name": "Nom technique",
                                 "lignes": "Lignes"})
 
@@ -56,12 +59,12 @@ with tab_check:
                   zip(report["nombre"], report["niveau"])],
         nombre=[fmt_int(n) for n in report["nombre"]])
     st.dataframe(shown[["resultat", "libelle", "table", "nombre", "exemples"]], hide_index=True,
-                 width="stretch",
+                 width="stretch", height=table_height(len(shown)),
                  column_config={"resultat": "Résultat", "libelle": "Contrôle", "table": "Table",
                                 "nombre": "Lignes concernées", "exemples": "Exemples"})
 
 with tab_param:
-    st.dataframe(params, hide_index=True, width="stretch",
+    st.dataframe(params, hide_index=True, width="stretch", height=table_height(len(params)),
                  column_config={"cle": "Paramètre", "valeur": "Valeur",
                                 "description": "Description", "reference": "Référence",
                                 "modifie_le": "Modifié le", "modifie_par": "Par"})

@@ -6,6 +6,7 @@ from fluxcore import tableau_de_bord as tdb
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_date, fmt_date_longue, fmt_int
 from ui import figures, state
+from ui.components import table_height
 from ui.data import load
 
 st.title("Tableau de bord")
@@ -32,14 +33,16 @@ if echeance.alerte:
 else:
     st.caption(f":material/event: {texte}")
 
-c1, c2, c3, c4, c5 = st.columns(5)
-c1.metric("Logements dans le flux", fmt_int(chiffres["logements_flux"]),
+c1, c2, c3, c4, c5 = st.columns(5) if not proj else (*st.columns(3), *st.columns(3)[:2])
+c1.metric("Logements du flux", fmt_int(chiffres["logements_flux"]),
           help=f"{fmt_int(chiffres['logements'] - chiffres['logements_flux'])} logements "
                "hors flux (défense, sécurité intérieure, santé) restent gérés en stock.")
 delta = chiffres["liberations"] - chiffres["liberations_n1"]
-c2.metric("Libérations depuis le 1er janvier", fmt_int(chiffres["liberations"]),
-          delta=f"{'+' if delta >= 0 else '−'}{fmt_int(abs(delta))} sur un an",
-          delta_color="off", help="Comparé à la même période de l'année précédente.")
+# ASCII sign: Streamlit picks the arrow from a leading "-"
+c2.metric("Libérations", fmt_int(chiffres["liberations"]),
+          delta=f"{'+' if delta >= 0 else '-'}{fmt_int(abs(delta))} sur un an",
+          delta_color="off", help="Depuis le 1er janvier, comparé à la même période de "
+                                  "l'année précédente.")
 c3.metric("Orientations", fmt_int(chiffres["orientations"]),
           help=f"Dont {fmt_int(chiffres['orientations_reservataires'])} vers les réservataires, "
                f"{fmt_int(chiffres['orientations_internes'])} pour usages internes (soustraits) "
@@ -48,35 +51,35 @@ c4.metric("Baux signés", fmt_int(chiffres["baux_signes"]),
           help=f"{fmt_int(chiffres['decisions_caleol'])} décisions de CALEOL sur la période.")
 seuil = int(param["vacance_alerte_jours"])
 anciens = int((vacants["jours_attente"] >= seuil).sum()) if len(vacants) else 0
-c5.metric("Vacants sans orientation", fmt_int(len(vacants)),
-          delta=f"{fmt_int(anciens)} depuis {seuil} j ou plus", delta_color="inverse"
-          if anciens else "off")
+c5.metric("Vacants à orienter", fmt_int(len(vacants)),
+          delta=f"{fmt_int(anciens)} à {seuil} j et plus", delta_color="inverse"
+          if anciens else "off", help="Logements libérés sans orientation à ce jour.")
 
-left, right = st.columns([3, 2]) if not proj else (st.container(), st.container())
-with left:
-    if categories.empty:
-        st.info("Aucune orientation sur la période et le territoire choisis.")
-    else:
-        st.plotly_chart(figures.orientations_par_categorie(categories, proj), width="stretch")
-with right:
-    st.plotly_chart(figures.vacants_par_anciennete(tranches, proj), width="stretch")
-
-if mensuel.empty:
-    st.info("Pas encore de mouvement enregistré cette année.")
+if categories.empty:
+    st.info("Aucune orientation sur la période et le territoire choisis.")
 else:
-    st.plotly_chart(figures.flux_mensuel(mensuel, proj), width="stretch")
+    st.plotly_chart(figures.orientations_par_categorie(categories, proj), width="stretch")
+
+left, right = st.columns([2, 3]) if not proj else (st.container(), st.container())
+with left:
+    st.plotly_chart(figures.vacants_par_anciennete(tranches, proj), width="stretch")
+with right:
+    if mensuel.empty:
+        st.info("Pas encore de mouvement enregistré cette année.")
+    else:
+        st.plotly_chart(figures.flux_mensuel(mensuel, proj), width="stretch")
 
 st.subheader("Logements vacants en attente d'orientation")
 if vacants.empty:
     st.success("Tous les logements libérés ont été orientés.")
 else:
-    table = vacants.head(15).assign(
-        date_liberation=[fmt_date(d) for d in vacants.head(15)["date_liberation"]],
-        en_qpv=vacants.head(15)["en_qpv"].map({True: "QPV", False: "hors QPV"}))
+    top = vacants.head(15)
+    table = top.assign(date_liberation=[fmt_date(d) for d in top["date_liberation"]],
+                       en_qpv=top["en_qpv"].map({True: "QPV", False: "hors QPV"}))
+    cols = ["jours_attente", "typologie", "commune", "en_qpv", "residence", "date_liberation"]
     st.dataframe(
-        table[["logement_id", "typologie", "financement", "residence", "commune", "en_qpv",
-               "date_liberation", "jours_attente"]],
-        hide_index=True, width="stretch",
+        table[cols if proj else [cols[0], "logement_id", *cols[1:], "financement"]],
+        hide_index=True, width="stretch", height=table_height(len(table)),
         column_config={"logement_id": "Logement", "typologie": "Typologie",
                        "financement": "Financement", "residence": "Résidence",
                        "commune": "Commune", "en_qpv": "Quartier",

@@ -47,8 +47,8 @@ def test_page_opens(app, page, projection):
 def test_dashboard_shows_real_figures(app):
     app.run()
     metrics = {m.label: m.value for m in app.metric}
-    assert metrics["Logements dans le flux"].replace("\u202f", "").isdigit()
-    assert int(metrics["Logements dans le flux"].replace("\u202f", "")) > 2900
+    assert metrics["Logements du flux"].replace("\u202f", "").isdigit()
+    assert int(metrics["Logements du flux"].replace("\u202f", "")) > 2900
     assert len(app.get("plotly_chart")) == 3
 
 
