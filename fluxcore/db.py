@@ -46,10 +46,18 @@ def bind(sql: str, params: Sequence[Any] | dict | None) -> Sequence[Any] | dict:
     return params or []
 
 
+_INCLUDE = re.compile(r"\{\{\s*([a-z_/]+)\s*\}\}")
+
+
 @cache
 def load_sql(name: str) -> str:
-    """Text of `fluxcore/sql/<name>.sql` (name like 'dashboard/kpis')."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    """Text of `fluxcore/sql/<name>.sql` (name like 'tableau_de_bord/chiffres_cles').
+
+    `{{ area/part }}` inside a file includes `sql/area/part.sql` (shared CTEs; file names only,
+    never user input)."""
+    lines = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8").splitlines()
+    return "\n".join(line if line.lstrip().startswith("--") else
+                     _INCLUDE.sub(lambda m: load_sql(m.group(1)), line) for line in lines)
 
 
 def list_migrations() -> list[tuple[int, str, Path]]:

@@ -25,6 +25,8 @@ def _display(value) -> str:
         return f"{value:g}".replace(".", ",")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_display(v)}" for k, v in value.items())
     return str(value)
 
 

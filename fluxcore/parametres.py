@@ -77,6 +77,16 @@ PARAMETRES: tuple[Parametre, ...] = (
     Parametre("bilan_alerte_debut", "02-01",
               "Date (MM-JJ) à partir de laquelle le tableau de bord rappelle l'échéance du bilan.",
               "Choix du produit"),
+    Parametre("orientation_poids",
+              {"retard": 0.40, "perimetre": 0.10, "prefet_hors_qpv": 0.15, "qualite": 0.15,
+               "cil": 0.15, "fragilite": 0.05},
+              "Poids des composantes du classement des destinations d'un logement libéré "
+              "(retard sur le dû, périmètre, règle hors QPV du préfet, qualité du flux, "
+              "objectifs CIL, fragilité de la résidence).", "Choix du produit (aide à la "
+              "décision, jamais automatique)"),
+    Parametre("orientation_echelle_retard", 5.0,
+              "Retard (en logements) à partir duquel la composante « retard sur le dû » d'une "
+              "destination est maximale.", "Choix du produit"),
     Parametre("vacance_alerte_jours", 30,
               "Délai (jours) au-delà duquel un logement libéré sans orientation est signalé.",
               "Choix du produit"),
@@ -129,6 +139,11 @@ def set_parametre(db, cle: str, valeur: Any, actor: str | None = None) -> None:
         raise ParametreError(
             f"Valeur invalide pour « {cle} » : {valeur!r} (attendu : du même type que "
             f"{defaut!r}).")
+    if isinstance(defaut, dict) and (not isinstance(valeur, dict) or set(valeur) != set(
+            defaut) or not all(isinstance(v, (int, float)) and v >= 0 for v in valeur.values())):
+        raise ParametreError(
+            f"Valeur invalide pour « {cle} » : il faut les clés {sorted(defaut)} avec des "
+            "nombres positifs.")
     if cle == "lecture_hors_qpv_prefet" and valeur not in ("A", "B"):
         raise ParametreError("La lecture hors QPV doit valoir « A » ou « B ».")
     old = get_parametre(db, cle)

@@ -18,6 +18,7 @@ class Perimetre:
     departement: str | None = None
     epci_siren: str | None = None
     aujourdhui: date | None = None
+    commune_insee: str | None = None
 
     @property
     def date_debut(self) -> date:
@@ -30,13 +31,22 @@ class Perimetre:
         end = date(self.annee, 12, 31)
         return min(today, end)
 
+    @property
+    def annee_complete(self) -> bool:
+        """Whether the whole year is behind the reference date."""
+        return self.date_arret == date(self.annee, 12, 31)
+
     def params(self) -> dict:
-        """Named parameters shared by the SQL files ($annee, $dep, $epci, $debut, $arret)."""
+        """Named parameters shared by the SQL files ($annee, $dep, $epci, $commune, $debut,
+        $arret); each query receives only those it uses (db.bind)."""
         return {"annee": self.annee, "dep": self.departement, "epci": self.epci_siren,
-                "debut": self.date_debut, "arret": self.date_arret}
+                "commune": self.commune_insee, "debut": self.date_debut,
+                "arret": self.date_arret}
 
     def libelle(self, noms: dict[str, str] | None = None) -> str:
         noms = noms or {}
+        if self.commune_insee:
+            return noms.get(self.commune_insee, f"Commune {self.commune_insee}")
         if self.epci_siren:
             return noms.get(self.epci_siren, f"EPCI {self.epci_siren}")
         if self.departement:

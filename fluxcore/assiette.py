@@ -1,0 +1,128 @@
+"""The annual flux of a département (domain.md §2): assiette, flux brut and net, droits.
+
+    liberations_est = Σ_segments parc × rotation observed over the past years
+    flux_brut       = liberations_est + premières mises en location (setting: in or out)
+    flux_net        = flux_brut − Σ soustraits (MUTATION, RU, ORCOD, LHI, VENTE)
+    droit(r)        = taux_r × flux_net of the convention's perimeter ; part bailleur = rest
+
+`compute_assiette` is the pure formula (domain.md §9 example 4); `assiette_departement` reads
+its inputs from the database, every input overridable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from fluxcore.db import Database, load_sql
+from fluxcore.parametres import get_parametres
+from fluxcore.regles import INTERNES
+
+
+@dataclass(frozen=True)
+class Assiette:
+    """Result of the assiette of one territory and year (counts are expectations, floats)."""
+
+    liberations_est: float
+    premieres: float
+    premieres_dans_flux: bool
+    soustraits: dict[str, float]
+    flux_brut: float
+    flux_net: float
+    droits: pd.DataFrame = field(default_factory=pd.DataFrame)  # reservataire_id, taux, droits
+    part_bailleur: float = 0.0
+    segments: pd.DataFrame = field(default_factory=pd.DataFrame)
+    logements_flux: int = 0
+    logements_hors_flux: int = 0
+
+
+def compute_assiette(parc: dict, rotation: dict, premieres: float, soustraits: dict[str, float],
+                     taux: dict[str, float], premieres_dans_flux: bool = True) -> Assiette:
+    """Pure formula. `parc` and `rotation` map a segment to a count and a rate (0–1);
+    `taux` maps a réservataire to its rate in percent. Droits here all apply to this flux."""
+    liberations = sum(n * rotation.get(seg, 0.0) for seg, n in parc.items())
+    brut = liberations + (premieres if premieres_dans_flux else 0.0)
+    net = brut - sum(soustraits.values())
+    droits = pd.DataFrame({"reservataire_id": list(taux), "taux": list(taux.values())})
+    droits["droits"] = droits["taux"] / 100.0 * net
+    return Assiette(liberations, premieres, premieres_dans_flux, dict(soustraits), brut, net,
+                    droits, net - float(droits["droits"].sum()))
+
+
+def _inputs(db: Database, dep: str, annee: int, perim: str | None, nb: int):
+    params = {"dep": dep, "perim": perim, "annee": annee, "nb": nb}
+    seg = db.df(load_sql("assiette/segments"), params)
+    hist = db.df(load_sql("assiette/historique"), params).iloc[0]
+    # a segment with no observed parc takes the territory's overall rotation
+    total_rate = (seg["liberations_observees"].sum() / seg["parc_observe"].sum()
+                  if seg["parc_observe"].sum() else 0.0)
+    seg["rotation"] = [lib / obs if obs else total_rate for lib, obs in
+                       zip(seg["liberations_observees"], seg["parc_observe"])]
+    seg["liberations_est"] = seg["parc"] * seg["rotation"]
+    return seg, hist
+
+
+def assiette_departement(db: Database, departement: str, annee: int,
+                         perimetre: str | None = None, surcharges: dict | None = None,
+                         ) -> Assiette:
+    """Assiette of a département (or of a commune/EPCI perimeter inside it) for a year.
+
+    `surcharges` may override: rotation (one rate 0–1 for every segment, or a dict
+    {(typologie, en_qpv): rate}), premieres, premieres_dans_flux, soustraits (dict per
+    category), annees_historique. Droits: conventions in force whose perimeter is the whole
+    département, or lies inside the asked perimeter, each on the flux of its own perimeter.
+    """
+    s = surcharges or {}
+    params = get_parametres(db)
+    nb = int(s.get("annees_historique", params["rotation_annees_historique"]))
+    seg, hist = _inputs(db, departement, annee, perimetre, nb)
+    if "rotation" in s:
+        rot = s["rotation"]
+        seg["rotation"] = [rot.get((t, q), 0.0) if isinstance(rot, dict) else float(rot)
+                           for t, q in zip(seg["typologie"], seg["en_qpv"])]
+        seg["liberations_est"] = seg["parc"] * seg["rotation"]
+    soustraits = {c: float(hist[f"soustraits_{c}"]) for c in INTERNES}
+    soustraits.update({k: float(v) for k, v in s.get("soustraits", {}).items()})
+    premieres = float(s.get("premieres", hist["premieres"]))
+    in_flux = bool(s.get("premieres_dans_flux", params["premieres_mises_en_location_dans_flux"]))
+    keys = list(zip(seg["typologie"], seg["en_qpv"]))
+    base = compute_assiette(dict(zip(keys, seg["parc"])), dict(zip(keys, seg["rotation"])),
+                            premieres, soustraits, {}, in_flux)
+    droits = _droits(db, departement, annee, perimetre, base.flux_net, surcharges)
+    return Assiette(base.liberations_est, premieres, in_flux, soustraits, base.flux_brut,
+                    base.flux_net, droits, base.flux_net - float(droits["droits"].sum()), seg,
+                    int(seg["parc"].sum()), int(hist["hors_flux"]))
+
+
+def conventions_en_vigueur(db: Database, departement: str, annee: int) -> pd.DataFrame:
+    """Conventions in force in a département for a year, with the réservataire's name, type."""
+    return db.df(load_sql("assiette/conventions"), {"dep": departement, "annee": annee})
+
+
+def _droits(db: Database, dep: str, annee: int, perimetre: str | None, flux_net: float,
+            surcharges: dict | None) -> pd.DataFrame:
+    conv = conventions_en_vigueur(db, dep, annee)
+    rows = []
+    for c in conv.itertuples():
+        local = c.perimetre is not None and not pd.isna(c.perimetre)
+        if not local or c.perimetre == perimetre or (
+                perimetre is not None and _inside(db, perimetre, c.perimetre)):
+            flux = flux_net  # the convention covers the whole asked territory
+        elif perimetre is None or _inside(db, c.perimetre, perimetre):
+            flux = assiette_departement(db, dep, annee, c.perimetre, surcharges).flux_net
+        else:
+            continue
+        rows.append({"convention_id": c.convention_id, "reservataire_id": c.reservataire_id,
+                     "nom": c.nom, "type": c.type, "perimetre": c.perimetre if local else None,
+                     "taux": float(c.taux_flux), "flux_perimetre": flux,
+                     "droits": float(c.taux_flux) / 100.0 * flux})
+    cols = ["convention_id", "reservataire_id", "nom", "type", "perimetre", "taux",
+            "flux_perimetre", "droits"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _inside(db: Database, inner: str, outer: str) -> bool:
+    """Whether commune `inner` belongs to EPCI `outer` (for a convention within a perimeter)."""
+    return bool(db.scalar("select count(*) from ref_commune where code_insee = ? "
+                          "and epci_siren = ?", [inner, outer]))

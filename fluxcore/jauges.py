@@ -1,0 +1,210 @@
+"""Live flux gauges per réservataire (domain.md §2–3).
+
+For a year and a territory, per convention then per réservataire:
+- droits annuels: rate × the year's flux of its perimeter — the forecast (assiette) while the
+  year runs, never below what already entered; the realised flux once the year is complete;
+- dû à date: rate × the dwellings that actually entered the flux so far (libérations of the
+  year not used for a subtracted category);
+- orientés, attribués, rendus au bailleur (counted as delivered or not: setting), écart.
+The quality of the flux compares each réservataire's mix with the flux of its perimeters.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from fluxcore.db import Database, load_sql
+from fluxcore.formats import fmt_pct
+from fluxcore.parametres import get_parametres
+from fluxcore.perimetre import Perimetre
+from fluxcore.regles import (
+    TYPES_PREFET,
+    Controle,
+    controle_hors_qpv_prefet,
+    controle_prefet,
+    derogation_valide,
+)
+
+DIMENSIONS = {"typologie": "typologie", "qpv": "QPV / hors QPV", "financement": "financement",
+              "commune": "commune"}
+MIN_ORIENTES_QUALITE = 5  # below this, a mix says nothing
+
+
+def _params(db: Database, p: Perimetre, settings: dict | None = None) -> dict:
+    s = settings or get_parametres(db)
+    return {**p.params(), "nb": int(s["rotation_annees_historique"]),
+            "premieres": bool(s["premieres_mises_en_location_dans_flux"])}
+
+
+def jauges_conventions(db: Database, p: Perimetre, settings: dict | None = None
+                       ) -> pd.DataFrame:
+    """One row per convention in force with any flux dwelling in the territory."""
+    s = settings or get_parametres(db)
+    df = db.df(load_sql("jauges/par_convention"), _params(db, p, s))
+    rate = df["taux_flux"] / 100.0
+    flux_annuel = df["entres"] if p.annee_complete else df["flux_net_prevu"].clip(
+        lower=df["entres"])
+    df["droits_annuels"] = rate * flux_annuel
+    df["du"] = rate * df["entres"]
+    compte = bool(s["rendu_bailleur_compte_livre"])
+    df["livres"] = df["orientes"] - (0 if compte else df["rendus"])
+    df["ecart"] = df["livres"] - df["du"]
+    return df
+
+
+def jauges_reservataires(db: Database, p: Perimetre, settings: dict | None = None
+                         ) -> pd.DataFrame:
+    """Per réservataire (conventions of several départements added up), plus the bailleur.
+
+    Columns: reservataire_id, nom, type, taux (effective: dû / flux entered on its
+    perimeters), droits_annuels, du, orientes, attribues, rendus, en_cours, livres, ecart,
+    ecart_pct (écart / dû, %), entres.
+    """
+    s = settings or get_parametres(db)
+    conv = jauges_conventions(db, p, s)
+    cols = ["droits_annuels", "du", "orientes", "attribues", "rendus", "en_cours", "livres",
+            "ecart", "entres"]
+    g = conv.groupby(["reservataire_id", "nom", "type"], as_index=False)[cols].sum()
+    nominal = g["reservataire_id"].map(conv.groupby("reservataire_id")["taux_flux"].mean())
+    g["taux"] = (100.0 * g["du"] / g["entres"].where(g["entres"] > 0)).fillna(nominal)
+    b = db.df(load_sql("jauges/bailleur"), _params(db, p, s)).iloc[0]
+    du_b = float(b["entres"]) - float(g["du"].sum())
+    prevu_total = float(conv.drop_duplicates("departement")["flux_net_prevu"].sum()) if len(
+        conv) else 0.0
+    bailleur = {"reservataire_id": "BAILLEUR", "nom": "Bailleur (part non réservée)",
+                "type": "BAILLEUR", "du": du_b, "orientes": int(b["bailleur"]),
+                "attribues": int(b["bailleur_attribues"]), "rendus": 0, "en_cours": 0,
+                "livres": int(b["bailleur"]), "ecart": int(b["bailleur"]) - du_b,
+                "entres": int(b["entres"]),
+                "taux": 100.0 * du_b / b["entres"] if b["entres"] else float("nan"),
+                "droits_annuels": (du_b if p.annee_complete else max(
+                    du_b, prevu_total - float(g["droits_annuels"].sum())))}
+    out = pd.concat([g, pd.DataFrame([bailleur])], ignore_index=True)
+    out["ecart_pct"] = 100.0 * out["ecart"] / out["du"].where(out["du"] > 0)
+    out = out.sort_values(["type", "du"], ascending=[True, False], key=_type_order)
+    return out.reset_index(drop=True)[["reservataire_id", "nom", "type", "taux",
+                                       "droits_annuels", "du", "orientes", "attribues",
+                                       "rendus", "en_cours", "livres", "ecart", "ecart_pct",
+                                       "entres"]]
+
+
+def _type_order(col: pd.Series) -> pd.Series:
+    if col.name != "type":
+        return col
+    order = ["PREFET", "PREFET_FONCTIONNAIRES", "ACTION_LOGEMENT", "DEPARTEMENT", "REGION",
+             "EPCI", "COMMUNE", "EMPLOYEUR", "AUTRE", "BAILLEUR"]
+    return col.map({t: i for i, t in enumerate(order)}).fillna(len(order))
+
+
+def composition(db: Database, p: Perimetre, settings: dict | None = None) -> pd.DataFrame:
+    """Long table: reservataire_id, type, dimension, categorie (label), flux, orientes, and the
+    shares part_flux / part_orientes (%) within the réservataire's perimeters."""
+    df = db.df(load_sql("jauges/composition"), _params(db, p, settings))
+    names = db.df("select code_insee, nom from ref_commune").set_index("code_insee")["nom"]
+    is_com = df["dimension"] == "commune"
+    df.loc[is_com, "categorie"] = df.loc[is_com, "categorie"].map(names).fillna(
+        df.loc[is_com, "categorie"])
+    tot = df.groupby(["reservataire_id", "dimension"])[["flux", "orientes"]].transform("sum")
+    df["part_flux"] = 100.0 * df["flux"] / tot["flux"].where(tot["flux"] > 0)
+    df["part_orientes"] = 100.0 * df["orientes"] / tot["orientes"].where(tot["orientes"] > 0)
+    return df
+
+
+def qualite_flux(db: Database, p: Perimetre, settings: dict | None = None) -> pd.DataFrame:
+    """Imbalance of each réservataire's flux: per dimension, the share of its dwellings that
+    would have to be of another kind to match the flux of its perimeters (0 = same mix,
+    100 = nothing in common), the overall score (mean of dimensions) and the largest gap in
+    words. NaN when fewer than 5 dwellings were oriented to it."""
+    comp = composition(db, p, settings)
+    rows = []
+    for rid, g in comp.groupby("reservataire_id", sort=True):
+        n = int(g.loc[g["dimension"] == "typologie", "orientes"].sum())
+        row = {"reservataire_id": rid, "orientes": n}
+        if n < MIN_ORIENTES_QUALITE:
+            rows.append({**row, "score": float("nan"),
+                         "constat": "Trop peu de logements orientés pour juger."})
+            continue
+        g = g.assign(diff=g["part_orientes"].fillna(0) - g["part_flux"].fillna(0))
+        for dim in DIMENSIONS:
+            row[f"score_{dim}"] = 0.5 * g.loc[g["dimension"] == dim, "diff"].abs().sum()
+        row["score"] = sum(row[f"score_{d}"] for d in DIMENSIONS) / len(DIMENSIONS)
+        worst = g.loc[g["diff"].abs().idxmax()]
+        label = DIMENSIONS[worst["dimension"]]
+        row["constat"] = (f"{worst['categorie']} ({label}) : {fmt_pct(worst['part_orientes'])} "
+                          f"de ses logements contre {fmt_pct(worst['part_flux'])} du flux.")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def repartition_prefet(db: Database, p: Perimetre, settings: dict | None = None
+                       ) -> pd.DataFrame:
+    """The préfet's uniform spread (R441-5-2): per commune, flux entered, owed (rate × flux),
+    oriented to the préfet (prioritaires and agents together), gap."""
+    comp = composition(db, p, settings)
+    com = comp[(comp["dimension"] == "commune") & comp["type"].isin(TYPES_PREFET)]
+    conv = jauges_conventions(db, p, settings)
+    rates = conv[conv["type"].isin(TYPES_PREFET)].set_index("reservataire_id")["taux_flux"]
+    com = com.assign(du=com["flux"] * com["reservataire_id"].map(rates) / 100.0)
+    out = com.groupby("categorie", as_index=False).agg(flux=("flux", "max"), du=("du", "sum"),
+                                                       orientes=("orientes", "sum"))
+    out = out.rename(columns={"categorie": "commune"})
+    out["ecart"] = out["orientes"] - out["du"]
+    return out.sort_values(["du", "commune"], ascending=[False, True], ignore_index=True)
+
+
+def controles_legaux(db: Database, p: Perimetre, settings: dict | None = None) -> pd.DataFrame:
+    """Legal limits of domain.md §3 for each département of the territory."""
+    s = settings or get_parametres(db)
+    rates = db.df(load_sql("jauges/taux_par_commune"), p.params())
+    comp = composition(db, p, s)
+    qpv = comp[(comp["dimension"] == "qpv") & comp["type"].isin(TYPES_PREFET)]
+    rows: list[tuple[str, Controle]] = []
+    for dep, r in rates.groupby("departement", sort=True):
+        top = r.loc[r["prefet"].idxmax()]
+        derog = derogation_valide(_date(top["derogation_fin"]), _date(top["date_signature"]),
+                                  p.date_arret)
+        for c in controle_prefet(float(top["prefet"]), float(r["agents"].max()),
+                                 s["prefet_taux_max_pct"], s["prefet_fonctionnaires_max_pct"],
+                                 derog):
+            rows.append((dep, c))
+        worst_g = r.loc[r["garantie"].idxmax()]
+        rows.append((dep, Controle(
+            "garantie_max", "Garanties d'emprunt", "R441-5-2", float(worst_g["garantie"]),
+            s["garantie_emprunt_max_pct"], worst_g["garantie"] <= s["garantie_emprunt_max_pct"],
+            f"Jusqu'à {fmt_pct(worst_g['garantie'], 1)} du flux réservé en contrepartie de "
+            f"garanties sur une commune ({worst_g['commune_insee']}) pour un maximum de "
+            f"{fmt_pct(s['garantie_emprunt_max_pct'])}.")))
+        worst_t = r.loc[r["total"].idxmax()]
+        rows.append((dep, Controle(
+            "somme_taux", "Somme des taux", "R441-5", float(worst_t["total"]), 100.0,
+            worst_t["total"] <= 100.0,
+            f"Somme des taux au plus de {fmt_pct(worst_t['total'], 1)} sur une commune "
+            f"({worst_t['commune_insee']}) pour un maximum de 100 %.")))
+        q = qpv[qpv["reservataire_id"].isin(_prefets_of(db, dep))]
+        total = int(q["orientes"].sum())
+        hors = int(q.loc[q["categorie"] == "Hors QPV", "orientes"].sum())
+        flux_hors = int(q.loc[q["categorie"] == "Hors QPV", "flux"].max()) if len(q) else 0
+        rows.append((dep, controle_hors_qpv_prefet(s["lecture_hors_qpv_prefet"], total, hors,
+                                                   flux_hors, s["prefet_hors_qpv_min_pct"])))
+    return pd.DataFrame([{"departement": d, **c.__dict__} for d, c in rows])
+
+
+def _prefets_of(db: Database, dep: str) -> list[str]:
+    df = db.df("select distinct c.reservataire_id from convention c join reservataire r "
+               "using (reservataire_id) where c.departement = ? and r.type in "
+               "('PREFET', 'PREFET_FONCTIONNAIRES')", [dep])
+    return df["reservataire_id"].tolist()
+
+
+def _date(value):
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+
+
+def cumul_mensuel(db: Database, p: Perimetre, reservataire_id: str,
+                  settings: dict | None = None) -> pd.DataFrame:
+    """Month by month for one réservataire: owed (cumulative) and oriented (cumulative)."""
+    params = {**_params(db, p, settings), "reservataire": reservataire_id}
+    df = db.df(load_sql("jauges/cumul_mensuel"), params)
+    df["du_cumule"] = df["du"].cumsum()
+    df["orientes_cumule"] = df["orientes"].cumsum()
+    return df
