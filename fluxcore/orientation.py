@@ -43,7 +43,7 @@ class OrientationError(FluxcoreError):
     """A decision that cannot be recorded as asked."""
 
 
-class OrientationDejaFaite(OrientationError):
+class OrientationDejaFaiteError(OrientationError):
     """Someone else already oriented this libération."""
 
 
@@ -239,7 +239,7 @@ def enregistrer_orientation(db: Database, liberation_id: str, destinataire: str,
             "where liberation_id = ?", [liberation_id]).fetchall()
         if existing:
             who, by, when = existing[0]
-            raise OrientationDejaFaite(
+            raise OrientationDejaFaiteError(
                 f"Ce logement a déjà été orienté vers « {who} » par {by or 'un autre utilisateur'}"
                 f" le {pd.Timestamp(when).strftime('%d/%m/%Y')} : rien n'a été modifié. "
                 "Rechargez la page ; pour changer de destination, utilisez la correction.")
