@@ -12,6 +12,10 @@ st.set_page_config(page_title="Gestion en flux des réservations", page_icon=":m
 PAGES = [
     st.Page("pages/tableau_de_bord.py", title="Tableau de bord", icon=":material/dashboard:",
             url_path="tableau-de-bord", default=True),
+    st.Page("pages/jauges.py", title="Jauges de flux", icon=":material/speed:",
+            url_path="jauges"),
+    st.Page("pages/orientation.py", title="Orientation", icon=":material/alt_route:",
+            url_path="orientation"),
     st.Page("pages/donnees.py", title="Données", icon=":material/database:", url_path="donnees"),
 ]
 

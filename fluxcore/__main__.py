@@ -5,6 +5,8 @@ Commands
   check    integrity report of a database (exit code 1 if an error is found)
   migrate  create the file or bring its schema up to date
   info     row counts per table and schema version
+  jauges   flux gauges per réservataire for a year (text, CSV or JSON)
+  orienter rank the destinations of a vacated dwelling; record the decision with --choisir
 """
 
 from __future__ import annotations
@@ -50,6 +52,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = sub.add_parser("info", help="nombre de lignes par table")
     info.add_argument("--db", required=True)
+
+    jg = sub.add_parser("jauges", help="jauges de flux par réservataire")
+    jg.add_argument("--db", required=True)
+    jg.add_argument("--annee", type=int, required=True)
+    jg.add_argument("--departement")
+    jg.add_argument("--epci")
+    jg.add_argument("--commune")
+    jg.add_argument("--date", type=_date, default=None,
+                    help="date de référence (défaut : aujourd'hui)")
+    jg.add_argument("--format", choices=["texte", "csv", "json"], default="texte")
+
+    ori = sub.add_parser("orienter", help="classer les destinations d'un logement libéré")
+    ori.add_argument("--db", required=True)
+    ori.add_argument("--liberation", required=True, help="identifiant de la libération")
+    ori.add_argument("--date", type=_date, default=None)
+    ori.add_argument("--format", choices=["texte", "json"], default="texte")
+    ori.add_argument("--choisir", metavar="DEST", help="enregistrer cette destination")
+    ori.add_argument("--auteur", help="auteur de la décision (avec --choisir)")
+    ori.add_argument("--justification", default="", help="justification (avec --choisir)")
     return parser
 
 
@@ -103,7 +124,68 @@ def cmd_info(args) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "check": cmd_check, "migrate": cmd_migrate, "info": cmd_info}
+JAUGES_COLONNES = ["reservataire_id", "nom", "type", "taux", "droits_annuels", "du", "orientes",
+                   "attribues", "rendus", "en_cours", "livres", "ecart", "ecart_pct", "entres"]
+
+
+def cmd_jauges(args) -> int:
+    from fluxcore.db import Database
+    from fluxcore.jauges import controles_legaux, jauges_reservataires
+    from fluxcore.perimetre import Perimetre
+
+    db = Database(args.db, read_only=True)
+    p = Perimetre(args.annee, args.departement, args.epci, args.date or date.today(),
+                  args.commune)
+    df = jauges_reservataires(db, p)[JAUGES_COLONNES].round(2)
+    if args.format == "csv":
+        sys.stdout.write(df.to_csv(index=False, sep=";", decimal=","))
+    elif args.format == "json":
+        print(df.to_json(orient="records", force_ascii=False, indent=2))
+    else:
+        print(f"Jauges {args.annee}, arrêtées au {p.date_arret:%d/%m/%Y}")
+        print(f"{'Réservataire':<46}{'taux':>7}{'droits':>9}{'dû':>9}{'orientés':>10}"
+              f"{'rendus':>8}{'écart':>9}")
+        for r in df.itertuples():
+            print(f"{r.nom[:45]:<46}{r.taux:>7.1f}{r.droits_annuels:>9.1f}{r.du:>9.1f}"
+                  f"{r.orientes:>10}{r.rendus:>8}{r.ecart:>+9.1f}")
+        for c in controles_legaux(db, p).itertuples():
+            print(f"[{'OK ' if c.respecte else 'NON'}] {c.departement} {c.libelle} : {c.message}")
+    return 0
+
+
+def cmd_orienter(args) -> int:
+    from fluxcore.db import Database
+    from fluxcore.orientation import classer_destinations, enregistrer_orientation
+
+    db = Database(args.db, read_only=not args.choisir)
+    ranking = classer_destinations(db, args.liberation, args.date)
+    if args.choisir:
+        oid = enregistrer_orientation(db, args.liberation, args.choisir, args.auteur or "",
+                                      args.justification, args.date)
+        print(f"Orientation {oid} enregistrée : {args.liberation} → {args.choisir}.")
+        return 0
+    comps = ranking.composantes
+    if args.format == "json":
+        out = ranking.destinations[["rang", "destinataire", "nom", "score"]].to_dict("records")
+        for d in out:
+            rows = comps[comps["destinataire"] == d["destinataire"]]
+            d["composantes"] = rows.drop(columns="destinataire").to_dict("records")
+        print(json.dumps({"liberation_id": args.liberation, "destinations": out},
+                         ensure_ascii=False, indent=2, default=str))
+        return 0
+    lg = ranking.logement
+    print(f"{lg['logement_id']} · {lg['typologie']} · {lg['residence']} · {lg['commune']} · "
+          f"{'QPV' if lg['en_qpv'] else 'hors QPV'}")
+    for d in ranking.destinations.itertuples():
+        print(f"\n{d.rang}. {d.nom} ({d.destinataire}) — score {d.score:+.3f}")
+        for c in comps[comps["destinataire"] == d.destinataire].itertuples():
+            print(f"   {c.libelle:<28} {c.valeur:+.2f} × {c.poids:.2f} = {c.contribution:+.3f}"
+                  f"  {c.explication}")
+    return 0
+
+
+COMMANDS = {"demo": cmd_demo, "check": cmd_check, "migrate": cmd_migrate, "info": cmd_info,
+            "jauges": cmd_jauges, "orienter": cmd_orienter}
 
 
 def main(argv: list[str] | None = None) -> int:

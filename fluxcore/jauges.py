@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from fluxcore.db import Database, load_sql
-from fluxcore.formats import fmt_pct
+from fluxcore.formats import MOIS_COURTS, fmt_pct
 from fluxcore.parametres import get_parametres
 from fluxcore.perimetre import Perimetre
 from fluxcore.regles import (
@@ -207,4 +207,33 @@ def cumul_mensuel(db: Database, p: Perimetre, reservataire_id: str,
     df = db.df(load_sql("jauges/cumul_mensuel"), params)
     df["du_cumule"] = df["du"].cumsum()
     df["orientes_cumule"] = df["orientes"].cumsum()
+    df["libelle_mois"] = [MOIS_COURTS[m - 1] for m in df["mois"]]
     return df
+
+
+TYPE_GROUPES = {"PREFET": "Préfet (prioritaires)", "PREFET_FONCTIONNAIRES": "Préfet (agents)",
+                "ACTION_LOGEMENT": "Action Logement", "DEPARTEMENT": "Département",
+                "REGION": "Région", "EPCI": "EPCI", "COMMUNE": "Communes",
+                "EMPLOYEUR": "Employeurs", "AUTRE": "Autres", "BAILLEUR": "Bailleur"}
+
+
+def regrouper_par_type(jauges: pd.DataFrame) -> pd.DataFrame:
+    """Gauges added up per type of réservataire (for the projector view of a whole parc);
+    `nom` becomes the type's label, écart % is recomputed on the sums."""
+    cols = ["droits_annuels", "du", "orientes", "attribues", "rendus", "en_cours", "livres",
+            "ecart", "entres"]
+    g = jauges.groupby("type", as_index=False, sort=False)[cols].sum()
+    g["nom"] = g["type"].map(TYPE_GROUPES).fillna(g["type"])
+    g["reservataire_id"] = g["type"]
+    g["ecart_pct"] = 100.0 * g["ecart"] / g["du"].where(g["du"] > 0)
+    return g
+
+
+def statut_ecart(ecart: float, du: float) -> str:
+    """'en retard', 'à jour' or 'en avance': within one dwelling or 5 % of the owed is à jour."""
+    tolerance = max(1.0, 0.05 * du)
+    if ecart < -tolerance:
+        return "en retard"
+    if ecart > tolerance:
+        return "en avance"
+    return "à jour"

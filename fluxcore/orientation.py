@@ -101,7 +101,8 @@ def classer_destinations(db: Database, liberation_id: str,
         score = sum(weights[k] * v for k, (v, _) in values.items())
         rows.append({"destinataire": e.destinataire, "nom": _nom(e), "type": e.type,
                      "score": round(score, 6), "retard_logements": values["retard"][1][1],
-                     **{k: v for k, (v, _) in values.items()}})
+                     **{k: v for k, (v, _) in values.items()},
+                     **{f"c_{k}": round(weights[k] * v, 6) for k, (v, _) in values.items()}})
         for k, (v, (text, _)) in values.items():
             comps.append({"destinataire": e.destinataire, "composante": k,
                           "libelle": COMPOSANTES[k], "valeur": round(v, 6),
@@ -277,3 +278,21 @@ def corriger_orientation(db: Database, liberation_id: str, destinataire: str, au
                     [destinataire, auteur, motif.strip(), lg["orientation_id"]])
         audit(cur, auteur, "orientation.correct", "orientation", lg["orientation_id"],
               {"avant": lg["destinataire"], "apres": destinataire, "motif": motif.strip()})
+
+
+def orientations_corrigeables(db: Database, p: Perimetre) -> pd.DataFrame:
+    """Orientations still at statut ORIENTE in the territory (the ones a correction may change),
+    most recent first: liberation_id, logement_id, typologie, commune, destinataire, nom,
+    date_orientation, decided_by."""
+    return db.df(
+        "select o.liberation_id, b.logement_id, l.typologie,"
+        " coalesce(c.nom, r.commune_insee) as commune, o.destinataire,"
+        " coalesce(rv.nom, o.destinataire) as nom, o.date_orientation, o.decided_by"
+        " from orientation o join liberation b using (liberation_id)"
+        " join logement l using (logement_id) join residence r using (residence_id)"
+        " left join ref_commune c on c.code_insee = r.commune_insee"
+        " left join reservataire rv on rv.reservataire_id = o.destinataire"
+        " where o.statut = 'ORIENTE' and ($dep is null or r.departement = $dep)"
+        " and ($epci is null or r.epci_siren = $epci)"
+        " order by o.date_orientation desc, o.liberation_id limit 200",
+        {"dep": p.departement, "epci": p.epci_siren})

@@ -102,3 +102,14 @@ def territoires(db: Database) -> pd.DataFrame:
         " left join ref_epci e on e.epci_siren = r.epci_siren"
         " where r.epci_siren is not null group by all"
         " order by niveau, code")
+
+
+def communes_du_territoire(db: Database, p: Perimetre) -> pd.DataFrame:
+    """Communes of the patrimoine in the territory (code, nom, logements), largest first."""
+    return db.df(
+        "select r.commune_insee as code, coalesce(c.nom, r.commune_insee) as nom,"
+        " count(*) as logements from residence r join logement l using (residence_id)"
+        " left join ref_commune c on c.code_insee = r.commune_insee"
+        " where ($dep is null or r.departement = $dep) and ($epci is null or"
+        " r.epci_siren = $epci) group by all order by logements desc, nom",
+        {"dep": p.departement, "epci": p.epci_siren})

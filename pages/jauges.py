@@ -1,0 +1,90 @@
+"""Jauges de flux: per réservataire, owed to date vs oriented and attributed; quality; limits."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from fluxcore.errors import FluxcoreError
+from fluxcore.formats import fmt_date, fmt_int
+from fluxcore.jauges import DIMENSIONS, regrouper_par_type
+from ui import figures_flux, state
+from ui.components import table_height
+from ui.data import load
+from ui.tables import table_jauges
+
+st.title("Jauges de flux")
+path, p, proj = state.db_path(), state.perimetre(), state.projection()
+try:
+    communes = load(path, "fluxcore.tableau_de_bord.communes_du_territoire", p)
+    options = {"": "Toutes les communes"} | dict(zip(communes["code"], communes["nom"]))
+    commune = st.selectbox("Commune", list(options), format_func=options.get, key="j_commune")
+    p = replace(p, commune_insee=commune or None)
+    jauges = load(path, "fluxcore.jauges.jauges_reservataires", p)
+    controles = load(path, "fluxcore.jauges.controles_legaux", p)
+    qualite = load(path, "fluxcore.jauges.qualite_flux", p)
+    param = load(path, "fluxcore.parametres.get_parametres")
+except FluxcoreError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.caption(f"{state.libelle_perimetre()}{' · ' + options[commune] if commune else ''} · "
+           f"année {p.annee} · flux arrêté au {fmt_date(p.date_arret)} · logements rendus au "
+           f"bailleur {'comptés' if param['rendu_bailleur_compte_livre'] else 'non comptés'} "
+           "comme livrés")
+if jauges["entres"].max() == 0:
+    st.info("Aucun logement n'est encore entré dans le flux sur ce périmètre cette année.")
+    st.stop()
+
+lecture = param["lecture_hors_qpv_prefet"]
+for c in controles[~controles["respecte"]].itertuples():
+    st.error(f"**{c.libelle}** ({c.article}, département {c.departement}) — {c.message}",
+             icon=":material/gavel:")
+with st.expander(f"Limites légales : {int(controles['respecte'].sum())} contrôle(s) respecté(s)"
+                 f" sur {len(controles)} — règle hors QPV du préfet en lecture {lecture}"):
+    for c in controles[controles["respecte"]].itertuples():
+        st.markdown(f"- **{c.libelle}** ({c.article}, {c.departement}) : {c.message}")
+
+grouper = st.toggle("Regrouper par type de réservataire", value=not p.departement,
+                    help="Une jauge par type (préfet, Action Logement, communes…).")
+vue = regrouper_par_type(jauges) if grouper else jauges[jauges["du"] > 0.05]
+st.plotly_chart(figures_flux.jauges(vue, proj), width="stretch")
+st.caption("Chaque jauge sur sa propre échelle (100 % = droits prévus sur l'année). Barre : "
+           "logements livrés (rouge : en retard, vert : à jour, bleu : en avance) ; trait noir : "
+           "dû à date (taux × logements entrés dans le flux).")
+
+st.subheader("Écarts par réservataire")
+table = table_jauges(vue)
+st.dataframe(table, hide_index=True, width="stretch", height=table_height(len(table)))
+
+st.subheader("Dû et orienté au fil de l'année")
+noms = dict(zip(jauges["reservataire_id"], jauges["nom"]))
+noms.pop("BAILLEUR", None)
+choix = st.selectbox("Réservataire", list(noms), format_func=noms.get, key="j_reservataire")
+cumul = load(path, "fluxcore.jauges.cumul_mensuel", p, choix)
+st.plotly_chart(figures_flux.cumul(cumul, noms[choix], proj), width="stretch")
+
+st.subheader("Qualité du flux")
+st.caption("Score d'écart de composition : part des logements d'un réservataire qu'il faudrait "
+           "changer pour retrouver la composition du flux de son périmètre (0 = même "
+           "composition), moyenne sur typologie, QPV, financement et commune.")
+q = qualite.merge(jauges[["reservataire_id", "nom"]], on="reservataire_id")
+q = q.sort_values("score", ascending=False, na_position="last")
+st.dataframe(q.assign(score=[f"{s:.0f}".replace("nan", "–") for s in q["score"]])[
+    ["nom", "orientes", "score", "constat"]], hide_index=True, width="stretch",
+    column_config={"nom": "Réservataire", "orientes": "Orientés", "score": "Écart (points)",
+                   "constat": "Plus grand écart"})
+dim = st.radio("Dimension", list(DIMENSIONS), format_func=DIMENSIONS.get, horizontal=True)
+compo = load(path, "fluxcore.jauges.composition", p)
+st.plotly_chart(figures_flux.composition(compo[compo["reservataire_id"] == choix], dim, proj),
+                width="stretch")
+
+st.subheader("Répartition du contingent préfectoral par commune")
+rep = load(path, "fluxcore.jauges.repartition_prefet", p)
+st.caption("Règle d'uniformité : le taux du préfet s'applique au flux de chaque commune.")
+st.dataframe(rep.head(15).assign(du=[f"{x:.1f}".replace(".", ",") for x in rep.head(15)["du"]],
+                                 ecart=[f"{x:+.1f}".replace(".", ",") for x in
+                                        rep.head(15)["ecart"]],
+                                 flux=[fmt_int(x) for x in rep.head(15)["flux"]]),
+             hide_index=True, width="stretch",
+             column_config={"commune": "Commune", "flux": "Flux entré", "du": "Dû au préfet",
+                            "orientes": "Orientés au préfet", "ecart": "Écart"})

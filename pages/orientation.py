@@ -1,0 +1,87 @@
+"""Orientation: a dwelling is vacated — to whom, and why? Ranked, explained, recorded."""
+
+import getpass
+
+import streamlit as st
+
+from fluxcore.errors import FluxcoreError
+from fluxcore.formats import fmt_date
+from fluxcore.orientation import (
+    COMPOSANTES,
+    corriger_orientation,
+    enregistrer_orientation,
+)
+from ui import figures_flux, orientation_views, state
+from ui.data import get_db, load
+
+st.title("Orientation")
+path, p, proj = state.db_path(), state.perimetre(), state.projection()
+try:
+    vacants = load(path, "fluxcore.tableau_de_bord.vacants_en_attente", p)
+    param = load(path, "fluxcore.parametres.get_parametres")
+except FluxcoreError as exc:
+    st.error(str(exc))
+    st.stop()
+
+if vacants.empty:
+    st.success("Aucun logement libéré n'attend d'orientation sur ce territoire.")
+else:
+    labels = {r.liberation_id: f"{r.logement_id} · {r.typologie} · {r.commune} · "
+                               f"{r.jours_attente} j d'attente" for r in vacants.itertuples()}
+    st.caption(f"{len(vacants)} logement(s) libéré(s) en attente d'orientation, le plus ancien "
+               "en premier.")
+    lib = st.selectbox("Logement à orienter", list(labels), format_func=labels.get,
+                       key="o_liberation")
+    try:
+        ranking = load(path, "fluxcore.orientation.classer_destinations", lib, p.aujourdhui)
+    except FluxcoreError as exc:
+        st.error(str(exc))
+        st.stop()
+    orientation_views.carte_logement(ranking.logement)
+    dest = ranking.destinations
+    st.subheader("Destinations possibles, classées")
+    st.caption("Aide à la décision : score = somme des composantes pondérées (poids réglables "
+               "dans les paramètres). Règle hors QPV du préfet en lecture "
+               f"{param['lecture_hors_qpv_prefet']}. La fragilité des résidences est neutre "
+               "tant que le module Résidences n'est pas disponible.")
+    st.plotly_chart(figures_flux.classement(dest, COMPOSANTES, proj), width="stretch")
+    orientation_views.details(dest, ranking.composantes, top=1 if proj else 3)
+
+    st.subheader("Décision")
+    noms = dict(zip(dest["destinataire"], dest["nom"]))
+    with st.form("decision"):
+        choix = st.selectbox("Destination retenue", list(noms), format_func=noms.get)
+        auteur = st.text_input("Décidé par", value=st.session_state.get("auteur",
+                                                                          getpass.getuser()))
+        justification = st.text_area("Justification", placeholder="Motif de la décision")
+        if st.form_submit_button("Enregistrer l'orientation", type="primary"):
+            try:
+                enregistrer_orientation(get_db(path), lib, choix, auteur, justification,
+                                        p.aujourdhui)
+            except FluxcoreError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["auteur"] = auteur
+                st.toast(f"Orientation vers « {noms[choix]} » enregistrée.")
+                st.rerun()
+
+with st.expander("Corriger une orientation (avant la CALEOL)"):
+    recentes = load(path, "fluxcore.orientation.orientations_corrigeables", p)
+    if recentes.empty:
+        st.info("Aucune orientation au statut « Orienté » à corriger.")
+    else:
+        lab = {r.liberation_id: f"{r.logement_id} · {r.typologie} · {r.commune} → {r.nom} "
+                                f"({fmt_date(r.date_orientation.date())})"
+               for r in recentes.itertuples()}
+        cible = st.selectbox("Orientation", list(lab), format_func=lab.get, key="c_lib")
+        nouvelle = st.text_input("Nouvelle destination (identifiant)", key="c_dest")
+        motif = st.text_input("Motif de la correction", key="c_motif")
+        if st.button("Corriger", key="c_go"):
+            try:
+                corriger_orientation(get_db(path), cible, nouvelle.strip(),
+                                     st.session_state.get("auteur", getpass.getuser()), motif)
+            except FluxcoreError as exc:
+                st.error(str(exc))
+            else:
+                st.toast("Orientation corrigée.")
+                st.rerun()

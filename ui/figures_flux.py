@@ -1,0 +1,91 @@
+"""Plotly builders of the flux pages: gauges, cumulative curve, quality, ranking."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from fluxcore.jauges import statut_ecart
+from ui.theme import COULEURS, style
+
+STATUT_COULEUR = {"en retard": COULEURS["rendus"], "à jour": COULEURS["attribuees"],
+                  "en avance": COULEURS["orientations"]}
+
+
+def jauges(df: pd.DataFrame, projection: bool) -> go.Figure:
+    """Bullet gauge per réservataire on its own scale (100 % = its droits of the year):
+    delivered (bar, coloured by status) and owed to date (black tick); absolute counts as text."""
+    d = df[df["droits_annuels"] > 0].iloc[::-1]
+    base = d["droits_annuels"]
+    statut = [statut_ecart(e, u) for e, u in zip(d["ecart"], d["du"])]
+    text = [f"{int(round(liv))} livrés · dû {du:.0f}".replace(".", ",")
+            for liv, du in zip(d["livres"], d["du"])]
+    fig = go.Figure()
+    fig.add_bar(y=d["nom"], x=[100] * len(d), orientation="h", name="Droits de l'année (100 %)",
+                marker_color="#e3e3e3", width=0.8, customdata=base,
+                hovertemplate="%{y}<br>Droits de l'année : %{customdata:,.1f}<extra></extra>")
+    fig.add_bar(y=d["nom"], x=100 * d["livres"] / base, orientation="h", name="Livrés",
+                marker_color=[STATUT_COULEUR[s] for s in statut], width=0.45, text=text,
+                textposition="outside", cliponaxis=False,
+                textfont={"color": "#111", "size": 20 if projection else 13},
+                customdata=list(zip(d["livres"], d["du"], statut)),
+                hovertemplate="%{y}<br>Livrés : %{customdata[0]:,d} · dû à date "
+                              "%{customdata[1]:,.1f} (%{customdata[2]})<extra></extra>")
+    fig.add_scatter(y=d["nom"], x=100 * d["du"] / base, mode="markers", name="Dû à date",
+                    marker={"symbol": "line-ns", "size": 34 if projection else 24,
+                            "line": {"width": 5 if projection else 3, "color": "#000"}},
+                    hovertemplate="%{y}<br>Dû à date : %{x:.0f} % des droits<extra></extra>")
+    fig.update_layout(barmode="overlay", title="Livrés et dû à date, en % des droits de l'année",
+                      xaxis_title="% des droits de l'année", yaxis_title=None,
+                      uniformtext={"minsize": 12, "mode": "show"})
+    fig.update_xaxes(range=[0, max(140.0, float((100 * d["livres"] / base).max()) + 40)],
+                     ticksuffix=" %")
+    height = max(380, (62 if projection else 36) * len(d) + 170)
+    return style(fig, projection, height=height)
+
+
+def cumul(df: pd.DataFrame, nom: str, projection: bool) -> go.Figure:
+    """Cumulative owed (rate × flux entered) against cumulative oriented, month by month."""
+    fig = go.Figure()
+    fig.add_scatter(x=df["libelle_mois"], y=df["du_cumule"], name="Dû (cumul)",
+                    mode="lines+markers", line={"color": "#000", "dash": "dash"},
+                    hovertemplate="%{x} : dû %{y:,.1f}<extra></extra>")
+    fig.add_scatter(x=df["libelle_mois"], y=df["orientes_cumule"], name="Orientés (cumul)",
+                    mode="lines+markers", line={"color": COULEURS["orientations"]},
+                    hovertemplate="%{x} : %{y:,d} orientés<extra></extra>")
+    fig.update_layout(title=f"{nom} : dû et orienté depuis janvier", xaxis_title=None,
+                      yaxis_title="Logements (cumul)")
+    return style(fig, projection)
+
+
+def composition(df: pd.DataFrame, dimension: str, projection: bool) -> go.Figure:
+    """Share of each category in the réservataire's dwellings vs in the flux of its perimeter."""
+    d = df[df["dimension"] == dimension].sort_values("part_flux", ascending=False).head(12)
+    fig = go.Figure()
+    fig.add_bar(x=d["categorie"], y=d["part_flux"], name="Flux du périmètre",
+                marker_color="#bbbbbb", hovertemplate="%{x} : %{y:.0f} % du flux<extra></extra>")
+    fig.add_bar(x=d["categorie"], y=d["part_orientes"], name="Ses logements",
+                marker_color=COULEURS["orientations"],
+                hovertemplate="%{x} : %{y:.0f} % de ses logements<extra></extra>")
+    fig.update_layout(barmode="group", title="Composition comparée au flux",
+                      yaxis_title="Part (%)", xaxis_title=None)
+    return style(fig, projection)
+
+
+def classement(dest: pd.DataFrame, composantes: dict[str, str], projection: bool) -> go.Figure:
+    """Stacked contributions (weight × value) of each component, per destination."""
+    d = dest.iloc[::-1]
+    fig = go.Figure()
+    palette = [COULEURS["orientations"], COULEURS["liberations"], COULEURS["en_cours"],
+               COULEURS["attribuees"], "#CC79A7", "#999999"]
+    for (code, label), colour in zip(composantes.items(), palette):
+        fig.add_bar(y=d["nom"], x=d[f"c_{code}"], orientation="h", name=label,
+                    marker_color=colour,
+                    hovertemplate="%{y}<br>" + label + " : %{x:+.2f}<extra></extra>")
+    fig.add_scatter(y=d["nom"], x=d["score"], mode="markers", name="Score",
+                    marker={"symbol": "diamond", "size": 16 if projection else 11,
+                            "color": "#000"},
+                    hovertemplate="%{y}<br>Score : %{x:+.2f}<extra></extra>")
+    fig.update_layout(barmode="relative", title="Pourquoi ce classement",
+                      xaxis_title="Contribution au score", yaxis_title=None)
+    return style(fig, projection, height=max(360, (60 if projection else 40) * len(d) + 170))
