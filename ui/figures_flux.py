@@ -18,7 +18,7 @@ def jauges(df: pd.DataFrame, projection: bool) -> go.Figure:
     d = df[df["droits_annuels"] > 0].iloc[::-1]
     base = d["droits_annuels"]
     statut = [statut_ecart(e, u) for e, u in zip(d["ecart"], d["du"])]
-    text = [f"{int(round(liv))} livrés · dû {du:.0f}".replace(".", ",")
+    text = [f"{liv:.0f} livrés · dû {du:.0f}".replace(".", ",")
             for liv, du in zip(d["livres"], d["du"])]
     fig = go.Figure()
     fig.add_bar(y=d["nom"], x=[100] * len(d), orientation="h", name="Droits de l'année (100 %)",
