@@ -7,6 +7,7 @@ Commands
   info     row counts per table and schema version
   jauges   flux gauges per réservataire for a year (text, CSV or JSON)
   orienter rank the destinations of a vacated dwelling; record the decision with --choisir
+  bench    time the calls behind each page at a scale tier
 """
 
 from __future__ import annotations
@@ -71,7 +72,25 @@ def build_parser() -> argparse.ArgumentParser:
     ori.add_argument("--choisir", metavar="DEST", help="enregistrer cette destination")
     ori.add_argument("--auteur", help="auteur de la décision (avec --choisir)")
     ori.add_argument("--justification", default="", help="justification (avec --choisir)")
+    bench = sub.add_parser("bench", help="mesurer les temps de calcul des pages")
+    bench.add_argument("--scale", default="grand",
+                       choices=["petit", "moyen", "grand", "national"])
+    bench.add_argument("--repeat", type=int, default=10)
+    bench.add_argument("--out", help="fichier JSON des résultats")
+    bench.add_argument("--dossier", default="data", help="où garder les bases du banc d'essai")
     return parser
+
+
+def cmd_bench(args) -> int:
+    from pathlib import Path
+
+    from fluxcore.bench import report, run_bench, to_json
+
+    mesures = run_bench(args.scale, args.repeat, args.dossier)
+    print(report(mesures, args.scale))
+    if args.out:
+        Path(args.out).write_text(to_json(mesures, args.scale), encoding="utf-8")
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -185,7 +204,7 @@ def cmd_orienter(args) -> int:
 
 
 COMMANDS = {"demo": cmd_demo, "check": cmd_check, "migrate": cmd_migrate, "info": cmd_info,
-            "jauges": cmd_jauges, "orienter": cmd_orienter}
+            "jauges": cmd_jauges, "orienter": cmd_orienter, "bench": cmd_bench}
 
 
 def main(argv: list[str] | None = None) -> int:

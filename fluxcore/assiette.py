@@ -17,6 +17,7 @@ import pandas as pd
 
 from fluxcore.db import Database, load_sql
 from fluxcore.parametres import get_parametres
+from fluxcore.perimetre import Perimetre
 from fluxcore.regles import INTERNES
 
 
@@ -103,6 +104,7 @@ def conventions_en_vigueur(db: Database, departement: str, annee: int) -> pd.Dat
 def _droits(db: Database, dep: str, annee: int, perimetre: str | None, flux_net: float,
             surcharges: dict | None) -> pd.DataFrame:
     conv = conventions_en_vigueur(db, dep, annee)
+    prevus = _flux_par_convention(db, dep, annee) if not surcharges else {}
     rows = []
     for c in conv.itertuples():
         local = c.perimetre is not None and not pd.isna(c.perimetre)
@@ -110,7 +112,9 @@ def _droits(db: Database, dep: str, annee: int, perimetre: str | None, flux_net:
                 perimetre is not None and _inside(db, perimetre, c.perimetre)):
             flux = flux_net  # the convention covers the whole asked territory
         elif perimetre is None or _inside(db, c.perimetre, perimetre):
-            flux = assiette_departement(db, dep, annee, c.perimetre, surcharges).flux_net
+            flux = prevus.get(c.convention_id)
+            if flux is None:  # with overrides: the perimeter's own assiette
+                flux = assiette_departement(db, dep, annee, c.perimetre, surcharges).flux_net
         else:
             continue
         rows.append({"convention_id": c.convention_id, "reservataire_id": c.reservataire_id,
@@ -120,6 +124,14 @@ def _droits(db: Database, dep: str, annee: int, perimetre: str | None, flux_net:
     cols = ["convention_id", "reservataire_id", "nom", "type", "perimetre", "taux",
             "flux_perimetre", "droits"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def _flux_par_convention(db: Database, dep: str, annee: int) -> dict[str, float]:
+    """Forecast flux_net of every convention's perimeter in one query (same method)."""
+    from fluxcore.jauges import jauges_conventions  # jauges builds on this module
+
+    conv = jauges_conventions(db, Perimetre(annee, departement=dep))
+    return dict(zip(conv["convention_id"], conv["flux_net_prevu"].astype(float)))
 
 
 def _inside(db: Database, inner: str, outer: str) -> bool:

@@ -67,7 +67,12 @@ def jauges_reservataires(db: Database, p: Perimetre, settings: dict | None = Non
     g = conv.groupby(["reservataire_id", "nom", "type"], as_index=False)[cols].sum()
     nominal = g["reservataire_id"].map(conv.groupby("reservataire_id")["taux_flux"].mean())
     g["taux"] = (100.0 * g["du"] / g["entres"].where(g["entres"] > 0)).fillna(nominal)
-    b = db.df(load_sql("jauges/bailleur"), _params(db, p, s)).iloc[0]
+    if len(conv):
+        first = conv.iloc[0]
+        b = {"entres": first["total_entres"], "bailleur": first["total_bailleur"],
+             "bailleur_attribues": first["total_bailleur_attribues"]}
+    else:  # no convention in force: everything is the bailleur's
+        b = db.df(load_sql("jauges/bailleur"), _params(db, p, s)).iloc[0]
     du_b = float(b["entres"]) - float(g["du"].sum())
     prevu_total = float(conv.drop_duplicates("departement")["flux_net_prevu"].sum()) if len(
         conv) else 0.0

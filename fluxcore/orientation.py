@@ -29,10 +29,10 @@ import pandas as pd
 from fluxcore.db import Database, audit, load_sql
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_num, fmt_pct, libelle_destination
-from fluxcore.objectifs import suivi_epci
+from fluxcore.objectifs import Indicateur
 from fluxcore.parametres import get_parametres
 from fluxcore.perimetre import Perimetre
-from fluxcore.regles import INTERNES, TYPES_PREFET, minimum_requis
+from fluxcore.regles import INTERNES, TYPES_PREFET, manque, minimum_requis
 
 COMPOSANTES = {"retard": "Retard sur le dû", "perimetre": "Périmètre de la convention",
                "prefet_hors_qpv": "Règle hors QPV du préfet", "qualite": "Qualité du flux",
@@ -84,17 +84,24 @@ def classer_destinations(db: Database, liberation_id: str,
         **p.params(), "nb": int(s["rotation_annees_historique"]),
         "premieres": bool(s["premieres_mises_en_location_dans_flux"]),
         "commune_l": lg["commune_insee"], "epci_l": lg["epci_siren"],
-        "typologie": lg["typologie"], "en_qpv": bool(lg["en_qpv"])})
-    hist = db.df(load_sql("assiette/historique"), {"dep": lg["departement"], "perim": None,
-                                                   "annee": annee,
-                                                   "nb": int(s["rotation_annees_historique"])})
-    profils = db.df(load_sql("orientation/profils"), {"dep": lg["departement"],
-                                                      "aujourdhui": p.date_arret})
-    cil = suivi_epci(db, lg["epci_siren"], annee, p.date_arret) if lg["epci_siren"] else {}
+        "typologie": lg["typologie"], "en_qpv": bool(lg["en_qpv"]),
+        "cible_q1": float(s["cible_q1_hors_qpv_pct"]),
+        "cible_q234": float(s["cible_q234_en_qpv_pct"])})
+    first = etat.iloc[0]
+    cil = {"Q1_HORS_QPV": Indicateur("Q1_HORS_QPV", int(first["q1_hors_qpv"]),
+                                     int(first["baux_hors_qpv"]), float(first["cible_q1"]),
+                                     manque(float(first["cible_q1"]), int(first["baux_hors_qpv"]),
+                                            int(first["q1_hors_qpv"]))),
+           "Q234_EN_QPV": Indicateur("Q234_EN_QPV", int(first["q234_qpv"]),
+                                     int(first["baux_qpv"]), float(first["cible_q234"]),
+                                     manque(float(first["cible_q234"]), int(first["baux_qpv"]),
+                                            int(first["q234_qpv"])))}
+    profils = etat[["destinataire", "attributions_24m", "q1_24m"]].rename(
+        columns={"attributions_24m": "attributions", "q1_24m": "q1"})
     fraction = (p.date_arret - p.date_debut).days / 365.0
     rows, comps = [], []
     for e in etat.itertuples():
-        values = _composantes(e, lg, s, hist.iloc[0], fraction, profils, cil)
+        values = _composantes(e, lg, s, fraction, profils, cil)
         if values is None:
             continue
         weights = s["orientation_poids"]
@@ -118,11 +125,11 @@ def _nom(e) -> str:
     return e.nom if e.type not in (*INTERNES, "BAILLEUR") else libelle_destination(e.type)
 
 
-def _composantes(e, lg, s, hist, fraction, profils, cil):
+def _composantes(e, lg, s, fraction, profils, cil):
     """{component: (value, (explanation, retard in dwellings))} or None if not possible."""
     internal = e.type in INTERNES
     if internal:
-        prevu = float(hist[f"soustraits_{e.type}"])
+        prevu = 0.0 if pd.isna(e.prevu_interne) else float(e.prevu_interne)
         if prevu - e.orientes <= 0:
             return None  # forecast used up (or none): not a possible destination
         due = prevu * fraction

@@ -52,8 +52,10 @@ else:
     with st.form("decision"):
         choix = st.selectbox("Destination retenue", list(noms), format_func=noms.get)
         auteur = st.text_input("Décidé par", value=st.session_state.get("auteur",
-                                                                          getpass.getuser()))
-        justification = st.text_area("Justification", placeholder="Motif de la décision")
+                                                                          getpass.getuser()),
+                               key="o_auteur")
+        justification = st.text_area("Justification", placeholder="Motif de la décision",
+                                     key="o_justification")
         if st.form_submit_button("Enregistrer l'orientation", type="primary"):
             try:
                 enregistrer_orientation(get_db(path), lib, choix, auteur, justification,

@@ -17,6 +17,6 @@ join residence r using (residence_id)
 left join ref_commune c on c.code_insee = r.commune_insee
 left join ref_epci e on e.epci_siren = r.epci_siren
 left join ref_qpv q on q.qpv_code = r.qpv_code
-left join orientation o using (liberation_id)
+left join (select * from orientation where liberation_id = $liberation
+           order by date_orientation desc, orientation_id desc limit 1) o on true
 where b.liberation_id = $liberation
-qualify row_number() over (order by o.date_orientation desc nulls last, o.orientation_id desc) = 1

@@ -1,0 +1,109 @@
+"""Benchmark of the fluxcore calls behind each page (design.md §5 targets).
+
+`python -m fluxcore bench --scale grand` builds the tier's demo database once
+(data/bench-<scale>.duckdb, reused afterwards), then times each call warm: median and p95 of
+`--repeat` runs after one untimed warm-up. First version: pages Tableau de bord, Jauges de
+flux and Orientation; the plain-pandas baseline and the other pages come with the Benchmark
+issue.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from fluxcore import jauges, orientation, tableau_de_bord
+from fluxcore.assiette import assiette_departement
+from fluxcore.db import Database
+from fluxcore.demo import generate_demo
+from fluxcore.perimetre import Perimetre
+
+CIBLES_MS = {"page": {"grand": 150, "national": 3000}, "classement": {"grand": 50}}
+BENCH_DATE = date(2026, 11, 23)
+
+
+@dataclass(frozen=True)
+class Mesure:
+    nom: str
+    groupe: str          # "page" or "classement": which target applies
+    mediane_ms: float
+    p95_ms: float
+    cible_ms: float | None
+
+    @property
+    def ok(self) -> bool | None:
+        return None if self.cible_ms is None else self.p95_ms <= self.cible_ms
+
+
+def _time(func: Callable[[], object], repeat: int) -> tuple[float, float]:
+    func()  # warm-up
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        runs.append((time.perf_counter() - start) * 1000)
+    runs.sort()
+    p95 = runs[min(len(runs) - 1, round(0.95 * (len(runs) - 1)))]
+    return statistics.median(runs), p95
+
+
+def bench_db(scale: str, folder: str | Path = "data") -> Path:
+    """The tier's database, generated on first use (seed 42, fixed reference date)."""
+    path = Path(folder) / f"bench-{scale}.duckdb"
+    if not path.exists():
+        generate_demo(path, scale, 42, BENCH_DATE)
+    return path
+
+
+def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data"
+              ) -> list[Mesure]:
+    db = Database(bench_db(scale, folder))
+    p = Perimetre(2026, aujourdhui=BENCH_DATE)
+    dep = Perimetre(2026, departement="51", aujourdhui=BENCH_DATE)
+    lib = tableau_de_bord.vacants_en_attente(db, p)["liberation_id"].iloc[0]
+    calls: list[tuple[str, str, Callable[[], object]]] = [
+        ("Tableau de bord : chiffres clés", "page", lambda: tableau_de_bord.chiffres_cles(db, p)),
+        ("Tableau de bord : orientations", "page",
+         lambda: tableau_de_bord.orientations_par_categorie(db, p)),
+        ("Tableau de bord : mois par mois", "page", lambda: tableau_de_bord.flux_mensuel(db, p)),
+        ("Tableau de bord : vacants", "page", lambda: tableau_de_bord.vacants_en_attente(db, p)),
+        ("Jauges : par réservataire", "page", lambda: jauges.jauges_reservataires(db, p)),
+        ("Jauges : limites légales", "page", lambda: jauges.controles_legaux(db, p)),
+        ("Jauges : qualité du flux", "page", lambda: jauges.qualite_flux(db, p)),
+        ("Jauges : un département", "page", lambda: jauges.jauges_reservataires(db, dep)),
+        ("Assiette d'un département", "page",
+         lambda: assiette_departement(db, "51", 2026)),
+        ("Orientation : classer un logement", "classement",
+         lambda: orientation.classer_destinations(db, lib, BENCH_DATE)),
+    ]
+    out = []
+    for name, group, func in calls:
+        med, p95 = _time(func, repeat)
+        out.append(Mesure(name, group, round(med, 1), round(p95, 1),
+                          CIBLES_MS[group].get(scale)))
+    db.close()
+    return out
+
+
+def report(mesures: list[Mesure], scale: str) -> str:
+    lines = [f"Banc d'essai, échelle {scale} ({platform.processor() or platform.machine()}, "
+             f"Python {platform.python_version()})",
+             f"{'appel':<40}{'médiane ms':>12}{'p95 ms':>10}{'cible ms':>10}  verdict"]
+    for m in mesures:
+        verdict = "–" if m.ok is None else ("OK" if m.ok else "AU-DESSUS")
+        cible = "–" if m.cible_ms is None else f"{m.cible_ms:.0f}"
+        lines.append(f"{m.nom:<40}{m.mediane_ms:>12.1f}{m.p95_ms:>10.1f}{cible:>10}  {verdict}")
+    return "\n".join(lines)
+
+
+def to_json(mesures: list[Mesure], scale: str) -> str:
+    return json.dumps({"echelle": scale, "machine": platform.machine(),
+                       "python": platform.python_version(),
+                       "mesures": [m.__dict__ | {"ok": m.ok} for m in mesures]},
+                      ensure_ascii=False, indent=2)
