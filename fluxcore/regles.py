@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 INTERNES = ("MUTATION", "RU", "ORCOD", "LHI", "VENTE")
 DESTINATIONS_BAILLEUR = (*INTERNES, "BAILLEUR")
@@ -70,7 +70,11 @@ def derogation_valide(derogation_fin: date | None, date_signature: date | None,
     if derogation_fin is None or derogation_fin < reference:
         return False
     start = date_signature or reference
-    return derogation_fin <= start + timedelta(days=366)
+    try:
+        one_year = start.replace(year=start.year + 1)
+    except ValueError:  # signed on 29 February
+        one_year = date(start.year + 1, 3, 1)
+    return derogation_fin <= one_year
 
 
 def controle_prefet(taux_prefet: float, taux_agents: float, max_pct: float = 30.0,

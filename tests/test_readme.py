@@ -1,0 +1,28 @@
+"""The README's promises: the hand recomputation of a gauge gives the gauge's figures."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from fluxcore.jauges import jauges_reservataires
+from fluxcore.perimetre import Perimetre
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_gauge_recomputed_by_hand_matches(demo_db):
+    sql = re.search(r"```sql\n(.*?)```", README.read_text(encoding="utf-8"), re.S).group(1)
+    by_hand = demo_db.df(sql).iloc[0]
+    j = jauges_reservataires(demo_db, Perimetre(2026, departement="51",
+                                                aujourdhui=date(2026, 11, 23)))
+    pref = j[j["reservataire_id"] == "PREF-51"].iloc[0]
+    assert int(by_hand["entres"]) == int(pref["entres"]) > 0
+    assert float(by_hand["du"]) == float(pref["du"])
+    assert int(by_hand["orientes"]) == int(pref["orientes"])
+
+
+def test_readme_starts_with_the_two_commands():
+    head = README.read_text(encoding="utf-8")[:400]
+    assert "make run" in head and "make test" in head
