@@ -62,3 +62,41 @@ def test_locked_database_gives_a_french_message(tmp_path):
         holder.kill()
     assert out.returncode == 2
     assert "est verrouillée" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_jauges_and_orienter(tmp_path):
+    db = tmp_path / "flux.duckdb"
+    assert _run("demo", "--db", str(db), "--scale", "petit", "--seed", "7", "--date",
+                "2026-11-23").returncode == 0
+    csv = _run("jauges", "--db", str(db), "--annee", "2026", "--date", "2026-11-23",
+               "--format", "csv")
+    assert csv.returncode == 0, csv.stderr
+    header = csv.stdout.splitlines()[0].split(";")
+    assert header[:6] == ["reservataire_id", "nom", "type", "taux", "droits_annuels", "du"]
+    assert csv.stdout.splitlines()[-1].startswith("BAILLEUR;")
+    rows = json.loads(_run("jauges", "--db", str(db), "--annee", "2026", "--departement", "51",
+                           "--date", "2026-11-23", "--format", "json").stdout)
+    assert all(r["du"] >= 0 for r in rows)
+    text = _run("jauges", "--db", str(db), "--annee", "2026", "--date", "2026-11-23").stdout
+    assert "Préfet : part maximale du flux" in text
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    lib = con.execute(
+        "select liberation_id from liberation b where date_liberation <= date '2026-11-23' and "
+        "not exists (select 1 from orientation o where o.liberation_id = b.liberation_id) "
+        "and logement_id in (select logement_id from logement where hors_flux_motif is null) "
+        "order by date_liberation limit 1").fetchall()[0][0]
+    con.close()
+    ranking = json.loads(_run("orienter", "--db", str(db), "--liberation", lib, "--date",
+                              "2026-11-23", "--format", "json").stdout)
+    first = ranking["destinations"][0]
+    assert first["rang"] == 1 and len(first["composantes"]) == 6
+    text = _run("orienter", "--db", str(db), "--liberation", lib, "--date", "2026-11-23").stdout
+    assert "Retard sur le dû" in text and "1. " in text
+    ok = _run("orienter", "--db", str(db), "--liberation", lib, "--date", "2026-11-23",
+              "--choisir", first["destinataire"], "--auteur", "alice", "--justification", "test")
+    assert ok.returncode == 0 and "enregistrée" in ok.stdout
+    again = _run("orienter", "--db", str(db), "--liberation", lib, "--date", "2026-11-23",
+                 "--choisir", "BAILLEUR", "--auteur", "bob")
+    assert again.returncode == 2 and "déjà été orienté" in again.stderr
