@@ -172,13 +172,7 @@ def controles_legaux(db: Database, p: Perimetre, settings: dict | None = None) -
                                  s["prefet_taux_max_pct"], s["prefet_fonctionnaires_max_pct"],
                                  derog):
             rows.append((dep, c))
-        worst_g = r.loc[r["garantie"].idxmax()]
-        rows.append((dep, Controle(
-            "garantie_max", "Garanties d'emprunt", "R441-5-2", float(worst_g["garantie"]),
-            s["garantie_emprunt_max_pct"], worst_g["garantie"] <= s["garantie_emprunt_max_pct"],
-            f"Jusqu'à {fmt_pct(worst_g['garantie'], 1)} du flux réservé en contrepartie de "
-            f"garanties sur une commune ({worst_g['commune_insee']}) pour un maximum de "
-            f"{fmt_pct(s['garantie_emprunt_max_pct'])}.")))
+        rows.append((dep, _controle_garantie(db, p, dep, r, s)))
         worst_t = r.loc[r["total"].idxmax()]
         rows.append((dep, Controle(
             "somme_taux", "Somme des taux", "R441-5", float(worst_t["total"]), 100.0,
@@ -188,10 +182,37 @@ def controles_legaux(db: Database, p: Perimetre, settings: dict | None = None) -
         q = qpv[qpv["reservataire_id"].isin(_prefets_of(db, dep))]
         total = int(q["orientes"].sum())
         hors = int(q.loc[q["categorie"] == "Hors QPV", "orientes"].sum())
-        flux_hors = int(q.loc[q["categorie"] == "Hors QPV", "flux"].max()) if len(q) else 0
+        hors_rows = q.loc[q["categorie"] == "Hors QPV", "flux"]
+        flux_hors = int(hors_rows.max()) if len(hors_rows) else 0
         rows.append((dep, controle_hors_qpv_prefet(s["lecture_hors_qpv_prefet"], total, hors,
                                                    flux_hors, s["prefet_hors_qpv_min_pct"])))
     return pd.DataFrame([{"departement": d, **c.__dict__} for d, c in rows])
+
+
+def _controle_garantie(db: Database, p: Perimetre, dep: str, rates: pd.DataFrame,
+                       s: dict) -> Controle:
+    """Loan-guarantee reservations ≤ 20 %: on the flux of each commune (setting
+    garantie_emprunt_base = "territoire"), or on the département's forecast flux
+    ("departement": Σ rate × flux of the guarantor's perimeter / flux of the département)."""
+    limit = float(s["garantie_emprunt_max_pct"])
+    if s["garantie_emprunt_base"] == "departement":
+        conv = jauges_conventions(db, Perimetre(p.annee, departement=dep,
+                                                aujourdhui=p.aujourdhui), s)
+        whole = conv.loc[conv["perimetre"].isna(), "flux_net_prevu"]
+        flux_dep = float(whole.iloc[0]) if len(whole) else float(
+            conv["flux_net_prevu"].max() if len(conv) else 0.0)
+        g = conv[conv["garantie_emprunt"]]
+        value = (100.0 * float((g["taux_flux"] / 100.0 * g["flux_net_prevu"]).sum()) / flux_dep
+                 if flux_dep > 0 else 0.0)
+        where = "du flux prévu du département"
+    else:
+        worst = rates.loc[rates["garantie"].idxmax()]
+        value = float(worst["garantie"])
+        where = f"du flux d'une commune ({worst['commune_insee']})"
+    return Controle("garantie_max", "Garanties d'emprunt", "R441-5-2", value, limit,
+                    value <= limit + 1e-9,
+                    f"Réservations en contrepartie de garanties d'emprunt : "
+                    f"{fmt_pct(value, 1)} {where} pour un maximum de {fmt_pct(limit)}.")
 
 
 def _prefets_of(db: Database, dep: str) -> list[str]:

@@ -98,7 +98,8 @@ def classer_destinations(db: Database, liberation_id: str,
                                             int(first["q234_qpv"])))}
     profils = etat[["destinataire", "attributions_24m", "q1_24m"]].rename(
         columns={"attributions_24m": "attributions", "q1_24m": "q1"})
-    fraction = (p.date_arret - p.date_debut).days / 365.0
+    days = (date(annee, 12, 31) - p.date_debut).days + 1
+    fraction = ((p.date_arret - p.date_debut).days + 1) / days
     rows, comps = [], []
     for e in etat.itertuples():
         values = _composantes(e, lg, s, fraction, profils, cil)
@@ -170,7 +171,8 @@ def _prefet_hors_qpv(e, lg, s):
         rule = (f"lecture A : {e.orientes_hors_qpv} logements hors QPV sur {e.orientes} "
                 f"orientés au préfet, il en faut {fmt_pct(pct)}")
     else:
-        need = minimum_requis(pct, e.flux_hors_qpv + hors) - e.orientes_hors_qpv
+        # the awaiting dwelling has entered the flux: flux_hors_qpv already counts it
+        need = minimum_requis(pct, e.flux_hors_qpv) - e.orientes_hors_qpv
         rule = (f"lecture B : {e.orientes_hors_qpv} logements sur {e.flux_hors_qpv} du flux "
                 f"hors QPV, il en faut {fmt_pct(pct)}")
     if need <= 0:

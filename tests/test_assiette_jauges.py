@@ -452,6 +452,25 @@ def test_demo_droits_are_rates_times_flux(demo_db, annee):
                 r.taux / 100.0 * assiette_departement(demo_db, dep, annee, r.perimetre).flux_net)
 
 
+@pytest.mark.parametrize("annee", [2025, 2026])
+def test_demo_prefet_spread_adds_up_to_its_gauge(demo_db, annee):
+    p = Perimetre(annee, aujourdhui=DEMO_TODAY)
+    rep = repartition_prefet(demo_db, p)
+    res = jauges_reservataires(demo_db, p)
+    prefet = res[res["type"].isin(["PREFET", "PREFET_FONCTIONNAIRES"])]
+    assert rep["du"].sum() == pytest.approx(prefet["du"].sum())
+    assert rep["orientes"].sum() == prefet["orientes"].sum()
+    assert (rep["flux"] > 0).all()
+
+
+@pytest.mark.parametrize("annee", [2023, 2026])
+def test_demo_respects_the_legal_limits(demo_db, annee):
+    df = controles_legaux(demo_db, Perimetre(annee, aujourdhui=DEMO_TODAY))
+    limits = df[df["code"] != "prefet_hors_qpv"]
+    assert set(df["departement"]) == {"08", "10", "51", "52"}
+    assert limits["respecte"].all(), limits[~limits["respecte"]]
+
+
 # == préfet: uniform spread and legal checks ====================================================
 def test_prefet_uniform_spread(marne):
     df = repartition_prefet(marne, P_TODAY)
@@ -480,8 +499,8 @@ def test_legal_checks_reading_A_then_B(marne):
     assert (c["prefet_agents_max"]["valeur"], c["prefet_agents_max"]["respecte"]) == (0.0, True)
     assert (c["garantie_max"]["valeur"], c["garantie_max"]["respecte"]) == (10.0, True)
     assert c["garantie_max"]["message"] == (
-        f"Jusqu'à 10,0{NNBSP}% du flux réservé en contrepartie de garanties sur une commune "
-        f"(51454) pour un maximum de 20{NNBSP}%.")
+        f"Réservations en contrepartie de garanties d'emprunt : 10,0{NNBSP}% du flux d'une "
+        f"commune (51454) pour un maximum de 20{NNBSP}%.")
     assert (c["somme_taux"]["valeur"], c["somme_taux"]["respecte"]) == (65.0, True)
     a = c["prefet_hors_qpv"]
     assert not a["respecte"]
@@ -550,6 +569,18 @@ def test_guarantee_above_20_percent_is_flagged(marne):
                     "where convention_id = 'CONV-VILLE-REIMS'")
     c = _controles(marne)
     assert (c["garantie_max"]["valeur"], c["garantie_max"]["respecte"]) == (21.0, False)
+
+
+def test_guarantee_limit_on_the_departement_flux(marne):
+    # setting garantie_emprunt_base = departement: Reims's 21 % of its own flux (7.0) is
+    # 1.47 dwellings, 10.2 % of the département's flux (14.4): within the 20 % limit
+    with marne.transaction() as cur:
+        cur.execute("update convention set taux_flux = 21 "
+                    "where convention_id = 'CONV-VILLE-REIMS'")
+    set_parametre(marne, "garantie_emprunt_base", "departement", "test")
+    c = _controles(marne)["garantie_max"]
+    assert c["valeur"] < 20.0  # 10.2 % on the forecast, 15.3 % on the 11 entered to date
+    assert c["respecte"]
 
 
 # == monthly cumulation =========================================================================

@@ -30,7 +30,7 @@ from fluxcore.perimetre import Perimetre
 from tests.factory import insert, liberation, orientation
 from tests.test_assiette_jauges import TODAY, territoire_marne
 
-FRACTION = 180 / 365  # 01/01 → 30/06/2026
+FRACTION = 181 / 365  # 01/01 → 30/06/2026 included (181 days of 365)
 NNBSP = "\u202f"
 
 
@@ -90,7 +90,7 @@ def test_components_computed_by_hand(marne):
         "BAILLEUR": (2.15, 0.43, 0.0, 0.0, 0.0, 0.0, 0.0),
         # AL: 3.3 owed, 3 delivered (the returned one counts); T2 1/3, hors QPV 2/3
         "AL": (0.3, 0.06, 0.0, 0.0, (10 / 21 - 1 / 21) / 2, 0.0, 0.0),
-        # RU: 1 a year × 180/365, none used
+        # RU: 1 a year × 181/365, none used
         "RU": (FRACTION, FRACTION / 5, 0.0, 0.0, 0.0, 0.0, 0.0),
         # Reims: 0.8 owed on its 8, 1 delivered; T2 100 % vs 5/8, hors QPV 100 % vs 4/8
         "VILLE-REIMS": (-0.2, -0.04, 1.0, 0.0, (-0.6 - 1.0) / 2, 0.0, 0.0)}

@@ -16,7 +16,7 @@ log as (
 ),
 conv as (
     select c.convention_id, c.reservataire_id, c.departement, c.perimetre, c.taux_flux,
-           rv.nom, rv.type
+           c.garantie_emprunt, rv.nom, rv.type
     from convention c
     join reservataire rv using (reservataire_id)
     where $annee between c.annee_debut and c.annee_fin

@@ -2,7 +2,7 @@
 -- entered to date, dwellings oriented / attributed / returned to the bailleur.
 -- Parameters: those of the included jauges/lignes plus $nb (past years for the rotation).
 -- Returns: convention_id, reservataire_id, nom, type, departement, perimetre, taux_flux,
---   flux_net_prevu, entres, orientes, attribues, rendus, en_cours, and for the whole
+--   garantie_emprunt, flux_net_prevu, entres, orientes, attribues, rendus, en_cours, and for the whole
 --   territory (same on every row): total_entres, total_bailleur, total_bailleur_attribues.
 -- Everything is first added up per commune and segment (typologie × QPV), then per
 -- convention perimeter: the same figures as dwelling by dwelling, at a fraction of the cost.
@@ -82,7 +82,7 @@ realise as (
 ),
 final as (
     select c.convention_id, c.reservataire_id, c.nom, c.type, c.departement, c.perimetre,
-           c.taux_flux,
+           c.taux_flux, c.garantie_emprunt,
            p.liberations_est + case when $premieres then p.premieres else 0 end
                - coalesce(s.soustraits, 0) as flux_net_prevu,
            coalesce(r.entres, 0)::bigint as entres, coalesce(r.orientes, 0)::bigint as orientes,

@@ -18,8 +18,9 @@ final as (
            coalesce(sum(v.taux_flux) filter (where v.garantie_emprunt), 0) as garantie,
            max(v.derogation_fin) filter (where r.type in ('PREFET', 'PREFET_FONCTIONNAIRES'))
                as derogation_fin,
-           max(v.date_signature) filter (where r.type in ('PREFET', 'PREFET_FONCTIONNAIRES'))
-               as date_signature
+           arg_max(v.date_signature, v.derogation_fin)
+               filter (where r.type in ('PREFET', 'PREFET_FONCTIONNAIRES')
+                       and v.derogation_fin is not null) as date_signature
     from communes c
     join convention v on v.departement = c.departement
      and $annee between v.annee_debut and v.annee_fin
