@@ -25,9 +25,7 @@ def jauges(df: pd.DataFrame, projection: bool) -> go.Figure:
                 marker_color="#e3e3e3", width=0.8, customdata=base,
                 hovertemplate="%{y}<br>Droits de l'année : %{customdata:,.1f}<extra></extra>")
     fig.add_bar(y=d["nom"], x=100 * d["livres"] / base, orientation="h", name="Livrés",
-                marker_color=[STATUT_COULEUR[s] for s in statut], width=0.45, text=text,
-                textposition="outside", cliponaxis=False,
-                textfont={"color": "#111", "size": 20 if projection else 13},
+                marker_color=[STATUT_COULEUR[s] for s in statut], width=0.45,
                 customdata=list(zip(d["livres"], d["du"], statut)),
                 hovertemplate="%{y}<br>Livrés : %{customdata[0]:,d} · dû à date "
                               "%{customdata[1]:,.1f} (%{customdata[2]})<extra></extra>")
@@ -35,10 +33,14 @@ def jauges(df: pd.DataFrame, projection: bool) -> go.Figure:
                     marker={"symbol": "line-ns", "size": 34 if projection else 24,
                             "line": {"width": 5 if projection else 3, "color": "#000"}},
                     hovertemplate="%{y}<br>Dû à date : %{x:.0f} % des droits<extra></extra>")
+    pct = 100 * d["livres"] / base
+    fig.add_scatter(y=d["nom"], x=[max(100.0, v) + 2 for v in pct], mode="text", text=text,
+                    textposition="middle right", showlegend=False, hoverinfo="skip",
+                    textfont={"color": "#111", "size": 20 if projection else 13})
     fig.update_layout(barmode="overlay", title="Livrés et dû à date, en % des droits de l'année",
                       xaxis_title="% des droits de l'année", yaxis_title=None,
                       uniformtext={"minsize": 12, "mode": "show"})
-    fig.update_xaxes(range=[0, max(140.0, float((100 * d["livres"] / base).max()) + 40)],
+    fig.update_xaxes(range=[0, max(100.0, float(pct.max())) + 55],
                      ticksuffix=" %")
     height = max(380, (62 if projection else 36) * len(d) + 170)
     return style(fig, projection, height=height)
