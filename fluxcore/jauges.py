@@ -121,24 +121,27 @@ def qualite_flux(db: Database, p: Perimetre, settings: dict | None = None) -> pd
     100 = nothing in common), the overall score (mean of dimensions) and the largest gap in
     words. NaN when fewer than 5 dwellings were oriented to it."""
     comp = composition(db, p, settings)
-    rows = []
-    for rid, g in comp.groupby("reservataire_id", sort=True):
-        n = int(g.loc[g["dimension"] == "typologie", "orientes"].sum())
-        row = {"reservataire_id": rid, "orientes": n}
-        if n < MIN_ORIENTES_QUALITE:
-            rows.append({**row, "score": float("nan"),
-                         "constat": "Trop peu de logements orientés pour juger."})
-            continue
-        g = g.assign(diff=g["part_orientes"].fillna(0) - g["part_flux"].fillna(0))
-        for dim in DIMENSIONS:
-            row[f"score_{dim}"] = 0.5 * g.loc[g["dimension"] == dim, "diff"].abs().sum()
-        row["score"] = sum(row[f"score_{d}"] for d in DIMENSIONS) / len(DIMENSIONS)
-        worst = g.loc[g["diff"].abs().idxmax()]
-        label = DIMENSIONS[worst["dimension"]]
-        row["constat"] = (f"{worst['categorie']} ({label}) : {fmt_pct(worst['part_orientes'])} "
-                          f"de ses logements contre {fmt_pct(worst['part_flux'])} du flux.")
-        rows.append(row)
-    return pd.DataFrame(rows)
+    comp = comp.assign(diff=comp["part_orientes"].fillna(0) - comp["part_flux"].fillna(0))
+    comp["ecart_abs"] = comp["diff"].abs()
+    n = comp[comp["dimension"] == "typologie"].groupby("reservataire_id")["orientes"].sum()
+    scores = (0.5 * comp.pivot_table(index="reservataire_id", columns="dimension",
+                                     values="ecart_abs", aggfunc="sum")).reindex(
+        columns=list(DIMENSIONS), fill_value=0.0).add_prefix("score_")
+    worst = comp.loc[comp.groupby("reservataire_id")["ecart_abs"].idxmax()].set_index(
+        "reservataire_id")
+    out = scores.assign(orientes=n.reindex(scores.index).fillna(0).astype(int))
+    out["score"] = scores.mean(axis=1)
+    out["constat"] = [
+        f"{w.categorie} ({DIMENSIONS[w.dimension]}) : {fmt_pct(w.part_orientes)} de ses "
+        f"logements contre {fmt_pct(w.part_flux)} du flux." for w in worst.reindex(
+            out.index).itertuples()]
+    few = out["orientes"] < MIN_ORIENTES_QUALITE
+    out.loc[few, [*scores.columns, "score"]] = float("nan")
+    out.loc[few, "constat"] = "Trop peu de logements orientés pour juger."
+    out = out.reset_index()[["reservataire_id", "orientes", *scores.columns, "score",
+                             "constat"]]
+    out.columns.name = None
+    return out
 
 
 def repartition_prefet(db: Database, p: Perimetre, settings: dict | None = None
