@@ -87,6 +87,11 @@ PARAMETRES: tuple[Parametre, ...] = (
     Parametre("orientation_echelle_retard", 5.0,
               "Retard (en logements) à partir duquel la composante « retard sur le dû » d'une "
               "destination est maximale.", "Choix du produit"),
+    Parametre("rpls_codes_financement", {},
+              "Correspondance des codes numériques du champ FINAN d'un fichier RPLS vers PLAI, "
+              "PLUS, PLS, PLI ou AUTRE (ex. {\"13\": \"PLAI\"}). Les libellés (PLAI, PLA-I, "
+              "PLUS, PLA, HLM/O, PLS, PLI…) sont reconnus sans elle ; un code absent est classé "
+              "AUTRE avec un avertissement.", "Arrêté du 5 janvier 2010 (RPLS), champ 32"),
     Parametre("vacance_alerte_jours", 30,
               "Délai (jours) au-delà duquel un logement libéré sans orientation est signalé.",
               "Choix du produit"),
@@ -126,10 +131,8 @@ def get_parametres(db) -> dict[str, Any]:
     return values
 
 
-def set_parametre(db, cle: str, valeur: Any, actor: str | None = None) -> None:
-    """Change a setting, checking its type against the default; audited."""
-    from fluxcore.db import audit
-
+def check_valeur(cle: str, valeur: Any) -> None:
+    """Raise ParametreError unless `valeur` suits setting `cle` (same type as its default)."""
     if cle not in BY_KEY:
         raise ParametreError(f"Paramètre inconnu : « {cle} ».")
     defaut = BY_KEY[cle].defaut
@@ -139,6 +142,12 @@ def set_parametre(db, cle: str, valeur: Any, actor: str | None = None) -> None:
         raise ParametreError(
             f"Valeur invalide pour « {cle} » : {valeur!r} (attendu : du même type que "
             f"{defaut!r}).")
+    if cle == "rpls_codes_financement":
+        if not isinstance(valeur, dict) or not all(
+                v in ("PLAI", "PLUS", "PLS", "PLI", "AUTRE") for v in valeur.values()):
+            raise ParametreError("Chaque code FINAN doit correspondre à PLAI, PLUS, PLS, PLI "
+                                 "ou AUTRE.")
+        return
     if isinstance(defaut, dict) and (not isinstance(valeur, dict) or set(valeur) != set(
             defaut) or not all(isinstance(v, (int, float)) and v >= 0 for v in valeur.values())):
         raise ParametreError(
@@ -146,6 +155,13 @@ def set_parametre(db, cle: str, valeur: Any, actor: str | None = None) -> None:
             "nombres positifs.")
     if cle == "lecture_hors_qpv_prefet" and valeur not in ("A", "B"):
         raise ParametreError("La lecture hors QPV doit valoir « A » ou « B ».")
+
+
+def set_parametre(db, cle: str, valeur: Any, actor: str | None = None) -> None:
+    """Change a setting, checking its type against the default; audited."""
+    from fluxcore.db import audit
+
+    check_valeur(cle, valeur)
     old = get_parametre(db, cle)
     with db.transaction() as cur:
         cur.execute("update parametre set valeur = ?, updated_at = ?, updated_by = ? where cle = ?",

@@ -118,7 +118,9 @@ def _write(db: Database, t: dict[str, pd.DataFrame]) -> dict[str, int]:
             "create temp table _log as select idx, printf('%s%08d', departement, idx + 1)"
             " as logement_id from log_df")
         cur.execute(
-            "insert into logement select l.logement_id, d.residence_id, d.typologie,"
+            "insert into logement (logement_id, residence_id, typologie, nb_pieces, surface_m2,"
+            " financement, loyer_mensuel, etage, ascenseur, accessible_pmr, date_mise_en_service,"
+            " hors_flux_motif) select l.logement_id, d.residence_id, d.typologie,"
             " d.nb_pieces, d.surface_m2, d.financement, d.loyer_mensuel, d.etage, d.ascenseur,"
             " d.accessible_pmr, d.date_mise_en_service, d.hors_flux_motif"
             " from log_df d join _log l using (idx) order by d.idx")

@@ -1,0 +1,77 @@
+"""Backup of the whole database to one file, and restore from such a file.
+
+A backup is a consistent copy of the DuckDB file (checkpointed under the write lock, so no
+import or decision is half in it). A restore checks that the file is a database of this
+application, then replaces the current file; the caller must have closed its connection.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from fluxcore.db import Database, audit
+from fluxcore.errors import DatabaseError
+
+
+def backup_database(db: Database, out: str | Path, actor: str | None = None) -> Path:
+    """Copy the database to `out` (a .duckdb file); audited."""
+    out = Path(out)
+    if db.path == ":memory:":
+        raise DatabaseError("Une base en mémoire ne peut pas être sauvegardée.")
+    if out.resolve() == Path(db.path).resolve():
+        raise DatabaseError("La sauvegarde doit être écrite dans un autre fichier que la base.")
+    with db.transaction() as cur:
+        audit(cur, actor, "sauvegarde", None, str(out), {"fichier": str(out)})
+    with db._write_lock:
+        cur = db.cursor()
+        cur.execute("checkpoint")
+        cur.close()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(db.path, out)
+    return out
+
+
+def describe_backup(path: str | Path) -> dict:
+    """Schema version, last audit date and row counts of a backup file, or DatabaseError."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise DatabaseError(f"« {Path(path).name} » n'est pas une base DuckDB lisible.") from exc
+    try:
+        version = con.execute("select max(version) from schema_version").fetchall()[0][0]
+        last = con.execute("select max(logged_at) from audit_log").fetchall()[0][0]
+        counts = {t: con.execute(f"select count(*) from {t}").fetchall()[0][0]
+                  for t in ("residence", "logement", "liberation", "orientation", "attribution")}
+    except duckdb.Error as exc:
+        raise DatabaseError(
+            f"« {Path(path).name} » n'est pas une sauvegarde du tableau de bord "
+            "(tables attendues absentes).") from exc
+    finally:
+        con.close()
+    return {"version": version, "dernier_evenement": last, "lignes": counts}
+
+
+def restore_database(target: str | Path, source: str | Path, actor: str | None = None) -> dict:
+    """Replace the database file `target` by the backup `source` (its connection must be
+    closed); the restored base gets an audit row and is migrated if older."""
+    info = describe_backup(source)
+    target = Path(target)
+    tmp = target.with_name(target.name + ".restauration")
+    shutil.copyfile(source, tmp)
+    wal = target.with_name(target.name + ".wal")
+    if wal.exists():
+        wal.unlink()
+    os.replace(tmp, target)
+    db = Database(target)
+    try:
+        with db.transaction() as cur:
+            audit(cur, actor, "restauration", None, Path(source).name,
+                  {"source": str(source), "restaure_le": datetime.now().isoformat()})
+    finally:
+        db.close()
+    return info

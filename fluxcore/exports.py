@@ -1,0 +1,140 @@
+"""Canonical export of every importable table (export → import round-trips) and the empty
+templates a data manager fills from the ERP (one CSV per table, or one workbook with a sheet
+per table and a README sheet describing every column).
+
+Canonical CSV: UTF-8, `,` separator, header = the table's columns, ISO dates, true/false,
+lists as `A|B` (`[]` for an empty list), empty cell = no value.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from fluxcore.db import Database
+from fluxcore.imports import parsing
+from fluxcore.imports.spec import MANAGED, SPECS
+
+SOURCE_HINTS = {
+    "residence": "ERP (programmes/groupes) ou RPLS regroupé par adresse",
+    "logement": "ERP patrimoine ou fichier RPLS (importable tel quel)",
+    "reservataire": "liste des réservataires des conventions",
+    "convention": "conventions de réservation en flux signées",
+    "reservation_stock": "inventaire des droits avant conversion (RPLS « contingent »)",
+    "liberation": "ERP gestion locative : congés et états des lieux de sortie",
+    "orientation": "outil de gestion des attributions ou saisie de l'application",
+    "attribution": "SNE / ERP : décisions de CALEOL et baux signés",
+    "occupation": "enquête OPS (occupation du parc social)",
+    "objectif": "CIA / convention intercommunale d'attribution",
+    "seuil_quartile": "arrêté préfectoral des seuils du premier quartile",
+    "demande": "extraction SNE des demandes (identifiants pseudonymisés)",
+    "grille_cotation": "grille de cotation de l'EPCI",
+    "parametre": "export de l'application (Données › Paramètres)",
+}
+
+
+def _columns(db: Database, table: str) -> pd.DataFrame:
+    df = db.df("select column_name, data_type, is_nullable = 'YES' as nullable, "
+               "column_default from information_schema.columns where table_name = ? "
+               "and table_schema = 'main' order by ordinal_position", [table])
+    return df[~df["column_name"].isin(MANAGED.get(table, ()))].reset_index(drop=True)
+
+
+def _select(db: Database, table: str) -> str:
+    cols = _columns(db, table)
+    parts = [f"case when {c} is null then null when len({c}) = 0 then '[]' "
+             f"else array_to_string({c}, '|') end as {c}" if t == "VARCHAR[]" else c
+             for c, t in zip(cols["column_name"], cols["data_type"])]
+    order = ", ".join(f"{k} nulls first" for k in SPECS[table].key)
+    return f"select {', '.join(parts)} from {table} order by {order}"
+
+
+def export_tables(db: Database, out_dir: str | Path) -> dict[str, int]:
+    """Write `<table>.csv` for every importable table; returns rows per table."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for table in SPECS:
+        cur = db.cursor()
+        try:
+            cur.sql(_select(db, table)).write_csv(str(out / f"{table}.csv"), header=True)
+            counts[table] = cur.execute(f"select count(*) from {table}").fetchall()[0][0]
+        finally:
+            cur.close()
+    return counts
+
+
+def dictionary(db: Database) -> pd.DataFrame:
+    """One row per importable column: table, colonne, type, obligatoire, regle, source."""
+    rows = []
+    for table, spec in SPECS.items():
+        for r in _columns(db, table).itertuples():
+            c = r.column_name
+            rules = []
+            if c in spec.key:
+                rules.append("clé (identifiant unique)" if len(spec.key) == 1
+                             else f"clé avec {', '.join(k for k in spec.key if k != c)}")
+            if c in spec.enums:
+                rules.append("valeurs : " + ", ".join(spec.enums[c]))
+            if c in spec.bounds:
+                lo, hi = spec.bounds[c]
+                rules.append(f"entre {lo:g} et {hi:g}".replace(".", ","))
+            if c in spec.formats:
+                rules.append(spec.formats[c][1])
+            for ref in spec.references:
+                if ref.column == c:
+                    rules.append(f"renvoie à {ref.table}.{ref.target}"
+                                 + (f" ou {', '.join(ref.also)}" if ref.also else ""))
+            required = not r.nullable and r.column_default is None and c not in spec.derivable
+            rules.append(parsing.EXPECTED.get(r.data_type, r.data_type))
+            rows.append({"table": table, "colonne": c, "obligatoire": "oui" if required
+                         else "non", "regle": " ; ".join(rules),
+                         "source": SOURCE_HINTS.get(table, "")})
+    return pd.DataFrame(rows)
+
+
+def template_csv_zip(db: Database) -> bytes:
+    """A ZIP of one empty canonical CSV per table, plus LISEZMOI.csv (the dictionary)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for table in SPECS:
+            header = ",".join(_columns(db, table)["column_name"])
+            zf.writestr(f"{table}.csv", header + "\n")
+        zf.writestr("LISEZMOI.csv", dictionary(db).to_csv(index=False, sep=";"))
+    return buf.getvalue()
+
+
+def template_xlsx(db: Database) -> bytes:
+    """One workbook: a README sheet, then one sheet per table with its header row."""
+    buf = io.BytesIO()
+    dico = dictionary(db)
+    with pd.ExcelWriter(buf, engine="xlsxwriter") as writer:
+        book = writer.book
+        bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        intro = pd.DataFrame({"Mode d'emploi": [
+            "Une feuille par table : gardez le nom de la feuille et la ligne d'en-tête.",
+            "Dates JJ/MM/AAAA ; nombres 12,5 ; pourcentages 25 ou 25 % ; oui/non.",
+            "Réimporter le même fichier met à jour les lignes (clé) sans doublon.",
+            "Un fichier refusé n'écrit rien : le rapport nomme la feuille, la ligne et la "
+            "colonne de chaque problème.",
+            "Aucune donnée nominative : les ménages et demandeurs ont un identifiant "
+            "pseudonyme."]})
+        intro.to_excel(writer, sheet_name="README", index=False)
+        dico.to_excel(writer, sheet_name="README", index=False, startrow=len(intro) + 2)
+        sheet = writer.sheets["README"]
+        sheet.set_column(0, 0, 20)
+        sheet.set_column(1, 1, 26)
+        sheet.set_column(3, 3, 80)
+        sheet.set_column(4, 4, 50)
+        for table in SPECS:
+            cols = _columns(db, table)["column_name"].tolist()
+            pd.DataFrame(columns=cols).to_excel(writer, sheet_name=table, index=False)
+            ws = writer.sheets[table]
+            for j, c in enumerate(cols):
+                ws.write(0, j, c, bold)
+                ws.set_column(j, j, max(14, len(c) + 2))
+            ws.freeze_panes(1, 0)
+    return buf.getvalue()

@@ -1,0 +1,131 @@
+"""What an import file may hold: per table of the data-model contract, its key, allowed codes,
+bounds, code formats and references.
+
+Column names and SQL types come from the database itself (information_schema), so a column
+added by a migration is importable at once; this module adds only the rules a type cannot say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+INTERNES = ("MUTATION", "RU", "ORCOD", "LHI", "VENTE", "BAILLEUR")
+TYPOLOGIES = ("T1", "T2", "T3", "T4", "T5", "T6")
+FINANCEMENTS = ("PLAI", "PLUS", "PLS", "PLI", "AUTRE")
+TYPES_RESERVATAIRE = ("PREFET", "PREFET_FONCTIONNAIRES", "ACTION_LOGEMENT", "COMMUNE", "EPCI",
+                      "DEPARTEMENT", "REGION", "EMPLOYEUR", "AUTRE")
+STATUTS_ORIENTATION = ("ORIENTE", "CANDIDATS_PROPOSES", "CALEOL", "ATTRIBUE", "RENDU_BAILLEUR")
+
+COMMUNE = (r"^([0-9]{5}|2[AB][0-9]{3})$", "un code INSEE de commune à 5 caractères (ex. 08105)")
+DEPARTEMENT = (r"^([0-9]{2}|2[AB]|97[0-9])$", "un code de département (ex. 08, 2A, 974)")
+SIREN = (r"^[0-9]{9}$", "un SIREN d'EPCI à 9 chiffres")
+QPV = (r"^Q[NP][0-9A-Z]{5,8}$", "un code QPV (ex. QN05103M)")
+
+PART = (0.0, 100.0)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """`column` must name a row of `table.target` (in the database or in the same batch)."""
+    column: str
+    table: str
+    target: str
+    also: tuple[str, ...] = ()       # extra accepted values (internal destinations)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    table: str
+    label: str                               # French name, for messages
+    key: tuple[str, ...]
+    enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    bounds: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    strict_lower: tuple[str, ...] = ()       # bounds whose minimum is excluded (surface > 0)
+    formats: dict[str, tuple[str, str]] = field(default_factory=dict)
+    references: tuple[Reference, ...] = ()
+    derivable: tuple[str, ...] = ()          # NOT NULL columns the importer can fill itself
+
+
+SPECS: dict[str, TableSpec] = {s.table: s for s in (
+    TableSpec("residence", "résidences", ("residence_id",),
+              bounds={"latitude": (-90, 90), "longitude": (-180, 180),
+                      "annee_construction": (1800, 2100)},
+              formats={"commune_insee": COMMUNE, "departement": DEPARTEMENT,
+                       "epci_siren": SIREN, "qpv_code": QPV},
+              derivable=("departement", "en_qpv", "nom")),
+    TableSpec("logement", "logements", ("logement_id",),
+              enums={"typologie": TYPOLOGIES, "financement": FINANCEMENTS,
+                     "hors_flux_motif": ("DEFENSE", "SECURITE_INTERIEURE", "SANTE")},
+              bounds={"nb_pieces": (1, 20), "surface_m2": (0, 1000), "loyer_mensuel": (0, 10000),
+                      "etage": (-5, 100)},
+              strict_lower=("surface_m2",),
+              references=(Reference("residence_id", "residence", "residence_id"),)),
+    TableSpec("reservataire", "réservataires", ("reservataire_id",),
+              enums={"type": TYPES_RESERVATAIRE}),
+    TableSpec("convention", "conventions", ("convention_id",),
+              bounds={"taux_flux": PART, "annee_debut": (2000, 2100), "annee_fin": (2000, 2100)},
+              formats={"departement": DEPARTEMENT},
+              references=(Reference("reservataire_id", "reservataire", "reservataire_id"),)),
+    TableSpec("reservation_stock", "réservations en stock",
+              ("logement_id", "reservataire_id", "type_droit"),
+              enums={"type_droit": ("SUITE", "UNIQUE")}, bounds={"nb_droits": (0, 1000)},
+              references=(Reference("logement_id", "logement", "logement_id"),
+                          Reference("reservataire_id", "reservataire", "reservataire_id"))),
+    TableSpec("liberation", "libérations", ("liberation_id",),
+              references=(Reference("logement_id", "logement", "logement_id"),)),
+    TableSpec("orientation", "orientations", ("orientation_id",),
+              enums={"statut": STATUTS_ORIENTATION},
+              references=(Reference("liberation_id", "liberation", "liberation_id"),
+                          Reference("destinataire", "reservataire", "reservataire_id",
+                                    INTERNES))),
+    TableSpec("attribution", "attributions", ("attribution_id",),
+              enums={"relogement": ("RU", "ORCOD", "LHI", "VENTE")},
+              bounds={"taille_menage": (1, 20), "ressources_uc": (0, 1_000_000),
+                      "quartile": (1, 4)},
+              references=(Reference("orientation_id", "orientation", "orientation_id"),
+                          Reference("logement_id", "logement", "logement_id"))),
+    TableSpec("occupation", "enquêtes d'occupation", ("residence_id", "annee"),
+              bounds={"annee": (1990, 2100), "nb_menages": (0, 100_000),
+                      **{c: PART for c in (
+                          "part_ressources_faibles", "part_monoparentales", "part_sans_emploi",
+                          "part_apl", "part_personnes_seules", "part_grandes_familles",
+                          "part_moins_25", "part_plus_65", "taux_rotation", "taux_vacance",
+                          "taux_impayes")}},
+              references=(Reference("residence_id", "residence", "residence_id"),)),
+    TableSpec("objectif", "objectifs", ("epci_siren", "annee", "indicateur", "reservataire_id"),
+              enums={"indicateur": ("Q1_HORS_QPV", "Q234_EN_QPV", "PRIORITAIRES")},
+              bounds={"annee": (2000, 2100), "cible_pct": PART}, formats={"epci_siren": SIREN},
+              references=(Reference("reservataire_id", "reservataire", "reservataire_id"),)),
+    TableSpec("seuil_quartile", "seuils du premier quartile", ("epci_siren", "annee"),
+              bounds={"annee": (2000, 2100), "seuil_q1_uc": (0, 1_000_000)},
+              strict_lower=("seuil_q1_uc",), formats={"epci_siren": SIREN}),
+    TableSpec("demande", "demandes", ("demande_id",),
+              enums={"typologie_souhaitee": TYPOLOGIES,
+                     "statut": ("ACTIVE", "ATTRIBUEE", "RADIEE")},
+              bounds={"taille_menage": (1, 20), "ressources_uc": (0, 1_000_000),
+                      "nb_refus": (0, 100)},
+              formats={"commune_souhaitee": COMMUNE}),
+    TableSpec("grille_cotation", "grilles de cotation", ("epci_siren", "version", "critere"),
+              bounds={"version": (1, 10_000), "points": (-1000, 1000)},
+              formats={"epci_siren": SIREN}),
+    TableSpec("parametre", "paramètres", ("cle",), derivable=("description",)),
+)}
+
+# Writing order: referenced tables first.
+ORDER = tuple(SPECS)
+
+# Columns the importer never takes from a file (kept as they are in the database).
+MANAGED = {"parametre": ("updated_at", "updated_by")}
+
+# Table names as they may appear in a sheet or file name.
+ALIASES = {
+    **{t: t for t in SPECS},
+    **{t + "s": t for t in SPECS},
+    "residences": "residence", "logements": "logement", "reservataires": "reservataire",
+    "stock": "reservation_stock", "reservations": "reservation_stock",
+    "reservations_stock": "reservation_stock", "parametres": "parametre",
+    "grille": "grille_cotation", "grilles": "grille_cotation", "cotation": "grille_cotation",
+    "seuils": "seuil_quartile", "seuils_quartile": "seuil_quartile",
+    "objectifs": "objectif", "occupations": "occupation", "ops": "occupation",
+    "enquete_occupation": "occupation",
+}

@@ -1,0 +1,159 @@
+"""From a staged sheet to a typed batch: which table it is, which column is which, and every
+cell-level problem (unreadable value, missing value, unknown code, out of bounds, bad format).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from fluxcore.imports import parsing
+from fluxcore.imports.problems import Problems
+from fluxcore.imports.reader import Sheet, normalise
+from fluxcore.imports.spec import ALIASES, MANAGED, SPECS
+
+RPLS_SIGNATURE = {"depcom", "nbpiece", "surfhab", "construct", "finan", "typeconst", "qpv",
+                  "locat", "dpeenergie", "numvoie", "nomvoie", "loyerprinc"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    nullable: bool
+    default: str | None
+
+    @property
+    def required(self) -> bool:
+        return not self.nullable and self.default is None
+
+
+def table_columns(cur: duckdb.DuckDBPyConnection, table: str) -> dict[str, Column]:
+    rows = cur.execute(
+        "select column_name, data_type, is_nullable = 'YES', column_default "
+        "from information_schema.columns where table_name = ? and table_schema = 'main' "
+        "order by ordinal_position", [table]).fetchall()
+    return {r[0]: Column(r[0], r[1], r[2], r[3]) for r in rows}
+
+
+def detect_table(sheet: Sheet, schemas: dict[str, dict[str, Column]]) -> str | None:
+    """Target table of a sheet: RPLS by its column names, else the sheet name, else the one
+    table whose columns fit the header, else the file name."""
+    header = {normalise(h) for h in sheet.headers if h}
+    if len(header & RPLS_SIGNATURE) >= 3:
+        return "rpls"
+    if sheet.sheet is not None and normalise(sheet.sheet) in ALIASES:
+        return ALIASES[normalise(sheet.sheet)]
+    fits = [t for t, cols in schemas.items()
+            if set(SPECS[t].key) <= header and header <= set(cols)]
+    stem = normalise(Path(sheet.file_name).stem)
+    named = next((ALIASES[w] for w in (stem, *stem.split("_")) if w in ALIASES), None)
+    if len(fits) == 1:
+        return fits[0]
+    if named and (not fits or named in fits):
+        return named
+    if fits:
+        return None
+    scored = sorted(((len(header & set(cols)) - len(header - set(cols)), t)
+                     for t, cols in schemas.items() if set(SPECS[t].key) <= header),
+                    reverse=True)
+    return scored[0][1] if scored else None
+
+
+def map_columns(sheet: Sheet, table: str, cols: dict[str, Column], problems: Problems) -> bool:
+    """Fill sheet.columns (target -> staging column); report unknown, duplicate or missing
+    columns. Returns False when the sheet cannot be imported."""
+    ok = True
+    seen: dict[str, str] = {}
+    for i, header in enumerate(sheet.headers):
+        name = normalise(header)
+        if not name:
+            continue                      # trailing empty columns of spreadsheet exports
+        if name in MANAGED.get(table, ()):
+            continue
+        if name not in cols:
+            problems.add(sheet.where, 1, header, None,
+                         f"colonne inconnue pour la table {table} (colonnes attendues : "
+                         f"{', '.join(c for c in cols if c not in MANAGED.get(table, ()))})")
+            ok = False
+        elif name in seen:
+            problems.add(sheet.where, 1, header, None, f"colonne en double (déjà « {seen[name]} »)")
+            ok = False
+        else:
+            seen[name] = header
+            sheet.columns[name] = f"c{i}"
+    spec = SPECS[table]
+    for col in cols.values():
+        if (col.required or col.name in spec.key) and col.name not in sheet.columns \
+                and col.name not in spec.derivable and not (
+                    col.name in spec.key and col.nullable):
+            problems.add(sheet.where, 1, col.name, None,
+                         f"colonne obligatoire absente de la table {table}")
+            ok = False
+    return ok
+
+
+def build_typed(cur: duckdb.DuckDBPyConnection, sheet: Sheet, table: str, typed: str,
+                cols: dict[str, Column]) -> list[str]:
+    """Create temp table `typed` (__ligne, r__<col> raw text, <col> typed); returns the target
+    columns present."""
+    spec = SPECS[table]
+    parts = ["__ligne"]
+    for name, staged in sheet.columns.items():
+        col = cols[name]
+        expr = parsing.expression(staged, col.sql_type, name, name in spec.enums)
+        if col.default is not None and not col.nullable and "nextval" not in col.default:
+            expr = f"coalesce({expr}, {col.default})"
+        parts += [f"{staged} as r__{name}", f"{expr} as {name}"]
+    cur.execute(f"create temp table {typed} as select {', '.join(parts)} from {sheet.staging}")
+    return list(sheet.columns)
+
+
+def _report(cur, typed: str, where: str, column: str, condition: str, problems: Problems,
+            message: str, label: str | None = None) -> None:
+    found = cur.execute(
+        f"select __ligne, r__{column}, count(*) over () from {typed} where {condition} "
+        f"order by __ligne limit {problems.limit}").fetchall()
+    if found:
+        problems.add_many(where, [(r[0], r[1]) for r in found], found[0][2], label or column,
+                          message)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}".replace(".", ",")
+
+
+def check_cells(cur: duckdb.DuckDBPyConnection, typed: str, where: str, table: str,
+                present: list[str], cols: dict[str, Column], problems: Problems,
+                labels: dict[str, str] | None = None) -> None:
+    """Every cell-level problem of a typed sheet (`labels`: column names as in the file)."""
+    spec = SPECS[table]
+    for name in present:
+        col = cols[name]
+        label = (labels or {}).get(name)
+
+        def report(condition: str, message: str, name: str = name, label=label) -> None:
+            _report(cur, typed, where, name, condition, problems, message, label)
+
+        raw_set = f"nullif(trim(r__{name}), '') is not null"
+        report(f"{raw_set} and {name} is null",
+               f"valeur illisible : attendu {parsing.EXPECTED.get(col.sql_type, col.sql_type)}")
+        if col.required or (name in spec.key and not col.nullable):
+            report(f"{name} is null and not ({raw_set})", "valeur obligatoire manquante")
+        if name in spec.enums:
+            allowed = spec.enums[name]
+            quoted = ", ".join(f"'{v}'" for v in allowed)
+            report(f"{name} is not null and {name} not in ({quoted})",
+                   f"code inconnu : attendu l'un de {', '.join(allowed)}")
+        if name in spec.bounds:
+            low, high = spec.bounds[name]
+            op = ">" if name in spec.strict_lower else ">="
+            what = f"supérieur à {_fmt(low)}" if op == ">" else f"au moins {_fmt(low)}"
+            report(f"{name} is not null and not ({name} {op} {low} and {name} <= {high})",
+                   f"valeur hors bornes : attendu {what} et au plus {_fmt(high)}")
+        if name in spec.formats:
+            pattern, expected = spec.formats[name]
+            report(f"{name} is not null and not regexp_matches({name}, '{pattern}')",
+                   f"format invalide : attendu {expected}")

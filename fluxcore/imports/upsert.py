@@ -1,0 +1,134 @@
+"""Write a typed sheet into its table: update rows whose key exists (only the columns the file
+holds, and only when a value differs), insert the others (absent columns take their default).
+Also the few values the importer derives when a file leaves them out.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from fluxcore.imports.problems import Problems
+from fluxcore.imports.reader import Sheet
+from fluxcore.imports.spec import SPECS
+from fluxcore.imports.staging import Column
+
+
+@dataclass
+class Target:
+    sheet: Sheet
+    table: str
+    typed: str                        # temp table: __ligne, r__<col>, <col>
+    present: list[str]                # columns the file gives
+    derived: list[str] = field(default_factory=list)   # filled by the importer, keep if NULL
+    fill_only: list[str] = field(default_factory=list)  # only for new rows or empty cells
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def columns(self) -> list[str]:
+        extra = [c for c in self.derived + self.fill_only if c not in self.present]
+        return self.present + list(dict.fromkeys(extra))
+
+    def counts(self) -> dict:
+        return {"fichier": self.sheet.file_name, "feuille": self.sheet.sheet,
+                "table": self.table, "lignes": self.inserted + self.updated + self.unchanged,
+                "inseres": self.inserted, "modifies": self.updated, "inchanges": self.unchanged}
+
+    def preview(self, cur, rows: int = 10) -> pd.DataFrame:
+        cols = ", ".join(["__ligne", *self.columns])
+        return cur.execute(f"select {cols} from {self.typed} order by __ligne limit {rows}").df() \
+            .rename(columns={"__ligne": "ligne"})
+
+
+def _add(cur, target: Target, name: str, sql_type: str, expr: str) -> None:
+    if name not in target.columns:
+        cur.execute(f"alter table {target.typed} add column {name} {sql_type}")
+        target.derived.append(name)
+    cur.execute(f"update {target.typed} set {name} = {expr} where {name} is null")
+
+
+def derive(cur, target: Target, cols: dict[str, Column], problems: Problems) -> None:
+    """Fill what a file may leave out: a résidence's département, EPCI, QPV flag and name from
+    its commune, code and address; a setting's description from the catalogue."""
+    if target.table == "residence" and "commune_insee" in target.present:
+        _add(cur, target, "departement", "varchar",
+             "case when commune_insee like '97%' then left(commune_insee, 3) "
+             "else left(commune_insee, 2) end")
+        _add(cur, target, "epci_siren", "varchar",
+             "(select r.epci_siren from ref_commune r where r.code_insee = commune_insee)")
+        if "qpv_code" in target.present:
+            _add(cur, target, "en_qpv", "boolean", "qpv_code is not null")
+        _add(cur, target, "nom", "varchar", "coalesce(adresse, residence_id)"
+             if "adresse" in target.columns else "residence_id")
+    if target.table == "parametre":
+        _check_parametres(cur, target, problems)
+
+
+def _check_parametres(cur, target: Target, problems: Problems) -> None:
+    from fluxcore.errors import ParametreError
+    from fluxcore.parametres import BY_KEY, check_valeur
+
+    if "valeur" not in target.present:
+        return
+    rows = cur.execute(f"select __ligne, cle, valeur from {target.typed}").fetchall()
+    for ligne, cle, valeur in rows:
+        if cle not in BY_KEY:
+            problems.add(target.sheet.where, ligne, "cle", cle, "paramètre inconnu")
+            continue
+        try:
+            check_valeur(cle, json.loads(valeur))
+        except (ValueError, TypeError):
+            problems.add(target.sheet.where, ligne, "valeur", valeur,
+                         "valeur illisible : attendu une valeur JSON (ex. 30.0, true, \"A\")")
+        except ParametreError as exc:
+            problems.add(target.sheet.where, ligne, "valeur", valeur, str(exc))
+    descriptions = [(p.description, p.cle) for p in BY_KEY.values()]
+    if "description" not in target.present:
+        cur.execute(f"alter table {target.typed} add column description varchar")
+        target.derived.append("description")
+        cur.executemany(f"update {target.typed} set description = ? where cle = ?",
+                        descriptions)
+
+
+def key_join(table: str, cols: dict[str, Column], left: str = "t", right: str = "b") -> str:
+    return " and ".join(
+        f"{left}.{k} is not distinct from {right}.{k}" if cols[k].nullable
+        else f"{left}.{k} = {right}.{k}" for k in SPECS[table].key)
+
+
+def upsert(cur, target: Target, cols: dict[str, Column]) -> None:
+    """Write the sheet; sets target.inserted / updated / unchanged."""
+    table, typed = target.table, target.typed
+    on = key_join(table, cols)
+    keys = SPECS[table].key
+    values = [c for c in target.columns if c not in keys]
+    if values:
+        def new_value(c: str) -> str:
+            if c in target.fill_only:
+                return f"coalesce(t.{c}, b.{c})"
+            return f"coalesce(b.{c}, t.{c})" if c in target.derived else f"b.{c}"
+        new = ", ".join(new_value(c) for c in values)
+        old = ", ".join(f"t.{c}" for c in values)
+        differs = f"row({old}) is distinct from row({new})"
+        sets = ", ".join(f"{c} = {new_value(c)}" for c in values)
+        target.updated = cur.execute(
+            f"update {table} as t set {sets} from {typed} as b where {on} and {differs}"
+        ).fetchall()[0][0]
+    existing = cur.execute(
+        f"select count(*) from {typed} b where exists (select 1 from {table} t where {on})"
+    ).fetchall()[0][0]
+    target.unchanged = existing - target.updated
+    insert_cols = [c for c in target.columns if c in cols]
+    listed = ", ".join(insert_cols)
+    picked = ", ".join(
+        f"coalesce(b.{c}, {cols[c].default})" if cols[c].default is not None
+        and not cols[c].nullable and "nextval" not in cols[c].default else f"b.{c}"
+        for c in insert_cols)
+    target.inserted = cur.execute(
+        f"insert into {table} ({listed}) select {picked} "
+        f"from {typed} b where not exists (select 1 from {table} t where {on})"
+    ).fetchall()[0][0]
