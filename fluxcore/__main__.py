@@ -8,6 +8,10 @@ Commands
   jauges   flux gauges per réservataire for a year (text, CSV or JSON)
   orienter rank the destinations of a vacated dwelling; record the decision with --choisir
   bench    time the calls behind each page at a scale tier
+  import   import CSV/XLSX/RPLS files (all or nothing; exit code 1 with the report if invalid)
+  export   write every table as canonical CSV (re-importable as is)
+  modeles  write the empty templates (one CSV per table, one workbook)
+  backup   copy the database to a file;  restore  replace it by a backup
 """
 
 from __future__ import annotations
@@ -78,7 +82,102 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeat", type=int, default=10)
     bench.add_argument("--out", help="fichier JSON des résultats")
     bench.add_argument("--dossier", default="data", help="où garder les bases du banc d'essai")
+    imp = sub.add_parser("import", help="importer des fichiers CSV, XLSX ou RPLS")
+    imp.add_argument("--db", required=True)
+    imp.add_argument("fichiers", nargs="+", metavar="FICHIER")
+    imp.add_argument("--controle", action="store_true",
+                     help="contrôler seulement (rien n'est écrit)")
+    imp.add_argument("--auteur", help="auteur de l'import (défaut : compte système)")
+    imp.add_argument("--rapport", help="écrire le rapport complet en CSV (séparateur ;)")
+
+    exp = sub.add_parser("export", help="exporter toutes les tables au format canonique")
+    exp.add_argument("--db", required=True)
+    exp.add_argument("--out", required=True, help="dossier de sortie")
+
+    mod = sub.add_parser("modeles", help="écrire les modèles d'import vides")
+    mod.add_argument("--db", required=True)
+    mod.add_argument("--out", required=True, help="dossier de sortie")
+
+    bak = sub.add_parser("backup", help="sauvegarder la base dans un fichier")
+    bak.add_argument("--db", required=True)
+    bak.add_argument("--out", required=True, help="fichier de sauvegarde (.duckdb)")
+
+    res = sub.add_parser("restore", help="remplacer la base par une sauvegarde")
+    res.add_argument("--db", required=True)
+    res.add_argument("--from", dest="source", required=True, help="fichier de sauvegarde")
+    res.add_argument("--confirmer", action="store_true",
+                     help="confirmer le remplacement (sinon : description de la sauvegarde)")
     return parser
+
+
+def cmd_import(args) -> int:
+    from fluxcore.db import Database
+    from fluxcore.imports import import_paths, summary
+
+    db = Database(args.db)
+    result = import_paths(db, args.fichiers, args.auteur, dry_run=args.controle)
+    if len(result.counts):
+        for r in result.counts.itertuples():
+            where = r.fichier + (f" [{r.feuille}]" if isinstance(r.feuille, str) else "")
+            print(f"  {where:<40} → {r.table:<18} {r.inseres:>9} ajoutées {r.modifies:>9} "
+                  f"modifiées {r.inchanges:>9} inchangées")
+    report = result.problems.text()
+    if report:
+        print(report, file=sys.stderr if not result.ok else sys.stdout)
+    if args.rapport:
+        result.problems.frame().to_csv(args.rapport, sep=";", index=False)
+    print(summary(result))
+    return 0 if result.ok else 1
+
+
+def cmd_export(args) -> int:
+    from fluxcore.db import Database
+    from fluxcore.exports import export_tables
+
+    counts = export_tables(Database(args.db, read_only=True), args.out)
+    for table, n in counts.items():
+        print(f"  {table + '.csv':<24} {n:>10,}".replace(",", "\u202f"))
+    print(f"{len(counts)} fichiers écrits dans « {args.out} ».")
+    return 0
+
+
+def cmd_modeles(args) -> int:
+    from pathlib import Path
+
+    from fluxcore.db import Database
+    from fluxcore.exports import template_csv_zip, template_xlsx
+
+    db = Database(args.db, read_only=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "modeles_import.zip").write_bytes(template_csv_zip(db))
+    (out / "modele_import.xlsx").write_bytes(template_xlsx(db))
+    print(f"Modèles écrits dans « {out} » : modeles_import.zip, modele_import.xlsx.")
+    return 0
+
+
+def cmd_backup(args) -> int:
+    from fluxcore.backup import backup_database
+    from fluxcore.db import Database
+
+    out = backup_database(Database(args.db), args.out)
+    print(f"Sauvegarde écrite : « {out} ».")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from fluxcore.backup import describe_backup, restore_database
+
+    info = describe_backup(args.source)
+    lines = ", ".join(f"{t} {n}" for t, n in info["lignes"].items())
+    print(f"Sauvegarde « {args.source} » : schéma {info['version']}, dernier événement "
+          f"{info['dernier_evenement']:%d/%m/%Y %H:%M} ; {lines}.")
+    if not args.confirmer:
+        print("Ajoutez --confirmer pour remplacer la base « " + args.db + " » par ce fichier.")
+        return 1
+    restore_database(args.db, args.source)
+    print(f"Base « {args.db} » restaurée.")
+    return 0
 
 
 def cmd_bench(args) -> int:
@@ -204,7 +303,9 @@ def cmd_orienter(args) -> int:
 
 
 COMMANDS = {"demo": cmd_demo, "check": cmd_check, "migrate": cmd_migrate, "info": cmd_info,
-            "jauges": cmd_jauges, "orienter": cmd_orienter, "bench": cmd_bench}
+            "jauges": cmd_jauges, "orienter": cmd_orienter, "bench": cmd_bench,
+            "import": cmd_import, "export": cmd_export, "modeles": cmd_modeles,
+            "backup": cmd_backup, "restore": cmd_restore}
 
 
 def main(argv: list[str] | None = None) -> int:

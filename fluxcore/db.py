@@ -240,3 +240,10 @@ def row_counts(db: Database) -> pd.DataFrame:
     parts = " union all ".join(
         f"select '{t}' as table_name, count(*) as lignes from {t}" for t in CONTRACT_TABLES)
     return db.df(parts)
+
+
+def table_checksum(db: Database, table: str) -> str:
+    """md5 of a table's sorted rows: equal checksums mean identical contents."""
+    return db.scalar(
+        "select md5(coalesce(string_agg(cast(r as varchar), chr(10) order by cast(r as "
+        f"varchar)), '')) from {table} r")

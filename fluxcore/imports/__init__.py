@@ -27,11 +27,12 @@ from fluxcore.imports.staging import (
     Column,
     build_typed,
     check_cells,
+    check_new_rows,
     detect_table,
     map_columns,
     table_columns,
 )
-from fluxcore.imports.upsert import Target, derive, upsert
+from fluxcore.imports.upsert import Target, derive, key_join, upsert
 
 Progress = Callable[[float, str], None]
 
@@ -103,6 +104,7 @@ def _targets_of(cur, sheet: Sheet, problems: Problems,
     check_cells(cur, typed, sheet.where, table, present, cols, problems)
     target = Target(sheet, table, typed, present)
     derive(cur, target, cols, problems)
+    check_new_rows(cur, sheet, table, typed, key_join(table, cols), problems)
     return [target]
 
 
@@ -115,14 +117,13 @@ def _check_duplicates(cur, targets: list[Target], problems: Problems) -> None:
         union = " union all ".join(
             f"select '{i}' as s, __ligne, {key} from {t.typed}" for i, t in enumerate(group))
         found = cur.execute(
-            f"select s, __ligne, concat_ws(' / ', {key}) as k, count(*) over () from "
-            f"(select *, count(*) over (partition by {key}) as n from ({union})) where n > 1 "
+            f"select s, __ligne, concat_ws(' / ', {key}) as k, lignes from (select *, "
+            f"count(*) over (partition by {key}) as n, string_agg(__ligne::varchar, ', ') over "
+            f"(partition by {key}) as lignes from ({union})) where n > 1 "
             f"order by k, s, __ligne limit {problems.limit}").fetchall()
-        for s, ligne, k, total in found:
-            where = group[int(s)].sheet.where
-            problems.add(where, ligne, key, k,
-                         f"identifiant en double dans le lot ({total} lignes partagent un "
-                         "identifiant avec une autre)")
+        for s, ligne, k, lignes in found:
+            problems.add(group[int(s)].sheet.where, ligne, key, k,
+                         f"identifiant en double dans le lot (lignes {lignes})")
 
 
 def import_files(db: Database, sources: list[Source], actor: str | None = None,

@@ -40,6 +40,7 @@ class Sheet:
     sha256: str
     table: str | None = None              # detected target ("rpls" for an RPLS file)
     columns: dict[str, str] = field(default_factory=dict)   # target column -> staging column
+    missing: list[str] = field(default_factory=list)        # required columns not in the file
 
     @property
     def where(self) -> str:
@@ -94,7 +95,7 @@ def _header(path: Path) -> tuple[list[str], str]:
 def read_csv(cur: duckdb.DuckDBPyConnection, path: Path, name: str, staging: str,
              problems: Problems, folder: Path) -> Sheet | None:
     if path.stat().st_size == 0:
-        problems.add(name, None, None, None, "le fichier est vide")
+        problems.add(f"« {name} »", None, None, None, "le fichier est vide")
         return None
     source = path if _is_utf8(path) else _transcode(path, folder)
     headers, sep = _header(source)
@@ -108,7 +109,7 @@ def read_csv(cur: duckdb.DuckDBPyConnection, path: Path, name: str, staging: str
             f"auto_detect = false)", [str(source), sep])
     except duckdb.Error as exc:
         line = _ERROR_LINE.search(str(exc))
-        problems.add(name, int(line.group(1)) if line else None, None, None,
+        problems.add(f"« {name} »", int(line.group(1)) if line else None, None, None,
                      "ligne illisible : le nombre de champs ne correspond pas à l'en-tête "
                      f"({len(headers)} colonnes séparées par « {sep} ») ou un guillemet n'est "
                      "pas fermé")
@@ -122,7 +123,7 @@ def read_xlsx(cur: duckdb.DuckDBPyConnection, path: Path, name: str, prefix: str
     try:
         books = pd.read_excel(path, sheet_name=None, header=None, dtype=str, engine="calamine")
     except Exception as exc:
-        problems.add(name, None, None, None, f"classeur illisible ({exc})")
+        problems.add(f"« {name} »", None, None, None, f"classeur illisible ({exc})")
         return []
     digest = sha256_of(path)
     sheets = []
@@ -147,11 +148,14 @@ def read_xlsx(cur: duckdb.DuckDBPyConnection, path: Path, name: str, prefix: str
 def read_file(cur: duckdb.DuckDBPyConnection, path: Path, name: str, prefix: str,
               problems: Problems) -> list[Sheet]:
     """Stage every table-shaped block of one file (a CSV, or each sheet of a workbook)."""
+    if not path.is_file():
+        problems.add(f"« {name} »", None, None, None, "fichier introuvable")
+        return []
     suffix = Path(name).suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
         return read_xlsx(cur, path, name, prefix, problems)
     if suffix not in (".csv", ".txt", ".tsv"):
-        problems.add(name, None, None, None,
+        problems.add(f"« {name} »", None, None, None,
                      "format non reconnu (attendu : CSV, TXT ou classeur XLSX)")
         return []
     with tempfile.TemporaryDirectory() as folder:

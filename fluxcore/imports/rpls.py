@@ -108,7 +108,8 @@ def _logement_sql(sheet: Sheet, typed: str) -> tuple[str, dict[str, str]]:
         "financement": (finan, FINAN_LABELS.format(
             f=f"regexp_replace(strip_accents(upper(trim({finan}))), '[\\s-]+', '_', 'g')")
             if finan else "'AUTRE'"),
-        "loyer_mensuel": (loyer, f"nullif({parsing.number(loyer)}, 9999)" if loyer else null),
+        "loyer_mensuel": (loyer, f"case when {parsing.number(loyer)} not in (9999, 99999) then "
+                                  f"{parsing.number(loyer)} end" if loyer else null),
         "etage": (etage, f"case when upper(trim({etage})) in ('RDC', 'RC') then 0 else "
                          f"{parsing.integer(etage)} end" if etage else null),
         "date_mise_en_service": (locat or construct, year(locat or construct)
@@ -135,7 +136,10 @@ def _logement_sql(sheet: Sheet, typed: str) -> tuple[str, dict[str, str]]:
     parts = ["__ligne"]
     labels = {}
     for name, (raw, expr) in select.items():
-        parts += [f"{raw if raw else null} as r__{name}", f"{expr} as {name}"]
+        raw_sql = raw or null
+        if name == "loyer_mensuel" and raw:      # 9999 = « sans objet » in RPLS
+            raw_sql = f"case when trim({raw}) in ('9999', '99999') then null else {raw} end"
+        parts += [f"{raw_sql} as r__{name}", f"{expr} as {name}"]
         if raw:
             labels[name] = sheet.headers[int(raw[1:])]
     sql = f"create temp table {typed} as select {', '.join(parts)} from {sheet.staging}"
@@ -151,7 +155,8 @@ def _residences(cur, src: str, typed: str) -> None:
     cur.execute(f"""
         create temp table {typed} as
         select min(__ligne) as __ligne, residence_id,
-               coalesce(any_value(adresse), 'Patrimoine ' || commune_insee || ' ('
+               coalesce(any_value(adresse), 'Patrimoine ' || coalesce((select r.nom from
+                        ref_commune r where r.code_insee = commune_insee), commune_insee) || ' ('
                         || coalesce(cast(min(annee_construction) as varchar), 's.d.') || ')')
                    as nom,
                any_value(adresse) as adresse, commune_insee,
@@ -172,7 +177,7 @@ def _locate(cur, typed: str) -> None:
 
     df = cur.execute(f"select residence_id, commune_insee, x, y, lon, lat, en_qpv, qpv_code "
                      f"from {typed}").df()
-    lon, lat = df["lon"].to_numpy(float), df["lat"].to_numpy(float)
+    lon, lat = df["lon"].to_numpy(float).copy(), df["lat"].to_numpy(float).copy()
     has_xy = df["x"].notna() & df["y"].notna() & df["lon"].isna()
     if has_xy.any():
         lx, ly = _lambert93_to_wgs84(df.loc[has_xy, "x"].to_numpy(float),

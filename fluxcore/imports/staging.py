@@ -56,10 +56,10 @@ def detect_table(sheet: Sheet, schemas: dict[str, dict[str, Column]]) -> str | N
         return named
     if fits:
         return None
-    scored = sorted(((len(header & set(cols)) - len(header - set(cols)), t)
-                     for t, cols in schemas.items() if set(SPECS[t].key) <= header),
+    scored = sorted(((len(header & set(cols)) - len(header - set(cols)),
+                      set(SPECS[t].key) <= header, t) for t, cols in schemas.items()),
                     reverse=True)
-    return scored[0][1] if scored else None
+    return scored[0][2] if scored and len(header & set(schemas[scored[0][2]])) >= 2 else None
 
 
 def map_columns(sheet: Sheet, table: str, cols: dict[str, Column], problems: Problems) -> bool:
@@ -86,13 +86,33 @@ def map_columns(sheet: Sheet, table: str, cols: dict[str, Column], problems: Pro
             sheet.columns[name] = f"c{i}"
     spec = SPECS[table]
     for col in cols.values():
-        if (col.required or col.name in spec.key) and col.name not in sheet.columns \
-                and col.name not in spec.derivable and not (
-                    col.name in spec.key and col.nullable):
+        if col.name in sheet.columns or col.name in spec.derivable:
+            continue
+        if col.name in spec.key and not col.nullable:
             problems.add(sheet.where, 1, col.name, None,
-                         f"colonne obligatoire absente de la table {table}")
+                         f"colonne obligatoire absente de la table {table} (identifiant)")
             ok = False
+        elif col.required:
+            sheet.missing.append(col.name)
     return ok
+
+
+def check_new_rows(cur, sheet: Sheet, table: str, typed: str, on: str,
+                   problems: Problems) -> None:
+    """A file without some required columns may only update existing rows: report each
+    row that would create one."""
+    if not sheet.missing:
+        return
+    found = cur.execute(
+        f"select __ligne, count(*) over () from {typed} b where not exists "
+        f"(select 1 from {table} t where {on}) order by __ligne limit {problems.limit}"
+    ).fetchall()
+    if found:
+        problems.add_many(sheet.where, [(r[0], None) for r in found], found[0][1],
+                          ", ".join(sheet.missing),
+                          f"colonne obligatoire absente de la table {table} : le fichier peut "
+                          "mettre à jour des lignes existantes, mais cette ligne en crée une "
+                          "nouvelle")
 
 
 def build_typed(cur: duckdb.DuckDBPyConnection, sheet: Sheet, table: str, typed: str,
@@ -140,7 +160,8 @@ def check_cells(cur: duckdb.DuckDBPyConnection, typed: str, where: str, table: s
         raw_set = f"nullif(trim(r__{name}), '') is not null"
         report(f"{raw_set} and {name} is null",
                f"valeur illisible : attendu {parsing.EXPECTED.get(col.sql_type, col.sql_type)}")
-        if col.required or (name in spec.key and not col.nullable):
+        if (col.required and name not in spec.derivable) or (name in spec.key
+                                                              and not col.nullable):
             report(f"{name} is null and not ({raw_set})", "valeur obligatoire manquante")
         if name in spec.enums:
             allowed = spec.enums[name]
