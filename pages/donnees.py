@@ -1,4 +1,5 @@
-"""Données: what the database holds, its integrity, settings and the audit log."""
+"""Données: import, templates, what the database holds, its quality, settings, backup and the
+audit log."""
 
 import streamlit as st
 
@@ -7,6 +8,7 @@ from fluxcore.formats import fmt_int
 from ui import state
 from ui.components import table_height
 from ui.data import get_db, load
+from ui.donnees_views import backup_panel, import_panel, settings_editor, templates_panel
 
 TABLES = {
     "residence": "Résidences", "logement": "Logements", "reservataire": "Réservataires",
@@ -27,14 +29,22 @@ try:
     report = load(path, "fluxcore.check.run_checks")
     audit = load(path, "fluxcore.journal.derniers_evenements", 50)
     params = load(path, "fluxcore.journal.liste_parametres")
+    imports = load(path, "fluxcore.journal.derniers_imports", 30)
 except FluxcoreError as exc:
     st.error(str(exc))
     st.stop()
 
 if not state.projection():
     st.caption(f"Fichier : {path}")
-tab_tables, tab_check, tab_param, tab_audit = st.tabs(
-    ["Contenu", "Contrôle d'intégrité", "Paramètres", "Journal d'audit"])
+(tab_import, tab_modeles, tab_tables, tab_check, tab_param, tab_backup,
+ tab_audit) = st.tabs(["Importer", "Modèles", "Contenu", "Qualité des données", "Paramètres",
+                       "Sauvegarde", "Journal d'audit"])
+
+with tab_import:
+    import_panel(path)
+
+with tab_modeles:
+    templates_panel(path)
 
 with tab_tables:
     table = counts.assign(table=counts["table_name"].map(TABLES),
@@ -62,12 +72,27 @@ with tab_check:
                  width="stretch", height=table_height(len(shown)),
                  column_config={"resultat": "Résultat", "libelle": "Contrôle", "table": "Table",
                                 "nombre": "Lignes concernées", "exemples": "Exemples"})
+    st.subheader("Derniers imports")
+    if imports.empty:
+        st.info("Aucun import enregistré : la base vient de la démonstration ou d'une "
+                "restauration.")
+    else:
+        st.dataframe(imports, hide_index=True, width="stretch",
+                     column_config={"horodatage": "Date", "file_name": "Fichier",
+                                    "sheet": "Feuille", "table_name": "Table",
+                                    "rows_inserted": "Ajoutées", "rows_updated": "Modifiées",
+                                    "rows_unchanged": "Inchangées", "imported_by": "Par",
+                                    "empreinte": "Empreinte SHA-256"})
 
 with tab_param:
+    settings_editor(path)
     st.dataframe(params, hide_index=True, width="stretch", height=table_height(len(params)),
                  column_config={"cle": "Paramètre", "valeur": "Valeur",
                                 "description": "Description", "reference": "Référence",
                                 "modifie_le": "Modifié le", "modifie_par": "Par"})
+
+with tab_backup:
+    backup_panel(path)
 
 with tab_audit:
     st.dataframe(audit, hide_index=True, width="stretch",

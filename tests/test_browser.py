@@ -60,3 +60,43 @@ def test_default_page_by_url_path(server, chromium, tmp_path):
     seen = b.shoot(chromium, server.url, page, tmp_path, False, route=f"/{page.url_path}")
     assert not seen.exceptions, "\n".join(seen.exceptions)
     assert page.title in seen.h1
+
+
+def test_import_from_the_data_page(chromium, tmp_path):
+    """Upload a bad file (report shown, nothing written), then a good one and confirm."""
+    import shutil
+
+    from fluxcore.db import Database
+
+    db_path = b.make_demo_db(tmp_path / "import.duckdb", scale="petit", seed=7,
+                             date="2026-11-23")
+    bad = tmp_path / "reservataire.csv"
+    bad.write_text("reservataire_id;nom;type\nCOM-X;Commune X;MAIRE\n", encoding="utf-8")
+    good = tmp_path / "reservataires.csv"
+    good.write_text("reservataire_id;nom;type\nCOM-X;Commune X;COMMUNE\n", encoding="utf-8")
+    page_info = next(p for p in PAGES if p.url_path == "donnees")
+    with b.running_server(db_path, ARTIFACTS / "streamlit-import.log") as srv:
+        context = chromium.new_context(viewport={"width": b.WIDTH, "height": 1400})
+        page = context.new_page()
+        page.goto(srv.url + page_info.route)
+        b.wait_ready(page)
+        upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
+        upload.set_input_files(str(bad))
+        page.get_by_text("erreur(s) : corrigez les fichiers").wait_for(timeout=30_000)
+        b.wait_ready(page)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "donnees-import-erreur.png"))
+        assert page.get_by_text("MAIRE").count() >= 1
+        page.get_by_role("button", name="Remove reservataire.csv").click()
+        upload.set_input_files(str(good))
+        page.get_by_role("button", name="Confirmer l'import").click(timeout=30_000)
+        page.get_by_text("Import effectué : 1 ligne(s) ajoutée(s)").first.wait_for(
+            timeout=30_000)
+        b.wait_ready(page)
+        page.screenshot(path=str(SHOTS / "donnees-import-ok.png"))
+        context.close()
+    shutil.copy(db_path, tmp_path / "after.duckdb")
+    db = Database(tmp_path / "after.duckdb", read_only=True)
+    assert db.scalar("select type from reservataire where reservataire_id = 'COM-X'") == \
+        "COMMUNE"
+    db.close()

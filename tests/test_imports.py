@@ -179,3 +179,18 @@ def test_export_then_import_gives_identical_tables(demo_db, empty_db, tmp_path):
         assert table_checksum(empty_db, table) == table_checksum(demo_db, table), table
     same = "select cle, valeur from parametre order by cle"
     assert empty_db.df(same).equals(demo_db.df(same))
+
+
+def test_import_history_and_setting_input(fr_db):
+    from fluxcore.journal import derniers_imports, valeur_json, valeur_saisie
+
+    hist = derniers_imports(fr_db)
+    assert len(hist) == 8 and set(hist["table_name"]) >= {"residence", "demande"}
+    assert hist["empreinte"].str.len().eq(12).all()
+    assert valeur_saisie("prefet_taux_max_pct", "27,5") == 27.5
+    assert valeur_saisie("rotation_annees_historique", "4") == 4
+    assert valeur_saisie("rendu_bailleur_compte_livre", "non") is False
+    assert valeur_saisie("periodes_construction", "[1950, 1980]") == [1950, 1980]
+    assert valeur_json(fr_db, "prefet_taux_max_pct") == "30"
+    with pytest.raises(Exception, match="attendu un nombre"):
+        valeur_saisie("prefet_taux_max_pct", "trente")

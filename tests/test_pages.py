@@ -74,9 +74,11 @@ def test_missing_database_is_explained(app, tmp_path):
 def test_data_page_lists_tables_and_checks(app):
     app.run()
     app.switch_page("pages/donnees.py").run()
-    frames = app.dataframe
-    assert len(frames) == 4
-    counts = frames[0].value
+    frames = [f.value for f in app.dataframe]
+    counts = next(f for f in frames if "table_name" in f.columns and "lignes" in f.columns)
+    dico = next(f for f in frames if "regle" in f.columns)
+    assert {"logement", "demande", "grille_cotation"} <= set(dico["table"])
+    assert len(app.get("download_button")) >= 2
     assert counts.loc[counts["table_name"] == "logement", "lignes"].item() == "3\u202f000"
     assert any("contrôles d'intégrité sont satisfaits" in s.value for s in app.success)
 
@@ -127,3 +129,17 @@ def test_orientation_decision_is_recorded_and_reflected(app_copy):
                  "where liberation_id = ?", [lib])
     assert row[1:] == ("alice", "Retard du contingent")
     assert db.scalar("select count(*) from audit_log where action = 'orientation.create'") == 1
+
+
+def test_settings_editor_changes_a_setting(app_copy):
+    from fluxcore.db import Database
+    from fluxcore.parametres import get_parametre
+
+    at, path = app_copy
+    at.run()
+    at.switch_page("pages/donnees.py").run()
+    at.selectbox(key="param_cle").set_value("prefet_taux_max_pct").run()
+    at.text_input[0].set_value("27,5")
+    at.button[0].click().run()
+    assert not at.exception and not at.error, at.error
+    assert get_parametre(Database(path), "prefet_taux_max_pct") == 27.5

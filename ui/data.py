@@ -25,6 +25,11 @@ def _open(path: str) -> Database:
     return Database(path)
 
 
+def release_db(path: str) -> None:
+    """Close the cached connection (before a restore replaces the file)."""
+    _open.clear()
+
+
 def get_db(path: str) -> Database:
     """The process's connection to `path`; raises FluxcoreError with a French message."""
     if not Path(path).exists():

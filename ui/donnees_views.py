@@ -1,0 +1,140 @@
+"""Blocks of the Données page: import with preview and report, templates, settings editor,
+backup and restore."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from fluxcore.backup import backup_database, describe_backup, restore_database
+from fluxcore.errors import FluxcoreError
+from fluxcore.exports import dictionary, template_csv_zip, template_xlsx
+from fluxcore.formats import fmt_int
+from fluxcore.imports import import_uploads, summary
+from fluxcore.journal import valeur_json, valeur_saisie
+from fluxcore.parametres import BY_KEY, set_parametre
+from ui.components import table_height
+from ui.data import get_db, release_db
+
+COUNT_COLUMNS = {"fichier": "Fichier", "feuille": "Feuille", "table": "Table",
+                 "lignes": "Lignes", "inseres": "Ajoutées", "modifies": "Modifiées",
+                 "inchanges": "Inchangées"}
+REPORT_COLUMNS = {"niveau": "Niveau", "fichier": "Fichier", "ligne": "Ligne",
+                  "colonne": "Colonne", "valeur": "Valeur", "probleme": "Problème"}
+
+
+def import_panel(path: str) -> None:
+    st.markdown("Déposez un ou plusieurs fichiers : CSV (`;` ou `,`, UTF-8 ou Windows-1252), "
+                "classeur XLSX (une feuille par table) ou fichier RPLS. Rien n'est écrit avant "
+                "votre confirmation, et rien du tout si une seule erreur est trouvée.")
+    if done := st.session_state.pop("import_done", None):
+        st.success(done)
+    files = st.file_uploader("Fichiers à importer", type=["csv", "txt", "xlsx"],
+                             accept_multiple_files=True,
+                             key=f"import_files_{st.session_state.get('import_round', 0)}")
+    if not files:
+        return
+    uploads = [(f.name, f.getvalue()) for f in files]
+    db = get_db(path)
+    with st.spinner("Contrôle des fichiers…"):
+        check = import_uploads(db, uploads, dry_run=True)
+    report = check.problems.frame()
+    if len(check.counts):
+        counts = check.counts.assign(feuille=check.counts["feuille"].fillna("—"))
+        st.dataframe(counts.rename(columns=COUNT_COLUMNS), hide_index=True,
+                     width="stretch", height=table_height(len(check.counts)))
+    for name, frame in check.previews.items():
+        with st.expander(f"Aperçu : {name}"):
+            st.dataframe(frame, hide_index=True, width="stretch")
+    if not check.ok:
+        st.error(f"{check.problems.errors} erreur(s) : corrigez les fichiers puis déposez-les "
+                 "de nouveau. La base n'a pas été modifiée.")
+    elif check.problems.warnings:
+        st.warning(f"{check.problems.warnings} avertissement(s) : l'import reste possible.")
+    if len(report):
+        st.dataframe(report.rename(columns=REPORT_COLUMNS), hide_index=True, width="stretch",
+                     column_config={"Problème": st.column_config.TextColumn(width="large")})
+        st.download_button("Télécharger le rapport (CSV)",
+                           report.to_csv(index=False, sep=";").encode("utf-8-sig"),
+                           "rapport_import.csv", "text/csv")
+    if check.ok and st.button(summary(check).replace("Contrôle réussi (rien n'est écrit)",
+                                                     "Confirmer l'import"), type="primary"):
+        bar = st.progress(0.0, text="Import…")
+        done = import_uploads(db, uploads, progress=lambda f, m: bar.progress(f, text=m))
+        if done.applied:
+            st.session_state["import_done"] = summary(done)
+            st.session_state["import_round"] = st.session_state.get("import_round", 0) + 1
+            st.rerun()
+        st.error(summary(done))
+
+
+def templates_panel(path: str) -> None:
+    db = get_db(path)
+    st.markdown("Les modèles reprennent exactement les colonnes attendues ; la feuille README "
+                "du classeur décrit chaque colonne (type, valeurs admises, source conseillée).")
+    left, right = st.columns(2)
+    left.download_button("Modèles CSV (ZIP)", template_csv_zip(db), "modeles_import.zip",
+                         "application/zip", width="stretch")
+    right.download_button("Modèle XLSX (une feuille par table)", template_xlsx(db),
+                          "modele_import.xlsx", width="stretch",
+                          mime="application/vnd.openxmlformats-officedocument."
+                               "spreadsheetml.sheet")
+    dico = dictionary(db)
+    st.dataframe(dico, hide_index=True, width="stretch",
+                 column_config={"table": "Table", "colonne": "Colonne",
+                                "obligatoire": "Obligatoire", "regle": "Règle",
+                                "source": "Source conseillée"})
+
+
+def settings_editor(path: str) -> None:
+    db = get_db(path)
+    cle = st.selectbox("Paramètre à modifier", sorted(BY_KEY), key="param_cle",
+                       format_func=lambda c: f"{c} — {BY_KEY[c].description[:70]}")
+    st.caption(f"{BY_KEY[cle].description} Référence : {BY_KEY[cle].reference}.")
+    with st.form("param_form"):
+        texte = st.text_input("Nouvelle valeur", value=valeur_json(db, cle))
+        if st.form_submit_button("Enregistrer"):
+            try:
+                set_parametre(db, cle, valeur_saisie(cle, texte))
+            except FluxcoreError as exc:
+                st.error(str(exc))
+            else:
+                st.toast(f"Paramètre « {cle} » enregistré.", icon=":material/check_circle:")
+
+
+def backup_panel(path: str) -> None:
+    db = get_db(path)
+    st.markdown("La sauvegarde est une copie complète et cohérente de la base (données, "
+                "paramètres, journal d'audit, scénarios).")
+    if st.button("Préparer une sauvegarde"):
+        with tempfile.TemporaryDirectory() as folder:
+            out = backup_database(db, Path(folder) / "sauvegarde.duckdb")
+            st.session_state["backup_bytes"] = out.read_bytes()
+    if "backup_bytes" in st.session_state:
+        st.download_button("Télécharger la sauvegarde", st.session_state["backup_bytes"],
+                           "sauvegarde_flux.duckdb", "application/octet-stream")
+    st.divider()
+    upload = st.file_uploader("Restaurer depuis une sauvegarde (.duckdb)", type=["duckdb"],
+                              key="restore_file")
+    if upload is None:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "restauration.duckdb"
+        source.write_bytes(upload.getvalue())
+        try:
+            info = describe_backup(source)
+        except FluxcoreError as exc:
+            st.error(str(exc))
+            return
+        lignes = ", ".join(f"{fmt_int(n)} {t}" for t, n in info["lignes"].items())
+        st.info(f"Sauvegarde du schéma {info['version']}, dernier événement le "
+                f"{info['dernier_evenement']:%d/%m/%Y à %H:%M} : {lignes}.")
+        sure = st.checkbox("Je confirme remplacer toute la base actuelle par cette sauvegarde.")
+        if st.button("Restaurer", type="primary", disabled=not sure):
+            release_db(path)
+            restore_database(path, source)
+            st.cache_data.clear()
+            st.toast("Base restaurée.", icon=":material/check_circle:")
+            st.rerun()
