@@ -24,7 +24,8 @@ from fluxcore.db import Database
 from fluxcore.demo import generate_demo
 from fluxcore.perimetre import Perimetre
 
-CIBLES_MS = {"page": {"grand": 150, "national": 3000}, "classement": {"grand": 50}}
+CIBLES_MS = {"page": {"grand": 150, "national": 3000}, "classement": {"grand": 50},
+             "import": {}}
 BENCH_DATE = date(2026, 11, 23)
 
 
@@ -87,8 +88,40 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
         med, p95 = _time(func, repeat)
         out.append(Mesure(name, group, round(med, 1), round(p95, 1),
                           CIBLES_MS[group].get(scale)))
+    out.append(_bench_import(db, Path(folder)))
     db.close()
     return out
+
+
+def _bench_import(db: Database, folder: Path) -> Mesure:
+    """Import throughput: the tier's résidences and logements written as French CSV
+    (`;`, decimal commas, JJ/MM/AAAA), imported into an empty database (one timed run)."""
+    import shutil
+    import tempfile
+
+    from fluxcore.imports import import_paths
+
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        files = []
+        for table in ("residence", "logement"):
+            path = Path(tmp) / f"{table}.csv"
+            frame = db.df(f"select * from {table}")
+            for col in frame.select_dtypes("datetime").columns:
+                frame[col] = frame[col].dt.strftime("%d/%m/%Y")
+            frame.to_csv(path, sep=";", decimal=",", index=False)
+            files.append(path)
+        target = Database(Path(tmp) / "import.duckdb")
+        start = time.perf_counter()
+        result = import_paths(target, files, actor="bench")
+        elapsed = (time.perf_counter() - start) * 1000
+        rows = int(result.counts["lignes"].sum()) if result.ok else 0
+        target.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    rate = rows / elapsed * 1000 if elapsed else 0
+    from fluxcore.formats import fmt_int
+
+    return Mesure(f"Import CSV ({fmt_int(rows)} l., {fmt_int(rate)} l./s)",
+                  "import", round(elapsed, 1), round(elapsed, 1), None)
 
 
 def report(mesures: list[Mesure], scale: str) -> str:
