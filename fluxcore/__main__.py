@@ -8,6 +8,7 @@ Commands
   jauges   flux gauges per réservataire for a year (text, CSV or JSON)
   orienter rank the destinations of a vacated dwelling; record the decision with --choisir
   bench    time the calls behind each page at a scale tier
+  objectifs CIL objectives per EPCI: achieved, target, still needed, year-end need
   import   import CSV/XLSX/RPLS files (all or nothing; exit code 1 with the report if invalid)
   export   write every table as canonical CSV (re-importable as is)
   modeles  write the empty templates (one CSV per table, one workbook)
@@ -82,6 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeat", type=int, default=10)
     bench.add_argument("--out", help="fichier JSON des résultats")
     bench.add_argument("--dossier", default="data", help="où garder les bases du banc d'essai")
+    obj = sub.add_parser("objectifs", help="objectifs CIL par EPCI (L441-1)")
+    obj.add_argument("--db", required=True)
+    obj.add_argument("--annee", type=int, required=True)
+    obj.add_argument("--departement")
+    obj.add_argument("--epci")
+    obj.add_argument("--date", type=_date, default=None,
+                     help="date de référence (défaut : aujourd'hui)")
+    obj.add_argument("--format", choices=["texte", "csv", "json"], default="texte")
+
     imp = sub.add_parser("import", help="importer des fichiers CSV, XLSX ou RPLS")
     imp.add_argument("--db", required=True)
     imp.add_argument("fichiers", nargs="+", metavar="FICHIER")
@@ -108,6 +118,33 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--confirmer", action="store_true",
                      help="confirmer le remplacement (sinon : description de la sauvegarde)")
     return parser
+
+
+OBJECTIFS_COLONNES = ["epci_siren", "nom", "indicateur", "realise", "base", "pct", "cible_pct",
+                      "manque", "restant", "projection_pct", "besoin_fin_annee",
+                      "part_restante_pct", "quartile_inconnu"]
+
+
+def cmd_objectifs(args) -> int:
+    from fluxcore.db import Database
+    from fluxcore.objectifs import phrase, suivi
+    from fluxcore.perimetre import Perimetre
+
+    db = Database(args.db, read_only=True)
+    p = Perimetre(args.annee, args.departement, args.epci, args.date or date.today())
+    df = suivi(db, p)
+    out = df[OBJECTIFS_COLONNES].round(2)
+    if args.format == "csv":
+        sys.stdout.write(out.to_csv(index=False, sep=";", decimal=","))
+    elif args.format == "json":
+        print(out.to_json(orient="records", force_ascii=False, indent=2))
+    else:
+        print(f"Objectifs CIL {args.annee}, baux signés jusqu'au {p.date_arret:%d/%m/%Y}")
+        for epci, rows in df.groupby("epci_siren", sort=False):
+            print(f"\n{rows['nom'].iloc[0]} ({epci})")
+            for r in rows.to_dict("records"):
+                print(f"  - {r['libelle']} : {phrase(r)}".replace("\u202f", " "))
+    return 0
 
 
 def cmd_import(args) -> int:
@@ -304,7 +341,8 @@ def cmd_orienter(args) -> int:
 
 COMMANDS = {"demo": cmd_demo, "check": cmd_check, "migrate": cmd_migrate, "info": cmd_info,
             "jauges": cmd_jauges, "orienter": cmd_orienter, "bench": cmd_bench,
-            "import": cmd_import, "export": cmd_export, "modeles": cmd_modeles,
+            "objectifs": cmd_objectifs, "import": cmd_import, "export": cmd_export,
+            "modeles": cmd_modeles,
             "backup": cmd_backup, "restore": cmd_restore}
 
 

@@ -1,20 +1,39 @@
-"""CIL/CIA attribution objectives (domain.md §6): what an EPCI achieved against its targets.
+"""CIL/CIA attribution objectives (domain.md §6, L441-1): per EPCI and year, what the signed
+leases achieved against each target, what is still needed, and where the year is heading.
 
-This first part serves the orientation ranking (Q1 hors QPV, quartiles 2–4 in QPV); the full
-tracking per réservataire and the page come with the Objectifs CIL issue.
+Indicators (leases signed in the year up to the reference date):
+- Q1_HORS_QPV: leases outside QPV going to first-quartile households or to households rehoused
+  by urban renewal (RU) or ORCOD, over all leases outside QPV;
+- Q234_EN_QPV: leases in QPV going to quartiles 2–4, over all leases in QPV;
+- PRIORITAIRES: leases to DALO or L441-1 priority households, per réservataire and for the
+  bailleur's non-reserved part (the préfet's contingent is wholly for them: target 100 %).
+The quartile is `attribution.quartile` when given, else `ressources_uc` below the EPCI's
+`seuil_quartile` of the year. Targets come from `objectif`, else the legal defaults (settings).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
+import pandas as pd
+
 from fluxcore.db import Database, load_sql
+from fluxcore.formats import fmt_int, fmt_pct
 from fluxcore.parametres import get_parametres
+from fluxcore.perimetre import Perimetre
 from fluxcore.regles import manque
 
 DEFAUTS = {"Q1_HORS_QPV": "cible_q1_hors_qpv_pct", "Q234_EN_QPV": "cible_q234_en_qpv_pct",
            "PRIORITAIRES": "cible_prioritaires_pct"}
+LIBELLES = {"Q1_HORS_QPV": "Premier quartile hors QPV",
+            "Q234_EN_QPV": "Quartiles 2 à 4 en QPV",
+            "PRIORITAIRES": "Publics prioritaires"}
+PUBLICS = {"Q1_HORS_QPV": "au premier quartile ou à des relogés RU/ORCOD",
+           "Q234_EN_QPV": "aux quartiles 2 à 4", "PRIORITAIRES": "à des publics prioritaires"}
+LIEUX = {"Q1_HORS_QPV": "hors QPV", "Q234_EN_QPV": "en QPV", "PRIORITAIRES": ""}
+NB_HISTORIQUE = 3
 
 
 @dataclass(frozen=True)
@@ -37,27 +56,178 @@ class Indicateur:
         return (self.cible_pct - self.pct) / self.cible_pct
 
 
+def unites_consommation(personnes_14_plus: int, enfants_moins_14: int,
+                        echelle: dict | None = None) -> float:
+    """Consumption units of a household (scale from the settings: 1 for the first adult,
+    0.5 per other person aged 14 or more, 0.3 per child under 14 by default)."""
+    e = echelle or {"uc_premier_adulte": 1.0, "uc_autre_14_plus": 0.5, "uc_enfant_moins_14": 0.3}
+    if personnes_14_plus < 1:
+        raise ValueError("Un ménage compte au moins une personne de 14 ans ou plus.")
+    return round(e["uc_premier_adulte"] + e["uc_autre_14_plus"] * (personnes_14_plus - 1)
+                 + e["uc_enfant_moins_14"] * enfants_moins_14, 6)
+
+
+def quartile_1(ressources_annuelles: float, uc: float, seuil_q1_uc: float) -> bool:
+    """Whether a household is in the first quartile: resources per UC below the threshold."""
+    return ressources_annuelles / uc < seuil_q1_uc
+
+
+def cibles(db: Database, annee: int) -> dict[tuple[str, str, str | None], float]:
+    """(epci, indicateur, reservataire_id or None) → target in percent, from `objectif`."""
+    rows = db.df("select epci_siren, indicateur, reservataire_id, cible_pct from objectif "
+                 "where annee = ?", [annee])
+    return {(r.epci_siren, r.indicateur, None if pd.isna(r.reservataire_id) else
+             r.reservataire_id): float(r.cible_pct) for r in rows.itertuples()}
+
+
 def cible(db: Database, epci_siren: str, annee: int, indicateur: str,
           reservataire_id: str | None = None) -> float:
     """Target in percent: the `objectif` row if any, else the legal default (a setting)."""
-    value = db.scalar(
-        "select cible_pct from objectif where epci_siren = ? and annee = ? and indicateur = ? "
-        "and reservataire_id is not distinct from ?",
-        [epci_siren, annee, indicateur, reservataire_id])
-    return float(value) if value is not None else float(
-        get_parametres(db)[DEFAUTS[indicateur]])
+    found = cibles(db, annee)
+    key = (epci_siren, indicateur, reservataire_id)
+    if key in found:
+        return found[key]
+    if reservataire_id is not None and (epci_siren, indicateur, None) in found:
+        return found[(epci_siren, indicateur, None)]
+    return float(get_parametres(db)[DEFAUTS[indicateur]])
+
+
+def _reste(c: float, base: int, realise: int, restant: float) -> tuple[int, float | None]:
+    """Needed among the `restant` expected leases to end the year at the target, and the
+    share of them it represents (None when none is expected)."""
+    final_base = base + round(restant)
+    besoin = max(0, math.ceil(round(c * final_base / 100.0, 9)) - realise)
+    return besoin, (100.0 * besoin / round(restant) if round(restant) else None)
+
+
+def suivi(db: Database, p: Perimetre) -> pd.DataFrame:
+    """One row per EPCI of the scope and indicator: epci_siren, nom, indicateur, libelle,
+    realise, base, pct, cible_pct, manque, restant (expected leases still to come in the
+    indicator's base), projection_pct (year-end share at the current pace), besoin_fin_annee,
+    part_restante_pct, quartile_inconnu."""
+    s = get_parametres(db)
+    found = cibles(db, p.annee)
+    agg = db.df(load_sql("objectifs/suivi"), p.params())
+    prev = db.df(load_sql("objectifs/prevision"), {**p.params(), "nb": NB_HISTORIQUE})
+    rest = {(r.epci_siren, bool(r.en_qpv)): 0.0 if pd.isna(r.restant) else float(r.restant)
+            for r in prev.itertuples()}
+    rows = []
+    for r in agg.itertuples():
+        for code, real, base, restant in (
+                ("Q1_HORS_QPV", r.q1_hors_qpv, r.baux_hors_qpv,
+                 rest.get((r.epci_siren, False), 0.0)),
+                ("Q234_EN_QPV", r.q234_qpv, r.baux_qpv, rest.get((r.epci_siren, True), 0.0)),
+                ("PRIORITAIRES", r.prioritaires, r.baux,
+                 rest.get((r.epci_siren, False), 0.0) + rest.get((r.epci_siren, True), 0.0))):
+            c = found.get((r.epci_siren, code, None), float(s[DEFAUTS[code]]))
+            real, base = int(real), int(base)
+            besoin, part = _reste(c, base, real, restant)
+            pace = real / base if base else None
+            proj = (100.0 * (real + pace * restant) / (base + restant)
+                    if pace is not None and base + restant else None)
+            rows.append({"epci_siren": r.epci_siren, "nom": r.nom, "indicateur": code,
+                         "libelle": LIBELLES[code], "realise": real, "base": base,
+                         "pct": 100.0 * real / base if base else None, "cible_pct": c,
+                         "manque": manque(c, base, real), "restant": restant,
+                         "projection_pct": proj, "besoin_fin_annee": besoin,
+                         "part_restante_pct": part,
+                         "quartile_inconnu": int(r.quartile_inconnu)})
+    return pd.DataFrame(rows)
 
 
 def suivi_epci(db: Database, epci_siren: str, annee: int,
                arret: date | None = None) -> dict[str, Indicateur]:
-    """Q1 hors QPV and Q2–4 in QPV achieved by the EPCI's signed leases of the year."""
-    arret = arret or date(annee, 12, 31)
-    row = db.df(load_sql("objectifs/realise"),
-                {"epci": epci_siren, "annee": annee, "arret": arret}).iloc[0]
-    out = {}
-    for code, real, base in (("Q1_HORS_QPV", "q1_ou_reloges_hors_qpv", "baux_hors_qpv"),
-                             ("Q234_EN_QPV", "q234_qpv", "baux_qpv")):
-        c = cible(db, epci_siren, annee, code)
-        out[code] = Indicateur(code, int(row[real]), int(row[base]), c,
-                               manque(c, int(row[base]), int(row[real])))
-    return out
+    """The EPCI's indicators as Indicateur objects (used by the orientation ranking)."""
+    p = Perimetre(annee, epci_siren=epci_siren, aujourdhui=arret or date(annee, 12, 31))
+    df = suivi(db, p)
+    return {r.indicateur: Indicateur(r.indicateur, r.realise, r.base, r.cible_pct, r.manque)
+            for r in df.itertuples()}
+
+
+def phrase(row: dict | pd.Series) -> str:
+    """What remains to be done for one indicator, in plain French."""
+    code, cib = row["indicateur"], fmt_pct(row["cible_pct"])
+    lieu = f" {LIEUX[code]}" if LIEUX[code] else ""
+    if not row["base"]:
+        return f"Aucun bail signé{lieu} cette année : la cible de {cib} s'appliquera aux " \
+               "premiers baux."
+    manque_n = int(row["manque"])
+    head = (f"Cible de {cib} atteinte ({fmt_pct(row['pct'])}, {fmt_int(row['realise'])} sur "
+            f"{fmt_int(row['base'])} baux{lieu})" if manque_n == 0 else
+            f"Il faut encore {fmt_int(manque_n)} attribution{'s' if manque_n > 1 else ''}{lieu} "
+            f"{PUBLICS[code]} pour atteindre {cib} ({fmt_int(row['realise'])} sur "
+            f"{fmt_int(row['base'])}, soit {fmt_pct(row['pct'], 1)})")
+    restant = round(row["restant"])
+    if not restant:
+        return head + " ; aucun autre bail n'est attendu d'ici la fin de l'année."
+    attendus = f"~{fmt_int(restant)} baux{lieu} attendus d'ici la fin de l'année"
+    besoin = int(row["besoin_fin_annee"])
+    if besoin > restant:
+        best = 100.0 * (row["realise"] + restant) / (row["base"] + restant)
+        return (f"{head} ; l'objectif ne peut plus être atteint cette année : même si les "
+                f"{attendus} allaient tous {PUBLICS[code]}, la part finirait à "
+                f"{fmt_pct(best)}.")
+    if besoin == 0:
+        return f"{head} ; la cible reste acquise quels que soient les {attendus}."
+    verbe = "doivent" if besoin > 1 else "doit"
+    return (f"{head} ; sur les {attendus}, {fmt_int(besoin)} {verbe} aller {PUBLICS[code]}, "
+            f"soit {fmt_pct(row['part_restante_pct'])}, pour finir l'année à {cib} ou plus.")
+
+
+def prioritaires_par_reservataire(db: Database, p: Perimetre) -> pd.DataFrame:
+    """Per EPCI and destination: baux, prioritaires, pct, cible_pct, manque. The préfet's
+    contingent targets 100 %; the bailleur's non-reserved part and every other réservataire
+    the PRIORITAIRES target; agents of the State, internal moves and leases without a
+    recorded orientation have no target."""
+    df = db.df(load_sql("objectifs/reservataires"), p.params())
+    s, found = get_parametres(db), cibles(db, p.annee)
+    out = []
+    for r in df.itertuples():
+        dest = None if pd.isna(r.destinataire) else r.destinataire
+        if r.type == "PREFET":
+            c = 100.0
+        elif dest == "BAILLEUR" or (isinstance(r.type, str) and r.type != "PREFET_FONCTIONNAIRES"):
+            c = found.get((r.epci_siren, "PRIORITAIRES", dest),
+                          found.get((r.epci_siren, "PRIORITAIRES", None),
+                                    float(s["cible_prioritaires_pct"])))
+        else:
+            c = None
+        nom = (r.nom if isinstance(r.nom, str) else
+               {"BAILLEUR": "Bailleur (non réservé)", None: "Sans orientation enregistrée"}
+               .get(dest, dest))
+        out.append({"epci_siren": r.epci_siren, "destinataire": dest, "nom": nom,
+                    "baux": int(r.baux), "prioritaires": int(r.prioritaires),
+                    "pct": 100.0 * r.prioritaires / r.baux if r.baux else None,
+                    "cible_pct": c,
+                    "manque": None if c is None else manque(c, int(r.baux), int(r.prioritaires))})
+    return pd.DataFrame(out, columns=["epci_siren", "destinataire", "nom", "baux",
+                                      "prioritaires", "pct", "cible_pct", "manque"])
+
+
+def trajectoire(db: Database, p: Perimetre) -> pd.DataFrame:
+    """Cumulative monthly Q1 hors QPV and Q2–4 in QPV shares (pct_q1, pct_q234) of the
+    scope's leases (narrow `p` to one EPCI)."""
+    df = db.df(load_sql("objectifs/trajectoire"), p.params())
+    df["pct_q1"] = (100.0 * df["q1_hors_qpv"] / df["baux_hors_qpv"]).where(
+        df["baux_hors_qpv"] > 0)
+    df["pct_q234"] = (100.0 * df["q234_qpv"] / df["baux_qpv"]).where(df["baux_qpv"] > 0)
+    return df
+
+
+def detail(db: Database, p: Perimetre, niveau: str = "commune") -> pd.DataFrame:
+    """Per commune (or per résidence): baux hors QPV and Q1 among them, baux in QPV and
+    quartiles 2–4 among them, prioritaires, with the shares."""
+    df = db.df(load_sql("objectifs/detail"), p.params())
+    df["baux_hors_qpv"] = df["baux"].where(~df["en_qpv"].astype(bool), 0)
+    df["baux_qpv"] = df["baux"].where(df["en_qpv"].astype(bool), 0)
+    df["q1_hors_qpv"] = df["q1_ou_reloges"].where(~df["en_qpv"].astype(bool), 0)
+    df["q234_qpv"] = df["q234"].where(df["en_qpv"].astype(bool), 0)
+    keys = ["commune_insee", "commune"] + (["residence_id", "residence"]
+                                           if niveau == "residence" else [])
+    cols = ["baux", "baux_hors_qpv", "q1_hors_qpv", "baux_qpv", "q234_qpv", "prioritaires"]
+    out = df.groupby(keys, as_index=False)[cols].sum()
+    out["pct_q1_hors_qpv"] = (100.0 * out["q1_hors_qpv"] / out["baux_hors_qpv"]).where(
+        out["baux_hors_qpv"] > 0)
+    out["pct_q234_qpv"] = (100.0 * out["q234_qpv"] / out["baux_qpv"]).where(out["baux_qpv"] > 0)
+    out["pct_prioritaires"] = 100.0 * out["prioritaires"] / out["baux"]
+    return out.sort_values("baux", ascending=False).reset_index(drop=True)

@@ -29,10 +29,10 @@ import pandas as pd
 from fluxcore.db import Database, audit, load_sql
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_num, fmt_pct, libelle_destination
-from fluxcore.objectifs import Indicateur
+from fluxcore.objectifs import suivi_epci
 from fluxcore.parametres import get_parametres
 from fluxcore.perimetre import Perimetre
-from fluxcore.regles import INTERNES, TYPES_PREFET, manque, minimum_requis
+from fluxcore.regles import INTERNES, TYPES_PREFET, minimum_requis
 
 COMPOSANTES = {"retard": "Retard sur le dû", "perimetre": "Périmètre de la convention",
                "prefet_hors_qpv": "Règle hors QPV du préfet", "qualite": "Qualité du flux",
@@ -84,18 +84,9 @@ def classer_destinations(db: Database, liberation_id: str,
         **p.params(), "nb": int(s["rotation_annees_historique"]),
         "premieres": bool(s["premieres_mises_en_location_dans_flux"]),
         "commune_l": lg["commune_insee"], "epci_l": lg["epci_siren"],
-        "typologie": lg["typologie"], "en_qpv": bool(lg["en_qpv"]),
-        "cible_q1": float(s["cible_q1_hors_qpv_pct"]),
-        "cible_q234": float(s["cible_q234_en_qpv_pct"])})
-    first = etat.iloc[0]
-    cil = {"Q1_HORS_QPV": Indicateur("Q1_HORS_QPV", int(first["q1_hors_qpv"]),
-                                     int(first["baux_hors_qpv"]), float(first["cible_q1"]),
-                                     manque(float(first["cible_q1"]), int(first["baux_hors_qpv"]),
-                                            int(first["q1_hors_qpv"]))),
-           "Q234_EN_QPV": Indicateur("Q234_EN_QPV", int(first["q234_qpv"]),
-                                     int(first["baux_qpv"]), float(first["cible_q234"]),
-                                     manque(float(first["cible_q234"]), int(first["baux_qpv"]),
-                                            int(first["q234_qpv"])))}
+        "typologie": lg["typologie"], "en_qpv": bool(lg["en_qpv"])})
+    cil = (suivi_epci(db, lg["epci_siren"], annee, p.date_arret)
+           if isinstance(lg["epci_siren"], str) else {})
     profils = etat[["destinataire", "attributions_24m", "q1_24m"]].rename(
         columns={"attributions_24m": "attributions", "q1_24m": "q1"})
     days = (date(annee, 12, 31) - p.date_debut).days + 1

@@ -143,3 +143,18 @@ def test_settings_editor_changes_a_setting(app_copy):
     at.button[0].click().run()
     assert not at.exception and not at.error, at.error
     assert get_parametre(Database(path), "prefet_taux_max_pct") == 27.5
+
+
+def test_objectives_page_explains_what_remains(app):
+    app.run()
+    app.switch_page("pages/objectifs.py").run()
+    assert not app.exception
+    texts = " ".join(m.value for m in app.markdown)
+    assert "Premier quartile hors QPV" in texts and ("Il faut encore" in texts
+                                                     or "Cible de" in texts)
+    app.selectbox(key="cil_epci").set_value("200067213").run()      # CU du Grand Reims
+    assert not app.exception
+    app.radio(key="cil_niveau").set_value("residence").run()
+    assert not app.exception
+    assert "Résidence" in app.dataframe[-1].value.columns
+    assert len(app.get("plotly_chart")) == 1

@@ -25,6 +25,16 @@ def test_gauge_recomputed_by_hand_matches(demo_db):
     assert int(by_hand["orientes"]) == int(pref["orientes"])
 
 
+def test_cil_recomputed_by_hand_matches(demo_db):
+    from fluxcore.objectifs import suivi_epci
+
+    blocks = re.findall(r"```sql\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    by_hand = demo_db.df(blocks[1]).iloc[0]
+    q1 = suivi_epci(demo_db, "200067213", 2026, date(2026, 11, 23))["Q1_HORS_QPV"]
+    assert (int(by_hand["baux_hors_qpv"]), int(by_hand["q1_hors_qpv"])) == (q1.base, q1.realise)
+    assert q1.base > 0
+
+
 def test_readme_starts_with_the_two_commands():
     head = README.read_text(encoding="utf-8")[:400]
     assert "make run" in head and "make test" in head

@@ -1,16 +1,15 @@
 -- Where every possible destination of one dwelling stands, in one pass over the year's flux
 -- of its département (to the reference date). Parameters: those of {{ jauges/lignes }} with
 -- $dep = the dwelling's département, plus $commune_l, $epci_l (the dwelling's commune and
--- EPCI), $typologie, $en_qpv (the dwelling's), $nb (past years for the internal-use forecast),
--- $cible_q1, $cible_q234 (default CIL targets when the objectif table has none).
+-- EPCI), $typologie, $en_qpv (the dwelling's), $nb (past years for the internal-use forecast).
 -- Returns one row per destination: destinataire (réservataire id, an internal use or
 --   BAILLEUR), nom, type, perimetre, taux_flux, entres, orientes, rendus, flux_meme_typo,
 --   orientes_meme_typo, flux_meme_qpv, orientes_meme_qpv, orientes_hors_qpv, flux_hors_qpv,
 --   du_reservataires (Σ over every convention of rate × flux entered on its perimeter),
 --   prevu_interne (internal uses: mean yearly count over the past $nb years),
 --   attributions_24m, q1_24m (households housed through this destination in the département
---   over the last 24 months, of which first quartile), and for the dwelling's EPCI this year:
---   baux_hors_qpv, q1_hors_qpv, baux_qpv, q234_qpv, cible_q1, cible_q234.
+--   over the last 24 months, of which first quartile). The EPCI's CIL figures come from
+--   fluxcore.objectifs.
 with {{ jauges/lignes }},
 couvre as (
     select * from conv
@@ -61,8 +60,7 @@ hist as (
     group by all
 ),
 att as (
-    select o.destinataire, log.epci_siren, log.en_qpv, att.date_bail, att.relogement,
-           coalesce(att.date_caleol, o.date_orientation) as d,
+    select o.destinataire, coalesce(att.date_caleol, o.date_orientation) as d,
            coalesce(att.quartile = 1, att.ressources_uc < s.seuil_q1_uc) as q1
     from attribution att
     join orientation o using (orientation_id)
@@ -76,28 +74,12 @@ profil as (
            count(*) filter (where coalesce(q1, false)) as q1_24m
     from att where d <= $arret group by all
 ),
-cil as (
-    select count(*) filter (where not en_qpv) as baux_hors_qpv,
-           count(*) filter (where not en_qpv and (q1 or relogement in ('RU', 'ORCOD')))
-               as q1_hors_qpv,
-           count(*) filter (where en_qpv) as baux_qpv,
-           count(*) filter (where en_qpv and q1 = false) as q234_qpv,
-           coalesce((select cible_pct from objectif where epci_siren = $epci_l
-                     and annee = $annee and indicateur = 'Q1_HORS_QPV'
-                     and reservataire_id is null), $cible_q1) as cible_q1,
-           coalesce((select cible_pct from objectif where epci_siren = $epci_l
-                     and annee = $annee and indicateur = 'Q234_EN_QPV'
-                     and reservataire_id is null), $cible_q234) as cible_q234
-    from att
-    where epci_siren = $epci_l and date_bail between $debut and $arret
-),
 final as (
     select d.*, (select coalesce(sum(taux_flux), 0) / 100.0 from cl) as du_reservataires,
            h.prevu_interne, coalesce(p.attributions_24m, 0) as attributions_24m,
-           coalesce(p.q1_24m, 0) as q1_24m, cil.*
+           coalesce(p.q1_24m, 0) as q1_24m
     from (select * from res union all select * from autres) d
     left join hist h using (destinataire)
     left join profil p using (destinataire)
-    cross join cil
 )
 select * from final order by destinataire

@@ -1,0 +1,86 @@
+"""Objectifs CIL: per EPCI, the CIA/L441-1 attribution objectives against their targets, the
+year's trajectory, prioritaires per réservataire, and what remains to be done."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from fluxcore.errors import FluxcoreError
+from fluxcore.formats import fmt_date, fmt_int
+from fluxcore.objectifs import phrase
+from ui import objectifs_views as views
+from ui import state
+from ui.components import table_height
+from ui.data import load
+
+st.title("Objectifs CIL")
+path, p, proj = state.db_path(), state.perimetre(), state.projection()
+try:
+    suivi = load(path, "fluxcore.objectifs.suivi", p)
+except FluxcoreError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.caption(f"{state.libelle_perimetre()} · baux signés en {p.annee} jusqu'au "
+           f"{fmt_date(p.date_arret)} · cibles de la CIA (table des objectifs), sinon cibles "
+           "légales (L441-1)")
+if suivi.empty:
+    st.info("Aucun EPCI dans ce périmètre : importez des résidences rattachées à un EPCI.")
+    st.stop()
+
+with_leases = suivi.groupby("epci_siren")["base"].max()
+shown = suivi[suivi["epci_siren"].isin(with_leases[with_leases > 0].index)]
+st.subheader("Où en est chaque EPCI ?")
+if shown.empty:
+    st.info(f"Aucun bail signé en {p.annee} sur ce périmètre.")
+    st.stop()
+late = shown.assign(r=shown["manque"] > 0).groupby("epci_siren").agg(
+    retards=("r", "sum"), baux=("base", "max")).sort_values(["retards", "baux"],
+                                                          ascending=False)
+order = list(late.index)
+first = 4 if proj else 6
+views.cards(shown[shown["epci_siren"].isin(order[:first])], order[:first], 2 if proj else 3)
+if len(order) > first:
+    with st.expander(f"Les {len(order) - first} autres EPCI"):
+        views.cards(shown, order[first:], 2 if proj else 3)
+st.caption("✓ cible atteinte · ✗ en retard (« manque » = attributions encore nécessaires "
+           "pour atteindre la cible à ce jour, ⌈cible × baux⌉ − réalisé).")
+
+noms = {e: shown.loc[shown["epci_siren"] == e, "nom"].iloc[0] for e in order}
+default = list(noms).index(p.epci_siren) if p.epci_siren in noms else 0
+epci = st.selectbox("EPCI détaillé", list(noms), index=default, format_func=noms.get,
+                    key="cil_epci")
+pe = replace(p, epci_siren=epci, commune_insee=None)
+try:
+    traj = load(path, "fluxcore.objectifs.trajectoire", pe)
+    reservataires = load(path, "fluxcore.objectifs.prioritaires_par_reservataire", pe)
+except FluxcoreError as exc:
+    st.error(str(exc))
+    st.stop()
+
+rows = suivi[suivi["epci_siren"] == epci]
+st.subheader(f"Ce qu'il reste à faire en {p.annee}")
+for r in rows.to_dict("records"):
+    st.markdown(f"- **{r['libelle']}** — {phrase(r)}")
+inconnus = int(rows["quartile_inconnu"].iloc[0])
+if inconnus:
+    st.warning(f"{fmt_int(inconnus)} bail(s) sans quartile connu (ni quartile, ni ressources "
+               "par UC face à un seuil) : comptés dans la base, dans aucun numérateur.")
+st.caption("Baux attendus d'ici la fin de l'année : parc × rotation observée sur les trois "
+           "années précédentes, au prorata des jours restants.")
+
+cibles = dict(zip(rows["indicateur"], rows["cible_pct"]))
+st.plotly_chart(views.trajectoire(traj, cibles, proj), width="stretch", theme="streamlit")
+
+st.subheader("Publics prioritaires par réservataire")
+table = views.table_reservataires(reservataires)
+st.dataframe(table, hide_index=True, width="stretch", height=table_height(len(table)))
+st.caption("Cible : 25 % des attributions de chaque réservataire et du contingent non réservé "
+           "du bailleur ; tout le contingent du préfet (100 %). Agents de l'État, mutations et "
+           "relogements internes : sans cible.")
+
+st.subheader("Par commune ou par résidence")
+niveau = st.radio("Niveau", ["commune", "residence"], horizontal=True, key="cil_niveau",
+                  format_func={"commune": "Commune", "residence": "Résidence"}.get)
+det = load(path, "fluxcore.objectifs.detail", pe, niveau)
+st.dataframe(views.table_detail(det, niveau), hide_index=True, width="stretch")

@@ -1,0 +1,81 @@
+"""Views of the Objectifs CIL page: one card per EPCI, the trajectory chart, tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from fluxcore.formats import MOIS, fmt_int, fmt_pct
+from ui.theme import OKABE_ITO, style
+
+ATTEINT, RETARD = OKABE_ITO[0], OKABE_ITO[5]      # blue / vermillion (colour-blind safe)
+COURTS = {"Q1_HORS_QPV": "Q1 hors QPV", "Q234_EN_QPV": "Q2–Q4 en QPV",
+          "PRIORITAIRES": "Prioritaires"}
+
+
+def _line(r) -> str:
+    """One indicator of a card: status mark (shape and colour), share against target."""
+    if not r.base:
+        return f"○ **{COURTS[r.indicateur]}** : aucun bail (cible {fmt_pct(r.cible_pct)})"
+    ok = r.manque == 0
+    mark = ":blue[**✓**]" if ok else ":orange[**✗**]"
+    tail = "" if ok else f" — :orange[**manque {fmt_int(r.manque)}**]"
+    return (f"{mark} **{COURTS[r.indicateur]}** : {fmt_pct(r.pct)} pour {fmt_pct(r.cible_pct)}"
+            f" ({fmt_int(r.realise)}/{fmt_int(r.base)}){tail}")
+
+
+def cards(suivi: pd.DataFrame, epcis: list[str], per_row: int) -> None:
+    """A bordered card per EPCI (in the given order) with its three indicators."""
+    for start in range(0, len(epcis), per_row):
+        cols = st.columns(per_row)
+        for col, epci in zip(cols, epcis[start:start + per_row]):
+            rows = suivi[suivi["epci_siren"] == epci]
+            with col.container(border=True):
+                st.markdown(f"**{rows['nom'].iloc[0]}**")
+                st.markdown("  \n".join(_line(r) for r in rows.itertuples()))
+
+
+def trajectoire(df: pd.DataFrame, cibles: dict[str, float], projection: bool) -> go.Figure:
+    """Cumulative monthly shares of Q1 hors QPV and Q2–4 in QPV, with their target lines."""
+    months = [MOIS[m - 1].capitalize() for m in df["mois"]]
+    fig = go.Figure()
+    for col, code, label, colour in (
+            ("pct_q1", "Q1_HORS_QPV", "Premier quartile hors QPV", OKABE_ITO[0]),
+            ("pct_q234", "Q234_EN_QPV", "Quartiles 2 à 4 en QPV", OKABE_ITO[1])):
+        fig.add_scatter(x=months, y=df[col], name=label, mode="lines+markers",
+                        line={"color": colour, "width": 3},
+                        hovertemplate="%{x} : %{y:.1f} %<extra>" + label + "</extra>")
+        fig.add_scatter(x=months, y=[cibles[code]] * len(months), mode="lines",
+                        name=f"Cible : {label} ({fmt_pct(cibles[code])})",
+                        line={"color": colour, "dash": "dash", "width": 2}, hoverinfo="skip")
+    fig.update_layout(title="Trajectoire de l'année (part cumulée depuis janvier)",
+                      yaxis_title="Part des baux signés (%)", xaxis_title=None)
+    fig.update_yaxes(range=[0, 100], ticksuffix=" %")
+    fig = style(fig, projection, height=560 if projection else 460)
+    fig.update_layout(legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0},
+                      margin={"t": 60, "b": 10})
+    return fig
+
+
+RES_COLUMNS = {"nom": "Destination", "baux": "Baux signés", "prioritaires": "Prioritaires",
+               "pct": "Part", "cible_pct": "Cible", "manque": "Manque"}
+
+
+def table_reservataires(df: pd.DataFrame) -> pd.DataFrame:
+    out = df[list(RES_COLUMNS)].copy()
+    out["pct"] = [fmt_pct(v) for v in out["pct"]]
+    out["cible_pct"] = ["—" if pd.isna(v) else fmt_pct(v) for v in out["cible_pct"]]
+    out["manque"] = ["—" if pd.isna(v) else fmt_int(v) for v in out["manque"]]
+    return out.rename(columns=RES_COLUMNS)
+
+
+def table_detail(df: pd.DataFrame, niveau: str) -> pd.DataFrame:
+    cols = {"commune": "Commune"} | ({"residence": "Résidence"} if niveau == "residence" else {})
+    cols |= {"baux": "Baux", "baux_hors_qpv": "Baux hors QPV", "pct_q1_hors_qpv": "dont Q1 (%)",
+             "baux_qpv": "Baux en QPV", "pct_q234_qpv": "dont Q2–Q4 (%)",
+             "pct_prioritaires": "Prioritaires (%)"}
+    out = df[list(cols)].copy()
+    for c in ("pct_q1_hors_qpv", "pct_q234_qpv", "pct_prioritaires"):
+        out[c] = ["—" if pd.isna(v) else fmt_pct(v) for v in out[c]]
+    return out.rename(columns=cols)
