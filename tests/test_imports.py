@@ -194,3 +194,82 @@ def test_import_history_and_setting_input(fr_db):
     assert valeur_json(fr_db, "prefet_taux_max_pct") == "30"
     with pytest.raises(Exception, match="attendu un nombre"):
         valeur_saisie("prefet_taux_max_pct", "trente")
+
+
+REVIEWED = {   # cases found in review: refused with a message, never a traceback
+    "taux_seul_au_dela_de_100": ("convention_id;taux_flux\nCONV-P;80\n", 2, "taux_flux",
+                                 "totalisent plus de 100 %"),
+    "fin_avant_debut": ("convention_id;reservataire_id;departement;annee_debut;annee_fin;"
+                        "taux_flux\nCONV-Y;AL;51;2026;2024;1\n", 2, "annee_fin",
+                        "année de fin antérieure"),
+    "fin_seule_avant_debut": ("convention_id;annee_fin\nCONV-P;2020\n", None, None,
+                              "écriture refusée par la base"),
+    "annee_a_deux_chiffres": ("demande_id;date_depot;statut\nDEM-2;01/03/24;active\n", 2,
+                              "date_depot", "valeur illisible"),
+}
+
+
+@pytest.mark.parametrize("case", REVIEWED)
+def test_reviewed_bad_inputs(fr_db, tmp_path, case):
+    content, line, column, message = REVIEWED[case]
+    f = tmp_path / "lot.csv"
+    f.write_text(content, encoding="utf-8")
+    before = checksums(fr_db)
+    result = import_paths(fr_db, [f])
+    frame = result.problems.frame()
+    hit = frame[frame["probleme"].str.contains(message, regex=False)]
+    assert len(hit), result.problems.text()
+    if line is not None:
+        assert (int(hit["ligne"].iloc[0]), hit["colonne"].iloc[0]) == (line, column)
+    assert checksums(fr_db) == before
+
+
+def test_numbers_blank_rows_and_partial_residences(fr_db, tmp_path):
+    f = tmp_path / "logement.csv"
+    f.write_text("logement_id;loyer_mensuel;surface_m2\n5100000001;1,234.56;65,5\n;;\n"
+                 "5100000002;\"1.234,5\";132,25\n", encoding="utf-8")
+    result = import_paths(fr_db, [f])
+    assert result.ok, result.problems.text()
+    rents = fr_db.df("select loyer_mensuel from logement order by logement_id")
+    assert sorted(rents["loyer_mensuel"].tolist()) == [389.0, 1234.5, 1234.56]
+    f.write_text("logement_id;loyer_mensuel\n;;\n5100000002;1.234.567\n", encoding="utf-8")
+    row = import_paths(fr_db, [f]).problems.frame().iloc[0]     # read as 1 234 567: too high
+    assert (row["ligne"], row["probleme"].startswith("valeur hors bornes")) == (3, True)
+    res = tmp_path / "residence.csv"
+    res.write_text("residence_id;commune_insee\nRES-A;51454\n", encoding="utf-8")
+    assert import_paths(fr_db, [res]).ok
+    assert fr_db.scalar("select nom from residence where residence_id = 'RES-A'") == \
+        "Les Châtaigniers"
+
+
+def test_duplicates_across_files_name_both(fr_db, tmp_path):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("reservataire_id;nom;type\nCOM-1;Ville;COMMUNE\n", encoding="utf-8")
+    b.write_text("reservataire_id;nom;type\nCOM-1;Ville bis;COMMUNE\n;Sans id;COMMUNE\n",
+                 encoding="utf-8")
+    frame = import_paths(fr_db, [a, b]).problems.frame()
+    dup = frame[frame["probleme"].str.contains("en double")]
+    assert len(dup) == 2 and "« a.csv » ligne 2, « b.csv » ligne 2" in dup["probleme"].iloc[0]
+    assert (frame["probleme"] == "valeur obligatoire manquante").sum() == 1
+
+
+def test_workbook_percent_cells_are_refused(empty_db, tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "conventions.xlsx"
+    with pd.ExcelWriter(path, engine="xlsxwriter") as w:
+        pd.DataFrame({"reservataire_id": ["AL"], "nom": ["AL"], "type": ["ACTION_LOGEMENT"]}
+                     ).to_excel(w, sheet_name="reservataire", index=False)
+        pd.DataFrame({"convention_id": ["C1"], "reservataire_id": ["AL"], "departement": ["51"],
+                      "annee_debut": [2025], "annee_fin": [2027], "taux_flux": [0.25]}
+                     ).to_excel(w, sheet_name="convention", index=False)
+    frame = import_paths(empty_db, [path]).problems.frame()
+    assert frame["probleme"].str.contains("pourcentage lu comme une fraction").any()
+
+
+def test_long_upload_names(empty_db):
+    from fluxcore.imports import import_uploads
+
+    name = "r" * 300 + ".csv"
+    result = import_uploads(empty_db, [(name, b"reservataire_id;nom;type\nX;X;AUTRE\n")])
+    assert result.ok and result.counts.iloc[0]["fichier"] == name

@@ -174,3 +174,21 @@ def test_backup_and_restore_bring_back_the_data(tmp_path):
     assert db.scalar("select action from audit_log order by audit_id desc limit 1") == \
         "restauration"
     db.close()
+
+
+def test_rpls_without_identifier_or_rooms(empty_db, tmp_path):
+    path = tmp_path / "rpls.csv"
+    path.write_text("DEPCOM;NUMVOIE;TYPVOIE;NOMVOIE;NBPIECE;SURFHAB;CONSTRUCT;FINAN;QPV\n"
+                    "51454;1;RUE;HAUTE;3;60;1970;PLUS;2\n51454;1;RUE;HAUTE;2;45;1970;PLAI;2\n",
+                    encoding="utf-8")
+    result = import_paths(empty_db, [path])
+    assert result.ok, result.problems.text()
+    ids = empty_db.df("select logement_id from logement")["logement_id"].tolist()
+    assert len(ids) == 2 and all(i.startswith("RPLS-") for i in ids)
+    again = import_paths(empty_db, [path])
+    assert again.ok and again.counts["inseres"].sum() == 0       # stable ids
+    path.write_text("DEPCOM;NBPIECE;SURFHAB;FINAN\n51454;;60;PLUS\n", encoding="utf-8")
+    frame = import_paths(empty_db, [path]).problems.frame()
+    assert (frame["colonne"] == "NBPIECE").any()
+    path.write_text("DEPCOM;SURFHAB;FINAN\n51454;60;PLUS\n", encoding="utf-8")
+    assert "NBPIECE" in import_paths(empty_db, [path]).problems.text()

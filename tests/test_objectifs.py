@@ -173,9 +173,12 @@ def test_suivi_epci_on_small_year(small_db):
     assert q1.retard == 0.0 and q234.retard == 1.0
 
 
-def test_cli_objectifs(demo_path, capsys):
+def test_cli_objectifs(demo_path, tmp_path, capsys):
+    import shutil
+
     from fluxcore.__main__ import main
 
+    demo_path = shutil.copy(demo_path, tmp_path / "copie.duckdb")   # the session base is open
     assert main(["objectifs", "--db", str(demo_path), "--annee", "2026", "--epci", REIMS,
                  "--date", "2026-11-23", "--format", "json"]) == 0
     import json

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from fluxcore.db import Database, audit, default_actor
@@ -28,6 +29,7 @@ from fluxcore.imports.staging import (
     build_typed,
     check_cells,
     check_new_rows,
+    check_rows,
     detect_table,
     map_columns,
     table_columns,
@@ -68,7 +70,7 @@ def sources_from_uploads(uploads: Iterable[tuple[str, bytes]], folder: Path) -> 
     """Write uploaded (name, bytes) pairs to `folder` and return them as sources."""
     out = []
     for i, (name, data) in enumerate(uploads):
-        path = folder / f"{i:03d}_{Path(name).name}"
+        path = folder / f"{i:03d}{Path(name).suffix.lower()[:8]}"   # names may be too long
         path.write_bytes(data)
         out.append(Source(Path(name).name, path))
     return out
@@ -81,7 +83,7 @@ def _stage(cur, sources: list[Source], problems: Problems, schemas, progress) ->
         progress(0.4 * i / max(len(sources), 1), f"Lecture de « {src.name} »")
         for sheet in read_file(cur, src.path, src.name, f"stg_{i}", problems):
             targets += _targets_of(cur, sheet, problems, schemas)
-    _check_duplicates(cur, targets, problems)
+    _check_duplicates(cur, targets, problems, schemas)
     return targets
 
 
@@ -102,28 +104,38 @@ def _targets_of(cur, sheet: Sheet, problems: Problems,
     typed = f"{sheet.staging}_typed"
     present = build_typed(cur, sheet, table, typed, cols)
     check_cells(cur, typed, sheet.where, table, present, cols, problems)
+    check_rows(cur, typed, sheet, table, present, problems)
     target = Target(sheet, table, typed, present)
     derive(cur, target, cols, problems)
     check_new_rows(cur, sheet, table, typed, key_join(table, cols), problems)
     return [target]
 
 
-def _check_duplicates(cur, targets: list[Target], problems: Problems) -> None:
+def _check_duplicates(cur, targets: list[Target], problems: Problems,
+                      schemas: dict[str, dict[str, Column]]) -> None:
+    """Ids given twice in the batch (within a file or across files of the same table)."""
     by_table: dict[str, list[Target]] = {}
     for t in targets:
-        by_table.setdefault(t.table, []).append(t)
+        if not t.computed_key:
+            by_table.setdefault(t.table, []).append(t)
     for table, group in by_table.items():
-        key = ", ".join(SPECS[table].key)
+        keys = SPECS[table].key
+        key = ", ".join(keys)
+        given = " and ".join(f"{k} is not null" for k in keys if not schemas[table][k].nullable)
         union = " union all ".join(
-            f"select '{i}' as s, __ligne, {key} from {t.typed}" for i, t in enumerate(group))
+            f"select {i} as s, __ligne, {key} from {t.typed} where {given}"
+            for i, t in enumerate(group))
         found = cur.execute(
-            f"select s, __ligne, concat_ws(' / ', {key}) as k, lignes from (select *, "
-            f"count(*) over (partition by {key}) as n, string_agg(__ligne::varchar, ', ') over "
-            f"(partition by {key}) as lignes from ({union})) where n > 1 "
-            f"order by k, s, __ligne limit {problems.limit}").fetchall()
-        for s, ligne, k, lignes in found:
-            problems.add(group[int(s)].sheet.where, ligne, key, k,
-                         f"identifiant en double dans le lot (lignes {lignes})")
+            f"select s, __ligne, concat_ws(' / ', {key}) as k, n, premieres from (select *, "
+            f"count(*) over (partition by {key}) as n, list(struct_pack(s, __ligne)) over "
+            f"(partition by {key} order by s, __ligne rows between unbounded preceding and "
+            f"unbounded following)[1:3] as premieres from ({union})) where n > 1 "
+            f"order by s, __ligne limit {problems.limit}").fetchall()
+        for s, ligne, k, n, premieres in found:
+            where = [f"{group[p['s']].sheet.where} ligne {p['__ligne']}" for p in premieres]
+            problems.add(group[s].sheet.where, ligne, key, k,
+                         f"identifiant en double dans le lot ({n} lignes : "
+                         f"{', '.join(where)}{'…' if n > 3 else ''})")
 
 
 def import_files(db: Database, sources: list[Source], actor: str | None = None,
@@ -146,7 +158,13 @@ def import_files(db: Database, sources: list[Source], actor: str | None = None,
                 raise _RollbackError
             for i, t in enumerate(targets):
                 progress(0.5 + 0.4 * i / len(targets), f"Écriture : {t.table} ({t.sheet.where})")
-                upsert(cur, t, schemas[t.table])
+                try:
+                    upsert(cur, t, schemas[t.table])
+                except duckdb.Error as exc:      # a rule only the merged row can break
+                    problems.add(t.sheet.where, None, None, None,
+                                 f"écriture refusée par la base pour la table {t.table} : "
+                                 f"{str(exc).splitlines()[0]}")
+                    raise _RollbackError from exc
             progress(0.92, "Contrôles de cohérence")
             for t in targets:
                 coherence.check(cur, t, problems)

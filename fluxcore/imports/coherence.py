@@ -46,7 +46,8 @@ DATE_RULES: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 RATES = """
-with touched as (select distinct departement from {typed}),
+with touched as (select distinct c.departement from convention c
+                 join {typed} b on b.convention_id = c.convention_id),
 annees as (select distinct c.departement, unnest(range(c.annee_debut, c.annee_fin + 1)) as annee
            from convention c join touched using (departement)),
 scopes as (select distinct departement, perimetre from convention join touched
@@ -103,7 +104,8 @@ def check(cur, target, problems: Problems) -> None:
         if found:
             problems.add_many(where, [(r[0], r[1]) for r in found], found[0][-1], column,
                               message, niveau)
-    if table == "convention" and "taux_flux" in target.columns:
+    rate_cols = {"taux_flux", "departement", "annee_debut", "annee_fin", "perimetre"}
+    if table == "convention" and rate_cols & set(target.columns):
         for ligne, dep, annee, perimetre, total, detail, _n in _rows(
                 cur, RATES.format(typed=typed), problems.limit):
             scope = f" (périmètre {perimetre})" if perimetre else ""

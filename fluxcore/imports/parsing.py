@@ -3,9 +3,12 @@
 Each function takes a column reference that the importer generated itself (never text from
 the file) and returns a DuckDB expression. Rules, stated once:
 - numbers: spaces, narrow and non-breaking spaces, `%` and `€` are ignored; when a comma is
-  present it is the decimal mark and dots are thousands separators (`1.234,5`), otherwise the
-  dot is the decimal mark (`12.5`, as spreadsheets write it);
-- dates: `JJ/MM/AAAA`, `JJ-MM-AAAA`, `JJ.MM.AAAA`, ISO `AAAA-MM-JJ`, with or without a time;
+  present it is the decimal mark and dots are thousands separators (`1.234,5`), unless a dot
+  comes after the last comma (`1,234.5`, English); with several dots and no comma they are
+  thousands separators (`1.234.567`); a single dot is the decimal mark (`12.5`, as
+  spreadsheets write it);
+- dates: `JJ/MM/AAAA`, `JJ-MM-AAAA`, `JJ.MM.AAAA`, ISO `AAAA-MM-JJ`, with or without a time,
+  years of four digits between 1800 and 2200 (`01/03/24` is refused, not read as year 24);
 - booleans: oui/non, o/n, 1/0, vrai/faux, true/false, yes/no, x (ticked);
 - lists: `A|B`, `A;B`, `A,B` or `[A, B]`; `[]` is an empty list.
 """
@@ -39,8 +42,14 @@ def text(col: str) -> str:
 
 def number(col: str) -> str:
     v = f"regexp_replace({text(col)}, '[\\s\u00a0\u202f%€]', '', 'g')"
-    return (f"try_cast(case when strpos({v}, ',') > 0 then replace(replace({v}, '.', ''), "
-            f"',', '.') else {v} end as double)")
+    last_comma = f"(length({v}) - strpos(reverse({v}), ','))"
+    last_dot = f"(length({v}) - strpos(reverse({v}), '.'))"
+    return (f"try_cast(case "
+            f"when strpos({v}, ',') > 0 and strpos({v}, '.') > 0 and {last_dot} > {last_comma} "
+            f"then replace({v}, ',', '') "                       # 1,234.5 (English)
+            f"when strpos({v}, ',') > 0 then replace(replace({v}, '.', ''), ',', '.') "
+            f"when length({v}) - length(replace({v}, '.', '')) > 1 then replace({v}, '.', '') "
+            f"else {v} end as double)")
 
 
 def integer(col: str) -> str:
@@ -55,7 +64,10 @@ def boolean(col: str) -> str:
 
 
 def date(col: str) -> str:
-    return f"cast(try_strptime({text(col)}, [{_quote(DATE_FORMATS)}]) as date)"
+    """A date with a four-digit year between 1800 and 2200 (« 01/03/24 » is refused)."""
+    d = f"cast(try_strptime({text(col)}, [{_quote(DATE_FORMATS)}]) as date)"
+    return (f"case when regexp_matches({text(col)}, '^[0-9]{{1,2}}[/.-][0-9]{{1,2}}[/.-]"
+            f"[0-9]{{1,3}}([ T]|$)') then null when year({d}) between 1800 and 2200 then {d} end")
 
 
 def timestamp(col: str) -> str:

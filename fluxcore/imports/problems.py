@@ -62,8 +62,8 @@ class Problems:
         lines = []
         for r in self.frame().itertuples():
             where = r.fichier + (f", ligne {r.ligne}" if pd.notna(r.ligne) else "")
-            where += f", colonne « {r.colonne} »" if r.colonne else ""
-            value = f" : valeur « {r.valeur} »" if r.valeur is not None else ""
+            where += f", colonne « {r.colonne} »" if pd.notna(r.colonne) and r.colonne else ""
+            value = f" : valeur « {r.valeur} »" if pd.notna(r.valeur) else ""
             tag = "ERREUR" if r.niveau == ERREUR else "AVERTISSEMENT"
             lines.append(f"[{tag}] {where}{value} — {r.probleme}")
         return "\n".join(lines)

@@ -75,7 +75,7 @@ def _is_utf8(path: Path) -> bool:
 
 def _transcode(path: Path, folder: Path) -> Path:
     """Copy of a Windows-1252 file in UTF-8 (streamed)."""
-    out = folder / (path.stem + ".utf8.csv")
+    out = folder / "transcode.csv"
     with path.open("r", encoding="cp1252", errors="replace", newline="") as src, \
             out.open("w", encoding="utf-8", newline="") as dst:
         for block in iter(lambda: src.read(CHUNK), ""):
@@ -99,14 +99,18 @@ def read_csv(cur: duckdb.DuckDBPyConnection, path: Path, name: str, staging: str
         return None
     source = path if _is_utf8(path) else _transcode(path, folder)
     headers, sep = _header(source)
+    if not any(headers):
+        problems.add(f"« {name} »", 1, None, None, "ligne d'en-tête vide")
+        return None
     cols = {f"c{i}": "VARCHAR" for i in range(len(headers))}
     spec = ", ".join(f"'{c}': 'VARCHAR'" for c in cols)   # generated names, never user text
     try:
         cur.execute(
-            f"create temp table {staging} as select row_number() over () + 1 as __ligne, * "
-            f"from read_csv(?, delim = ?, header = false, skip = 1, quote = '\"', "
+            f"create temp table {staging} as select * from (select row_number() over () + 1 "
+            f"as __ligne, * from read_csv(?, delim = ?, header = false, skip = 1, quote = '\"', "
             f"escape = '\"', columns = {{{spec}}}, strict_mode = true, null_padding = false, "
-            f"auto_detect = false)", [str(source), sep])
+            f"auto_detect = false)) where trim(concat_ws('', {', '.join(cols)})) <> ''",
+            [str(source), sep])
     except duckdb.Error as exc:
         line = _ERROR_LINE.search(str(exc))
         problems.add(f"« {name} »", int(line.group(1)) if line else None, None, None,

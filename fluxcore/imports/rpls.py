@@ -101,8 +101,8 @@ def _logement_sql(sheet: Sheet, typed: str) -> tuple[str, dict[str, str]]:
                         f"'RPLS-' || substr(md5({row_text}), 1, 12) || '-' || row_number() "
                         f"over (partition by md5({row_text}) order by __ligne)"),
         "residence_id": (prog, f"'R' || {commune} || '-' || substr(md5({group}), 1, 10)"),
-        "typologie": (nbpiece, f"'T' || least({parsing.integer(nbpiece)}, 6)" if nbpiece
-                      else null),
+        "typologie": (nbpiece, f"case when {parsing.integer(nbpiece)} >= 1 then 'T' || "
+                               f"least({parsing.integer(nbpiece)}, 6) end" if nbpiece else null),
         "nb_pieces": (nbpiece, parsing.integer(nbpiece) if nbpiece else null),
         "surface_m2": (surf, parsing.number(surf) if surf else null),
         "financement": (finan, FINAN_LABELS.format(
@@ -207,10 +207,11 @@ def _locate(cur, typed: str) -> None:
 
 def targets(cur, sheet: Sheet, problems: Problems, schemas) -> list[Target]:
     """Typed résidence and logement sheets built from an RPLS sheet."""
-    if not _find(sheet, ("depcom", "codecom")):
-        problems.add(sheet.where, 1, "DEPCOM", None,
-                     "colonne obligatoire absente d'un fichier RPLS (code commune)")
-        return []
+    for names, label in ((("depcom", "codecom"), "DEPCOM"), (("nbpiece",), "NBPIECE")):
+        if not _find(sheet, names):
+            problems.add(sheet.where, 1, label, None,
+                         f"colonne obligatoire absente d'un fichier RPLS ({label})")
+            return []
     row = cur.execute("select valeur from parametre where cle = 'rpls_codes_financement'") \
         .fetchall()
     mapping = json.loads(row[0][0]) if row else {}
@@ -223,7 +224,8 @@ def targets(cur, sheet: Sheet, problems: Problems, schemas) -> list[Target]:
     cur.execute(sql)
     cur.execute("drop table rpls_finan")
     where = sheet.where
-    present = [c for c in LOGEMENT_COLS if c in labels or c == "residence_id"]
+    present = [c for c in LOGEMENT_COLS
+               if c in labels or c in ("logement_id", "residence_id", "financement")]
     check_cells(cur, src, where, "logement", [c for c in present if c in labels],
                 schemas["logement"], problems, labels)
     check_cells(cur, src, where, "residence",
@@ -239,8 +241,8 @@ def targets(cur, sheet: Sheet, problems: Problems, schemas) -> list[Target]:
         res_present += ["qpv_code", "en_qpv"]
     fill_only = [c for c in ("nom", "latitude", "longitude", "qpv_code", "en_qpv")
                  if c not in res_present]
-    return [Target(sheet, "residence", res, res_present, fill_only=fill_only),
-            Target(sheet, "logement", src, present)]
+    return [Target(sheet, "residence", res, res_present, fill_only=fill_only,
+                   computed_key=True), Target(sheet, "logement", src, present)]
 
 
 def _report_finan(cur, src: str, where: str, problems: Problems) -> None:

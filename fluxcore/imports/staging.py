@@ -124,7 +124,8 @@ def build_typed(cur: duckdb.DuckDBPyConnection, sheet: Sheet, table: str, typed:
     for name, staged in sheet.columns.items():
         col = cols[name]
         expr = parsing.expression(staged, col.sql_type, name, name in spec.enums)
-        if col.default is not None and not col.nullable and "nextval" not in col.default:
+        if col.default is not None and not col.nullable and "nextval" not in col.default \
+                and name not in spec.derivable:
             expr = f"coalesce({expr}, {col.default})"
         parts += [f"{staged} as r__{name}", f"{expr} as {name}"]
     cur.execute(f"create temp table {typed} as select {', '.join(parts)} from {sheet.staging}")
@@ -178,3 +179,27 @@ def check_cells(cur: duckdb.DuckDBPyConnection, typed: str, where: str, table: s
             pattern, expected = spec.formats[name]
             report(f"{name} is not null and not regexp_matches({name}, '{pattern}')",
                    f"format invalide : attendu {expected}")
+
+
+PERCENT_COLUMNS = ("taux_flux", "cible_pct")
+
+
+def check_rows(cur, typed: str, sheet: Sheet, table: str, present: list[str],
+               problems: Problems) -> None:
+    """Rules between the columns of one row, and percentages a spreadsheet stored as
+    fractions (a cell formatted « 25 % » holds 0,25)."""
+    if table == "convention" and {"annee_debut", "annee_fin"} <= set(present):
+        _report(cur, typed, sheet.where, "annee_fin", "annee_fin < annee_debut", problems,
+                "année de fin antérieure à l'année de début")
+    pct = [c for c in PERCENT_COLUMNS + tuple(c for c in present if c.startswith(("part_",
+           "taux_"))) if c in present]
+    if sheet.sheet is None:
+        return
+    for c in dict.fromkeys(pct):
+        small, high = cur.execute(
+            f"select count(*) filter (where {c} > 0 and {c} < 1), count(*) filter (where {c} >= 1) "
+            f"from {typed}").fetchall()[0]
+        if small and not high:
+            _report(cur, typed, sheet.where, c, f"{c} > 0 and {c} < 1", problems,
+                    "pourcentage lu comme une fraction (cellule au format « % » du tableur ?) : "
+                    "saisissez 25 pour 25 %, ou changez le format de la colonne en nombre")

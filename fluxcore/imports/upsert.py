@@ -24,6 +24,7 @@ class Target:
     present: list[str]                # columns the file gives
     derived: list[str] = field(default_factory=list)   # filled by the importer, keep if NULL
     fill_only: list[str] = field(default_factory=list)  # only for new rows or empty cells
+    computed_key: bool = False        # ids built by the importer (RPLS résidences)
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -44,10 +45,11 @@ class Target:
             .rename(columns={"__ligne": "ligne"})
 
 
-def _add(cur, target: Target, name: str, sql_type: str, expr: str) -> None:
+def _add(cur, target: Target, name: str, sql_type: str, expr: str,
+         fill_only: bool = False) -> None:
     if name not in target.columns:
         cur.execute(f"alter table {target.typed} add column {name} {sql_type}")
-        target.derived.append(name)
+        (target.fill_only if fill_only else target.derived).append(name)
     cur.execute(f"update {target.typed} set {name} = {expr} where {name} is null")
 
 
@@ -62,8 +64,10 @@ def derive(cur, target: Target, cols: dict[str, Column], problems: Problems) -> 
              "(select r.epci_siren from ref_commune r where r.code_insee = commune_insee)")
         if "qpv_code" in target.present:
             _add(cur, target, "en_qpv", "boolean", "qpv_code is not null")
+        elif "en_qpv" in target.present:
+            cur.execute(f"update {target.typed} set en_qpv = false where en_qpv is null")
         _add(cur, target, "nom", "varchar", "coalesce(adresse, residence_id)"
-             if "adresse" in target.columns else "residence_id")
+             if "adresse" in target.columns else "residence_id", fill_only=True)
     if target.table == "parametre":
         _check_parametres(cur, target, problems)
 
