@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from fluxcore import jauges, orientation, tableau_de_bord
+from fluxcore import jauges, objectifs, orientation, tableau_de_bord
 from fluxcore.assiette import assiette_departement
 from fluxcore.db import Database
 from fluxcore.demo import generate_demo
@@ -68,6 +68,7 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
     p = Perimetre(2026, aujourdhui=BENCH_DATE)
     dep = Perimetre(2026, departement="51", aujourdhui=BENCH_DATE)
     lib = tableau_de_bord.vacants_en_attente(db, p)["liberation_id"].iloc[0]
+    reims = Perimetre(2026, epci_siren="200067213", aujourdhui=BENCH_DATE)
     calls: list[tuple[str, str, Callable[[], object]]] = [
         ("Tableau de bord : chiffres clés", "page", lambda: tableau_de_bord.chiffres_cles(db, p)),
         ("Tableau de bord : orientations", "page",
@@ -78,6 +79,9 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
         ("Jauges : limites légales", "page", lambda: jauges.controles_legaux(db, p)),
         ("Jauges : qualité du flux", "page", lambda: jauges.qualite_flux(db, p)),
         ("Jauges : un département", "page", lambda: jauges.jauges_reservataires(db, dep)),
+        ("Objectifs CIL : suivi des EPCI", "page", lambda: objectifs.suivi(db, p)),
+        ("Objectifs CIL : trajectoire d'un EPCI", "page",
+         lambda: objectifs.trajectoire(db, reims)),
         ("Assiette d'un département", "page",
          lambda: assiette_departement(db, "51", 2026)),
         ("Orientation : classer un logement", "classement",

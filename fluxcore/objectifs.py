@@ -100,17 +100,19 @@ def _reste(c: float, base: int, realise: int, restant: float) -> tuple[int, floa
     return besoin, (100.0 * besoin / round(restant) if round(restant) else None)
 
 
-def suivi(db: Database, p: Perimetre) -> pd.DataFrame:
+def suivi(db: Database, p: Perimetre, prevision: bool = True) -> pd.DataFrame:
     """One row per EPCI of the scope and indicator: epci_siren, nom, indicateur, libelle,
     realise, base, pct, cible_pct, manque, restant (expected leases still to come in the
     indicator's base), projection_pct (year-end share at the current pace), besoin_fin_annee,
-    part_restante_pct, quartile_inconnu."""
+    part_restante_pct, quartile_inconnu. `prevision=False` skips the forecast (restant 0)."""
     s = get_parametres(db)
     found = cibles(db, p.annee)
     agg = db.df(load_sql("objectifs/suivi"), p.params())
-    prev = db.df(load_sql("objectifs/prevision"), {**p.params(), "nb": NB_HISTORIQUE})
-    rest = {(r.epci_siren, bool(r.en_qpv)): 0.0 if pd.isna(r.restant) else float(r.restant)
-            for r in prev.itertuples()}
+    rest = {}
+    if prevision:
+        prev = db.df(load_sql("objectifs/prevision"), {**p.params(), "nb": NB_HISTORIQUE})
+        rest = {(r.epci_siren, bool(r.en_qpv)): 0.0 if pd.isna(r.restant) else float(r.restant)
+                for r in prev.itertuples()}
     rows = []
     for r in agg.itertuples():
         for code, real, base, restant in (
@@ -139,7 +141,7 @@ def suivi_epci(db: Database, epci_siren: str, annee: int,
                arret: date | None = None) -> dict[str, Indicateur]:
     """The EPCI's indicators as Indicateur objects (used by the orientation ranking)."""
     p = Perimetre(annee, epci_siren=epci_siren, aujourdhui=arret or date(annee, 12, 31))
-    df = suivi(db, p)
+    df = suivi(db, p, prevision=False)
     return {r.indicateur: Indicateur(r.indicateur, r.realise, r.base, r.cible_pct, r.manque)
             for r in df.itertuples()}
 
