@@ -16,7 +16,8 @@ Components
   status than the flux of its perimeter.
 - cil: the EPCI's objective that this dwelling bears on (Q1 hors QPV outside QPV, quartiles 2–4
   in QPV) is lagging, and this destination's households are more (or less) often first quartile.
-- fragilite: neutral (0) until the Résidences module provides the index.
+- fragilite: for a résidence « à surveiller » or « fragile » (fluxcore.fragilite), destinations
+  whose recent households are less often first quartile score higher.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import pandas as pd
 from fluxcore.db import Database, audit, load_sql
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_num, fmt_pct, libelle_destination
+from fluxcore.fragilite import impact
 from fluxcore.objectifs import suivi_epci
 from fluxcore.parametres import get_parametres
 from fluxcore.perimetre import Perimetre
@@ -87,13 +89,14 @@ def classer_destinations(db: Database, liberation_id: str,
         "typologie": lg["typologie"], "en_qpv": bool(lg["en_qpv"])})
     cil = (suivi_epci(db, lg["epci_siren"], annee, p.date_arret)
            if isinstance(lg["epci_siren"], str) else {})
+    frag = impact(db, lg["residence_id"], p.date_arret)
     profils = etat[["destinataire", "attributions_24m", "q1_24m"]].rename(
         columns={"attributions_24m": "attributions", "q1_24m": "q1"})
     days = (date(annee, 12, 31) - p.date_debut).days + 1
     fraction = ((p.date_arret - p.date_debut).days + 1) / days
     rows, comps = [], []
     for e in etat.itertuples():
-        values = _composantes(e, lg, s, fraction, profils, cil)
+        values = _composantes(e, lg, s, fraction, profils, cil, frag)
         if values is None:
             continue
         weights = s["orientation_poids"]
@@ -117,7 +120,7 @@ def _nom(e) -> str:
     return e.nom if e.type not in (*INTERNES, "BAILLEUR") else libelle_destination(e.type)
 
 
-def _composantes(e, lg, s, fraction, profils, cil):
+def _composantes(e, lg, s, fraction, profils, cil, frag):
     """{component: (value, (explanation, retard in dwellings))} or None if not possible."""
     internal = e.type in INTERNES
     if internal:
@@ -148,8 +151,7 @@ def _composantes(e, lg, s, fraction, profils, cil):
     out["prefet_hors_qpv"] = _prefet_hors_qpv(e, lg, s)
     out["qualite"] = _qualite(e, lg, internal or e.type == "BAILLEUR")
     out["cil"] = _cil(e, lg, profils, cil)
-    out["fragilite"] = (0.0, ("Neutre : l'indice de fragilité des résidences arrive avec le "
-                              "module Résidences.", 0))
+    out["fragilite"] = _fragilite(e, profils, frag, s)
     return out
 
 
@@ -217,6 +219,28 @@ def _cil(e, lg, profils, cil):
     return value, (f"{state} (il manque {ind.manque} baux) ; {fmt_pct(q1_d)} des ménages "
                    f"logés par ce destinataire sont du 1er quartile contre {fmt_pct(q1_all)} "
                    "en moyenne.", 0)
+
+
+def _fragilite(e, profils, frag, s):
+    """Fragile résidence: favour destinations whose recent households would weigh less on its
+    index (share of first-quartile households housed through the destination, 24 months)."""
+    state = f"Résidence « {frag['classe']} » (indice {fmt_num(frag['indice'], 2)})"
+    if frag["indice"] < float(s["fragilite_seuil_surveiller"]):
+        return 0.0, (f"{state} : neutre.", 0)
+    prof = profils.set_index("destinataire")
+    tot = prof["attributions"].sum()
+    p_all = prof["q1"].sum() / tot if tot else 0.0
+    if e.destinataire not in prof.index or prof.at[e.destinataire, "attributions"] < 5:
+        return 0.0, (f"{state} ; trop peu d'attributions récentes pour ce destinataire.", 0)
+    p_d = prof.at[e.destinataire, "q1"] / prof.at[e.destinataire, "attributions"]
+    gap = frag["delta_q1"] - frag["delta_autre"]      # extra index of a Q1 household
+    expected = (p_d - p_all) * gap
+    severity = min(1.0, frag["indice"] / float(s["fragilite_seuil_fragile"]))
+    value = _clip(-severity * expected / max(abs(gap), 1e-6))
+    return value, (f"{state} : un ménage du 1er quartile y ajoute {fmt_num(gap, 3)} à l'indice "
+                   f"par rapport à un autre ménage ; {fmt_pct(100 * p_d)} des ménages logés par "
+                   f"ce destinataire sont du 1er quartile contre {fmt_pct(100 * p_all)} en "
+                   "moyenne.", 0)
 
 
 def enregistrer_orientation(db: Database, liberation_id: str, destinataire: str, auteur: str,

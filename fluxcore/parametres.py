@@ -87,6 +87,22 @@ PARAMETRES: tuple[Parametre, ...] = (
     Parametre("orientation_echelle_retard", 5.0,
               "Retard (en logements) à partir duquel la composante « retard sur le dû » d'une "
               "destination est maximale.", "Choix du produit"),
+    Parametre("fragilite_poids",
+              {"part_ressources_faibles": 0.20, "part_sans_emploi": 0.15,
+               "part_monoparentales": 0.10, "taux_impayes": 0.15, "taux_vacance": 0.10,
+               "taux_rotation": 0.10, "entrees_q1_pct": 0.10, "evol_ressources_faibles": 0.10},
+              "Poids des indicateurs de l'indice de fragilité d'une résidence (chaque indicateur "
+              "est d'abord centré-réduit par rapport aux résidences de l'EPCI).",
+              "Choix du produit (enquête OPS, domain.md §8)"),
+    Parametre("fragilite_seuil_fragile", 0.75,
+              "Indice (en écarts-types) à partir duquel une résidence est classée « fragile ».",
+              "Choix du produit"),
+    Parametre("fragilite_seuil_surveiller", 0.25,
+              "Indice (en écarts-types) à partir duquel une résidence est « à surveiller ».",
+              "Choix du produit"),
+    Parametre("fragilite_min_residences", 10,
+              "Nombre minimal de résidences enquêtées d'un EPCI pour s'y comparer ; en dessous, "
+              "la référence est tout le parc.", "Choix du produit"),
     Parametre("rpls_codes_financement", {},
               "Correspondance des codes numériques du champ FINAN d'un fichier RPLS vers PLAI, "
               "PLUS, PLS, PLI ou AUTRE (ex. {\"13\": \"PLAI\"}). Les libellés (PLAI, PLA-I, "

@@ -114,6 +114,10 @@ def _write(db: Database, t: dict[str, pd.DataFrame]) -> dict[str, int]:
         cur.execute(
             "insert into residence select residence_id, nom, adresse, commune_insee, epci_siren,"
             " departement, qpv_code, en_qpv, latitude, longitude, annee_construction from res_df")
+        # demo only: the latent fragility that drove the generated surveys and move-ins,
+        # kept so that tests can check the fragility index finds the fragile résidences
+        cur.execute("create table demo_fragilite_latente as select residence_id, "
+                    "fragilite as fragilite_latente from res_df")
         cur.execute(
             "create temp table _log as select idx, printf('%s%08d', departement, idx + 1)"
             " as logement_id from log_df")

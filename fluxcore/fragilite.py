@@ -1,0 +1,253 @@
+"""Fragility of résidences (domain.md §8): occupation survey, recent move-ins, rotation,
+vacancy and arrears, summed up in an index a manager can explain in a CALEOL.
+
+Index: each indicator of the setting `fragilite_poids` is standardised (scikit-learn
+StandardScaler) against the résidences of the same EPCI, or the whole parc when the EPCI has
+fewer than `fragilite_min_residences` surveyed résidences; the index is the weighted mean of
+these z-scores (weights renormalised to 1), so a résidence's index says "how many standard
+deviations more fragile than its territory", and each indicator's contribution is its weight
+× its z-score. A missing indicator counts as the territory's mean (z = 0). Classes: fragile
+(index ≥ `fragilite_seuil_fragile`), à surveiller (≥ `fragilite_seuil_surveiller`),
+équilibrée. A principal component analysis of the same z-scores (`diagnostic`) checks that the
+weighted index follows the main axis of the data. Everything is deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import StandardScaler
+
+from fluxcore.db import Database, load_sql
+from fluxcore.parametres import get_parametres
+
+LIBELLES = {
+    "part_ressources_faibles": "Ménages à ressources faibles (%)",
+    "part_sans_emploi": "Titulaires sans emploi (%)",
+    "part_monoparentales": "Familles monoparentales (%)",
+    "taux_impayes": "Impayés (%)",
+    "taux_vacance": "Vacance (%)",
+    "taux_rotation": "Rotation (%)",
+    "entrees_q1_pct": "Entrants récents au 1er quartile (%)",
+    "evol_ressources_faibles": "Évolution des ressources faibles (points)",
+    "part_personnes_seules": "Personnes seules (%)",
+    "part_grandes_familles": "Grandes familles, 6 personnes et plus (%)",
+    "entrees_prioritaires_pct": "Entrants récents prioritaires (%)",
+    "entrees_dalo_pct": "Entrants récents DALO (%)",
+    "entrees_grandes_pct": "Entrants récents en grande famille (%)",
+    "entrees_seules_pct": "Entrants récents seuls (%)",
+}
+CLASSES = ("fragile", "à surveiller", "équilibrée")
+
+
+@dataclass(frozen=True)
+class Reglages:
+    poids: dict[str, float]
+    seuil_fragile: float
+    seuil_surveiller: float
+    min_residences: int
+
+    @classmethod
+    def lire(cls, db: Database) -> Reglages:
+        s = get_parametres(db)
+        total = sum(s["fragilite_poids"].values()) or 1.0
+        return cls({k: v / total for k, v in s["fragilite_poids"].items() if v},
+                   float(s["fragilite_seuil_fragile"]), float(s["fragilite_seuil_surveiller"]),
+                   int(s["fragilite_min_residences"]))
+
+
+def indicateurs(db: Database, arret: date, epci: str | None = None,
+                departement: str | None = None) -> pd.DataFrame:
+    """Raw indicators per résidence (see sql/fragilite/indicateurs.sql)."""
+    return db.df(load_sql("fragilite/indicateurs"),
+                 {"arret": arret, "epci": epci, "dep": departement})
+
+
+def _groups(df: pd.DataFrame, minimum: int) -> pd.Series:
+    """Reference group of each résidence: its EPCI when enough of them are surveyed."""
+    surveyed = df[df["annee_enquete"].notna()].groupby("epci_siren").size()
+    big = set(surveyed[surveyed >= minimum].index)
+    return df["epci_siren"].where(df["epci_siren"].isin(big), "parc").fillna("parc")
+
+
+def _scalers(df: pd.DataFrame, cols: list[str], groups: pd.Series) -> dict[str, StandardScaler]:
+    out = {}
+    for g in sorted(groups.unique()):
+        rows = df.loc[groups == g, cols]
+        out[g] = StandardScaler().fit(rows.fillna(rows.mean()).fillna(0.0).to_numpy(float))
+    return out
+
+
+def _z(df: pd.DataFrame, cols: list[str], groups: pd.Series,
+       scalers: dict[str, StandardScaler]) -> pd.DataFrame:
+    z = pd.DataFrame(0.0, index=df.index, columns=cols)
+    for g, sc in scalers.items():
+        mask = (groups == g).to_numpy()
+        if not mask.any():
+            continue
+        values = df.loc[mask, cols].to_numpy(float)
+        mean = np.nan_to_num(sc.mean_)
+        scale = np.where(sc.scale_ > 0, sc.scale_, 1.0)
+        values = np.where(np.isnan(values), mean, values)
+        z.loc[mask, cols] = (values - mean) / scale
+    return z
+
+
+def classe(index: float, r: Reglages) -> str:
+    return CLASSES[0] if index >= r.seuil_fragile else (
+        CLASSES[1] if index >= r.seuil_surveiller else CLASSES[2])
+
+
+def score(df: pd.DataFrame, r: Reglages) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """(résidences with indice, classe, reference; contributions per indicator; fitted state)."""
+    cols = list(r.poids)
+    groups = _groups(df, r.min_residences)
+    scalers = _scalers(df, cols, groups)
+    z = _z(df, cols, groups, scalers)
+    contrib = z * pd.Series(r.poids)
+    out = df.assign(reference=groups, indice=contrib.sum(axis=1).round(6))
+    out["classe"] = [classe(i, r) for i in out["indice"]]
+    contrib.insert(0, "residence_id", df["residence_id"].to_numpy())
+    return out, contrib, {"cols": cols, "groups": groups, "scalers": scalers}
+
+
+def fragilite(db: Database, arret: date, epci: str | None = None,
+              departement: str | None = None) -> pd.DataFrame:
+    """Every résidence of the scope with its indicators, indice, classe and the contribution of
+    each indicator (`c_<indicator>` columns). The reference group is always the whole EPCI."""
+    r = Reglages.lire(db)
+    df = indicateurs(db, arret, None, departement if epci is None else None)
+    out, contrib, _ = score(df, r)
+    out = out.join(contrib.drop(columns="residence_id").add_prefix("c_"))
+    if epci is not None:
+        out = out[out["epci_siren"] == epci]
+    return out.sort_values("indice", ascending=False).reset_index(drop=True)
+
+
+def diagnostic(db: Database, arret: date) -> dict:
+    """First principal component of the standardised indicators (whole parc): share of variance
+    it explains, loadings, and its correlation with the weighted index."""
+    r = Reglages.lire(db)
+    df = indicateurs(db, arret)
+    out, _contrib, state = score(df, r)
+    z = _z(df, state["cols"], state["groups"], state["scalers"]).to_numpy(float)
+    if len(z) < 3:
+        return {"variance_expliquee": None, "chargements": {}, "correlation_indice": None}
+    pca = PCA(n_components=1, random_state=0).fit(z)
+    axis = pca.components_[0]
+    axis = axis if axis.sum() >= 0 else -axis            # orient: larger = more fragile
+    pc1 = z @ axis
+    corr = float(np.corrcoef(pc1, out["indice"])[0, 1]) if out["indice"].std() > 0 else None
+    return {"variance_expliquee": float(pca.explained_variance_ratio_[0]),
+            "chargements": dict(zip(state["cols"], np.round(axis, 3).tolist())),
+            "correlation_indice": corr}
+
+
+SHARES = {"part_ressources_faibles": "q1", "part_personnes_seules": "seul",
+          "part_grandes_familles": "grande"}
+ENTREES = {"entrees_q1_pct": "q1", "entrees_prioritaires_pct": "prioritaire",
+           "entrees_dalo_pct": "dalo", "entrees_grandes_pct": "grande",
+           "entrees_seules_pct": "seul"}
+
+
+@dataclass(frozen=True)
+class EtSi:
+    residence_id: str
+    indicateurs: pd.DataFrame       # indicateur, libelle, avant, apres
+    indice_avant: float
+    indice_apres: float
+    classe_avant: str
+    classe_apres: str
+
+
+def _move_in(row: pd.Series, traits: dict[str, bool]) -> pd.Series:
+    """The résidence's raw indicators once one more household of these traits lives there."""
+    new = row.copy()
+    n = row["nb_menages"] if pd.notna(row["nb_menages"]) else row["logements"]
+    n = float(n or 0)
+    for col, trait in SHARES.items():
+        if pd.notna(row[col]):
+            new[col] = (row[col] * n + 100.0 * traits[trait]) / (n + 1)
+    if pd.notna(row["evol_ressources_faibles"]) and pd.notna(row["part_ressources_faibles"]):
+        new["evol_ressources_faibles"] = row["evol_ressources_faibles"] + (
+            new["part_ressources_faibles"] - row["part_ressources_faibles"])
+    e = float(row["entrees_24m"])
+    for col, trait in ENTREES.items():
+        before = row[col] if pd.notna(row[col]) else 0.0
+        new[col] = (before * e + 100.0 * traits[trait]) / (e + 1)
+    new["entrees_24m"] = e + 1
+    if pd.notna(row["nb_menages"]):
+        new["nb_menages"] = row["nb_menages"] + 1
+    return new
+
+
+def et_si(db: Database, residence_id: str, arret: date, quartile: int | None,
+          prioritaire: bool = False, taille: int = 2, dalo: bool = False,
+          _cache: tuple | None = None) -> EtSi:
+    """Indicators, index and class of a résidence if one household of this profile moved in
+    (first quartile counts as « ressources faibles »; same reference group and scaling)."""
+    r = Reglages.lire(db)
+    if _cache is None:
+        df = indicateurs(db, arret)
+        out, _c, state = score(df, r)
+    else:
+        df, out, state = _cache
+    hit = df.index[df["residence_id"] == residence_id]
+    if not len(hit):
+        from fluxcore.errors import FluxcoreError
+        raise FluxcoreError(f"Résidence inconnue : « {residence_id} ».")
+    i = hit[0]
+    traits = {"q1": quartile == 1, "prioritaire": prioritaire or dalo, "dalo": dalo,
+              "grande": taille >= 6, "seul": taille == 1}
+    after = _move_in(df.loc[i], traits)
+    cols = state["cols"]
+    z_after = _z(after.to_frame().T, cols, state["groups"].loc[[i]].set_axis([i]),
+                 state["scalers"])
+    idx_after = float((z_after.iloc[0] * pd.Series(r.poids)).sum())
+    shown = list(dict.fromkeys(cols + list(SHARES) + list(ENTREES)))
+    table = pd.DataFrame({"indicateur": shown,
+                          "libelle": [LIBELLES.get(c, c) for c in shown],
+                          "avant": [df.loc[i, c] for c in shown],
+                          "apres": [after[c] for c in shown]})
+    before = float(out.loc[i, "indice"])
+    return EtSi(residence_id, table, before, round(idx_after, 6), classe(before, r),
+                classe(idx_after, r))
+
+
+def contexte(db: Database, arret: date) -> tuple:
+    """Indicators and fitted scaling of the whole parc, to reuse across several `et_si`."""
+    df = indicateurs(db, arret)
+    out, _c, state = score(df, Reglages.lire(db))
+    return df, out, state
+
+
+def explication(row: pd.Series, contrib: pd.Series, n: int = 3) -> str:
+    """Why a résidence has its class, in words: its strongest contributions."""
+    top = contrib.sort_values(ascending=False)
+    up = [c for c in top.index[:n] if top[c] > 0.02]
+    if not up:
+        return "Aucun indicateur ne s'écarte nettement de la moyenne du territoire."
+    parts = []
+    for c in up:
+        value = row[c]
+        unit = " points" if c.startswith("evol_") else " %"
+        parts.append(f"{LIBELLES[c].split(' (')[0].lower()} : "
+                     f"{value:.1f}{unit}".replace(".", ","))
+    ref = "de l'EPCI" if row["reference"] != "parc" else "du parc"
+    return (f"Classée « {row['classe']} » (indice {row['indice']:+.2f}) surtout à cause de : "
+            f"{' ; '.join(parts)} — au-dessus de la moyenne des résidences {ref}.")
+
+
+def impact(db: Database, residence_id: str, arret: date) -> dict:
+    """What one more first-quartile household, or one of quartiles 2–4, would do to the
+    résidence's index (used by the orientation ranking)."""
+    ctx = contexte(db, arret)
+    q1 = et_si(db, residence_id, arret, 1, _cache=ctx)
+    other = et_si(db, residence_id, arret, 3, _cache=ctx)
+    return {"indice": q1.indice_avant, "classe": q1.classe_avant,
+            "delta_q1": q1.indice_apres - q1.indice_avant,
+            "delta_autre": other.indice_apres - other.indice_avant}
