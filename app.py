@@ -16,6 +16,8 @@ PAGES = [
             url_path="jauges"),
     st.Page("pages/orientation.py", title="Orientation", icon=":material/alt_route:",
             url_path="orientation"),
+    st.Page("pages/residences.py", title="Résidences", icon=":material/location_city:",
+            url_path="residences"),
     st.Page("pages/objectifs.py", title="Objectifs CIL", icon=":material/flag:",
             url_path="objectifs"),
     st.Page("pages/donnees.py", title="Données", icon=":material/database:", url_path="donnees"),

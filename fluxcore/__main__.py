@@ -8,6 +8,7 @@ Commands
   jauges   flux gauges per réservataire for a year (text, CSV or JSON)
   orienter rank the destinations of a vacated dwelling; record the decision with --choisir
   bench    time the calls behind each page at a scale tier
+  fragilite fragility index of résidences (CSV by default)
   objectifs CIL objectives per EPCI: achieved, target, still needed, year-end need
   import   import CSV/XLSX/RPLS files (all or nothing; exit code 1 with the report if invalid)
   export   write every table as canonical CSV (re-importable as is)
@@ -92,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="date de référence (défaut : aujourd'hui)")
     obj.add_argument("--format", choices=["texte", "csv", "json"], default="texte")
 
+    fra = sub.add_parser("fragilite", help="indice de fragilité des résidences")
+    fra.add_argument("--db", required=True)
+    fra.add_argument("--date", type=_date, default=None,
+                     help="date de référence (défaut : aujourd'hui)")
+    fra.add_argument("--epci")
+    fra.add_argument("--departement")
+    fra.add_argument("--format", choices=["texte", "csv", "json"], default="csv")
+
     imp = sub.add_parser("import", help="importer des fichiers CSV, XLSX ou RPLS")
     imp.add_argument("--db", required=True)
     imp.add_argument("fichiers", nargs="+", metavar="FICHIER")
@@ -144,6 +153,31 @@ def cmd_objectifs(args) -> int:
             print(f"\n{rows['nom'].iloc[0]} ({epci})")
             for r in rows.to_dict("records"):
                 print(f"  - {r['libelle']} : {phrase(r)}".replace("\u202f", " "))
+    return 0
+
+
+FRAGILITE_COLONNES = ["residence_id", "nom", "commune_insee", "epci_siren", "en_qpv",
+                      "logements", "reference", "indice", "classe", "annee_enquete",
+                      "part_ressources_faibles", "part_sans_emploi", "part_monoparentales",
+                      "taux_impayes", "taux_vacance", "taux_rotation", "entrees_24m",
+                      "entrees_q1_pct", "evol_ressources_faibles", "vacants"]
+
+
+def cmd_fragilite(args) -> int:
+    from fluxcore.db import Database
+    from fluxcore.fragilite import fragilite
+
+    db = Database(args.db, read_only=True)
+    df = fragilite(db, args.date or date.today(), args.epci, args.departement)
+    contrib = [c for c in df.columns if c.startswith("c_")]
+    out = df[FRAGILITE_COLONNES + contrib].round(4)
+    if args.format == "csv":
+        sys.stdout.write(out.to_csv(index=False, sep=";", decimal=","))
+    elif args.format == "json":
+        print(out.to_json(orient="records", force_ascii=False, indent=2))
+    else:
+        for r in out.itertuples():
+            print(f"{r.indice:+6.2f}  {r.classe:<13} {r.residence_id:<12} {r.nom[:40]}")
     return 0
 
 
@@ -341,9 +375,9 @@ def cmd_orienter(args) -> int:
 
 COMMANDS = {"demo": cmd_demo, "check": cmd_check, "migrate": cmd_migrate, "info": cmd_info,
             "jauges": cmd_jauges, "orienter": cmd_orienter, "bench": cmd_bench,
-            "objectifs": cmd_objectifs, "import": cmd_import, "export": cmd_export,
-            "modeles": cmd_modeles,
-            "backup": cmd_backup, "restore": cmd_restore}
+            "objectifs": cmd_objectifs, "fragilite": cmd_fragilite, "import": cmd_import,
+            "export": cmd_export, "modeles": cmd_modeles, "backup": cmd_backup,
+            "restore": cmd_restore}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -91,7 +91,7 @@ def _z(df: pd.DataFrame, cols: list[str], groups: pd.Series,
             continue
         values = df.loc[mask, cols].to_numpy(float)
         mean = np.nan_to_num(sc.mean_)
-        scale = np.where(sc.scale_ > 0, sc.scale_, 1.0)
+        scale = np.where(sc.var_ > 0, sc.scale_, np.inf)   # no spread: no information (z = 0)
         values = np.where(np.isnan(values), mean, values)
         z.loc[mask, cols] = (values - mean) / scale
     return z
@@ -230,7 +230,8 @@ def explication(row: pd.Series, contrib: pd.Series, n: int = 3) -> str:
     top = contrib.sort_values(ascending=False)
     up = [c for c in top.index[:n] if top[c] > 0.02]
     if not up:
-        return "Aucun indicateur ne s'écarte nettement de la moyenne du territoire."
+        return (f"Classée « {row['classe']} » : aucun indicateur ne s'écarte nettement de la "
+                "moyenne du territoire.")
     parts = []
     for c in up:
         value = row[c]
@@ -238,7 +239,8 @@ def explication(row: pd.Series, contrib: pd.Series, n: int = 3) -> str:
         parts.append(f"{LIBELLES[c].split(' (')[0].lower()} : "
                      f"{value:.1f}{unit}".replace(".", ","))
     ref = "de l'EPCI" if row["reference"] != "parc" else "du parc"
-    return (f"Classée « {row['classe']} » (indice {row['indice']:+.2f}) surtout à cause de : "
+    indice = f"{row['indice']:+.2f}".replace(".", ",")
+    return (f"Classée « {row['classe']} » (indice {indice}) surtout à cause de : "
             f"{' ; '.join(parts)} — au-dessus de la moyenne des résidences {ref}.")
 
 
@@ -251,3 +253,39 @@ def impact(db: Database, residence_id: str, arret: date) -> dict:
     return {"indice": q1.indice_avant, "classe": q1.classe_avant,
             "delta_q1": q1.indice_apres - q1.indice_avant,
             "delta_autre": other.indice_apres - other.indice_avant}
+
+
+FICHE = ["part_ressources_faibles", "part_sans_emploi", "part_monoparentales", "part_apl",
+         "part_personnes_seules", "part_grandes_familles", "taux_impayes", "taux_vacance",
+         "taux_rotation", "evol_ressources_faibles", "evol_sans_emploi", "entrees_q1_pct",
+         "entrees_prioritaires_pct", "entrees_dalo_pct", "entrees_grandes_pct",
+         "entrees_seules_pct", "rotation_12m_pct", "vacants_pct"]
+LIBELLES_FICHE = LIBELLES | {
+    "part_apl": "Bénéficiaires de l'APL (%)",
+    "evol_sans_emploi": "Évolution des sans-emploi (points)",
+    "rotation_12m_pct": "Libérations des 12 derniers mois (% des logements)",
+    "vacants_pct": "Logements vacants aujourd'hui (%)"}
+
+
+def fiche(db: Database, residence_id: str, arret: date) -> dict:
+    """A résidence's card: its row (indicators, index, class), each indicator against the mean
+    of its reference group, the contributions and the explanation in words."""
+    df, out, state = contexte(db, arret)
+    hit = out.index[out["residence_id"] == residence_id]
+    if not len(hit):
+        from fluxcore.errors import FluxcoreError
+        raise FluxcoreError(f"Résidence inconnue : « {residence_id} ».")
+    i = hit[0]
+    row = out.loc[i]
+    group = out[state["groups"] == state["groups"].loc[i]]
+    r = Reglages.lire(db)
+    z = _z(df.loc[[i]], state["cols"], state["groups"].loc[[i]], state["scalers"]).iloc[0]
+    contrib = z * pd.Series(r.poids)
+    table = pd.DataFrame({
+        "indicateur": FICHE, "libelle": [LIBELLES_FICHE[c] for c in FICHE],
+        "residence": [row[c] for c in FICHE],
+        "reference": [group[c].mean() for c in FICHE],
+        "contribution": [contrib.get(c) for c in FICHE]})
+    return {"residence": row, "indicateurs": table, "explication": explication(row, contrib),
+            "reference": "l'EPCI" if row["reference"] != "parc" else "tout le parc",
+            "taille_reference": len(group)}

@@ -158,3 +158,16 @@ def test_objectives_page_explains_what_remains(app):
     assert not app.exception
     assert "Résidence" in app.dataframe[-1].value.columns
     assert len(app.get("plotly_chart")) == 1
+
+
+def test_residences_page_card_and_et_si(app):
+    app.run()
+    app.switch_page("pages/residences.py").run()
+    assert not app.exception
+    texts = " ".join(m.value for m in app.markdown)
+    assert "Classée « fragile »" in texts            # first résidence = most fragile
+    assert len(app.get("plotly_chart")) == 1
+    app.selectbox(key="r_quartile").set_value(1).run()
+    app.number_input(key="r_taille").set_value(6).run()
+    assert not app.exception
+    assert any("L'indice passerait de" in m.value for m in app.markdown)

@@ -1,0 +1,71 @@
+"""Résidences: fragility of each résidence on an offline map, its card, and « et si… »."""
+
+import streamlit as st
+
+from fluxcore.errors import FluxcoreError
+from fluxcore.formats import fmt_date, fmt_int, fmt_pct
+from ui import residences_views as views
+from ui import state
+from ui.data import get_db, load
+from ui.figures_residences import CLASS_LABELS, carte
+
+st.title("Résidences")
+path, p, proj = state.db_path(), state.perimetre(), state.projection()
+arret = p.date_arret
+try:
+    df = load(path, "fluxcore.fragilite.fragilite", arret, p.epci_siren, p.departement)
+except FluxcoreError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.caption(f"{state.libelle_perimetre()} · situation au {fmt_date(arret)} · indice = moyenne "
+           "pondérée des indicateurs centrés-réduits par rapport aux résidences de l'EPCI "
+           "(poids et seuils dans Données › Paramètres)")
+if df.empty:
+    st.info("Aucune résidence sur ce périmètre.")
+    st.stop()
+
+counts = df["classe"].value_counts()
+cols = st.columns(3)
+for col, cls in zip(cols, CLASS_LABELS):
+    col.metric(CLASS_LABELS[cls], fmt_int(counts.get(cls, 0)),
+               help="Nombre de résidences de la classe sur le périmètre")
+
+labels = {r.residence_id: f"{r.nom} — {r.commune} ({CLASS_LABELS[r.classe]}, "
+          f"{r.indice:+.2f})".replace(".", ",") for r in df.itertuples()}
+choice = st.selectbox("Résidence", list(labels), format_func=labels.get, key="r_residence")
+st.plotly_chart(carte(df, proj, choice), width="stretch", theme="streamlit",
+                config={"scrollZoom": True})
+
+try:
+    fiche = load(path, "fluxcore.fragilite.fiche", choice, arret)
+except FluxcoreError as exc:
+    st.error(str(exc))
+    st.stop()
+views.card(fiche)
+
+with st.expander("Et si… un ménage emménageait dans cette résidence ?"):
+    c1, c2, c3 = st.columns(3)
+    quartile = c1.selectbox("Quartile de ressources", [1, 2, 3, 4], key="r_quartile",
+                            format_func=lambda q: f"{q}{'er' if q == 1 else 'e'} quartile")
+    taille = c2.number_input("Taille du ménage", 1, 12, 3, key="r_taille")
+    prioritaire = c3.checkbox("Public prioritaire", key="r_prioritaire")
+    from fluxcore.fragilite import et_si
+
+    views.et_si(et_si(get_db(path), choice, arret, quartile, prioritaire, int(taille)))
+
+st.subheader("Toutes les résidences")
+st.dataframe(views.table(df), hide_index=True, width="stretch")
+
+with st.expander("Contrôle de l'indice par analyse en composantes principales"):
+    diag = load(path, "fluxcore.fragilite.diagnostic", arret)
+    if diag["variance_expliquee"] is None:
+        st.info("Trop peu de résidences pour l'analyse.")
+    else:
+        st.markdown(
+            f"Le premier axe de l'analyse en composantes principales explique "
+            f"**{fmt_pct(100 * diag['variance_expliquee'])}** de la variance des indicateurs ; "
+            f"sa corrélation avec l'indice pondéré est de "
+            f"**{diag['correlation_indice']:.2f}**".replace(".", ",") + ". Chargements : "
+            + " ; ".join(f"{k} {v:+.2f}".replace(".", ",")
+                         for k, v in diag["chargements"].items()) + ".")

@@ -1,0 +1,63 @@
+"""Offline map of résidences: local GeoJSON layers (communes, EPCI, QPV 2024) over a blank
+style, markers coloured by fragility class and sized by number of dwellings."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from fluxcore.geo import geojson_layer
+from ui.theme import style
+
+CLASS_COLOURS = {"fragile": "#D55E00", "à surveiller": "#E69F00", "équilibrée": "#0072B2"}
+CLASS_LABELS = {"fragile": "Fragile", "à surveiller": "À surveiller",
+                "équilibrée": "Équilibrée"}
+
+
+def _zoom(df: pd.DataFrame) -> float:
+    span = max(df["longitude"].max() - df["longitude"].min(),
+               (df["latitude"].max() - df["latitude"].min()) * 1.5, 0.05)
+    return max(5.5, min(12.0, math.log2(360 / span) + 0.3))
+
+
+def carte(df: pd.DataFrame, projection: bool, selection: str | None = None) -> go.Figure:
+    """Map of the résidences of `df` (fragilite.fragilite output)."""
+    pts = df.dropna(subset=["latitude", "longitude"])
+    fig = go.Figure()
+    biggest = max(float(pts["logements"].max()) if len(pts) else 1.0, 1.0)
+    for cls, colour in CLASS_COLOURS.items():
+        d = pts[pts["classe"] == cls]
+        fig.add_scattermap(
+            lat=d["latitude"], lon=d["longitude"], mode="markers",
+            name=f"{CLASS_LABELS[cls]} ({len(d)})",
+            marker={"color": colour, "size": 8 + 22 * (d["logements"] / biggest) ** 0.5,
+                    "opacity": 0.85},
+            customdata=d[["nom", "commune", "logements", "indice"]],
+            hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<br>"
+                          "%{customdata[2]} logements<br>Indice %{customdata[3]:+.2f}"
+                          "<extra>" + CLASS_LABELS[cls] + "</extra>")
+    if selection is not None and selection in set(pts["residence_id"]):
+        s = pts[pts["residence_id"] == selection]
+        fig.add_scattermap(lat=s["latitude"], lon=s["longitude"], mode="markers",
+                           name="Résidence choisie", hoverinfo="skip",
+                           marker={"size": 34, "color": "#000000", "opacity": 0.35})
+    layers = [
+        {"source": geojson_layer("qpv2024"), "type": "fill", "color": "#CC79A7",
+         "opacity": 0.35, "below": "traces"},
+        {"source": geojson_layer("communes_parc"), "type": "line", "color": "#BBBBBB",
+         "line": {"width": 0.6}, "below": "traces"},
+        {"source": geojson_layer("epci_contours"), "type": "line", "color": "#555555",
+         "line": {"width": 2.0 if projection else 1.4}, "below": "traces"},
+    ]
+    center = ({"lat": float(pts["latitude"].mean()), "lon": float(pts["longitude"].mean())}
+              if len(pts) else {"lat": 48.9, "lon": 4.4})
+    fig.update_layout(map={"style": "white-bg", "layers": layers, "center": center,
+                           "zoom": _zoom(pts) if len(pts) else 6.5},
+                      title="Résidences par classe de fragilité (QPV 2024 en violet, "
+                            "contours des EPCI en gris foncé)")
+    fig = style(fig, projection, height=720 if projection else 620)
+    fig.update_layout(legend={"orientation": "h", "y": -0.02, "yanchor": "top", "x": 0},
+                      margin={"t": 60, "b": 10, "l": 0, "r": 0})
+    return fig

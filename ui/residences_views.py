@@ -1,0 +1,66 @@
+"""Card and tables of the Résidences page."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from fluxcore.formats import fmt_int, fmt_num
+from ui.figures_residences import CLASS_LABELS
+
+
+def _v(x, unit: str = " %") -> str:
+    return "–" if x is None or pd.isna(x) else fmt_num(x) + unit
+
+
+def card(fiche: dict) -> None:
+    """Indicators of one résidence against its reference group, with the explanation."""
+    r = fiche["residence"]
+    st.markdown(f"### {r['nom']} — {r['commune']}")
+    cols = st.columns(4)
+    cols[0].metric("Classe", CLASS_LABELS[r["classe"]])
+    cols[1].metric("Indice", fmt_num(r["indice"], 2))
+    cols[2].metric("Logements", fmt_int(r["logements"]))
+    cols[3].metric("Vacants aujourd'hui", fmt_int(r["vacants"]))
+    st.markdown(fiche["explication"])
+    enquete = "aucune enquête" if pd.isna(r["annee_enquete"]) else \
+        f"enquête {int(r['annee_enquete'])}"
+    st.caption(f"{'En QPV' if r['en_qpv'] else 'Hors QPV'} · {enquete} · "
+               f"{fmt_int(r['entrees_24m'])} emménagements en 24 mois · référence : "
+               f"{fiche['reference']} ({fiche['taille_reference']} résidences)")
+    t = fiche["indicateurs"]
+    unit = [" points" if c.startswith("evol_") else " %" for c in t["indicateur"]]
+    shown = pd.DataFrame({
+        "Indicateur": t["libelle"],
+        "Résidence": [_v(x, u) for x, u in zip(t["residence"], unit)],
+        "Moyenne de la référence": [_v(x, u) for x, u in zip(t["reference"], unit)],
+        "Contribution à l'indice": ["" if pd.isna(c) else fmt_num(c, 2)
+                                    for c in t["contribution"]]})
+    st.dataframe(shown, hide_index=True, width="stretch")
+
+
+def et_si(result) -> None:
+    t = result.indicateurs
+    changed = t[(t["avant"] - t["apres"]).abs() > 1e-9]
+    shown = pd.DataFrame({"Indicateur": changed["libelle"],
+                          "Avant": [_v(x, "") for x in changed["avant"]],
+                          "Après": [_v(x, "") for x in changed["apres"]]})
+    verdict = ("reste" if result.classe_avant == result.classe_apres else "passerait de "
+               f"« {result.classe_avant} » à")
+    st.markdown(f"L'indice passerait de **{fmt_num(result.indice_avant, 2)}** à "
+                f"**{fmt_num(result.indice_apres, 2)}** ; la résidence {verdict} "
+                f"« {result.classe_apres} ».")
+    st.dataframe(shown, hide_index=True, width="stretch")
+
+
+TABLE = {"nom": "Résidence", "commune": "Commune", "en_qpv": "QPV", "logements": "Logements",
+         "classe": "Classe", "indice": "Indice", "part_ressources_faibles": "Ress. faibles (%)",
+         "taux_impayes": "Impayés (%)", "entrees_q1_pct": "Entrants Q1 (%)",
+         "vacants": "Vacants"}
+
+
+def table(df: pd.DataFrame) -> pd.DataFrame:
+    out = df[list(TABLE)].copy()
+    out["classe"] = out["classe"].map(CLASS_LABELS)
+    out["en_qpv"] = out["en_qpv"].map({True: "oui", False: "non"})
+    return out.round(2).rename(columns=TABLE)
