@@ -77,7 +77,7 @@ def _groups(df: pd.DataFrame, minimum: int) -> pd.Series:
 def _scalers(df: pd.DataFrame, cols: list[str], groups: pd.Series) -> dict[str, StandardScaler]:
     out = {}
     for g in sorted(groups.unique()):
-        rows = df.loc[groups == g, cols]
+        rows = df[cols] if g == "parc" else df.loc[groups == g, cols]   # parc = every résidence
         out[g] = StandardScaler().fit(rows.fillna(rows.mean()).fillna(0.0).to_numpy(float))
     return out
 
@@ -277,7 +277,8 @@ def fiche(db: Database, residence_id: str, arret: date) -> dict:
         raise FluxcoreError(f"Résidence inconnue : « {residence_id} ».")
     i = hit[0]
     row = out.loc[i]
-    group = out[state["groups"] == state["groups"].loc[i]]
+    g = state["groups"].loc[i]
+    group = out if g == "parc" else out[state["groups"] == g]
     r = Reglages.lire(db)
     z = _z(df.loc[[i]], state["cols"], state["groups"].loc[[i]], state["scalers"]).iloc[0]
     contrib = z * pd.Series(r.poids)

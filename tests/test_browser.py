@@ -100,3 +100,29 @@ def test_import_from_the_data_page(chromium, tmp_path):
     assert db.scalar("select type from reservataire where reservataire_id = 'COM-X'") == \
         "COMMUNE"
     db.close()
+
+
+def test_residence_map_draws_with_the_network_cut(server, chromium):
+    """Every request leaving the machine is refused: the map still draws (local layers)."""
+    page_info = next(p for p in PAGES if p.url_path == "residences")
+    context = chromium.new_context(viewport={"width": b.WIDTH, "height": 1400})
+    blocked = []
+
+    def only_local(route):
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "http://localhost", "ws://", "data:", "blob:")):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    page.goto(server.url + page_info.route)
+    b.wait_ready(page)
+    page.locator(".maplibregl-canvas, .mapboxgl-canvas").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(2000)
+    assert page.locator(b.EXCEPTION).count() == 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "residences-hors-ligne.png"))
+    context.close()

@@ -19,7 +19,7 @@ CLASS_LABELS = {"fragile": "Fragile", "à surveiller": "À surveiller",
 def _zoom(df: pd.DataFrame) -> float:
     span = max(df["longitude"].max() - df["longitude"].min(),
                (df["latitude"].max() - df["latitude"].min()) * 1.5, 0.05)
-    return max(5.5, min(12.0, math.log2(360 / span) + 0.3))
+    return max(5.5, min(12.0, math.log2(360 / span) - 0.1))
 
 
 def carte(df: pd.DataFrame, projection: bool, selection: str | None = None) -> go.Figure:
