@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from fluxcore import jauges, objectifs, orientation, tableau_de_bord
+from fluxcore import fragilite, jauges, objectifs, orientation, tableau_de_bord
 from fluxcore.assiette import assiette_departement
 from fluxcore.db import Database
 from fluxcore.demo import generate_demo
@@ -69,6 +69,7 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
     dep = Perimetre(2026, departement="51", aujourdhui=BENCH_DATE)
     lib = tableau_de_bord.vacants_en_attente(db, p)["liberation_id"].iloc[0]
     reims = Perimetre(2026, epci_siren="200067213", aujourdhui=BENCH_DATE)
+    res_id = db.scalar("select min(residence_id) from residence")
     calls: list[tuple[str, str, Callable[[], object]]] = [
         ("Tableau de bord : chiffres clés", "page", lambda: tableau_de_bord.chiffres_cles(db, p)),
         ("Tableau de bord : orientations", "page",
@@ -82,6 +83,10 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
         ("Objectifs CIL : suivi des EPCI", "page", lambda: objectifs.suivi(db, p)),
         ("Objectifs CIL : trajectoire d'un EPCI", "page",
          lambda: objectifs.trajectoire(db, reims)),
+        ("Résidences : indice de fragilité", "page",
+         lambda: fragilite.fragilite(db, BENCH_DATE)),
+        ("Résidences : fiche d'une résidence", "page",
+         lambda: fragilite.fiche(db, res_id, BENCH_DATE)),
         ("Assiette d'un département", "page",
          lambda: assiette_departement(db, "51", 2026)),
         ("Orientation : classer un logement", "classement",

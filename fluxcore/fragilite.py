@@ -218,10 +218,18 @@ def et_si(db: Database, residence_id: str, arret: date, quartile: int | None,
                 classe(idx_after, r))
 
 
-def contexte(db: Database, arret: date) -> tuple:
-    """Indicators and fitted scaling of the whole parc, to reuse across several `et_si`."""
+def contexte(db: Database, arret: date, epci: str | None = None) -> tuple:
+    """Indicators and fitted scaling, to reuse across several `et_si`. With `epci`, only that
+    EPCI's résidences are read when it is its own reference (same figures, less work);
+    otherwise the whole parc."""
+    r = Reglages.lire(db)
+    if epci is not None:
+        df = indicateurs(db, arret, epci)
+        if df["annee_enquete"].notna().sum() >= r.min_residences:
+            out, _c, state = score(df, r)
+            return df, out, state
     df = indicateurs(db, arret)
-    out, _c, state = score(df, Reglages.lire(db))
+    out, _c, state = score(df, r)
     return df, out, state
 
 
@@ -244,10 +252,10 @@ def explication(row: pd.Series, contrib: pd.Series, n: int = 3) -> str:
             f"{' ; '.join(parts)} — au-dessus de la moyenne des résidences {ref}.")
 
 
-def impact(db: Database, residence_id: str, arret: date) -> dict:
+def impact(db: Database, residence_id: str, arret: date, epci: str | None = None) -> dict:
     """What one more first-quartile household, or one of quartiles 2–4, would do to the
-    résidence's index (used by the orientation ranking)."""
-    ctx = contexte(db, arret)
+    résidence's index (used by the orientation ranking; `epci`: the résidence's EPCI)."""
+    ctx = contexte(db, arret, epci)
     q1 = et_si(db, residence_id, arret, 1, _cache=ctx)
     other = et_si(db, residence_id, arret, 3, _cache=ctx)
     return {"indice": q1.indice_avant, "classe": q1.classe_avant,

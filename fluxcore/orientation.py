@@ -89,7 +89,8 @@ def classer_destinations(db: Database, liberation_id: str,
         "typologie": lg["typologie"], "en_qpv": bool(lg["en_qpv"])})
     cil = (suivi_epci(db, lg["epci_siren"], annee, p.date_arret)
            if isinstance(lg["epci_siren"], str) else {})
-    frag = impact(db, lg["residence_id"], p.date_arret)
+    frag = impact(db, lg["residence_id"], p.date_arret,
+                  lg["epci_siren"] if isinstance(lg["epci_siren"], str) else None)
     profils = etat[["destinataire", "attributions_24m", "q1_24m"]].rename(
         columns={"attributions_24m": "attributions", "q1_24m": "q1"})
     days = (date(annee, 12, 31) - p.date_debut).days + 1

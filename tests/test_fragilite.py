@@ -102,3 +102,13 @@ def test_cli_fragilite(demo_path, tmp_path, capsys):
                  "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows[0]["indice"] >= rows[-1]["indice"] and "c_taux_impayes" in rows[0]
+
+
+def test_impact_from_the_epci_alone_equals_the_whole_parc(demo_db):
+    from fluxcore.fragilite import contexte, impact
+
+    df = contexte(demo_db, ARRET)[0]
+    counts = df[df["annee_enquete"].notna()].groupby("epci_siren").size()
+    big = counts[counts >= 10].index[0]
+    rid = df[df["epci_siren"] == big]["residence_id"].iloc[0]
+    assert impact(demo_db, rid, ARRET, big) == pytest.approx(impact(demo_db, rid, ARRET))
