@@ -118,13 +118,16 @@ def score(df: pd.DataFrame, r: Reglages) -> tuple[pd.DataFrame, pd.DataFrame, di
 def fragilite(db: Database, arret: date, epci: str | None = None,
               departement: str | None = None) -> pd.DataFrame:
     """Every résidence of the scope with its indicators, indice, classe and the contribution of
-    each indicator (`c_<indicator>` columns). The reference group is always the whole EPCI."""
+    each indicator (`c_<indicator>` columns). Scores are computed on the whole parc, then the
+    scope is kept, so a résidence has the same index whatever the territory shown."""
     r = Reglages.lire(db)
-    df = indicateurs(db, arret, None, departement if epci is None else None)
+    df = indicateurs(db, arret)
     out, contrib, _ = score(df, r)
     out = out.join(contrib.drop(columns="residence_id").add_prefix("c_"))
     if epci is not None:
         out = out[out["epci_siren"] == epci]
+    if departement is not None:
+        out = out[out["departement"] == departement]
     return out.sort_values("indice", ascending=False).reset_index(drop=True)
 
 

@@ -112,3 +112,9 @@ def test_impact_from_the_epci_alone_equals_the_whole_parc(demo_db):
     big = counts[counts >= 10].index[0]
     rid = df[df["epci_siren"] == big]["residence_id"].iloc[0]
     assert impact(demo_db, rid, ARRET, big) == pytest.approx(impact(demo_db, rid, ARRET))
+
+
+def test_index_does_not_depend_on_the_territory_shown(demo_db):
+    whole = fragilite(demo_db, ARRET).set_index("residence_id")["indice"]
+    marne = fragilite(demo_db, ARRET, departement="51").set_index("residence_id")["indice"]
+    assert len(marne) and marne.to_dict() == pytest.approx(whole.loc[marne.index].to_dict())
