@@ -188,3 +188,14 @@ def test_cli_objectifs(demo_path, tmp_path, capsys):
     assert main(["objectifs", "--db", str(demo_path), "--annee", "2026", "--epci", REIMS,
                  "--date", "2026-11-23"]) == 0
     assert "CU du Grand Reims" in capsys.readouterr().out
+
+
+def test_expected_leases_use_the_assiette_rotation(empty_db):
+    # an old dwelling freed once in 2025 counts; a first letting 9 days after service does not
+    insert(empty_db, "residence", [residence("R2", "51454", REIMS, "51")])
+    insert(empty_db, "logement", [logement("L0", "R2"), logement("L1", "R2", mes=D(2025, 3, 1))])
+    insert(empty_db, "liberation", [liberation("B0", "L0", D(2025, 6, 1)),
+                                    liberation("B1", "L1", D(2025, 3, 10))])
+    q1 = suivi(empty_db, _p()).set_index("indicateur").loc["Q1_HORS_QPV"]
+    # parc 2 × 1 libération / 3 parc-years (L1 entered in 2025) × 38 days left / 365
+    assert q1["restant"] == pytest.approx(2 * 1 / 3 * 38 / 365, abs=1e-9)

@@ -25,10 +25,7 @@ lib_obs as (
     select log.typologie, log.en_qpv, count(*) as n
     from liberation b
     join log using (logement_id)
-    where year(b.date_liberation) between $annee - $nb and $annee - 1
-      and coalesce(b.motif, '') <> 'PREMIERE_LOCATION'
-      and (log.date_mise_en_service is null
-           or b.date_liberation > log.date_mise_en_service + interval 31 day)
+    where {{ assiette/liberation_observee }}
     group by all
 ),
 parc as (

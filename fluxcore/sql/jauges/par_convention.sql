@@ -20,10 +20,7 @@ obs_c as (
     select log.commune_insee, log.typologie, log.en_qpv, count(*) as libs
     from liberation b
     join log using (logement_id)
-    where year(b.date_liberation) between $annee - $nb and $annee - 1
-      and coalesce(b.motif, '') <> 'PREMIERE_LOCATION'
-      and (log.date_mise_en_service is null
-           or b.date_liberation > log.date_mise_en_service + interval 31 day)
+    where {{ assiette/liberation_observee }}
     group by all
 ),
 sous_c as (

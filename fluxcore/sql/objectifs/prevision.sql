@@ -1,6 +1,7 @@
 -- Leases still expected this year per EPCI and QPV status, from the flux forecast: the parc
 -- times the rotation observed over the $nb previous years (first lettings excluded), times the
--- share of the year after $arret. $annee, $arret, $nb, $epci, $dep.
+-- share of the year after $arret (observed rotation as in the assiette:
+-- {{ assiette/liberation_observee }}). $annee, $arret, $nb, $epci, $dep.
 -- Returns: epci_siren, en_qpv, parc, prevision_annuelle, restant.
 with log as (
     select l.logement_id, r.epci_siren, r.en_qpv, l.date_mise_en_service
@@ -21,8 +22,7 @@ lib as (
     select log.epci_siren, log.en_qpv, count(*) as n
     from liberation b
     join log using (logement_id)
-    where year(b.date_liberation) between $annee - $nb and $annee - 1
-      and coalesce(b.motif, '') <> 'PREMIERE_LOCATION'
+    where {{ assiette/liberation_observee }}
     group by all
 ),
 final as (
