@@ -34,6 +34,21 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"date invalide « {text} » (attendu AAAA-MM-JJ)") from exc
 
 
+def _scope(parser: argparse.ArgumentParser, annee: bool = True, commune: bool = False,
+           formats: tuple[str, ...] = ("texte", "csv", "json"), default: str = "texte") -> None:
+    """Arguments shared by the commands that read a territory at a date."""
+    parser.add_argument("--db", required=True)
+    if annee:
+        parser.add_argument("--annee", type=int, required=True)
+    parser.add_argument("--departement")
+    parser.add_argument("--epci")
+    if commune:
+        parser.add_argument("--commune")
+    parser.add_argument("--date", type=_date, default=None,
+                        help="date de référence (défaut : aujourd'hui)")
+    parser.add_argument("--format", choices=list(formats), default=default)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m fluxcore",
@@ -60,15 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="nombre de lignes par table")
     info.add_argument("--db", required=True)
 
-    jg = sub.add_parser("jauges", help="jauges de flux par réservataire")
-    jg.add_argument("--db", required=True)
-    jg.add_argument("--annee", type=int, required=True)
-    jg.add_argument("--departement")
-    jg.add_argument("--epci")
-    jg.add_argument("--commune")
-    jg.add_argument("--date", type=_date, default=None,
-                    help="date de référence (défaut : aujourd'hui)")
-    jg.add_argument("--format", choices=["texte", "csv", "json"], default="texte")
+    _scope(sub.add_parser("jauges", help="jauges de flux par réservataire"), commune=True)
 
     ori = sub.add_parser("orienter", help="classer les destinations d'un logement libéré")
     ori.add_argument("--db", required=True)
@@ -84,22 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeat", type=int, default=10)
     bench.add_argument("--out", help="fichier JSON des résultats")
     bench.add_argument("--dossier", default="data", help="où garder les bases du banc d'essai")
-    obj = sub.add_parser("objectifs", help="objectifs CIL par EPCI (L441-1)")
-    obj.add_argument("--db", required=True)
-    obj.add_argument("--annee", type=int, required=True)
-    obj.add_argument("--departement")
-    obj.add_argument("--epci")
-    obj.add_argument("--date", type=_date, default=None,
-                     help="date de référence (défaut : aujourd'hui)")
-    obj.add_argument("--format", choices=["texte", "csv", "json"], default="texte")
-
-    fra = sub.add_parser("fragilite", help="indice de fragilité des résidences")
-    fra.add_argument("--db", required=True)
-    fra.add_argument("--date", type=_date, default=None,
-                     help="date de référence (défaut : aujourd'hui)")
-    fra.add_argument("--epci")
-    fra.add_argument("--departement")
-    fra.add_argument("--format", choices=["texte", "csv", "json"], default="csv")
+    _scope(sub.add_parser("objectifs", help="objectifs CIL par EPCI (L441-1)"))
+    _scope(sub.add_parser("fragilite", help="indice de fragilité des résidences"), annee=False,
+           default="csv")
 
     imp = sub.add_parser("import", help="importer des fichiers CSV, XLSX ou RPLS")
     imp.add_argument("--db", required=True)

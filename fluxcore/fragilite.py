@@ -112,7 +112,7 @@ def score(df: pd.DataFrame, r: Reglages) -> tuple[pd.DataFrame, pd.DataFrame, di
     out = df.assign(reference=groups, indice=contrib.sum(axis=1).round(6))
     out["classe"] = [classe(i, r) for i in out["indice"]]
     contrib.insert(0, "residence_id", df["residence_id"].to_numpy())
-    return out, contrib, {"cols": cols, "groups": groups, "scalers": scalers}
+    return out, contrib, {"cols": cols, "groups": groups, "scalers": scalers, "reglages": r}
 
 
 def fragilite(db: Database, arret: date, epci: str | None = None,
@@ -193,12 +193,8 @@ def et_si(db: Database, residence_id: str, arret: date, quartile: int | None,
           _cache: tuple | None = None) -> EtSi:
     """Indicators, index and class of a résidence if one household of this profile moved in
     (first quartile counts as « ressources faibles »; same reference group and scaling)."""
-    r = Reglages.lire(db)
-    if _cache is None:
-        df = indicateurs(db, arret)
-        out, _c, state = score(df, r)
-    else:
-        df, out, state = _cache
+    df, out, state = _cache if _cache is not None else contexte(db, arret)
+    r = state["reglages"]
     hit = df.index[df["residence_id"] == residence_id]
     if not len(hit):
         from fluxcore.errors import FluxcoreError
@@ -290,7 +286,7 @@ def fiche(db: Database, residence_id: str, arret: date) -> dict:
     row = out.loc[i]
     g = state["groups"].loc[i]
     group = out if g == "parc" else out[state["groups"] == g]
-    r = Reglages.lire(db)
+    r = state["reglages"]
     z = _z(df.loc[[i]], state["cols"], state["groups"].loc[[i]], state["scalers"]).iloc[0]
     contrib = z * pd.Series(r.poids)
     table = pd.DataFrame({

@@ -137,6 +137,16 @@ BAD = {
     "ligne_mal_formee": ("logement_id;residence_id;typologie;financement\n"
                          "X1;RES-A;T3;PLUS;en trop\n", None, None, "ligne illisible"),
     "table_inconnue": ("identifiant;couleur\n1;bleu\n", 1, None, "table non reconnue"),
+    # found in review: refused with a message, never a traceback
+    "taux_seul_au_dela_de_100": ("convention_id;taux_flux\nCONV-P;80\n", 2, "taux_flux",
+                                 "totalisent plus de 100 %"),
+    "fin_avant_debut": ("convention_id;reservataire_id;departement;annee_debut;annee_fin;"
+                        "taux_flux\nCONV-Y;AL;51;2026;2024;1\n", 2, "annee_fin",
+                        "année de fin antérieure"),
+    "fin_seule_avant_debut": ("convention_id;annee_fin\nCONV-P;2020\n", None, None,
+                              "écriture refusée par la base"),
+    "annee_a_deux_chiffres": ("demande_id;date_depot;statut\nDEM-2;01/03/24;active\n", 2,
+                              "date_depot", "valeur illisible"),
 }
 
 
@@ -194,34 +204,6 @@ def test_import_history_and_setting_input(fr_db):
     assert valeur_json(fr_db, "prefet_taux_max_pct") == "30"
     with pytest.raises(Exception, match="attendu un nombre"):
         valeur_saisie("prefet_taux_max_pct", "trente")
-
-
-REVIEWED = {   # cases found in review: refused with a message, never a traceback
-    "taux_seul_au_dela_de_100": ("convention_id;taux_flux\nCONV-P;80\n", 2, "taux_flux",
-                                 "totalisent plus de 100 %"),
-    "fin_avant_debut": ("convention_id;reservataire_id;departement;annee_debut;annee_fin;"
-                        "taux_flux\nCONV-Y;AL;51;2026;2024;1\n", 2, "annee_fin",
-                        "année de fin antérieure"),
-    "fin_seule_avant_debut": ("convention_id;annee_fin\nCONV-P;2020\n", None, None,
-                              "écriture refusée par la base"),
-    "annee_a_deux_chiffres": ("demande_id;date_depot;statut\nDEM-2;01/03/24;active\n", 2,
-                              "date_depot", "valeur illisible"),
-}
-
-
-@pytest.mark.parametrize("case", REVIEWED)
-def test_reviewed_bad_inputs(fr_db, tmp_path, case):
-    content, line, column, message = REVIEWED[case]
-    f = tmp_path / "lot.csv"
-    f.write_text(content, encoding="utf-8")
-    before = checksums(fr_db)
-    result = import_paths(fr_db, [f])
-    frame = result.problems.frame()
-    hit = frame[frame["probleme"].str.contains(message, regex=False)]
-    assert len(hit), result.problems.text()
-    if line is not None:
-        assert (int(hit["ligne"].iloc[0]), hit["colonne"].iloc[0]) == (line, column)
-    assert checksums(fr_db) == before
 
 
 def test_numbers_blank_rows_and_partial_residences(fr_db, tmp_path):

@@ -191,11 +191,10 @@ def check_rows(cur, typed: str, sheet: Sheet, table: str, present: list[str],
     if table == "convention" and {"annee_debut", "annee_fin"} <= set(present):
         _report(cur, typed, sheet.where, "annee_fin", "annee_fin < annee_debut", problems,
                 "année de fin antérieure à l'année de début")
-    pct = [c for c in PERCENT_COLUMNS + tuple(c for c in present if c.startswith(("part_",
-           "taux_"))) if c in present]
     if sheet.sheet is None:
         return
-    for c in dict.fromkeys(pct):
+    pct = [c for c in present if c in PERCENT_COLUMNS or c.startswith(("part_", "taux_"))]
+    for c in pct:
         small, high = cur.execute(
             f"select count(*) filter (where {c} > 0 and {c} < 1), count(*) filter (where {c} >= 1) "
             f"from {typed}").fetchall()[0]
