@@ -26,6 +26,63 @@ class Check:
     sql: str
 
 
+@dataclass(frozen=True)
+class RegleLigne:
+    """A rule on one stored row `x` of `table` (its SQL condition may look up other tables).
+
+    The importer (fluxcore.imports.coherence) runs every rule on the rows of an imported file,
+    to name their lines; the integrity report runs those listed in CHECKS on whole tables
+    (service_apres_liberation finds the pairs of liberation_avant_service from the other
+    side; the two warnings are for imports only)."""
+    code: str
+    table: str
+    colonne: str
+    condition: str
+    libelle: str
+    niveau: str = ERREUR
+
+
+REGLES_LIGNE: tuple[RegleLigne, ...] = (
+    RegleLigne("conge_apres_liberation", "liberation", "date_conge",
+               "x.date_conge > x.date_liberation", "Congé daté après la libération"),
+    RegleLigne("liberation_avant_service", "liberation", "date_liberation",
+               "x.date_liberation < (select l.date_mise_en_service from logement l "
+               "where l.logement_id = x.logement_id)",
+               "Libération antérieure à la mise en service du logement"),
+    RegleLigne("service_apres_liberation", "logement", "date_mise_en_service",
+               "exists (select 1 from liberation v where v.logement_id = x.logement_id "
+               "and v.date_liberation < x.date_mise_en_service)",
+               "Mise en service postérieure à une libération déjà enregistrée de ce logement"),
+    RegleLigne("caleol_apres_bail", "attribution", "date_bail", "x.date_bail < x.date_caleol",
+               "Bail signé avant la CALEOL"),
+    RegleLigne("attribution_logement_orientation", "attribution", "logement_id",
+               "x.orientation_id is not null and x.logement_id <> (select l.logement_id "
+               "from orientation o join liberation l using (liberation_id) "
+               "where o.orientation_id = x.orientation_id)",
+               "Attribution d'un autre logement que celui de son orientation"),
+    RegleLigne("radiation_avant_depot", "demande", "date_radiation",
+               "x.date_radiation < x.date_depot", "Radiation antérieure au dépôt"),
+    RegleLigne("qpv_incoherent", "residence", "qpv_code",
+               "x.qpv_code is not null and not x.en_qpv",
+               "Code QPV renseigné pour une résidence déclarée hors QPV"),
+    RegleLigne("orientation_avant_conge", "orientation", "date_orientation",
+               "x.date_orientation < (select l.date_conge from liberation l "
+               "where l.liberation_id = x.liberation_id)",
+               "Orientation datée avant le congé du locataire", AVERTISSEMENT),
+    RegleLigne("commune_hors_referentiel", "residence", "commune_insee",
+               "not exists (select 1 from ref_commune r where r.code_insee = x.commune_insee)",
+               "Commune absente du référentiel embarqué (08, 10, 51, 52) : pas d'EPCI ni de "
+               "carte", AVERTISSEMENT),
+)
+_REGLES = {r.code: r for r in REGLES_LIGNE}
+
+
+def _ligne(code: str) -> Check:
+    r = _REGLES[code]
+    return Check(r.code, r.niveau, r.table, r.libelle,
+                 f"select x.{r.table}_id as exemple from {r.table} x where {r.condition}")
+
+
 def _orphan(code, table, col, ref_table, ref_col, libelle, niveau=ERREUR, extra=""):
     return Check(code, niveau, table, libelle,
                  f"select {col} as exemple from {table} t where {col} is not null {extra} and not "
@@ -56,11 +113,7 @@ CHECKS: tuple[Check, ...] = (
             "Enquête d'occupation d'une résidence inconnue"),
     _orphan("objectif_reservataire", "objectif", "reservataire_id", "reservataire",
             "reservataire_id", "Objectif pour un réservataire inconnu"),
-    Check("attribution_logement_orientation", ERREUR, "attribution",
-          "Attribution d'un autre logement que celui de son orientation",
-          "select a.attribution_id as exemple from attribution a join orientation o "
-          "using (orientation_id) join liberation l using (liberation_id) "
-          "where l.logement_id <> a.logement_id"),
+    _ligne("attribution_logement_orientation"),
     Check("taux_somme", ERREUR, "convention",
           "Somme des taux des conventions en vigueur au-dessus de 100 % sur une commune",
           "with communes as (select distinct commune_insee, epci_siren, departement "
@@ -71,21 +124,8 @@ CHECKS: tuple[Check, ...] = (
           "and (v.perimetre is null or v.perimetre in (c.commune_insee, c.epci_siren)) "
           "group by all) select commune_insee || ' en ' || annee || ' : ' || "
           "replace(printf('%.1f', total), '.', ',') || ' %' as exemple from s where total > 100"),
-    Check("conge_apres_liberation", ERREUR, "liberation",
-          "Congé daté après la libération",
-          "select liberation_id as exemple from liberation where date_conge > date_liberation"),
-    Check("liberation_avant_service", ERREUR, "liberation",
-          "Libération antérieure à la mise en service du logement",
-          "select b.liberation_id as exemple from liberation b join logement l "
-          "using (logement_id) where b.date_liberation < l.date_mise_en_service"),
-    Check("caleol_apres_bail", ERREUR, "attribution", "Bail signé avant la CALEOL",
-          "select attribution_id as exemple from attribution where date_bail < date_caleol"),
-    Check("radiation_avant_depot", ERREUR, "demande", "Radiation antérieure au dépôt",
-          "select demande_id as exemple from demande where date_radiation < date_depot"),
-    Check("qpv_incoherent", ERREUR, "residence",
-          "Code QPV renseigné pour une résidence déclarée hors QPV",
-          "select residence_id as exemple from residence where qpv_code is not null "
-          "and not en_qpv"),
+    *(_ligne(c) for c in ("conge_apres_liberation", "liberation_avant_service",
+                          "caleol_apres_bail", "radiation_avant_depot", "qpv_incoherent")),
     Check("parts_hors_bornes", ERREUR, "occupation", "Part ou taux hors de 0–100 %",
           "select residence_id || ' (' || annee || ')' as exemple from occupation where "
           "greatest(part_ressources_faibles, part_monoparentales, part_sans_emploi, part_apl, "

@@ -1,5 +1,6 @@
 """Checks only the merged data can answer, run inside the import transaction after the upsert:
-unknown references, incoherent dates, conventions above 100 % in a département.
+unknown references, the row rules of fluxcore.check (incoherent dates…), conventions above
+100 % in a département.
 
 Each check joins the sheet's typed rows (for the file line) to the table as it now stands, so
 a row is judged with what the same batch brought (a logement of a résidence imported in the
@@ -8,42 +9,9 @@ same batch is fine) and with what the database already held.
 
 from __future__ import annotations
 
-from fluxcore.imports.problems import AVERTISSEMENT, ERREUR, Problems
+from fluxcore.check import REGLES_LIGNE
+from fluxcore.imports.problems import Problems
 from fluxcore.imports.spec import SPECS
-
-# (table, column shown, SQL over `b` (typed rows) joined to `x` (the row as stored), message)
-DATE_RULES: tuple[tuple[str, str, str, str, str], ...] = (
-    ("liberation", "date_conge", "x.date_conge > x.date_liberation",
-     "congé daté après la libération", ERREUR),
-    ("liberation", "date_liberation",
-     "x.date_liberation < (select l.date_mise_en_service from logement l "
-     "where l.logement_id = x.logement_id)",
-     "libération antérieure à la mise en service du logement", ERREUR),
-    ("logement", "date_mise_en_service",
-     "exists (select 1 from liberation v where v.logement_id = x.logement_id "
-     "and v.date_liberation < x.date_mise_en_service)",
-     "mise en service postérieure à une libération déjà enregistrée de ce logement", ERREUR),
-    ("attribution", "date_bail", "x.date_bail < x.date_caleol",
-     "bail signé avant la CALEOL", ERREUR),
-    ("attribution", "logement_id",
-     "x.orientation_id is not null and x.logement_id <> (select l.logement_id from orientation o "
-     "join liberation l using (liberation_id) where o.orientation_id = x.orientation_id)",
-     "logement différent de celui de la libération orientée", ERREUR),
-    ("demande", "date_radiation", "x.date_radiation < x.date_depot",
-     "radiation antérieure au dépôt de la demande", ERREUR),
-    ("convention", "annee_fin", "x.annee_fin < x.annee_debut",
-     "année de fin antérieure à l'année de début", ERREUR),
-    ("residence", "qpv_code", "x.qpv_code is not null and not x.en_qpv",
-     "code QPV renseigné pour une résidence déclarée hors QPV", ERREUR),
-    ("orientation", "date_orientation",
-     "x.date_orientation < (select l.date_conge from liberation l "
-     "where l.liberation_id = x.liberation_id)",
-     "orientation datée avant le congé du locataire", AVERTISSEMENT),
-    ("residence", "commune_insee",
-     "not exists (select 1 from ref_commune r where r.code_insee = x.commune_insee)",
-     "commune absente du référentiel embarqué (08, 10, 51, 52) : pas d'EPCI ni de carte",
-     AVERTISSEMENT),
-)
 
 RATES = """
 with touched as (select distinct c.departement from convention c
@@ -96,14 +64,15 @@ def check(cur, target, problems: Problems) -> None:
             problems.add_many(where, [(r[0], r[1]) for r in found], found[0][-1], ref.column,
                               f"référence inconnue : aucune ligne de {SPECS[ref.table].label} "
                               "avec cet identifiant, ni dans la base ni dans le lot")
-    for rule_table, column, condition, message, niveau in DATE_RULES:
-        if rule_table != table:
+    for rule in REGLES_LIGNE:
+        if rule.table != table:
             continue
-        found = _rows(cur, f"select b.__ligne, x.{column} from {typed} b join {table} x "
-                           f"on {on} where {condition}", problems.limit)
+        found = _rows(cur, f"select b.__ligne, x.{rule.colonne} from {typed} b join {table} x "
+                           f"on {on} where {rule.condition}", problems.limit)
         if found:
-            problems.add_many(where, [(r[0], r[1]) for r in found], found[0][-1], column,
-                              message, niveau)
+            message = rule.libelle[0].lower() + rule.libelle[1:]
+            problems.add_many(where, [(r[0], r[1]) for r in found], found[0][-1], rule.colonne,
+                              message, rule.niveau)
     rate_cols = {"taux_flux", "departement", "annee_debut", "annee_fin", "perimetre"}
     if table == "convention" and rate_cols & set(target.columns):
         for ligne, dep, annee, perimetre, total, detail, _n in _rows(
