@@ -6,7 +6,7 @@ from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_date, fmt_int, fmt_pct
 from ui import residences_views as views
 from ui import state
-from ui.data import get_db, load
+from ui.data import load
 from ui.figures_residences import CLASS_LABELS, carte
 
 st.title("Résidences")
@@ -50,9 +50,8 @@ with st.expander("Et si… un ménage emménageait dans cette résidence ?"):
                             format_func=lambda q: f"{q}{'er' if q == 1 else 'e'} quartile")
     taille = c2.number_input("Taille du ménage", 1, 12, 3, key="r_taille")
     prioritaire = c3.checkbox("Public prioritaire", key="r_prioritaire")
-    from fluxcore.fragilite import et_si
-
-    views.et_si(et_si(get_db(path), choice, arret, quartile, prioritaire, int(taille)))
+    views.et_si(load(path, "fluxcore.fragilite.et_si", choice, arret, quartile, prioritaire,
+                     int(taille)))
 
 st.subheader("Toutes les résidences")
 st.dataframe(views.table(df), hide_index=True, width="stretch")
