@@ -54,7 +54,8 @@ with st.expander("Et si… un ménage emménageait dans cette résidence ?"):
                      int(taille)))
 
 st.subheader("Toutes les résidences")
-st.dataframe(views.table(df), hide_index=True, width="stretch")
+st.dataframe(views.table(df), hide_index=True, width="stretch",
+             column_config=views.TABLE_CONFIG)
 
 with st.expander("Contrôle de l'indice par analyse en composantes principales"):
     diag = load(path, "fluxcore.fragilite.diagnostic", arret)

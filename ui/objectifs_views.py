@@ -21,7 +21,8 @@ def _line(r) -> str:
     ok = r.manque == 0
     mark = ":blue[**✓**]" if ok else ":orange[**✗**]"
     tail = "" if ok else f" — :orange[**manque {fmt_int(r.manque)}**]"
-    return (f"{mark} **{COURTS[r.indicateur]}** : {fmt_pct(r.pct)} pour {fmt_pct(r.cible_pct)}"
+    shown = fmt_pct(r.pct, 0 if ok else 1)        # 49,6 % never shown as « 50 % » when late
+    return (f"{mark} **{COURTS[r.indicateur]}** : {shown} pour {fmt_pct(r.cible_pct)}"
             f" ({fmt_int(r.realise)}/{fmt_int(r.base)}){tail}")
 
 

@@ -59,6 +59,13 @@ TABLE = {"nom": "Résidence", "commune": "Commune", "en_qpv": "QPV", "logements"
          "vacants": "Vacants"}
 
 
+# numbers stay numbers (the table sorts), shown with the reader's locale (1,65 in French)
+TABLE_CONFIG = {label: st.column_config.NumberColumn(label, format="localized")
+                for col, label in TABLE.items()
+                if col in ("logements", "indice", "part_ressources_faibles", "taux_impayes",
+                           "entrees_q1_pct", "vacants")}
+
+
 def table(df: pd.DataFrame) -> pd.DataFrame:
     out = df[list(TABLE)].copy()
     out["classe"] = out["classe"].map(CLASS_LABELS)
