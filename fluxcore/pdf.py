@@ -1,0 +1,102 @@
+"""Printable PDF documents in French (fpdf2 with the vendored Liberation Sans font).
+
+The core PDF fonts only cover Latin-1; French figures need the narrow no-break space, « »,
+≤ and œ, hence the TrueType font shipped in data/ref/fonts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from fpdf import FPDF
+
+from fluxcore.formats import fmt_date
+
+FONTS = Path(__file__).resolve().parent.parent / "data" / "ref" / "fonts"
+FAMILLE = "Liberation"
+ROUGE, VERT, GRIS, BLEU = (190, 40, 0), (0, 110, 80), (90, 90, 90), (0, 90, 160)
+
+
+class Document(FPDF):
+    """An A4 document with a title line, a dated footer and simple tables."""
+
+    def __init__(self, titre: str, orientation: str = "P", pied: str = ""):
+        super().__init__(orientation=orientation, unit="mm", format="A4")
+        self.titre, self.pied = titre, pied
+        self.add_font(FAMILLE, "", str(FONTS / "LiberationSans-Regular.ttf"))
+        self.add_font(FAMILLE, "B", str(FONTS / "LiberationSans-Bold.ttf"))
+        self.set_auto_page_break(True, margin=14)
+        self.set_margins(12, 12, 12)
+        self.set_title(titre)
+        self.set_creator("fluxcore — gestion en flux des réservations")
+        self.set_lang("fr-FR")
+
+    def normalize_text(self, text: str) -> str:
+        # Liberation Sans has no narrow no-break space: a no-break space keeps the layout
+        return super().normalize_text(text.replace("\u202f", "\u00a0"))
+
+    def footer(self) -> None:
+        self.set_y(-10)
+        self.set_font(FAMILLE, "", 7.5)
+        self.set_text_color(*GRIS)
+        text = f"{self.pied} · " if self.pied else ""
+        self.cell(0, 4, f"{text}Édité le {fmt_date(date.today())} · page {self.page_no()}"
+                  f"/{{nb}}", align="R")
+        self.set_text_color(0, 0, 0)
+
+    def entete(self, sous_titre: str = "") -> None:
+        self.set_font(FAMILLE, "B", 15)
+        self.set_text_color(*BLEU)
+        self.multi_cell(0, 7, self.titre, new_x="LMARGIN", new_y="NEXT")
+        self.set_text_color(0, 0, 0)
+        if sous_titre:
+            self.set_font(FAMILLE, "", 9)
+            self.multi_cell(0, 4.5, sous_titre, new_x="LMARGIN", new_y="NEXT")
+        self.ln(2)
+
+    def titre_section(self, texte: str) -> None:
+        self.ln(1.5)
+        self.set_font(FAMILLE, "B", 11)
+        self.set_text_color(*BLEU)
+        self.cell(0, 6, texte, new_x="LMARGIN", new_y="NEXT")
+        self.set_text_color(0, 0, 0)
+
+    def paragraphe(self, texte: str, taille: float = 9) -> None:
+        self.set_font(FAMILLE, "", taille)
+        self.multi_cell(0, taille * 0.5, texte, new_x="LMARGIN", new_y="NEXT")
+
+    def tableau(self, entetes: list[str], lignes: list[list[str]], largeurs: list[float],
+                taille: float = 8.5, sections: set[int] | None = None,
+                alignements: list[str] | None = None) -> None:
+        """A table; rows whose index is in `sections` are bold headings; a cell starting
+        with « Non conforme » is red and bold, with « Conforme » green."""
+        h = taille * 0.52
+        align = alignements or ["L"] + ["R"] * (len(entetes) - 1)
+        self.set_font(FAMILLE, "B", taille)
+        self.set_fill_color(225, 233, 242)
+        for text, w, a in zip(entetes, largeurs, align):
+            self.cell(w, h + 1, _fit(self, text, w), border="B", align=a, fill=True)
+        self.ln(h + 1)
+        for i, row in enumerate(lignes):
+            if self.will_page_break(h):
+                self.add_page()
+            section = i in (sections or set())
+            for j, (text, w) in enumerate(zip(row, largeurs)):
+                text = str(text)
+                ko, ok = text.startswith("Non conforme"), text.startswith("Conforme")
+                self.set_font(FAMILLE, "B" if section or ko else "", taille)
+                self.set_text_color(*(ROUGE if ko else VERT if ok else (0, 0, 0)))
+                self.cell(w, h, _fit(self, text, w), border="B" if section else 0,
+                          align=align[j])
+            self.set_text_color(0, 0, 0)
+            self.ln(h)
+
+
+def _fit(pdf: FPDF, text: str, width: float) -> str:
+    """Shorten a text with « … » so that it fits its column."""
+    if pdf.get_string_width(text) <= width - 1:
+        return text
+    while text and pdf.get_string_width(text + "…") > width - 1:
+        text = text[:-1]
+    return text + "…"

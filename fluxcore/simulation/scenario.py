@@ -1,0 +1,210 @@
+"""A negotiation scenario: every parameter of the assiette and of each réservataire's rate.
+
+A scenario is plain data (JSON in the `scenario` table, in files for the CLI). `from_dict`
+validates it and names the faulty field in French; `to_dict` is its exact inverse.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+
+from fluxcore.errors import FluxcoreError
+from fluxcore.regles import INTERNES
+
+METHODES = {
+    "negocie": "Taux négocié",
+    "part_stock": "Part du stock réservé",
+    "droits_uniques": "Droits uniques",
+    "stock_et_uniques": "Stock réservé + droits uniques",
+}
+ROTATIONS = {
+    "observee": "Rotation observée par segment",
+    "modele": "Modèle de vacance (régression logistique)",
+    "globale": "Taux de rotation unique",
+    "segments": "Taux par segment",
+}
+TYPOLOGIES = ("T1", "T2", "T3", "T4", "T5", "T6")
+TYPES = ("PREFET", "PREFET_FONCTIONNAIRES", "ACTION_LOGEMENT", "COMMUNE", "EPCI",
+         "DEPARTEMENT", "REGION", "EMPLOYEUR", "AUTRE")
+DUREE_MIN, DUREE_MAX = 3, 5
+
+
+class ScenarioError(FluxcoreError):
+    """A scenario parameter is missing or out of its bounds."""
+
+
+def segment_key(typologie: str, en_qpv: bool) -> str:
+    """Key of a segment in `rotation_segments`: 'T3|QPV' or 'T3|hors QPV'."""
+    return f"{typologie}|{'QPV' if en_qpv else 'hors QPV'}"
+
+
+@dataclass
+class LigneReservataire:
+    """One réservataire of the scenario and how its rate is obtained (domain.md §4)."""
+
+    reservataire_id: str
+    nom: str = ""
+    type: str = "AUTRE"
+    perimetre: str | None = None          # commune INSEE or EPCI SIREN; None = département
+    garantie_emprunt: bool = False
+    methode: str = "negocie"
+    taux_pct: float | None = None          # negotiated rate (methode "negocie")
+    logements_reserves: float | None = None  # overrides the reserved stock (droits de suite)
+    droits_uniques: float | None = None    # overrides the remaining droits uniques
+    annees_restantes: float | None = None  # overrides their remaining years
+
+
+@dataclass
+class Scenario:
+    """Parameters of a simulation over a 3 to 5-year convention period of one département."""
+
+    departement: str
+    annee_debut: int
+    annee_fin: int
+    nom: str = "Scénario"
+    rotation_mode: str = "observee"
+    rotation_pct: float | None = None                  # mode "globale"
+    rotation_segments: dict[str, float] = field(default_factory=dict)  # mode "segments"
+    premieres_dans_flux: bool = True
+    premieres_par_an: float | None = None              # None = programmes known in the base
+    soustraits: dict[str, float] = field(default_factory=dict)  # absent = observed mean
+    fonctionnaires_pct: float | None = None            # rate of the préfet's agents line(s)
+    lecture_hors_qpv: str = "A"
+    derogation_prefet: bool = False
+    reservataires: list[LigneReservataire] = field(default_factory=list)
+    tirages: int = 10_000
+    graine: int = 2023
+
+    @property
+    def annees(self) -> list[int]:
+        return list(range(self.annee_debut, self.annee_fin + 1))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_SCENARIO_FIELDS = {f.name for f in fields(Scenario)}
+_LIGNE_FIELDS = {f.name for f in fields(LigneReservataire)}
+
+
+def from_dict(data: dict) -> Scenario:
+    """Build and validate a scenario from its JSON form; French message on the first fault."""
+    if not isinstance(data, dict):
+        raise ScenarioError("Le scénario doit être un objet JSON.")
+    unknown = sorted(set(data) - _SCENARIO_FIELDS)
+    if unknown:
+        raise ScenarioError(f"Champ inconnu dans le scénario : {', '.join(unknown)}.")
+    for key in ("departement", "annee_debut", "annee_fin"):
+        if data.get(key) in (None, ""):
+            raise ScenarioError(f"Champ obligatoire manquant dans le scénario : {key}.")
+    lignes = []
+    for i, ligne in enumerate(data.get("reservataires") or [], start=1):
+        if not isinstance(ligne, dict):
+            raise ScenarioError(f"reservataires[{i}] doit être un objet JSON.")
+        bad = sorted(set(ligne) - _LIGNE_FIELDS)
+        if bad:
+            raise ScenarioError(f"Champ inconnu dans reservataires[{i}] : {', '.join(bad)}.")
+        if not ligne.get("reservataire_id"):
+            raise ScenarioError(f"reservataires[{i}] : reservataire_id manquant.")
+        lignes.append(LigneReservataire(**ligne))
+    s = Scenario(**{**data, "reservataires": lignes,
+                    "rotation_segments": dict(data.get("rotation_segments") or {}),
+                    "soustraits": dict(data.get("soustraits") or {})})
+    valider(s)
+    return s
+
+
+def valider(s: Scenario) -> Scenario:
+    """Check every bound of a scenario (raises ScenarioError naming the field)."""
+    s.departement = str(s.departement)
+    s.annee_debut, s.annee_fin = _int(s.annee_debut, "annee_debut"), _int(s.annee_fin,
+                                                                        "annee_fin")
+    duree = s.annee_fin - s.annee_debut + 1
+    if not DUREE_MIN <= duree <= DUREE_MAX:
+        raise ScenarioError(
+            f"La période d'une convention couvre de {DUREE_MIN} à {DUREE_MAX} ans "
+            f"({s.annee_debut}–{s.annee_fin} : {duree} an(s)).")
+    if s.rotation_mode not in ROTATIONS:
+        raise ScenarioError(f"rotation_mode « {s.rotation_mode} » inconnu (attendu : "
+                            f"{', '.join(ROTATIONS)}).")
+    if s.rotation_mode == "globale":
+        _pct(s.rotation_pct, "rotation_pct", required=True)
+    for key, value in s.rotation_segments.items():
+        typ, _, qpv = key.partition("|")
+        if typ not in TYPOLOGIES or qpv not in ("QPV", "hors QPV"):
+            raise ScenarioError(f"rotation_segments : segment « {key} » inconnu (attendu par "
+                                "exemple « T3|QPV » ou « T3|hors QPV »).")
+        _pct(value, f"rotation_segments[{key}]", required=True)
+    for cat, value in s.soustraits.items():
+        if cat not in INTERNES:
+            raise ScenarioError(f"soustraits : catégorie « {cat} » inconnue (attendu : "
+                                f"{', '.join(INTERNES)}).")
+        _count(value, f"soustraits[{cat}]")
+    _count(s.premieres_par_an, "premieres_par_an")
+    _pct(s.fonctionnaires_pct, "fonctionnaires_pct")
+    if s.lecture_hors_qpv not in ("A", "B"):
+        raise ScenarioError("lecture_hors_qpv doit valoir « A » ou « B ».")
+    if not 1 <= _int(s.tirages, "tirages") <= 200_000:
+        raise ScenarioError("tirages doit être compris entre 1 et 200 000.")
+    s.graine = _int(s.graine, "graine")
+    seen = set()
+    for i, ligne in enumerate(s.reservataires, start=1):
+        _valider_ligne(ligne, i)
+        key = (ligne.reservataire_id, ligne.perimetre)
+        if key in seen:
+            raise ScenarioError(f"reservataires[{i}] : « {ligne.reservataire_id} » figure deux "
+                                "fois sur le même périmètre.")
+        seen.add(key)
+    return s
+
+
+def _valider_ligne(ligne: LigneReservataire, i: int) -> None:
+    where = f"reservataires[{i}] ({ligne.reservataire_id})"
+    if ligne.methode not in METHODES:
+        raise ScenarioError(f"{where} : méthode « {ligne.methode} » inconnue (attendu : "
+                            f"{', '.join(METHODES)}).")
+    if ligne.type not in TYPES:
+        raise ScenarioError(f"{where} : type « {ligne.type} » inconnu.")
+    _pct(ligne.taux_pct, f"{where} taux_pct", required=ligne.methode == "negocie")
+    _count(ligne.logements_reserves, f"{where} logements_reserves")
+    _count(ligne.droits_uniques, f"{where} droits_uniques")
+    _count(ligne.annees_restantes, f"{where} annees_restantes")
+    if ligne.annees_restantes is not None and ligne.annees_restantes <= 0:
+        raise ScenarioError(f"{where} : annees_restantes doit être strictement positif.")
+    if ligne.perimetre in ("",):
+        ligne.perimetre = None
+
+
+def _int(value, name: str) -> int:
+    try:
+        out = int(value)
+    except (TypeError, ValueError):
+        raise ScenarioError(f"{name} doit être un nombre entier (reçu : {value!r}).") from None
+    if out != value and not (isinstance(value, str) and value.strip().isdigit()):
+        raise ScenarioError(f"{name} doit être un nombre entier (reçu : {value!r}).")
+    return out
+
+
+def _number(value, name: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise ScenarioError(f"{name} doit être un nombre (reçu : {value!r}).")
+    return float(value)
+
+
+def _pct(value, name: str, required: bool = False) -> None:
+    if value is None:
+        if required:
+            raise ScenarioError(f"{name} est obligatoire.")
+        return
+    v = _number(value, name)
+    if not 0 <= v <= 100:
+        raise ScenarioError(f"{name} doit être un pourcentage entre 0 et 100 (reçu : {v:g}).")
+
+
+def _count(value, name: str) -> None:
+    v = _number(value, name)
+    if v is not None and v < 0:
+        raise ScenarioError(f"{name} doit être positif ou nul (reçu : {v:g}).")
