@@ -20,6 +20,8 @@ PAGES = [
             url_path="residences"),
     st.Page("pages/objectifs.py", title="Objectifs CIL", icon=":material/flag:",
             url_path="objectifs"),
+    st.Page("pages/simulateur.py", title="Simulateur", icon=":material/tune:",
+            url_path="simulateur"),
     st.Page("pages/donnees.py", title="Données", icon=":material/database:", url_path="donnees"),
 ]
 

@@ -14,6 +14,7 @@ Commands
   export   write every table as canonical CSV (re-importable as is)
   modeles  write the empty templates (one CSV per table, one workbook)
   backup   copy the database to a file;  restore  replace it by a backup
+  simuler  run negotiation scenarios from a JSON file (text or JSON; XLSX/PDF comparison)
 """
 
 from __future__ import annotations
@@ -115,6 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
     bak.add_argument("--db", required=True)
     bak.add_argument("--out", required=True, help="fichier de sauvegarde (.duckdb)")
 
+    sim = sub.add_parser("simuler", help="simuler des scénarios de négociation (JSON)")
+    sim.add_argument("--db", required=True)
+    sim.add_argument("--scenario", required=True,
+                     help="fichier JSON : un scénario (objet) ou plusieurs (liste)")
+    sim.add_argument("--format", choices=["texte", "json"], default="texte")
+    sim.add_argument("--tirages", type=int, default=None,
+                     help="nombre de tirages de Monte-Carlo (0 = sans Monte-Carlo)")
+    sim.add_argument("--xlsx", help="écrire la comparaison des scénarios dans ce classeur")
+    sim.add_argument("--pdf", help="écrire la comparaison sur une page PDF")
+    sim.add_argument("--enregistrer", action="store_true",
+                     help="enregistrer les scénarios dans la base (table scenario)")
+    sim.add_argument("--auteur", default=None)
     res = sub.add_parser("restore", help="remplacer la base par une sauvegarde")
     res.add_argument("--db", required=True)
     res.add_argument("--from", dest="source", required=True, help="fichier de sauvegarde")
@@ -245,6 +258,49 @@ def cmd_restore(args) -> int:
     return 0
 
 
+def cmd_simuler(args) -> int:
+    from fluxcore.db import Database
+    from fluxcore.simulation import charger_entrees, simuler
+    from fluxcore.simulation.comparaison import comparer, export_pdf, export_xlsx
+    from fluxcore.simulation.montecarlo import simuler_tirages
+    from fluxcore.simulation.rapport import lire_scenarios, modele_dict, texte
+    from fluxcore.simulation.stockage import enregistrer_scenario
+
+    scenarios = lire_scenarios(args.scenario)
+    db = Database(args.db, read_only=not args.enregistrer)
+    entrees, results, draws, out = {}, [], [], []
+    for s in scenarios:
+        if args.tirages is not None:
+            s.tirages = max(1, args.tirages)
+        key = (s.departement, s.annee_debut, s.annee_fin)
+        if key not in entrees:
+            entrees[key] = charger_entrees(db, *key, modele=args.tirages != 0)
+        e = entrees[key]
+        r = simuler(e, s)
+        mc = simuler_tirages(e, r) if args.tirages != 0 else None
+        results.append(r)
+        draws.append(mc)
+        out.append({"resultats": r.to_dict(), "monte_carlo": mc.to_dict() if mc else None,
+                    "modele": modele_dict(e.modele)})
+        if args.enregistrer:
+            enregistrer_scenario(db, s, r, args.auteur, mc.to_dict() if mc else None)
+    if args.format == "json":
+        print(json.dumps(out if len(out) > 1 else out[0], ensure_ascii=False, indent=2,
+                         default=str))
+    else:
+        print("\n\n".join(texte(r, m) for r, m in zip(results, draws)))
+    if args.xlsx or args.pdf:
+        comp = comparer(results, draws)
+        titre = "Comparaison de scénarios — " + " / ".join(s.nom for s in scenarios)
+        if args.xlsx:
+            with open(args.xlsx, "wb") as f:
+                f.write(export_xlsx(comp, results, titre))
+        if args.pdf:
+            with open(args.pdf, "wb") as f:
+                f.write(export_pdf(comp, titre))
+    return 0 if all(r.conforme for r in results) else 1
+
+
 def cmd_bench(args) -> int:
     from pathlib import Path
 
@@ -371,7 +427,7 @@ COMMANDS = {"demo": cmd_demo, "check": cmd_check, "migrate": cmd_migrate, "info"
             "jauges": cmd_jauges, "orienter": cmd_orienter, "bench": cmd_bench,
             "objectifs": cmd_objectifs, "fragilite": cmd_fragilite, "import": cmd_import,
             "export": cmd_export, "modeles": cmd_modeles, "backup": cmd_backup,
-            "restore": cmd_restore}
+            "restore": cmd_restore, "simuler": cmd_simuler}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -75,6 +75,9 @@ def charger_entrees(db: Database, departement: str, annee_debut: int, annee_fin:
 
         e.modele = estimer_modele(db, departement, annee_debut, nb)
         e.vacance = e.modele.predictions
+    from fluxcore.simulation.calcul import cube  # calcul builds on this module
+
+    cube(e)  # the arrays travel with the object (cached by the page)
     return e
 
 

@@ -1,0 +1,94 @@
+"""Simulateur: what if the rotation, the subtractions, a rate or the conversion method change?
+Every legal limit and every réservataire's droits at once; scenarios saved and compared."""
+
+from datetime import date
+
+import streamlit as st
+
+from fluxcore.errors import FluxcoreError
+from fluxcore.formats import fmt_num, fmt_pct
+from fluxcore.simulation import Scenario, simuler
+from fluxcore.simulation.calcul import lignes_initiales
+from fluxcore.simulation.montecarlo import simuler_tirages
+from ui import simulateur_comparaison as comparaison
+from ui import simulateur_views as views
+from ui import state
+from ui.components import table_height
+from ui.data import load
+
+st.title("Simulateur")
+path, p, proj = state.db_path(), state.perimetre(), state.projection()
+try:
+    terr = load(path, "fluxcore.tableau_de_bord.territoires")
+    reglages = load(path, "fluxcore.parametres.get_parametres")
+except FluxcoreError as exc:
+    st.error(str(exc))
+    st.stop()
+deps = terr[terr["niveau"] == "departement"]
+if deps.empty:
+    st.info("Aucun logement dans la base : importez le patrimoine (page Données).")
+    st.stop()
+noms = dict(zip(deps["code"], deps["nom"]))
+c1, c2, c3 = st.columns([2, 1, 1])
+dep = c1.selectbox("Département", list(noms), format_func=lambda d: f"{noms[d]} ({d})",
+                   index=list(noms).index(p.departement) if p.departement in noms else 0,
+                   key="sim_dep")
+debut = c2.number_input("Première année", 2020, 2100, value=date.today().year + 1, step=1,
+                        key="sim_debut")
+duree = c3.select_slider("Durée (ans)", [3, 4, 5], value=3, key="sim_duree")
+fin = int(debut) + int(duree) - 1
+try:
+    e = load(path, "fluxcore.simulation.charger_entrees", dep, int(debut), fin)
+except FluxcoreError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.subheader("Hypothèses")
+hyp = views.hypotheses(e, reglages["lecture_hors_qpv_prefet"])
+st.subheader("Réservataires et taux")
+st.caption("Partez des conventions actuelles ; changez un taux ou la méthode de conversion "
+           "(part du stock réservé, droits uniques). Les résultats suivent.")
+edited = views.editer_lignes(views.table_lignes(lignes_initiales(e)),
+                             key=f"sim_lignes_{dep}_{debut}_{fin}")
+try:
+    s = Scenario(dep, int(debut), fin, nom=st.session_state.get("sim_nom") or "Scénario",
+                 reservataires=views.lignes_depuis_table(edited), **hyp)
+    res = simuler(e, s)
+    mc = simuler_tirages(e, res)
+except FluxcoreError as exc:
+    st.error(str(exc))
+    st.stop()
+views.alerte(res)
+k = st.columns(4)
+k[0].metric("Flux brut par an", fmt_num(res.annees["flux_brut"].mean()))
+k[1].metric("Soustraits par an", fmt_num(res.annees["soustraits"].mean()))
+k[2].metric("Flux net par an", fmt_num(res.annees["flux_net"].mean()))
+k[3].metric("Part du bailleur", fmt_pct(res.part_bailleur_pct, 1))
+for w in res.avertissements:
+    st.warning(w)
+
+st.plotly_chart(views.figure_droits(res, mc, proj), width="stretch", theme="streamlit")
+st.caption(f"Barres : droits moyens par an sur {s.annee_debut}–{s.annee_fin} (taux × flux net "
+           f"du périmètre). Traits : 8 chances sur 10 que les droits de {mc.annee} tombent "
+           f"dans la fourchette ({fmt_num(mc.tirages, 0)} tirages, graine {mc.graine}).")
+table = views.table_reservataires(res)
+st.dataframe(table, hide_index=True, width="stretch", height=table_height(len(table)),
+             column_config={c: st.column_config.NumberColumn(format="localized") for c in
+                            ("Taux (%)", "Droits par an", "Sur la période")})
+
+st.subheader("Contrôles légaux")
+st.dataframe(views.table_controles(res), hide_index=True, width="stretch")
+with st.expander("Flux par année"):
+    st.dataframe(views.table_annees(res), hide_index=True, width="stretch")
+with st.expander("Composition attendue des droits (typologie × QPV)"):
+    st.plotly_chart(views.figure_mix(res, proj), width="stretch", theme="streamlit")
+with st.expander("Préfet : répartition uniforme par commune (première année)"):
+    st.dataframe(views.table_prefet(res), hide_index=True, width="stretch")
+
+st.subheader(f"Quelle chance d'obtenir… ? ({mc.annee})")
+views.question(res, mc)
+with st.expander("Le modèle de vacance : comment il est construit, est-il fiable ?"):
+    views.modele(e.modele, proj)
+
+st.subheader("Enregistrer et comparer")
+comparaison.panneau(path, e, s, res, mc, proj)

@@ -1,0 +1,318 @@
+"""Views of the Simulateur page: hypotheses, the editable table of rates, results, figures."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from fluxcore.formats import USAGES_INTERNES, fmt_num, fmt_pct
+from fluxcore.regles import INTERNES
+from fluxcore.simulation.calcul import flux_perimetre
+from fluxcore.simulation.scenario import (
+    METHODES,
+    ROTATIONS,
+    LigneReservataire,
+    Scenario,
+    segment_key,
+)
+from ui.theme import OKABE_ITO, style
+
+COLONNES = {"reservataire_id": "Code", "nom": "Réservataire", "type": "Type",
+            "perimetre": "Périmètre", "garantie_emprunt": "Garantie",
+            "methode": "Méthode", "taux_pct": "Taux (%)",
+            "logements_reserves": "Réservés",
+            "droits_uniques": "Droits uniques",
+            "annees_restantes": "Années rest."}
+INVERSE = {v: k for k, v in COLONNES.items()}
+METHODE_CODE = {v: k for k, v in METHODES.items()}
+
+
+def table_lignes(lignes: list[LigneReservataire]) -> pd.DataFrame:
+    """The scenario's lines as the editable table (French headers, method labels)."""
+    df = pd.DataFrame([vars(x) for x in lignes], columns=list(COLONNES))
+    df["methode"] = df["methode"].map(METHODES)
+    df["perimetre"] = df["perimetre"].fillna("Département")
+    return df.rename(columns=COLONNES)
+
+
+def editer_lignes(df: pd.DataFrame, key: str) -> pd.DataFrame:
+    return st.data_editor(
+        df, key=key, hide_index=True, width="stretch", num_rows="fixed",
+        disabled=["Code", "Réservataire", "Type", "Périmètre"],
+        column_config={
+            "Code": None, "Type": None,
+            "Méthode": st.column_config.SelectboxColumn(options=list(METHODES.values()),
+                                                        required=True, width="medium"),
+            "Réservataire": st.column_config.TextColumn(width="medium"),
+            "Garantie": st.column_config.CheckboxColumn(
+                width="small", help="Réservation en contrepartie d'une garantie d'emprunt."),
+            "Taux (%)": st.column_config.NumberColumn(
+                min_value=0.0, max_value=100.0, step=0.5, format="localized",
+                help="Taux négocié (méthode « Taux négocié »)."),
+            "Réservés": st.column_config.NumberColumn(
+                min_value=0, step=1, help="Logements réservés (droits de suite) ; vide : le "
+                "stock de la base."),
+            "Droits uniques": st.column_config.NumberColumn(
+                min_value=0, step=1, help="Droits uniques restants ; vide : ceux de la base."),
+            "Années rest.": st.column_config.NumberColumn(
+                min_value=0.5, step=0.5, help="Années restantes des droits uniques ; vide : "
+                "d'après les dates de fin de la base."),
+        })
+
+
+def lignes_depuis_table(df: pd.DataFrame) -> list[LigneReservataire]:
+    out = []
+    for row in df.rename(columns=INVERSE).to_dict("records"):
+        row = {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in row.items()}
+        row["perimetre"] = None if row["perimetre"] in ("Département", None) else str(
+            row["perimetre"])
+        row["methode"] = METHODE_CODE.get(row["methode"], "negocie")
+        row["garantie_emprunt"] = bool(row["garantie_emprunt"])
+        for k in ("taux_pct", "logements_reserves", "droits_uniques", "annees_restantes"):
+            row[k] = None if row[k] is None else float(row[k])
+        out.append(LigneReservataire(**row))
+    return out
+
+
+def hypotheses(e, lecture_defaut: str) -> dict:
+    """Widgets of the hypotheses (three columns); returns the Scenario fields they set."""
+    base = Scenario(e.departement, e.annee_debut, e.annee_fin)
+    f = flux_perimetre(e, base, None)
+    out: dict = {}
+    c1, c2, c3 = st.columns([1.1, 1, 1.3], gap="medium")
+    mode = c1.radio("Rotation", list(ROTATIONS), format_func=ROTATIONS.get, key="sim_rot_mode",
+                    help="Observée : départs des années précédentes par typologie et QPV.")
+    out["rotation_mode"] = mode
+    observed = 100.0 * f.liberations[:, 0].sum() / max(f.parc[:, 0].sum(), 1)
+    if mode == "globale":
+        out["rotation_pct"] = c1.slider("Taux de rotation (%)", 2.0, 20.0,
+                                        round(observed, 1), 0.1, key="sim_rot_pct")
+    elif mode == "segments":
+        out["rotation_segments"] = _rotation_segments(c1, f)
+    c1.caption(f"Rotation moyenne observée : {fmt_pct(observed, 1)}")
+    out["premieres_dans_flux"] = c2.toggle("Premières mises en location dans le flux",
+                                           value=True, key="sim_prem_in")
+    known = float(f.premieres[:, 0].sum())
+    prem = c2.number_input("Premières mises en location par an", 0, value=round(known),
+                           step=1, key="sim_prem_n", help="Par défaut : les programmes connus "
+                           "de la base pour la première année.")
+    if abs(prem - known) > 0.5:
+        out["premieres_par_an"] = float(prem)
+    out["lecture_hors_qpv"] = c2.radio(
+        "Règle hors QPV du préfet", ["A", "B"], index=0 if lecture_defaut == "A" else 1,
+        key="sim_lecture",
+        format_func={"A": "A : part de ses logements", "B": "B : taux sur le flux hors QPV"}.get)
+    out["derogation_prefet"] = c2.checkbox("Dérogation préfectorale datée (≤ 1 an)",
+                                           key="sim_derog")
+    observed_sous = f.sous[:, :, 0].sum(axis=1)
+    table = pd.DataFrame({"Soustraits": [USAGES_INTERNES[c] for c in INTERNES],
+                          "Prévu par an": observed_sous.round(1)})
+    edited = c3.data_editor(
+        table, key=f"sim_sous_{e.departement}_{e.annee_debut}", hide_index=True,
+        width="stretch", disabled=["Soustraits"],
+        column_config={"Prévu par an": st.column_config.NumberColumn(
+            min_value=0.0, step=1.0, format="localized")})
+    out["soustraits"] = {cat: float(v) for cat, v, o in zip(
+        INTERNES, edited["Prévu par an"], table["Prévu par an"])
+        if not pd.isna(v) and abs(float(v) - float(o)) > 1e-9}
+    c3.caption("Valeurs de départ : moyenne par an des années précédentes.")
+    return out
+
+
+def _rotation_segments(col, f) -> dict[str, float]:
+    rows = [(t, q) for t in ("T1", "T2", "T3", "T4", "T5", "T6") for q in (False, True)]
+    parc = f.parc[:, 0]
+    table = pd.DataFrame({"Segment": [segment_key(t, q) for t, q in rows],
+                          "Observée (%)": (100 * f.rotation).round(1),
+                          "Scénario (%)": (100 * f.rotation).round(1)})[parc > 0]
+    edited = col.data_editor(table, key="sim_rot_seg", hide_index=True, width="stretch",
+                             disabled=["Segment", "Observée (%)"],
+                             column_config={"Observée (%)": st.column_config.NumberColumn(
+                                 format="localized"), "Scénario (%)":
+                                 st.column_config.NumberColumn(min_value=0.0, max_value=100.0,
+                                                               format="localized")})
+    return {k: float(v) for k, v, o in zip(edited["Segment"], edited["Scénario (%)"],
+                                           table["Scénario (%)"])
+            if not pd.isna(v) and abs(float(v) - float(o)) > 1e-9}
+
+
+def alerte(res) -> None:
+    bad = res.controles[~res.controles["respecte"]]
+    if bad.empty:
+        st.success("Tous les contrôles légaux sont respectés (R441-5, R441-5-2).",
+                   icon=":material/check_circle:")
+        return
+    lines = "\n".join(f"- **{c.libelle}** ({c.article}) : {c.message}" for c in bad.itertuples())
+    st.error(f"**Convention irrégulière en l'état** : {len(bad)} limite(s) légale(s) "
+             f"dépassée(s).\n{lines}", icon=":material/gavel:")
+
+
+def figure_droits(res, mc, projection: bool) -> go.Figure:
+    """Droits per year of each line (bars), with the first year's P10–P90 when drawn."""
+    t = res.reservataires.sort_values("droits_par_an")
+    labels = [n if not isinstance(p, str) else f"{n} ({p})" for n, p in zip(t["nom"],
+                                                                            t["perimetre"])]
+    text = [f"{fmt_num(v)} ({fmt_pct(r, 1)})" for v, r in zip(t["droits_par_an"],
+                                                           t["taux_pct"])]
+    fig = go.Figure(go.Bar(
+        x=t["droits_par_an"], y=labels, orientation="h", marker_color=OKABE_ITO[0],
+        name="Droits par an (taux)", showlegend=False,
+        hovertemplate="%{y} : %{x:.1f} logements par an<extra></extra>"))
+    end = t["droits_par_an"].to_numpy()
+    if mc is not None:
+        m = t.merge(mc.reservataires[["reservataire_id", "perimetre", "p10", "p90"]],
+                    on=["reservataire_id", "perimetre"], how="left")
+        fig.add_scatter(x=(m["p10"] + m["p90"]) / 2, y=labels, mode="markers",
+                        marker={"size": 1, "color": "rgba(0,0,0,0)"}, showlegend=False,
+                        error_x={"type": "data", "symmetric": True,
+                                 "array": (m["p90"] - m["p10"]) / 2, "color": "#222",
+                                 "thickness": 3 if projection else 2, "width": 8},
+                        hovertemplate="%{y} : fourchette %{customdata}<extra></extra>",
+                        customdata=[f"{fmt_num(a)} – {fmt_num(b)}" for a, b in
+                                    zip(m["p10"], m["p90"])])
+        end = m[["p90"]].to_numpy().ravel().clip(min=end)
+    end = end + 0.015 * float(end.max() if len(end) else 0)
+    fig.add_scatter(x=end, y=labels, mode="text", text=text, textposition="middle right",
+                    showlegend=False, hoverinfo="skip",
+                    textfont={"size": 19 if projection else 13, "color": "#111"})
+    fig.update_xaxes(range=[0, float(end.max()) * 1.3 if len(end) else 1])
+    fig.update_layout(title="Droits par an et par réservataire (logements)",
+                      xaxis_title="Logements par an", yaxis_title=None, bargap=0.25)
+    height = (60 if projection else 34) * len(t) + 140
+    return style(fig, projection, height=height)
+
+
+def table_reservataires(res) -> pd.DataFrame:
+    t = res.reservataires
+    return pd.DataFrame({
+        "Réservataire": [n if not isinstance(p, str) else f"{n} ({p})"
+                         for n, p in zip(t["nom"], t["perimetre"])],
+        "Méthode": t["methode"].map(METHODES), "Taux (%)": t["taux_pct"].round(2),
+        "Droits par an": t["droits_par_an"].round(1),
+        "Sur la période": t["droits_total"].round(1),
+        "Comment le taux est obtenu": t["base"]})
+
+
+def figure_calibration(m, projection: bool) -> go.Figure:
+    c = m.calibration
+    fig = go.Figure()
+    top = float(max(c["predit"].max(), c["observe"].max())) * 100 * 1.15
+    fig.add_scatter(x=[0, top], y=[0, top], mode="lines", name="Calibration parfaite",
+                    line={"dash": "dash", "color": "#777"}, hoverinfo="skip")
+    fig.add_scatter(x=100 * c["predit"], y=100 * c["observe"], mode="lines+markers",
+                    name="Déciles du modèle", line={"color": OKABE_ITO[5], "width": 3},
+                    hovertemplate="prédit %{x:.1f} % · observé %{y:.1f} %<extra></extra>")
+    fig.update_layout(title="Calibration sur la dernière année observée",
+                      xaxis_title="Probabilité prédite (%)",
+                      yaxis_title="Fréquence observée (%)")
+    return style(fig, projection, height=420)
+
+
+def table_controles(res) -> pd.DataFrame:
+    c = res.controles
+    return pd.DataFrame({
+        "Contrôle": c["libelle"], "Article": c["article"],
+        "Résultat": ["✓ respecté" if ok else "✗ NON RESPECTÉ" for ok in c["respecte"]],
+        "Valeur": [fmt_pct(v, 1) for v in c["valeur"]],
+        "Limite": [fmt_pct(v) for v in c["limite"]], "Détail": c["message"]})
+
+
+def table_annees(res) -> pd.DataFrame:
+    a = res.annees
+    cols = {"annee": "Année", "parc": "Parc au 1er janvier", "liberations": "Libérations",
+            "premieres_flux": "Premières (dans le flux)", "flux_brut": "Flux brut",
+            "soustraits": "Soustraits", "flux_net": "Flux net",
+            "droits_reservataires": "Droits des réservataires", "part_bailleur": "Bailleur"}
+    out = a[list(cols)].rename(columns=cols)
+    out["Année"] = out["Année"].astype(str)
+    for col in list(cols.values())[1:]:
+        out[col] = [fmt_num(v) for v in out[col]]
+    return out
+
+
+def figure_mix(res, projection: bool) -> go.Figure:
+    """Per line, the share of its expected dwellings by typologie, split QPV / hors QPV."""
+    m = res.mix.copy()
+    m["ligne"] = [f"{r}" if not isinstance(p, str) else f"{r} ({p})"
+                  for r, p in zip(m["reservataire_id"], m["perimetre"])]
+    tot = m.groupby("ligne")["logements"].transform("sum")
+    m["part"] = 100 * m["logements"] / tot.where(tot > 0)
+    fig = go.Figure()
+    for i, typ in enumerate(sorted(m["typologie"].unique())):
+        for qpv, pattern in ((False, ""), (True, "/")):
+            d = m[(m["typologie"] == typ) & (m["en_qpv"] == qpv)]
+            if d.empty:
+                continue
+            fig.add_bar(y=d["ligne"], x=d["part"], orientation="h",
+                        name=f"{typ} {'en QPV' if qpv else 'hors QPV'}",
+                        marker={"color": OKABE_ITO[i % len(OKABE_ITO)],
+                                "pattern": {"shape": pattern}},
+                        hovertemplate="%{y} : %{x:.1f} %<extra>" + typ + "</extra>")
+    fig.update_layout(barmode="stack", title="Composition attendue (orientation uniforme)",
+                      xaxis_title="Part des logements attendus (%)", yaxis_title=None)
+    return style(fig, projection, height=(48 if projection else 30) * m["ligne"].nunique()
+                 + 200)
+
+
+def table_prefet(res) -> pd.DataFrame:
+    t = res.prefet_par_commune
+    return pd.DataFrame({"Commune": t["nom"], "Code": t["commune_insee"],
+                         "Flux net": [fmt_num(v) for v in t["flux"]],
+                         "Dû au préfet": [fmt_num(v) for v in t["du_prefet"]]})
+
+
+def question(res, mc) -> None:
+    """« At least k T3+ outside QPV for réservataire X »: the Monte Carlo's answer."""
+    t = res.reservataires
+    options = {"": "Tout le flux net"}
+    for r in t.itertuples():
+        key = f"{r.reservataire_id}|{r.perimetre if isinstance(r.perimetre, str) else ''}"
+        options[key] = r.nom + (f" ({r.perimetre})" if isinstance(r.perimetre, str) else "")
+    c = st.columns([2, 2, 1.4, 1])
+    choix = c[0].selectbox("Pour", list(options), format_func=options.get, key="sim_q_qui")
+    typ = c[1].multiselect("Typologies", ["T1", "T2", "T3", "T4", "T5", "T6"],
+                           default=["T3", "T4", "T5", "T6"], key="sim_q_typ")
+    qpv = c[2].radio("Situation", ["hors", "en", "tous"], key="sim_q_qpv",
+                     format_func={"hors": "Hors QPV", "en": "En QPV", "tous": "Partout"}.get)
+    rid, _, perim = choix.partition("|")
+    en_qpv = {"hors": False, "en": True, "tous": None}[qpv]
+    ref = mc.probabilite(typ, en_qpv, 0, rid or None, perim or None)
+    k = c[3].number_input("Au moins", 0, value=round(ref["p50"]), step=1, key="sim_q_k")
+    ans = mc.probabilite(typ, en_qpv, int(k), rid or None, perim or None)
+    st.metric(f"Chance d'au moins {int(k)} logement(s) {', '.join(typ) or '–'} "
+              f"{ {False: 'hors QPV', True: 'en QPV', None: ''}[en_qpv]} en {mc.annee}",
+              fmt_pct(100 * ans["probabilite"], 0))
+    st.caption(f"Attendu : {fmt_num(ans['esperance'])} ; 8 chances sur 10 entre "
+               f"{fmt_num(ans['p10'], 0)} et {fmt_num(ans['p90'], 0)}.")
+
+
+def modele(m, projection: bool) -> None:
+    if m is None:
+        st.info("Modèle non chargé.")
+        return
+    st.markdown(m.message)
+    st.markdown(
+        "Chaque logement du parc reçoit une probabilité de départ dans l'année, estimée par "
+        "une **régression logistique** sur l'historique du département (typologie, "
+        "financement, QPV, surface, loyer au m², âge du bâtiment, rotation passée des autres "
+        "logements de la résidence). Le Monte-Carlo tire les départs avec ces probabilités, "
+        "ramenées par segment à la rotation du scénario.")
+    if not m.estime:
+        return
+    if m.brier is not None:
+        gain = 100 * (1 - m.brier / m.brier_reference) if m.brier_reference else 0.0
+        c = st.columns(3)
+        c[0].metric("Score de Brier", fmt_num(m.brier, 4))
+        c[1].metric("Référence (taux moyen)", fmt_num(m.brier_reference, 4))
+        c[2].metric("AUC", fmt_num(m.auc, 2))
+        st.caption(f"Évalué sur la dernière année observée, modèle estimé sur les années "
+                   f"antérieures : gain de {fmt_pct(gain, 1)} sur le taux moyen. Une AUC "
+                   "proche de 0,5 signifie que les départs sont peu prévisibles logement par "
+                   "logement : la fourchette repose alors surtout sur le hasard des départs.")
+        st.plotly_chart(figure_calibration(m, projection), width="stretch", theme="streamlit")
+    coef = m.coefficients.head(8)
+    st.dataframe(pd.DataFrame({"Variable": coef["variable"],
+                               "Effet sur la chance de départ": [
+                                   f"× {fmt_num(o, 2)}" for o in coef["odds_ratio"]]}),
+                 hide_index=True, width="stretch")
