@@ -171,3 +171,45 @@ def test_residences_page_card_and_et_si(app):
     app.number_input(key="r_taille").set_value(6).run()
     assert not app.exception
     assert any("L'indice passerait de" in m.value for m in app.markdown)
+
+
+def test_simulator_rate_change_moves_results_and_alert(app):
+    app.run()
+    app.switch_page("pages/simulateur.py").run()
+    assert not app.exception, app.exception
+    assert app.success and "contrôles légaux sont respectés" in app.success[0].value
+    net = next(m.value for m in app.metric if m.label == "Flux net par an")
+    editor = next(d for d in app.data_editor if d.key.startswith("sim_lignes_"))
+    table = editor.value
+    row = int(table.index[table["Type"] == "PREFET"][0])
+    app.session_state[editor.key] = {"edited_rows": {row: {"Taux (%)": 33.0}},
+                                     "added_rows": [], "deleted_rows": []}
+    app.run()
+    assert not app.exception, app.exception
+    alerts = [e.value for e in app.error if e.icon == ":material/gavel:"]
+    assert alerts and "Préfet : part maximale du flux" in alerts[0] and "R441-5-2" in alerts[0]
+    assert not app.success
+    assert next(m.value for m in app.metric if m.label == "Flux net par an") == net
+    # a global rotation changes the flux at once
+    app.radio(key="sim_rot_mode").set_value("globale").run()
+    app.slider(key="sim_rot_pct").set_value(15.0).run()
+    assert next(m.value for m in app.metric if m.label == "Flux net par an") != net
+
+
+def test_simulator_saves_and_compares(app_copy):
+    from fluxcore.db import Database
+
+    at, path = app_copy
+    at.run()
+    at.switch_page("pages/simulateur.py").run()
+    at.text_input(key="sim_nom").set_value("Base 2027").run()
+    next(b for b in at.button if b.label == "Enregistrer").click().run()
+    assert not at.exception, at.exception
+    at.radio(key="sim_rot_mode").set_value("globale").run()
+    at.multiselect(key="sim_comparer").set_value(["__en_cours__", "base-2027"]).run()
+    assert not at.exception, at.exception
+    labels = [d.label for d in at.get("download_button")]
+    assert labels == ["Classeur de comparaison (XLSX)", "Page à remettre (PDF)"]
+    db = Database(path, read_only=True)
+    assert db.scalar("select count(*) from audit_log where action = 'scenario_enregistre'") == 1
+    db.close()

@@ -262,7 +262,7 @@ def est_prefet(type_: str) -> bool:
 def _n(x: float, decimals: int = 0) -> str:
     from fluxcore.formats import fmt_int, fmt_num
 
-    return fmt_int(x) if decimals == 0 and float(x).is_integer() else fmt_num(x, decimals or 1)
+    return fmt_int(x) if float(round(x, 9)).is_integer() else fmt_num(x, decimals or 1)
 
 
 def _p(x: float) -> str:
