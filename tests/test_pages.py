@@ -210,6 +210,5 @@ def test_simulator_saves_and_compares(app_copy):
     assert not at.exception, at.exception
     labels = [d.label for d in at.get("download_button")]
     assert labels == ["Classeur de comparaison (XLSX)", "Page à remettre (PDF)"]
-    db = Database(path, read_only=True)
+    db = Database(path)
     assert db.scalar("select count(*) from audit_log where action = 'scenario_enregistre'") == 1
-    db.close()
