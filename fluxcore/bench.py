@@ -18,14 +18,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from fluxcore import fragilite, jauges, objectifs, orientation, tableau_de_bord
+from fluxcore import fragilite, jauges, objectifs, orientation, simulation, tableau_de_bord
 from fluxcore.assiette import assiette_departement
 from fluxcore.db import Database
 from fluxcore.demo import generate_demo
 from fluxcore.perimetre import Perimetre
+from fluxcore.simulation.montecarlo import simuler_tirages
 
 CIBLES_MS = {"page": {"grand": 150, "national": 3000}, "classement": {"grand": 50},
-             "import": {}}
+             "import": {}, "montecarlo": {"grand": 2000}, "premiere_vue": {}}
 BENCH_DATE = date(2026, 11, 23)
 
 
@@ -70,6 +71,9 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
     lib = tableau_de_bord.vacants_en_attente(db, p)["liberation_id"].iloc[0]
     reims = Perimetre(2026, epci_siren="200067213", aujourdhui=BENCH_DATE)
     res_id = db.scalar("select min(residence_id) from residence")
+    sim_e = simulation.charger_entrees(db, "51", 2027, 2029)
+    sim_s = simulation.Scenario("51", 2027, 2029, tirages=10_000)
+    sim_r = simulation.simuler(sim_e, sim_s)
     calls: list[tuple[str, str, Callable[[], object]]] = [
         ("Tableau de bord : chiffres clés", "page", lambda: tableau_de_bord.chiffres_cles(db, p)),
         ("Tableau de bord : orientations", "page",
@@ -91,6 +95,13 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
          lambda: assiette_departement(db, "51", 2026)),
         ("Orientation : classer un logement", "classement",
          lambda: orientation.classer_destinations(db, lib, BENCH_DATE)),
+        ("Simulateur : entrées d'un département", "page",
+         lambda: simulation.charger_entrees(db, "51", 2027, 2029, modele=False)),
+        ("Simulateur : entrées + modèle de vacance (1re vue)", "premiere_vue",
+         lambda: simulation.charger_entrees(db, "51", 2027, 2029)),
+        ("Simulateur : un scénario", "page", lambda: simulation.simuler(sim_e, sim_s)),
+        ("Simulateur : Monte-Carlo 10 000 tirages", "montecarlo",
+         lambda: simuler_tirages(sim_e, sim_r)),
     ]
     out = []
     for name, group, func in calls:
@@ -136,11 +147,11 @@ def _bench_import(db: Database, folder: Path) -> Mesure:
 def report(mesures: list[Mesure], scale: str) -> str:
     lines = [f"Banc d'essai, échelle {scale} ({platform.processor() or platform.machine()}, "
              f"Python {platform.python_version()})",
-             f"{'appel':<40}{'médiane ms':>12}{'p95 ms':>10}{'cible ms':>10}  verdict"]
+             f"{'appel':<54}{'médiane ms':>12}{'p95 ms':>10}{'cible ms':>10}  verdict"]
     for m in mesures:
         verdict = "–" if m.ok is None else ("OK" if m.ok else "AU-DESSUS")
         cible = "–" if m.cible_ms is None else f"{m.cible_ms:.0f}"
-        lines.append(f"{m.nom:<40}{m.mediane_ms:>12.1f}{m.p95_ms:>10.1f}{cible:>10}  {verdict}")
+        lines.append(f"{m.nom:<54}{m.mediane_ms:>12.1f}{m.p95_ms:>10.1f}{cible:>10}  {verdict}")
     return "\n".join(lines)
 
 

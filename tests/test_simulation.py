@@ -40,7 +40,7 @@ from tests import factory
 ANS = [2027, 2028, 2029]
 
 
-def L(rid, type_, **kw):  # noqa: N802 - short builder for a scenario line
+def L(rid, type_, **kw):  # short builder for a scenario line
     return LigneReservataire(rid, kw.pop("nom", rid), type_, **kw)
 
 

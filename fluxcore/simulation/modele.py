@@ -24,6 +24,7 @@ from fluxcore.formats import fmt_int, fmt_pct
 
 CATEGORIELLES = ["typologie", "financement"]
 NUMERIQUES = ["surface_m2", "loyer_m2", "age", "rotation_residence"]
+ECHANTILLON = 40_000  # rows a fit uses at most (seeded sample): ~20 coefficients need no more
 LIBELLES = {"surface_m2": "Surface (m²)", "loyer_m2": "Loyer au m²", "age": "Âge du bâtiment",
             "rotation_residence": "Rotation passée de la résidence", "en_qpv": "En QPV"}
 
@@ -73,7 +74,8 @@ def _pipeline():
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     pre = ColumnTransformer([
-        ("cat", OneHotEncoder(handle_unknown="ignore", drop="first"), CATEGORIELLES),
+        ("cat", OneHotEncoder(handle_unknown="ignore", drop="first", sparse_output=False),
+         CATEGORIELLES),
         ("num", Pipeline([("imp", SimpleImputer(strategy="median")),
                           ("std", StandardScaler())]), NUMERIQUES),
         ("qpv", "passthrough", ["en_qpv"]),
@@ -108,7 +110,8 @@ def ajuster(df: pd.DataFrame, annee: int) -> ModeleVacance:
     m = ModeleVacance(True, "", out, len(y), years, base)
     if len(years) >= 2:
         _calibrer(m, train, cols, years[-1])
-    model = _pipeline().fit(train[cols], y)
+    fit = _echantillon(train)
+    model = _pipeline().fit(fit[cols], fit["libere"].astype(bool))
     out["p"] = model.predict_proba(pred[cols])[:, 1] if len(pred) else []
     m.coefficients = _coefficients(model)
     m.message = (f"Régression logistique estimée sur {fmt_int(len(y))} logements-années "
@@ -119,7 +122,7 @@ def ajuster(df: pd.DataFrame, annee: int) -> ModeleVacance:
 def _calibrer(m: ModeleVacance, train: pd.DataFrame, cols: list[str], last: int) -> None:
     from sklearn.metrics import brier_score_loss, roc_auc_score
 
-    fit, test = train[train["annee"] < last], train[train["annee"] == last]
+    fit, test = _echantillon(train[train["annee"] < last]), train[train["annee"] == last]
     y_fit, y_test = fit["libere"].astype(bool), test["libere"].astype(bool).to_numpy()
     if y_fit.nunique() < 2 or len(set(y_test)) < 2:
         return
@@ -131,6 +134,11 @@ def _calibrer(m: ModeleVacance, train: pd.DataFrame, cols: list[str], last: int)
     m.calibration = pd.DataFrame({"decile": dec, "p": p, "y": y_test}).groupby(
         "decile", as_index=False).agg(n=("p", "size"), predit=("p", "mean"),
                                       observe=("y", "mean"))
+
+
+def _echantillon(df: pd.DataFrame) -> pd.DataFrame:
+    """At most ECHANTILLON rows, drawn with a fixed seed (same data → same model)."""
+    return df if len(df) <= ECHANTILLON else df.sample(ECHANTILLON, random_state=0)
 
 
 def _coefficients(model) -> pd.DataFrame:
