@@ -33,6 +33,8 @@ def table_lignes(lignes: list[LigneReservataire]) -> pd.DataFrame:
     df = pd.DataFrame([vars(x) for x in lignes], columns=list(COLONNES))
     df["methode"] = df["methode"].map(METHODES)
     df["perimetre"] = df["perimetre"].fillna("Département")
+    for col in ("taux_pct", "logements_reserves", "droits_uniques", "annees_restantes"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")  # empty, not None
     return df.rename(columns=COLONNES)
 
 
@@ -80,7 +82,7 @@ def hypotheses(e, lecture_defaut: str) -> dict:
     base = Scenario(e.departement, e.annee_debut, e.annee_fin)
     f = flux_perimetre(e, base, None)
     out: dict = {}
-    c1, c2, c3 = st.columns([1.1, 1, 1.3], gap="medium")
+    c1, c2, c3 = st.columns([1, 0.9, 1.5], gap="medium")
     mode = c1.radio("Rotation", list(ROTATIONS), format_func=ROTATIONS.get, key="sim_rot_mode",
                     help="Observée : départs des années précédentes par typologie et QPV.")
     out["rotation_mode"] = mode
