@@ -507,3 +507,70 @@ def test_cli_simuler(demo_path, tmp_path, capsys):
     scen.write_text('{"departement": "51",\n "annee_debut": 2027 "annee_fin": 2029}')
     assert main(["simuler", "--db", str(path), "--scenario", str(scen)]) == 2
     assert "s.json, ligne 2, colonne 22" in capsys.readouterr().err
+
+
+# -- review cases ------------------------------------------------------------------------------
+
+def test_no_line_and_no_dwelling_do_not_crash():
+    e = entrees_simples(ANS, 1000, 8.0)
+    res = simuler(e, Scenario("00", 2027, 2029))
+    assert res.reservataires.empty and res.conforme and res.part_bailleur_pct == 100.0
+    assert simuler_tirages(e, res).flux.iloc[0]["esperance"] == pytest.approx(80.0)
+    e0 = entrees_simples(ANS, 0, 0.0)
+    r0 = simuler(e0, Scenario("00", 2027, 2029, reservataires=[L("P", "PREFET", taux_pct=25.0)]))
+    assert simuler_tirages(e0, r0).reservataires.iloc[0]["p90"] == 0.0
+    odd = simuler(e, Scenario("00", 2027, 2029, reservataires=[
+        L("C", "COMMUNE", taux_pct=5.0, perimetre="99999")]))
+    assert any("« 99999 » ne contient aucune commune" in w for w in odd.avertissements)
+
+
+def test_open_fields_take_the_base_settings():
+    e = entrees_simples(ANS, 1000, 8.0, premieres=20)
+    e.reglages.update(premieres_mises_en_location_dans_flux=False, lecture_hors_qpv_prefet="B")
+    res = simuler(e, Scenario("00", 2027, 2029, reservataires=[L("P", "PREFET",
+                                                                 taux_pct=25.0)]))
+    assert res.scenario.premieres_dans_flux is False and res.scenario.lecture_hors_qpv == "B"
+    assert list(res.annees["flux_brut"]) == [80.0] * 3
+    assert "lecture B" in ctrl(res, "prefet_hors_qpv")["libelle"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"rotation_segments": ["a"]}, "rotation_segments doit être un objet JSON"),
+    ({"annee_debut": float("inf")}, "annee_debut doit être un nombre entier"),
+    ({"premieres_par_an": float("inf")}, "premieres_par_an doit être un nombre"),
+    ({"premieres_dans_flux": "false"}, "premieres_dans_flux doit valoir true ou false"),
+    ({"nom": None}, "nom doit être un texte non vide"),
+    ({"reservataires": [{"reservataire_id": "X", "taux_pct": 5, "perimetre": 1}]},
+     "perimetre doit être un code"),
+    ({"reservataires": [{"reservataire_id": "X", "taux_pct": 5, "garantie_emprunt": "non"}]},
+     "garantie_emprunt doit valoir true ou false"),
+])
+def test_more_bad_scenarios_are_explained(extra, message):
+    with pytest.raises(ScenarioError, match=message):
+        from_dict({"departement": "51", "annee_debut": 2027, "annee_fin": 2029, **extra})
+
+
+def test_monte_carlo_keeps_the_expectation_when_probabilities_saturate(demo_db):
+    dep = demo_db.scalar("select min(departement) from residence")
+    e = charger_entrees(demo_db, dep, 2027, 2029)
+    res = simuler(e, Scenario(dep, 2027, 2029, rotation_mode="globale", rotation_pct=97.0,
+                              tirages=500))
+    mc = simuler_tirages(e, res)
+    assert mc.flux.iloc[0]["esperance"] == pytest.approx(res.annees["liberations"].iloc[0])
+
+
+def test_comparison_survives_awkward_names():
+    import openpyxl
+
+    e = entrees_simples(ANS, 1000, 8.0)
+    lines = [L("C1", "COMMUNE", nom="Commune", taux_pct=5.0),
+             L("C2", "COMMUNE", nom="Commune", taux_pct=6.0)]
+    rs = [simuler(e, Scenario("00", 2027, 2029, nom=n, reservataires=lines))
+          for n in ("format", "Hyp [A]? Action Logement 25 %", "Hyp [A]? Action Logement 27 %")]
+    comp = comparer(rs)
+    assert "format (scénario)" in comp.columns
+    assert {"Commune", "Commune [C2]"} <= set(comp["rubrique"])
+    assert export_pdf(comp, "t")[:4] == b"%PDF"
+    wb = openpyxl.load_workbook(io.BytesIO(export_xlsx(comp, rs, "t")))
+    assert wb.sheetnames[2:4] == ["Droits – Hyp -A-- Action Logeme",
+                                  "Droits – Hyp -A-- Action Lo (2)"]

@@ -77,7 +77,7 @@ def lignes_depuis_table(df: pd.DataFrame) -> list[LigneReservataire]:
     return out
 
 
-def hypotheses(e, lecture_defaut: str) -> dict:
+def hypotheses(e, reglages: dict) -> dict:
     """Widgets of the hypotheses (three columns); returns the Scenario fields they set."""
     base = Scenario(e.departement, e.annee_debut, e.annee_fin)
     f = flux_perimetre(e, base, None)
@@ -93,8 +93,9 @@ def hypotheses(e, lecture_defaut: str) -> dict:
     elif mode == "segments":
         out["rotation_segments"] = _rotation_segments(c1, f)
     c1.caption(f"Rotation moyenne observée : {fmt_pct(observed, 1)}")
-    out["premieres_dans_flux"] = c2.toggle("Premières mises en location dans le flux",
-                                           value=True, key="sim_prem_in")
+    out["premieres_dans_flux"] = c2.toggle(
+        "Premières mises en location dans le flux", key="sim_prem_in",
+        value=bool(reglages["premieres_mises_en_location_dans_flux"]))
     known = float(f.premieres[:, 0].sum())
     prem = c2.number_input("Premières mises en location par an", 0, value=round(known),
                            step=1, key="sim_prem_n", help="Par défaut : les programmes connus "
@@ -102,7 +103,8 @@ def hypotheses(e, lecture_defaut: str) -> dict:
     if abs(prem - known) > 0.5:
         out["premieres_par_an"] = float(prem)
     out["lecture_hors_qpv"] = c2.radio(
-        "Règle hors QPV du préfet", ["A", "B"], index=0 if lecture_defaut == "A" else 1,
+        "Règle hors QPV du préfet", ["A", "B"],
+        index=0 if reglages["lecture_hors_qpv_prefet"] == "A" else 1,
         key="sim_lecture",
         format_func={"A": "A : part de ses logements", "B": "B : taux sur le flux hors QPV"}.get)
     out["derogation_prefet"] = c2.checkbox("Dérogation préfectorale datée (≤ 1 an)",

@@ -156,7 +156,9 @@ def flux_perimetre(e: Entrees, s: Scenario, perimetre: str | None) -> Flux:
     if s.premieres_par_an is not None:
         prem = _repartir(prem if prem.sum() > 0 else parc,
                          s.premieres_par_an * _part_parc(c, m))
-    prem_flux = prem if s.premieres_dans_flux else np.zeros_like(prem)
+    dans = (s.premieres_dans_flux if s.premieres_dans_flux is not None
+            else bool(e.reglages.get("premieres_mises_en_location_dans_flux", True)))
+    prem_flux = prem if dans else np.zeros_like(prem)
     brut = libs + prem_flux
     sous = np.stack([_repartir(brut, v) for v in soustraits_perimetre(e, s, perimetre).values()])
     return Flux(rot, parc, libs, prem, prem_flux, brut, sous, brut - sous.sum(0))

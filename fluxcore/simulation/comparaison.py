@@ -26,6 +26,8 @@ def noms_uniques(resultats: list[Resultats]) -> list[str]:
     out: list[str] = []
     for r in resultats:
         nom, k = r.scenario.nom or "Scénario", 2
+        if nom in FIXES:
+            nom = f"{nom} (scénario)"
         while nom in out:
             nom, k = f"{r.scenario.nom} ({k})", k + 1
         out.append(nom)
@@ -82,10 +84,14 @@ def comparer(resultats: list[Resultats],
             key = (t.reservataire_id, t.perimetre if isinstance(t.perimetre, str) else None)
             if key not in keys:
                 keys.append(key)
+    rubriques: list[str] = []
     for rid, perim in keys:
         found = [_ligne(r, rid, perim) for r in resultats]
         nom = next(f["nom"] for f in found if f is not None)
         rub = f"{nom}" + (f" (périmètre {perim})" if perim else "")
+        if rub in rubriques or rub in (HYP, FLUX, CTRL):
+            rub = f"{rub} [{rid}]"
+        rubriques.append(rub)
         add(rub, "Méthode", "texte",
             [METHODES[f["methode"]] if f is not None else "–" for f in found])
         add(rub, "Taux", "pct", [f["taux_pct"] if f is not None else None for f in found])
@@ -186,8 +192,10 @@ def export_xlsx(comp: pd.DataFrame, resultats: list[Resultats], titre: str) -> b
     ws.set_column(1, 1, 44)
     ws.set_column(2, 1 + len(noms), 26)
     ws.freeze_panes(4, 2)
+    used = {"comparaison", "notes"}
     for nom, r in zip(noms, resultats):
-        _feuille_droits(wb, f"Droits – {nom}"[:31], r, f_head, f_num, f_pct, f_title)
+        _feuille_droits(wb, _nom_feuille(f"Droits – {nom}", used), r, f_head, f_num, f_pct,
+                        f_title)
     notes = wb.add_worksheet("Notes")
     for i, line in enumerate(NOTES):
         notes.write(i, 0, line)
@@ -196,8 +204,19 @@ def export_xlsx(comp: pd.DataFrame, resultats: list[Resultats], titre: str) -> b
     return buf.getvalue()
 
 
+def _nom_feuille(name: str, used: set[str]) -> str:
+    """A valid, unique Excel sheet name (≤ 31 characters, none of []:*?/\\)."""
+    clean = "".join("-" if ch in "[]:*?/\\" else ch for ch in name).strip("'") or "Feuille"
+    out, k = clean[:31], 2
+    while out.lower() in used:
+        suffix = f" ({k})"
+        out, k = clean[:31 - len(suffix)] + suffix, k + 1
+    used.add(out.lower())
+    return out
+
+
 def _feuille_droits(wb, name: str, r: Resultats, f_head, f_num, f_pct, f_title) -> None:
-    ws = wb.add_worksheet(name.replace("/", "-").replace(":", "-"))
+    ws = wb.add_worksheet(name)
     ws.write(0, 0, f"{r.scenario.nom} — droits par réservataire et par an", f_title)
     annees = r.scenario.annees
     ws.write_row(2, 0, ["Réservataire", "Périmètre", "Méthode", "Taux", *map(str, annees),

@@ -63,6 +63,11 @@ def charger_entrees(db: Database, departement: str, annee_debut: int, annee_fin:
     p = {"dep": departement, "debut": annee_debut, "fin": annee_fin, "annee": annee_debut,
          "nb": nb}
     parc = db.df(load_sql("simulation/parc"), p)
+    if parc.empty or int(parc["parc"].sum() + parc["premieres"].sum()) == 0:
+        from fluxcore.errors import FluxcoreError
+
+        raise FluxcoreError(f"Aucun logement du flux dans le département « {departement} » : "
+                            "importez le patrimoine avant de simuler.")
     observe = db.df(load_sql("simulation/observe"), p)
     soustraits = db.df(load_sql("simulation/soustraits"), p)
     stock = db.df(load_sql("simulation/stock"), p)

@@ -115,8 +115,27 @@ def _probabilites(e: Entrees, s, flux_dep) -> pd.DataFrame:
         have = v.groupby(["typologie", "en_qpv"])["p"].sum()
         factor = (target / have).replace([np.inf, -np.inf], np.nan).fillna(0.0)
         keys = pd.MultiIndex.from_frame(v[["typologie", "en_qpv"]])
-        v["p"] = np.clip(v["p"].to_numpy() * factor.reindex(keys).fillna(0.0).to_numpy(), 0, 1)
+        v["p"] = _cap(v["p"].to_numpy() * factor.reindex(keys).fillna(0.0).to_numpy(),
+                      v["typologie"].astype(str) + v["en_qpv"].astype(str))
     return v
+
+
+def _cap(p: np.ndarray, groups: pd.Series) -> np.ndarray:
+    """Probabilities above 1 are capped and the excess spread over the other dwellings of
+    the same segment (pro rata), so that each segment keeps its expected libérations."""
+    p = p.copy()
+    for _ in range(20):
+        over = p > 1.0
+        if not over.any():
+            break
+        excess = pd.Series(np.where(over, p - 1.0, 0.0)).groupby(groups.to_numpy()).transform(
+            "sum").to_numpy()
+        p[over] = 1.0
+        room = np.where(p < 1.0, p, 0.0)
+        base = pd.Series(room).groupby(groups.to_numpy()).transform("sum").to_numpy()
+        p = np.where(p < 1.0, p + np.divide(excess * room, base, out=np.zeros_like(p),
+                                            where=base > 0), p)
+    return np.minimum(p, 1.0)
 
 
 def simuler_tirages(e: Entrees, r: Resultats) -> MonteCarlo:
@@ -136,11 +155,11 @@ def simuler_tirages(e: Entrees, r: Resultats) -> MonteCarlo:
     v["bin"] = pd.qcut(v["p"].rank(method="first"), min(BINS, max(1, len(v))),
                        labels=False) if len(v) else 0
     cells = v.groupby(["z", "g", "bin"], as_index=False).agg(n=("p", "size"), p=("p", "mean"))
-    col = (cells["z"] * len(segments) + cells["g"]).to_numpy()
+    col = (cells["z"] * len(segments) + cells["g"]).to_numpy().astype(np.int64)
     libs = np.zeros((s.tirages, len(zones), len(segments)), dtype=np.int32)
     flat = libs.reshape(s.tirages, -1)
     n, p = cells["n"].to_numpy(), cells["p"].to_numpy()
-    for start in range(0, s.tirages, CHUNK):
+    for start in range(0, s.tirages if len(n) else 0, CHUNK):
         stop = min(s.tirages, start + CHUNK)
         draws = rng.binomial(n, p, size=(stop - start, len(n)))
         _accumulate(flat[start:stop], col, draws)
@@ -162,7 +181,7 @@ def _resumer(mc: MonteCarlo, e: Entrees, r: Resultats, v: pd.DataFrame, perims: 
     for perim in [None, *perims]:
         f = flux_perimetre(e, s, perim)
         mc._premieres[perim] = prem = f.premieres_flux[:, 0]
-        mask = np.array([_in(z, perim) for z in mc._zones])
+        mask = np.array([_in(z, perim) for z in mc._zones], dtype=bool)
         esp_libs = float(v.loc[v["zone"].map(lambda z, m=perim: _in(z, m)), "p"].sum())
         prem_rows.append({"perimetre": perim or "", "premieres_flux": float(prem.sum()),
             "soustraits": float(f.sous[:, :, 0].sum()),
@@ -183,7 +202,9 @@ def _resumer(mc: MonteCarlo, e: Entrees, r: Resultats, v: pd.DataFrame, perims: 
                      "perimetre": perim, "taux_pct": float(line.taux_pct), "esperance": esp,
                      "moyenne": float(droits.mean()), "ecart_type": float(droits.std()),
                      "p10": q[0], "p50": q[1], "p90": q[2]})
-    mc.reservataires = pd.DataFrame(rows)
+    mc.reservataires = pd.DataFrame(rows, columns=[
+        "reservataire_id", "nom", "perimetre", "taux_pct", "esperance", "moyenne",
+        "ecart_type", "p10", "p50", "p90"])
     mc._lignes = mc.reservataires[["reservataire_id", "perimetre", "taux_pct"]]
     total = mc._libs.sum(axis=(1, 2)).astype(float)
     info = mc._perims.loc[""]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -76,11 +76,13 @@ def _plain(v):
 def simuler(e: Entrees, s: Scenario) -> Resultats:
     """The deterministic result of scenario `s` on inputs `e` (no database access)."""
     valider(s)
+    s = resoudre_reglages(e, s)
     lignes = s.reservataires or lignes_initiales(e)
     perims = [None, *sorted({ligne.perimetre for ligne in lignes} - {None})]
     flux = {p: flux_perimetre(e, s, p) for p in perims}
+    alertes: list[str] = [f"Le périmètre « {p} » ne contient aucune commune du département : "
+                          "droits nuls." for p in perims[1:] if not cube(e).masque(p).any()]
     par_an = {p: f.par_an(e.annees).set_index("annee") for p, f in flux.items()}
-    alertes: list[str] = []
     rows, droits = [], []
     for ligne in lignes:
         an = par_an[ligne.perimetre]
@@ -118,6 +120,16 @@ def simuler(e: Entrees, s: Scenario) -> Resultats:
                      alertes)
 
 
+def resoudre_reglages(e: Entrees, s: Scenario) -> Scenario:
+    """The scenario with the base's settings where it leaves them open (None)."""
+    changes = {}
+    if s.premieres_dans_flux is None:
+        changes["premieres_dans_flux"] = bool(e.reglages["premieres_mises_en_location_dans_flux"])
+    if s.lecture_hors_qpv is None:
+        changes["lecture_hors_qpv"] = str(e.reglages["lecture_hors_qpv_prefet"])
+    return replace(s, **changes) if changes else s
+
+
 def _mix(flux: dict, lignes, res: pd.DataFrame) -> pd.DataFrame:
     """Expected dwellings per line and segment over the period: its droits spread like the
     net flux of its perimeter (orientation uniform across segments)."""
@@ -143,8 +155,8 @@ def couverture(e: Entrees, res: pd.DataFrame) -> pd.DataFrame:
     """Per commune of the département, the sum of the rates of the lines covering it, and of
     the loan-guarantee lines among them."""
     c = cube(e)
-    cover = np.array([c.masque(None if pd.isna(p) else p) for p in res["perimetre"]]
-                     ).reshape(len(res), len(c.communes))
+    cover = np.array([c.masque(None if pd.isna(p) else p) for p in res["perimetre"]],
+                     dtype=bool).reshape(len(res), len(c.communes))
     taux = res["taux_pct"].to_numpy(float)
     gar = taux * res["garantie_emprunt"].astype(bool).to_numpy()
     return pd.DataFrame({"commune_insee": c.communes, "total": taux @ cover,
@@ -156,8 +168,8 @@ def controles(e: Entrees, s: Scenario, res: pd.DataFrame, annees: pd.DataFrame,
     """Every legal limit of domain.md §3, on the period's expected figures."""
     g = e.reglages
     net = float(annees["flux_net"].clip(lower=0).sum())
-    pref = res[res["type"].map(est_prefet)]
-    agents = res[res["type"] == "PREFET_FONCTIONNAIRES"]
+    pref = res.loc[res["type"].map(est_prefet).astype(bool)]
+    agents = res.loc[(res["type"] == "PREFET_FONCTIONNAIRES").astype(bool)]
 
     def share(rows: pd.DataFrame) -> float:
         return 100.0 * float(rows["droits_total"].sum()) / net if net > 0 else float(
@@ -178,7 +190,7 @@ def controles(e: Entrees, s: Scenario, res: pd.DataFrame, annees: pd.DataFrame,
     cov = couverture(e, res)
     limit = float(g["garantie_emprunt_max_pct"])
     if g["garantie_emprunt_base"] == "departement":
-        gar = share(res[res["garantie_emprunt"].astype(bool)])
+        gar = share(res.loc[res["garantie_emprunt"].astype(bool)])
         where = "du flux net du département"
     else:
         worst = cov.loc[cov["garantie"].idxmax()] if len(cov) else None
@@ -209,8 +221,8 @@ def prefet_par_commune(e: Entrees, s: Scenario, res: pd.DataFrame,
     """The préfet's droits spread uniformly over the communes (R441-5-2), first year: each
     segment's net flux shared between communes pro rata of their expected entries (parc ×
     the département's rotation + first lettings), times the préfet's rate."""
-    rate = float(res.loc[res["type"].map(est_prefet) & res["perimetre"].isna(),
-                         "taux_pct"].sum())
+    rate = float(res.loc[(res["type"].map(est_prefet).astype(bool)
+                          & res["perimetre"].isna()).astype(bool), "taux_pct"].sum())
     c = cube(e)
     entrees = c.parc[:, :, 0] * flux_dep.rotation[None, :] + (
         c.premieres[:, :, 0] if s.premieres_dans_flux else 0.0)

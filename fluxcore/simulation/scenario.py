@@ -66,11 +66,11 @@ class Scenario:
     rotation_mode: str = "observee"
     rotation_pct: float | None = None                  # mode "globale"
     rotation_segments: dict[str, float] = field(default_factory=dict)  # mode "segments"
-    premieres_dans_flux: bool = True
+    premieres_dans_flux: bool | None = None            # None = the base's setting
     premieres_par_an: float | None = None              # None = programmes known in the base
     soustraits: dict[str, float] = field(default_factory=dict)  # absent = observed mean
     fonctionnaires_pct: float | None = None            # rate of the préfet's agents line(s)
-    lecture_hors_qpv: str = "A"
+    lecture_hors_qpv: str | None = None                # None = the base's setting (A/B)
     derogation_prefet: bool = False
     reservataires: list[LigneReservataire] = field(default_factory=list)
     tirages: int = 10_000
@@ -98,6 +98,11 @@ def from_dict(data: dict) -> Scenario:
     for key in ("departement", "annee_debut", "annee_fin"):
         if data.get(key) in (None, ""):
             raise ScenarioError(f"Champ obligatoire manquant dans le scénario : {key}.")
+    for key in ("rotation_segments", "soustraits"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise ScenarioError(f"{key} doit être un objet JSON (ex. {{\"RU\": 5}}).")
+    if data.get("reservataires") is not None and not isinstance(data["reservataires"], list):
+        raise ScenarioError("reservataires doit être une liste.")
     lignes = []
     for i, ligne in enumerate(data.get("reservataires") or [], start=1):
         if not isinstance(ligne, dict):
@@ -143,10 +148,15 @@ def valider(s: Scenario) -> Scenario:
         _count(value, f"soustraits[{cat}]")
     _count(s.premieres_par_an, "premieres_par_an")
     _pct(s.fonctionnaires_pct, "fonctionnaires_pct")
-    if s.lecture_hors_qpv not in ("A", "B"):
+    if s.lecture_hors_qpv not in ("A", "B", None):
         raise ScenarioError("lecture_hors_qpv doit valoir « A » ou « B ».")
-    if not 1 <= _int(s.tirages, "tirages") <= 200_000:
+    s.tirages = _int(s.tirages, "tirages")
+    if not 1 <= s.tirages <= 200_000:
         raise ScenarioError("tirages doit être compris entre 1 et 200 000.")
+    if not isinstance(s.nom, str) or not s.nom.strip():
+        raise ScenarioError("nom doit être un texte non vide.")
+    for name in ("premieres_dans_flux", "derogation_prefet"):
+        _bool(getattr(s, name), name, optional=name == "premieres_dans_flux")
     s.graine = _int(s.graine, "graine")
     seen = set()
     for i, ligne in enumerate(s.reservataires, start=1):
@@ -166,6 +176,12 @@ def _valider_ligne(ligne: LigneReservataire, i: int) -> None:
                             f"{', '.join(METHODES)}).")
     if ligne.type not in TYPES:
         raise ScenarioError(f"{where} : type « {ligne.type} » inconnu.")
+    if isinstance(ligne.perimetre, float) and math.isnan(ligne.perimetre):
+        ligne.perimetre = None
+    if ligne.perimetre is not None and not isinstance(ligne.perimetre, str):
+        raise ScenarioError(f"{where} : perimetre doit être un code de commune ou d'EPCI en "
+                            f"texte (reçu : {ligne.perimetre!r}).")
+    _bool(ligne.garantie_emprunt, f"{where} garantie_emprunt")
     _pct(ligne.taux_pct, f"{where} taux_pct", required=ligne.methode == "negocie")
     _count(ligne.logements_reserves, f"{where} logements_reserves")
     _count(ligne.droits_uniques, f"{where} droits_uniques")
@@ -176,10 +192,15 @@ def _valider_ligne(ligne: LigneReservataire, i: int) -> None:
         ligne.perimetre = None
 
 
+def _bool(value, name: str, optional: bool = False) -> None:
+    if not isinstance(value, bool) and not (optional and value is None):
+        raise ScenarioError(f"{name} doit valoir true ou false (reçu : {value!r}).")
+
+
 def _int(value, name: str) -> int:
     try:
         out = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ScenarioError(f"{name} doit être un nombre entier (reçu : {value!r}).") from None
     if out != value and not (isinstance(value, str) and value.strip().isdigit()):
         raise ScenarioError(f"{name} doit être un nombre entier (reçu : {value!r}).")
@@ -189,7 +210,8 @@ def _int(value, name: str) -> int:
 def _number(value, name: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+            value):
         raise ScenarioError(f"{name} doit être un nombre (reçu : {value!r}).")
     return float(value)
 
