@@ -261,7 +261,8 @@ def cmd_restore(args) -> int:
 def cmd_simuler(args) -> int:
     from fluxcore.db import Database
     from fluxcore.simulation import charger_entrees, simuler
-    from fluxcore.simulation.comparaison import comparer, export_pdf, export_xlsx
+    from fluxcore.simulation.comparaison import comparer
+    from fluxcore.simulation.export import export_pdf, export_xlsx
     from fluxcore.simulation.montecarlo import simuler_tirages
     from fluxcore.simulation.rapport import lire_scenarios, modele_dict, texte
     from fluxcore.simulation.stockage import enregistrer_scenario

@@ -11,6 +11,7 @@ from fluxcore.simulation import Scenario, simuler
 from fluxcore.simulation.calcul import lignes_initiales
 from fluxcore.simulation.montecarlo import simuler_tirages
 from ui import simulateur_comparaison as comparaison
+from ui import simulateur_incertitude as incertitude
 from ui import simulateur_views as views
 from ui import state
 from ui.components import table_height
@@ -86,9 +87,9 @@ with st.expander("Préfet : répartition uniforme par commune (première année)
     st.dataframe(views.table_prefet(res), hide_index=True, width="stretch")
 
 st.subheader(f"Quelle chance d'obtenir… ? ({mc.annee})")
-views.question(res, mc)
+incertitude.question(res, mc)
 with st.expander("Le modèle de vacance : comment il est construit, est-il fiable ?"):
-    views.modele(e.modele, proj)
+    incertitude.modele(e.modele, proj)
 
 st.subheader("Enregistrer et comparer")
 comparaison.panneau(path, e, s, res, mc, proj)

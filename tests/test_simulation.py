@@ -26,7 +26,8 @@ from fluxcore.simulation import (
     simuler,
 )
 from fluxcore.simulation.calcul import lignes_initiales
-from fluxcore.simulation.comparaison import comparer, export_pdf, export_xlsx
+from fluxcore.simulation.comparaison import comparer
+from fluxcore.simulation.export import export_pdf, export_xlsx
 from fluxcore.simulation.modele import ajuster
 from fluxcore.simulation.montecarlo import simuler_tirages
 from fluxcore.simulation.stockage import (

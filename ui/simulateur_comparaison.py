@@ -7,7 +7,8 @@ import streamlit as st
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_num, fmt_pct
 from fluxcore.simulation import simuler
-from fluxcore.simulation.comparaison import comparer, export_pdf, export_xlsx, formater
+from fluxcore.simulation.comparaison import comparer, formater
+from fluxcore.simulation.export import export_pdf, export_xlsx
 from fluxcore.simulation.montecarlo import simuler_tirages
 from fluxcore.simulation.stockage import charger_scenario, enregistrer_scenario
 from ui.data import get_db, load

@@ -5,7 +5,8 @@
 - `calcul` / `resultats`: the deterministic assiette, rates, droits, mix and legal checks;
 - `modele`: the per-dwelling vacancy model (scikit-learn) and its calibration;
 - `montecarlo`: seeded draws of the year's libérations → P10/P50/P90 and probabilities;
-- `stockage`: saved scenarios (table `scenario`, audited); `export`: XLSX and PDF.
+- `stockage`: saved scenarios (table `scenario`, audited); `comparaison`: side by side;
+  `export`: the comparison as XLSX and one-page PDF; `rapport`: CLI text and scenario files.
 """
 
 from fluxcore.simulation.entrees import Entrees, charger_entrees, entrees_simples
