@@ -16,8 +16,7 @@ internes as (
     join liberation b using (liberation_id)
     join log using (logement_id)
     where log.hors_flux_motif is null
-      and year(b.date_liberation) between $annee - $nb and $annee - 1
-      and o.destinataire in ('MUTATION', 'RU', 'ORCOD', 'LHI', 'VENTE')
+      and {{ assiette/usage_interne_passe }}
     group by all
 ),
 final as (

@@ -28,8 +28,7 @@ sous_c as (
     from liberation b
     join log using (logement_id)
     join orientation o using (liberation_id)
-    where year(b.date_liberation) between $annee - $nb and $annee - 1
-      and o.destinataire in ('MUTATION', 'RU', 'ORCOD', 'LHI', 'VENTE')
+    where {{ assiette/usage_interne_passe }}
     group by all
 ),
 seg as (

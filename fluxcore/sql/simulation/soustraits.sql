@@ -9,8 +9,7 @@ with internes as (
     join residence r using (residence_id)
     where r.departement = $dep
       and l.hors_flux_motif is null
-      and year(b.date_liberation) between $annee - $nb and $annee - 1
-      and o.destinataire in ('MUTATION', 'RU', 'ORCOD', 'LHI', 'VENTE')
+      and {{ assiette/usage_interne_passe }}
     group by all
 ),
 final as (
