@@ -10,7 +10,7 @@ import pandas as pd
 
 from fluxcore.formats import USAGES_INTERNES, fmt_num, fmt_pct
 from fluxcore.simulation.montecarlo import MonteCarlo
-from fluxcore.simulation.resultats import Resultats
+from fluxcore.simulation.resultats import Resultats, ligne
 from fluxcore.simulation.scenario import METHODES, ROTATIONS
 
 FIXES = ["rubrique", "indicateur", "format"]
@@ -109,16 +109,14 @@ def comparer(resultats: list[Resultats],
 
 
 def _ligne(r: Resultats, rid: str, perim: str | None) -> dict | None:
-    t = r.reservataires
-    sel = t[(t["reservataire_id"] == rid) & (t["perimetre"].fillna("") == (perim or ""))]
+    sel = ligne(r.reservataires, rid, perim)
     return None if sel.empty else sel.iloc[0].to_dict()
 
 
 def _fourchette(m: MonteCarlo | None, rid: str, perim: str | None) -> str:
     if m is None:
         return "–"
-    t = m.reservataires
-    sel = t[(t["reservataire_id"] == rid) & (t["perimetre"].fillna("") == (perim or ""))]
+    sel = ligne(m.reservataires, rid, perim)
     if sel.empty:
         return "–"
     return f"{fmt_num(sel['p10'].iloc[0])} – {fmt_num(sel['p90'].iloc[0])}"

@@ -10,7 +10,7 @@ import pandas as pd
 from fluxcore.formats import fmt_date
 from fluxcore.pdf import Document
 from fluxcore.simulation.comparaison import CTRL, FIXES, FLUX, HYP, RESERVATAIRES, formater
-from fluxcore.simulation.resultats import Resultats
+from fluxcore.simulation.resultats import Resultats, ligne
 from fluxcore.simulation.scenario import METHODES
 
 
@@ -89,9 +89,7 @@ def _feuille_droits(wb, name: str, r: Resultats, f_head, f_num, f_pct, f_title) 
         ws.write(i, 1, t.perimetre if isinstance(t.perimetre, str) else "Département")
         ws.write(i, 2, METHODES[t.methode])
         ws.write_number(i, 3, float(t.taux_pct), f_pct)
-        d = r.droits[(r.droits["reservataire_id"] == t.reservataire_id)
-                     & (r.droits["perimetre"].fillna("") == (t.perimetre if isinstance(
-                         t.perimetre, str) else ""))].set_index("annee")["droits"]
+        d = ligne(r.droits, t.reservataire_id, t.perimetre).set_index("annee")["droits"]
         for j, a in enumerate(annees, start=4):
             ws.write_number(i, j, float(d.get(a, 0.0)), f_num)
         ws.write_number(i, 4 + len(annees), float(t.droits_total), f_num)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from fluxcore.simulation.calcul import SEGMENTS, cube, flux_perimetre
 from fluxcore.simulation.entrees import Entrees
-from fluxcore.simulation.resultats import Resultats
+from fluxcore.simulation.resultats import Resultats, ligne
 from fluxcore.simulation.scenario import TYPOLOGIES
 
 QUANTILES = (10, 50, 90)
@@ -54,8 +54,7 @@ class MonteCarlo:
         if reservataire_id is None:
             line = {"perimetre": None, "taux_pct": 100.0}
         else:
-            sel = self._lignes[(self._lignes["reservataire_id"] == reservataire_id)
-                               & (self._lignes["perimetre"].fillna("") == (perimetre or ""))]
+            sel = ligne(self._lignes, reservataire_id, perimetre)
             if sel.empty:
                 sel = self._lignes[self._lignes["reservataire_id"] == reservataire_id]
             if sel.empty:

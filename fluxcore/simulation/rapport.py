@@ -8,7 +8,7 @@ from pathlib import Path
 from fluxcore.formats import fmt_num, fmt_pct
 from fluxcore.simulation.modele import ModeleVacance
 from fluxcore.simulation.montecarlo import MonteCarlo
-from fluxcore.simulation.resultats import Resultats
+from fluxcore.simulation.resultats import Resultats, ligne
 from fluxcore.simulation.scenario import METHODES, Scenario, ScenarioError, from_dict
 
 
@@ -60,9 +60,7 @@ def texte(r: Resultats, mc: MonteCarlo | None = None) -> str:
         perim = f" [{t.perimetre}]" if isinstance(t.perimetre, str) else ""
         band = ""
         if mc is not None:
-            m = mc.reservataires
-            sel = m[(m["reservataire_id"] == t.reservataire_id)
-                    & (m["perimetre"].fillna("") == (perim.strip(" []") or ""))]
+            sel = ligne(mc.reservataires, t.reservataire_id, t.perimetre)
             if len(sel):
                 band = (f", P10–P90 {s.annee_debut} : {fmt_num(sel['p10'].iloc[0])} – "
                         f"{fmt_num(sel['p90'].iloc[0])}")

@@ -65,6 +65,13 @@ class Resultats:
                 "avertissements": list(self.avertissements)}
 
 
+def ligne(df: pd.DataFrame, reservataire_id: str, perimetre) -> pd.DataFrame:
+    """Rows of a per-line table (reservataires, droits, Monte Carlo) for one line: a
+    réservataire on a perimeter (None or NaN = the département)."""
+    key = perimetre if isinstance(perimetre, str) else ""
+    return df[(df["reservataire_id"] == reservataire_id) & (df["perimetre"].fillna("") == key)]
+
+
 def _plain(v):
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return None
