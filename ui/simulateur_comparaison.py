@@ -31,7 +31,8 @@ def panneau(path: str, e, s, res, mc, projection: bool) -> None:
     options.update({r.scenario_id: f"{r.nom} — {r.departement}, {r.annee_debut}–{r.annee_fin}"
                     for r in saved.itertuples()})
     choix = st.multiselect("Comparer (trois au plus)", list(options), format_func=options.get,
-                           max_selections=3, key="sim_comparer")
+                           max_selections=3, key="sim_comparer",
+                           placeholder="Choisissez des scénarios")
     if len(choix) < 2:
         st.caption("Choisissez deux ou trois scénarios pour les voir côte à côte et remettre "
                    "le comparatif (classeur ou page PDF).")

@@ -20,7 +20,8 @@ def question(res, mc) -> None:
     c = st.columns([2, 2, 1.4, 1])
     choix = c[0].selectbox("Pour", list(options), format_func=options.get, key="sim_q_qui")
     typ = c[1].multiselect("Typologies", ["T1", "T2", "T3", "T4", "T5", "T6"],
-                           default=["T3", "T4", "T5", "T6"], key="sim_q_typ")
+                           default=["T3", "T4", "T5", "T6"], key="sim_q_typ",
+                           placeholder="Choisissez des typologies")
     qpv = c[2].radio("Situation", ["hors", "en", "tous"], key="sim_q_qpv",
                      format_func={"hors": "Hors QPV", "en": "En QPV", "tous": "Partout"}.get)
     rid, _, perim = choix.partition("|")
