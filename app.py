@@ -22,6 +22,8 @@ PAGES = [
             url_path="objectifs"),
     st.Page("pages/simulateur.py", title="Simulateur", icon=":material/tune:",
             url_path="simulateur"),
+    st.Page("pages/bilan.py", title="Bilan annuel", icon=":material/summarize:",
+            url_path="bilan"),
     st.Page("pages/donnees.py", title="Données", icon=":material/database:", url_path="donnees"),
 ]
 

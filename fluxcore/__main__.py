@@ -15,6 +15,7 @@ Commands
   modeles  write the empty templates (one CSV per table, one workbook)
   backup   copy the database to a file;  restore  replace it by a backup
   simuler  run negotiation scenarios from a JSON file (text or JSON; XLSX/PDF comparison)
+  bilan    annual bilan (R441-5-1): XLSX + PDF per réservataire and EPCI, recap, ZIP
 """
 
 from __future__ import annotations
@@ -128,6 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--enregistrer", action="store_true",
                      help="enregistrer les scénarios dans la base (table scenario)")
     sim.add_argument("--auteur", default=None)
+    bil = sub.add_parser("bilan", help="bilan annuel R441-5-1 : fichiers par destinataire")
+    bil.add_argument("--db", required=True)
+    bil.add_argument("--annee", type=int, required=True,
+                     help="année du bilan (N-1), le prévisionnel porte sur l'année suivante")
+    bil.add_argument("--out", required=True, help="dossier où écrire les fichiers")
+    bil.add_argument("--date", type=_date, default=None,
+                     help="date de référence (défaut : aujourd'hui)")
+    bil.add_argument("--sans-pdf", action="store_true", help="classeurs XLSX seulement")
+    bil.add_argument("--progression", action="store_true",
+                     help="afficher chaque destinataire traité")
     res = sub.add_parser("restore", help="remplacer la base par une sauvegarde")
     res.add_argument("--db", required=True)
     res.add_argument("--from", dest="source", required=True, help="fichier de sauvegarde")
@@ -302,6 +313,19 @@ def cmd_simuler(args) -> int:
     return 0 if all(r.conforme for r in results) else 1
 
 
+def cmd_bilan(args) -> int:
+    from pathlib import Path
+
+    from fluxcore.bilan.rapport import ecrire_bilan
+    from fluxcore.db import Database
+
+    db = Database(args.db, read_only=True)
+    text, ok = ecrire_bilan(db, args.annee, Path(args.out), args.date, not args.sans_pdf,
+                            args.progression)
+    print(text)
+    return 0 if ok else 1
+
+
 def cmd_bench(args) -> int:
     from pathlib import Path
 
@@ -428,7 +452,7 @@ COMMANDS = {"demo": cmd_demo, "check": cmd_check, "migrate": cmd_migrate, "info"
             "jauges": cmd_jauges, "orienter": cmd_orienter, "bench": cmd_bench,
             "objectifs": cmd_objectifs, "fragilite": cmd_fragilite, "import": cmd_import,
             "export": cmd_export, "modeles": cmd_modeles, "backup": cmd_backup,
-            "restore": cmd_restore, "simuler": cmd_simuler}
+            "restore": cmd_restore, "simuler": cmd_simuler, "bilan": cmd_bilan}
 
 
 def main(argv: list[str] | None = None) -> int:

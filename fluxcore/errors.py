@@ -15,3 +15,7 @@ class DatabaseError(FluxcoreError):
 
 class ParametreError(FluxcoreError):
     """An unknown setting, or a value of the wrong type."""
+
+
+class BilanError(FluxcoreError):
+    """The bilan cannot be produced (year not started, unknown recipient)."""

@@ -72,6 +72,8 @@ PARAMETRES: tuple[Parametre, ...] = (
     Parametre("periodes_construction", [1949, 1975, 1990, 2005, 2013],
               "Bornes des périodes de construction du bilan (années de début des tranches).",
               "R441-5-1"),
+    Parametre("bailleur_nom", "",
+              "Nom du bailleur, en tête des bilans annuels et de leurs fichiers.", "R441-5-1"),
     Parametre("bilan_echeance", "02-28", "Échéance annuelle d'envoi du bilan (MM-JJ).",
               "R441-5-1"),
     Parametre("bilan_alerte_debut", "02-01",
@@ -169,6 +171,12 @@ def check_valeur(cle: str, valeur: Any) -> None:
         raise ParametreError(
             f"Valeur invalide pour « {cle} » : il faut les clés {sorted(defaut)} avec des "
             "nombres positifs.")
+    if cle == "periodes_construction" and (
+            not isinstance(valeur, list) or not valeur
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in valeur)
+            or any(a >= b for a, b in zip(valeur, valeur[1:]))):
+        raise ParametreError("Les périodes de construction sont une liste d'années "
+                             "croissantes, par exemple [1949, 1975, 1990, 2005, 2013].")
     if cle == "lecture_hors_qpv_prefet" and valeur not in ("A", "B"):
         raise ParametreError("La lecture hors QPV doit valoir « A » ou « B ».")
 

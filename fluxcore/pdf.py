@@ -64,7 +64,7 @@ class Document(FPDF):
 
     def paragraphe(self, texte: str, taille: float = 9) -> None:
         self.set_font(FAMILLE, "", taille)
-        self.multi_cell(0, taille * 0.5, texte, new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, taille * 0.5, texte, new_x="LMARGIN", new_y="NEXT", align="L")
 
     def tableau(self, entetes: list[str], lignes: list[list[str]], largeurs: list[float],
                 taille: float = 8.5, sections: set[int] | None = None,
@@ -100,3 +100,75 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
     while text and pdf.get_string_width(text + "…") > width - 1:
         text = text[:-1]
     return text + "…"
+
+
+OKABE_ITO = [(0, 114, 178), (230, 159, 0), (0, 158, 115), (213, 94, 0), (86, 180, 233),
+             (204, 121, 167), (240, 228, 66)]
+
+
+def barres(doc: Document, titre: str, categories: list[str],
+           series: list[tuple[str, list[float]]], hauteur: float = 52.0,
+           unite: str = "", decimales: int = 0) -> None:
+    """Grouped vertical bars drawn with PDF primitives (no image library): one group per
+    category, one bar per series (Okabe–Ito colours), the value above each bar, a legend."""
+    from fluxcore.formats import fmt_num
+
+    if doc.will_page_break(hauteur + 17):
+        doc.add_page()
+    doc.ln(3)
+    doc.set_font(FAMILLE, "B", 9.5)
+    doc.cell(0, 5, titre, new_x="LMARGIN", new_y="NEXT")
+    x_leg = doc.l_margin
+    doc.set_font(FAMILLE, "", 7.5)
+    for k, (nom, _) in enumerate(series):
+        doc.set_fill_color(*OKABE_ITO[k % len(OKABE_ITO)])
+        doc.rect(x_leg, doc.get_y() + 1, 3, 3, style="F")
+        doc.set_xy(x_leg + 4, doc.get_y())
+        doc.cell(doc.get_string_width(nom) + 2, 5, nom)
+        x_leg += doc.get_string_width(nom) + 10
+    doc.ln(6)
+    top, left = doc.get_y(), doc.l_margin + 12
+    width = doc.w - doc.r_margin - left
+    plot_h = hauteur - 8
+    vmax = max([v for _, vals in series for v in vals] + [0])
+    step = _pas(vmax)
+    top_value = step * max(1, -(-vmax // step)) if vmax > 0 else 1
+    doc.set_draw_color(200, 200, 200)
+    doc.set_text_color(*GRIS)
+    for i in range(5):
+        v = top_value * i / 4
+        y = top + plot_h - plot_h * v / top_value
+        doc.line(left, y, left + width, y)
+        doc.set_xy(doc.l_margin, y - 2)
+        doc.cell(11, 4, fmt_num(v, 0) + unite, align="R")
+    n, m = max(1, len(categories)), max(1, len(series))
+    group = width / n
+    bar = group * 0.8 / m
+    for i, cat in enumerate(categories):
+        for k, (_, vals) in enumerate(series):
+            v = float(vals[i]) if i < len(vals) else 0.0
+            h = plot_h * v / top_value
+            x = left + i * group + group * 0.1 + k * bar
+            doc.set_fill_color(*OKABE_ITO[k % len(OKABE_ITO)])
+            if h > 0:
+                doc.rect(x, top + plot_h - h, bar * 0.92, h, style="F")
+            doc.set_font(FAMILLE, "", 6.5 if m > 1 else 7.5)
+            doc.set_text_color(0, 0, 0)
+            doc.set_xy(x - 2, top + plot_h - h - 3.6)
+            doc.cell(bar * 0.92 + 4, 3.5, fmt_num(v, decimales), align="C")
+        doc.set_font(FAMILLE, "", 7.5)
+        doc.set_xy(left + i * group, top + plot_h + 1)
+        doc.cell(group, 4, _fit(doc, cat, group), align="C")
+    doc.set_text_color(0, 0, 0)
+    doc.set_draw_color(0, 0, 0)
+    doc.set_y(top + hauteur)
+
+
+def _pas(vmax: float) -> float:
+    """A round step so that four steps cover vmax."""
+    raw = max(vmax, 1) / 4
+    mag = 10 ** len(str(int(raw))) / 10
+    for mult in (1, 2, 2.5, 5, 10):
+        if raw <= mult * mag:
+            return mult * mag
+    return 10 * mag

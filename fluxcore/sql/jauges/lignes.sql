@@ -6,7 +6,8 @@
 -- covering it (same département, perimeter = whole département, its commune or its EPCI).
 log as (
     select l.logement_id, l.typologie, l.financement, l.date_mise_en_service, r.en_qpv,
-           r.departement, r.commune_insee, r.epci_siren
+           r.departement, r.commune_insee, r.epci_siren,
+           coalesce(r.annee_construction, year(l.date_mise_en_service)) as annee_construction
     from logement l
     join residence r using (residence_id)
     where l.hors_flux_motif is null
@@ -22,7 +23,7 @@ conv as (
     where $annee between c.annee_debut and c.annee_fin
 ),
 lib as (
-    select b.liberation_id, b.date_liberation, log.*, o.destinataire, o.statut,
+    select b.liberation_id, b.date_liberation, log.*, o.orientation_id, o.destinataire, o.statut,
            coalesce(b.motif = 'PREMIERE_LOCATION'
                     or b.date_liberation <= log.date_mise_en_service + interval 31 day, false)
                as premiere

@@ -1,0 +1,162 @@
+"""Every recipient's files at once: XLSX + PDF per réservataire and per EPCI, a recap workbook
+with the reconciliation of the totals, and a ZIP of everything."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from fluxcore.bilan.calcul import Bilan
+from fluxcore.bilan.classeur import ecrire_xlsx
+from fluxcore.bilan.documents import DocumentBilan, document_epci, document_reservataire
+from fluxcore.bilan.impression import ecrire_pdf
+from fluxcore.db import Database
+from fluxcore.regles import INTERNES
+
+Progression = Callable[[int, int, str], None]
+
+
+@dataclass
+class Paquet:
+    """Files of one bilan: relative path → bytes, the recap and the reconciliation checks."""
+
+    annee: int
+    fichiers: dict[str, bytes] = field(default_factory=dict)
+    recapitulatif: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rapprochements: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def racine(self) -> str:
+        return f"bilan_{self.annee}"
+
+    def zip(self) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in self.fichiers.items():
+                z.writestr(f"{self.racine}/{name}", data)
+        return buf.getvalue()
+
+    def ecrire(self, dossier: Path) -> list[Path]:
+        """Write every file under `dossier` (created) and the ZIP next to them."""
+        out = []
+        for name, data in self.fichiers.items():
+            path = Path(dossier) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            out.append(path)
+        archive = Path(dossier) / f"{self.racine}.zip"
+        archive.write_bytes(self.zip())
+        return [*out, archive]
+
+
+def documents(db: Database, b: Bilan) -> list[DocumentBilan]:
+    """One document per recipient (réservataires first, then EPCI)."""
+    out = []
+    for r in b.destinataires.itertuples():
+        out.append(document_reservataire(b, r.code) if r.genre == "reservataire"
+                   else document_epci(db, b, r.code))
+    return out
+
+
+def generer(db: Database, b: Bilan, pdf: bool = True,
+            progression: Progression | None = None) -> Paquet:
+    """Build every file; `progression(done, total, label)` is called after each recipient."""
+    paquet = Paquet(b.annee)
+    dest = b.destinataires
+    total = len(dest)
+    docs, used = [], set()
+    for i, r in enumerate(dest.itertuples(), start=1):
+        doc = (document_reservataire(b, r.code) if r.genre == "reservataire"
+               else document_epci(db, b, r.code))
+        stem = doc.nom_fichier
+        if stem in used:  # two recipients with the same name
+            stem = f"{stem}_{doc.code}"
+        used.add(stem)
+        folder = "reservataires" if doc.genre == "reservataire" else "epci"
+        paquet.fichiers[f"{folder}/{stem}.xlsx"] = ecrire_xlsx(doc)
+        if pdf:
+            paquet.fichiers[f"{folder}/{stem}.pdf"] = ecrire_pdf(doc)
+        docs.append((doc, f"{folder}/{stem}"))
+        if progression:
+            progression(i, total, doc.nom)
+    paquet.recapitulatif = recapitulatif(docs)
+    paquet.rapprochements = rapprochements(b, [d for d, _ in docs])
+    paquet.fichiers[f"bilan_{b.annee}_recapitulatif.xlsx"] = _recap_xlsx(paquet, b)
+    return paquet
+
+
+def recapitulatif(docs: list[tuple[DocumentBilan, str]]) -> pd.DataFrame:
+    rows = []
+    for doc, stem in docs:
+        c = doc.chiffres
+        rows.append({"genre": doc.genre, "code": doc.code, "nom": doc.nom, "fichier": stem,
+                     "logements": c["liberes"] if doc.genre == "epci" else c["logements"],
+                     "attribues": c["attribues"], "prioritaires": c["prioritaires"],
+                     "q1": c["q1"], "rendus": c["rendus"], "du": c["du"],
+                     "droits_prevus": c["droits_prevus"]})
+    return pd.DataFrame(rows)
+
+
+def rapprochements(b: Bilan, docs: list[DocumentBilan]) -> pd.DataFrame:
+    """Checks that the files add up: each line compares two ways of counting the same thing."""
+    logs = b.logements
+    res = [d for d in docs if d.genre == "reservataire"]
+    epci = [d for d in docs if d.genre == "epci"]
+    ids = {d.code for d in res}
+    to_res = logs["destinataire"].isin(ids)
+    sans_epci = logs["epci_siren"].isna()
+    checks = [
+        ("Libérations de l'année : liste des logements = détail par typologie",
+         len(logs), int(b.detail.loc[b.detail["dimension"] == "typologie", "logements"].sum())),
+        ("Proposés aux réservataires : fichiers réservataires = liste des logements",
+         sum(int(d.chiffres["logements"]) for d in res), int(to_res.sum())),
+        ("Libérés : fichiers EPCI + logements hors EPCI = toutes les libérations",
+         sum(int(d.chiffres["liberes"]) for d in epci) + int(sans_epci.sum()), len(logs)),
+        ("Orientés aux réservataires : fichiers EPCI + hors EPCI = fichiers réservataires",
+         sum(int(d.chiffres["reservataire"]) for d in epci) + int((to_res & sans_epci).sum()),
+         sum(int(d.chiffres["logements"]) for d in res)),
+        ("Attribués par les réservataires : fichiers EPCI + hors EPCI = fichiers réservataires",
+         sum(int(d.chiffres["attribues_reservataires"]) for d in epci)
+         + int((to_res & sans_epci & (logs["statut"] == "ATTRIBUE")).sum()),
+         sum(int(d.chiffres["attribues"]) for d in res)),
+        ("Soustraits réalisés : fichiers EPCI + hors EPCI = liste des logements",
+         sum(int(d.soustraits["realise"].sum()) for d in epci)
+         + int((logs["destinataire"].isin(INTERNES) & sans_epci).sum()),
+         int(logs["destinataire"].isin(INTERNES).sum())),
+    ]
+    for d in res:  # every crossing of a file adds up to its headline
+        for dim, t in d.croisements.items():
+            if int(t["logements"].sum()) != int(d.chiffres["logements"]):
+                checks.append((f"{d.nom} : total {dim} = proposés",
+                               int(t["logements"].sum()), int(d.chiffres["logements"])))
+    out = pd.DataFrame(checks, columns=["controle", "valeur", "reference"])
+    out["ok"] = out["valeur"] == out["reference"]
+    return out
+
+
+def _recap_xlsx(paquet: Paquet, b: Bilan) -> bytes:
+    buf = io.BytesIO()
+    labels = {"genre": "Destinataire", "code": "Code", "nom": "Nom", "fichier": "Fichier",
+              "logements": "Proposés (réservataire) / libérés (EPCI)", "attribues": "Attribués",
+              "prioritaires": "dont prioritaires", "q1": "dont 1er quartile",
+              "rendus": "Rendus au bailleur", "du": "Dû", "droits_prevus":
+              f"Droits prévus {b.annee + 1}"}
+    with pd.ExcelWriter(buf, engine="xlsxwriter") as xw:
+        recap = paquet.recapitulatif.rename(columns=labels)
+        recap["Destinataire"] = recap["Destinataire"].map({"reservataire": "Réservataire",
+                                                           "epci": "EPCI"})
+        recap.to_excel(xw, sheet_name="Récapitulatif", index=False)
+        paquet.rapprochements.assign(ok=paquet.rapprochements["ok"].map(
+            {True: "oui", False: "NON"})).rename(columns={
+                "controle": "Contrôle", "valeur": "Valeur", "reference": "Référence",
+                "ok": "Concordant"}).to_excel(xw, sheet_name="Rapprochements", index=False)
+        logs = b.logements.drop(columns=["liberation_id"])
+        logs.to_excel(xw, sheet_name="Libérations", index=False)
+        for name, width in (("Récapitulatif", 26), ("Rapprochements", 30), ("Libérations", 16)):
+            xw.sheets[name].set_column(0, 12, width)
+    return buf.getvalue()

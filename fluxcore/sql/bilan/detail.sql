@@ -1,0 +1,53 @@
+-- The year's libérations per destination, EPCI and category of each dimension of the bilan
+-- (R441-5-1), with what became of them. Parameters: those of {{ jauges/lignes }} (the year
+-- N-1, whole patrimoine or a territory) plus $bornes (first years of the construction-period
+-- bands, ascending).
+-- Returns: destinataire (réservataire id, internal use, BAILLEUR, NULL = not yet oriented),
+--   departement, epci_siren, dimension (typologie, financement, qpv, commune, construction), categorie
+--   (code: T3, PLUS, QPV/HORS_QPV, INSEE code, band index 0..n or INCONNUE), dans_flux,
+--   logements, attribues, rendus, en_cours, prioritaires, dalo, q1, quartile_inconnu.
+-- "attribues" = latest orientation with status ATTRIBUE; the household flags come from the
+-- attribution recorded on that orientation (quartile as in the CIL objectives: given, else
+-- resources per UC below the EPCI's threshold of the year).
+with {{ jauges/lignes }},
+att as (
+    select a.orientation_id, a.prioritaire or a.dalo as prioritaire, a.dalo,
+           coalesce(a.quartile = 1, a.ressources_uc < s.seuil_q1_uc) as q1
+    from attribution a
+    join logement l using (logement_id)
+    join residence r using (residence_id)
+    left join seuil_quartile s on s.epci_siren = r.epci_siren and s.annee = $annee
+    where a.orientation_id is not null
+    qualify row_number() over (partition by a.orientation_id
+                               order by a.date_bail desc nulls last, a.attribution_id desc) = 1
+),
+l as (
+    select lib.*, att.prioritaire, att.dalo, att.q1,
+           coalesce(lib.destinataire, '') not in ('MUTATION', 'RU', 'ORCOD', 'LHI', 'VENTE')
+               and ($premieres or not lib.premiere) as dans_flux,
+           len(list_filter($bornes, lambda b: b <= lib.annee_construction)) as periode
+    from lib
+    left join att using (orientation_id)
+),
+dims as (
+    select destinataire, departement, epci_siren, dans_flux, statut, prioritaire, dalo, q1,
+           unnest(['typologie', 'financement', 'qpv', 'commune', 'construction']) as dimension,
+           unnest([typologie, financement, case when en_qpv then 'QPV' else 'HORS_QPV' end,
+                   commune_insee, coalesce(periode::varchar, 'INCONNUE')]) as categorie
+    from l
+),
+final as (
+    select destinataire, departement, epci_siren, dimension, categorie, dans_flux,
+           count(*) as logements,
+           count(*) filter (where statut = 'ATTRIBUE') as attribues,
+           count(*) filter (where statut = 'RENDU_BAILLEUR') as rendus,
+           count(*) filter (where statut in ('ORIENTE', 'CANDIDATS_PROPOSES', 'CALEOL'))
+               as en_cours,
+           count(*) filter (where statut = 'ATTRIBUE' and prioritaire) as prioritaires,
+           count(*) filter (where statut = 'ATTRIBUE' and dalo) as dalo,
+           count(*) filter (where statut = 'ATTRIBUE' and q1) as q1,
+           count(*) filter (where statut = 'ATTRIBUE' and q1 is null) as quartile_inconnu
+    from dims
+    group by all
+)
+select * from final order by destinataire nulls last, departement, epci_siren, dimension, categorie

@@ -1,0 +1,102 @@
+"""Bilan annuel (R441-5-1): per réservataire and per EPCI, the year's proposed and attributed
+dwellings by category, subtracted dwellings, the forecast — previewed, then exported."""
+
+from datetime import date
+
+import streamlit as st
+
+from fluxcore.bilan import DIMENSIONS
+from fluxcore.errors import FluxcoreError
+from fluxcore.formats import fmt_date, fmt_date_longue
+from fluxcore.tableau_de_bord import echeance_bilan
+from ui import bilan_views as views
+from ui import state
+from ui.components import table_height
+from ui.data import load
+
+st.title("Bilan annuel")
+path, proj = state.db_path(), state.projection()
+try:
+    param = load(path, "fluxcore.parametres.get_parametres")
+    annees = load(path, "fluxcore.tableau_de_bord.annees_disponibles")
+except FluxcoreError as exc:
+    st.error(str(exc))
+    st.stop()
+if not annees:
+    st.info("Aucune libération dans la base : importez les données de l'année pour produire "
+            "le bilan.")
+    st.stop()
+
+today = date.today()
+ech = echeance_bilan(today, param["bilan_echeance"], param["bilan_alerte_debut"])
+texte = (f"Bilan {ech.annee_bilan} à envoyer à chaque réservataire et à chaque EPCI avant le "
+         f"{fmt_date_longue(ech.echeance)} (article R441-5-1) : J-{ech.jours_restants}.")
+if ech.alerte:
+    st.warning(texte, icon=":material/event:")
+else:
+    st.caption(f":material/event: {texte}")
+
+default = ech.annee_bilan if ech.annee_bilan in annees else annees[0]
+annee = st.selectbox("Année du bilan", annees, index=annees.index(default), key="bilan_annee",
+                     help="Le bilan porte sur l'année choisie ; le prévisionnel sur la suivante.")
+try:
+    b = views.bilan(path, annee)
+except FluxcoreError as exc:
+    st.error(str(exc))
+    st.stop()
+if not b.complet:
+    st.info(f"L'année {annee} n'est pas terminée : bilan provisoire arrêté au "
+            f"{fmt_date(b.arret)}.", icon=":material/hourglass_top:")
+st.caption(f"{b.bailleur} · du 01/01/{annee} au {fmt_date(b.arret)} · "
+           f"{len(b.logements)} logements libérés · prévisionnel {annee + 1}")
+
+c1, c2 = st.columns([1, 2])
+genres = {"reservataire": "Réservataire", "epci": "EPCI"}
+genre = c1.radio("Destinataire", list(genres), format_func=genres.get, horizontal=True,
+                 key="bilan_genre")
+dest = b.destinataires[b.destinataires["genre"] == genre]
+noms = dict(zip(dest["code"], dest["nom"]))
+if not noms:
+    st.info("Aucun destinataire de ce type pour cette année.")
+    st.stop()
+code = c2.selectbox(genres[genre], list(noms), format_func=noms.get, key=f"bilan_{genre}")
+doc = views.document(path, annee, genre, code)
+
+st.subheader(doc.titre)
+views.metrics(doc, proj)
+views.downloads(doc)
+
+st.markdown("**Synthèse**")
+synthese = views.table_synthese(doc)
+if synthese.empty:
+    st.info(f"Aucune convention en vigueur en {annee}.")
+else:
+    st.dataframe(synthese, hide_index=True, width="stretch",
+                 height=table_height(len(synthese)))
+
+dim = st.segmented_control("Répartition par", list(DIMENSIONS), format_func=DIMENSIONS.get,
+                           default="typologie", key="bilan_dimension") or "typologie"
+label = DIMENSIONS[dim]
+st.plotly_chart(views.figure_croisement(doc, dim, label, proj), width="stretch",
+                theme="streamlit")
+if genre == "reservataire":
+    st.plotly_chart(views.figure_qualite(doc, dim, label, proj), width="stretch",
+                    theme="streamlit")
+table = views.table_croisement(doc, dim)
+st.dataframe(table, hide_index=True, width="stretch", height=table_height(min(len(table), 15)))
+
+left, right = st.columns(2)
+with left:
+    st.markdown(f"**Logements soustraits : réalisés {annee}, prévus {annee + 1}**")
+    st.dataframe(views.table_soustraits(doc), hide_index=True, width="stretch")
+with right:
+    st.markdown(f"**Prévisionnel {annee + 1} : droits par convention**")
+    st.dataframe(views.table_prevision(doc), hide_index=True, width="stretch")
+with st.expander("Méthode et paramètres appliqués"):
+    st.markdown("\n".join(f"- {line}" for line in doc.notes))
+
+st.subheader("Tous les fichiers")
+st.caption(f"Un classeur XLSX et un PDF pour chacun des {len(b.destinataires)} destinataires "
+           "(réservataires et EPCI), un récapitulatif avec les rapprochements des totaux, le "
+           "tout dans une archive ZIP.")
+views.generation(path, annee)

@@ -1,0 +1,199 @@
+"""Views of the Bilan annuel page: cached bilan and documents, French tables, charts, and the
+generation of every file with a progress bar."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from fluxcore.bilan import calculer_bilan, document_epci, document_reservataire
+from fluxcore.bilan.archive import generer
+from fluxcore.bilan.classeur import ecrire_xlsx
+from fluxcore.bilan.documents import TYPES, DocumentBilan
+from fluxcore.bilan.impression import ecrire_pdf
+from fluxcore.formats import fmt_int, fmt_num, fmt_pct
+from ui.data import get_db
+from ui.theme import COULEURS, OKABE_ITO, style
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=8)
+def _bilan(path: str, version: int, annee: int, jour: date):
+    return calculer_bilan(get_db(path), annee, jour)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+def _document(path: str, version: int, annee: int, jour: date, genre: str, code: str):
+    b = _bilan(path, version, annee, jour)
+    if genre == "epci":
+        return document_epci(get_db(path), b, code)
+    return document_reservataire(b, code)
+
+
+def bilan(path: str, annee: int):
+    db = get_db(path)
+    return _bilan(path, db.version(), annee, date.today())
+
+
+def document(path: str, annee: int, genre: str, code: str) -> DocumentBilan:
+    db = get_db(path)
+    return _document(path, db.version(), annee, date.today(), genre, code)
+
+
+def metrics(doc: DocumentBilan, projection: bool) -> None:
+    c = doc.chiffres
+    cols = st.columns(2 if projection else 4)
+    if doc.genre == "epci":
+        values = [("Libérés sur le territoire", fmt_int(c["liberes"])),
+                  ("Orientés aux réservataires", fmt_int(c["reservataire"])),
+                  ("Attributions", fmt_int(c["attribues"])),
+                  ("dont prioritaires", fmt_int(c["prioritaires"]))]
+    else:
+        values = [("Logements proposés", fmt_int(c["logements"])),
+                  ("Attribués", fmt_int(c["attribues"])),
+                  ("dont prioritaires", fmt_int(c["prioritaires"])),
+                  ("Livrés / dû", f"{fmt_int(c['livres'])} / {fmt_num(c['du'])}")]
+    for i, (label, value) in enumerate(values):
+        cols[i % len(cols)].metric(label, value)
+
+
+def downloads(doc: DocumentBilan) -> None:
+    """XLSX and PDF of the chosen recipient, generated when clicked."""
+    left, right = st.columns(2)
+    left.download_button("Classeur du destinataire (XLSX)", lambda: ecrire_xlsx(doc),
+                         f"{doc.nom_fichier}.xlsx", mime=XLSX, icon=":material/table:",
+                         on_click="ignore", key=f"xlsx_{doc.genre}_{doc.code}")
+    right.download_button("Bilan imprimable (PDF)", lambda: ecrire_pdf(doc),
+                          f"{doc.nom_fichier}.pdf", mime="application/pdf",
+                          icon=":material/picture_as_pdf:", on_click="ignore",
+                          key=f"pdf_{doc.genre}_{doc.code}")
+
+
+def table_synthese(doc: DocumentBilan) -> pd.DataFrame:
+    s = doc.synthese
+    if doc.genre == "epci":
+        return pd.DataFrame({
+            "Destination": s["nom"], "Type": s["type"].map(TYPES).fillna(s["type"]),
+            "Taux effectif": [fmt_pct(x, 1) for x in s["taux"]],
+            "Dû": [fmt_num(x) for x in s["du"]],
+            "Proposés": [fmt_int(x) for x in s["logements"]],
+            "Attribués": [fmt_int(x) for x in s["attribues"]],
+            "dont prioritaires": [fmt_int(x) for x in s["prioritaires"]],
+            "dont 1er quartile": [fmt_int(x) for x in s["q1"]],
+            "Rendus": [fmt_int(x) for x in s["rendus"]],
+            "Écart livrés − dû": [fmt_num(x) for x in s["ecart"]]})
+    return pd.DataFrame({
+        "Convention (périmètre)": s["perimetre_libelle"],
+        "Taux": [fmt_pct(x, 1) for x in s["taux_flux"]],
+        "Flux entré": [fmt_int(x) for x in s["entres"]], "Dû": [fmt_num(x) for x in s["du"]],
+        "Proposés": [fmt_int(x) for x in s["orientes"]],
+        "Attribués": [fmt_int(x) for x in s["attribues"]],
+        "Rendus": [fmt_int(x) for x in s["rendus"]],
+        "Écart livrés − dû": [fmt_num(x) for x in s["ecart"]]})
+
+
+def table_croisement(doc: DocumentBilan, dim: str) -> pd.DataFrame:
+    t = doc.croisements[dim]
+    out = pd.DataFrame({
+        "Catégorie": t["categorie"],
+        "Proposés" if doc.genre == "reservataire" else "Libérés": [fmt_int(x) for x in
+                                                                   t["logements"]],
+        "Attribués": [fmt_int(x) for x in t["attribues"]],
+        "dont prioritaires": [fmt_int(x) for x in t["prioritaires"]],
+        "dont 1er quartile": [fmt_int(x) for x in t["q1"]],
+        "Rendus": [fmt_int(x) for x in t["rendus"]],
+        "Part": [fmt_pct(x, 1) for x in t["part"]]})
+    if doc.genre == "reservataire":
+        out["Part du flux de son périmètre"] = [fmt_pct(x, 1) for x in t["part_flux"]]
+    return out
+
+
+def table_soustraits(doc: DocumentBilan) -> pd.DataFrame:
+    s = doc.soustraits
+    return pd.DataFrame({"Catégorie": s["libelle"],
+                         f"Réalisés {doc.annee}": [fmt_int(x) for x in s["realise"]],
+                         f"Prévus {doc.annee + 1}": [fmt_num(x) for x in s["prevision"]]})
+
+
+def table_prevision(doc: DocumentBilan) -> pd.DataFrame:
+    p = doc.prevision
+    first = p["nom"] if doc.genre == "epci" else p["perimetre_libelle"]
+    return pd.DataFrame({"Réservataire" if doc.genre == "epci" else "Périmètre": first,
+                         "Taux": [fmt_pct(x, 1) for x in p["taux_flux"]],
+                         "Flux net prévu": [fmt_num(x) for x in p["flux_net_prevu"]],
+                         "Droits prévus": [fmt_num(x) for x in p["droits_prevus"]]})
+
+
+def figure_croisement(doc: DocumentBilan, dim: str, label: str, projection: bool) -> go.Figure:
+    """Proposed (or vacated) and attributed per category; for a réservataire, its share of
+    dwellings against the share of its perimeter's flux on a second chart row."""
+    t = doc.croisements[dim]
+    if dim == "commune" and len(t) > 15:
+        t = t.nlargest(15, "logements")
+    first = "Proposés" if doc.genre == "reservataire" else "Libérés"
+    fig = go.Figure()
+    fig.add_bar(x=t["categorie"], y=t["logements"], name=first,
+                marker_color=COULEURS["orientations"], text=t["logements"],
+                textposition="outside", cliponaxis=False,
+                hovertemplate="%{x} : %{y:,d} " + first.lower() + "<extra></extra>")
+    fig.add_bar(x=t["categorie"], y=t["attribues"], name="Attribués",
+                marker_color=COULEURS["attribuees"], text=t["attribues"],
+                textposition="outside", cliponaxis=False,
+                hovertemplate="%{x} : %{y:,d} attribués<extra></extra>")
+    fig.update_layout(barmode="group", title=f"{label} : {first.lower()} et attribués en "
+                      f"{doc.annee}", yaxis_title="Logements", xaxis_title=None)
+    fig.update_yaxes(range=[0, max(1, int(t["logements"].max() if len(t) else 1)) * 1.2])
+    return style(fig, projection)
+
+
+def figure_qualite(doc: DocumentBilan, dim: str, label: str, projection: bool) -> go.Figure:
+    t = doc.croisements[dim]
+    if dim == "commune" and len(t) > 15:
+        t = t.nlargest(15, "flux")
+    fig = go.Figure()
+    for col, name, colour in (("part", "Ses logements", OKABE_ITO[0]),
+                              ("part_flux", "Flux de son périmètre", OKABE_ITO[1])):
+        fig.add_bar(x=t["categorie"], y=t[col], name=name, marker_color=colour,
+                    hovertemplate="%{x} : %{y:.1f} %<extra>" + name + "</extra>")
+    fig.update_layout(barmode="group", title=f"Qualité du flux — {label.lower()} : sa part "
+                      "comparée au flux de son périmètre", yaxis_title="Part (%)",
+                      xaxis_title=None)
+    fig.update_yaxes(ticksuffix=" %")
+    return style(fig, projection)
+
+
+def generation(path: str, annee: int) -> None:
+    """Button → every file with a progress bar → the ZIP to download and the checks."""
+    key = f"bilan_zip_{annee}"
+    if st.button("Générer tous les fichiers", icon=":material/folder_zip:", type="primary",
+                 key="bilan_generer"):
+        b = bilan(path, annee)
+        bar = st.progress(0.0, text="Préparation…")
+
+        def progress(i: int, n: int, nom: str) -> None:
+            bar.progress(i / n, text=f"{i} / {n} — {nom}")
+
+        paquet = generer(get_db(path), b, progression=progress)
+        bar.progress(1.0, text=f"{len(paquet.fichiers)} fichiers prêts.")
+        st.session_state[key] = (paquet.zip(), paquet.rapprochements.to_dict("records"),
+                                 len(paquet.fichiers))
+    if key in st.session_state:
+        data, records, n = st.session_state[key]
+        checks = pd.DataFrame(records)
+        st.download_button(f"Télécharger l'archive ({n} fichiers, ZIP)", data,
+                           f"bilan_{annee}.zip", mime="application/zip",
+                           icon=":material/download:", on_click="ignore")
+        ok = bool(checks["ok"].all())
+        (st.success if ok else st.error)(
+            "Les totaux concordent entre tous les fichiers." if ok else
+            "Des totaux ne concordent pas : voir les rapprochements.")
+        st.dataframe(pd.DataFrame({"Contrôle": checks["controle"],
+                                   "Valeur": [fmt_int(x) for x in checks["valeur"]],
+                                   "Référence": [fmt_int(x) for x in checks["reference"]],
+                                   "Concordant": checks["ok"].map({True: "oui",
+                                                                   False: "NON"})}),
+                     hide_index=True, width="stretch")
