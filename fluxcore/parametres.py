@@ -6,6 +6,7 @@ holds the current value (JSON). Pages show the value where it is applied.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -174,7 +175,7 @@ def check_valeur(cle: str, valeur: Any) -> None:
     if cle == "periodes_construction" and (
             not isinstance(valeur, list) or not valeur
             or not all(isinstance(v, int) and not isinstance(v, bool) for v in valeur)
-            or any(a >= b for a, b in zip(valeur, valeur[1:]))):
+            or any(a >= b for a, b in itertools.pairwise(valeur))):
         raise ParametreError("Les périodes de construction sont une liste d'années "
                              "croissantes, par exemple [1949, 1975, 1990, 2005, 2013].")
     if cle == "lecture_hors_qpv_prefet" and valeur not in ("A", "B"):

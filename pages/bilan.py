@@ -7,7 +7,7 @@ import streamlit as st
 
 from fluxcore.bilan import DIMENSIONS
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import fmt_date, fmt_date_longue
+from fluxcore.formats import fmt_date, fmt_date_longue, fmt_int
 from fluxcore.tableau_de_bord import echeance_bilan
 from ui import bilan_views as views
 from ui import state
@@ -36,7 +36,8 @@ if ech.alerte:
 else:
     st.caption(f":material/event: {texte}")
 
-default = ech.annee_bilan if ech.annee_bilan in annees else annees[0]
+# the last complete year by default (the one whose bilan is due next February)
+default = today.year - 1 if today.year - 1 in annees else annees[0]
 annee = st.selectbox("Année du bilan", annees, index=annees.index(default), key="bilan_annee",
                      help="Le bilan porte sur l'année choisie ; le prévisionnel sur la suivante.")
 try:
@@ -48,7 +49,7 @@ if not b.complet:
     st.info(f"L'année {annee} n'est pas terminée : bilan provisoire arrêté au "
             f"{fmt_date(b.arret)}.", icon=":material/hourglass_top:")
 st.caption(f"{b.bailleur} · du 01/01/{annee} au {fmt_date(b.arret)} · "
-           f"{len(b.logements)} logements libérés · prévisionnel {annee + 1}")
+           f"{fmt_int(len(b.logements))} logements libérés · prévisionnel {annee + 1}")
 
 c1, c2 = st.columns([1, 2])
 genres = {"reservataire": "Réservataire", "epci": "EPCI"}
@@ -85,13 +86,11 @@ if genre == "reservataire":
 table = views.table_croisement(doc, dim)
 st.dataframe(table, hide_index=True, width="stretch", height=table_height(min(len(table), 15)))
 
-left, right = st.columns(2)
-with left:
-    st.markdown(f"**Logements soustraits : réalisés {annee}, prévus {annee + 1}**")
-    st.dataframe(views.table_soustraits(doc), hide_index=True, width="stretch")
-with right:
-    st.markdown(f"**Prévisionnel {annee + 1} : droits par convention**")
-    st.dataframe(views.table_prevision(doc), hide_index=True, width="stretch")
+st.markdown(f"**Logements soustraits : réalisés en {annee}, prévus en {annee + 1}**")
+st.dataframe(views.table_soustraits(doc), hide_index=True, width="stretch")
+st.markdown(f"**Prévisionnel {annee + 1} : droits par convention**")
+prevision = views.table_prevision(doc)
+st.dataframe(prevision, hide_index=True, width="stretch", height=table_height(len(prevision)))
 with st.expander("Méthode et paramètres appliqués"):
     st.markdown("\n".join(f"- {line}" for line in doc.notes))
 

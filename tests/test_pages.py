@@ -212,3 +212,23 @@ def test_simulator_saves_and_compares(app_copy):
     assert labels == ["Classeur de comparaison (XLSX)", "Page à remettre (PDF)"]
     db = Database(path)
     assert db.scalar("select count(*) from audit_log where action = 'scenario_enregistre'") == 1
+
+
+def test_bilan_preview_and_generation(app):
+    app.run()
+    app.switch_page("pages/bilan.py").run()
+    app.selectbox(key="bilan_annee").set_value(2025).run()
+    assert not app.exception, app.exception
+    labels = [m.label for m in app.metric]
+    assert labels == ["Logements proposés", "Attribués", "dont prioritaires", "Livrés / dû"]
+    assert [d.label for d in app.get("download_button")] == [
+        "Classeur du destinataire (XLSX)", "Bilan imprimable (PDF)"]
+    app.radio(key="bilan_genre").set_value("epci").run()
+    assert not app.exception, app.exception
+    assert app.metric[0].label == "Libérés sur le territoire"
+    assert app.subheader[0].value.startswith("Bilan annuel 2025 des attributions — ")
+    next(b for b in app.button if b.label == "Générer tous les fichiers").click().run()
+    assert not app.exception, app.exception
+    assert app.success and "concordent" in app.success[0].value
+    assert any(d.label.startswith("Télécharger l'archive")
+               for d in app.get("download_button"))

@@ -120,8 +120,8 @@ def calculer_bilan(db: Database, annee: int, aujourdhui: date | None = None) -> 
         reglages={k: s[k] for k in ("periodes_construction", "rendu_bailleur_compte_livre",
                                     "premieres_mises_en_location_dans_flux",
                                     "rotation_annees_historique", "bilan_echeance")},
-        destinataires=dest, detail=detail, logements=logements, flux=flux, conventions=conv, prevision=prev,
-        soustraits_prevus=sous,
+        destinataires=dest, detail=detail, logements=logements, flux=flux, conventions=conv,
+        prevision=prev, soustraits_prevus=sous,
         communes=_noms(db, "select code_insee, nom from ref_commune"),
         epcis=_noms(db, "select epci_siren, nom from ref_epci"),
         departements=_noms(db, "select departement, nom from ref_departement"))

@@ -128,5 +128,5 @@ def _croisement(pdf: Document, doc: DocumentBilan, dim: str, label: str) -> None
              fmt_int(t["rendus"].sum()), "100 %" if len(t) else "–"]
     if reservataire:
         total.append("100 %" if t["flux"].sum() else "–")
-    pdf.tableau(heads, rows + [total], widths, taille=8, sections={len(rows)})
+    pdf.tableau(heads, [*rows, total], widths, taille=8, sections={len(rows)})
     pdf.ln(1.5)

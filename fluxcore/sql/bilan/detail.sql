@@ -25,7 +25,9 @@ l as (
     select lib.*, att.prioritaire, att.dalo, att.q1,
            coalesce(lib.destinataire, '') not in ('MUTATION', 'RU', 'ORCOD', 'LHI', 'VENTE')
                and ($premieres or not lib.premiere) as dans_flux,
-           len(list_filter($bornes, lambda b: b <= lib.annee_construction)) as periode
+           case when lib.annee_construction is not null
+                then len(list_filter($bornes, lambda b: b <= lib.annee_construction)) end
+               as periode
     from lib
     left join att using (orientation_id)
 ),

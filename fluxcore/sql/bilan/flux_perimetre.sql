@@ -6,7 +6,9 @@
 with {{ jauges/lignes }},
 c as (
     select distinct reservataire_id, liberation_id, typologie, financement, en_qpv,
-           commune_insee, len(list_filter($bornes, lambda b: b <= annee_construction)) as periode
+           commune_insee,
+           case when annee_construction is not null
+                then len(list_filter($bornes, lambda b: b <= annee_construction)) end as periode
     from cl
 ),
 dims as (
