@@ -18,7 +18,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from fluxcore import fragilite, jauges, objectifs, orientation, simulation, tableau_de_bord
+from fluxcore import (
+    bilan,
+    fragilite,
+    jauges,
+    objectifs,
+    orientation,
+    simulation,
+    tableau_de_bord,
+)
 from fluxcore.assiette import assiette_departement
 from fluxcore.db import Database
 from fluxcore.demo import generate_demo
@@ -26,7 +34,8 @@ from fluxcore.perimetre import Perimetre
 from fluxcore.simulation.montecarlo import simuler_tirages
 
 CIBLES_MS = {"page": {"grand": 150, "national": 3000}, "classement": {"grand": 50},
-             "import": {}, "montecarlo": {"grand": 2000}, "premiere_vue": {}}
+             "import": {}, "montecarlo": {"grand": 2000}, "premiere_vue": {},
+             "generation": {}}
 BENCH_DATE = date(2026, 11, 23)
 
 
@@ -74,6 +83,8 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
     sim_e = simulation.charger_entrees(db, "51", 2027, 2029)
     sim_s = simulation.Scenario("51", 2027, 2029, tirages=10_000)
     sim_r = simulation.simuler(sim_e, sim_s)
+    bil = bilan.calculer_bilan(db, 2025, BENCH_DATE)
+    first = bil.destinataires.iloc[0]["code"]
     calls: list[tuple[str, str, Callable[[], object]]] = [
         ("Tableau de bord : chiffres clés", "page", lambda: tableau_de_bord.chiffres_cles(db, p)),
         ("Tableau de bord : orientations", "page",
@@ -102,15 +113,34 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
         ("Simulateur : un scénario", "page", lambda: simulation.simuler(sim_e, sim_s)),
         ("Simulateur : Monte-Carlo 10 000 tirages", "montecarlo",
          lambda: simuler_tirages(sim_e, sim_r)),
+        ("Bilan annuel : calcul de l'année (tous destinataires)", "page",
+         lambda: bilan.calculer_bilan(db, 2025, BENCH_DATE)),
+        ("Bilan annuel : document d'un réservataire", "page",
+         lambda: bilan.document_reservataire(bil, first)),
+        ("Bilan annuel : document d'un EPCI", "page",
+         lambda: bilan.document_epci(db, bil, "200067213")),
     ]
     out = []
     for name, group, func in calls:
         med, p95 = _time(func, repeat)
         out.append(Mesure(name, group, round(med, 1), round(p95, 1),
                           CIBLES_MS[group].get(scale)))
+    out.append(_bench_bilan(db, bil))
     out.append(_bench_import(db, Path(folder)))
     db.close()
     return out
+
+
+def _bench_bilan(db: Database, bil) -> Mesure:
+    """Every recipient's XLSX and PDF, the recap and the ZIP (one timed run)."""
+    from fluxcore.bilan.archive import generer
+
+    start = time.perf_counter()
+    paquet = generer(db, bil)
+    paquet.zip()
+    elapsed = (time.perf_counter() - start) * 1000
+    return Mesure(f"Bilan annuel : tous les fichiers ({len(paquet.fichiers)} fichiers)",
+                  "generation", round(elapsed, 1), round(elapsed, 1), None)
 
 
 def _bench_import(db: Database, folder: Path) -> Mesure:

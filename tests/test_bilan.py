@@ -15,6 +15,7 @@ from fluxcore.bilan.archive import generer
 from fluxcore.bilan.calcul import libelle_periode
 from fluxcore.bilan.classeur import ecrire_xlsx
 from fluxcore.bilan.impression import ecrire_pdf
+from fluxcore.bilan.textes import indicateurs
 from fluxcore.errors import BilanError, ParametreError
 from fluxcore.jauges import jauges_conventions
 from fluxcore.parametres import set_parametre
@@ -198,7 +199,6 @@ def test_workbook_read_back_cell_by_cell(year_db, bilan):
                                 "Logements", "Notes"]
         synth = sheets["Synthèse"]
         values = dict(zip(synth.iloc[4:, 0], synth.iloc[4:, 1]))
-        from fluxcore.bilan.documents import indicateurs
         for label, value, _ in indicateurs(doc):
             assert values[label] == pytest.approx(value, nan_ok=True), label
         for dim, name in (("typologie", "Typologie"), ("qpv", "QPV"),

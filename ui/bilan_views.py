@@ -12,8 +12,9 @@ import streamlit as st
 from fluxcore.bilan import calculer_bilan, document_epci, document_reservataire
 from fluxcore.bilan.archive import generer
 from fluxcore.bilan.classeur import ecrire_xlsx
-from fluxcore.bilan.documents import TYPES, DocumentBilan
+from fluxcore.bilan.documents import DocumentBilan
 from fluxcore.bilan.impression import ecrire_pdf
+from fluxcore.bilan.textes import TYPES
 from fluxcore.formats import fmt_int, fmt_num, fmt_pct
 from ui.data import get_db
 from ui.theme import COULEURS, OKABE_ITO, style

@@ -16,7 +16,8 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from fluxcore.bilan.calcul import DIMENSIONS
-from fluxcore.bilan.documents import TYPES, DocumentBilan, indicateurs
+from fluxcore.bilan.documents import DocumentBilan
+from fluxcore.bilan.textes import TYPES, indicateurs
 from fluxcore.formats import fmt_date
 
 FEUILLES = {"typologie": "Typologie", "financement": "Financement", "qpv": "QPV",

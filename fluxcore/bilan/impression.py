@@ -8,7 +8,8 @@ from datetime import date
 import pandas as pd
 
 from fluxcore.bilan.calcul import DIMENSIONS
-from fluxcore.bilan.documents import TYPES, DocumentBilan, indicateurs
+from fluxcore.bilan.documents import DocumentBilan
+from fluxcore.bilan.textes import TYPES, indicateurs
 from fluxcore.formats import fmt_date, fmt_int, fmt_num, fmt_pct
 from fluxcore.pdf import Document, barres
 
