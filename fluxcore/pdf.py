@@ -127,12 +127,12 @@ def barres(doc: Document, titre: str, categories: list[str],
         doc.cell(doc.get_string_width(nom) + 2, 5, nom)
         x_leg += doc.get_string_width(nom) + 10
     doc.ln(6)
-    top, left = doc.get_y(), doc.l_margin + 12
+    top, left = doc.get_y() + 4, doc.l_margin + 12     # room for the tallest value label
     width = doc.w - doc.r_margin - left
-    plot_h = hauteur - 8
+    plot_h = hauteur - 12
     vmax = max([v for _, vals in series for v in vals] + [0])
     step = _pas(vmax)
-    top_value = step * max(1, -(-vmax // step)) if vmax > 0 else 1
+    top_value = 4 * step
     doc.set_draw_color(200, 200, 200)
     doc.set_text_color(*GRIS)
     for i in range(5):
@@ -165,8 +165,8 @@ def barres(doc: Document, titre: str, categories: list[str],
 
 
 def _pas(vmax: float) -> float:
-    """A round step so that four steps cover vmax."""
-    raw = max(vmax, 1) / 4
+    """A round step (at least 1: counts and percentages) so that four steps cover vmax."""
+    raw = max(vmax, 4) / 4
     mag = 10 ** len(str(int(raw))) / 10
     for mult in (1, 2, 2.5, 5, 10):
         if raw <= mult * mag:

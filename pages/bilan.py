@@ -70,7 +70,8 @@ views.downloads(doc)
 st.markdown("**Synthèse**")
 synthese = views.table_synthese(doc)
 if synthese.empty:
-    st.info(f"Aucune convention en vigueur en {annee}.")
+    st.info(f"Aucune convention de ce destinataire ne couvre un logement du bailleur en "
+            f"{annee}.")
 else:
     st.dataframe(synthese, hide_index=True, width="stretch",
                  height=table_height(len(synthese)))

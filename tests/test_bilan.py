@@ -219,7 +219,11 @@ def test_workbook_read_back_cell_by_cell(year_db, bilan):
         assert sous.iloc[9, 3] == pytest.approx(doc.soustraits["prevision"].sum())
         logs = sheets["Logements"]
         assert len(logs) - 4 == len(doc.logements)
-        assert set(logs.iloc[4:, 1]) == set(doc.logements["logement_id"])
+        if doc.genre == "reservataire":
+            assert set(logs.iloc[4:, 1]) == set(doc.logements["logement_id"])
+        else:   # the EPCI sees every household's dwelling: no dwelling id nor résidence
+            assert "Logement" not in set(logs.iloc[3]) and "Résidence" not in set(logs.iloc[3])
+            assert "Destination" in set(logs.iloc[3])
 
 
 def test_pdf_has_the_expected_headings(year_db, bilan):
@@ -229,8 +233,9 @@ def test_pdf_has_the_expected_headings(year_db, bilan):
         data = ecrire_pdf(doc)
         assert data.startswith(b"%PDF") and len(data) > 10_000
         text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages)
-        for heading in ("Bilan annuel 2025 des attributions", "Synthèse",
-                        "Logements proposés et attribués par catégorie", "Typologie",
+        section = ("Logements proposés et attribués par catégorie" if doc.genre ==
+                   "reservataire" else "Logements libérés et attribués par catégorie")
+        for heading in ("Bilan annuel 2025 des attributions", "Synthèse", section, "Typologie",
                         "Financement", "QPV / hors QPV", "Période de construction",
                         "Logements soustraits", "Prévisionnel 2026", "Méthode"):
             assert heading in text, heading
@@ -316,3 +321,52 @@ def test_cli_bilan_writes_every_file(demo_path, tmp_path, capsys):
     assert len(names) == len(list(out.rglob("*.xlsx"))) + len(list(out.rglob("*.pdf")))
     assert main(["bilan", "--db", str(path), "--annee", "2031", "--out", str(out)]) == 2
     assert "n'a pas commencé" in capsys.readouterr().err
+
+
+def test_review_cases(year_db):
+    # a département-wide and a local convention of one réservataire: no added-up counts
+    insert(year_db, "convention", [_conv("C9", "AL", "51", 5.0, "51454")])
+    # a first letting while first lettings are out of the flux
+    set_parametre(year_db, "premieres_mises_en_location_dans_flux", False, "test")
+    insert(year_db, "logement", [logement("L11", "RB", "T2", mes=D(2025, 10, 1))])
+    insert(year_db, "liberation", [{**liberation("B30", "L11", D(2025, 10, 2)),
+                                    "motif": "PREMIERE_LOCATION"}])
+    insert(year_db, "orientation", [orientation("O30", "B30", "PREF-51", D(2025, 10, 3),
+                                                "ATTRIBUE")])
+    # a réservataire without convention on the territory
+    insert(year_db, "reservataire", [_res("EMP", "Employeur X", "EMPLOYEUR", "51")])
+    insert(year_db, "liberation", [liberation("B31", "L9", D(2025, 12, 1))])
+    insert(year_db, "orientation", [orientation("O31", "B31", "EMP", D(2025, 12, 2),
+                                                "ATTRIBUE")])
+    b = calculer_bilan(year_db, 2025, REF)
+    pref = document_reservataire(b, "PREF-51")
+    assert pref.chiffres["logements"] == 4 and pref.chiffres["hors_flux"] == 1
+    assert pref.chiffres["livres"] == 3
+    labels = [label for label, _, _ in indicateurs(pref)]
+    assert "Hors flux (premières mises en location exclues du flux)" in labels
+    al = document_reservataire(b, "AL")
+    sheet = pd.read_excel(io.BytesIO(ecrire_xlsx(al)), sheet_name="Synthèse", header=None,
+                          engine="calamine")
+    total = sheet.index[sheet.iloc[:, 0] == "Total"][0]
+    assert pd.isna(sheet.iloc[total, 5]) and sheet.iloc[total, 4] == pytest.approx(
+        al.chiffres["du"])     # dû adds up, proposés of overlapping conventions do not
+    reims = document_epci(year_db, b, REIMS)
+    s = reims.synthese.set_index("destinataire")
+    assert s.loc["EMP", "type"] == "EMPLOYEUR" and s.loc["PREF-51", "ecart"] == pytest.approx(
+        2 - 0.25 * 6)          # B1 B2 B3 B4 B11 B31 entered; the first letting did not
+    import re
+
+    import pypdf
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(ecrire_pdf(reims))
+                                                                ).pages)
+    assert "Employeur X" in text and not re.search(r"\bnan\b", text)
+    paquet = generer(year_db, b, pdf=False)
+    assert paquet.rapprochements["ok"].all(), paquet.rapprochements
+
+
+def test_homonyms_get_distinct_files(year_db):
+    insert(year_db, "reservataire", [_res("AUTRE/1", "Préfet de la Marne", "AUTRE", "51")])
+    insert(year_db, "convention", [_conv("C8", "AUTRE/1", "51", 1.0)])
+    paquet = generer(year_db, calculer_bilan(year_db, 2025, REF), pdf=False)
+    names = [n for n in paquet.fichiers if "prefet-de-la-marne" in n]
+    assert len(names) == 2 and len(set(names)) == 2 and all(n.count("/") == 1 for n in names)

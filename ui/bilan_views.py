@@ -169,7 +169,7 @@ def figure_qualite(doc: DocumentBilan, dim: str, label: str, projection: bool) -
 
 def generation(path: str, annee: int) -> None:
     """Button → every file with a progress bar → the ZIP to download and the checks."""
-    key = f"bilan_zip_{annee}"
+    key = f"bilan_zip_{path}_{get_db(path).version()}_{annee}"
     if st.button("Générer tous les fichiers", icon=":material/folder_zip:", type="primary",
                  key="bilan_generer"):
         b = bilan(path, annee)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from fluxcore.bilan.calcul import Bilan
 from fluxcore.bilan.classeur import ecrire_xlsx
-from fluxcore.bilan.documents import DocumentBilan, document_epci, document_reservataire
+from fluxcore.bilan.documents import DocumentBilan, document_epci, document_reservataire, slug
 from fluxcore.bilan.impression import ecrire_pdf
 from fluxcore.db import Database
 from fluxcore.regles import INTERNES
@@ -75,7 +75,7 @@ def generer(db: Database, b: Bilan, pdf: bool = True,
                else document_epci(db, b, r.code))
         stem = doc.nom_fichier
         if stem in used:  # two recipients with the same name
-            stem = f"{stem}_{doc.code}"
+            stem = f"{stem}_{slug(doc.code)}"
         used.add(stem)
         folder = "reservataires" if doc.genre == "reservataire" else "epci"
         paquet.fichiers[f"{folder}/{stem}.xlsx"] = ecrire_xlsx(doc)
@@ -139,6 +139,14 @@ def rapprochements(b: Bilan, docs: list[DocumentBilan]) -> pd.DataFrame:
     return out
 
 
+COLONNES_LOGEMENTS = {
+    "logement_id": "Logement", "residence": "Résidence", "commune_insee": "Commune (INSEE)",
+    "departement": "Département", "epci_siren": "EPCI (SIREN)", "typologie": "Typologie",
+    "financement": "Financement", "en_qpv": "QPV", "annee_construction":
+    "Année de construction", "date_liberation": "Date de libération", "destinataire":
+    "Destination (code)", "statut": "Statut", "dans_flux": "Dans le flux"}
+
+
 def _recap_xlsx(paquet: Paquet, b: Bilan) -> bytes:
     buf = io.BytesIO()
     labels = {"genre": "Destinataire", "code": "Code", "nom": "Nom", "fichier": "Fichier",
@@ -155,7 +163,10 @@ def _recap_xlsx(paquet: Paquet, b: Bilan) -> bytes:
             {True: "oui", False: "NON"})).rename(columns={
                 "controle": "Contrôle", "valeur": "Valeur", "reference": "Référence",
                 "ok": "Concordant"}).to_excel(xw, sheet_name="Rapprochements", index=False)
-        logs = b.logements.drop(columns=["liberation_id"])
+        logs = b.logements.drop(columns=["liberation_id"]).rename(columns=COLONNES_LOGEMENTS)
+        logs["Date de libération"] = pd.to_datetime(logs["Date de libération"]).dt.date
+        logs["QPV"] = logs["QPV"].map({True: "oui", False: "non"})
+        logs["Dans le flux"] = logs["Dans le flux"].map({True: "oui", False: "non"})
         logs.to_excel(xw, sheet_name="Libérations", index=False)
         for name, width in (("Récapitulatif", 26), ("Rapprochements", 30), ("Libérations", 16)):
             xw.sheets[name].set_column(0, 12, width)

@@ -148,7 +148,9 @@ def _synthese(wb, f: _Formats, doc: DocumentBilan) -> None:
         _table(ws, f, row + 1, table, SYNTHESE_EPCI)
     else:
         ws.write(row, 0, f"Par convention en vigueur en {doc.annee}", f.section)
-        _table(ws, f, row + 1, doc.synthese, SYNTHESE_RESERVATAIRE)
+        _table(ws, f, row + 1, doc.synthese, SYNTHESE_RESERVATAIRE,
+               sans_total=set() if not chevauchement(doc.synthese) else {
+                   "entres", "orientes", "attribues", "rendus", "en_cours", "livres", "ecart"})
     ws.set_column(0, 0, 52)
     ws.set_column(1, 1, 34)
     ws.set_column(2, 12, 13)
@@ -163,7 +165,17 @@ def _value(ws, row: int, col: int, value, fmt) -> None:
         ws.write_number(row, col, float(value), fmt)
 
 
-def _table(ws, f: _Formats, row0: int, df: pd.DataFrame, spec) -> int:
+def chevauchement(synthese: pd.DataFrame) -> bool:
+    """Whether two conventions of a réservataire cover the same dwellings (a département-wide
+    one and a local one in the same département): their counts must not be added up."""
+    local = synthese["perimetre"].notna()
+    return bool(synthese.loc[~local, "departement"].isin(synthese.loc[local, "departement"]
+                                                           ).any()
+                or synthese.loc[~local, "departement"].duplicated().any())
+
+
+def _table(ws, f: _Formats, row0: int, df: pd.DataFrame, spec,
+           sans_total: set[str] | None = None) -> int:
     """Header, one row per record, a « Total » row (SUM formulas, cached values) unless the
     table is empty. Returns the row after the table."""
     ws.write_row(row0, 0, [h for h, _, _ in spec], f.head)
@@ -178,7 +190,7 @@ def _table(ws, f: _Formats, row0: int, df: pd.DataFrame, spec) -> int:
     total = last + 1
     ws.write(total, 0, "Total", f.total["text"])
     for j, (_, col, kind) in enumerate(spec[1:], start=1):
-        if kind == "text" or col in NO_TOTAL:
+        if kind == "text" or col in NO_TOTAL or col in (sans_total or set()):
             ws.write_blank(total, j, None, f.total["text"])
             continue
         rng = f"{xl_rowcol_to_cell(row0 + 1, j)}:{xl_rowcol_to_cell(last, j)}"
@@ -198,8 +210,10 @@ def _logements(wb, f: _Formats, doc: DocumentBilan) -> None:
     """Every libération behind the counts, one per line, filterable (no household data)."""
     ws = wb.add_worksheet("Logements")
     _entete(ws, f, doc, f"Les {len(doc.logements)} logements libérés comptés dans ce bilan")
-    spec = LOGEMENTS if doc.genre == "epci" else [c for c in LOGEMENTS
-                                                   if c[1] != "destination"]
+    # an EPCI sees every household's dwelling: no dwelling id nor résidence for it (small
+    # counts per commune could otherwise point at a household); a réservataire sees its own
+    spec = [c for c in LOGEMENTS if c[1] in doc.logements.columns
+            and (doc.genre == "epci" or c[1] != "destination")]
     ws.write_row(3, 0, [h for h, _, _ in spec], f.head)
     f_date = wb.add_format({"num_format": "dd/mm/yyyy"})
     for i, rec in enumerate(doc.logements.itertuples(index=False), start=4):

@@ -56,7 +56,13 @@ class DocumentBilan:
     @property
     def nom_fichier(self) -> str:
         """File stem, ASCII: bilan_2025_reservataire_action-logement-services."""
-        return f"bilan_{self.annee}_{self.genre}_{slug(self.nom)}"
+        suffix = "" if self.complet else "_provisoire"
+        return f"bilan_{self.annee}_{self.genre}_{slug(self.nom)}{suffix}"
+
+
+def _cle(text: str) -> str:
+    """Alphabetical key ignoring accents and case (Épernay among the E)."""
+    return unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
 
 
 def slug(text: str) -> str:
@@ -107,7 +113,7 @@ def _croisement(b: Bilan, d: pd.DataFrame, dim: str, flux: pd.DataFrame | None) 
         g["part_flux"] = 100.0 * g["flux"] / tf if tf else float("nan")
     g = g.rename(columns={"categorie": "code"})
     g.insert(1, "categorie", [b.libelle(dim, c) for c in g["code"]])
-    key = ordre_categories(dim, g["code"]) if dim != "commune" else g["categorie"]
+    key = ordre_categories(dim, g["code"]) if dim != "commune" else g["categorie"].map(_cle)
     return g.assign(_k=key.values).sort_values("_k").drop(columns="_k").reset_index(drop=True)
 
 
@@ -210,7 +216,8 @@ def document_epci(db: Database, b: Bilan, epci_siren: str) -> DocumentBilan:
     return DocumentBilan(
         "epci", epci_siren, str(info["nom"]), "EPCI", b.annee, b.arret, b.complet,
         b.bailleur, chiffres, synthese, crois, sous, prevision, notes_methode(b, "epci"),
-        _logements(b, b.logements["epci_siren"] == epci_siren, noms), detail)
+        _logements(b, b.logements["epci_siren"] == epci_siren, noms).drop(
+            columns=["logement_id", "residence"]), detail)
 
 
 def _logements(b: Bilan, mask: pd.Series, noms: dict | None = None) -> pd.DataFrame:
@@ -252,11 +259,15 @@ def _synthese_epci(db: Database, b: Bilan, p: Perimetre, t: pd.DataFrame) -> pd.
                                                                     counts["nom"]))))
     out["groupe"] = out["destinataire"].map(_groupe)
     out.loc[out["destinataire"] == "BAILLEUR", "nom"] = BAILLEUR
-    out["type"] = out["type"].fillna(out["groupe"].map(
-        {"interne": "USAGE_INTERNE", "non_oriente": "NON_ORIENTE"}))
+    types = db.df("select reservataire_id, type from reservataire")
+    out["type"] = out["type"].fillna(out["destinataire"].map(
+        dict(zip(types["reservataire_id"], types["type"])))).fillna(out["groupe"].map(
+            {"interne": "USAGE_INTERNE", "non_oriente": "NON_ORIENTE"}))
     out[MESURES] = out[MESURES].fillna(0).astype(int)
     compte = bool(b.reglages["rendu_bailleur_compte_livre"])
-    livres = out["logements"] - (0 if compte else out["rendus"])
+    f = t[t["dans_flux"]].groupby("destinataire")[["logements", "rendus"]].sum()
+    dans = out["destinataire"].map(f["logements"]).fillna(0)
+    livres = dans - (0 if compte else out["destinataire"].map(f["rendus"]).fillna(0))
     out["ecart"] = (livres - out["du"]).where(out["du"].notna())
     order = {"reservataire": 0, "bailleur": 1, "interne": 2, "non_oriente": 3}
     out = out.assign(_g=out["groupe"].map(order)).sort_values(
@@ -270,6 +281,6 @@ def _croisement_destinations(b: Bilan, d: pd.DataFrame, dim: str) -> pd.DataFram
                                          as_index=False)[["logements", "attribues"]].sum()
     g = g.rename(columns={"categorie": "code"})
     g.insert(1, "categorie", [b.libelle(dim, c) for c in g["code"]])
-    key = ordre_categories(dim, g["code"]) if dim != "commune" else g["categorie"]
+    key = ordre_categories(dim, g["code"]) if dim != "commune" else g["categorie"].map(_cle)
     return g.assign(_k=key.values).sort_values(["_k", "logements"], ascending=[True, False]
                                                ).drop(columns="_k").reset_index(drop=True)

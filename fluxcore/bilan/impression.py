@@ -36,7 +36,10 @@ def ecrire_pdf(doc: DocumentBilan) -> bytes:
         _synthese_epci(pdf, doc)
     else:
         _synthese_reservataire(pdf, doc)
-    pdf.titre_section(SECTIONS_RESERVATAIRE[1])
+    if pdf.will_page_break(45):
+        pdf.add_page()
+    pdf.titre_section(SECTIONS_RESERVATAIRE[1] if doc.genre == "reservataire" else
+                      "Logements libérés et attribués par catégorie")
     for dim, label in DIMENSIONS.items():
         _croisement(pdf, doc, dim, label)
     pdf.titre_section("Logements soustraits")
@@ -68,14 +71,17 @@ def ecrire_pdf(doc: DocumentBilan) -> bytes:
 def _synthese_reservataire(pdf: Document, doc: DocumentBilan) -> None:
     s = doc.synthese
     if s.empty:
-        pdf.paragraphe(f"Aucune convention en vigueur en {doc.annee}.")
-        return
-    rows = [[r.perimetre_libelle, fmt_pct(r.taux_flux, 1), fmt_int(r.entres), fmt_num(r.du),
-             fmt_int(r.orientes), fmt_int(r.attribues), fmt_int(r.rendus), fmt_num(r.ecart)]
-            for r in s.itertuples()]
-    pdf.tableau(["Convention (périmètre)", "Taux", "Flux entré", "Dû", "Proposés",
-                 "Attribués", "Rendus", "Écart"], rows, [62, 16, 18, 18, 18, 18, 16, 20])
+        pdf.paragraphe(f"Aucune convention de ce réservataire ne couvre un logement du "
+                       f"bailleur en {doc.annee}.")
+    else:
+        rows = [[r.perimetre_libelle, fmt_pct(r.taux_flux, 1), fmt_int(r.entres),
+                 fmt_num(r.du), fmt_int(r.orientes), fmt_int(r.attribues), fmt_int(r.rendus),
+                 fmt_num(r.ecart)] for r in s.itertuples()]
+        pdf.tableau(["Convention (périmètre)", "Taux", "Flux entré", "Dû", "Proposés",
+                     "Attribués", "Rendus", "Écart"], rows, [62, 16, 18, 18, 18, 18, 16, 20])
     t = doc.croisements["typologie"]
+    if not t["logements"].sum():
+        return
     barres(pdf, "Proposés et attribués par typologie", list(t["categorie"]),
            [("Proposés", list(t["logements"])), ("Attribués", list(t["attribues"]))])
     barres(pdf, "Qualité du flux : part de ses logements et part du flux de son périmètre (%)",
@@ -93,6 +99,8 @@ def _synthese_epci(pdf: Document, doc: DocumentBilan) -> None:
     pdf.tableau(["Destination", "Type", "Taux", "Dû", "Proposés", "Attribués", "Prioritaires",
                  "1er quart."], rows, [56, 38, 14, 14, 16, 16, 16, 16], taille=7.5,
                 alignements=["L", "L", *["R"] * 6])
+    if not doc.chiffres["liberes"]:
+        return
     groupes = s.groupby("groupe")["logements"].sum()
     labels = {"reservataire": "Réservataires", "bailleur": "Bailleur",
               "interne": "Soustraits", "non_oriente": "Non orientés"}

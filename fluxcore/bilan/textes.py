@@ -58,6 +58,13 @@ TYPES = {**TYPES_RESERVATAIRE, "BAILLEUR": "Bailleur", "USAGE_INTERNE": "Usage i
          "NON_ORIENTE": "Non orienté"}
 
 
+def _inconnus(c: dict) -> list[tuple[str, float, str]]:
+    """The line « quartile inconnu », shown only when some attributions lack it."""
+    n = c.get("quartile_inconnu", 0)
+    return [("dont quartile inconnu (ni quartile ni ressources/UC avec seuil)", n, "int")] \
+        if n else []
+
+
 def indicateurs(doc: DocumentBilan) -> list[tuple[str, float, str]]:
     """Headline figures of a document: (label, value, format "int" | "num")."""
     c, n, n1 = doc.chiffres, doc.annee, doc.annee + 1
@@ -74,6 +81,7 @@ def indicateurs(doc: DocumentBilan) -> list[tuple[str, float, str]]:
             ("dont publics prioritaires (DALO ou L441-1)", c["prioritaires"], "int"),
             ("dont ménages DALO", c["dalo"], "int"),
             ("dont premier quartile", c["q1"], "int"),
+            *_inconnus(c),
             ("Rendus au bailleur faute de candidat", c["rendus"], "int"),
             ("Dû aux réservataires (taux × flux entré)", c["du"], "num"),
             (f"Flux net prévu {n1} (conventions départementales)", c["flux_net_prevu"], "num"),
@@ -85,8 +93,11 @@ def indicateurs(doc: DocumentBilan) -> list[tuple[str, float, str]]:
         ("dont à des publics prioritaires (DALO ou L441-1)", c["prioritaires"], "int"),
         ("dont à des ménages DALO", c["dalo"], "int"),
         ("dont au premier quartile", c["q1"], "int"),
+        *_inconnus(c),
         ("Rendus au bailleur faute de candidat", c["rendus"], "int"),
         ("Encore en cours (orientés, candidats, CALEOL)", c["en_cours"], "int"),
+        *([("Hors flux (premières mises en location exclues du flux)", c["hors_flux"], "int")]
+          if c.get("hors_flux") else []),
         ("Dû (taux × flux entré sur son périmètre)", c["du"], "num"),
         ("Livrés (dans le flux)", c["livres"], "int"),
         ("Écart livrés − dû", c["ecart"], "num"),
