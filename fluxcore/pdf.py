@@ -48,11 +48,11 @@ class Document(FPDF):
     def entete(self, sous_titre: str = "") -> None:
         self.set_font(FAMILLE, "B", 15)
         self.set_text_color(*BLEU)
-        self.multi_cell(0, 7, self.titre, new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, 7, self.titre, new_x="LMARGIN", new_y="NEXT", align="L")
         self.set_text_color(0, 0, 0)
         if sous_titre:
             self.set_font(FAMILLE, "", 9)
-            self.multi_cell(0, 4.5, sous_titre, new_x="LMARGIN", new_y="NEXT")
+            self.multi_cell(0, 4.5, sous_titre, new_x="LMARGIN", new_y="NEXT", align="L")
         self.ln(2)
 
     def titre_section(self, texte: str) -> None:
