@@ -7,11 +7,10 @@ import streamlit as st
 
 from fluxcore.bilan import DIMENSIONS
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import fmt_date, fmt_date_longue, fmt_int
-from fluxcore.tableau_de_bord import echeance_bilan
+from fluxcore.formats import fmt_date, fmt_int
 from ui import bilan_views as views
 from ui import state
-from ui.components import table_height
+from ui.components import bandeau_echeance_bilan, table_height
 from ui.data import load
 
 st.title("Bilan annuel")
@@ -28,13 +27,7 @@ if not annees:
     st.stop()
 
 today = date.today()
-ech = echeance_bilan(today, param["bilan_echeance"], param["bilan_alerte_debut"])
-texte = (f"Bilan {ech.annee_bilan} à envoyer à chaque réservataire et à chaque EPCI avant le "
-         f"{fmt_date_longue(ech.echeance)} (article R441-5-1) : J-{ech.jours_restants}.")
-if ech.alerte:
-    st.warning(texte, icon=":material/event:")
-else:
-    st.caption(f":material/event: {texte}")
+bandeau_echeance_bilan(today, param)
 
 # the last complete year by default (the one whose bilan is due next February)
 default = today.year - 1 if today.year - 1 in annees else annees[0]

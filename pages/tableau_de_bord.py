@@ -4,9 +4,9 @@ import streamlit as st
 
 from fluxcore import tableau_de_bord as tdb
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import fmt_date, fmt_date_longue, fmt_int
+from fluxcore.formats import fmt_date, fmt_int
 from ui import figures, state
-from ui.components import table_height
+from ui.components import bandeau_echeance_bilan, table_height
 from ui.data import load
 
 st.title("Tableau de bord")
@@ -25,13 +25,7 @@ st.caption(f"{state.libelle_perimetre()} · année {p.annee} · données arrêt�
            f"{fmt_date(p.date_arret)}")
 
 tranches = tdb.vacants_par_anciennete(vacants)
-echeance = tdb.echeance_bilan(p.aujourdhui, param["bilan_echeance"], param["bilan_alerte_debut"])
-texte = (f"Bilan annuel {echeance.annee_bilan} à envoyer à chaque réservataire et EPCI avant le "
-         f"{fmt_date_longue(echeance.echeance)} : J-{echeance.jours_restants}.")
-if echeance.alerte:
-    st.warning(texte, icon=":material/event:")
-else:
-    st.caption(f":material/event: {texte}")
+bandeau_echeance_bilan(p.aujourdhui, param)
 
 c1, c2, c3, c4, c5 = st.columns(5) if not proj else (*st.columns(3), *st.columns(3)[:2])
 c1.metric("Logements du flux", fmt_int(chiffres["logements_flux"]),

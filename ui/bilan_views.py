@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from fluxcore.bilan import calculer_bilan, document_epci, document_reservataire
+from fluxcore.bilan import calculer_bilan, documents
 from fluxcore.bilan.archive import generer
 from fluxcore.bilan.classeur import ecrire_xlsx
 from fluxcore.bilan.documents import DocumentBilan
@@ -29,10 +29,7 @@ def _bilan(path: str, version: int, annee: int, jour: date):
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
 def _document(path: str, version: int, annee: int, jour: date, genre: str, code: str):
-    b = _bilan(path, version, annee, jour)
-    if genre == "epci":
-        return document_epci(get_db(path), b, code)
-    return document_reservataire(b, code)
+    return documents.document(get_db(path), _bilan(path, version, annee, jour), genre, code)
 
 
 def bilan(path: str, annee: int):

@@ -13,7 +13,7 @@ import pandas as pd
 
 from fluxcore.bilan.calcul import Bilan
 from fluxcore.bilan.classeur import ecrire_xlsx
-from fluxcore.bilan.documents import DocumentBilan, document_epci, document_reservataire, slug
+from fluxcore.bilan.documents import DocumentBilan, document, slug
 from fluxcore.bilan.impression import ecrire_pdf
 from fluxcore.db import Database
 from fluxcore.regles import INTERNES
@@ -54,15 +54,6 @@ class Paquet:
         return [*out, archive]
 
 
-def documents(db: Database, b: Bilan) -> list[DocumentBilan]:
-    """One document per recipient (réservataires first, then EPCI)."""
-    out = []
-    for r in b.destinataires.itertuples():
-        out.append(document_reservataire(b, r.code) if r.genre == "reservataire"
-                   else document_epci(db, b, r.code))
-    return out
-
-
 def generer(db: Database, b: Bilan, pdf: bool = True,
             progression: Progression | None = None) -> Paquet:
     """Build every file; `progression(done, total, label)` is called after each recipient."""
@@ -71,8 +62,7 @@ def generer(db: Database, b: Bilan, pdf: bool = True,
     total = len(dest)
     docs, used = [], set()
     for i, r in enumerate(dest.itertuples(), start=1):
-        doc = (document_reservataire(b, r.code) if r.genre == "reservataire"
-               else document_epci(db, b, r.code))
+        doc = document(db, b, r.genre, r.code)
         stem = doc.nom_fichier
         if stem in used:  # two recipients with the same name
             stem = f"{stem}_{slug(doc.code)}"

@@ -167,6 +167,11 @@ def document_reservataire(b: Bilan, reservataire_id: str) -> DocumentBilan:
         _logements(b, b.logements["destinataire"] == reservataire_id))
 
 
+def document(db: Database, b: Bilan, genre: str, code: str) -> DocumentBilan:
+    """The document of a recipient: genre "reservataire" or "epci"."""
+    return document_epci(db, b, code) if genre == "epci" else document_reservataire(b, code)
+
+
 def _lignes_internes(b: Bilan) -> pd.DataFrame:
     """Internal uses of the year per commune, with the columns of a perimeter mask."""
     d = b.detail

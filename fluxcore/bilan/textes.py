@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fluxcore.bilan.calcul import Bilan
-from fluxcore.formats import TYPES_RESERVATAIRE, fmt_date, fmt_int, fmt_pct
+from fluxcore.formats import TYPES_RESERVATAIRE, fmt_date
 
 if TYPE_CHECKING:
     from fluxcore.bilan.documents import DocumentBilan
@@ -41,17 +41,6 @@ def notes_methode(b: Bilan, genre: str) -> list[str]:
         lines.append("Territoire de l'EPCI : tous les logements du flux du bailleur situés "
                      "dans ses communes, quelle que soit leur destination.")
     return lines
-
-
-def resume(doc: DocumentBilan) -> str:
-    """One line for the CLI summary."""
-    c = doc.chiffres
-    if doc.genre == "epci":
-        return (f"{fmt_int(c['liberes'])} libérés, {fmt_int(c['reservataire'])} orientés aux "
-                f"réservataires, {fmt_int(c['attribues'])} attribués")
-    du = fmt_pct(100.0 * c["livres"] / c["du"]) if c["du"] else "–"
-    return (f"{fmt_int(c['logements'])} proposés, {fmt_int(c['attribues'])} attribués "
-            f"({fmt_int(c['prioritaires'])} prioritaires), livré / dû {du}")
 
 
 TYPES = {**TYPES_RESERVATAIRE, "BAILLEUR": "Bailleur", "USAGE_INTERNE": "Usage interne (soustrait)",
