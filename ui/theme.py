@@ -45,7 +45,8 @@ def style(fig: go.Figure, projection: bool, height: int | None = None) -> go.Fig
                 "x": 0, "title": None},
         margin={"l": 10, "r": 10, "t": 90, "b": 10}, hoverlabel={"font_size": size},
         title={"font": {"size": size + 4}}, height=height or (520 if projection else 400))
-    axis = {"title_font": {"size": size, "color": "#111"},
+    axis = {"automargin": True,  # keeps axis titles inside the figure (were clipped at left)
+            "title_font": {"size": size, "color": "#111"},
             "tickfont": {"size": size, "color": "#222"}, "gridcolor": "#ddd"}
     fig.update_xaxes(**axis)
     fig.update_yaxes(**axis)
