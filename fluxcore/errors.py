@@ -19,3 +19,7 @@ class ParametreError(FluxcoreError):
 
 class BilanError(FluxcoreError):
     """The bilan cannot be produced (year not started, unknown recipient)."""
+
+
+class CotationError(FluxcoreError):
+    """A grid that cannot be saved, an unknown demande or dwelling."""

@@ -111,6 +111,39 @@ PARAMETRES: tuple[Parametre, ...] = (
               "PLUS, PLS, PLI ou AUTRE (ex. {\"13\": \"PLAI\"}). Les libellés (PLAI, PLA-I, "
               "PLUS, PLA, HLM/O, PLS, PLI…) sont reconnus sans elle ; un code absent est classé "
               "AUTRE avec un avertissement.", "Arrêté du 5 janvier 2010 (RPLS), champ 32"),
+    Parametre("cotation_criteres_prioritaires",
+              ["DALO", "SANS_LOGEMENT", "VIOLENCES", "EXPULSION", "HEBERGEMENT_STRUCTURE",
+               "HANDICAP", "LOGEMENT_INDIGNE", "SORTIE_SOIN", "SUROCCUPATION",
+               "REPRISE_EMPLOI"],
+              "Codes de critère d'une demande qui en font un public prioritaire (L441-1 ou "
+              "DALO) : candidats possibles sur le contingent du préfet.", "L441-1 ; R441-5"),
+    Parametre("cotation_plafonds_uc",
+              {"PLAI": 13400.0, "PLUS": 24300.0, "PLS": 31600.0, "PLI": 33800.0},
+              "Plafond de ressources par unité de consommation (€ par an) selon le "
+              "financement du logement ; un financement absent (AUTRE) n'a pas de plafond. "
+              "Défaut : ordre de grandeur du plafond d'une personne seule hors Île-de-France, "
+              "à remplacer par les plafonds de l'arrêté en vigueur.",
+              "R441-1 ; arrêté annuel des plafonds"),
+    Parametre("cotation_occupants_min", {"T1": 1, "T2": 1, "T3": 2, "T4": 3, "T5": 4, "T6": 5},
+              "Taille minimale du ménage pour chaque typologie (adéquation du logement).",
+              "Choix local (charte d'attribution)"),
+    Parametre("cotation_occupants_max", {"T1": 2, "T2": 3, "T3": 5, "T4": 6, "T5": 8, "T6": 20},
+              "Taille maximale du ménage pour chaque typologie (adéquation du logement).",
+              "Choix local (charte d'attribution)"),
+    Parametre("cotation_taux_effort_max_pct", 40.0,
+              "Taux d'effort maximal : loyer hors charges et hors APL sur les ressources du "
+              "ménage (ressources par UC × UC estimées : deux adultes puis enfants de moins "
+              "de 14 ans).", "R441-3-1 (appréciation du taux d'effort)"),
+    Parametre("cotation_attente_mois", 24,
+              "Période (mois) sur laquelle le délai d'attente observé est mesuré : ancienneté "
+              "médiane des demandes satisfaites.", "R441-2-17"),
+    Parametre("cotation_min_comparables", 10,
+              "Nombre minimal de demandes comparables (même typologie et même commune) ; en "
+              "dessous, la comparaison s'élargit à l'EPCI puis à tout le territoire.",
+              "Choix du produit"),
+    Parametre("cotation_rang_bien_cotees_pct", 90.0,
+              "Centile de score (dans l'EPCI) à partir duquel une demande est « bien cotée » "
+              "pour la revue des demandes non satisfaites.", "Choix du produit"),
     Parametre("vacance_alerte_jours", 30,
               "Délai (jours) au-delà duquel un logement libéré sans orientation est signalé.",
               "Choix du produit"),
@@ -178,6 +211,14 @@ def check_valeur(cle: str, valeur: Any) -> None:
             or any(a >= b for a, b in itertools.pairwise(valeur))):
         raise ParametreError("Les périodes de construction sont une liste d'années "
                              "croissantes, par exemple [1949, 1975, 1990, 2005, 2013].")
+    if cle == "cotation_criteres_prioritaires" and (
+            not isinstance(valeur, list)
+            or not all(isinstance(v, str) and v.strip() for v in valeur)):
+        raise ParametreError("Les critères prioritaires sont une liste de codes, par exemple "
+                             '["DALO", "SANS_LOGEMENT"].')
+    if cle in ("cotation_occupants_min", "cotation_occupants_max") and not all(
+            float(v).is_integer() and v >= 1 for v in valeur.values()):
+        raise ParametreError("Les tailles de ménage sont des nombres entiers d'au moins 1.")
     if cle == "lecture_hors_qpv_prefet" and valeur not in ("A", "B"):
         raise ParametreError("La lecture hors QPV doit valoir « A » ou « B ».")
 

@@ -6,25 +6,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-# criterion code, label, base points, probability that a demande carries it
-CRITERES = (
-    ("DALO", "Reconnu prioritaire DALO", 50, 0.02),
-    ("SANS_LOGEMENT", "Sans logement ou hébergé en structure d'urgence", 30, 0.05),
-    ("VIOLENCES", "Victime de violences au sein du couple ou de la famille", 30, 0.02),
-    ("EXPULSION", "Menacé d'expulsion sans relogement", 20, 0.03),
-    ("HEBERGEMENT_STRUCTURE", "Hébergé en structure ou logement temporaire", 20, 0.04),
-    ("HANDICAP", "Personne en situation de handicap ou famille à charge", 20, 0.06),
-    ("LOGEMENT_INDIGNE", "Logement indigne ou non décent", 20, 0.02),
-    ("SORTIE_SOIN", "Sortie d'appartement de coordination thérapeutique", 15, 0.01),
-    ("SUROCCUPATION", "Suroccupation avec enfant mineur", 15, 0.12),
-    ("HEBERGE_TIERS", "Hébergé chez un tiers ou la famille", 10, 0.14),
-    ("TAUX_EFFORT", "Taux d'effort trop élevé", 10, 0.18),
-    ("REPRISE_EMPLOI", "Reprise d'activité après chômage de longue durée", 10, 0.03),
-    ("PARENT_ISOLE", "Parent isolé", 5, 0.15),
-    ("MUTATION_PRO", "Mutation professionnelle", 5, 0.04),
-    ("RAPPROCHEMENT_TRAVAIL", "Rapprochement domicile-travail", 5, 0.06),
-    ("DECOHABITATION", "Décohabitation contrainte", 5, 0.05),
+from fluxcore.cotation.grille import LIBELLES
+
+# criterion code, base points, probability that a demande carries it (labels: grille.LIBELLES)
+_CRITERES = (
+    ("DALO", 50, 0.02), ("SANS_LOGEMENT", 30, 0.05), ("VIOLENCES", 30, 0.02),
+    ("EXPULSION", 20, 0.03), ("HEBERGEMENT_STRUCTURE", 20, 0.04), ("HANDICAP", 20, 0.06),
+    ("LOGEMENT_INDIGNE", 20, 0.02), ("SORTIE_SOIN", 15, 0.01), ("SUROCCUPATION", 15, 0.12),
+    ("HEBERGE_TIERS", 10, 0.14), ("TAUX_EFFORT", 10, 0.18), ("REPRISE_EMPLOI", 10, 0.03),
+    ("PARENT_ISOLE", 5, 0.15), ("MUTATION_PRO", 5, 0.04), ("RAPPROCHEMENT_TRAVAIL", 5, 0.06),
+    ("DECOHABITATION", 5, 0.05),
 )
+CRITERES = tuple((c, LIBELLES[c], pts, p) for c, pts, p in _CRITERES)
 POINTS_ANCIENNETE = 1.0   # per month of seniority
 PENALITE_REFUS = -10.0    # per refusal of a suitable dwelling
 

@@ -1,0 +1,137 @@
+"""Candidates for a dwelling: eligibility of each active demande (household size for the
+typologie, resources under the financing's ceiling, rent burden, commune wished), the
+contingents it can be housed on, and the ranking by score (ties: the older demande first).
+A decision aid for designating candidates, never an automatic choice (domain.md §7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from fluxcore.db import Database, load_sql
+from fluxcore.errors import CotationError, FluxcoreError
+from fluxcore.formats import fmt_int, fmt_num, fmt_pct
+from fluxcore.parametres import get_parametres
+from fluxcore.regles import INTERNES
+
+# reservataire type -> the demandes its contingent is for (None: any eligible demande)
+CONTINGENTS = {"PREFET": "prioritaire", "PREFET_FONCTIONNAIRES": "agent_public",
+               "ACTION_LOGEMENT": "salarie", "EMPLOYEUR": "salarie"}
+LIBELLES_CONTINGENT = {
+    "prioritaire": "publics prioritaires (L441-1, DALO)", "agent_public": "agents publics",
+    "salarie": "salariés des entreprises cotisantes", None: "toute demande éligible",
+    "hors_cotation": "candidat désigné par le bailleur (mutation, relogement)"}
+EXCLUSIONS = {"ok_taille": "taille du ménage inadaptée à la typologie",
+              "ok_plafond": "ressources au-dessus du plafond du financement",
+              "ok_effort": "taux d'effort trop élevé"}
+
+
+@dataclass(frozen=True)
+class Candidats:
+    logement: dict             # logement_id, typologie, financement, loyer_mensuel, commune…
+    regles: dict               # tmin, tmax, plafond, effort_max, etendue
+    demandes: pd.DataFrame     # every demande of the area with its tests; rang if eligible
+    exclusions: pd.DataFrame   # motif, nb (a demande may fail several tests)
+
+    @property
+    def eligibles(self) -> pd.DataFrame:
+        return self.demandes[self.demandes["eligible"]].reset_index(drop=True)
+
+
+def fiche(db: Database, identifiant: str) -> dict:
+    """The dwelling (logement_id, or liberation_id of one of its libérations)."""
+    row = db.df(
+        "select l.logement_id, l.typologie, l.financement, l.loyer_mensuel, l.surface_m2,"
+        " r.residence_id, r.nom as residence, r.commune_insee,"
+        " coalesce(c.nom, r.commune_insee) as commune, r.epci_siren,"
+        " coalesce(e.nom, r.epci_siren) as epci, r.en_qpv from logement l"
+        " join residence r using (residence_id)"
+        " left join ref_commune c on c.code_insee = r.commune_insee"
+        " left join ref_epci e on e.epci_siren = r.epci_siren"
+        " where l.logement_id = $id or l.logement_id = (select logement_id from liberation"
+        " where liberation_id = $id)", {"id": identifiant})
+    if row.empty:
+        raise CotationError(f"Logement ou libération inconnu : « {identifiant} ».")
+    return row.iloc[0].to_dict()
+
+
+def regles(s: dict, lg: dict, etendue: str) -> dict:
+    """The eligibility rules applied to this dwelling (from the settings)."""
+    typ = lg["typologie"]
+    plafond = s["cotation_plafonds_uc"].get(lg["financement"])
+    loyer = lg["loyer_mensuel"]
+    return {"tmin": int(s["cotation_occupants_min"].get(typ, 1)),
+            "tmax": int(s["cotation_occupants_max"].get(typ, 20)),
+            "plafond": None if plafond is None else float(plafond),
+            "loyer": None if loyer is None or pd.isna(loyer) else float(loyer),
+            "effort_max": float(s["cotation_taux_effort_max_pct"]), "etendue": etendue}
+
+
+def candidats(db: Database, identifiant: str, aujourdhui: date,
+              etendue: str = "commune") -> Candidats:
+    """Active demandes wishing the dwelling's commune (`etendue="epci"`: any commune of its
+    EPCI), with the eligibility tests, contingents and the rank of the eligible ones."""
+    if etendue not in ("commune", "epci"):
+        raise CotationError("Étendue inconnue : « commune » ou « epci » attendu.")
+    s = get_parametres(db)
+    lg = fiche(db, identifiant)
+    rg = regles(s, lg, etendue)
+    df = db.df(load_sql("cotation/candidats"), {
+        "date": aujourdhui, "commune": lg["commune_insee"], "epci": lg["epci_siren"],
+        "etendue": etendue, **{k: rg[k] for k in ("tmin", "tmax", "plafond", "loyer",
+                                                  "effort_max")},
+        "uc2": float(s["uc_autre_14_plus"]), "uc_enf": float(s["uc_enfant_moins_14"]),
+        "prioritaires": [str(c) for c in s["cotation_criteres_prioritaires"]]})
+    excl = pd.DataFrame({"motif": list(EXCLUSIONS.values()),
+                         "nb": [int((~df[k]).sum()) for k in EXCLUSIONS]})
+    return Candidats(lg, rg, df, excl)
+
+
+def candidats_contingent(c: Candidats, contingent: str | None) -> pd.DataFrame:
+    """The eligible demandes a contingent may house, re-ranked within it (rang_contingent)."""
+    e = c.eligibles
+    if contingent == "hors_cotation":
+        e = e.iloc[0:0]
+    elif contingent is not None:
+        e = e[e[contingent]]
+    return e.assign(rang_contingent=range(1, len(e) + 1)).reset_index(drop=True)
+
+
+def par_destination(db: Database, liberation_id: str, aujourdhui: date,
+                    etendue: str = "commune") -> tuple[Candidats, pd.DataFrame]:
+    """For a vacated dwelling: its candidates and, for each destination the orientation
+    assistant finds possible, the contingent, the number of eligible candidates and the best
+    score. Columns: rang_orientation, destinataire, nom, type, contingent, libelle_contingent,
+    nb_candidats, meilleur_score."""
+    from fluxcore.orientation import classer_destinations
+
+    c = candidats(db, liberation_id, aujourdhui, etendue)
+    try:
+        dest = classer_destinations(db, liberation_id, aujourdhui).destinations
+    except FluxcoreError as exc:
+        raise CotationError(str(exc)) from exc
+    rows = []
+    for r in dest.itertuples():
+        cont = "hors_cotation" if r.type in INTERNES else CONTINGENTS.get(r.type)
+        sub = candidats_contingent(c, cont)
+        rows.append({"rang_orientation": r.rang, "destinataire": r.destinataire, "nom": r.nom,
+                     "type": r.type, "contingent": cont,
+                     "libelle_contingent": LIBELLES_CONTINGENT[cont], "nb_candidats": len(sub),
+                     "meilleur_score": sub["score"].max() if len(sub) else None})
+    return c, pd.DataFrame(rows)
+
+
+def resume(c: Candidats) -> str:
+    """One French sentence on the rules and the count of eligible demandes."""
+    r, lg = c.regles, c.logement
+    lieu = f"à {lg['commune']}" if r["etendue"] == "commune" else f"dans {lg['epci']}"
+    plafond = (f"ressources ≤ {fmt_int(r['plafond'])} € par UC ({lg['financement']})"
+               if r["plafond"] is not None else f"pas de plafond ({lg['financement']})")
+    effort = (f"taux d'effort ≤ {fmt_pct(r['effort_max'])} pour un loyer de "
+              f"{fmt_num(r['loyer'], 0)} €" if r["loyer"] is not None else
+              "loyer inconnu : taux d'effort non vérifié")
+    return (f"{fmt_int(len(c.eligibles))} demande(s) éligible(s) sur {fmt_int(len(c.demandes))}"
+            f" demande(s) active(s) {lieu} : ménage de {r['tmin']} à {r['tmax']} personnes pour "
+            f"un {lg['typologie']}, {plafond}, {effort}.")

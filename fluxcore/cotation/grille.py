@@ -1,0 +1,204 @@
+"""Versioned scoring grids per EPCI (domain.md §7, L441-2-8).
+
+A grid version is immutable: a change writes a new version with the date from which it
+applies, so that any past score can be recomputed. The version in force at a date is the
+highest one whose `date_effet` is on or before it. Two codes are special: ANCIENNETE_MOIS
+(points per complete month since filing) and REFUS (points per refusal of a suitable
+dwelling, usually negative); every other code is a criterion a demande carries.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+
+import pandas as pd
+
+from fluxcore.db import Database, audit, load_sql
+from fluxcore.errors import CotationError
+
+ANCIENNETE = "ANCIENNETE_MOIS"
+REFUS = "REFUS"
+SPECIAUX = {ANCIENNETE: "Ancienneté (par mois complet)",
+            REFUS: "Refus d'un logement adapté (par refus)"}
+# labels of the usual criterion codes (L441-1 priorities and frequent local criteria), used
+# when a grid gives none
+LIBELLES = {
+    "DALO": "Reconnu prioritaire DALO",
+    "SANS_LOGEMENT": "Sans logement ou hébergé en structure d'urgence",
+    "VIOLENCES": "Victime de violences au sein du couple ou de la famille",
+    "EXPULSION": "Menacé d'expulsion sans relogement",
+    "HEBERGEMENT_STRUCTURE": "Hébergé en structure ou logement temporaire",
+    "HANDICAP": "Personne en situation de handicap ou famille à charge",
+    "LOGEMENT_INDIGNE": "Logement indigne ou non décent",
+    "SORTIE_SOIN": "Sortie d'appartement de coordination thérapeutique",
+    "SUROCCUPATION": "Suroccupation avec enfant mineur",
+    "HEBERGE_TIERS": "Hébergé chez un tiers ou la famille",
+    "TAUX_EFFORT": "Taux d'effort trop élevé",
+    "REPRISE_EMPLOI": "Reprise d'activité après chômage de longue durée",
+    "PARENT_ISOLE": "Parent isolé",
+    "MUTATION_PRO": "Mutation professionnelle",
+    "RAPPROCHEMENT_TRAVAIL": "Rapprochement domicile-travail",
+    "DECOHABITATION": "Décohabitation contrainte",
+    **SPECIAUX}
+_CODE = re.compile(r"^[A-Z0-9_]{2,40}$")
+POINTS_MAX = 1000.0
+
+
+def epcis_cotation(db: Database, aujourdhui: date) -> pd.DataFrame:
+    """EPCI with a grid: epci_siren, nom, version_en_vigueur (NULL if none in force yet),
+    nb_versions, derniere_version."""
+    return db.df(
+        "with vig as (" + load_sql("cotation/versions") + ")"
+        " select g.epci_siren, coalesce(e.nom, g.epci_siren) as nom,"
+        " any_value(v.version) as version_en_vigueur, count(distinct g.version) as nb_versions,"
+        " max(g.version) as derniere_version"
+        " from grille_cotation g left join ref_epci e using (epci_siren)"
+        " left join vig v using (epci_siren) group by all order by nom",
+        {"date": aujourdhui})
+
+
+def versions_grille(db: Database, epci_siren: str, aujourdhui: date) -> pd.DataFrame:
+    """Every version of an EPCI's grid: version, date_effet, nb_criteres, en_vigueur,
+    auteur and enregistre_le (from the audit log; NULL for imported versions)."""
+    df = db.df(
+        "with vig as (" + load_sql("cotation/versions") + ")"
+        " select g.version, min(g.date_effet) as date_effet, count(*) as nb_criteres,"
+        " coalesce(any_value(v.version) = g.version, false) as en_vigueur"
+        " from grille_cotation g left join vig v using (epci_siren)"
+        " where g.epci_siren = $epci group by g.version order by g.version",
+        {"date": aujourdhui, "epci": epci_siren})
+    log = db.df(
+        "select cast(json_extract(details, '$.version') as integer) as version, actor as auteur,"
+        " logged_at as enregistre_le from audit_log where action = 'grille_cotation.create'"
+        " and entity_id = $epci", {"epci": epci_siren})
+    return df.merge(log.drop_duplicates("version", keep="last"), on="version", how="left")
+
+
+def grille(db: Database, epci_siren: str, version: int | None = None,
+           aujourdhui: date | None = None) -> pd.DataFrame:
+    """Criteria of one version (default: the one in force at `aujourdhui`, else the latest):
+    critere, libelle, points, version, date_effet; special codes last."""
+    if version is None:
+        vig = db.scalar("select version from (" + load_sql("cotation/versions") + ")"
+                        " where epci_siren = $epci",
+                        {"date": aujourdhui or date.today(), "epci": epci_siren})
+        version = vig if vig is not None else db.scalar(
+            "select max(version) from grille_cotation where epci_siren = ?", [epci_siren])
+    if version is None:
+        raise CotationError(f"Aucune grille de cotation pour l'EPCI {epci_siren}.")
+    df = db.df("select critere, libelle, points, version, date_effet from grille_cotation"
+               " where epci_siren = ? and version = ?"
+               " order by critere in ('ANCIENNETE_MOIS', 'REFUS'), points desc, critere",
+               [epci_siren, int(version)])
+    if df.empty:
+        raise CotationError(f"La grille de l'EPCI {epci_siren} n'a pas de version {version}.")
+    df["libelle"] = [_libelle(c, lib) for c, lib in zip(df["critere"], df["libelle"])]
+    return df
+
+
+def _libelle(code: str, libelle) -> str:
+    """The label shown for a criterion: its own, else the special code's, else the code."""
+    return libelle.strip() if isinstance(libelle, str) and libelle.strip() else \
+        LIBELLES.get(code, code)
+
+
+def valider_lignes(lignes: pd.DataFrame) -> pd.DataFrame:
+    """Check a grid typed by a user (columns critere, points, optional libelle); every
+    problem is reported at once, by line number. Returns the cleaned grid."""
+    if not {"critere", "points"} <= set(lignes.columns):
+        raise CotationError("La grille doit avoir les colonnes « critere » et « points ».")
+    df = lignes.copy()
+    if "libelle" not in df.columns:
+        df["libelle"] = None
+    df = df[~(df["critere"].isna() & df["points"].isna())].reset_index(drop=True)
+    problems, seen = [], set()
+    for i, r in enumerate(df.itertuples(), start=1):
+        code = str(r.critere).strip().upper() if isinstance(r.critere, str) else ""
+        where = f"ligne {i}"
+        if not _CODE.match(code):
+            problems.append(f"{where} : code « {r.critere} » invalide (lettres majuscules, "
+                            "chiffres et _).")
+        elif code in seen:
+            problems.append(f"{where} : le critère {code} figure deux fois.")
+        seen.add(code)
+        try:
+            pts = float(str(r.points).replace(",", ".").replace("\u202f", ""))
+        except ValueError:
+            pts = math.nan
+        if not math.isfinite(pts) or abs(pts) > POINTS_MAX:
+            problems.append(f"{where} ({code}) : points « {r.points} » invalides (nombre entre "
+                            f"−{POINTS_MAX:g} et {POINTS_MAX:g} attendu).")
+        elif code == ANCIENNETE and pts < 0:
+            problems.append(f"{where} : les points d'ancienneté ne peuvent pas être négatifs.")
+        elif code == REFUS and pts > 0:
+            problems.append(f"{where} : un refus ne peut pas ajouter de points.")
+        df.at[i - 1, "critere"], df.at[i - 1, "points"] = code, pts
+    if df.empty:
+        problems.append("la grille est vide.")
+    if problems:
+        raise CotationError("Grille non enregistrée : " + " ; ".join(problems))
+    df["points"] = df["points"].astype(float)
+    df["libelle"] = [_libelle(c, lib) for c, lib in zip(df["critere"], df["libelle"])]
+    return df[["critere", "libelle", "points"]]
+
+
+def comparer(avant: pd.DataFrame, apres: pd.DataFrame) -> dict:
+    """Differences between two grids: ajoutes {code: points}, retires {code: points},
+    modifies {code: [avant, apres]}."""
+    a = dict(zip(avant["critere"], avant["points"].astype(float)))
+    b = dict(zip(apres["critere"], apres["points"].astype(float)))
+    return {"ajoutes": {k: b[k] for k in sorted(set(b) - set(a))},
+            "retires": {k: a[k] for k in sorted(set(a) - set(b))},
+            "modifies": {k: [a[k], b[k]] for k in sorted(set(a) & set(b)) if a[k] != b[k]}}
+
+
+def enregistrer_grille(db: Database, epci_siren: str, lignes: pd.DataFrame, date_effet: date,
+                       auteur: str) -> int:
+    """Save a new version of the EPCI's grid applying from `date_effet`; returns its number.
+
+    Refused (nothing written) if the grid is invalid, identical to the latest version, dated
+    before the latest version, or for an unknown EPCI. One transaction with its audit row
+    (the differences with the previous version)."""
+    if not auteur or not auteur.strip():
+        raise CotationError("Indiquez l'auteur de la modification de la grille.")
+    if not isinstance(date_effet, date):
+        raise CotationError("Indiquez la date d'effet de la nouvelle version.")
+    new = valider_lignes(lignes)
+    known = db.scalar("select count(*) from ref_epci where epci_siren = ?", [epci_siren]) or \
+        db.scalar("select count(*) from grille_cotation where epci_siren = ?", [epci_siren])
+    if not known:
+        raise CotationError(f"EPCI inconnu : « {epci_siren} ».")
+    with db.transaction() as cur:
+        last = cur.execute("select max(version), max(date_effet) from grille_cotation"
+                           " where epci_siren = ?", [epci_siren]).fetchall()[0]
+        version = (last[0] or 0) + 1
+        if last[0] is not None:
+            old = cur.execute("select critere, points, libelle from grille_cotation"
+                              " where epci_siren = ? and version = ?",
+                              [epci_siren, last[0]]).df()
+            diff = comparer(old, new)
+            libelles = {c: _libelle(c, lib) for c, lib in zip(old["critere"], old["libelle"])}
+            diff["libelles"] = {c: _libelle(c, lib) for c, lib in zip(new["critere"],
+                                                                      new["libelle"])
+                                if c in libelles and libelles[c] != _libelle(c, lib)}
+            if last[1] is not None and date_effet < pd.Timestamp(last[1]).date():
+                raise CotationError(
+                    f"La version {last[0]} s'applique depuis le "
+                    f"{pd.Timestamp(last[1]).strftime('%d/%m/%Y')} : une nouvelle version ne "
+                    "peut pas s'appliquer avant.")
+            if not any(diff.values()):
+                raise CotationError("Grille identique à la version en cours : rien à "
+                                    "enregistrer.")
+        else:
+            diff = comparer(new.iloc[0:0], new)
+        cur.register("grille_df", new.assign(epci_siren=epci_siren, version=version,
+                                             date_effet=date_effet))
+        cur.execute("insert into grille_cotation (epci_siren, version, critere, points, libelle,"
+                    " date_effet) select epci_siren, version, critere, points, libelle,"
+                    " date_effet from grille_df")
+        cur.unregister("grille_df")
+        audit(cur, auteur.strip(), "grille_cotation.create", "grille_cotation", epci_siren,
+              {"version": version, "date_effet": date_effet.isoformat(), **diff})
+    return version

@@ -1,0 +1,228 @@
+"""What a demandeur is owed (R441-2-17): the criteria and points behind his score, his rank,
+the scores of similar demandes, the observed waiting time and the effect of a refusal —
+as figures and as plain French sentences that can be checked by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from fluxcore.cotation.grille import ANCIENNETE, REFUS, SPECIAUX, grille
+from fluxcore.cotation.scores import attentes, classes, scores
+from fluxcore.db import Database
+from fluxcore.errors import CotationError
+from fluxcore.formats import fmt_date, fmt_int, fmt_num
+from fluxcore.parametres import get_parametres
+
+STATUTS_DEMANDE = {"ATTRIBUEE": "satisfaite (logement attribué)", "RADIEE": "radiée"}
+
+
+@dataclass
+class Position:
+    demande: dict                 # the demande's row of cotation/scores + commune, epci names
+    detail: pd.DataFrame          # critere, libelle, quantite, points_unitaires, points
+    grille_version: int | None
+    grille_date_effet: date | None
+    rang_epci: int | None
+    nb_epci: int
+    comparables: dict             # niveau, libelle, nb, rang, part_inferieure, quantiles, classes
+    attente: dict                 # niveau, libelle, nb, mediane_mois (None: no attribution)
+    refus: dict                   # points, score_apres, rang_apres
+    phrases: list[str] = field(default_factory=list)
+
+
+def _rang(group: pd.DataFrame, demande_id: str, score: float) -> int:
+    """1 + the demandes ranked before (higher score, or same score and older, then id)."""
+    me = group[group["demande_id"] == demande_id].iloc[0]
+    others = group[group["demande_id"] != demande_id]
+    before = (others["score"] > score) | ((others["score"] == score) & (
+        (others["date_depot"] < me["date_depot"]) | (
+            (others["date_depot"] == me["date_depot"]) & (others["demande_id"] < demande_id))))
+    return int(before.sum()) + 1
+
+
+def _lieu(niveau: str, d: dict) -> str:
+    typ = d["typologie_souhaitee"]
+    if niveau == "commune":
+        return f"{typ} à {d['commune']}"
+    if niveau == "epci":
+        return f"{typ} dans {d['epci']}"
+    if niveau == "epci_toutes":
+        return f"toutes typologies dans {d['epci']}"
+    return f"{typ} sur tout le territoire"
+
+
+def position_demandeur(db: Database, demande_id: str, aujourdhui: date) -> Position:
+    """The position of an active demande at `aujourdhui`; CotationError in French if the
+    demande is unknown or no longer active."""
+    row = db.one("select statut, date_radiation from demande where demande_id = ?",
+                 [demande_id])
+    if row is None:
+        raise CotationError(f"Demande inconnue : « {demande_id} ».")
+    if row[0] != "ACTIVE":
+        quand = f" le {fmt_date(pd.Timestamp(row[1]).date())}" if row[1] is not None else ""
+        raise CotationError(f"La demande {demande_id} n'est plus active : "
+                            f"{STATUTS_DEMANDE.get(row[0], row[0])}{quand}.")
+    s = get_parametres(db)
+    epci = db.scalar("select epci_siren from ref_commune c join demande d"
+                     " on c.code_insee = d.commune_souhaitee where d.demande_id = ?",
+                     [demande_id])
+    pool = scores(db, aujourdhui, epci) if epci else pd.DataFrame()
+    mine = pool[pool["demande_id"] == demande_id] if len(pool) else pool
+    if mine.empty:  # commune outside any EPCI of the reference, or filed after the date
+        alone = scores(db, aujourdhui)
+        mine = alone[alone["demande_id"] == demande_id]
+        if mine.empty:
+            raise CotationError(f"La demande {demande_id} est déposée après le "
+                                f"{fmt_date(aujourdhui)}.")
+        pool = mine
+    d = mine.iloc[0].to_dict()
+    d["commune"] = db.scalar("select nom from ref_commune where code_insee = ?",
+                             [d["commune_souhaitee"]]) or d["commune_souhaitee"]
+    d["epci"] = (db.scalar("select nom from ref_epci where epci_siren = ?", [epci]) or epci
+                 if epci else "hors EPCI connu")
+    version = None if pd.isna(d["version"]) else int(d["version"])
+    g = grille(db, epci, version) if version is not None else None
+    detail = _detail(d, g)
+    score = None if pd.isna(d["score"]) else float(d["score"])
+    minimum = int(s["cotation_min_comparables"])
+    comp = _comparables(pool, d, score, minimum) if score is not None else {}
+    att = _attente(attentes(db, aujourdhui), d, minimum)
+    pts_refus = float(g.loc[g["critere"] == REFUS, "points"].sum()) if g is not None else 0.0
+    refus = {"points": pts_refus, "score_apres": None, "rang_apres": None}
+    if score is not None:
+        refus["score_apres"] = score + pts_refus
+        if comp:
+            grp = comp.pop("_groupe")
+            refus["rang_apres"] = _rang(grp.assign(score=np.where(
+                grp["demande_id"] == demande_id, score + pts_refus, grp["score"])),
+                demande_id, score + pts_refus)
+    pos = Position(
+        d, detail, version, None if g is None else pd.Timestamp(g["date_effet"].iloc[0]).date()
+        if g["date_effet"].notna().any() else None,
+        None if pd.isna(d.get("rang_epci")) else int(d["rang_epci"]),
+        int(pool["score"].notna().sum()) if score is not None else 0, comp, att, refus)
+    pos.phrases = phrases(pos, int(s["cotation_attente_mois"]))
+    return pos
+
+
+def _detail(d: dict, g: pd.DataFrame | None) -> pd.DataFrame:
+    cols = ["critere", "libelle", "quantite", "points_unitaires", "points"]
+    if g is None:
+        return pd.DataFrame(columns=cols)
+    pts = dict(zip(g["critere"], g["points"]))
+    lib = dict(zip(g["critere"], g["libelle"]))
+    rows = []
+    for code in dict.fromkeys(d["criteres"]):
+        if code in SPECIAUX:
+            continue
+        if code in pts:
+            rows.append((code, lib[code], 1, pts[code], pts[code]))
+        else:
+            rows.append((code, f"{code} (critère absent de la grille)", 1, 0.0, 0.0))
+    rows.sort(key=lambda r: (-r[4], r[0]))
+    rows.append((ANCIENNETE, lib.get(ANCIENNETE, SPECIAUX[ANCIENNETE]), d["anciennete_mois"],
+                 pts.get(ANCIENNETE, 0.0), d["points_anciennete"]))
+    rows.append((REFUS, lib.get(REFUS, SPECIAUX[REFUS]), d["nb_refus"], pts.get(REFUS, 0.0),
+                 d["points_refus"]))
+    out = pd.DataFrame(rows, columns=cols)
+    out["quantite"] = out["quantite"].astype(int)
+    return out
+
+
+def _comparables(pool: pd.DataFrame, d: dict, score: float, minimum: int) -> dict:
+    """Scores of similar demandes (same grid): same typologie and commune; below `minimum`
+    demandes, same typologie in the EPCI; below again, the whole EPCI."""
+    scored = pool[pool["score"].notna()]
+    same_typ = scored[scored["typologie_souhaitee"] == d["typologie_souhaitee"]]
+    levels = (("commune", same_typ[same_typ["commune_souhaitee"] == d["commune_souhaitee"]]),
+              ("epci", same_typ), ("epci_toutes", scored))
+    niveau, grp = next(((n, g) for n, g in levels if len(g) >= minimum), levels[-1])
+    v = grp["score"].to_numpy(dtype=float)
+    q = {k: float(np.quantile(v, p)) for k, p in (("d1", .1), ("q1", .25), ("mediane", .5),
+                                                  ("q3", .75), ("d9", .9))}
+    return {"niveau": niveau, "libelle": _lieu(niveau, d), "nb": len(grp),
+            "rang": _rang(grp, d["demande_id"], score),
+            "part_inferieure": 100.0 * float((v < score).sum()) / len(v),
+            "quantiles": q, "classes": classes(v), "_groupe": grp}
+
+
+def _attente(a: pd.DataFrame, d: dict, minimum: int) -> dict:
+    """Median seniority at attribution of similar demandes: commune + typologie, else EPCI +
+    typologie, else the typologie on the whole base (first level with `minimum` demandes)."""
+    typ = a[a["typologie_souhaitee"] == d["typologie_souhaitee"]]
+    levels = (("commune", typ[(typ["niveau"] == "commune")
+                             & (typ["commune_souhaitee"] == d["commune_souhaitee"])]),
+              ("epci", typ[(typ["niveau"] == "epci") & (typ["epci_siren"] == d["epci_siren"])]),
+              ("typologie", typ[typ["niveau"] == "typologie"]))
+    for niveau, row in levels:
+        if len(row) and (int(row["nb"].iloc[0]) >= minimum or niveau == "typologie"):
+            return {"niveau": niveau, "libelle": _lieu(niveau, d), "nb": int(row["nb"].iloc[0]),
+                    "mediane_mois": float(row["mediane_mois"].iloc[0])}
+    return {"niveau": None, "libelle": _lieu("typologie", d), "nb": 0, "mediane_mois": None}
+
+
+def _pts(x: float) -> str:
+    return f"{fmt_num(x, 0 if float(x).is_integer() else 1)} point" + ("s" if abs(x) >= 2 else "")
+
+
+def phrases(p: Position, mois_attente: int) -> list[str]:
+    """The plain French explanation owed to the demandeur (R441-2-17)."""
+    d = p.demande
+    out = [f"Demande déposée le {fmt_date(pd.Timestamp(d['date_depot']).date())} pour un "
+           f"{d['typologie_souhaitee']} à {d['commune']}, ménage de "
+           f"{fmt_int(d['taille_menage'])} personne{'s' if d['taille_menage'] > 1 else ''}."]
+    if p.grille_version is None:
+        out.append(f"Aucune grille de cotation n'est en vigueur pour {d['epci']} : la demande "
+                   "n'a pas de score ; elle est examinée dans l'ordre d'ancienneté.")
+        return out
+    depuis = (f" en vigueur depuis le {fmt_date(p.grille_date_effet)}"
+              if p.grille_date_effet else "")
+    out.append(f"Elle est cotée selon la grille de {d['epci']}, version {p.grille_version}"
+               f"{depuis}.")
+    parts = [f"{r.libelle} : {_pts(r.points)}" for r in p.detail.itertuples()
+             if r.critere not in SPECIAUX and r.points != 0]
+    anc = p.detail[p.detail["critere"] == ANCIENNETE].iloc[0]
+    parts.append(f"ancienneté : {fmt_int(anc.quantite)} mois × {_pts(anc.points_unitaires)} = "
+                 f"{_pts(anc.points)}")
+    ref = p.detail[p.detail["critere"] == REFUS].iloc[0]
+    if ref.quantite:
+        parts.append(f"refus : {fmt_int(ref.quantite)} × {_pts(ref.points_unitaires)} = "
+                     f"{_pts(ref.points)}")
+    out.append(f"Score : {_pts(float(d['score']))} ({' ; '.join(parts)}).")
+    c = p.comparables
+    if c:
+        q = c["quantiles"]
+        out.append(
+            f"Parmi les {fmt_int(c['nb'])} demandes actives comparables ({c['libelle']}), elle "
+            f"est au rang {fmt_int(c['rang'])} ; la moitié de ces demandes ont au plus "
+            f"{_pts(q['mediane'])}, 9 sur 10 au plus {_pts(q['d9'])}. Dans tout l'EPCI, elle "
+            f"est au rang {fmt_int(p.rang_epci)} sur {fmt_int(p.nb_epci)}.")
+    a = p.attente
+    if a["mediane_mois"] is None:
+        out.append(f"Aucune demande comparable n'a été satisfaite ces {mois_attente} derniers "
+                   "mois : pas de délai d'attente observé.")
+    else:
+        out.append(
+            f"Délai d'attente observé : les demandes satisfaites ces {mois_attente} derniers "
+            f"mois ({a['libelle']}, {fmt_int(a['nb'])} attributions) avaient une ancienneté "
+            f"médiane de {fmt_num(a['mediane_mois'], 1)} mois ; cette demande a "
+            f"{fmt_int(d['anciennete_mois'])} mois d'ancienneté.")
+    r = p.refus
+    if r["points"] == 0:
+        out.append("Refuser un logement adapté ne change pas le score selon cette grille.")
+    else:
+        rang = ""
+        if c and r["rang_apres"] is not None:
+            rang = (f" ; elle resterait au rang {fmt_int(c['rang'])} parmi les demandes "
+                    "comparables" if r["rang_apres"] == c["rang"] else
+                    f" et son rang parmi les demandes comparables passerait de "
+                    f"{fmt_int(c['rang'])} à {fmt_int(r['rang_apres'])}")
+        out.append(f"Refuser un logement adapté retirerait {_pts(-r['points'])} : le score "
+                   f"passerait de {_pts(float(d['score']))} à {_pts(r['score_apres'])}{rang}.")
+    out.append("La cotation est une aide à la décision : elle ne donne pas droit à un logement "
+               "déterminé ; la commission d'attribution (CALEOL) examine les candidatures.")
+    return out

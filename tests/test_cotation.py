@@ -1,0 +1,313 @@
+"""Cotation de la demande on a hand-built set (figures computed by hand in the comments).
+
+Grids: CU du Grand Reims (200067213) v1 from 01/01/2024 — DALO 50, EXPULSION 20, PARENT_ISOLE 5,
+1 point a month, refusal −10; v2 from 01/07/2026 — DALO 50, EXPULSION 25, PARENT_ISOLE 5,
+TAUX_EFFORT 10, 2 points a month, refusal −15. CA Troyes (200069250) v1: DALO 40, 1 a month,
+no refusal penalty. Châlons (200066876) has no grid. Reference date T = 23/11/2026.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from fluxcore import cotation
+from fluxcore.cotation.candidats import resume
+from fluxcore.errors import CotationError
+from fluxcore.parametres import set_parametre
+from tests.factory import insert, liberation, logement, residence
+
+T = date(2026, 11, 23)
+REIMS, TROYES, CHALONS = "200067213", "200069250", "200066876"
+
+
+def grid_rows(epci, version, effet, points):
+    return [{"epci_siren": epci, "version": version, "critere": c, "points": p,
+             "libelle": None, "date_effet": effet} for c, p in points.items()]
+
+
+def dem(did, commune, depot, crit=(), taille=3, ress=9000.0, refus=0, statut="ACTIVE",
+        radiation=None, typ="T3", salarie=False, agent=False):
+    return {"demande_id": did, "date_depot": depot, "commune_souhaitee": commune,
+            "typologie_souhaitee": typ, "taille_menage": taille, "ressources_uc": ress,
+            "criteres": list(crit), "statut": statut, "date_radiation": radiation,
+            "motif_radiation": "ATTRIBUTION" if statut == "ATTRIBUEE" else None,
+            "nb_refus": refus, "salarie": salarie, "agent_public": agent}
+
+
+def jeu(db):
+    insert(db, "grille_cotation", [
+        *grid_rows(REIMS, 1, date(2024, 1, 1), {"DALO": 50.0, "EXPULSION": 20.0,
+                                                "PARENT_ISOLE": 5.0, "ANCIENNETE_MOIS": 1.0,
+                                                "REFUS": -10.0}),
+        *grid_rows(REIMS, 2, date(2026, 7, 1), {"DALO": 50.0, "EXPULSION": 25.0,
+                                                "PARENT_ISOLE": 5.0, "TAUX_EFFORT": 10.0,
+                                                "ANCIENNETE_MOIS": 2.0, "REFUS": -15.0}),
+        *grid_rows(TROYES, 1, date(2024, 1, 1), {"DALO": 40.0, "ANCIENNETE_MOIS": 1.0})])
+    insert(db, "demande", [
+        # 22 complete months; v2: 25 + 5 + 2×22 − 15 = 59
+        dem("D01", "51454", date(2025, 1, 15), ("EXPULSION", "PARENT_ISOLE"), refus=1,
+            agent=True),
+        # 6 months; v2: 50 + 12 = 62
+        dem("D02", "51454", date(2026, 5, 23), ("DALO",), taille=4, ress=20000.0,
+            salarie=True),
+        # duplicate criterion counted once; 12 months: 10 + 24 = 34; over the PLUS ceiling
+        dem("D03", "51454", date(2025, 11, 23), ("TAUX_EFFORT", "TAUX_EFFORT"), taille=2,
+            ress=26000.0),
+        # Fismes (Grand Reims); the special code in its list is ignored; 8 months: 50 + 16
+        dem("D04", "51250", date(2026, 3, 10), ("ANCIENNETE_MOIS", "DALO")),
+        # same as D01 (59): tie broken by id
+        dem("D05", "51454", date(2025, 1, 15), ("EXPULSION", "PARENT_ISOLE"), refus=1),
+        # 17 months: 25 + 5 + 10 + 34 = 74
+        dem("D06", "51454", date(2025, 6, 10), ("EXPULSION", "PARENT_ISOLE", "TAUX_EFFORT")),
+        # 5 months: 50 + 10 = 60
+        dem("D07", "51454", date(2026, 6, 23), ("DALO",), salarie=True),
+        # 15 months: 30 + 30 = 60, older than D07: ranked before it
+        dem("D08", "51454", date(2025, 8, 1), ("EXPULSION", "PARENT_ISOLE")),
+        # Troyes, 10 months: 40 + 10 = 50
+        dem("D09", "10387", date(2026, 1, 1), ("DALO",)),
+        dem("D10", "51454", date(2024, 1, 1), ("DALO",), statut="ATTRIBUEE",
+            radiation=date(2024, 6, 1)),
+        # Châlons: no grid, no score
+        dem("D11", "51108", date(2025, 1, 1), ("DALO",)),
+        # filed after T: not counted
+        dem("D12", "51454", date(2026, 12, 1), ("DALO",)),
+        # 2 months: 4; one person cannot take a T3
+        dem("D13", "51454", date(2026, 9, 23), taille=1),
+        # 1 month: 2; rent burden 4 200 / (6 000 × 1,5) = 46,7 % > 40 %
+        dem("D14", "51454", date(2026, 10, 1), taille=2, ress=6000.0),
+        # satisfied demandes: complete months from filing to attribution
+        dem("A1", "51454", date(2024, 1, 10), statut="ATTRIBUEE", radiation=date(2025, 3, 15)),
+        dem("A2", "51454", date(2025, 2, 1), statut="ATTRIBUEE", radiation=date(2025, 8, 20)),
+        dem("A3", "51454", date(2024, 6, 1), statut="ATTRIBUEE", radiation=date(2026, 6, 5)),
+        dem("A4", "51250", date(2023, 1, 1), statut="ATTRIBUEE", radiation=date(2024, 12, 1)),
+        dem("A5", "51454", date(2023, 1, 1), statut="ATTRIBUEE", radiation=date(2024, 10, 1)),
+        dem("A6", "10387", date(2025, 1, 1), statut="ATTRIBUEE", radiation=date(2025, 4, 1),
+            typ="T2"),
+    ])
+    insert(db, "residence", [residence("R1", "51454", REIMS, "51"),
+                             residence("R2", "51250", REIMS, "51")])
+    insert(db, "logement", [logement("L1", "R1", "T3"), logement("L2", "R1", "T3"),
+                            logement("L3", "R1", "T2"), logement("L4", "R2", "T3"),
+                            logement("L5", "R1", "T3", fin="PLAI")])
+    insert(db, "liberation", [
+        liberation("B1", "L1", date(2025, 5, 1)), liberation("B2", "L1", date(2025, 9, 1)),
+        liberation("B3", "L2", date(2026, 10, 1)), liberation("B4", "L3", date(2026, 1, 1)),
+        liberation("B5", "L4", date(2026, 2, 1))])
+    return db
+
+
+@pytest.fixture
+def db(empty_db):
+    return jeu(empty_db)
+
+
+def _scores(db, when=T):
+    return cotation.scores(db, when).set_index("demande_id")
+
+
+def test_scores_by_hand_under_the_version_in_force(db):
+    s = _scores(db)
+    assert s["score"].dropna().to_dict() == {
+        "D01": 59.0, "D02": 62.0, "D03": 34.0, "D04": 66.0, "D05": 59.0, "D06": 74.0,
+        "D07": 60.0, "D08": 60.0, "D09": 50.0, "D13": 4.0, "D14": 2.0}
+    assert pd.isna(s.at["D11", "score"]) and pd.isna(s.at["D11", "version"])
+    assert "D12" not in s.index and "D10" not in s.index
+    d1 = s.loc["D01"]
+    assert (d1["version"], d1["anciennete_mois"], d1["points_criteres"],
+            d1["points_anciennete"], d1["points_refus"]) == (2, 22, 30.0, 44.0, -15.0)
+    assert s.at["D09", "points_refus"] == 0.0  # Troyes' grid has no refusal penalty
+    # ranks within the EPCI: 74, 66, 62, 60 (D08 older), 60, 59 (D01 by id), 59, 34, 4, 2
+    reims = s[s["epci_siren"] == REIMS].sort_values("rang_epci")
+    assert list(reims.index) == ["D06", "D04", "D02", "D08", "D07", "D01", "D05", "D03",
+                                 "D13", "D14"]
+    assert cotation.nombre_scores(db, T) == 11
+
+
+def test_scores_under_the_first_version_before_its_change(db):
+    s = _scores(db, date(2026, 6, 30))
+    # v1 (v2 applies from 01/07/2026): D01 17 months 20 + 5 + 17 − 10 = 32; D02 1 month
+    # 50 + 1; D03 7 months, TAUX_EFFORT not in v1: 7
+    assert s.loc[["D01", "D02", "D03"], "score"].tolist() == [32.0, 51.0, 7.0]
+    assert set(s.loc[s["epci_siren"] == REIMS, "version"]) == {1}
+    # D07 filed 23/06/2026 is there (0 complete month: 50); D13 and D14, filed later, not
+    assert s.at["D07", "score"] == 50.0 and "D13" not in s.index and "D14" not in s.index
+
+
+def test_grid_version_saved_audited_and_applied_from_its_date(db):
+    g = cotation.grille(db, REIMS, aujourdhui=T)
+    assert g["version"].iloc[0] == 2 and g["critere"].iloc[-2:].tolist() == [
+        "ANCIENNETE_MOIS", "REFUS"]
+    new = g[["critere", "libelle", "points"]].copy()
+    new.loc[new["critere"] == "DALO", "points"] = 60.0
+    new = pd.concat([new[new["critere"] != "PARENT_ISOLE"], pd.DataFrame(
+        [{"critere": "handicap", "libelle": "Handicap", "points": "12,5"}])])
+    v = cotation.enregistrer_grille(db, REIMS, new, date(2026, 12, 1), "marie")
+    assert v == 3
+    log = db.one("select actor, details from audit_log where action = "
+                 "'grille_cotation.create' order by audit_id desc limit 1")
+    assert log[0] == "marie"
+    assert json.loads(log[1]) == {
+        "version": 3, "date_effet": "2026-12-01", "ajoutes": {"HANDICAP": 12.5},
+        "retires": {"PARENT_ISOLE": 5.0}, "modifies": {"DALO": [50.0, 60.0]}, "libelles": {}}
+    assert _scores(db).at["D02", "score"] == 62.0          # v2 still in force at T
+    s = _scores(db, date(2026, 12, 1))                      # D02: 60 + 2 × 6 months
+    assert s.at["D02", "score"] == 72.0 and s.at["D01", "score"] == 25 + 2 * 22 - 15
+    versions = cotation.versions_grille(db, REIMS, date(2026, 12, 1))
+    assert versions["version"].tolist() == [1, 2, 3]
+    assert versions["en_vigueur"].tolist() == [False, False, True]
+    assert versions["auteur"].iloc[2] == "marie"
+    # the old versions are untouched
+    assert cotation.grille(db, REIMS, 2)["points"].sum() == 50 + 25 + 5 + 10 + 2 - 15
+
+
+def test_grid_errors_reported_at_once_and_nothing_written(db):
+    bad = pd.DataFrame({"critere": ["DALO", "DALO", "ANCIENNETE_MOIS", "REFUS", "x y"],
+                        "points": [50, 10, -1, 5, "abc"]})
+    with pytest.raises(CotationError) as exc:
+        cotation.enregistrer_grille(db, REIMS, bad, date(2026, 12, 1), "marie")
+    msg = str(exc.value)
+    for part in ("ligne 2 : le critère DALO figure deux fois",
+                 "ligne 3 : les points d'ancienneté ne peuvent pas être négatifs",
+                 "ligne 4 : un refus ne peut pas ajouter de points", "ligne 5 : code « x y »"):
+        assert part in msg
+    same = cotation.grille(db, REIMS, 2)[["critere", "libelle", "points"]]
+    with pytest.raises(CotationError, match="identique"):
+        cotation.enregistrer_grille(db, REIMS, same, date(2026, 12, 1), "marie")
+    changed = same.assign(points=same["points"] + 5 * (same["critere"] == "DALO"))
+    with pytest.raises(CotationError, match="ne peut pas s'appliquer avant"):
+        cotation.enregistrer_grille(db, REIMS, changed, date(2026, 1, 1), "m")
+    with pytest.raises(CotationError, match="EPCI inconnu"):
+        cotation.enregistrer_grille(db, "999999999", same, date(2026, 12, 1), "marie")
+    with pytest.raises(CotationError, match="auteur"):
+        cotation.enregistrer_grille(db, REIMS, changed, date(2026, 12, 1), " ")
+    assert db.scalar("select max(version) from grille_cotation where epci_siren = ?",
+                     [REIMS]) == 2
+    assert db.scalar("select count(*) from audit_log where action like 'grille%'") == 0
+
+
+def test_first_grid_of_an_epci(db):
+    rows = pd.DataFrame({"critere": ["DALO", "ANCIENNETE_MOIS"], "points": [30, 1]})
+    assert cotation.enregistrer_grille(db, CHALONS, rows, date(2026, 11, 1), "marie") == 1
+    assert _scores(db).at["D11", "score"] == 30 + 22  # 01/01/2025 → 23/11/2026: 22 months
+
+
+def test_candidates_for_a_dwelling_ranked_with_tie_breaks(db):
+    c = cotation.candidats(db, "L1", T)
+    e = c.eligibles
+    # D03 over the PLUS ceiling (26 000 > 24 300), D13 alone for a T3, D14 rent burden
+    assert e["demande_id"].tolist() == ["D06", "D02", "D08", "D07", "D01", "D05"]
+    assert e["rang"].tolist() == [1, 2, 3, 4, 5, 6]
+    d = c.demandes.set_index("demande_id")
+    assert not d.at["D03", "ok_plafond"] and not d.at["D13", "ok_taille"]
+    assert not d.at["D14", "ok_effort"] and d.at["D14", "taux_effort"] == 46.7
+    assert d.at["D02", "uc"] == pytest.approx(2.1) and d.at["D02", "taux_effort"] == 10.0
+    assert dict(zip(c.exclusions["motif"], c.exclusions["nb"])) == {
+        "taille du ménage inadaptée à la typologie": 1,
+        "ressources au-dessus du plafond du financement": 1, "taux d'effort trop élevé": 2}
+    # (D13 fails twice: alone, 4 200 / 9 000 = 46,7 % too)
+    assert resume(c).startswith("6 demande(s) éligible(s) sur 9 demande(s) active(s) à Reims")
+    # a PLAI dwelling: ceiling 13 400 €/UC removes D02 (20 000)
+    assert "D02" not in cotation.candidats(db, "L5", T).eligibles["demande_id"].tolist()
+    # the whole EPCI: Fismes' D04 (66) comes second
+    assert cotation.candidats(db, "L1", T, "epci").eligibles["demande_id"].tolist()[:3] == [
+        "D06", "D04", "D02"]
+    # by libération id too; contingents
+    c2 = cotation.candidats(db, "B3", T)
+    assert c2.logement["logement_id"] == "L2"
+    assert cotation.candidats_contingent(c, "salarie")["demande_id"].tolist() == ["D02", "D07"]
+    assert cotation.candidats_contingent(c, "agent_public")["demande_id"].tolist() == ["D01"]
+    assert cotation.candidats_contingent(c, "prioritaire")["rang_contingent"].tolist() == [
+        1, 2, 3, 4, 5, 6]
+    with pytest.raises(CotationError, match="inconnu"):
+        cotation.candidats(db, "NOPE", T)
+
+
+def test_waiting_times_by_level(db):
+    a = cotation.attentes(db, T)
+    # last 24 months (after 23/11/2024): A1 14 months, A2 6, A3 24 (Reims T3), A4 23
+    # (Fismes T3), A6 3 (Troyes T2); A5 (01/10/2024) and D10 (2024) are too old
+    com = a[(a["niveau"] == "commune") & (a["commune_souhaitee"] == "51454")].iloc[0]
+    assert (com["nb"], com["mediane_mois"]) == (3, 14.0)
+    epci = a[(a["niveau"] == "epci") & (a["epci_siren"] == REIMS)].iloc[0]
+    assert (epci["nb"], epci["mediane_mois"]) == (4, 18.5)
+    typ = a[a["niveau"] == "typologie"].set_index("typologie_souhaitee")
+    assert typ.loc["T3", "mediane_mois"] == 18.5 and typ.loc["T2", "mediane_mois"] == 3.0
+
+
+def test_position_of_a_demandeur(db):
+    p = cotation.position_demandeur(db, "D01", T)
+    assert p.demande["score"] == 59.0 and p.grille_version == 2
+    assert p.grille_date_effet == date(2026, 7, 1)
+    assert p.detail[["critere", "quantite", "points"]].values.tolist() == [
+        ["EXPULSION", 1, 25.0], ["PARENT_ISOLE", 1, 5.0], ["ANCIENNETE_MOIS", 22, 44.0],
+        ["REFUS", 1, -15.0]]
+    assert p.detail["points"].sum() == 59.0
+    # 9 T3 demandes in Reims < 10: compared with the 10 T3 demandes of the EPCI
+    c = p.comparables
+    assert (c["niveau"], c["nb"], c["rang"], c["part_inferieure"]) == ("epci", 10, 6, 30.0)
+    assert c["quantiles"]["mediane"] == 59.5 and c["quantiles"]["d9"] == pytest.approx(66.8)
+    assert (p.rang_epci, p.nb_epci) == (6, 10)
+    # 2 + 4 + 34 + 59 … : bands of 10 points from 0
+    assert c["classes"]["nb"].tolist() == [2, 0, 0, 1, 0, 2, 4, 1]
+    # waiting time: 3 attributions in Reims, 4 in the EPCI < 10: the T3 over the whole base
+    assert p.attente == {"niveau": "typologie", "libelle": "T3 sur tout le territoire",
+                         "nb": 4, "mediane_mois": 18.5}
+    # a refusal: 59 − 15 = 44, behind D05 (59): rank 7
+    assert p.refus == {"points": -15.0, "score_apres": 44.0, "rang_apres": 7}
+    text = "\n".join(p.phrases)
+    for part in ("Demande déposée le 15/01/2025 pour un T3 à Reims, ménage de 3 personnes.",
+                 "grille de CU du Grand Reims, version 2 en vigueur depuis le 01/07/2026",
+                 "Score : 59 points (Menacé", "ancienneté : 22 mois × 2 points = 44 points",
+                 "refus : 1 × -15 points = -15 points",
+                 "Parmi les 10 demandes actives comparables (T3 dans CU du Grand Reims), elle "
+                 "est au rang 6", "au plus 59,5 points", "rang 6 sur 10",
+                 "ancienneté médiane de 18,5 mois",
+                 "retirerait 15 points : le score passerait de 59 points à 44 points et son "
+                 "rang parmi les demandes comparables passerait de 6 à 7", "CALEOL"):
+        assert part in text, part
+
+
+def test_position_with_smaller_comparison_threshold(db):
+    set_parametre(db, "cotation_min_comparables", 3, "test")
+    p = cotation.position_demandeur(db, "D01", T)
+    assert (p.comparables["niveau"], p.comparables["nb"], p.comparables["rang"]) == (
+        "commune", 9, 5)
+    assert (p.attente["niveau"], p.attente["nb"], p.attente["mediane_mois"]) == (
+        "commune", 3, 14.0)
+    # Troyes: no refusal penalty
+    t = cotation.position_demandeur(db, "D09", T)
+    assert t.refus["points"] == 0 and any("ne change pas le score" in x for x in t.phrases)
+
+
+def test_position_errors_and_demande_without_grid(db):
+    with pytest.raises(CotationError, match="inconnue"):
+        cotation.position_demandeur(db, "ZZZ", T)
+    with pytest.raises(CotationError, match="n'est plus active : satisfaite"):
+        cotation.position_demandeur(db, "A1", T)
+    p = cotation.position_demandeur(db, "D11", T)
+    assert p.grille_version is None and "examinée dans l'ordre d'ancienneté" in p.phrases[-1]
+
+
+def test_well_scored_unsatisfied(db):
+    set_parametre(db, "cotation_min_comparables", 3, "test")
+    n = cotation.non_satisfaites(db, T)
+    # Reims: 90th centile of the 10 scores = 66,8 → D06 (74), 17 months > 14 (Reims T3);
+    # T3 dwellings of Reims vacated since 10/06/2025: B2 and B3 (B1 before, B4 a T2, B5 Fismes)
+    # Troyes: D09 alone (50 ≥ 50) but 10 months < 18,5 (T3, whole base)
+    assert n["demande_id"].tolist() == ["D06"]
+    r = n.iloc[0]
+    assert (r["seuil_score"], r["attente_mois"], r["niveau_attente"], r["logements_liberes"],
+            r["rang_epci"], r["commune"]) == (pytest.approx(66.8), 14.0, "commune", 2, 1,
+                                              "Reims")
+
+
+def test_distribution_of_an_epci(db):
+    d = cotation.distribution(db, T, REIMS)
+    assert (d["nb"], d["notees"], d["sans_grille"]) == (10, 10, 0)
+    assert d["quantiles"]["mediane"] == 59.5 and d["moyenne"] == pytest.approx(48.0)
+    c = cotation.distribution(db, T, CHALONS)
+    assert (c["nb"], c["notees"], c["sans_grille"], c["moyenne"]) == (1, 0, 1, None)
