@@ -16,6 +16,7 @@ Commands
   backup   copy the database to a file;  restore  replace it by a backup
   simuler  run negotiation scenarios from a JSON file (text or JSON; XLSX/PDF comparison)
   bilan    annual bilan (R441-5-1): XLSX + PDF per réservataire and EPCI, recap, ZIP
+  coter    cotation: every score, a demandeur's position, the candidates of a dwelling
 """
 
 from __future__ import annotations
@@ -139,6 +140,19 @@ def build_parser() -> argparse.ArgumentParser:
     bil.add_argument("--sans-pdf", action="store_true", help="classeurs XLSX seulement")
     bil.add_argument("--progression", action="store_true",
                      help="afficher chaque destinataire traité")
+    cot = sub.add_parser("coter", help="cotation de la demande : scores, position d'un "
+                         "demandeur, candidats d'un logement")
+    cot.add_argument("--db", required=True)
+    cot.add_argument("--demande", help="position d'une demande (score, rang, comparables, "
+                     "délai d'attente, effet d'un refus)")
+    cot.add_argument("--logement", help="candidats classés d'un logement (identifiant du "
+                     "logement ou d'une libération)")
+    cot.add_argument("--epci", help="scores d'un seul EPCI")
+    cot.add_argument("--etendue", choices=["commune", "epci"], default="commune",
+                     help="candidats souhaitant la commune du logement ou tout son EPCI")
+    cot.add_argument("--date", type=_date, default=None,
+                     help="date de référence (défaut : aujourd'hui)")
+    cot.add_argument("--format", choices=["csv", "json"], default="csv")
     res = sub.add_parser("restore", help="remplacer la base par une sauvegarde")
     res.add_argument("--db", required=True)
     res.add_argument("--from", dest="source", required=True, help="fichier de sauvegarde")
@@ -448,11 +462,22 @@ def cmd_orienter(args) -> int:
     return 0
 
 
+def cmd_coter(args) -> int:
+    from fluxcore.cotation.rapport import sortie
+    from fluxcore.db import Database
+
+    db = Database(args.db, read_only=True)
+    sys.stdout.write(sortie(db, args.date or date.today(), args.format, args.demande,
+                            args.logement, args.epci, args.etendue))
+    return 0
+
+
 COMMANDS = {"demo": cmd_demo, "check": cmd_check, "migrate": cmd_migrate, "info": cmd_info,
             "jauges": cmd_jauges, "orienter": cmd_orienter, "bench": cmd_bench,
             "objectifs": cmd_objectifs, "fragilite": cmd_fragilite, "import": cmd_import,
             "export": cmd_export, "modeles": cmd_modeles, "backup": cmd_backup,
-            "restore": cmd_restore, "simuler": cmd_simuler, "bilan": cmd_bilan}
+            "restore": cmd_restore, "simuler": cmd_simuler, "bilan": cmd_bilan,
+            "coter": cmd_coter}
 
 
 def main(argv: list[str] | None = None) -> int:

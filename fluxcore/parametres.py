@@ -130,6 +130,10 @@ PARAMETRES: tuple[Parametre, ...] = (
     Parametre("cotation_occupants_max", {"T1": 2, "T2": 3, "T3": 5, "T4": 6, "T5": 8, "T6": 20},
               "Taille maximale du ménage pour chaque typologie (adéquation du logement).",
               "Choix local (charte d'attribution)"),
+    Parametre("cotation_ecart_typologie_max", 1,
+              "Écart maximal (en pièces) entre la typologie souhaitée par la demande et celle "
+              "du logement proposé (1 : un T3 peut être proposé à qui souhaite un T2 ou un T4).",
+              "Choix local (charte d'attribution)"),
     Parametre("cotation_taux_effort_max_pct", 40.0,
               "Taux d'effort maximal : loyer hors charges et hors APL sur les ressources du "
               "ménage (ressources par UC × UC estimées : deux adultes puis enfants de moins "

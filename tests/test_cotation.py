@@ -206,7 +206,7 @@ def test_candidates_for_a_dwelling_ranked_with_tie_breaks(db):
     assert not d.at["D14", "ok_effort"] and d.at["D14", "taux_effort"] == 46.7
     assert d.at["D02", "uc"] == pytest.approx(2.1) and d.at["D02", "taux_effort"] == 10.0
     assert dict(zip(c.exclusions["motif"], c.exclusions["nb"])) == {
-        "taille du ménage inadaptée à la typologie": 1,
+        "taille du ménage inadaptée à la typologie": 1, "typologie souhaitée trop éloignée": 0,
         "ressources au-dessus du plafond du financement": 1, "taux d'effort trop élevé": 2}
     # (D13 fails twice: alone, 4 200 / 9 000 = 46,7 % too)
     assert resume(c).startswith("6 demande(s) éligible(s) sur 9 demande(s) active(s) à Reims")
@@ -224,6 +224,18 @@ def test_candidates_for_a_dwelling_ranked_with_tie_breaks(db):
         1, 2, 3, 4, 5, 6]
     with pytest.raises(CotationError, match="inconnu"):
         cotation.candidats(db, "NOPE", T)
+
+
+def test_candidates_typology_wished(db):
+    # a household of 4 wishing a T5 (2 rooms away from a T3), one wishing a T4 (1 away)
+    insert(db, "demande", [dem("D20", "51454", date(2020, 1, 1), typ="T5", taille=4),
+                           dem("D21", "51454", date(2020, 1, 1), typ="T4", taille=4)])
+    d = cotation.candidats(db, "L1", T).demandes.set_index("demande_id")
+    assert not d.at["D20", "ok_typologie"] and not d.at["D20", "eligible"]
+    assert d.at["D21", "eligible"] and d.at["D21", "rang"] == 1  # 2 × 82 months = 164
+    set_parametre(db, "cotation_ecart_typologie_max", 2, "test")
+    d = cotation.candidats(db, "L1", T).demandes.set_index("demande_id")
+    assert d.at["D20", "eligible"] and d.at["D20", "rang"] == 1  # same score, id first
 
 
 def test_waiting_times_by_level(db):
@@ -311,3 +323,67 @@ def test_distribution_of_an_epci(db):
     assert d["quantiles"]["mediane"] == 59.5 and d["moyenne"] == pytest.approx(48.0)
     c = cotation.distribution(db, T, CHALONS)
     assert (c["nb"], c["notees"], c["sans_grille"], c["moyenne"]) == (1, 0, 1, None)
+
+
+def test_candidates_per_possible_destination(empty_db):
+    """Marne of test_assiette_jauges at 30/06/2026: B26-13 is a T2 in Reims awaiting
+    orientation (préfet, Action Logement, Ville de Reims, bailleur, RU possible)."""
+    from tests.test_assiette_jauges import TODAY, territoire_marne
+
+    db = territoire_marne(empty_db)
+    insert(db, "grille_cotation", grid_rows(REIMS, 1, date(2024, 1, 1),
+                                            {"DALO": 50.0, "ANCIENNETE_MOIS": 1.0}))
+    insert(db, "demande", [
+        dem("E1", "51454", date(2026, 1, 10), ("DALO",), taille=2, typ="T2"),  # 5 + 50
+        dem("E2", "51454", date(2025, 6, 30), taille=1, typ="T2", salarie=True,
+            ress=12000.0),  # 12 months: 12; rent burden 4 200 / 12 000 = 35 %
+        dem("E3", "51454", date(2026, 3, 1), ("PARENT_ISOLE",), taille=2, typ="T2",
+            agent=True),  # 3 months, PARENT_ISOLE not in the grid: 3
+        dem("E4", "51454", date(2026, 1, 1), ("DALO",), taille=4, typ="T2")])  # too many
+    c, dest = cotation.par_destination(db, "B26-13", TODAY)
+    assert c.eligibles["demande_id"].tolist() == ["E1", "E2", "E3"]
+    assert c.eligibles["score"].tolist() == [55.0, 12.0, 3.0]
+    d = dest.set_index("destinataire")
+    assert d.loc["PREF-51", ["contingent", "nb_candidats", "meilleur_score"]].tolist() == [
+        "prioritaire", 1, 55.0]
+    assert d.loc["AL", ["contingent", "nb_candidats", "meilleur_score"]].tolist() == [
+        "salarie", 1, 12.0]
+    assert d.loc["VILLE-REIMS", "nb_candidats"] == 3 and d.loc["BAILLEUR", "nb_candidats"] == 3
+    internes = dest[dest["type"].isin(["MUTATION", "RU"])]
+    assert len(internes) and set(internes["contingent"]) == {"hors_cotation"}
+    assert set(internes["nb_candidats"]) == {0}
+    assert dest["rang_orientation"].tolist() == sorted(dest["rang_orientation"])
+    with pytest.raises(CotationError, match="hors flux"):
+        cotation.par_destination(db, "B26-14", TODAY)
+
+
+def test_cli_coter(tmp_path, capsys):
+    from fluxcore.__main__ import main
+    from fluxcore.db import Database
+
+    path = tmp_path / "cot.duckdb"
+    db = jeu(Database(path))
+    db.close()
+    base = ["coter", "--db", str(path), "--date", "2026-11-23"]
+    assert main(base) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("demande_id;epci_siren;version")
+    assert len(lines) == 1 + 12  # every active demande filed by T, D11 without score
+    d1 = next(x for x in lines if x.startswith("D01;"))
+    assert d1.split(";")[-2:] == ["59,0", "6"]
+    assert main(base + ["--demande", "D01", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["score"], out["grille_version"], out["rang_epci"]) == (59.0, 2, 6)
+    assert out["refus"] == {"points": -15.0, "score_apres": 44.0, "rang_apres": 7}
+    assert out["explication"][2].startswith("Score : 59 points")
+    assert main(base + ["--demande", "D01"]) == 0
+    csv = capsys.readouterr().out.splitlines()
+    assert csv[-1] == "TOTAL;Score;;;59,0" and "ANCIENNETE_MOIS;Ancienneté" in csv[3]
+    assert main(base + ["--logement", "L1"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert [r.split(";")[1] for r in rows[1:]] == ["D06", "D02", "D08", "D07", "D01", "D05"]
+    assert main(base + ["--logement", "L1", "--demande", "D03", "--format", "json"]) == 0
+    cand = json.loads(capsys.readouterr().out)["candidats"]
+    assert cand[0]["demande_id"] == "D03" and cand[0]["ok_plafond"] is False
+    assert main(base + ["--demande", "NOPE"]) == 2
+    assert "Demande inconnue" in capsys.readouterr().err

@@ -232,3 +232,56 @@ def test_bilan_preview_and_generation(app):
     assert app.success and "concordent" in app.success[0].value
     assert any(d.label.startswith("Télécharger l'archive")
                for d in app.get("download_button"))
+
+
+def test_cotation_page_tabs_and_demandeur(app, demo_db):
+    did = demo_db.scalar(
+        "select min(d.demande_id) from demande d join ref_commune c"
+        " on c.code_insee = d.commune_souhaitee"
+        " where d.statut = 'ACTIVE' and c.epci_siren = '200067213'")
+    app.run()
+    app.switch_page("pages/cotation.py").run()
+    assert not app.exception, app.exception
+    app.selectbox(key="c_epci").set_value("200067213").run()
+    labels = [m.label for m in app.metric]
+    assert labels[:4] == ["Demandes actives", "Score médian", "1 demande sur 10 au-dessus de",
+                          "Score moyen"]
+    assert len(app.get("plotly_chart")) >= 2  # distribution + candidates per destination
+    frames = [f.value for f in app.dataframe]
+    assert any("Éligibles" in f.columns for f in frames)
+    assert any("Rang" in f.columns and "Demande" in f.columns for f in frames)
+    app.text_input(key="c_demande").set_value(did).run()
+    assert not app.exception, app.exception
+    text = "\n".join(m.value for m in app.markdown)
+    assert "Score :" in text and "Délai d'attente observé" in text and "CALEOL" in text
+
+
+def test_cotation_page_projection_hides_ids(app):
+    app.session_state["projection"] = True
+    app.run()
+    app.switch_page("pages/cotation.py").run()
+    assert not app.exception, app.exception
+    for f in app.dataframe:
+        assert "Demande" not in f.value.columns
+        assert not f.value.astype(str).apply(lambda c: c.str.startswith("DEM")).any().any()
+    assert not app.get("text_input") or all(t.key != "c_demande" for t in app.text_input)
+
+
+def test_cotation_grid_new_version(app_copy):
+    app, copy = app_copy
+    app.run()
+    app.switch_page("pages/cotation.py").run()
+    app.selectbox(key="c_epci").set_value("200067213").run()
+    app.session_state["c_editeur"] = {"edited_rows": {0: {"points": 99.0}}, "added_rows": [],
+                                      "deleted_rows": []}
+    app.text_input(key="c_auteur").set_value("claire").run()
+    next(b for b in app.button if b.key == "c_save").click().run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    from ui.data import get_db  # the page's cached connection
+
+    db = get_db(str(copy))
+    assert db.scalar("select max(version) from grille_cotation where epci_siren = "
+                     "'200067213'") == 3
+    assert db.scalar("select actor from audit_log where action = 'grille_cotation.create'"
+                     ) == "claire"

@@ -16,14 +16,15 @@ from fluxcore.formats import fmt_int, fmt_num, fmt_pct
 from fluxcore.parametres import get_parametres
 from fluxcore.regles import INTERNES
 
-# reservataire type -> the demandes its contingent is for (None: any eligible demande)
+# reservataire type -> the demandes its contingent is for (others: "tous", any eligible one)
 CONTINGENTS = {"PREFET": "prioritaire", "PREFET_FONCTIONNAIRES": "agent_public",
                "ACTION_LOGEMENT": "salarie", "EMPLOYEUR": "salarie"}
 LIBELLES_CONTINGENT = {
     "prioritaire": "publics prioritaires (L441-1, DALO)", "agent_public": "agents publics",
-    "salarie": "salariés des entreprises cotisantes", None: "toute demande éligible",
+    "salarie": "salariés des entreprises cotisantes", "tous": "toute demande éligible",
     "hors_cotation": "candidat désigné par le bailleur (mutation, relogement)"}
 EXCLUSIONS = {"ok_taille": "taille du ménage inadaptée à la typologie",
+              "ok_typologie": "typologie souhaitée trop éloignée",
               "ok_plafond": "ressources au-dessus du plafond du financement",
               "ok_effort": "taux d'effort trop élevé"}
 
@@ -63,6 +64,8 @@ def regles(s: dict, lg: dict, etendue: str) -> dict:
     plafond = s["cotation_plafonds_uc"].get(lg["financement"])
     loyer = lg["loyer_mensuel"]
     return {"tmin": int(s["cotation_occupants_min"].get(typ, 1)),
+            "typ_num": int(typ[1:]) if isinstance(typ, str) and typ[1:].isdigit() else None,
+            "ecart": int(s["cotation_ecart_typologie_max"]),
             "tmax": int(s["cotation_occupants_max"].get(typ, 20)),
             "plafond": None if plafond is None else float(plafond),
             "loyer": None if loyer is None or pd.isna(loyer) else float(loyer),
@@ -80,8 +83,8 @@ def candidats(db: Database, identifiant: str, aujourdhui: date,
     rg = regles(s, lg, etendue)
     df = db.df(load_sql("cotation/candidats"), {
         "date": aujourdhui, "commune": lg["commune_insee"], "epci": lg["epci_siren"],
-        "etendue": etendue, **{k: rg[k] for k in ("tmin", "tmax", "plafond", "loyer",
-                                                  "effort_max")},
+        "etendue": etendue, **{k: rg[k] for k in ("tmin", "tmax", "typ_num", "ecart", "plafond",
+                                                  "loyer", "effort_max")},
         "uc2": float(s["uc_autre_14_plus"]), "uc_enf": float(s["uc_enfant_moins_14"]),
         "prioritaires": [str(c) for c in s["cotation_criteres_prioritaires"]]})
     excl = pd.DataFrame({"motif": list(EXCLUSIONS.values()),
@@ -89,12 +92,15 @@ def candidats(db: Database, identifiant: str, aujourdhui: date,
     return Candidats(lg, rg, df, excl)
 
 
-def candidats_contingent(c: Candidats, contingent: str | None) -> pd.DataFrame:
-    """The eligible demandes a contingent may house, re-ranked within it (rang_contingent)."""
+def candidats_contingent(c: Candidats, contingent: str = "tous") -> pd.DataFrame:
+    """The eligible demandes a contingent (a value of CONTINGENTS, "tous" or "hors_cotation")
+    may house, re-ranked within it (rang_contingent)."""
+    if contingent not in LIBELLES_CONTINGENT:
+        raise CotationError(f"Contingent inconnu : « {contingent} ».")
     e = c.eligibles
     if contingent == "hors_cotation":
         e = e.iloc[0:0]
-    elif contingent is not None:
+    elif contingent != "tous":
         e = e[e[contingent]]
     return e.assign(rang_contingent=range(1, len(e) + 1)).reset_index(drop=True)
 
@@ -114,7 +120,7 @@ def par_destination(db: Database, liberation_id: str, aujourdhui: date,
         raise CotationError(str(exc)) from exc
     rows = []
     for r in dest.itertuples():
-        cont = "hors_cotation" if r.type in INTERNES else CONTINGENTS.get(r.type)
+        cont = "hors_cotation" if r.type in INTERNES else CONTINGENTS.get(r.type, "tous")
         sub = candidats_contingent(c, cont)
         rows.append({"rang_orientation": r.rang, "destinataire": r.destinataire, "nom": r.nom,
                      "type": r.type, "contingent": cont,
@@ -134,4 +140,5 @@ def resume(c: Candidats) -> str:
               "loyer inconnu : taux d'effort non vérifié")
     return (f"{fmt_int(len(c.eligibles))} demande(s) éligible(s) sur {fmt_int(len(c.demandes))}"
             f" demande(s) active(s) {lieu} : ménage de {r['tmin']} à {r['tmax']} personnes pour "
-            f"un {lg['typologie']}, {plafond}, {effort}.")
+            f"un {lg['typologie']}, typologie souhaitée à {r['ecart']} pièce(s) près, {plafond}, "
+            f"{effort}.")

@@ -2,11 +2,12 @@
 -- demande first, then its id), with the eligibility tests and the contingents they can be
 -- housed on. Parameters: $date, $commune (dwelling's commune), $epci (its EPCI), $etendue
 -- ('commune': demandes wishing this commune; 'epci': wishing a commune of its EPCI),
--- $tmin/$tmax (household sizes for its typologie), $plafond (€/UC/year, NULL: no ceiling),
+-- $tmin/$tmax (household sizes for its typologie), $typ_num (its number of rooms) and $ecart
+-- (largest gap in rooms with the typologie wished), $plafond (€/UC/year, NULL: no ceiling),
 -- $loyer (monthly rent, NULL: unknown), $effort_max (percent), $uc2 (UC of the 2nd person),
 -- $uc_enf (UC of each further person), $prioritaires (criterion codes of priority publics).
 -- Columns: every column of cotation/scores, uc, taux_effort, ok_taille, ok_plafond, ok_effort,
---   eligible, prioritaire, dalo, rang (among the eligible, NULL otherwise).
+--   ok_typologie, eligible, prioritaire, dalo, rang (among the eligible, NULL otherwise).
 with s as (
     {{ cotation/scores }}
 ),
@@ -19,6 +20,8 @@ t as (
                      least(s.taille_menage - 1, 1) + $uc_enf * greatest(s.taille_menage - 2, 0))),
                      1) end as taux_effort,
            coalesce(s.taille_menage between $tmin and $tmax, true) as ok_taille,
+           coalesce(abs(try_cast(substr(s.typologie_souhaitee, 2) as integer) - $typ_num)
+                    <= $ecart, true) as ok_typologie,
            ($plafond is null or s.ressources_uc is null or s.ressources_uc <= $plafond)
                as ok_plafond,
            len(list_intersect(s.criteres, $prioritaires::varchar[])) > 0 as prioritaire,
@@ -34,7 +37,7 @@ e as (
     from t
 ),
 f as (
-    select e.*, e.ok_taille and e.ok_plafond and e.ok_effort as eligible
+    select e.*, e.ok_taille and e.ok_typologie and e.ok_plafond and e.ok_effort as eligible
     from e
 )
 select f.*,

@@ -1,0 +1,114 @@
+"""Views of the Cotation page: score distribution, candidates per destination, tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from fluxcore.cotation.grille import LIBELLES
+from fluxcore.formats import fmt_date, fmt_int, fmt_num, fmt_pct
+from ui.theme import OKABE_ITO, style
+
+NON_OUI = {True: "oui", False: "non"}
+
+
+def histogramme(classes: pd.DataFrame, projection: bool, titre: str,
+                repere: float | None = None, repere_nom: str = "") -> go.Figure:
+    """Demandes per band of points; an optional vertical mark (a demandeur's score)."""
+    fig = go.Figure()
+    fig.add_bar(x=classes["debut"] + (classes["fin"] - classes["debut"]) / 2, y=classes["nb"],
+                width=(classes["fin"] - classes["debut"]) * 0.92,
+                marker_color=OKABE_ITO[0], customdata=classes["libelle"],
+                hovertemplate="%{customdata} points : %{y} demandes<extra></extra>")
+    if repere is not None:
+        fig.add_vline(x=repere, line={"color": OKABE_ITO[5], "width": 5 if projection else 3,
+                                      "dash": "dash"})
+        fig.add_annotation(x=repere, y=1, yref="paper", text=repere_nom, showarrow=False,
+                           xanchor="left", yanchor="bottom", font={"color": OKABE_ITO[5]})
+    fig.update_layout(title=titre, xaxis_title="Score (points)",
+                      yaxis_title="Demandes actives", bargap=0, showlegend=False)
+    return style(fig, projection)
+
+
+def destinations(dest: pd.DataFrame, projection: bool) -> go.Figure:
+    """Eligible candidates per possible destination, in the orientation ranking's order."""
+    d = dest.iloc[::-1]
+    labels = [f"{r.rang_orientation}. {r.nom}" for r in d.itertuples()]
+    colors = [OKABE_ITO[7] if c == "hors_cotation" else OKABE_ITO[0] for c in d["contingent"]]
+    fig = go.Figure(go.Bar(
+        x=d["nb_candidats"], y=labels, orientation="h", marker_color=colors,
+        text=[fmt_int(n) if c != "hors_cotation" else "hors cotation"
+              for n, c in zip(d["nb_candidats"], d["contingent"])],
+        textposition="outside", customdata=d["libelle_contingent"],
+        hovertemplate="%{y} : %{x} candidats (%{customdata})<extra></extra>"))
+    fig.update_layout(title="Candidats éligibles par destination possible (rang d'orientation)",
+                      xaxis_title="Demandes éligibles", yaxis_title=None, showlegend=False)
+    n = len(d)
+    return style(fig, projection, height=max(300, (58 if projection else 40) * n + 140))
+
+
+def table_destinations(dest: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Rang d'orientation": dest["rang_orientation"], "Destination": dest["nom"],
+        "Candidats possibles": dest["libelle_contingent"],
+        "Éligibles": [fmt_int(n) if c != "hors_cotation" else "—"
+                      for n, c in zip(dest["nb_candidats"], dest["contingent"])],
+        "Meilleur score": [fmt_num(s, 0) for s in dest["meilleur_score"]]})
+
+
+def table_candidats(df: pd.DataFrame, projection: bool) -> pd.DataFrame:
+    """Ranked candidates; the pseudonymous id is left out in projector mode."""
+    out = pd.DataFrame({"Rang": df["rang_contingent"]})
+    if not projection:
+        out["Demande"] = df["demande_id"]
+    out["Score"] = [fmt_num(s, 0) if pd.notna(s) else "sans grille" for s in df["score"]]
+    out["Ancienneté (mois)"] = df["anciennete_mois"].map(fmt_int)
+    out["Dépôt"] = [fmt_date(pd.Timestamp(d).date()) for d in df["date_depot"]]
+    out["Typologie souhaitée"] = df["typologie_souhaitee"]
+    out["Ménage"] = df["taille_menage"].map(lambda n: f"{n} pers.")
+    out["Taux d'effort"] = [fmt_pct(x, 1) for x in df["taux_effort"]]
+    out["Prioritaire"] = df["prioritaire"].map(NON_OUI)
+    out["DALO"] = df["dalo"].map(NON_OUI)
+    return out
+
+
+def table_non_satisfaites(df: pd.DataFrame, projection: bool) -> pd.DataFrame:
+    out = pd.DataFrame({"Rang dans l'EPCI": df["rang_epci"]})
+    if not projection:
+        out["Demande"] = df["demande_id"]
+    out["Commune souhaitée"] = df["commune"].fillna(df["commune_souhaitee"])
+    out["Typologie"] = df["typologie_souhaitee"]
+    out["Ménage"] = df["taille_menage"].map(lambda n: f"{n} pers.")
+    out["Score"] = df["score"].map(lambda s: fmt_num(s, 0))
+    out["Ancienneté (mois)"] = df["anciennete_mois"].map(fmt_int)
+    out["Attente observée (mois)"] = df["attente_mois"].map(lambda x: fmt_num(x, 1))
+    out["Référence"] = df["niveau_attente"].map(
+        {"commune": "commune", "epci": "EPCI", "typologie": "tout le territoire"})
+    out["Logements libérés depuis le dépôt"] = df["logements_liberes"].map(fmt_int)
+    if not projection:
+        out["Critères"] = [", ".join(LIBELLES.get(c, c) for c in crit)
+                           for crit in df["criteres"]]
+    return out
+
+
+def table_detail(detail: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Critère": detail["libelle"], "Quantité": detail["quantite"].map(fmt_int),
+        "Points par unité": detail["points_unitaires"].map(lambda x: fmt_num(x, 1)),
+        "Points": detail["points"].map(lambda x: fmt_num(x, 1))})
+
+
+def table_grille(g: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"Code": g["critere"], "Critère": g["libelle"],
+                         "Points": g["points"].map(lambda x: fmt_num(x, 1))})
+
+
+def table_versions(v: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Version": v["version"],
+        "Applicable depuis": [fmt_date(pd.Timestamp(d).date()) if pd.notna(d) else "—"
+                              for d in v["date_effet"]],
+        "Critères": v["nb_criteres"], "En vigueur": v["en_vigueur"].map(NON_OUI),
+        "Enregistrée par": v["auteur"].fillna("import"),
+        "Le": [fmt_date(pd.Timestamp(d).date()) if pd.notna(d) else "—"
+               for d in v["enregistre_le"]]})
