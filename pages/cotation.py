@@ -106,8 +106,8 @@ with onglets[2]:
     ns = load(path, "fluxcore.cotation.non_satisfaites", today, epci)
     param = load(path, "fluxcore.parametres.get_parametres")
     st.markdown(
-        f"Demandes dont le score est dans les {fmt_num(100 - param['cotation_rang_bien_cotees_pct'], 0)}"
-        " % les plus élevés de l'EPCI et qui attendent depuis plus longtemps que les demandes "
+        f"Demandes dont le score atteint le {fmt_num(param['cotation_rang_bien_cotees_pct'], 0)}"
+        "e centile des scores de l'EPCI et qui attendent depuis plus longtemps que les demandes "
         f"comparables satisfaites ces {param['cotation_attente_mois']} derniers mois : à "
         "examiner avec les partenaires.")
     if ns.empty:

@@ -371,19 +371,19 @@ def test_cli_coter(tmp_path, capsys):
     assert len(lines) == 1 + 12  # every active demande filed by T, D11 without score
     d1 = next(x for x in lines if x.startswith("D01;"))
     assert d1.split(";")[-2:] == ["59,0", "6"]
-    assert main(base + ["--demande", "D01", "--format", "json"]) == 0
+    assert main([*base, "--demande", "D01", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["score"], out["grille_version"], out["rang_epci"]) == (59.0, 2, 6)
     assert out["refus"] == {"points": -15.0, "score_apres": 44.0, "rang_apres": 7}
     assert out["explication"][2].startswith("Score : 59 points")
-    assert main(base + ["--demande", "D01"]) == 0
+    assert main([*base, "--demande", "D01"]) == 0
     csv = capsys.readouterr().out.splitlines()
     assert csv[-1] == "TOTAL;Score;;;59,0" and "ANCIENNETE_MOIS;Ancienneté" in csv[3]
-    assert main(base + ["--logement", "L1"]) == 0
+    assert main([*base, "--logement", "L1"]) == 0
     rows = capsys.readouterr().out.splitlines()
     assert [r.split(";")[1] for r in rows[1:]] == ["D06", "D02", "D08", "D07", "D01", "D05"]
-    assert main(base + ["--logement", "L1", "--demande", "D03", "--format", "json"]) == 0
+    assert main([*base, "--logement", "L1", "--demande", "D03", "--format", "json"]) == 0
     cand = json.loads(capsys.readouterr().out)["candidats"]
     assert cand[0]["demande_id"] == "D03" and cand[0]["ok_plafond"] is False
-    assert main(base + ["--demande", "NOPE"]) == 2
+    assert main([*base, "--demande", "NOPE"]) == 2
     assert "Demande inconnue" in capsys.readouterr().err
