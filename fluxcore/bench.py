@@ -20,6 +20,7 @@ from pathlib import Path
 
 from fluxcore import (
     bilan,
+    cotation,
     fragilite,
     jauges,
     objectifs,
@@ -34,6 +35,7 @@ from fluxcore.perimetre import Perimetre
 from fluxcore.simulation.montecarlo import simuler_tirages
 
 CIBLES_MS = {"page": {"grand": 150, "national": 3000}, "classement": {"grand": 50},
+             "scores": {"grand": 150, "national": 1000},
              "import": {}, "montecarlo": {"grand": 2000}, "premiere_vue": {},
              "generation": {}}
 BENCH_DATE = date(2026, 11, 23)
@@ -85,6 +87,9 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
     sim_r = simulation.simuler(sim_e, sim_s)
     bil = bilan.calculer_bilan(db, 2025, BENCH_DATE)
     first = bil.destinataires.iloc[0]["code"]
+    demande = db.scalar("select min(d.demande_id) from demande d join ref_commune c"
+                        " on c.code_insee = d.commune_souhaitee where d.statut = 'ACTIVE'"
+                        " and c.epci_siren = '200067213'")
     calls: list[tuple[str, str, Callable[[], object]]] = [
         ("Tableau de bord : chiffres clés", "page", lambda: tableau_de_bord.chiffres_cles(db, p)),
         ("Tableau de bord : orientations", "page",
@@ -119,16 +124,59 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
          lambda: bilan.document_reservataire(bil, first)),
         ("Bilan annuel : document d'un EPCI", "page",
          lambda: bilan.document_epci(db, bil, "200067213")),
+        ("Cotation : scores de toutes les demandes", "scores",
+         lambda: cotation.scores(db, BENCH_DATE)),
+        ("Cotation : distribution d'un EPCI", "page",
+         lambda: cotation.distribution(db, BENCH_DATE, "200067213")),
+        ("Cotation : candidats d'un logement par destination", "page",
+         lambda: cotation.par_destination(db, lib, BENCH_DATE)),
+        ("Cotation : position d'un demandeur", "page",
+         lambda: cotation.position_demandeur(db, demande, BENCH_DATE)),
+        ("Cotation : demandes bien cotées non satisfaites", "page",
+         lambda: cotation.non_satisfaites(db, BENCH_DATE)),
     ]
     out = []
     for name, group, func in calls:
         med, p95 = _time(func, repeat)
         out.append(Mesure(name, group, round(med, 1), round(p95, 1),
                           CIBLES_MS[group].get(scale)))
+    out.append(_bench_scores_national(db, Path(folder), repeat))
     out.append(_bench_bilan(db, bil))
     out.append(_bench_import(db, Path(folder)))
     db.close()
     return out
+
+
+DEMANDES_NATIONAL = 2_700_000  # design.md §5, tier national
+
+
+def _bench_scores_national(db: Database, folder: Path, repeat: int) -> Mesure:
+    """Scoring every demande at the national volume: the tier's demandes and grids copied
+    into a database of their own until 2 700 000 demandes (built once, reused), then the
+    scores computed in SQL (counted, not fetched into Python)."""
+    path = folder / "bench-cotation-national.duckdb"
+    if not path.exists():
+        target = Database(path)
+        dem = db.df("select * from demande")
+        grids = db.df("select * from grille_cotation")
+        copies = -(-DEMANDES_NATIONAL // len(dem))
+        with target.transaction() as cur:
+            cur.register("dem_df", dem)
+            cur.register("grid_df", grids)
+            cur.execute("insert into grille_cotation by name select * from grid_df")
+            cur.execute(
+                "insert into demande by name select * replace (demande_id || '-' || k as"
+                " demande_id) from dem_df, range(?) t(k) limit ?",
+                [copies, DEMANDES_NATIONAL])
+        target.close()
+    target = Database(path, read_only=True)
+    n = target.scalar("select count(*) from demande")
+    med, p95 = _time(lambda: cotation.nombre_scores(target, BENCH_DATE), repeat)
+    target.close()
+    from fluxcore.formats import fmt_int
+
+    return Mesure(f"Cotation : scores de {fmt_int(n)} demandes (volume national)", "scores",
+                  round(med, 1), round(p95, 1), CIBLES_MS["scores"]["national"])
 
 
 def _bench_bilan(db: Database, bil) -> Mesure:

@@ -3,6 +3,7 @@ candidates of a vacated dwelling per possible destination, the well-scored deman
 unsatisfied, and what a demandeur must be told (R441-2-17)."""
 
 import getpass
+from dataclasses import replace
 from datetime import date
 
 import streamlit as st
@@ -16,7 +17,7 @@ from ui import state
 from ui.components import table_height
 from ui.data import get_db, load
 
-st.title("Cotation de la demande")
+st.title("Cotation")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
 today = p.aujourdhui
 try:
@@ -47,7 +48,7 @@ with onglets[0]:
     if dist["notees"]:
         q = dist["quantiles"]
         cols[1].metric("Score médian", fmt_num(q["mediane"], 0))
-        cols[2].metric("1 demande sur 10 au-dessus de", fmt_num(q["d9"], 0))
+        cols[2].metric("9e décile", fmt_num(q["d9"], 0))
         cols[3].metric("Score moyen", fmt_num(dist["moyenne"], 1))
         st.plotly_chart(views.histogramme(dist["classes"], proj,
                                           f"Scores des demandes actives – {noms[epci]}"),
@@ -61,11 +62,11 @@ with onglets[0]:
                    "date : classées par ancienneté seulement.")
 
 with onglets[1]:
-    vacants = load(path, "fluxcore.tableau_de_bord.vacants_en_attente", p)
+    vacants = load(path, "fluxcore.tableau_de_bord.vacants_en_attente",
+                   replace(p, departement=None, epci_siren=epci))
     vacants = vacants[~vacants["hors_flux"]] if len(vacants) else vacants
     if vacants.empty:
-        st.success("Aucun logement libéré n'attend d'orientation sur ce territoire "
-                   "(filtre de la barre latérale).")
+        st.success(f"Aucun logement libéré n'attend d'orientation dans {noms[epci]}.")
     else:
         labels = {r.liberation_id: f"{r.logement_id} · {r.typologie} {r.financement} · "
                                    f"{r.commune} · {r.jours_attente} j d'attente"

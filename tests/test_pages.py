@@ -244,7 +244,7 @@ def test_cotation_page_tabs_and_demandeur(app, demo_db):
     assert not app.exception, app.exception
     app.selectbox(key="c_epci").set_value("200067213").run()
     labels = [m.label for m in app.metric]
-    assert labels[:4] == ["Demandes actives", "Score médian", "1 demande sur 10 au-dessus de",
+    assert labels[:4] == ["Demandes actives", "Score médian", "9e décile",
                           "Score moyen"]
     assert len(app.get("plotly_chart")) >= 2  # distribution + candidates per destination
     frames = [f.value for f in app.dataframe]

@@ -43,6 +43,9 @@ def destinations(dest: pd.DataFrame, projection: bool) -> go.Figure:
         hovertemplate="%{y} : %{x} candidats (%{customdata})<extra></extra>"))
     fig.update_layout(title="Candidats éligibles par destination possible (rang d'orientation)",
                       xaxis_title="Demandes éligibles", yaxis_title=None, showlegend=False)
+    if d["nb_candidats"].max() <= 10:  # whole candidates only on the axis
+        fig.update_xaxes(dtick=1)
+    fig.update_xaxes(range=[0, max(1, d["nb_candidats"].max()) * 1.15])
     n = len(d)
     return style(fig, projection, height=max(300, (58 if projection else 40) * n + 140))
 
@@ -50,7 +53,7 @@ def destinations(dest: pd.DataFrame, projection: bool) -> go.Figure:
 def table_destinations(dest: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Rang d'orientation": dest["rang_orientation"], "Destination": dest["nom"],
-        "Candidats possibles": dest["libelle_contingent"],
+        "Contingent": dest["libelle_contingent"],
         "Éligibles": [fmt_int(n) if c != "hors_cotation" else "—"
                       for n, c in zip(dest["nb_candidats"], dest["contingent"])],
         "Meilleur score": [fmt_num(s, 0) for s in dest["meilleur_score"]]})
@@ -82,10 +85,10 @@ def table_non_satisfaites(df: pd.DataFrame, projection: bool) -> pd.DataFrame:
     out["Score"] = df["score"].map(lambda s: fmt_num(s, 0))
     out["Ancienneté (mois)"] = df["anciennete_mois"].map(fmt_int)
     out["Attente observée (mois)"] = df["attente_mois"].map(lambda x: fmt_num(x, 1))
-    out["Référence"] = df["niveau_attente"].map(
-        {"commune": "commune", "epci": "EPCI", "typologie": "tout le territoire"})
     out["Logements libérés depuis le dépôt"] = df["logements_liberes"].map(fmt_int)
     if not projection:
+        out["Attente mesurée sur"] = df["niveau_attente"].map(
+            {"commune": "la commune", "epci": "l'EPCI", "typologie": "tout le territoire"})
         out["Critères"] = [", ".join(LIBELLES.get(c, c) for c in crit)
                            for crit in df["criteres"]]
     return out

@@ -21,8 +21,8 @@ CONTINGENTS = {"PREFET": "prioritaire", "PREFET_FONCTIONNAIRES": "agent_public",
                "ACTION_LOGEMENT": "salarie", "EMPLOYEUR": "salarie"}
 LIBELLES_CONTINGENT = {
     "prioritaire": "publics prioritaires (L441-1, DALO)", "agent_public": "agents publics",
-    "salarie": "salariés des entreprises cotisantes", "tous": "toute demande éligible",
-    "hors_cotation": "candidat désigné par le bailleur (mutation, relogement)"}
+    "salarie": "salariés (entreprises cotisantes)", "tous": "toute demande éligible",
+    "hors_cotation": "hors cotation (mutation, relogement)"}
 EXCLUSIONS = {"ok_taille": "taille du ménage inadaptée à la typologie",
               "ok_typologie": "typologie souhaitée trop éloignée",
               "ok_plafond": "ressources au-dessus du plafond du financement",
