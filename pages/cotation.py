@@ -2,20 +2,18 @@
 candidates of a vacated dwelling per possible destination, the well-scored demandes left
 unsatisfied, and what a demandeur must be told (R441-2-17)."""
 
-import getpass
 from dataclasses import replace
-from datetime import date
 
 import streamlit as st
 
-from fluxcore.cotation import candidats_contingent, enregistrer_grille
+from fluxcore.cotation import candidats_contingent
 from fluxcore.cotation.candidats import resume
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_date, fmt_int, fmt_num
 from ui import cotation_views as views
-from ui import state
+from ui import onglets_cotation, state
 from ui.components import table_height
-from ui.data import get_db, load
+from ui.data import load
 
 st.title("Cotation")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
@@ -120,61 +118,7 @@ with onglets[2]:
                      width="stretch", height=table_height(min(n, len(ns), 15)))
 
 with onglets[3]:
-    if proj:
-        st.info("La consultation d'un demandeur est masquée en mode projection (identifiant "
-                "pseudonyme et situation du ménage).")
-    else:
-        did = st.text_input("Identifiant pseudonyme de la demande", key="c_demande",
-                            placeholder="ex. DEM100004539").strip()
-        if did:
-            try:
-                pos = load(path, "fluxcore.cotation.position_demandeur", did, today)
-            except FluxcoreError as exc:
-                st.error(str(exc))
-            else:
-                st.subheader("Ce que le demandeur doit pouvoir connaître (R441-2-17)")
-                st.markdown("\n".join(f"- {x}" for x in pos.phrases))
-                if len(pos.detail):
-                    st.dataframe(views.table_detail(pos.detail), hide_index=True)
-                if pos.comparables:
-                    st.plotly_chart(views.histogramme(
-                        pos.comparables["classes"], proj,
-                        f"Scores des demandes comparables ({pos.comparables['libelle']})",
-                        float(pos.demande["score"]), "cette demande"), width="stretch")
+    onglets_cotation.demandeur(path, today, proj)
 
 with onglets[4]:
-    versions = load(path, "fluxcore.cotation.versions_grille", epci, today)
-    vig = versions.loc[versions["en_vigueur"], "version"]
-    opts = versions["version"].tolist()
-    v = st.selectbox("Version", opts, index=opts.index(int(vig.iloc[0])) if len(vig) else
-                     len(opts) - 1, key="c_version",
-                     format_func=lambda x: f"Version {x}" + (" (en vigueur)" if len(vig) and
-                                                             x == int(vig.iloc[0]) else ""))
-    g = load(path, "fluxcore.cotation.grille", epci, v)
-    st.dataframe(views.table_grille(g), hide_index=True, width="stretch",
-                 height=table_height(len(g)))
-    st.dataframe(views.table_versions(versions), hide_index=True)
-    if not proj:
-        with st.expander("Nouvelle version de la grille"):
-            st.caption("Une version enregistrée ne change plus : la nouvelle s'applique à partir "
-                       "de sa date d'effet ; l'écart avec la précédente est inscrit au journal. "
-                       "Codes spéciaux : ANCIENNETE_MOIS (points par mois complet), REFUS "
-                       "(points par refus d'un logement adapté, négatif).")
-            edited = st.data_editor(g[["critere", "libelle", "points"]], num_rows="dynamic",
-                                    hide_index=True, key="c_editeur", column_config={
-                                        "critere": "Code", "libelle": "Critère",
-                                        "points": st.column_config.NumberColumn("Points")})
-            c1, c2 = st.columns(2)
-            effet = c1.date_input("Applicable à partir du", value=date.today(),
-                                  format="DD/MM/YYYY", key="c_effet")
-            auteur = c2.text_input("Modifiée par", key="c_auteur",
-                                   value=st.session_state.get("auteur", getpass.getuser()))
-            if st.button("Enregistrer la nouvelle version", type="primary", key="c_save"):
-                try:
-                    num = enregistrer_grille(get_db(path), epci, edited, effet, auteur)
-                except FluxcoreError as exc:
-                    st.error(str(exc))
-                else:
-                    st.session_state["auteur"] = auteur
-                    st.toast(f"Version {num} de la grille enregistrée.")
-                    st.rerun()
+    onglets_cotation.grille(path, epci, today, proj)

@@ -38,3 +38,12 @@ def test_cil_recomputed_by_hand_matches(demo_db):
 def test_readme_starts_with_the_two_commands():
     head = README.read_text(encoding="utf-8")[:400]
     assert "make run" in head and "make test" in head
+
+
+def test_score_recomputed_by_hand_matches(demo_db):
+    from fluxcore.cotation import scores
+
+    blocks = re.findall(r"```sql\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    by_hand = demo_db.df(blocks[2]).iloc[0]
+    s = scores(demo_db, date(2026, 11, 23)).set_index("demande_id")
+    assert float(by_hand["score"]) == float(s.at[by_hand["demande_id"], "score"])
