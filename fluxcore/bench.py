@@ -165,7 +165,7 @@ def _bench_scores_national(db: Database, folder: Path, repeat: int) -> Mesure:
             cur.register("grid_df", grids)
             cur.execute("insert into grille_cotation by name select * from grid_df")
             cur.execute(
-                "insert into demande by name select * replace (demande_id || '-' || k as"
+                "insert into demande by name select dem_df.* replace (demande_id || '-' || k as"
                 " demande_id) from dem_df, range(?) t(k) limit ?",
                 [copies, DEMANDES_NATIONAL])
         target.close()

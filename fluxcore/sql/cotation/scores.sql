@@ -6,6 +6,8 @@
 --   taille_menage, ressources_uc, criteres, nb_refus, salarie, agent_public, epci_siren,
 --   version (NULL: no grid in force for its EPCI), anciennete_mois, points_criteres,
 --   points_anciennete, points_refus, score (NULL without grid).
+-- Set-based and cheap at the national volume: the criteria points are computed once per
+-- distinct (EPCI, list of criteria) — a few thousand — then joined back to the demandes.
 with dem as (
     select d.demande_id, d.date_depot, d.commune_souhaitee, d.typologie_souhaitee,
            d.taille_menage, d.ressources_uc, coalesce(d.criteres, []) as criteres, d.nb_refus,
@@ -19,29 +21,37 @@ vig as (
     {{ cotation/versions }}
 ),
 grille as (
-    select g.epci_siren, g.critere, g.points
+    select g.epci_siren, g.version, g.critere, g.points
     from grille_cotation g join vig using (epci_siren, version)
 ),
+par_epci as (
+    select epci_siren, any_value(version) as version,
+           coalesce(max(points) filter (where critere = 'ANCIENNETE_MOIS'), 0) as pts_mois,
+           coalesce(max(points) filter (where critere = 'REFUS'), 0) as pts_refus
+    from grille
+    group by epci_siren
+),
+combos as (
+    select distinct epci_siren, criteres from dem where epci_siren in (select epci_siren
+                                                                         from par_epci)
+),
 crit as (
-    select x.demande_id, sum(g.points) as points_criteres
-    from (select demande_id, epci_siren, unnest(list_distinct(criteres)) as critere
-          from dem) x
+    select x.epci_siren, x.criteres, sum(g.points) as points_criteres
+    from (select epci_siren, criteres, unnest(list_distinct(criteres)) as critere
+          from combos) x
     join grille g on g.epci_siren = x.epci_siren and g.critere = x.critere
     where g.critere not in ('ANCIENNETE_MOIS', 'REFUS')
-    group by x.demande_id
+    group by x.epci_siren, x.criteres
 )
-select d.*, v.version,
-       case when v.version is not null then coalesce(c.points_criteres, 0) end
+select d.*, e.version,
+       case when e.version is not null then coalesce(c.points_criteres, 0) end
            as points_criteres,
-       case when v.version is not null then coalesce(a.points, 0) * d.anciennete_mois end
+       case when e.version is not null then e.pts_mois * d.anciennete_mois end
            as points_anciennete,
-       case when v.version is not null then coalesce(r.points, 0) * d.nb_refus + 0.0 end
-           as points_refus,
-       case when v.version is not null then coalesce(c.points_criteres, 0)
-           + coalesce(a.points, 0) * d.anciennete_mois + coalesce(r.points, 0) * d.nb_refus
+       case when e.version is not null then e.pts_refus * d.nb_refus + 0.0 end as points_refus,
+       case when e.version is not null then coalesce(c.points_criteres, 0)
+           + e.pts_mois * d.anciennete_mois + e.pts_refus * d.nb_refus
        end as score
 from dem d
-left join vig v on v.epci_siren = d.epci_siren
-left join crit c on c.demande_id = d.demande_id
-left join grille a on a.epci_siren = d.epci_siren and a.critere = 'ANCIENNETE_MOIS'
-left join grille r on r.epci_siren = d.epci_siren and r.critere = 'REFUS'
+left join par_epci e on e.epci_siren = d.epci_siren
+left join crit c on c.epci_siren = d.epci_siren and c.criteres = d.criteres
