@@ -220,6 +220,12 @@ def check_valeur(cle: str, valeur: Any) -> None:
             or not all(isinstance(v, str) and v.strip() for v in valeur)):
         raise ParametreError("Les critères prioritaires sont une liste de codes, par exemple "
                              '["DALO", "SANS_LOGEMENT"].')
+    bornes = {"cotation_rang_bien_cotees_pct": (0, 100), "cotation_min_comparables": (1, 10_000),
+              "cotation_attente_mois": (1, 240), "cotation_ecart_typologie_max": (0, 5),
+              "cotation_taux_effort_max_pct": (1, 100)}
+    if cle in bornes and not bornes[cle][0] <= valeur <= bornes[cle][1]:
+        raise ParametreError(f"« {cle} » doit être compris entre {bornes[cle][0]} et "
+                             f"{bornes[cle][1]}.")
     if cle in ("cotation_occupants_min", "cotation_occupants_max") and not all(
             float(v).is_integer() and v >= 1 for v in valeur.values()):
         raise ParametreError("Les tailles de ménage sont des nombres entiers d'au moins 1.")

@@ -23,11 +23,10 @@ try:
 except FluxcoreError as exc:
     st.error(str(exc))
     st.stop()
-if epcis.empty:
-    st.info("Aucune grille de cotation : importez la table grille_cotation (page Données) ou "
-            "saisissez la première grille d'un EPCI ci-dessous.")
-noms = dict(zip(epcis["epci_siren"], epcis["nom"]))
+noms = {r.epci_siren: r.nom + ("" if r.nb_versions else " (sans grille)")
+        for r in epcis.itertuples()}
 if not noms:
+    st.info("Aucun EPCI : importez des résidences rattachées à un EPCI (page Données).")
     st.stop()
 default = list(noms).index(p.epci_siren) if p.epci_siren in noms else 0
 epci = st.selectbox("EPCI (grille de cotation)", list(noms), index=default,
@@ -103,15 +102,17 @@ with onglets[1]:
 
 with onglets[2]:
     ns = load(path, "fluxcore.cotation.non_satisfaites", today, epci)
+    if not dist["notees"]:
+        st.info("Aucune demande n'a de score dans cet EPCI (pas de grille en vigueur).")
     param = load(path, "fluxcore.parametres.get_parametres")
     st.markdown(
         f"Demandes dont le score atteint le {fmt_num(param['cotation_rang_bien_cotees_pct'], 0)}"
         "e centile des scores de l'EPCI et qui attendent depuis plus longtemps que les demandes "
         f"comparables satisfaites ces {param['cotation_attente_mois']} derniers mois : à "
         "examiner avec les partenaires.")
-    if ns.empty:
+    if ns.empty and dist["notees"]:
         st.success("Aucune demande bien cotée n'attend au-delà du délai observé.")
-    else:
+    elif len(ns):
         st.metric("Demandes bien cotées en attente prolongée", fmt_int(len(ns)))
         n = 15 if proj else 200
         st.dataframe(views.table_non_satisfaites(ns.head(n), proj), hide_index=True,

@@ -272,8 +272,8 @@ def test_cotation_grid_new_version(app_copy):
     app.run()
     app.switch_page("pages/cotation.py").run()
     app.selectbox(key="c_epci").set_value("200067213").run()
-    app.session_state["c_editeur"] = {"edited_rows": {0: {"points": 99.0}}, "added_rows": [],
-                                      "deleted_rows": []}
+    app.session_state["c_editeur_200067213"] = {
+        "edited_rows": {0: {"points": 99.0}}, "added_rows": [], "deleted_rows": []}
     app.text_input(key="c_auteur").set_value("claire").run()
     next(b for b in app.button if b.key == "c_save").click().run()
     assert not app.exception, app.exception
@@ -285,3 +285,6 @@ def test_cotation_grid_new_version(app_copy):
                      "'200067213'") == 3
     assert db.scalar("select actor from audit_log where action = 'grille_cotation.create'"
                      ) == "claire"
+    # an EPCI of the patrimoine without a grid can get its first one
+    sans = [o for o in app.selectbox(key="c_epci").options if o.endswith("(sans grille)")]
+    assert sans

@@ -8,7 +8,7 @@ from datetime import date
 
 import streamlit as st
 
-from fluxcore.cotation import enregistrer_grille
+from fluxcore.cotation import enregistrer_grille, modele_grille
 from fluxcore.errors import FluxcoreError
 from ui import cotation_views as views
 from ui.components import table_height
@@ -43,37 +43,49 @@ def demandeur(path: str, today: date, proj: bool) -> None:
 def grille(path: str, epci: str, today: date, proj: bool) -> None:
     """The EPCI's grid by version, its history, and (outside projector mode) a new version."""
     versions = load(path, "fluxcore.cotation.versions_grille", epci, today)
-    vig = versions.loc[versions["en_vigueur"], "version"]
-    opts = versions["version"].tolist()
-    v = st.selectbox("Version", opts, index=opts.index(int(vig.iloc[0])) if len(vig) else
-                     len(opts) - 1, key="c_version",
-                     format_func=lambda x: f"Version {x}" + (" (en vigueur)" if len(vig) and
-                                                             x == int(vig.iloc[0]) else ""))
-    g = load(path, "fluxcore.cotation.grille", epci, v)
-    st.dataframe(views.table_grille(g), hide_index=True, width="stretch",
-                 height=table_height(len(g)))
-    st.dataframe(views.table_versions(versions), hide_index=True)
-    if not proj:
-        with st.expander("Nouvelle version de la grille"):
-            st.caption("Une version enregistrée ne change plus : la nouvelle s'applique à partir "
-                       "de sa date d'effet ; l'écart avec la précédente est inscrit au journal. "
-                       "Codes spéciaux : ANCIENNETE_MOIS (points par mois complet), REFUS "
-                       "(points par refus d'un logement adapté, négatif).")
-            edited = st.data_editor(g[["critere", "libelle", "points"]], num_rows="dynamic",
-                                    hide_index=True, key="c_editeur", column_config={
-                                        "critere": "Code", "libelle": "Critère",
-                                        "points": st.column_config.NumberColumn("Points")})
-            c1, c2 = st.columns(2)
-            effet = c1.date_input("Applicable à partir du", value=date.today(),
-                                  format="DD/MM/YYYY", key="c_effet")
-            auteur = c2.text_input("Modifiée par", key="c_auteur",
-                                   value=st.session_state.get("auteur", getpass.getuser()))
-            if st.button("Enregistrer la nouvelle version", type="primary", key="c_save"):
-                try:
-                    num = enregistrer_grille(get_db(path), epci, edited, effet, auteur)
-                except FluxcoreError as exc:
-                    st.error(str(exc))
-                else:
-                    st.session_state["auteur"] = auteur
-                    st.toast(f"Version {num} de la grille enregistrée.")
-                    st.rerun()
+    derniere = int(versions["version"].max()) if len(versions) else 0
+    if versions.empty:
+        st.info("Aucune grille de cotation pour cet EPCI : saisissez sa première version "
+                "(modèle : critères usuels à 0 point, 1 point par mois d'ancienneté).")
+        base = modele_grille()
+    else:
+        vig = versions.loc[versions["en_vigueur"], "version"]
+        courante = int(vig.iloc[0]) if len(vig) else derniere
+        opts = versions["version"].tolist()
+        v = st.selectbox("Version", opts, index=opts.index(courante), key="c_version",
+                         format_func=lambda x: f"Version {x}" + (
+                             " (en vigueur)" if len(vig) and x == courante else ""))
+        g = load(path, "fluxcore.cotation.grille", epci, v)
+        st.dataframe(views.table_grille(g), hide_index=True, width="stretch",
+                     height=table_height(len(g)))
+        st.dataframe(views.table_versions(versions), hide_index=True)
+        base = load(path, "fluxcore.cotation.grille", epci, derniere)
+    if proj:
+        return
+    with st.expander("Nouvelle version de la grille" if derniere else "Première grille",
+                     expanded=not derniere):
+        st.caption("Une version enregistrée ne change plus : la nouvelle s'applique à partir "
+                   "de sa date d'effet (aujourd'hui au plus tôt) ; l'écart avec la précédente "
+                   "est inscrit au journal. Codes spéciaux : ANCIENNETE_MOIS (points par mois "
+                   "complet), REFUS (points par refus d'un logement adapté, négatif)."
+                   + (f" Modification à partir de la dernière version ({derniere})."
+                      if derniere else ""))
+        edited = st.data_editor(base[["critere", "libelle", "points"]], num_rows="dynamic",
+                                hide_index=True, key=f"c_editeur_{epci}", column_config={
+                                    "critere": "Code", "libelle": "Critère",
+                                    "points": st.column_config.NumberColumn("Points")})
+        c1, c2 = st.columns(2)
+        effet = c1.date_input("Applicable à partir du", value=today, min_value=today,
+                              format="DD/MM/YYYY", key="c_effet")
+        auteur = c2.text_input("Modifiée par", key="c_auteur",
+                               value=st.session_state.get("auteur", getpass.getuser()))
+        if st.button("Enregistrer la nouvelle version", type="primary", key="c_save"):
+            try:
+                num = enregistrer_grille(get_db(path), epci, edited, effet, auteur, derniere,
+                                         today)
+            except FluxcoreError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["auteur"] = auteur
+                st.toast(f"Version {num} de la grille enregistrée.")
+                st.rerun()

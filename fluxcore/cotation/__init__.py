@@ -13,6 +13,7 @@ from fluxcore.cotation.grille import (
     enregistrer_grille,
     epcis_cotation,
     grille,
+    modele_grille,
     valider_lignes,
     versions_grille,
 )
@@ -27,5 +28,5 @@ from fluxcore.cotation.scores import (
 
 __all__ = ["CONTINGENTS", "Candidats", "Position", "attentes", "candidats",
            "candidats_contingent", "distribution", "enregistrer_grille", "epcis_cotation",
-           "grille", "nombre_scores", "non_satisfaites", "par_destination",
+           "grille", "modele_grille", "nombre_scores", "non_satisfaites", "par_destination",
            "position_demandeur", "scores", "valider_lignes", "versions_grille"]

@@ -47,15 +47,19 @@ POINTS_MAX = 1000.0
 
 
 def epcis_cotation(db: Database, aujourdhui: date) -> pd.DataFrame:
-    """EPCI with a grid: epci_siren, nom, version_en_vigueur (NULL if none in force yet),
-    nb_versions, derniere_version."""
+    """EPCI with a grid or with dwellings of the patrimoine (so that a first grid can be
+    written): epci_siren, nom, version_en_vigueur (NULL if none in force), nb_versions (0:
+    no grid yet), derniere_version. EPCI with a grid first."""
     return db.df(
-        "with vig as (" + load_sql("cotation/versions") + ")"
-        " select g.epci_siren, coalesce(e.nom, g.epci_siren) as nom,"
+        "with vig as (" + load_sql("cotation/versions") + "),"
+        " e as (select epci_siren from grille_cotation union"
+        " select epci_siren from residence where epci_siren is not null)"
+        " select e.epci_siren, coalesce(r.nom, e.epci_siren) as nom,"
         " any_value(v.version) as version_en_vigueur, count(distinct g.version) as nb_versions,"
         " max(g.version) as derniere_version"
-        " from grille_cotation g left join ref_epci e using (epci_siren)"
-        " left join vig v using (epci_siren) group by all order by nom",
+        " from e left join ref_epci r using (epci_siren)"
+        " left join grille_cotation g using (epci_siren) left join vig v using (epci_siren)"
+        " group by all order by nb_versions = 0, nom",
         {"date": aujourdhui})
 
 
@@ -98,6 +102,14 @@ def grille(db: Database, epci_siren: str, version: int | None = None,
     return df
 
 
+def modele_grille() -> pd.DataFrame:
+    """A starting point for an EPCI's first grid: the usual criteria at 0 point, 1 point per
+    month of seniority, no refusal penalty (to be set by the EPCI)."""
+    codes = [c for c in LIBELLES if c not in SPECIAUX] + [ANCIENNETE, REFUS]
+    return pd.DataFrame({"critere": codes, "libelle": [LIBELLES[c] for c in codes],
+                         "points": [1.0 if c == ANCIENNETE else 0.0 for c in codes]})
+
+
 def _libelle(code: str, libelle) -> str:
     """The label shown for a criterion: its own, else the special code's, else the code."""
     return libelle.strip() if isinstance(libelle, str) and libelle.strip() else \
@@ -109,32 +121,42 @@ def valider_lignes(lignes: pd.DataFrame) -> pd.DataFrame:
     problem is reported at once, by line number. Returns the cleaned grid."""
     if not {"critere", "points"} <= set(lignes.columns):
         raise CotationError("La grille doit avoir les colonnes « critere » et « points ».")
-    df = lignes.copy()
+    df = lignes.copy().reset_index(drop=True)
     if "libelle" not in df.columns:
         df["libelle"] = None
-    df = df[~(df["critere"].isna() & df["points"].isna())].reset_index(drop=True)
+    df["ligne"] = range(1, len(df) + 1)  # as the user sees it, blank lines included
+    blank = df["critere"].isna() | (df["critere"].astype(str).str.strip() == "")
     problems, seen = [], set()
-    for i, r in enumerate(df.itertuples(), start=1):
-        code = str(r.critere).strip().upper() if isinstance(r.critere, str) else ""
-        where = f"ligne {i}"
+    labelled = df["libelle"].notna() & (df["libelle"].astype(str).str.strip() != "")
+    for r in df[blank & (df["points"].notna() | labelled)].itertuples():
+        problems.append(f"ligne {r.ligne} : code du critère manquant.")
+    df = df[~blank].reset_index(drop=True)
+    for i, r in enumerate(df.itertuples()):
+        code = str(r.critere).strip().upper()
+        where = f"ligne {r.ligne}"
         if not _CODE.match(code):
             problems.append(f"{where} : code « {r.critere} » invalide (lettres majuscules, "
                             "chiffres et _).")
         elif code in seen:
             problems.append(f"{where} : le critère {code} figure deux fois.")
         seen.add(code)
-        try:
-            pts = float(str(r.points).replace(",", ".").replace("\u202f", ""))
-        except ValueError:
+        if not isinstance(r.points, str) and pd.isna(r.points):
+            problems.append(f"{where} ({code}) : points manquants.")
             pts = math.nan
-        if not math.isfinite(pts) or abs(pts) > POINTS_MAX:
-            problems.append(f"{where} ({code}) : points « {r.points} » invalides (nombre entre "
-                            f"−{POINTS_MAX:g} et {POINTS_MAX:g} attendu).")
-        elif code == ANCIENNETE and pts < 0:
-            problems.append(f"{where} : les points d'ancienneté ne peuvent pas être négatifs.")
-        elif code == REFUS and pts > 0:
-            problems.append(f"{where} : un refus ne peut pas ajouter de points.")
-        df.at[i - 1, "critere"], df.at[i - 1, "points"] = code, pts
+        else:
+            try:
+                pts = float(str(r.points).replace(",", ".").replace("\u202f", ""))
+            except ValueError:
+                pts = math.nan
+            if not math.isfinite(pts) or abs(pts) > POINTS_MAX:
+                problems.append(f"{where} ({code}) : points « {r.points} » invalides (nombre "
+                                f"entre −{POINTS_MAX:g} et {POINTS_MAX:g} attendu).")
+            elif code == ANCIENNETE and pts < 0:
+                problems.append(f"{where} : les points d'ancienneté ne peuvent pas être "
+                                "négatifs.")
+            elif code == REFUS and pts > 0:
+                problems.append(f"{where} : un refus ne peut pas ajouter de points.")
+        df.at[i, "critere"], df.at[i, "points"] = code, pts
     if df.empty:
         problems.append("la grille est vide.")
     if problems:
@@ -155,16 +177,24 @@ def comparer(avant: pd.DataFrame, apres: pd.DataFrame) -> dict:
 
 
 def enregistrer_grille(db: Database, epci_siren: str, lignes: pd.DataFrame, date_effet: date,
-                       auteur: str) -> int:
+                       auteur: str, version_base: int | None = None,
+                       aujourdhui: date | None = None) -> int:
     """Save a new version of the EPCI's grid applying from `date_effet`; returns its number.
 
     Refused (nothing written) if the grid is invalid, identical to the latest version, dated
-    before the latest version, or for an unknown EPCI. One transaction with its audit row
-    (the differences with the previous version)."""
+    before today (scores already given must stay recomputable) or before the latest version,
+    for an unknown EPCI, or when `version_base` (the version the user started from; 0 for a
+    first grid) is no longer the latest one: someone saved another version meanwhile. One
+    transaction with its audit row (the differences with the previous version)."""
     if not auteur or not auteur.strip():
         raise CotationError("Indiquez l'auteur de la modification de la grille.")
     if not isinstance(date_effet, date):
         raise CotationError("Indiquez la date d'effet de la nouvelle version.")
+    if date_effet < (aujourdhui or date.today()):
+        raise CotationError(
+            f"Une nouvelle version ne peut pas s'appliquer avant aujourd'hui "
+            f"({(aujourdhui or date.today()).strftime('%d/%m/%Y')}) : les scores déjà "
+            "communiqués doivent rester recalculables.")
     new = valider_lignes(lignes)
     known = db.scalar("select count(*) from ref_epci where epci_siren = ?", [epci_siren]) or \
         db.scalar("select count(*) from grille_cotation where epci_siren = ?", [epci_siren])
@@ -174,6 +204,14 @@ def enregistrer_grille(db: Database, epci_siren: str, lignes: pd.DataFrame, date
         last = cur.execute("select max(version), max(date_effet) from grille_cotation"
                            " where epci_siren = ?", [epci_siren]).fetchall()[0]
         version = (last[0] or 0) + 1
+        if version_base is not None and (last[0] or 0) != version_base:
+            who = cur.execute(
+                "select actor from audit_log where action = 'grille_cotation.create' and "
+                "entity_id = ? order by audit_id desc limit 1", [epci_siren]).fetchall()
+            raise CotationError(
+                f"La version {last[0]} de cette grille a été enregistrée entre-temps"
+                f"{' par ' + who[0][0] if who else ''} : rechargez la page et reportez vos "
+                "modifications sur cette version.")
         if last[0] is not None:
             old = cur.execute("select critere, points, libelle from grille_cotation"
                               " where epci_siren = ? and version = ?",

@@ -44,8 +44,13 @@ def _rang(group: pd.DataFrame, demande_id: str, score: float) -> int:
     return int(before.sum()) + 1
 
 
+def _typ(d: dict) -> str:
+    t = d.get("typologie_souhaitee")
+    return t if isinstance(t, str) and t else "typologie non précisée"
+
+
 def _lieu(niveau: str, d: dict) -> str:
-    typ = d["typologie_souhaitee"]
+    typ = _typ(d)
     if niveau == "commune":
         return f"{typ} à {d['commune']}"
     if niveau == "epci":
@@ -137,22 +142,32 @@ def _comparables(pool: pd.DataFrame, d: dict, score: float, minimum: int) -> dic
     """Scores of similar demandes (same grid): same typologie and commune; below `minimum`
     demandes, same typologie in the EPCI; below again, the whole EPCI."""
     scored = pool[pool["score"].notna()]
-    same_typ = scored[scored["typologie_souhaitee"] == d["typologie_souhaitee"]]
+    same_typ = scored[scored["typologie_souhaitee"] == d["typologie_souhaitee"]] if isinstance(
+        d["typologie_souhaitee"], str) else scored.iloc[0:0]
     levels = (("commune", same_typ[same_typ["commune_souhaitee"] == d["commune_souhaitee"]]),
               ("epci", same_typ), ("epci_toutes", scored))
-    niveau, grp = next(((n, g) for n, g in levels if len(g) >= minimum), levels[-1])
+    niveau, grp = next(((n, g) for n, g in levels if len(g) >= max(minimum, 1)), levels[-1])
     v = grp["score"].to_numpy(dtype=float)
-    q = {k: float(np.quantile(v, p)) for k, p in (("d1", .1), ("q1", .25), ("mediane", .5),
-                                                  ("q3", .75), ("d9", .9))}
     return {"niveau": niveau, "libelle": _lieu(niveau, d), "nb": len(grp),
             "rang": _rang(grp, d["demande_id"], score),
             "part_inferieure": 100.0 * float((v < score).sum()) / len(v),
-            "quantiles": q, "classes": classes(v), "_groupe": grp}
+            "quantiles": quantiles(v), "classes": classes(v), "_groupe": grp}
+
+
+def quantiles(v) -> dict:
+    """Deciles and quartiles as scores that exist: the smallest score with at least that share
+    of the demandes at or below it (so « 9 sur 10 au plus X » is exact)."""
+    v = np.asarray(v, dtype=float)
+    return {k: float(np.quantile(v, p, method="inverted_cdf")) for k, p in (
+        ("d1", .1), ("q1", .25), ("mediane", .5), ("q3", .75), ("d9", .9))}
 
 
 def _attente(a: pd.DataFrame, d: dict, minimum: int) -> dict:
     """Median seniority at attribution of similar demandes: commune + typologie, else EPCI +
     typologie, else the typologie on the whole base (first level with `minimum` demandes)."""
+    if not isinstance(d["typologie_souhaitee"], str):
+        return {"niveau": None, "libelle": _lieu("typologie", d), "nb": 0,
+                "mediane_mois": None}
     typ = a[a["typologie_souhaitee"] == d["typologie_souhaitee"]]
     levels = (("commune", typ[(typ["niveau"] == "commune")
                              & (typ["commune_souhaitee"] == d["commune_souhaitee"])]),
@@ -172,12 +187,20 @@ def _pts(x: float) -> str:
 def phrases(p: Position, mois_attente: int) -> list[str]:
     """The plain French explanation owed to the demandeur (R441-2-17)."""
     d = p.demande
-    out = [f"Demande déposée le {fmt_date(pd.Timestamp(d['date_depot']).date())} pour un "
-           f"{d['typologie_souhaitee']} à {d['commune']}, ménage de "
-           f"{fmt_int(d['taille_menage'])} personne{'s' if d['taille_menage'] > 1 else ''}."]
+    taille = d["taille_menage"]
+    menage = ("taille du ménage non précisée" if taille is None or pd.isna(taille) else
+              f"ménage de {fmt_int(taille)} personne{'s' if taille > 1 else ''}")
+    quoi = (f"un {d['typologie_souhaitee']}" if isinstance(d["typologie_souhaitee"], str)
+            else "un logement (typologie non précisée)")
+    out = [f"Demande déposée le {fmt_date(pd.Timestamp(d['date_depot']).date())} pour {quoi} "
+           f"à {d['commune']}, {menage}."]
     if p.grille_version is None:
-        out.append(f"Aucune grille de cotation n'est en vigueur pour {d['epci']} : la demande "
-                   "n'a pas de score ; elle est examinée dans l'ordre d'ancienneté.")
+        ou = (f"pour {d['epci']}" if d["epci_siren"] else
+              "pour cette commune (rattachée à aucun EPCI connu)")
+        out.append(f"Aucune grille de cotation n'est en vigueur {ou} : la demande n'a pas de "
+                   "score ; elle est examinée dans l'ordre d'ancienneté.")
+        out.append(_phrase_attente(p, mois_attente))
+        out.append(CALEOL)
         return out
     depuis = (f" en vigueur depuis le {fmt_date(p.grille_date_effet)}"
               if p.grille_date_effet else "")
@@ -201,16 +224,7 @@ def phrases(p: Position, mois_attente: int) -> list[str]:
             f"est au rang {fmt_int(c['rang'])} ; la moitié de ces demandes ont au plus "
             f"{_pts(q['mediane'])}, 9 sur 10 au plus {_pts(q['d9'])}. Dans tout l'EPCI, elle "
             f"est au rang {fmt_int(p.rang_epci)} sur {fmt_int(p.nb_epci)}.")
-    a = p.attente
-    if a["mediane_mois"] is None:
-        out.append(f"Aucune demande comparable n'a été satisfaite ces {mois_attente} derniers "
-                   "mois : pas de délai d'attente observé.")
-    else:
-        out.append(
-            f"Délai d'attente observé : les demandes satisfaites ces {mois_attente} derniers "
-            f"mois ({a['libelle']}, {fmt_int(a['nb'])} attributions) avaient une ancienneté "
-            f"médiane de {fmt_num(a['mediane_mois'], 1)} mois ; cette demande a "
-            f"{fmt_int(d['anciennete_mois'])} mois d'ancienneté.")
+    out.append(_phrase_attente(p, mois_attente))
     r = p.refus
     if r["points"] == 0:
         out.append("Refuser un logement adapté ne change pas le score selon cette grille.")
@@ -223,6 +237,23 @@ def phrases(p: Position, mois_attente: int) -> list[str]:
                     f"{fmt_int(c['rang'])} à {fmt_int(r['rang_apres'])}")
         out.append(f"Refuser un logement adapté retirerait {_pts(-r['points'])} : le score "
                    f"passerait de {_pts(float(d['score']))} à {_pts(r['score_apres'])}{rang}.")
-    out.append("La cotation est une aide à la décision : elle ne donne pas droit à un logement "
-               "déterminé ; la commission d'attribution (CALEOL) examine les candidatures.")
+    out.append(CALEOL)
     return out
+
+
+CALEOL = ("La cotation est une aide à la décision : elle ne donne pas droit à un logement "
+          "déterminé ; la commission d'attribution (CALEOL) examine les candidatures.")
+
+
+def _phrase_attente(p: Position, mois_attente: int) -> str:
+    a, d = p.attente, p.demande
+    if a["mediane_mois"] is None:
+        if not isinstance(d["typologie_souhaitee"], str):
+            return ("Typologie souhaitée non précisée : pas de délai d'attente observé pour des "
+                    "demandes comparables.")
+        return (f"Aucune demande comparable ({a['libelle']}) n'a été satisfaite ces "
+                f"{mois_attente} derniers mois : pas de délai d'attente observé.")
+    return (f"Délai d'attente observé : les demandes satisfaites ces {mois_attente} derniers "
+            f"mois ({a['libelle']}, {fmt_int(a['nb'])} attributions) avaient une ancienneté "
+            f"médiane de {fmt_num(a['mediane_mois'], 1)} mois ; cette demande a "
+            f"{fmt_int(d['anciennete_mois'])} mois d'ancienneté.")

@@ -53,8 +53,24 @@ def sortie(db: Database, aujourdhui: date, fmt: str = "csv", demande: str | None
     return _csv(df) if fmt == "csv" else _dump(_records(df))
 
 
+def _clean(obj):
+    """NaN/NaT → null, numpy scalars → Python (strict JSON)."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
+        obj = obj.item()
+    if isinstance(obj, float) and obj != obj:
+        return None
+    if obj is pd.NaT:
+        return None
+    return obj
+
+
 def _dump(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n"
+    return json.dumps(_clean(obj), ensure_ascii=False, indent=2, default=str,
+                      allow_nan=False) + "\n"
 
 
 def _demande(db: Database, aujourdhui: date, fmt: str, demande: str) -> str:
@@ -68,7 +84,8 @@ def _demande(db: Database, aujourdhui: date, fmt: str, demande: str) -> str:
     if p.comparables:
         comp["classes"] = _records(p.comparables["classes"])
     return _dump({
-        "demande_id": demande, "date": aujourdhui.isoformat(), "score": p.demande["score"],
+        "demande_id": demande, "date": aujourdhui.isoformat(),
+        "score": None if pd.isna(p.demande["score"]) else float(p.demande["score"]),
         "epci_siren": p.demande["epci_siren"], "grille_version": p.grille_version,
         "grille_date_effet": p.grille_date_effet, "anciennete_mois":
             int(p.demande["anciennete_mois"]), "detail": _records(p.detail),

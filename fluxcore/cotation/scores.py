@@ -44,8 +44,9 @@ def distribution(db: Database, aujourdhui: date, epci_siren: str) -> dict:
     if not len(s):
         return out | {"moyenne": None, "quantiles": {}, "classes": pd.DataFrame(
             columns=["debut", "fin", "nb", "libelle"])}
-    q = {k: float(np.quantile(s, v)) for k, v in (("d1", .1), ("q1", .25), ("mediane", .5),
-                                                   ("q3", .75), ("d9", .9))}
+    from fluxcore.cotation.position import quantiles
+
+    q = quantiles(s)
     return out | {"moyenne": float(s.mean()), "min": float(s.min()), "max": float(s.max()),
                   "quantiles": q, "classes": classes(s)}
 

@@ -4,7 +4,7 @@
 -- ('commune': demandes wishing this commune; 'epci': wishing a commune of its EPCI),
 -- $tmin/$tmax (household sizes for its typologie), $typ_num (its number of rooms) and $ecart
 -- (largest gap in rooms with the typologie wished), $plafond (€/UC/year, NULL: no ceiling),
--- $loyer (monthly rent, NULL: unknown), $effort_max (percent), $uc2 (UC of the 2nd person),
+-- $loyer (monthly rent, NULL: unknown; resources unknown or zero: burden not checked), $effort_max (percent), $uc2 (UC of the 2nd person),
 -- $uc_enf (UC of each further person), $prioritaires (criterion codes of priority publics).
 -- Columns: every column of cotation/scores, uc, taux_effort, ok_taille, ok_plafond, ok_effort,
 --   ok_typologie, eligible, prioritaire, dalo, rang (among the eligible, NULL otherwise).
@@ -24,7 +24,8 @@ t as (
                     <= $ecart, true) as ok_typologie,
            ($plafond is null or s.ressources_uc is null or s.ressources_uc <= $plafond)
                as ok_plafond,
-           len(list_intersect(s.criteres, $prioritaires::varchar[])) > 0 as prioritaire,
+           (len(list_intersect(s.criteres, $prioritaires::varchar[])) > 0
+            or list_contains(s.criteres, 'DALO')) as prioritaire,
            list_contains(s.criteres, 'DALO') as dalo
     from s
     where case when $etendue = 'epci' then s.epci_siren = $epci
@@ -32,8 +33,8 @@ t as (
 ),
 e as (
     select t.*,
-           ($loyer is null or t.ressources_uc is null
-            or (t.ressources_uc > 0 and t.taux_effort <= $effort_max)) as ok_effort
+           ($loyer is null or t.taux_effort is null or t.taux_effort <= $effort_max)
+               as ok_effort
     from t
 ),
 f as (
