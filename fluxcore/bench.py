@@ -35,7 +35,7 @@ from fluxcore.perimetre import Perimetre
 from fluxcore.simulation.montecarlo import simuler_tirages
 
 CIBLES_MS = {"page": {"grand": 150, "national": 3000}, "classement": {"grand": 50},
-             "scores": {"grand": 150, "national": 1000},
+             "scores": {"national": 1000}, "tableau": {},
              "import": {}, "montecarlo": {"grand": 2000}, "premiere_vue": {},
              "generation": {}}
 BENCH_DATE = date(2026, 11, 23)
@@ -124,7 +124,7 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
          lambda: bilan.document_reservataire(bil, first)),
         ("Bilan annuel : document d'un EPCI", "page",
          lambda: bilan.document_epci(db, bil, "200067213")),
-        ("Cotation : scores de toutes les demandes", "scores",
+        ("Cotation : tableau des scores de toutes les demandes (CLI)", "tableau",
          lambda: cotation.scores(db, BENCH_DATE)),
         ("Cotation : distribution d'un EPCI", "page",
          lambda: cotation.distribution(db, BENCH_DATE, "200067213")),
@@ -132,8 +132,8 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
          lambda: cotation.par_destination(db, lib, BENCH_DATE)),
         ("Cotation : position d'un demandeur", "page",
          lambda: cotation.position_demandeur(db, demande, BENCH_DATE)),
-        ("Cotation : demandes bien cotées non satisfaites", "page",
-         lambda: cotation.non_satisfaites(db, BENCH_DATE)),
+        ("Cotation : demandes bien cotées non satisfaites d'un EPCI", "page",
+         lambda: cotation.non_satisfaites(db, BENCH_DATE, "200067213")),
     ]
     out = []
     for name, group, func in calls:

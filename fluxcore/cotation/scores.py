@@ -29,7 +29,7 @@ def scores(db: Database, aujourdhui: date, epci_siren: str | None = None) -> pd.
 def nombre_scores(db: Database, aujourdhui: date) -> int:
     """How many active demandes get a score (the benchmark's « score every demande »)."""
     return int(db.scalar("select count(score) from (" + load_sql("cotation/scores") + ")",
-                         {"date": aujourdhui}))
+                         {"date": aujourdhui, "epci": None}))
 
 
 def distribution(db: Database, aujourdhui: date, epci_siren: str) -> dict:

@@ -1,6 +1,6 @@
--- Score of every active demande filed by $date, under the grid of its EPCI (commune wished →
--- ref_commune.epci_siren) in force at $date. Criteria listed twice count once; the special
--- codes ANCIENNETE_MOIS (points per complete month since filing) and REFUS (points per
+-- Score of every active demande filed by $date (of EPCI $epci only, unless NULL), under the
+-- grid of its EPCI (commune wished → ref_commune.epci_siren) in force at $date. Criteria
+-- listed twice count once; the special codes ANCIENNETE_MOIS (points per complete month since filing) and REFUS (points per
 -- refusal of a suitable dwelling) are never read from the demande's own list.
 -- One row per demande: demande_id, date_depot, commune_souhaitee, typologie_souhaitee,
 --   taille_menage, ressources_uc, criteres, nb_refus, salarie, agent_public, epci_siren,
@@ -16,6 +16,7 @@ with dem as (
     from demande d
     left join ref_commune c on c.code_insee = d.commune_souhaitee
     where d.statut = 'ACTIVE' and d.date_depot <= $date
+      and ($epci is null or c.epci_siren = $epci)
 ),
 vig as (
     {{ cotation/versions }}
