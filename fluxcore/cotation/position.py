@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from fluxcore.cotation.grille import ANCIENNETE, REFUS, SPECIAUX, grille
-from fluxcore.cotation.scores import attentes, classes, scores
+from fluxcore.cotation.scores import attentes, classes, quantiles, scores
 from fluxcore.db import Database
 from fluxcore.errors import CotationError
 from fluxcore.formats import fmt_date, fmt_int, fmt_num
@@ -152,14 +152,6 @@ def _comparables(pool: pd.DataFrame, d: dict, score: float, minimum: int) -> dic
             "rang": _rang(grp, d["demande_id"], score),
             "part_inferieure": 100.0 * float((v < score).sum()) / len(v),
             "quantiles": quantiles(v), "classes": classes(v), "_groupe": grp}
-
-
-def quantiles(v) -> dict:
-    """Deciles and quartiles as scores that exist: the smallest score with at least that share
-    of the demandes at or below it (so « 9 sur 10 au plus X » is exact)."""
-    v = np.asarray(v, dtype=float)
-    return {k: float(np.quantile(v, p, method="inverted_cdf")) for k, p in (
-        ("d1", .1), ("q1", .25), ("mediane", .5), ("q3", .75), ("d9", .9))}
 
 
 def _attente(a: pd.DataFrame, d: dict, minimum: int) -> dict:

@@ -44,11 +44,17 @@ def distribution(db: Database, aujourdhui: date, epci_siren: str) -> dict:
     if not len(s):
         return out | {"moyenne": None, "quantiles": {}, "classes": pd.DataFrame(
             columns=["debut", "fin", "nb", "libelle"])}
-    from fluxcore.cotation.position import quantiles
-
     q = quantiles(s)
     return out | {"moyenne": float(s.mean()), "min": float(s.min()), "max": float(s.max()),
                   "quantiles": q, "classes": classes(s)}
+
+
+def quantiles(v) -> dict:
+    """Deciles and quartiles as scores that exist: the smallest score with at least that share
+    of the demandes at or below it (so « 9 sur 10 au plus X » is exact)."""
+    v = np.asarray(v, dtype=float)
+    return {k: float(np.quantile(v, p, method="inverted_cdf")) for k, p in (
+        ("d1", .1), ("q1", .25), ("mediane", .5), ("q3", .75), ("d9", .9))}
 
 
 def classes(values) -> pd.DataFrame:

@@ -11,14 +11,18 @@
 with s as (
     {{ cotation/scores }}
 ),
-t as (
+u as (
     select s.*,
            1 + $uc2 * least(s.taille_menage - 1, 1) + $uc_enf * greatest(s.taille_menage - 2, 0)
-               as uc,
+               as uc
+    from s
+    where case when $etendue = 'epci' then s.epci_siren = $epci
+               else s.commune_souhaitee = $commune end
+),
+t as (
+    select s.*,
            case when $loyer is not null and s.ressources_uc > 0
-                then round(100 * 12 * $loyer / (s.ressources_uc * (1 + $uc2 *
-                     least(s.taille_menage - 1, 1) + $uc_enf * greatest(s.taille_menage - 2, 0))),
-                     1) end as taux_effort,
+                then round(100 * 12 * $loyer / (s.ressources_uc * s.uc), 1) end as taux_effort,
            coalesce(s.taille_menage between $tmin and $tmax, true) as ok_taille,
            coalesce(abs(try_cast(substr(s.typologie_souhaitee, 2) as integer) - $typ_num)
                     <= $ecart, true) as ok_typologie,
@@ -27,9 +31,7 @@ t as (
            (len(list_intersect(s.criteres, $prioritaires::varchar[])) > 0
             or list_contains(s.criteres, 'DALO')) as prioritaire,
            list_contains(s.criteres, 'DALO') as dalo
-    from s
-    where case when $etendue = 'epci' then s.epci_siren = $epci
-               else s.commune_souhaitee = $commune end
+    from u s
 ),
 e as (
     select t.*,
