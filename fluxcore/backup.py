@@ -14,12 +14,15 @@ from pathlib import Path
 
 import duckdb
 
+from fluxcore.acces import Utilisateur, acteur, exiger
 from fluxcore.db import Database, audit
 from fluxcore.errors import DatabaseError
 
 
 def backup_database(db: Database, out: str | Path, actor: str | None = None) -> Path:
     """Copy the database to `out` (a .duckdb file); audited."""
+    exiger(db, "sauvegarder")
+    actor = acteur(db, actor)
     out = Path(out)
     if db.path == ":memory:":
         raise DatabaseError("Une base en mémoire ne peut pas être sauvegardée.")
@@ -56,9 +59,13 @@ def describe_backup(path: str | Path) -> dict:
     return {"version": version, "dernier_evenement": last, "lignes": counts}
 
 
-def restore_database(target: str | Path, source: str | Path, actor: str | None = None) -> dict:
+def restore_database(target: str | Path, source: str | Path, actor: str | None = None,
+                     utilisateur: Utilisateur | None = None) -> dict:
     """Replace the database file `target` by the backup `source` (its connection must be
-    closed); the restored base gets an audit row and is migrated if older."""
+    closed); the restored base gets an audit row and is migrated if older. `utilisateur`:
+    the signed-in user (admin only when authentication is on)."""
+    exiger(utilisateur, "sauvegarder")
+    actor = utilisateur.login if utilisateur is not None else actor
     info = describe_backup(source)
     target = Path(target)
     tmp = target.with_name(target.name + ".restauration")

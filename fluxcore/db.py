@@ -8,6 +8,7 @@ which commits the change and its `audit_log` row together, or neither.
 
 from __future__ import annotations
 
+import copy
 import getpass
 import json
 import re
@@ -22,6 +23,13 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from fluxcore.acces import (
+    Utilisateur,
+    acteur_courant,
+    ecriture_de,
+    verifier_ecriture,
+    verifier_lecture,
+)
 from fluxcore.errors import DatabaseError, DatabaseLockedError
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -112,14 +120,23 @@ class Database:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._con = _connect(self.path, read_only)
         self._write_lock = threading.Lock()
+        self.utilisateur: Utilisateur | None = None
         if migrate and not read_only:
             apply_migrations(self)
         elif read_only:
             self._check_schema()
 
     # -- reading ---------------------------------------------------------------------------
+    def pour(self, utilisateur: Utilisateur | None) -> Database:
+        """This database bound to a signed-in user (same connection): fluxcore then enforces
+        the user's role on every read and write (fluxcore.acces). None: open mode."""
+        bound = copy.copy(self)
+        bound.utilisateur = utilisateur
+        return bound
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A fresh cursor: use one per query, never share it between threads."""
+        verifier_lecture(self.utilisateur)
         return self._con.cursor()
 
     def df(self, sql: str, params: Sequence[Any] | dict | None = None) -> pd.DataFrame:
@@ -144,7 +161,12 @@ class Database:
 
     def version(self) -> int:
         """A number that changes on every audited write: the key of cached page data."""
-        return int(self.scalar("select coalesce(max(audit_id), 0) from audit_log"))
+        cur = self._con.cursor()  # allowed to every role: the key of cached data
+        try:
+            return int(cur.execute("select coalesce(max(audit_id), 0) from audit_log")
+                       .fetchone()[0])
+        finally:
+            cur.close()
 
     # -- writing ---------------------------------------------------------------------------
     @contextmanager
@@ -152,8 +174,9 @@ class Database:
         """A cursor inside BEGIN … COMMIT; any exception rolls everything back."""
         if self.read_only:
             raise DatabaseError(f"La base « {self.path} » est ouverte en lecture seule.")
-        with self._write_lock:
-            cur = self.cursor()
+        verifier_ecriture(self.utilisateur)
+        with self._write_lock, ecriture_de(self.utilisateur):
+            cur = self._con.cursor()
             cur.execute("begin transaction")
             try:
                 yield cur
@@ -186,12 +209,13 @@ class Database:
 def audit(cur: duckdb.DuckDBPyConnection, actor: str | None, action: str,
           table_name: str | None = None, entity_id: str | None = None,
           details: dict | None = None) -> None:
-    """Write one audit_log row on the transaction's cursor."""
+    """Write one audit_log row on the transaction's cursor. In a transaction of a database
+    bound to a signed-in user, the user's login is recorded whatever `actor` says."""
     cur.execute(
         "insert into audit_log (logged_at, actor, action, table_name, entity_id, details) "
         "values (?, ?, ?, ?, ?, ?)",
-        [datetime.now(), actor or default_actor(), action, table_name, entity_id,
-         json.dumps(details, ensure_ascii=False, default=str) if details else None],
+        [datetime.now(), acteur_courant() or actor or default_actor(), action, table_name,
+         entity_id, json.dumps(details, ensure_ascii=False, default=str) if details else None],
     )
 
 

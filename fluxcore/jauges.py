@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from fluxcore.acces import pour_reservataire, sauf_reservataire
 from fluxcore.db import Database, load_sql
 from fluxcore.formats import MOIS_COURTS, fmt_pct
 from fluxcore.parametres import get_parametres
@@ -36,6 +37,7 @@ def _params(db: Database, p: Perimetre, settings: dict | None = None) -> dict:
             "premieres": bool(s["premieres_mises_en_location_dans_flux"])}
 
 
+@pour_reservataire(colonne="reservataire_id")
 def jauges_conventions(db: Database, p: Perimetre, settings: dict | None = None
                        ) -> pd.DataFrame:
     """One row per convention in force with any flux dwelling in the territory."""
@@ -52,6 +54,7 @@ def jauges_conventions(db: Database, p: Perimetre, settings: dict | None = None
     return df
 
 
+@pour_reservataire(colonne="reservataire_id")
 def jauges_reservataires(db: Database, p: Perimetre, settings: dict | None = None
                          ) -> pd.DataFrame:
     """Per réservataire (conventions of several départements added up), plus the bailleur.
@@ -101,6 +104,7 @@ def _type_order(col: pd.Series) -> pd.Series:
     return col.map({t: i for i, t in enumerate(order)}).fillna(len(order))
 
 
+@pour_reservataire(colonne="reservataire_id")
 def composition(db: Database, p: Perimetre, settings: dict | None = None) -> pd.DataFrame:
     """Long table: reservataire_id, type, dimension, categorie (label), flux, orientes, and the
     shares part_flux / part_orientes (%) within the réservataire's perimeters."""
@@ -115,6 +119,7 @@ def composition(db: Database, p: Perimetre, settings: dict | None = None) -> pd.
     return df
 
 
+@pour_reservataire(colonne="reservataire_id")
 def qualite_flux(db: Database, p: Perimetre, settings: dict | None = None) -> pd.DataFrame:
     """Imbalance of each réservataire's flux: per dimension, the share of its dwellings that
     would have to be of another kind to match the flux of its perimeters (0 = same mix,
@@ -144,6 +149,7 @@ def qualite_flux(db: Database, p: Perimetre, settings: dict | None = None) -> pd
     return out
 
 
+@sauf_reservataire
 def repartition_prefet(db: Database, p: Perimetre, settings: dict | None = None
                        ) -> pd.DataFrame:
     """The préfet's uniform spread (R441-5-2): per commune, flux entered, owed (rate × flux),
@@ -229,6 +235,7 @@ def _date(value):
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
 
+@pour_reservataire(argument="reservataire_id")
 def cumul_mensuel(db: Database, p: Perimetre, reservataire_id: str,
                   settings: dict | None = None) -> pd.DataFrame:
     """Month by month for one réservataire: owed (cumulative) and oriented (cumulative)."""
@@ -238,6 +245,15 @@ def cumul_mensuel(db: Database, p: Perimetre, reservataire_id: str,
     df["orientes_cumule"] = df["orientes"].cumsum()
     df["libelle_mois"] = [MOIS_COURTS[m - 1] for m in df["mois"]]
     return df
+
+
+@pour_reservataire(argument="reservataire_id")
+def logements_reservataire(db: Database, p: Perimetre, reservataire_id: str,
+                           settings: dict | None = None) -> pd.DataFrame:
+    """The year's dwellings oriented to one réservataire and what became of them (attributed,
+    still open, handed back), without household data: what a réservataire account sees."""
+    params = {**_params(db, p, settings), "reservataire": reservataire_id}
+    return db.df(load_sql("jauges/logements_reservataire"), params)
 
 
 TYPE_GROUPES = {"PREFET": "Préfet (prioritaires)", "PREFET_FONCTIONNAIRES": "Préfet (agents)",

@@ -27,6 +27,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from fluxcore.acces import acteur, exiger
 from fluxcore.db import Database, audit, load_sql
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_num, fmt_pct, libelle_destination
@@ -250,6 +251,8 @@ def enregistrer_orientation(db: Database, liberation_id: str, destinataire: str,
 
     Refused (nothing written) if the libération is already oriented — by another user in the
     meantime — or if the destination is not one of the ranked possible destinations."""
+    exiger(db, "orienter")
+    auteur = acteur(db, auteur)
     if not auteur or not auteur.strip():
         raise OrientationError("Indiquez l'auteur de la décision.")
     ranking = classer_destinations(db, liberation_id, aujourdhui)
@@ -286,6 +289,8 @@ def corriger_orientation(db: Database, liberation_id: str, destinataire: str, au
                          motif: str) -> None:
     """Change the destination of a not-yet-attributed orientation; the reason is mandatory
     and the audit row keeps the previous destination."""
+    exiger(db, "orienter")
+    auteur = acteur(db, auteur)
     if not motif or not motif.strip():
         raise OrientationError("Une correction doit être motivée.")
     lg = fiche_logement(db, liberation_id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from fluxcore.acces import pour_reservataire
 from fluxcore.errors import ParametreError
 
 
@@ -179,6 +180,7 @@ def get_parametre(db, cle: str) -> Any:
     return BY_KEY[cle].defaut if raw is None else json.loads(raw)
 
 
+@pour_reservataire()
 def get_parametres(db) -> dict[str, Any]:
     """Every setting as a dict key -> value."""
     rows = db.df("select cle, valeur from parametre")
@@ -235,8 +237,11 @@ def check_valeur(cle: str, valeur: Any) -> None:
 
 def set_parametre(db, cle: str, valeur: Any, actor: str | None = None) -> None:
     """Change a setting, checking its type against the default; audited."""
+    from fluxcore.acces import acteur, exiger
     from fluxcore.db import audit
 
+    exiger(db, "parametrer")
+    actor = acteur(db, actor)
     check_valeur(cle, valeur)
     old = get_parametre(db, cle)
     with db.transaction() as cur:

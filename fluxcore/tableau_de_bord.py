@@ -7,6 +7,7 @@ from datetime import date
 
 import pandas as pd
 
+from fluxcore.acces import pour_reservataire
 from fluxcore.db import Database, load_sql
 from fluxcore.formats import MOIS_COURTS, libelle_destination
 from fluxcore.perimetre import Perimetre
@@ -83,12 +84,14 @@ def echeance_bilan(aujourdhui: date, echeance: str = "02-28",
                          start <= aujourdhui <= due)
 
 
+@pour_reservataire()
 def annees_disponibles(db: Database) -> list[int]:
     """Years that have libérations, most recent first."""
     df = db.df("select distinct year(date_liberation) as annee from liberation order by 1 desc")
     return [int(a) for a in df["annee"]]
 
 
+@pour_reservataire()
 def territoires(db: Database) -> pd.DataFrame:
     """Départements and EPCI of the patrimoine: niveau, code, nom, logements."""
     return db.df(
@@ -104,6 +107,7 @@ def territoires(db: Database) -> pd.DataFrame:
         " order by niveau, code")
 
 
+@pour_reservataire()
 def communes_du_territoire(db: Database, p: Perimetre) -> pd.DataFrame:
     """Communes of the patrimoine in the territory (code, nom, logements), largest first."""
     return db.df(

@@ -14,7 +14,15 @@ from datetime import date
 
 import pandas as pd
 
-from fluxcore.bilan.calcul import DIMENSIONS, MESURES, Bilan, ordre_categories, totaux
+from fluxcore.acces import pour_reservataire
+from fluxcore.bilan.calcul import (
+    DIMENSIONS,
+    MESURES,
+    Bilan,
+    calculer_bilan,
+    ordre_categories,
+    totaux,
+)
 from fluxcore.bilan.textes import notes_methode
 from fluxcore.db import Database
 from fluxcore.errors import BilanError
@@ -165,6 +173,19 @@ def document_reservataire(b: Bilan, reservataire_id: str) -> DocumentBilan:
         b.complet, b.bailleur, chiffres, synthese, crois, sous, prevision,
         notes_methode(b, "reservataire"),
         _logements(b, b.logements["destinataire"] == reservataire_id))
+
+
+@pour_reservataire(argument="reservataire_id")
+def bilan_reservataire(db: Database, annee: int, reservataire_id: str,
+                       aujourdhui: date | None = None) -> DocumentBilan:
+    """One réservataire's bilan of `annee`, without the other recipients' figures (what a
+    réservataire account may download)."""
+    b = calculer_bilan(db, annee, aujourdhui)
+    if reservataire_id not in set(b.destinataires.loc[
+            b.destinataires["genre"] == "reservataire", "code"]):
+        raise BilanError(f"Le réservataire « {reservataire_id} » n'a aucune convention en "
+                         f"vigueur en {annee} : pas de bilan pour cette année.")
+    return document_reservataire(b, reservataire_id)
 
 
 def document(db: Database, b: Bilan, genre: str, code: str) -> DocumentBilan:

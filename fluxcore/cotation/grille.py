@@ -15,6 +15,7 @@ from datetime import date
 
 import pandas as pd
 
+from fluxcore.acces import acteur, exiger
 from fluxcore.db import Database, audit, load_sql
 from fluxcore.errors import CotationError
 
@@ -186,6 +187,8 @@ def enregistrer_grille(db: Database, epci_siren: str, lignes: pd.DataFrame, date
     for an unknown EPCI, or when `version_base` (the version the user started from; 0 for a
     first grid) is no longer the latest one: someone saved another version meanwhile. One
     transaction with its audit row (the differences with the previous version)."""
+    exiger(db, "coter")
+    auteur = acteur(db, auteur)
     if not auteur or not auteur.strip():
         raise CotationError("Indiquez l'auteur de la modification de la grille.")
     if not isinstance(date_effet, date):

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from fluxcore.acces import acteur, exiger
 from fluxcore.db import Database, audit, default_actor
 from fluxcore.imports import coherence, rpls
 from fluxcore.imports.problems import ERREUR, Problems
@@ -142,8 +143,9 @@ def import_files(db: Database, sources: list[Source], actor: str | None = None,
                  dry_run: bool = False, progress: Progress | None = None) -> ImportResult:
     """Validate and import `sources` in one transaction; nothing is written unless every file
     is valid and `dry_run` is False."""
+    exiger(db, "importer")
     progress = progress or (lambda _f, _m: None)
-    actor = actor or default_actor()
+    actor = acteur(db, actor) or default_actor()
     problems = Problems()
     result = ImportResult(problems, pd.DataFrame())
     try:

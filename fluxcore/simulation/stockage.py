@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from fluxcore.acces import acteur, exiger
 from fluxcore.db import Database, audit
 from fluxcore.errors import FluxcoreError
 from fluxcore.simulation.resultats import Resultats
@@ -27,6 +28,8 @@ def slug(nom: str) -> str:
 def enregistrer_scenario(db: Database, scenario: Scenario, resultats: Resultats | None = None,
                          actor: str | None = None, resume_mc: dict | None = None) -> str:
     """Insert or replace the scenario of that name; returns its id. Audited."""
+    exiger(db, "simuler")
+    actor = acteur(db, actor)
     nom = scenario.nom.strip()
     sid = slug(nom)
     params = json.dumps(scenario.to_dict(), ensure_ascii=False)
@@ -75,6 +78,7 @@ def charger_scenario(db: Database, scenario_id: str) -> Scenario:
 
 
 def supprimer_scenario(db: Database, scenario_id: str, actor: str | None = None) -> None:
+    exiger(db, "simuler")
     with db.transaction() as cur:
         n = cur.execute("delete from scenario where scenario_id = ? returning scenario_id",
                         [scenario_id]).fetchall()

@@ -1,0 +1,338 @@
+"""Who may do what: users, roles, and their enforcement inside fluxcore.
+
+Authentication is optional. The demo runs open (a `Database` without user: every function
+works, writes are audited with the system user). It switches on when a users file exists
+(`FLUX_UTILISATEURS`, by default `utilisateurs.toml` at the project root) or when an OIDC
+provider is configured for Streamlit. The app then binds the database to the signed-in user
+(`db.pour(utilisateur)`) and fluxcore enforces the role itself, not only the pages:
+
+- admin: everything (imports, settings, backups, and what the others may do);
+- gestionnaire: orientations, scenarios, cotation grids, and every reading;
+- lecteur: every reading, no write;
+- reservataire: only its own figures, through the functions marked `@pour_reservataire`
+  (its gauges, its flux quality, its attributions, its bilan); any other read on a database
+  bound to a réservataire is refused (default deny), every write too.
+
+Every write made on a bound database is audited with the user's login (`acteur`), whatever
+name the caller passes.
+
+Users file (TOML), one table per login:
+
+    [utilisateurs.marie]
+    nom = "Marie Durand"
+    role = "gestionnaire"
+    mot_de_passe = "pbkdf2_sha256$600000$<sel>$<empreinte>"   # python -m fluxcore utilisateur
+    email = "marie.durand@bailleur.fr"                       # to match an OIDC sign-in
+
+    [utilisateurs.al-grand-est]
+    role = "reservataire"
+    reservataire_id = "AL"
+    mot_de_passe = "…"
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import inspect
+import os
+import secrets
+import tomllib
+from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from fluxcore.errors import FluxcoreError
+
+ROLES = {"admin": "Administrateur", "gestionnaire": "Gestionnaire", "lecteur": "Lecteur",
+         "reservataire": "Réservataire"}
+PERMISSIONS = {
+    "admin": {"lire", "importer", "parametrer", "sauvegarder", "orienter", "simuler", "coter"},
+    "gestionnaire": {"lire", "orienter", "simuler", "coter"},
+    "lecteur": {"lire"},
+    "reservataire": set(),
+}
+ACTIONS = {"lire": "consulter les données de tous les réservataires",
+           "importer": "importer des données", "parametrer": "modifier les paramètres",
+           "sauvegarder": "sauvegarder ou restaurer la base",
+           "orienter": "enregistrer ou corriger une orientation",
+           "simuler": "enregistrer ou supprimer un scénario",
+           "coter": "modifier une grille de cotation"}
+ITERATIONS = 600_000
+DEFAULT_FILE = Path(__file__).resolve().parent.parent / "utilisateurs.toml"
+
+
+class AccesRefuseError(FluxcoreError):
+    """The signed-in user's role does not allow this read or write."""
+
+
+class UtilisateursError(FluxcoreError):
+    """The users file cannot be read or holds an invalid account."""
+
+
+@dataclass(frozen=True)
+class Utilisateur:
+    login: str
+    nom: str
+    role: str
+    reservataire_id: str | None = None
+    email: str | None = None
+
+    @property
+    def libelle(self) -> str:
+        role = ROLES[self.role]
+        suffix = f" {self.reservataire_id}" if self.role == "reservataire" else ""
+        return f"{self.nom} ({role.lower()}{suffix})"
+
+    def peut(self, action: str) -> bool:
+        return action in PERMISSIONS[self.role]
+
+
+# -- enforcement ----------------------------------------------------------------------------
+# the réservataire-scoped function running now (reads of a réservataire-bound database are
+# only allowed inside one), and the login of the bound writer (used by db.audit)
+_scope: ContextVar[str | None] = ContextVar("flux_scope", default=None)
+_acteur: ContextVar[str | None] = ContextVar("flux_acteur", default=None)
+
+
+def utilisateur_de(db) -> Utilisateur | None:
+    return getattr(db, "utilisateur", None)
+
+
+def verifier_lecture(user: Utilisateur | None) -> None:
+    """Called by Database before every query: a réservataire reads only inside
+    `@pour_reservataire` functions."""
+    if user is not None and user.role == "reservataire" and _scope.get() is None:
+        raise AccesRefuseError(
+            f"Accès refusé : le compte « {user.login} » (réservataire {user.reservataire_id}) "
+            "ne voit que ses propres jauges, attributions et bilans.")
+
+
+def verifier_ecriture(user: Utilisateur | None) -> None:
+    """Called by Database.transaction(): readers and réservataires never write."""
+    if user is not None and not (PERMISSIONS[user.role] - {"lire"}):
+        raise AccesRefuseError(
+            f"Accès refusé : le compte « {user.login} » ({ROLES[user.role].lower()}) est en "
+            "lecture seule.")
+
+
+def exiger(db_or_user, action: str) -> None:
+    """Refuse (AccesRefuseError) unless the bound user may `action`; open mode allows all."""
+    user = db_or_user if isinstance(db_or_user, Utilisateur) or db_or_user is None \
+        else utilisateur_de(db_or_user)
+    if user is not None and not user.peut(action):
+        raise AccesRefuseError(
+            f"Accès refusé : le rôle {ROLES[user.role].lower()} du compte « {user.login} » ne "
+            f"permet pas de {ACTIONS[action]}.")
+
+
+def acteur(db, given: str | None = None) -> str | None:
+    """Who a write is recorded under: the bound user's login, else the name given."""
+    user = utilisateur_de(db)
+    return user.login if user is not None else given
+
+
+@contextmanager
+def ecriture_de(user: Utilisateur | None):
+    """Inside a bound transaction: audit rows take the user's login."""
+    token = _acteur.set(user.login if user is not None else None)
+    try:
+        yield
+    finally:
+        _acteur.reset(token)
+
+
+def acteur_courant() -> str | None:
+    return _acteur.get()
+
+
+def pour_reservataire(argument: str | None = None, colonne: str | None = None) -> Callable:
+    """Mark a read function a réservataire may call. With `argument`: the réservataire id
+    argument must be its own (filled in when omitted). With `colonne`: the returned
+    DataFrame is cut to its own rows. Without either: data that names no réservataire
+    (years, territories, settings)."""
+
+    def decorate(func: Callable) -> Callable:
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def wrapper(db, *args, **kwargs):
+            user = utilisateur_de(db)
+            if user is None or user.role != "reservataire" or _scope.get() is not None:
+                # open mode, other roles, or a call made by fluxcore inside an allowed
+                # function (the outermost call is the boundary that checks and filters)
+                return func(db, *args, **kwargs)
+            if argument is not None:
+                bound = signature.bind_partial(db, *args, **kwargs)
+                asked = bound.arguments.get(argument)
+                if asked is not None and asked != user.reservataire_id:
+                    raise AccesRefuseError(
+                        f"Accès refusé : le compte « {user.login} » ne voit que les chiffres du "
+                        f"réservataire {user.reservataire_id}, pas ceux de « {asked} ».")
+                bound.arguments[argument] = user.reservataire_id
+                args, kwargs = bound.args[1:], bound.kwargs
+            token = _scope.set(func.__qualname__)
+            try:
+                out = func(db, *args, **kwargs)
+            finally:
+                _scope.reset(token)
+            if colonne is not None and isinstance(out, pd.DataFrame):
+                out = out[out[colonne] == user.reservataire_id].reset_index(drop=True)
+            return out
+
+        return wrapper
+
+    return decorate
+
+
+def sauf_reservataire(func: Callable) -> Callable:
+    """For a function that reads only through `@pour_reservataire` functions but combines
+    several réservataires (it would otherwise see a réservataire's rows only): refused to a
+    réservataire account outright."""
+
+    @functools.wraps(func)
+    def wrapper(db, *args, **kwargs):
+        if _scope.get() is None:
+            verifier_lecture(utilisateur_de(db))
+        return func(db, *args, **kwargs)
+
+    return wrapper
+
+
+# -- accounts -------------------------------------------------------------------------------
+def fichier_utilisateurs() -> Path:
+    return Path(os.environ.get("FLUX_UTILISATEURS") or DEFAULT_FILE)
+
+
+def hacher(mot_de_passe: str, sel: bytes | None = None, iterations: int = ITERATIONS) -> str:
+    """PBKDF2-SHA256 hash in the form pbkdf2_sha256$<iterations>$<salt>$<hash>."""
+    sel = sel or secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", mot_de_passe.encode(), sel, iterations)
+    return "$".join(["pbkdf2_sha256", str(iterations), base64.b64encode(sel).decode(),
+                     base64.b64encode(digest).decode()])
+
+
+def verifier_mot_de_passe(empreinte: str | None, mot_de_passe: str) -> bool:
+    try:
+        algo, iterations, sel, digest = (empreinte or "").split("$")
+        expected = base64.b64decode(digest)
+        got = hashlib.pbkdf2_hmac("sha256", mot_de_passe.encode(), base64.b64decode(sel),
+                                  int(iterations))
+    except (ValueError, TypeError):
+        return False
+    return algo == "pbkdf2_sha256" and hmac.compare_digest(expected, got)
+
+
+@dataclass(frozen=True)
+class Compte:
+    utilisateur: Utilisateur
+    empreinte: str | None
+
+
+def lire_utilisateurs(path: str | Path) -> dict[str, Compte]:
+    """Accounts of the users file, by login; UtilisateursError names the file and line."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise UtilisateursError(f"Fichier des utilisateurs introuvable : « {path} ».") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise UtilisateursError(f"{path.name} : syntaxe TOML invalide ({exc}).") from exc
+    table = data.get("utilisateurs")
+    if not isinstance(table, dict):
+        raise UtilisateursError(f"{path.name} : aucune table [utilisateurs.<identifiant>].")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    comptes = {}
+    for login, entry in table.items():
+        where = _ligne(lines, login)
+        if not isinstance(entry, dict):
+            raise UtilisateursError(f"{path.name}, ligne {where} : « {login} » doit être une "
+                                    "table [utilisateurs.{login}].")
+        role = entry.get("role")
+        if role not in ROLES:
+            raise UtilisateursError(
+                f"{path.name}, ligne {where}, utilisateur « {login} » : rôle « {role} » "
+                f"inconnu (attendu : {', '.join(ROLES)}).")
+        rid = entry.get("reservataire_id")
+        if role == "reservataire" and not rid:
+            raise UtilisateursError(
+                f"{path.name}, ligne {where}, utilisateur « {login} » : un compte réservataire "
+                "doit indiquer « reservataire_id ».")
+        if not entry.get("mot_de_passe") and not entry.get("email"):
+            raise UtilisateursError(
+                f"{path.name}, ligne {where}, utilisateur « {login} » : ni « mot_de_passe » "
+                "ni « email » (connexion OIDC) : ce compte ne pourrait pas se connecter.")
+        user = Utilisateur(login, str(entry.get("nom") or login), role,
+                           str(rid) if role == "reservataire" else None,
+                           str(entry["email"]).lower() if entry.get("email") else None)
+        comptes[login] = Compte(user, entry.get("mot_de_passe"))
+    return comptes
+
+
+def _ligne(lines: list[str], login: str) -> int | str:
+    for i, line in enumerate(lines, 1):
+        text = line.replace(" ", "").replace('"', "").replace("'", "")
+        if text == f"[utilisateurs.{login}]":
+            return i
+    return "?"
+
+
+def authentifier(comptes: dict[str, Compte], login: str, mot_de_passe: str) -> Utilisateur:
+    """The user if the password matches; one message for unknown login or wrong password."""
+    compte = comptes.get((login or "").strip())
+    if compte is None or not verifier_mot_de_passe(compte.empreinte, mot_de_passe or ""):
+        raise AccesRefuseError("Identifiant ou mot de passe incorrect.")
+    return compte.utilisateur
+
+
+def par_email(comptes: dict[str, Compte], email: str | None) -> Utilisateur:
+    """The account of an OIDC identity (its e-mail), or AccesRefuseError."""
+    email = (email or "").strip().lower()
+    for compte in comptes.values():
+        if email and compte.utilisateur.email == email:
+            return compte.utilisateur
+    raise AccesRefuseError(
+        f"Le compte « {email or '?'} » est bien authentifié mais n'a aucun rôle dans le "
+        "fichier des utilisateurs : demandez à un administrateur de l'ajouter.")
+
+
+def ecrire_utilisateur(path: str | Path, login: str, role: str, mot_de_passe: str | None = None,
+                       nom: str | None = None, reservataire_id: str | None = None,
+                       email: str | None = None) -> None:
+    """Add or replace one account in the users file (written atomically, others kept)."""
+    path = Path(path)
+    if not login or not all(c.isalnum() or c in "-_" for c in login):
+        raise UtilisateursError(f"Identifiant « {login} » invalide (lettres, chiffres, - et _).")
+    if role not in ROLES:
+        raise UtilisateursError(f"Rôle « {role} » inconnu (attendu : {', '.join(ROLES)}).")
+    if role == "reservataire" and not reservataire_id:
+        raise UtilisateursError("Un compte réservataire doit indiquer son réservataire.")
+    if not mot_de_passe and not email:
+        raise UtilisateursError("Indiquez un mot de passe ou un e-mail (connexion OIDC).")
+    existing = lire_utilisateurs(path) if path.exists() else {}
+    entries = {k: _entry(c.utilisateur, c.empreinte) for k, c in existing.items()}
+    entries[login] = _entry(Utilisateur(login, nom or login, role, reservataire_id, email),
+                            hacher(mot_de_passe) if mot_de_passe else None)
+    text = "# Comptes du tableau de bord (python -m fluxcore utilisateur --help)\n"
+    for key, entry in entries.items():
+        text += f"\n[utilisateurs.{key}]\n" + "".join(
+            f"{k} = {_toml(v)}\n" for k, v in entry.items() if v is not None)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    lire_utilisateurs(path)  # written file reads back
+
+
+def _entry(user: Utilisateur, empreinte: str | None) -> dict:
+    return {"nom": user.nom, "role": user.role, "reservataire_id": user.reservataire_id,
+            "email": user.email, "mot_de_passe": empreinte}
+
+
+def _toml(value: str) -> str:
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
