@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import state, theme
+from ui import auth, state, theme
 
 # ?projection=1 (meeting-room bookmark) also starts with the sidebar folded away
 st.set_page_config(page_title="Gestion en flux des réservations", page_icon=":material/apartment:",
@@ -26,9 +26,16 @@ PAGES = [
             url_path="bilan"),
     st.Page("pages/cotation.py", title="Cotation", icon=":material/format_list_numbered:",
             url_path="cotation"),
+    st.Page("pages/reservataire.py", title="Espace réservataire", icon=":material/handshake:",
+            url_path="reservataire"),
     st.Page("pages/donnees.py", title="Données", icon=":material/database:", url_path="donnees"),
 ]
 
+# authentication is optional: off for the demo, on with a users file or an OIDC configuration;
+# a réservataire account only gets its own space (fluxcore refuses the rest anyway)
+user = auth.exiger_connexion()
+if user is not None and user.role == "reservataire":
+    PAGES = [page for page in PAGES if page.url_path == "reservataire"]
 navigation = st.navigation(PAGES)
 state.sidebar()
 theme.apply(state.projection())

@@ -153,6 +153,18 @@ def build_parser() -> argparse.ArgumentParser:
     cot.add_argument("--date", type=_date, default=None,
                      help="date de référence (défaut : aujourd'hui)")
     cot.add_argument("--format", choices=["csv", "json"], default="csv")
+    usr = sub.add_parser("utilisateur", help="créer ou modifier un compte (active la connexion)")
+    usr.add_argument("--fichier", default=None,
+                     help="fichier des comptes (défaut : $FLUX_UTILISATEURS ou utilisateurs.toml)")
+    usr.add_argument("--login", help="identifiant du compte (lettres, chiffres, - et _)")
+    usr.add_argument("--role", choices=["admin", "gestionnaire", "lecteur", "reservataire"])
+    usr.add_argument("--nom", help="nom affiché")
+    usr.add_argument("--reservataire", help="identifiant du réservataire (rôle reservataire)")
+    usr.add_argument("--email", help="e-mail du compte pour la connexion OIDC")
+    usr.add_argument("--sans-mot-de-passe", action="store_true",
+                     help="compte OIDC seulement (sinon le mot de passe est demandé, ou lu sur "
+                          "l'entrée standard si elle n'est pas un terminal)")
+    usr.add_argument("--liste", action="store_true", help="lister les comptes")
     res = sub.add_parser("restore", help="remplacer la base par une sauvegarde")
     res.add_argument("--db", required=True)
     res.add_argument("--from", dest="source", required=True, help="fichier de sauvegarde")
@@ -280,6 +292,40 @@ def cmd_restore(args) -> int:
         return 1
     restore_database(args.db, args.source)
     print(f"Base « {args.db} » restaurée.")
+    return 0
+
+
+def cmd_utilisateur(args) -> int:
+    import getpass
+    from pathlib import Path
+
+    from fluxcore import acces
+
+    path = Path(args.fichier) if args.fichier else acces.fichier_utilisateurs()
+    if args.liste:
+        comptes = acces.lire_utilisateurs(path) if path.exists() else {}
+        for c in comptes.values():
+            u = c.utilisateur
+            print(f"{u.login}\t{u.role}\t{u.reservataire_id or ''}\t{u.email or ''}\t{u.nom}")
+        if not comptes:
+            print(f"Aucun compte dans « {path} » : l'application fonctionne sans connexion.")
+        return 0
+    if not args.login or not args.role:
+        raise acces.UtilisateursError("Indiquez --login et --role (ou --liste).")
+    mot_de_passe = None
+    if not args.sans_mot_de_passe:
+        if sys.stdin.isatty():
+            mot_de_passe = getpass.getpass(f"Mot de passe de « {args.login} » : ")
+            if getpass.getpass("Confirmez : ") != mot_de_passe:
+                raise acces.UtilisateursError("Les deux mots de passe diffèrent.")
+        else:
+            mot_de_passe = sys.stdin.readline().rstrip("\n")
+        if len(mot_de_passe) < 8:
+            raise acces.UtilisateursError("Mot de passe trop court (8 caractères au moins).")
+    acces.ecrire_utilisateur(path, args.login, args.role, mot_de_passe, args.nom,
+                             args.reservataire, args.email)
+    print(f"Compte « {args.login} » ({args.role}) enregistré dans « {path} ». "
+          "La connexion est active au prochain chargement de l'application.")
     return 0
 
 
@@ -477,7 +523,7 @@ COMMANDS = {"demo": cmd_demo, "check": cmd_check, "migrate": cmd_migrate, "info"
             "objectifs": cmd_objectifs, "fragilite": cmd_fragilite, "import": cmd_import,
             "export": cmd_export, "modeles": cmd_modeles, "backup": cmd_backup,
             "restore": cmd_restore, "simuler": cmd_simuler, "bilan": cmd_bilan,
-            "coter": cmd_coter}
+            "coter": cmd_coter, "utilisateur": cmd_utilisateur}
 
 
 def main(argv: list[str] | None = None) -> int:

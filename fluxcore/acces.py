@@ -129,7 +129,12 @@ def exiger(db_or_user, action: str) -> None:
     if user is not None and not user.peut(action):
         raise AccesRefuseError(
             f"Accès refusé : le rôle {ROLES[user.role].lower()} du compte « {user.login} » ne "
-            f"permet pas de {ACTIONS[action]}.")
+            f"permet pas {de(ACTIONS[action])}.")
+
+
+def de(text: str) -> str:
+    """« de » with elision: de(« importer … ») = « d'importer … »."""
+    return ("d'" if text[:1].lower() in "aeéèêiouyh" else "de ") + text
 
 
 def acteur(db, given: str | None = None) -> str | None:

@@ -48,8 +48,8 @@ def fmt_pct(x: float | None, decimals: int = 0) -> str:
 
 
 def fmt_date(d: date | None) -> str:
-    """date(2026, 2, 28) -> '28/02/2026'."""
-    return "–" if d is None else d.strftime("%d/%m/%Y")
+    """date(2026, 2, 28) -> '28/02/2026'; None or NaT -> '–'."""
+    return "–" if d is None or d != d else d.strftime("%d/%m/%Y")
 
 
 def fmt_date_longue(d: date) -> str:

@@ -1,7 +1,5 @@
 """Orientation: a dwelling is vacated — to whom, and why? Ranked, explained, recorded."""
 
-import getpass
-
 import streamlit as st
 
 from fluxcore.errors import FluxcoreError
@@ -11,7 +9,7 @@ from fluxcore.orientation import (
     corriger_orientation,
     enregistrer_orientation,
 )
-from ui import figures_flux, orientation_views, state
+from ui import auth, figures_flux, orientation_views, state
 from ui.data import get_db, load
 
 st.title("Orientation")
@@ -49,25 +47,30 @@ else:
 
     st.subheader("Décision")
     noms = dict(zip(dest["destinataire"], dest["nom"]))
-    with st.form("decision"):
-        choix = st.selectbox("Destination retenue", list(noms), format_func=noms.get)
-        auteur = st.text_input("Décidé par", value=st.session_state.get("auteur",
-                                                                          getpass.getuser()),
-                               key="o_auteur")
-        justification = st.text_area("Justification", placeholder="Motif de la décision",
-                                     key="o_justification")
-        if st.form_submit_button("Enregistrer l'orientation", type="primary"):
-            try:
-                enregistrer_orientation(get_db(path), lib, choix, auteur, justification,
-                                        p.aujourdhui)
-            except FluxcoreError as exc:
-                st.error(str(exc))
-            else:
-                st.session_state["auteur"] = auteur
-                st.toast(f"Orientation vers « {noms[choix]} » enregistrée.")
-                st.rerun()
+    if not auth.peut("orienter"):
+        auth.refus("enregistrer une orientation")
+    else:
+        with st.form("decision"):
+            choix = st.selectbox("Destination retenue", list(noms), format_func=noms.get)
+            auteur = st.text_input("Décidé par", value=auth.auteur(), key="o_auteur",
+                                   disabled=auth.utilisateur() is not None)
+            justification = st.text_area("Justification", placeholder="Motif de la décision",
+                                         key="o_justification")
+            if st.form_submit_button("Enregistrer l'orientation", type="primary"):
+                try:
+                    enregistrer_orientation(get_db(path), lib, choix, auteur, justification,
+                                            p.aujourdhui)
+                except FluxcoreError as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state["auteur"] = auteur
+                    st.toast(f"Orientation vers « {noms[choix]} » enregistrée.")
+                    st.rerun()
 
 with st.expander("Corriger une orientation (avant la CALEOL)"):
+    if not auth.peut("orienter"):
+        auth.refus("corriger une orientation")
+        st.stop()
     recentes = load(path, "fluxcore.orientation.orientations_corrigeables", p)
     if recentes.empty:
         st.info("Aucune orientation au statut « Orienté » à corriger.")
@@ -81,7 +84,7 @@ with st.expander("Corriger une orientation (avant la CALEOL)"):
         if st.button("Corriger", key="c_go"):
             try:
                 corriger_orientation(get_db(path), cible, nouvelle.strip(),
-                                     st.session_state.get("auteur", getpass.getuser()), motif)
+                                     auth.auteur(), motif)
             except FluxcoreError as exc:
                 st.error(str(exc))
             else:

@@ -198,3 +198,26 @@ def test_admin_writes_are_audited_with_its_login(copie, tmp_path):
     assert import_paths(ines, [csv]).ok
     assert copie.scalar("select count(*) from audit_log where actor = 'ines'") >= 2
     assert copie.scalar("select count(*) from audit_log where actor = 'usurpateur'") == 0
+
+
+def test_cli_creates_and_lists_accounts(tmp_path, monkeypatch, capsys):
+    import io
+
+    from fluxcore.__main__ import main
+
+    path = tmp_path / "comptes.toml"
+    monkeypatch.setattr("sys.stdin", io.StringIO("motdepasse-al\n"))
+    assert main(["utilisateur", "--fichier", str(path), "--login", "al", "--role",
+                 "reservataire", "--reservataire", "AL", "--nom", "Action Logement"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("court\n"))
+    assert main(["utilisateur", "--fichier", str(path), "--login", "x", "--role", "admin"]) == 2
+    assert "8 caractères" in capsys.readouterr().err
+    assert main(["utilisateur", "--fichier", str(path), "--login", "sso", "--role", "lecteur",
+                 "--email", "lea@bailleur.fr", "--sans-mot-de-passe"]) == 0
+    capsys.readouterr()
+    assert main(["utilisateur", "--fichier", str(path), "--liste"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["al\treservataire\tAL\t\tAction Logement",
+                   "sso\tlecteur\t\tlea@bailleur.fr\tsso"]
+    comptes = acces.lire_utilisateurs(path)
+    assert acces.authentifier(comptes, "al", "motdepasse-al").reservataire_id == "AL"

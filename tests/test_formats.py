@@ -2,6 +2,8 @@
 
 from datetime import date
 
+import pandas as pd
+
 from fluxcore.formats import (
     fmt_date,
     fmt_date_longue,
@@ -29,6 +31,7 @@ def test_percentages():
 
 def test_dates():
     assert fmt_date(date(2026, 2, 8)) == "08/02/2026"
+    assert fmt_date(None) == fmt_date(pd.NaT) == "–"
     assert fmt_date_longue(date(2027, 2, 28)) == "28 février 2027"
     assert fmt_date_longue(date(2027, 2, 1)) == "1er février 2027"
 

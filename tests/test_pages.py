@@ -19,8 +19,10 @@ def declared_pages() -> list[str]:
 
 
 @pytest.fixture
-def app(demo_path, monkeypatch):
+def app(demo_path, monkeypatch, tmp_path):
     monkeypatch.setenv("FLUX_DB", str(demo_path))
+    # open mode whatever users file the developer keeps at the project root
+    monkeypatch.setenv("FLUX_UTILISATEURS", str(tmp_path / "aucun-compte.toml"))
     monkeypatch.chdir(ROOT)
     import ui.data
     monkeypatch.setattr(ui.data, "DEFAULT_DB", str(demo_path))
@@ -288,3 +290,57 @@ def test_cotation_grid_new_version(app_copy):
     # an EPCI of the patrimoine without a grid can get its first one
     sans = [o for o in app.selectbox(key="c_epci").options if o.endswith("(sans grille)")]
     assert sans
+
+
+def _accounts(path: Path) -> Path:
+    from fluxcore.acces import hacher
+
+    comptes = {"al": ("reservataire", "AL"), "lea": ("lecteur", None),
+               "marc": ("gestionnaire", None)}
+    text = ""
+    for login, (role, rid) in comptes.items():
+        text += (f'[utilisateurs.{login}]\nrole = "{role}"\n'
+                 f'mot_de_passe = "{hacher("mdp-" + login, iterations=1000)}"\n'
+                 + (f'reservataire_id = "{rid}"\n' if rid else "") + "\n")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _login(at, login: str, password: str):
+    at.text_input(key="auth_login").set_value(login)
+    at.text_input(key="auth_mdp").set_value(password)
+    at.button[0].click().run()
+    return at
+
+
+def test_sign_in_then_reservataire_sees_only_its_space(app, monkeypatch, tmp_path):
+    monkeypatch.setenv("FLUX_UTILISATEURS", str(_accounts(tmp_path / "comptes.toml")))
+    app.run()
+    assert [t.value for t in app.title] == ["Connexion"]
+    assert not app.dataframe  # nothing of the data before signing in
+    _login(app, "al", "mauvais")
+    assert [e.value for e in app.error] == ["Identifiant ou mot de passe incorrect."]
+    _login(app, "al", "mdp-al")
+    assert not app.exception, app.exception
+    assert [t.value for t in app.title] == ["Espace réservataire"]
+    assert "Connecté : **al (réservataire AL)**" in [c.value for c in app.sidebar.caption]
+    assert not app.sidebar.text_input  # no database file field for a réservataire
+    table = app.dataframe[0].value
+    assert list(table.iloc[:, 0]) == ["Action Logement"] or len(table) == 1
+    # other pages are not in its navigation: switching there fails
+    with pytest.raises(Exception):  # noqa: B017 (AppTest raises a plain error)
+        app.switch_page("pages/jauges.py").run()
+
+
+def test_reader_sees_pages_but_no_write_control(app, monkeypatch, tmp_path):
+    monkeypatch.setenv("FLUX_UTILISATEURS", str(_accounts(tmp_path / "comptes.toml")))
+    app.run()
+    _login(app, "lea", "mdp-lea")
+    app.switch_page("pages/orientation.py").run()
+    assert not app.exception, app.exception
+    infos = " ".join(i.value for i in app.info)
+    assert "(lea (lecteur)) ne permet pas d'enregistrer une orientation." in infos
+    assert not [b for b in app.button if b.label == "Enregistrer l'orientation"]
+    app.switch_page("pages/donnees.py").run()
+    infos = " ".join(i.value for i in app.info)
+    assert "ne permet pas d'importer des données (rôle administrateur)" in infos

@@ -22,24 +22,38 @@ from ui.theme import COULEURS, OKABE_ITO, style
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+# cached per database version and user: the user is part of the key, so a cached bilan is
+# only served to the role that computed it (fluxcore checks the role on the computation)
 @st.cache_data(ttl=600, show_spinner=False, max_entries=8)
-def _bilan(path: str, version: int, annee: int, jour: date):
+def _bilan(path: str, version: int, user, annee: int, jour: date):
     return calculer_bilan(get_db(path), annee, jour)
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=64)
-def _document(path: str, version: int, annee: int, jour: date, genre: str, code: str):
-    return documents.document(get_db(path), _bilan(path, version, annee, jour), genre, code)
+def _document(path: str, version: int, user, annee: int, jour: date, genre: str, code: str):
+    return documents.document(get_db(path), _bilan(path, version, user, annee, jour), genre,
+                              code)
 
 
 def bilan(path: str, annee: int):
     db = get_db(path)
-    return _bilan(path, db.version(), annee, date.today())
+    return _bilan(path, db.version(), db.utilisateur, annee, date.today())
 
 
 def document(path: str, annee: int, genre: str, code: str) -> DocumentBilan:
     db = get_db(path)
-    return _document(path, db.version(), annee, date.today(), genre, code)
+    return _document(path, db.version(), db.utilisateur, annee, date.today(), genre, code)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=32)
+def _bilan_reservataire(path: str, version: int, user, annee: int, jour: date, code: str):
+    return documents.bilan_reservataire(get_db(path), annee, code, jour)
+
+
+def bilan_reservataire(path: str, annee: int, code: str) -> DocumentBilan:
+    """One réservataire's bilan (the only one a réservataire account may compute)."""
+    db = get_db(path)
+    return _bilan_reservataire(path, db.version(), db.utilisateur, annee, date.today(), code)
 
 
 def metrics(doc: DocumentBilan, projection: bool) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from fluxcore.acces import Utilisateur
 from fluxcore.db import Database
 from fluxcore.errors import FluxcoreError
 
@@ -31,22 +32,26 @@ def release_db(path: str) -> None:
 
 
 def get_db(path: str) -> Database:
-    """The process's connection to `path`; raises FluxcoreError with a French message."""
+    """The process's connection to `path`, bound to the signed-in user (fluxcore enforces the
+    user's role); raises FluxcoreError with a French message."""
     if not Path(path).exists():
         raise FluxcoreError(
             f"Le fichier de base « {path} » n'existe pas. Générez la démonstration avec "
             f"« make run » ou « python -m fluxcore demo --db {path} ».")
-    return _open(path)
+    return _open(path).pour(st.session_state.get("utilisateur"))
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=256)
-def _call(path: str, version: int, target: str, args: tuple, kwargs: tuple):
+def _call(path: str, version: int, user: Utilisateur | None, target: str, args: tuple,
+          kwargs: tuple):
     module, name = target.rsplit(".", 1)
     func = getattr(importlib.import_module(module), name)
-    return func(_open(path), *args, **dict(kwargs))
+    return func(_open(path).pour(user), *args, **dict(kwargs))
 
 
 def load(path: str, target: str, *args, **kwargs):
-    """Call fluxcore function `target` (dotted path) with the database first, cached."""
+    """Call fluxcore function `target` (dotted path) with the database first, cached per
+    database version and user (a réservataire's cached figures are its own)."""
     db = get_db(path)
-    return _call(path, db.version(), target, args, tuple(sorted(kwargs.items())))
+    return _call(path, db.version(), db.utilisateur, target, args,
+                 tuple(sorted(kwargs.items())))

@@ -15,6 +15,7 @@ from fluxcore.formats import fmt_int
 from fluxcore.imports import import_uploads, summary
 from fluxcore.journal import valeur_json, valeur_saisie
 from fluxcore.parametres import BY_KEY, set_parametre
+from ui import auth
 from ui.components import table_height
 from ui.data import get_db, release_db
 
@@ -26,6 +27,9 @@ REPORT_COLUMNS = {"niveau": "Niveau", "fichier": "Fichier", "ligne": "Ligne",
 
 
 def import_panel(path: str) -> None:
+    if not auth.peut("importer"):
+        auth.refus("importer des données (rôle administrateur)")
+        return
     st.markdown("Déposez un ou plusieurs fichiers : CSV (`;` ou `,`, UTF-8 ou Windows-1252), "
                 "classeur XLSX (une feuille par table) ou fichier RPLS. Rien n'est écrit avant "
                 "votre confirmation, et rien du tout si une seule erreur est trouvée.")
@@ -89,6 +93,9 @@ def templates_panel(path: str) -> None:
 
 
 def settings_editor(path: str) -> None:
+    if not auth.peut("parametrer"):
+        auth.refus("modifier les paramètres (rôle administrateur)")
+        return
     db = get_db(path)
     cle = st.selectbox("Paramètre à modifier", sorted(BY_KEY), key="param_cle",
                        format_func=lambda c: f"{c} — {BY_KEY[c].description[:70]}")
@@ -105,6 +112,9 @@ def settings_editor(path: str) -> None:
 
 
 def backup_panel(path: str) -> None:
+    if not auth.peut("sauvegarder"):
+        auth.refus("sauvegarder ou restaurer la base (rôle administrateur)")
+        return
     db = get_db(path)
     st.markdown("La sauvegarde est une copie complète et cohérente de la base (données, "
                 "paramètres, journal d'audit, scénarios).")
@@ -134,7 +144,7 @@ def backup_panel(path: str) -> None:
         sure = st.checkbox("Je confirme remplacer toute la base actuelle par cette sauvegarde.")
         if st.button("Restaurer", type="primary", disabled=not sure):
             release_db(path)
-            restore_database(path, source)
+            restore_database(path, source, utilisateur=auth.utilisateur())
             st.cache_data.clear()
             st.toast("Base restaurée.", icon=":material/check_circle:")
             st.rerun()

@@ -3,13 +3,13 @@ script so that it stays short)."""
 
 from __future__ import annotations
 
-import getpass
 from datetime import date
 
 import streamlit as st
 
 from fluxcore.cotation import enregistrer_grille, modele_grille
 from fluxcore.errors import FluxcoreError
+from ui import auth
 from ui import cotation_views as views
 from ui.components import table_height
 from ui.data import get_db, load
@@ -62,6 +62,9 @@ def grille(path: str, epci: str, today: date, proj: bool) -> None:
         base = load(path, "fluxcore.cotation.grille", epci, derniere)
     if proj:
         return
+    if not auth.peut("coter"):
+        auth.refus("modifier une grille de cotation")
+        return
     with st.expander("Nouvelle version de la grille" if derniere else "Première grille",
                      expanded=not derniere):
         st.caption("Une version enregistrée ne change plus : la nouvelle s'applique à partir "
@@ -77,8 +80,8 @@ def grille(path: str, epci: str, today: date, proj: bool) -> None:
         c1, c2 = st.columns(2)
         effet = c1.date_input("Applicable à partir du", value=today, min_value=today,
                               format="DD/MM/YYYY", key="c_effet")
-        auteur = c2.text_input("Modifiée par", key="c_auteur",
-                               value=st.session_state.get("auteur", getpass.getuser()))
+        auteur = c2.text_input("Modifiée par", key="c_auteur", value=auth.auteur(),
+                               disabled=auth.utilisateur() is not None)
         if st.button("Enregistrer la nouvelle version", type="primary", key="c_save"):
             try:
                 num = enregistrer_grille(get_db(path), epci, edited, effet, auteur, derniere,

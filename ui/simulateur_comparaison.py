@@ -11,6 +11,7 @@ from fluxcore.simulation.comparaison import comparer, formater
 from fluxcore.simulation.export import export_pdf, export_xlsx
 from fluxcore.simulation.montecarlo import simuler_tirages
 from fluxcore.simulation.stockage import charger_scenario, enregistrer_scenario
+from ui import auth
 from ui.data import get_db, load
 
 EN_COURS = "__en_cours__"
@@ -18,8 +19,10 @@ EN_COURS = "__en_cours__"
 
 def panneau(path: str, e, s, res, mc, projection: bool) -> None:
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    nom = c1.text_input("Nom du scénario", key="sim_nom", placeholder="Ex. : Préfet à 28 %")
-    if c2.button("Enregistrer", icon=":material/save:", disabled=not (nom or "").strip()):
+    nom = c1.text_input("Nom du scénario", key="sim_nom", placeholder="Ex. : Préfet à 28 %",
+                        disabled=not auth.peut("simuler"))
+    if c2.button("Enregistrer", icon=":material/save:",
+                 disabled=not (nom or "").strip() or not auth.peut("simuler")):
         try:
             s.nom = nom.strip()
             enregistrer_scenario(get_db(path), s, res, resume_mc=mc.to_dict())

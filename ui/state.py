@@ -9,6 +9,7 @@ import streamlit as st
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_int
 from fluxcore.perimetre import Perimetre
+from ui import auth
 from ui.data import DEFAULT_DB, get_db, load
 
 
@@ -17,10 +18,13 @@ def sidebar() -> None:
     st.session_state.setdefault("db_path", DEFAULT_DB)
     # ?projection=1 in the address opens the app in projector mode (meeting-room bookmark)
     st.session_state.setdefault("projection", st.query_params.get("projection") == "1")
+    user = auth.utilisateur()
     with st.sidebar:
-        st.text_input("Fichier de base de données", key="db_path",
-                      help="Fichier DuckDB local (par défaut : la base de démonstration).")
-        path = st.session_state["db_path"]
+        auth.bandeau()
+        if user is None or user.role == "admin":
+            st.text_input("Fichier de base de données", key="db_path",
+                          help="Fichier DuckDB local (par défaut : la base de démonstration).")
+        path = db_path()
         try:
             get_db(path)
             annees = load(path, "fluxcore.tableau_de_bord.annees_disponibles")
@@ -46,7 +50,8 @@ def sidebar() -> None:
 
 
 def db_path() -> str:
-    return st.session_state.get("db_path", DEFAULT_DB)
+    """The database file: the one typed in the sidebar, or the server's for non-admins."""
+    return auth.chemin_autorise(st.session_state.get("db_path", DEFAULT_DB), DEFAULT_DB)
 
 
 def projection() -> bool:

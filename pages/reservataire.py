@@ -1,0 +1,90 @@
+"""Espace réservataire: one réservataire's own gauge, month by month, flux quality, the dwellings
+oriented to it and its annual bilan. A réservataire account sees only this page, with its own
+figures (enforced by fluxcore); the team can preview what a réservataire sees."""
+
+from datetime import date
+
+import streamlit as st
+
+from fluxcore.errors import FluxcoreError
+from fluxcore.formats import STATUTS, fmt_date, fmt_int, fmt_num
+from ui import auth, bilan_views, figures_flux, state
+from ui.components import table_height
+from ui.data import load
+from ui.tables import table_jauges
+
+st.title("Espace réservataire")
+path, p, proj = state.db_path(), state.perimetre(), state.projection()
+user = auth.utilisateur()
+try:
+    jauges = load(path, "fluxcore.jauges.jauges_reservataires", p)
+except FluxcoreError as exc:
+    st.error(str(exc))
+    st.stop()
+
+if user is not None and user.role == "reservataire":
+    rid = user.reservataire_id
+else:
+    noms = dict(zip(jauges["reservataire_id"], jauges["nom"]))
+    noms.pop("BAILLEUR", None)
+    if not noms:
+        st.info("Aucune convention de réservation en vigueur cette année.")
+        st.stop()
+    rid = st.selectbox("Réservataire", list(noms), format_func=noms.get, key="r_reservataire",
+                       help="Aperçu de ce que voit le compte de ce réservataire.")
+ligne = jauges[jauges["reservataire_id"] == rid]
+if ligne.empty:
+    st.info(f"Aucune convention de « {rid} » ne couvre un logement de ce périmètre en "
+            f"{p.annee}.")
+    st.stop()
+row = ligne.iloc[0]
+st.caption(f"{row['nom']} · {state.libelle_perimetre()} · année {p.annee} · flux arrêté au "
+           f"{fmt_date(p.date_arret)}")
+
+c = st.columns(2 if proj else 4)
+for i, (label, value) in enumerate([
+        ("Droits de l'année", fmt_num(row["droits_annuels"])), ("Dû à date", fmt_num(row["du"])),
+        ("Livrés", fmt_int(row["livres"])), ("Attribués", fmt_int(row["attribues"]))]):
+    c[i % len(c)].metric(label, value)
+st.plotly_chart(figures_flux.jauges(ligne, proj), width="stretch")
+st.dataframe(table_jauges(ligne), hide_index=True, width="stretch")
+
+st.subheader("Dû et orienté au fil de l'année")
+cumul = load(path, "fluxcore.jauges.cumul_mensuel", p, rid)
+st.plotly_chart(figures_flux.cumul(cumul, row["nom"], proj), width="stretch")
+qualite = load(path, "fluxcore.jauges.qualite_flux", p)
+q = qualite[qualite["reservataire_id"] == rid]
+if len(q) and isinstance(q.iloc[0]["constat"], str):
+    st.markdown(f"**Qualité du flux reçu** : {q.iloc[0]['constat']}")
+
+st.subheader("Logements orientés")
+logs = load(path, "fluxcore.jauges.logements_reservataire", p, rid)
+if logs.empty:
+    st.info("Aucun logement orienté vers ce réservataire sur la période.")
+else:
+    vue = logs.assign(
+        date_liberation=[fmt_date(d) for d in logs["date_liberation"]],
+        date_bail=[fmt_date(d) for d in logs["date_bail"]],
+        en_qpv=logs["en_qpv"].map({True: "oui", False: "non"}),
+        statut=logs["statut"].map(STATUTS).fillna(logs["statut"]))
+    st.caption(f"{fmt_int(len(logs))} logements, dont "
+               f"{fmt_int((logs['statut'] == 'ATTRIBUE').sum())} attribués.")
+    st.dataframe(vue[["date_liberation", "logement_id", "commune", "typologie", "financement",
+                      "en_qpv", "statut", "date_bail"]], hide_index=True, width="stretch",
+                 height=table_height(min(len(vue), 12)),
+                 column_config={"date_liberation": "Libéré le", "logement_id": "Logement",
+                                "commune": "Commune", "typologie": "Typologie",
+                                "financement": "Financement", "en_qpv": "En QPV",
+                                "statut": "Statut", "date_bail": "Bail signé le"})
+
+st.subheader("Bilan annuel")
+annees = [a for a in load(path, "fluxcore.tableau_de_bord.annees_disponibles")
+          if a < date.today().year] or [date.today().year]
+annee = st.selectbox("Année du bilan", annees, key="r_bilan_annee")
+try:
+    doc = bilan_views.bilan_reservataire(path, annee, rid)
+except FluxcoreError as exc:
+    st.info(str(exc))
+    st.stop()
+bilan_views.metrics(doc, proj)
+bilan_views.downloads(doc)

@@ -1,0 +1,149 @@
+"""Sign-in, optional (fluxcore.acces holds the rules).
+
+- no users file and no OIDC configuration: the app runs open (demo);
+- a users file (`FLUX_UTILISATEURS`, default `utilisateurs.toml`): identifier + password form;
+- an `[auth]` section in `.streamlit/secrets.toml`: OIDC sign-in with `st.login()`, the role
+  coming from the users-file account with the same e-mail.
+The signed-in user is kept in `st.session_state["utilisateur"]`; `ui.data` binds the database
+to it, so fluxcore enforces the role whatever the page shows.
+"""
+
+from __future__ import annotations
+
+import getpass
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from fluxcore.acces import (
+    AccesRefuseError,
+    Utilisateur,
+    authentifier,
+    de,
+    fichier_utilisateurs,
+    lire_utilisateurs,
+    par_email,
+)
+from fluxcore.errors import FluxcoreError
+
+
+def _oidc() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def mode() -> str | None:
+    """'oidc', 'fichier' or None (open app)."""
+    if _oidc():
+        return "oidc"
+    return "fichier" if fichier_utilisateurs().exists() else None
+
+
+@st.cache_data(show_spinner=False)
+def _comptes(path: str, mtime: float):
+    return lire_utilisateurs(path)
+
+
+def comptes():
+    path = fichier_utilisateurs()
+    return _comptes(str(path), path.stat().st_mtime if path.exists() else 0.0)
+
+
+def utilisateur() -> Utilisateur | None:
+    """The signed-in user (None when the app runs open)."""
+    return st.session_state.get("utilisateur")
+
+
+def peut(action: str) -> bool:
+    """Whether to show a write control (fluxcore refuses anyway when not allowed)."""
+    user = utilisateur()
+    return user is None or user.peut(action)
+
+
+def refus(action: str) -> None:
+    user = utilisateur()
+    st.info(f"Votre rôle ({user.libelle if user else ''}) ne permet pas {de(action)}.",
+            icon=":material/lock:")
+
+
+def exiger_connexion() -> Utilisateur | None:
+    """Show the sign-in screen and stop the script until someone is signed in (or return
+    None at once when authentication is off)."""
+    m = mode()
+    if m is None:
+        st.session_state.pop("utilisateur", None)
+        return None
+    try:
+        accounts = comptes()
+    except FluxcoreError as exc:
+        st.error(f"Connexion impossible : {exc}")
+        st.stop()
+    if m == "oidc":
+        return _oidc_user(accounts)
+    user = st.session_state.get("utilisateur")
+    if user is not None and user.login in accounts:
+        return accounts[user.login].utilisateur  # role changes apply at the next page load
+    st.title("Connexion")
+    st.caption("Gestion en flux des réservations — accès réservé aux comptes de l'équipe.")
+    with st.form("connexion"):
+        login = st.text_input("Identifiant", key="auth_login")
+        password = st.text_input("Mot de passe", type="password", key="auth_mdp")
+        if st.form_submit_button("Se connecter", type="primary"):
+            try:
+                st.session_state["utilisateur"] = authentifier(accounts, login, password)
+            except AccesRefuseError as exc:
+                time.sleep(1)  # slows password guessing down
+                st.error(str(exc))
+            else:
+                st.session_state.pop("auth_mdp", None)
+                st.rerun()
+    st.stop()
+
+
+def _oidc_user(accounts) -> Utilisateur:
+    if not st.user.is_logged_in:
+        st.title("Connexion")
+        st.button("Se connecter avec le compte de l'organisme", type="primary",
+                  on_click=st.login)
+        st.stop()
+    try:
+        user = par_email(accounts, st.user.get("email"))
+    except AccesRefuseError as exc:
+        st.error(str(exc))
+        st.button("Se déconnecter", on_click=st.logout)
+        st.stop()
+    st.session_state["utilisateur"] = user
+    return user
+
+
+def auteur() -> str:
+    """Name shown in « Décidé par »-like fields: the signed-in login (not editable, fluxcore
+    records it anyway), else the last name typed, else the system user."""
+    user = utilisateur()
+    if user is not None:
+        return user.login
+    return st.session_state.get("auteur") or getpass.getuser()
+
+
+def bandeau() -> None:
+    """Sidebar block: who is signed in, and the sign-out button."""
+    user = utilisateur()
+    if user is None:
+        return
+    st.caption(f"Connecté : **{user.libelle}**")
+    if st.button("Se déconnecter", key="auth_logout"):
+        st.session_state.pop("utilisateur", None)
+        if mode() == "oidc":
+            st.logout()
+        st.rerun()
+
+
+def chemin_autorise(path: str, default: str) -> str:
+    """Only an administrator (or the open app) may point the app at another database file."""
+    user = utilisateur()
+    if user is None or user.role == "admin":
+        return path
+    return str(Path(default))
