@@ -104,8 +104,7 @@ def _lignes(t: dict, p: Perimetre, premieres: bool):
     b = t["liberation"]
     b = b[b["date_liberation"].between(pd.Timestamp(p.date_debut), pd.Timestamp(p.date_arret))]
     b = b.merge(log, on="logement_id")
-    o = t["orientation"]
-    latest = o[o["liberation_id"].isin(b["liberation_id"])].sort_values(
+    latest = t["orientation"].merge(b[["liberation_id"]], on="liberation_id").sort_values(
         ["date_orientation", "orientation_id"], ascending=False).drop_duplicates("liberation_id")
     lib = b.merge(latest[["liberation_id", "orientation_id", "destinataire", "statut"]],
                   on="liberation_id", how="left")
@@ -123,16 +122,16 @@ def chiffres_cles(t: dict, p: Perimetre) -> dict[str, int]:
     debut, arret, un_an = pd.Timestamp(p.date_debut), pd.Timestamp(p.date_arret), \
         pd.DateOffset(years=1)
     res = t["residence"][_territoire(t["residence"], p.departement, p.epci_siren)]
-    log = t["logement"][t["logement"]["residence_id"].isin(res["residence_id"])]
+    log = t["logement"].merge(res[["residence_id"]], on="residence_id")
     dms = log["date_mise_en_service"]
     en_service = dms.isna() | (dms <= arret)
     lib = t["liberation"].merge(log[["logement_id", "hors_flux_motif"]], on="logement_id")
     d = lib["date_liberation"]
-    o = t["orientation"]
-    ori = o[o["liberation_id"].isin(lib.loc[lib["hors_flux_motif"].isna(), "liberation_id"])
-            & o["date_orientation"].between(debut, arret)]
+    ori = t["orientation"].merge(lib.loc[lib["hors_flux_motif"].isna(), ["liberation_id"]],
+                                 on="liberation_id")
+    ori = ori[ori["date_orientation"].between(debut, arret)]
     dest = ori["destinataire"]
-    att = t["attribution"][t["attribution"]["logement_id"].isin(log["logement_id"])]
+    att = t["attribution"].merge(log[["logement_id"]], on="logement_id")
     out = {"logements": en_service.sum(),
            "logements_flux": (en_service & log["hors_flux_motif"].isna()).sum(),
            "liberations": d.between(debut, arret).sum(),
@@ -249,8 +248,8 @@ def fragilite_indicateurs(t: dict, arret: date, epci: str | None = None,
     log = t["logement"][["logement_id", "residence_id"]].merge(
         res[["residence_id", "epci_siren"]], on="residence_id")
 
-    occ = t["occupation"]
-    occ = occ[occ["residence_id"].isin(res["residence_id"]) & (occ["annee"] <= arret.year)]
+    occ = t["occupation"].merge(res[["residence_id"]], on="residence_id")
+    occ = occ[occ["annee"] <= arret.year]
     occ = occ.sort_values(["residence_id", "annee"], ascending=[True, False])
     rang = occ.groupby("residence_id").cumcount()
     last, prev = occ[rang == 0].set_index("residence_id"), occ[rang == 1].set_index("residence_id")
@@ -277,8 +276,10 @@ def fragilite_indicateurs(t: dict, arret: date, epci: str | None = None,
     baux = t["attribution"].loc[t["attribution"]["date_bail"] <= arret, ["logement_id",
                                                                          "date_bail"]]
     pairs = b[["liberation_id", "logement_id", "date_liberation"]].merge(baux, on="logement_id")
-    reloues = pairs.loc[pairs["date_bail"] >= pairs["date_liberation"], "liberation_id"]
-    m = b.assign(vacant=~b["liberation_id"].isin(reloues)).groupby("residence_id").agg(
+    reloue = (pairs["date_bail"] >= pairs["date_liberation"]).groupby(
+        pairs["liberation_id"]).any().rename("reloue")
+    b = b.join(reloue, on="liberation_id")
+    m = b.assign(vacant=b["reloue"].ne(True)).groupby("residence_id").agg(
         liberations_12m=("liberation_id", "size"), vacants=("vacant", "sum"))
 
     noms = t["ref_commune"].set_index("code_insee")["nom"]
