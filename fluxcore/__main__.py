@@ -94,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeat", type=int, default=10)
     bench.add_argument("--out", help="fichier JSON des résultats")
     bench.add_argument("--dossier", default="data", help="où garder les bases du banc d'essai")
+    bench.add_argument("--sans-pandas", action="store_true",
+                       help="ne pas mesurer les implémentations pandas de comparaison")
     _scope(sub.add_parser("objectifs", help="objectifs CIL par EPCI (L441-1)"))
     _scope(sub.add_parser("fragilite", help="indice de fragilité des résidences"), annee=False,
            default="csv")
@@ -391,7 +393,7 @@ def cmd_bench(args) -> int:
 
     from fluxcore.bench import report, run_bench, to_json
 
-    mesures = run_bench(args.scale, args.repeat, args.dossier)
+    mesures = run_bench(args.scale, args.repeat, args.dossier, pandas=not args.sans_pandas)
     print(report(mesures, args.scale))
     if args.out:
         Path(args.out).write_text(to_json(mesures, args.scale), encoding="utf-8")

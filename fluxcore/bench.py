@@ -2,15 +2,19 @@
 
 `python -m fluxcore bench --scale grand` builds the tier's demo database once
 (data/bench-<scale>.duckdb, reused afterwards), then times each call warm: median and p95 of
-`--repeat` runs after one untimed warm-up. First version: pages Tableau de bord, Jauges de
-flux and Orientation; the plain-pandas baseline and the other pages come with the Benchmark
-issue.
+`--repeat` runs after one untimed warm-up, and the peak resident memory one call adds. Where
+a plain-pandas implementation of the same computation exists (fluxcore.bench_pandas: tables
+loaded once into DataFrames, then merge/groupby), it runs in the same process and the report
+prints its median and the ratio pandas / fluxcore. Also: scoring every demande at the national
+volume, generating every bilan file, and import throughput.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
+import re
 import statistics
 import time
 from collections.abc import Callable
@@ -18,6 +22,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
+
+from fluxcore import bench_pandas as bp
 from fluxcore import (
     bilan,
     cotation,
@@ -31,6 +38,7 @@ from fluxcore import (
 from fluxcore.assiette import assiette_departement
 from fluxcore.db import Database
 from fluxcore.demo import generate_demo
+from fluxcore.formats import fmt_int
 from fluxcore.perimetre import Perimetre
 from fluxcore.simulation.montecarlo import simuler_tirages
 
@@ -44,14 +52,23 @@ BENCH_DATE = date(2026, 11, 23)
 @dataclass(frozen=True)
 class Mesure:
     nom: str
-    groupe: str          # "page" or "classement": which target applies
+    groupe: str          # which target applies (CIBLES_MS)
     mediane_ms: float
     p95_ms: float
     cible_ms: float | None
+    pandas_ms: float | None = None   # median of the plain-pandas baseline (same process)
+    memoire_mo: float | None = None  # peak resident memory added by one call (MB)
 
     @property
     def ok(self) -> bool | None:
         return None if self.cible_ms is None else self.p95_ms <= self.cible_ms
+
+    @property
+    def ratio(self) -> float | None:
+        """How many times slower the plain-pandas baseline is (> 1: fluxcore is faster)."""
+        if self.pandas_ms is None or not self.mediane_ms:
+            return None
+        return round(self.pandas_ms / self.mediane_ms, 1)
 
 
 def _time(func: Callable[[], object], repeat: int) -> tuple[float, float]:
@@ -66,6 +83,35 @@ def _time(func: Callable[[], object], repeat: int) -> tuple[float, float]:
     return statistics.median(runs), p95
 
 
+def _kib(field: str) -> int | None:
+    try:
+        text = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
+    return int(match.group(1)) if match else None
+
+
+def peak_mb(func: Callable[[], object]) -> float | None:
+    """Peak resident memory one call adds to the process (MB), from the kernel's high-water
+    mark reset before the call (Linux: /proc/self/clear_refs); None elsewhere."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return None
+    before = _kib("VmRSS")
+    func()
+    after = _kib("VmHWM")
+    return None if before is None or after is None else round(max(0, after - before) / 1024, 1)
+
+
+def process_peak_mb() -> float | None:
+    """Peak resident memory of the whole bench process so far (MB)."""
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def bench_db(scale: str, folder: str | Path = "data") -> Path:
     """The tier's database, generated on first use (seed 42, fixed reference date)."""
     path = Path(folder) / f"bench-{scale}.duckdb"
@@ -74,12 +120,17 @@ def bench_db(scale: str, folder: str | Path = "data") -> Path:
     return path
 
 
-def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data"
-              ) -> list[Mesure]:
-    db = Database(bench_db(scale, folder))
+Call = tuple[str, str, Callable[[], object], Callable[[], object] | None]
+
+
+def _calls(db: Database, t: dict) -> list[Call]:
+    """(name, target group, fluxcore call, plain-pandas baseline or None) for every page."""
     p = Perimetre(2026, aujourdhui=BENCH_DATE)
     dep = Perimetre(2026, departement="51", aujourdhui=BENCH_DATE)
     lib = tableau_de_bord.vacants_en_attente(db, p)["liberation_id"].iloc[0]
+    lg = orientation.fiche_logement(db, lib)
+    lib_p = Perimetre(int(pd.Timestamp(lg["date_liberation"]).year),
+                      epci_siren=lg["epci_siren"], aujourdhui=BENCH_DATE)
     reims = Perimetre(2026, epci_siren="200067213", aujourdhui=BENCH_DATE)
     res_id = db.scalar("select min(residence_id) from residence")
     sim_e = simulation.charger_entrees(db, "51", 2027, 2029)
@@ -90,60 +141,86 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
     demande = db.scalar("select min(d.demande_id) from demande d join ref_commune c"
                         " on c.code_insee = d.commune_souhaitee where d.statut = 'ACTIVE'"
                         " and c.epci_siren = '200067213'")
-    calls: list[tuple[str, str, Callable[[], object]]] = [
-        ("Tableau de bord : chiffres clés", "page", lambda: tableau_de_bord.chiffres_cles(db, p)),
+    reg = fragilite.Reglages.lire(db)
+
+    def pandas_classement():
+        # the ranking's three reads: state of every destination, the EPCI's CIL follow-up,
+        # the indicators (and index) of the EPCI's résidences
+        bp.etat_orientation(t, lib, BENCH_DATE)
+        bp.suivi_cil(t, lib_p)
+        fragilite.score(bp.fragilite_indicateurs(t, BENCH_DATE, lg["epci_siren"]), reg)
+
+    return [
+        ("Tableau de bord : chiffres clés", "page", lambda: tableau_de_bord.chiffres_cles(db, p),
+         lambda: bp.chiffres_cles(t, p)),
         ("Tableau de bord : orientations", "page",
-         lambda: tableau_de_bord.orientations_par_categorie(db, p)),
-        ("Tableau de bord : mois par mois", "page", lambda: tableau_de_bord.flux_mensuel(db, p)),
-        ("Tableau de bord : vacants", "page", lambda: tableau_de_bord.vacants_en_attente(db, p)),
-        ("Jauges : par réservataire", "page", lambda: jauges.jauges_reservataires(db, p)),
-        ("Jauges : limites légales", "page", lambda: jauges.controles_legaux(db, p)),
-        ("Jauges : qualité du flux", "page", lambda: jauges.qualite_flux(db, p)),
-        ("Jauges : un département", "page", lambda: jauges.jauges_reservataires(db, dep)),
-        ("Objectifs CIL : suivi des EPCI", "page", lambda: objectifs.suivi(db, p)),
+         lambda: tableau_de_bord.orientations_par_categorie(db, p), None),
+        ("Tableau de bord : mois par mois", "page", lambda: tableau_de_bord.flux_mensuel(db, p),
+         None),
+        ("Tableau de bord : vacants", "page", lambda: tableau_de_bord.vacants_en_attente(db, p),
+         None),
+        ("Jauges : par réservataire", "page", lambda: jauges.jauges_reservataires(db, p),
+         lambda: bp.jauges(t, p)),
+        ("Jauges : limites légales", "page", lambda: jauges.controles_legaux(db, p), None),
+        ("Jauges : qualité du flux", "page", lambda: jauges.qualite_flux(db, p), None),
+        ("Jauges : un département", "page", lambda: jauges.jauges_reservataires(db, dep),
+         lambda: bp.jauges(t, dep)),
+        ("Objectifs CIL : suivi des EPCI", "page", lambda: objectifs.suivi(db, p),
+         lambda: bp.suivi_cil(t, p)),
         ("Objectifs CIL : trajectoire d'un EPCI", "page",
-         lambda: objectifs.trajectoire(db, reims)),
+         lambda: objectifs.trajectoire(db, reims), None),
         ("Résidences : indice de fragilité", "page",
-         lambda: fragilite.fragilite(db, BENCH_DATE)),
+         lambda: fragilite.fragilite(db, BENCH_DATE),
+         lambda: fragilite.score(bp.fragilite_indicateurs(t, BENCH_DATE), reg)),
         ("Résidences : fiche d'une résidence", "page",
-         lambda: fragilite.fiche(db, res_id, BENCH_DATE)),
+         lambda: fragilite.fiche(db, res_id, BENCH_DATE), None),
         ("Assiette d'un département", "page",
-         lambda: assiette_departement(db, "51", 2026)),
+         lambda: assiette_departement(db, "51", 2026), None),
         ("Orientation : classer un logement", "classement",
-         lambda: orientation.classer_destinations(db, lib, BENCH_DATE)),
+         lambda: orientation.classer_destinations(db, lib, BENCH_DATE), pandas_classement),
         ("Simulateur : entrées d'un département", "page",
-         lambda: simulation.charger_entrees(db, "51", 2027, 2029, modele=False)),
+         lambda: simulation.charger_entrees(db, "51", 2027, 2029, modele=False), None),
         ("Simulateur : entrées + modèle de vacance (1re vue)", "premiere_vue",
-         lambda: simulation.charger_entrees(db, "51", 2027, 2029)),
-        ("Simulateur : un scénario", "page", lambda: simulation.simuler(sim_e, sim_s)),
+         lambda: simulation.charger_entrees(db, "51", 2027, 2029), None),
+        ("Simulateur : un scénario", "page", lambda: simulation.simuler(sim_e, sim_s), None),
         ("Simulateur : Monte-Carlo 10 000 tirages", "montecarlo",
-         lambda: simuler_tirages(sim_e, sim_r)),
+         lambda: simuler_tirages(sim_e, sim_r), None),
         ("Bilan annuel : calcul de l'année (tous destinataires)", "page",
-         lambda: bilan.calculer_bilan(db, 2025, BENCH_DATE)),
+         lambda: bilan.calculer_bilan(db, 2025, BENCH_DATE), None),
         ("Bilan annuel : document d'un réservataire", "page",
-         lambda: bilan.document_reservataire(bil, first)),
+         lambda: bilan.document_reservataire(bil, first), None),
         ("Bilan annuel : document d'un EPCI", "page",
-         lambda: bilan.document_epci(db, bil, "200067213")),
+         lambda: bilan.document_epci(db, bil, "200067213"), None),
         ("Cotation : tableau des scores de toutes les demandes (CLI)", "tableau",
-         lambda: cotation.scores(db, BENCH_DATE)),
+         lambda: cotation.scores(db, BENCH_DATE), lambda: bp.scores(t, BENCH_DATE)),
         ("Cotation : distribution d'un EPCI", "page",
-         lambda: cotation.distribution(db, BENCH_DATE, "200067213")),
+         lambda: cotation.distribution(db, BENCH_DATE, "200067213"), None),
         ("Cotation : candidats d'un logement par destination", "page",
-         lambda: cotation.par_destination(db, lib, BENCH_DATE)),
+         lambda: cotation.par_destination(db, lib, BENCH_DATE), None),
         ("Cotation : position d'un demandeur", "page",
-         lambda: cotation.position_demandeur(db, demande, BENCH_DATE)),
+         lambda: cotation.position_demandeur(db, demande, BENCH_DATE), None),
         ("Cotation : demandes bien cotées non satisfaites d'un EPCI", "page",
-         lambda: cotation.non_satisfaites(db, BENCH_DATE, "200067213")),
+         lambda: cotation.non_satisfaites(db, BENCH_DATE, "200067213"), None),
     ]
+
+
+def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data",
+              pandas: bool = True) -> list[Mesure]:
+    """Every call timed warm (median, p95 of `repeat` runs), its peak memory, and the
+    plain-pandas baseline's median when there is one (`pandas=False` skips them)."""
+    db = Database(bench_db(scale, folder))
+    t = bp.charger(db) if pandas else {}
     out = []
-    for name, group, func in calls:
+    for name, group, func, baseline in _calls(db, t):
         med, p95 = _time(func, repeat)
+        pandas_ms = round(_time(baseline, repeat)[0], 1) if pandas and baseline else None
         out.append(Mesure(name, group, round(med, 1), round(p95, 1),
-                          CIBLES_MS[group].get(scale)))
+                          CIBLES_MS[group].get(scale), pandas_ms, peak_mb(func)))
+    del t
     out.append(_bench_scores_national(db, Path(folder), repeat, DEMANDES_NATIONAL if scale in (
-        "grand", "national") else 50_000))
-    out.append(_bench_bilan(db, bil))
-    out.append(_bench_import(db, Path(folder)))
+        "grand", "national") else 50_000, pandas))
+    out.append(_bench_bilan(db, bil=bilan.calculer_bilan(db, 2025, BENCH_DATE)))
+    out.append(_bench_import(db, Path(folder), pandas))
     db.close()
     return out
 
@@ -152,11 +229,11 @@ DEMANDES_NATIONAL = 2_700_000  # design.md §5, tier national
 
 
 def _bench_scores_national(db: Database, folder: Path, repeat: int,
-                           volume: int = DEMANDES_NATIONAL) -> Mesure:
+                           volume: int = DEMANDES_NATIONAL, pandas: bool = True) -> Mesure:
     """Scoring every demande at the national volume: the tier's demandes and grids copied
     into a database of their own until `volume` demandes (2 700 000; built once, reused; the
     smoke test at `petit` uses a small volume), then the scores computed in SQL (counted, not
-    fetched into Python)."""
+    fetched into Python). The pandas baseline scores the same demandes loaded in memory."""
     path = folder / f"bench-cotation-{volume}.duckdb"
     if not path.exists():
         target = Database(path)
@@ -175,14 +252,18 @@ def _bench_scores_national(db: Database, folder: Path, repeat: int,
     target = Database(path, read_only=True)
     n = target.scalar("select count(*) from demande")
     med, p95 = _time(lambda: cotation.nombre_scores(target, BENCH_DATE), repeat)
+    memoire = peak_mb(lambda: cotation.nombre_scores(target, BENCH_DATE))
+    pandas_ms = None
+    if pandas:
+        t = bp.charger(target)
+        pandas_ms = round(_time(lambda: bp.scores(t, BENCH_DATE), min(repeat, 3))[0], 1)
+        del t
     target.close()
-    from fluxcore.formats import fmt_int
-
     national = n >= DEMANDES_NATIONAL
     return Mesure(f"Cotation : scores de {fmt_int(n)} demandes"
                   + (" (volume national)" if national else " (copies)"), "scores",
                   round(med, 1), round(p95, 1),
-                  CIBLES_MS["scores"]["national"] if national else None)
+                  CIBLES_MS["scores"]["national"] if national else None, pandas_ms, memoire)
 
 
 def _bench_bilan(db: Database, bil) -> Mesure:
@@ -197,9 +278,11 @@ def _bench_bilan(db: Database, bil) -> Mesure:
                   "generation", round(elapsed, 1), round(elapsed, 1), None)
 
 
-def _bench_import(db: Database, folder: Path) -> Mesure:
+def _bench_import(db: Database, folder: Path, pandas: bool = True) -> Mesure:
     """Import throughput: the tier's résidences and logements written as French CSV
-    (`;`, decimal commas, JJ/MM/AAAA), imported into an empty database (one timed run)."""
+    (`;`, decimal commas, JJ/MM/AAAA), imported into an empty database (one timed run). The
+    pandas baseline reads the same files with `read_csv` and inserts them as they are (no
+    validation, no type or reference checks, no audit)."""
     import shutil
     import tempfile
 
@@ -220,27 +303,55 @@ def _bench_import(db: Database, folder: Path) -> Mesure:
         elapsed = (time.perf_counter() - start) * 1000
         rows = int(result.counts["lignes"].sum()) if result.ok else 0
         target.close()
+        pandas_ms = _pandas_import(files, Path(tmp) / "pandas.duckdb") if pandas else None
         shutil.rmtree(tmp, ignore_errors=True)
     rate = rows / elapsed * 1000 if elapsed else 0
-    from fluxcore.formats import fmt_int
-
     return Mesure(f"Import CSV ({fmt_int(rows)} l., {fmt_int(rate)} l./s)",
-                  "import", round(elapsed, 1), round(elapsed, 1), None)
+                  "import", round(elapsed, 1), round(elapsed, 1), None, pandas_ms)
+
+
+def _pandas_import(files: list[Path], path: Path) -> float:
+    """read_csv of each file, then one insert per table into an empty schema (ms)."""
+    target = Database(path)
+    start = time.perf_counter()
+    with target.transaction() as cur:
+        for f in files:
+            frame = pd.read_csv(f, sep=";", decimal=",", dtype_backend="pyarrow")
+            for col in [c for c in frame.columns if c.startswith("date_")]:
+                frame[col] = pd.to_datetime(frame[col], format="%d/%m/%Y")
+            cur.register("frame_df", frame)
+            cur.execute(f"insert into {f.stem} by name select * from frame_df")
+            cur.unregister("frame_df")
+    elapsed = (time.perf_counter() - start) * 1000
+    target.close()
+    return round(elapsed, 1)
 
 
 def report(mesures: list[Mesure], scale: str) -> str:
     lines = [f"Banc d'essai, échelle {scale} ({platform.processor() or platform.machine()}, "
-             f"Python {platform.python_version()})",
-             f"{'appel':<54}{'médiane ms':>12}{'p95 ms':>10}{'cible ms':>10}  verdict"]
+             f"{os.cpu_count()} cœurs, Python {platform.python_version()})",
+             f"{'appel':<58}{'médiane':>9}{'p95':>9}{'cible':>8}  {'verdict':<10}"
+             f"{'pandas':>9}{'ratio':>7}{'mém. Mo':>9}"]
     for m in mesures:
         verdict = "–" if m.ok is None else ("OK" if m.ok else "AU-DESSUS")
         cible = "–" if m.cible_ms is None else f"{m.cible_ms:.0f}"
-        lines.append(f"{m.nom:<54}{m.mediane_ms:>12.1f}{m.p95_ms:>10.1f}{cible:>10}  {verdict}")
+        pandas_ms = "–" if m.pandas_ms is None else f"{m.pandas_ms:.0f}"
+        ratio = "–" if m.ratio is None else f"×{m.ratio:.1f}"
+        mem = "–" if m.memoire_mo is None else f"{m.memoire_mo:.0f}"
+        lines.append(f"{m.nom[:57]:<58}{m.mediane_ms:>9.1f}{m.p95_ms:>9.1f}{cible:>8}  "
+                     f"{verdict:<10}{pandas_ms:>9}{ratio:>7}{mem:>9}")
+    lines.append("(temps en ms ; pandas : médiane de la même computation en pandas pur, ratio = "
+                 "pandas / fluxcore ; mém. : pic de mémoire résidente ajouté par un appel)")
+    peak = process_peak_mb()
+    if peak is not None:
+        lines.append(f"Pic de mémoire du processus : {fmt_int(peak)} Mo.")
     return "\n".join(lines)
 
 
 def to_json(mesures: list[Mesure], scale: str) -> str:
     return json.dumps({"echelle": scale, "machine": platform.machine(),
-                       "python": platform.python_version(),
-                       "mesures": [m.__dict__ | {"ok": m.ok} for m in mesures]},
+                       "coeurs": os.cpu_count(), "python": platform.python_version(),
+                       "pic_memoire_mo": process_peak_mb(),
+                       "mesures": [m.__dict__ | {"ok": m.ok, "ratio": m.ratio}
+                                   for m in mesures]},
                       ensure_ascii=False, indent=2)

@@ -1,8 +1,8 @@
 """Fragility of résidences (domain.md §8): occupation survey, recent move-ins, rotation,
 vacancy and arrears, summed up in an index a manager can explain in a CALEOL.
 
-Index: each indicator of the setting `fragilite_poids` is standardised (scikit-learn
-StandardScaler) against the résidences of the same EPCI, or the whole parc when the EPCI has
+Index: each indicator of the setting `fragilite_poids` is standardised (z-score, in numpy)
+against the résidences of the same EPCI, or the whole parc when the EPCI has
 fewer than `fragilite_min_residences` surveyed résidences; the index is the weighted mean of
 these z-scores (weights renormalised to 1), so a résidence's index says "how many standard
 deviations more fragile than its territory", and each indicator's contribution is its weight
@@ -14,13 +14,13 @@ weighted index follows the main axis of the data. Everything is deterministic.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
-from sklearn.preprocessing import StandardScaler
 
 from fluxcore.db import Database, load_sql
 from fluxcore.parametres import get_parametres
@@ -74,27 +74,43 @@ def _groups(df: pd.DataFrame, minimum: int) -> pd.Series:
     return df["epci_siren"].where(df["epci_siren"].isin(big), "parc").fillna("parc")
 
 
-def _scalers(df: pd.DataFrame, cols: list[str], groups: pd.Series) -> dict[str, StandardScaler]:
+@dataclass(frozen=True)
+class Echelle:
+    """Standardisation of one reference group (what StandardScaler fits, in plain numpy: the
+    group's indicators with missing values replaced by the group mean)."""
+    mean_: np.ndarray
+    var_: np.ndarray
+    scale_: np.ndarray
+
+
+def _scalers(df: pd.DataFrame, cols: list[str], groups: pd.Series) -> dict[str, Echelle]:
+    values = df[cols].to_numpy(float)
+    keys = groups.to_numpy()
     out = {}
-    for g in sorted(groups.unique()):
-        rows = df[cols] if g == "parc" else df.loc[groups == g, cols]   # parc = every résidence
-        out[g] = StandardScaler().fit(rows.fillna(rows.mean()).fillna(0.0).to_numpy(float))
+    for g in sorted(set(keys)):
+        rows = values if g == "parc" else values[keys == g]   # parc = every résidence
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)   # all-missing column: mean 0
+            mean = np.nan_to_num(np.nanmean(rows, axis=0)) if len(rows) else np.zeros(len(cols))
+        filled = np.where(np.isnan(rows), mean, rows)
+        var = filled.var(axis=0) if len(rows) else np.zeros(len(cols))
+        out[g] = Echelle(mean, var, np.where(var > 0, np.sqrt(var), 1.0))
     return out
 
 
 def _z(df: pd.DataFrame, cols: list[str], groups: pd.Series,
-       scalers: dict[str, StandardScaler]) -> pd.DataFrame:
-    z = pd.DataFrame(0.0, index=df.index, columns=cols)
+       scalers: dict[str, Echelle]) -> pd.DataFrame:
+    values = df[cols].to_numpy(float)
+    keys = groups.to_numpy()
+    z = np.zeros_like(values)
     for g, sc in scalers.items():
-        mask = (groups == g).to_numpy()
+        mask = keys == g
         if not mask.any():
             continue
-        values = df.loc[mask, cols].to_numpy(float)
-        mean = np.nan_to_num(sc.mean_)
         scale = np.where(sc.var_ > 0, sc.scale_, np.inf)   # no spread: no information (z = 0)
-        values = np.where(np.isnan(values), mean, values)
-        z.loc[mask, cols] = (values - mean) / scale
-    return z
+        rows = np.where(np.isnan(values[mask]), sc.mean_, values[mask])
+        z[mask] = (rows - sc.mean_) / scale
+    return pd.DataFrame(z, index=df.index, columns=cols)
 
 
 def classe(index: float, r: Reglages) -> str:

@@ -14,9 +14,19 @@ def test_bench_runs_every_call(tmp_path):
     assert (tmp_path / "bench-petit.duckdb").exists()
     names = [m.nom for m in mesures]
     assert "Orientation : classer un logement" in names and len(names) == 29
+    by_name = {m.nom: m for m in mesures}
+    # the plain-pandas baselines ran beside the fluxcore calls
+    with_pandas = [m for m in mesures if m.pandas_ms is not None]
+    assert len(with_pandas) == 9 and all(m.pandas_ms > 0 and m.ratio > 0 for m in with_pandas)
+    assert by_name["Orientation : classer un logement"].ratio is not None
+    assert by_name["Simulateur : Monte-Carlo 10 000 tirages"].ratio is None
+    assert all(m.memoire_mo is not None and m.memoire_mo >= 0 for m in mesures[:26])
     # every résidence and the 3 000 logements of the tier went through the importer
     assert re.fullmatch(r"Import CSV \(3\u202f0\d\d l\., [\d\u202f]+ l\./s\)", names[-1])
     assert all(m.mediane_ms > 0 and m.p95_ms >= m.mediane_ms for m in mesures)
-    assert "médiane ms" in report(mesures, "petit")
+    text = report(mesures, "petit")
+    assert "médiane" in text and "ratio" in text and "Pic de mémoire du processus" in text
     data = json.loads(to_json(mesures, "petit"))
     assert data["echelle"] == "petit" and len(data["mesures"]) == 29
+    assert data["pic_memoire_mo"] > 0
+    assert data["mesures"][0]["ratio"] == mesures[0].ratio
