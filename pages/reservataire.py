@@ -47,7 +47,8 @@ for i, (label, value) in enumerate([
         ("Livrés", fmt_int(row["livres"])), ("Attribués", fmt_int(row["attribues"]))]):
     c[i % len(c)].metric(label, value)
 st.plotly_chart(figures_flux.jauges(ligne, proj), width="stretch")
-st.dataframe(table_jauges(ligne), hide_index=True, width="stretch")
+if not proj:  # the metrics above say it in large type
+    st.dataframe(table_jauges(ligne), hide_index=True, width="stretch")
 
 st.subheader("Dû et orienté au fil de l'année")
 cumul = load(path, "fluxcore.jauges.cumul_mensuel", p, rid)
