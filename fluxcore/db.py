@@ -8,12 +8,14 @@ which commits the change and its `audit_log` row together, or neither.
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import getpass
 import json
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
@@ -204,6 +206,18 @@ class Database:
                 f"La base « {self.path} » n'est pas à jour (migrations manquantes : "
                 f"{sorted(known - applied)}). Ouvrez-la une fois en écriture pour la migrer."
             )
+
+
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fluxcore")
+
+
+def en_parallele(*calls: Callable[[], Any]) -> list[Any]:
+    """Run independent reads at once, each on its own cursor (DuckDB releases the GIL), and
+    return their results in order. The first runs in this thread; every other gets a copy of
+    the caller's context (signed-in user, access scope). Exceptions propagate."""
+    futures = [_POOL.submit(contextvars.copy_context().run, c) for c in calls[1:]]
+    first = calls[0]() if calls else None
+    return [first, *(f.result() for f in futures)] if calls else []
 
 
 def audit(cur: duckdb.DuckDBPyConnection, actor: str | None, action: str,

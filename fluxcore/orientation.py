@@ -22,15 +22,13 @@ Components
 
 from __future__ import annotations
 
-import contextvars
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
 
 from fluxcore.acces import acteur, exiger
-from fluxcore.db import Database, audit, load_sql
+from fluxcore.db import Database, audit, en_parallele, load_sql
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_num, fmt_pct, libelle_destination
 from fluxcore.fragilite import impact
@@ -42,9 +40,6 @@ from fluxcore.regles import INTERNES, TYPES_PREFET, minimum_requis
 COMPOSANTES = {"retard": "Retard sur le dû", "perimetre": "Périmètre de la convention",
                "prefet_hors_qpv": "Règle hors QPV du préfet", "qualite": "Qualité du flux",
                "cil": "Objectifs CIL de l'EPCI", "fragilite": "Fragilité de la résidence"}
-
-
-_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="classement")
 
 
 class OrientationError(FluxcoreError):
@@ -89,19 +84,16 @@ def classer_destinations(db: Database, liberation_id: str,
     p = Perimetre(annee, departement=lg["departement"], aujourdhui=max(
         today, pd.Timestamp(lg["date_liberation"]).date()))
     epci = lg["epci_siren"] if isinstance(lg["epci_siren"], str) else None
-    # three independent reads: the EPCI's CIL follow-up and the résidence's fragility run on
-    # other cursors while this thread reads the flux state (DuckDB releases the GIL); each
-    # task gets a copy of the caller's context (user, access scope)
-    cil_f = _POOL.submit(contextvars.copy_context().run, lambda: suivi_epci(
-        db, epci, annee, p.date_arret) if epci else {})
-    frag_f = _POOL.submit(contextvars.copy_context().run, impact, db, lg["residence_id"],
-                          p.date_arret, epci)
-    etat = db.df(load_sql("orientation/etat"), {
-        **p.params(), "nb": int(s["rotation_annees_historique"]),
-        "premieres": bool(s["premieres_mises_en_location_dans_flux"]),
-        "commune_l": lg["commune_insee"], "epci_l": lg["epci_siren"],
-        "typologie": lg["typologie"], "en_qpv": bool(lg["en_qpv"])})
-    cil, frag = cil_f.result(), frag_f.result()
+    # three independent reads at once: the flux state, the EPCI's CIL follow-up, the
+    # résidence's fragility
+    etat, cil, frag = en_parallele(
+        lambda: db.df(load_sql("orientation/etat"), {
+            **p.params(), "nb": int(s["rotation_annees_historique"]),
+            "premieres": bool(s["premieres_mises_en_location_dans_flux"]),
+            "commune_l": lg["commune_insee"], "epci_l": lg["epci_siren"],
+            "typologie": lg["typologie"], "en_qpv": bool(lg["en_qpv"])}),
+        lambda: suivi_epci(db, epci, annee, p.date_arret) if epci else {},
+        lambda: impact(db, lg["residence_id"], p.date_arret, epci))
     profils = etat[["destinataire", "attributions_24m", "q1_24m"]].rename(
         columns={"attributions_24m": "attributions", "q1_24m": "q1"})
     days = (date(annee, 12, 31) - p.date_debut).days + 1

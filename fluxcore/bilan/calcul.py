@@ -16,7 +16,7 @@ from datetime import date
 
 import pandas as pd
 
-from fluxcore.db import Database, load_sql
+from fluxcore.db import Database, en_parallele, load_sql
 from fluxcore.errors import BilanError
 from fluxcore.jauges import jauges_conventions
 from fluxcore.parametres import get_parametres
@@ -105,15 +105,17 @@ def calculer_bilan(db: Database, annee: int, aujourdhui: date | None = None) -> 
     bornes = [int(b) for b in s["periodes_construction"]]
     params = {**p.params(), "nb": int(s["rotation_annees_historique"]),
               "premieres": bool(s["premieres_mises_en_location_dans_flux"]), "bornes": bornes}
-    detail = db.df(load_sql("bilan/detail"), params)
-    flux = db.df(load_sql("bilan/flux_perimetre"), params)
-    logements = db.df(load_sql("bilan/logements"), params)
-    conv = jauges_conventions(db, p, s)
-    prev = jauges_conventions(db, Perimetre(annee + 1, aujourdhui=date(annee + 1, 1, 1)), s)
+    detail, flux, logements, conv, prev, sous, dest = en_parallele(
+        lambda: db.df(load_sql("bilan/detail"), params),
+        lambda: db.df(load_sql("bilan/flux_perimetre"), params),
+        lambda: db.df(load_sql("bilan/logements"), params),
+        lambda: jauges_conventions(db, p, s),
+        lambda: jauges_conventions(db, Perimetre(annee + 1, aujourdhui=date(annee + 1, 1, 1)),
+                                   s),
+        lambda: db.df(load_sql("bilan/soustraits_prevus"),
+                      {"annee": annee + 1, "nb": int(s["rotation_annees_historique"])}),
+        lambda: db.df(load_sql("bilan/destinataires"), p.params()))
     prev = prev.assign(droits_prevus=prev["taux_flux"] / 100.0 * prev["flux_net_prevu"])
-    sous = db.df(load_sql("bilan/soustraits_prevus"),
-                 {"annee": annee + 1, "nb": int(s["rotation_annees_historique"])})
-    dest = db.df(load_sql("bilan/destinataires"), p.params())
     return Bilan(
         annee=annee, arret=p.date_arret, complet=p.annee_complete,
         bailleur=str(s.get("bailleur_nom") or "").strip() or "Le bailleur",

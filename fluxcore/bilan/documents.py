@@ -24,7 +24,7 @@ from fluxcore.bilan.calcul import (
     totaux,
 )
 from fluxcore.bilan.textes import notes_methode
-from fluxcore.db import Database
+from fluxcore.db import Database, en_parallele
 from fluxcore.errors import BilanError
 from fluxcore.formats import (
     STATUTS,
@@ -218,12 +218,14 @@ def document_epci(db: Database, b: Bilan, epci_siren: str) -> DocumentBilan:
     for m in ("attribues", "prioritaires", "dalo", "q1", "quartile_inconnu", "rendus"):
         chiffres[m] = int(t[m].sum())
     p = Perimetre(b.annee, epci_siren=epci_siren, aujourdhui=b.arret)
-    synthese = _synthese_epci(db, b, p, t)
+    # the year's gauges and next year's conventions: two independent reads at once
+    synthese, prev = en_parallele(
+        lambda: _synthese_epci(db, b, p, t),
+        lambda: jauges_conventions(db, Perimetre(b.annee + 1, epci_siren=epci_siren,
+                                                 aujourdhui=date(b.annee + 1, 1, 1))))
     chiffres["du"] = float(synthese.loc[synthese["groupe"] == "reservataire", "du"].sum())
     crois = {dim: _croisement(b, d, dim, None) for dim in DIMENSIONS}
     detail = {dim: _croisement_destinations(b, d, dim) for dim in DIMENSIONS}
-    prev = jauges_conventions(db, Perimetre(b.annee + 1, epci_siren=epci_siren,
-                                            aujourdhui=date(b.annee + 1, 1, 1)))
     prev = prev.assign(droits_prevus=prev["taux_flux"] / 100.0 * prev["flux_net_prevu"])
     prev["perimetre_libelle"] = [
         "Départementale (sur le territoire)" if pd.isna(c.perimetre)

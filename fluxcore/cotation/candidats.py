@@ -10,7 +10,7 @@ from datetime import date
 
 import pandas as pd
 
-from fluxcore.db import Database, load_sql
+from fluxcore.db import Database, en_parallele, load_sql
 from fluxcore.errors import CotationError, FluxcoreError
 from fluxcore.formats import fmt_int, fmt_num, fmt_pct
 from fluxcore.parametres import get_parametres
@@ -113,11 +113,14 @@ def par_destination(db: Database, liberation_id: str, aujourdhui: date,
     nb_candidats, meilleur_score."""
     from fluxcore.orientation import classer_destinations
 
-    c = candidats(db, liberation_id, aujourdhui, etendue)
-    try:
-        dest = classer_destinations(db, liberation_id, aujourdhui).destinations
+    try:  # the candidates and the ranking of destinations: independent, read at once
+        c, ranking = en_parallele(lambda: candidats(db, liberation_id, aujourdhui, etendue),
+                                  lambda: classer_destinations(db, liberation_id, aujourdhui))
+    except CotationError:
+        raise
     except FluxcoreError as exc:
         raise CotationError(str(exc)) from exc
+    dest = ranking.destinations
     rows = []
     for r in dest.itertuples():
         cont = "hors_cotation" if r.type in INTERNES else CONTINGENTS.get(r.type, "tous")
