@@ -157,11 +157,13 @@ def acteur_courant() -> str | None:
     return _acteur.get()
 
 
-def pour_reservataire(argument: str | None = None, colonne: str | None = None) -> Callable:
+def pour_reservataire(argument: str | None = None, colonne: str | None = None,
+                      masquer: tuple[str, ...] = ()) -> Callable:
     """Mark a read function a réservataire may call. With `argument`: the réservataire id
     argument must be its own (filled in when omitted). With `colonne`: the returned
-    DataFrame is cut to its own rows. Without either: data that names no réservataire
-    (years, territories, settings)."""
+    DataFrame is cut to its own rows, and the `masquer` columns (totals over every
+    réservataire, from which others' figures could be deduced) are dropped. Without either:
+    data that names no réservataire (years, territories, settings)."""
 
     def decorate(func: Callable) -> Callable:
         signature = inspect.signature(func)
@@ -189,6 +191,7 @@ def pour_reservataire(argument: str | None = None, colonne: str | None = None) -
                 _scope.reset(token)
             if colonne is not None and isinstance(out, pd.DataFrame):
                 out = out[out[colonne] == user.reservataire_id].reset_index(drop=True)
+                out = out.drop(columns=[c for c in masquer if c in out.columns])
             return out
 
         return wrapper
@@ -288,10 +291,18 @@ def _ligne(lines: list[str], login: str) -> int | str:
     return "?"
 
 
+@functools.cache
+def _leurre() -> str:
+    return hacher("leurre", sel=b"fluxcore-leurre!")
+
+
 def authentifier(comptes: dict[str, Compte], login: str, mot_de_passe: str) -> Utilisateur:
     """The user if the password matches; one message for unknown login or wrong password."""
     compte = comptes.get((login or "").strip())
-    if compte is None or not verifier_mot_de_passe(compte.empreinte, mot_de_passe or ""):
+    # an unknown login costs one hash too: the answer time does not tell which logins exist
+    empreinte = compte.empreinte if compte is not None else _leurre()
+    ok = verifier_mot_de_passe(empreinte, mot_de_passe or "")
+    if compte is None or not ok:
         raise AccesRefuseError("Identifiant ou mot de passe incorrect.")
     return compte.utilisateur
 
@@ -299,9 +310,13 @@ def authentifier(comptes: dict[str, Compte], login: str, mot_de_passe: str) -> U
 def par_email(comptes: dict[str, Compte], email: str | None) -> Utilisateur:
     """The account of an OIDC identity (its e-mail), or AccesRefuseError."""
     email = (email or "").strip().lower()
-    for compte in comptes.values():
-        if email and compte.utilisateur.email == email:
-            return compte.utilisateur
+    found = [c.utilisateur for c in comptes.values() if email and c.utilisateur.email == email]
+    if len(found) > 1:
+        raise AccesRefuseError(
+            f"L'e-mail « {email} » est porté par plusieurs comptes "
+            f"({', '.join(u.login for u in found)}) : un administrateur doit en garder un.")
+    if found:
+        return found[0]
     raise AccesRefuseError(
         f"Le compte « {email or '?'} » est bien authentifié mais n'a aucun rôle dans le "
         "fichier des utilisateurs : demandez à un administrateur de l'ajouter.")
@@ -312,26 +327,35 @@ def ecrire_utilisateur(path: str | Path, login: str, role: str, mot_de_passe: st
                        email: str | None = None) -> None:
     """Add or replace one account in the users file (written atomically, others kept)."""
     path = Path(path)
-    if not login or not all(c.isalnum() or c in "-_" for c in login):
-        raise UtilisateursError(f"Identifiant « {login} » invalide (lettres, chiffres, - et _).")
+    if not login or not all(c.isascii() and (c.isalnum() or c in "-_") for c in login):
+        raise UtilisateursError(f"Identifiant « {login} » invalide (lettres sans accent, "
+                                "chiffres, - et _).")
     if role not in ROLES:
         raise UtilisateursError(f"Rôle « {role} » inconnu (attendu : {', '.join(ROLES)}).")
     if role == "reservataire" and not reservataire_id:
         raise UtilisateursError("Un compte réservataire doit indiquer son réservataire.")
-    if not mot_de_passe and not email:
-        raise UtilisateursError("Indiquez un mot de passe ou un e-mail (connexion OIDC).")
     existing = lire_utilisateurs(path) if path.exists() else {}
     entries = {k: _entry(c.utilisateur, c.empreinte) for k, c in existing.items()}
-    entries[login] = _entry(Utilisateur(login, nom or login, role, reservataire_id, email),
-                            hacher(mot_de_passe) if mot_de_passe else None)
+    old = existing.get(login)
+    # an update keeps what it does not change (name, e-mail, password)
+    nom = nom or (old.utilisateur.nom if old else login)
+    email = email.lower() if email else (old.utilisateur.email if old else None)
+    empreinte = hacher(mot_de_passe) if mot_de_passe else (old.empreinte if old else None)
+    if not empreinte and not email:
+        raise UtilisateursError("Indiquez un mot de passe ou un e-mail (connexion OIDC).")
+    entries[login] = _entry(Utilisateur(login, nom, role, reservataire_id, email), empreinte)
     text = "# Comptes du tableau de bord (python -m fluxcore utilisateur --help)\n"
     for key, entry in entries.items():
         text += f"\n[utilisateurs.{key}]\n" + "".join(
             f"{k} = {_toml(v)}\n" for k, v in entry.items() if v is not None)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
+    try:
+        lire_utilisateurs(tmp)  # the new file must read back before it replaces the old one
+    except UtilisateursError:
+        tmp.unlink()
+        raise
     os.replace(tmp, path)
-    lire_utilisateurs(path)  # written file reads back
 
 
 def _entry(user: Utilisateur, empreinte: str | None) -> dict:
@@ -340,4 +364,13 @@ def _entry(user: Utilisateur, empreinte: str | None) -> dict:
 
 
 def _toml(value: str) -> str:
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A TOML basic string (backslash, quote and control characters escaped)."""
+    out = []
+    for ch in str(value):
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'

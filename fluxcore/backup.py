@@ -28,10 +28,10 @@ def backup_database(db: Database, out: str | Path, actor: str | None = None) -> 
         raise DatabaseError("Une base en mémoire ne peut pas être sauvegardée.")
     if out.resolve() == Path(db.path).resolve():
         raise DatabaseError("La sauvegarde doit être écrite dans un autre fichier que la base.")
-    with db.transaction() as cur:
+    with db.transaction("sauvegarder") as cur:
         audit(cur, actor, "sauvegarde", None, str(out), {"fichier": str(out)})
     with db._write_lock:
-        cur = db.cursor()
+        cur = db._con.cursor()  # the role was checked above (sauvegarder)
         cur.execute("checkpoint")
         cur.close()
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -76,7 +76,7 @@ def restore_database(target: str | Path, source: str | Path, actor: str | None =
     os.replace(tmp, target)
     db = Database(target)
     try:
-        with db.transaction() as cur:
+        with db.transaction("sauvegarder") as cur:
             audit(cur, actor, "restauration", None, Path(source).name,
                   {"source": str(source), "restaure_le": datetime.now().isoformat()})
     finally:

@@ -26,9 +26,11 @@ import duckdb
 import pandas as pd
 
 from fluxcore.acces import (
+    AccesRefuseError,
     Utilisateur,
     acteur_courant,
     ecriture_de,
+    exiger,
     verifier_ecriture,
     verifier_lecture,
 )
@@ -132,18 +134,38 @@ class Database:
     def pour(self, utilisateur: Utilisateur | None) -> Database:
         """This database bound to a signed-in user (same connection): fluxcore then enforces
         the user's role on every read and write (fluxcore.acces). None: open mode."""
+        if self.utilisateur is not None and utilisateur != self.utilisateur:
+            raise AccesRefuseError("Accès refusé : une base liée à un compte ne peut pas être "
+                                   "liée à un autre compte (ni rouverte sans compte).")
         bound = copy.copy(self)
         bound.utilisateur = utilisateur
         return bound
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A fresh cursor: use one per query, never share it between threads."""
-        verifier_lecture(self.utilisateur)
+        """A fresh cursor: use one per query, never share it between threads. Refused on a
+        database bound to a user: their reads go through df/one/scalar (SELECT only) and
+        their writes through the fluxcore functions that check and audit them."""
+        if self.utilisateur is not None:
+            raise AccesRefuseError("Accès refusé : pas de curseur libre pour un compte "
+                                   "connecté ; passez par les fonctions de fluxcore.")
+        return self._con.cursor()
+
+    def _read_cursor(self, sql: str) -> duckdb.DuckDBPyConnection:
+        """A cursor for one read query; for a bound user, the role's read rule applies and
+        only SELECT statements run (no write, PRAGMA or SET through a read)."""
+        user = self.utilisateur
+        if user is not None:
+            verifier_lecture(user)
+            kinds = {s.type for s in duckdb.extract_statements(sql)}
+            if kinds - {duckdb.StatementType.SELECT}:
+                raise AccesRefuseError(
+                    f"Accès refusé : le compte « {user.login} » ne peut exécuter que des "
+                    "lectures (SELECT) en dehors des fonctions d'écriture de fluxcore.")
         return self._con.cursor()
 
     def df(self, sql: str, params: Sequence[Any] | dict | None = None) -> pd.DataFrame:
         """Run a read query and return a DataFrame."""
-        cur = self.cursor()
+        cur = self._read_cursor(sql)
         try:
             return cur.execute(sql, bind(sql, params)).df()
         finally:
@@ -151,7 +173,7 @@ class Database:
 
     def one(self, sql: str, params: Sequence[Any] | dict | None = None) -> tuple | None:
         """Run a read query and return its first row (or None)."""
-        cur = self.cursor()
+        cur = self._read_cursor(sql)
         try:
             return cur.execute(sql, bind(sql, params)).fetchone()
         finally:
@@ -172,11 +194,16 @@ class Database:
 
     # -- writing ---------------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor inside BEGIN … COMMIT; any exception rolls everything back."""
+    def transaction(self, action: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor inside BEGIN … COMMIT; any exception rolls everything back. On a database
+        bound to a user, `action` (fluxcore.acces.ACTIONS) must be one the role allows."""
         if self.read_only:
             raise DatabaseError(f"La base « {self.path} » est ouverte en lecture seule.")
         verifier_ecriture(self.utilisateur)
+        if self.utilisateur is not None:
+            if action is None:
+                raise AccesRefuseError("Accès refusé : écriture sans action déclarée.")
+            exiger(self, action)
         with self._write_lock, ecriture_de(self.utilisateur):
             cur = self._con.cursor()
             cur.execute("begin transaction")
@@ -282,6 +309,10 @@ def row_counts(db: Database) -> pd.DataFrame:
 
 def table_checksum(db: Database, table: str) -> str:
     """md5 of a table's sorted rows: equal checksums mean identical contents."""
+    if table not in CONTRACT_TABLES and not table.startswith("ref_"):
+        raise DatabaseError(f"Table inconnue : « {table} ».")
+    if not table.replace("_", "").isalnum():
+        raise DatabaseError(f"Nom de table invalide : « {table} ».")
     return db.scalar(
         "select md5(coalesce(string_agg(cast(r as varchar), chr(10) order by cast(r as "
         f"varchar)), '')) from {table} r")

@@ -58,9 +58,10 @@ def export_tables(db: Database, out_dir: str | Path) -> dict[str, int]:
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
     for table in SPECS:
-        cur = db.cursor()
+        query = _select(db, table)
+        cur = db._read_cursor(query)  # a read: the role's read rule applies
         try:
-            cur.sql(_select(db, table)).write_csv(str(out / f"{table}.csv"), header=True)
+            cur.sql(query).write_csv(str(out / f"{table}.csv"), header=True)
             counts[table] = cur.execute(f"select count(*) from {table}").fetchall()[0][0]
         finally:
             cur.close()

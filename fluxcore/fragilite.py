@@ -94,6 +94,8 @@ def _scalers(df: pd.DataFrame, cols: list[str], groups: pd.Series) -> dict[str, 
             mean = np.nan_to_num(np.nanmean(rows, axis=0)) if len(rows) else np.zeros(len(cols))
         filled = np.where(np.isnan(rows), mean, rows)
         var = filled.var(axis=0) if len(rows) else np.zeros(len(cols))
+        # a constant indicator has no spread (the float variance may come out as 1e-33)
+        var = np.where(np.ptp(filled, axis=0) == 0, 0.0, var) if len(rows) else var
         out[g] = Echelle(mean, var, np.where(var > 0, np.sqrt(var), 1.0))
     return out
 

@@ -37,7 +37,8 @@ def _params(db: Database, p: Perimetre, settings: dict | None = None) -> dict:
             "premieres": bool(s["premieres_mises_en_location_dans_flux"])}
 
 
-@pour_reservataire(colonne="reservataire_id")
+@pour_reservataire(colonne="reservataire_id",
+                   masquer=("total_entres", "total_bailleur", "total_bailleur_attribues"))
 def jauges_conventions(db: Database, p: Perimetre, settings: dict | None = None
                        ) -> pd.DataFrame:
     """One row per convention in force with any flux dwelling in the territory."""

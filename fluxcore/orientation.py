@@ -264,7 +264,7 @@ def enregistrer_orientation(db: Database, liberation_id: str, destinataire: str,
             f"« {destinataire} » n'est pas une destination possible pour ce logement "
             f"(possibles : {', '.join(dest.index)}).")
     orientation_id = f"OR-{liberation_id}"
-    with db.transaction() as cur:
+    with db.transaction("orienter") as cur:
         existing = cur.execute(
             "select destinataire, decided_by, date_orientation from orientation "
             "where liberation_id = ?", [liberation_id]).fetchall()
@@ -304,7 +304,7 @@ def corriger_orientation(db: Database, liberation_id: str, destinataire: str, au
     possibles = set(classer_destinations(db, liberation_id).destinations["destinataire"])
     if destinataire not in possibles | {lg["destinataire"]}:
         raise OrientationError(f"« {destinataire} » n'est pas une destination possible.")
-    with db.transaction() as cur:
+    with db.transaction("orienter") as cur:
         cur.execute("update orientation set destinataire = ?, decided_by = ?, "
                     "justification = ? where orientation_id = ?",
                     [destinataire, auteur, motif.strip(), lg["orientation_id"]])

@@ -244,7 +244,7 @@ def set_parametre(db, cle: str, valeur: Any, actor: str | None = None) -> None:
     actor = acteur(db, actor)
     check_valeur(cle, valeur)
     old = get_parametre(db, cle)
-    with db.transaction() as cur:
+    with db.transaction("parametrer") as cur:
         cur.execute("update parametre set valeur = ?, updated_at = ?, updated_by = ? where cle = ?",
                     [json.dumps(valeur), datetime.now(), actor, cle])
         audit(cur, actor, "parametre.set", "parametre", cle, {"avant": old, "apres": valeur})

@@ -221,3 +221,55 @@ def test_cli_creates_and_lists_accounts(tmp_path, monkeypatch, capsys):
                    "sso\tlecteur\t\tlea@bailleur.fr\tsso"]
     comptes = acces.lire_utilisateurs(path)
     assert acces.authentifier(comptes, "al", "motdepasse-al").reservataire_id == "AL"
+
+
+# -- review regressions -----------------------------------------------------------------------
+def test_bound_database_runs_only_selects_and_cannot_be_unbound(copie):
+    for user in (LECTEUR, GESTION, AL):
+        bound = copie.pour(user)
+        with pytest.raises(AccesRefuseError):
+            bound.df("update parametre set valeur = '1' where cle = 'rotation_annees_historique'")
+        with pytest.raises(AccesRefuseError):
+            bound.cursor()
+        with pytest.raises(AccesRefuseError, match="ne peut pas être liée à un autre compte"):
+            bound.pour(None)
+    assert copie.pour(GESTION).pour(GESTION).utilisateur == GESTION
+    marc, ines = copie.pour(GESTION), copie.pour(ADMIN)
+    with (pytest.raises(AccesRefuseError, match="permet pas de modifier les paramètres"),
+          marc.transaction("parametrer") as cur):
+        cur.execute("update parametre set valeur = '1'")
+    with (pytest.raises(AccesRefuseError, match="sans action déclarée"),
+          ines.transaction() as cur):
+        cur.execute("update parametre set valeur = '1'")
+    assert get_parametre(copie, "rotation_annees_historique") != 1
+
+
+def test_table_checksum_takes_only_known_tables(demo_db):
+    from fluxcore.db import DatabaseError, table_checksum
+
+    assert len(table_checksum(demo_db, "parametre")) == 32
+    with pytest.raises(DatabaseError, match="Table inconnue"):
+        table_checksum(demo_db, "parametre r, (select 1) x; update parametre set valeur = '7'")
+
+
+def test_reservataire_gauges_hide_totals_over_everyone(demo_db):
+    conv = jauges.jauges_conventions(demo_db.pour(AL), P)
+    assert not [c for c in conv.columns if c.startswith("total_")]
+    assert "total_entres" in jauges.jauges_conventions(demo_db, P).columns
+
+
+def test_users_file_never_left_unreadable(tmp_path):
+    path = tmp_path / "u.toml"
+    acces.ecrire_utilisateur(path, "lea", "lecteur", "motdepasse", nom="Léa\tMartin\n\"DRH\"",
+                             email="Lea@X.fr")
+    assert acces.lire_utilisateurs(path)["lea"].utilisateur.nom == "Léa\tMartin\n\"DRH\""
+    with pytest.raises(UtilisateursError, match="Identifiant « hélène » invalide"):
+        acces.ecrire_utilisateur(path, "hélène", "lecteur", "motdepasse")
+    # an update keeps name, e-mail and password it does not change
+    acces.ecrire_utilisateur(path, "lea", "gestionnaire")
+    compte = acces.lire_utilisateurs(path)["lea"]
+    assert (compte.utilisateur.role, compte.utilisateur.email) == ("gestionnaire", "lea@x.fr")
+    assert acces.authentifier({"lea": compte}, "lea", "motdepasse").role == "gestionnaire"
+    acces.ecrire_utilisateur(path, "bob", "lecteur", email="lea@x.fr")
+    with pytest.raises(AccesRefuseError, match="porté par plusieurs comptes"):
+        acces.par_email(acces.lire_utilisateurs(path), "lea@x.fr")

@@ -4,6 +4,7 @@ command, not with tests)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 
 from fluxcore.bench import report, run_bench, to_json
@@ -20,9 +21,11 @@ def test_bench_runs_every_call(tmp_path):
     assert len(with_pandas) == 9 and all(m.pandas_ms > 0 and m.ratio > 0 for m in with_pandas)
     assert by_name["Orientation : classer un logement"].ratio is not None
     assert by_name["Simulateur : Monte-Carlo 10 000 tirages"].ratio is None
-    assert all(m.memoire_mo is not None and m.memoire_mo >= 0 for m in mesures[:26])
+    if os.access("/proc/self/clear_refs", os.W_OK):  # Linux: peak memory per call
+        assert all(m.memoire_mo is not None and m.memoire_mo >= 0 for m in mesures[:26])
     # every résidence and the 3 000 logements of the tier went through the importer
-    assert re.fullmatch(r"Import CSV \(3\u202f0\d\d l\., [\d\u202f]+ l\./s\)", names[-1])
+    assert re.fullmatch(r"Import CSV \(3\u202f0\d\d l\., [\d\u202f]+ l\./s\) "
+                        r"\[pandas : sans contrôles\]", names[-1])
     assert all(m.mediane_ms > 0 and m.p95_ms >= m.mediane_ms for m in mesures)
     text = report(mesures, "petit")
     assert "médiane" in text and "ratio" in text and "Pic de mémoire du processus" in text

@@ -118,3 +118,18 @@ def test_index_does_not_depend_on_the_territory_shown(demo_db):
     whole = fragilite(demo_db, ARRET).set_index("residence_id")["indice"]
     marne = fragilite(demo_db, ARRET, departement="51").set_index("residence_id")["indice"]
     assert len(marne) and marne.to_dict() == pytest.approx(whole.loc[marne.index].to_dict())
+
+
+def test_constant_indicator_has_no_spread():
+    """A constant indicator gives z = 0 even when its float variance is not exactly 0."""
+    import numpy as np
+    import pandas as pd
+
+    from fluxcore.fragilite import _scalers, _z
+
+    df = pd.DataFrame({"a": [0.1] * 11, "b": [0.7] * 10 + [np.nan], "c": range(11)})
+    groups = pd.Series(["parc"] * 11)
+    sc = _scalers(df, ["a", "b", "c"], groups)
+    z = _z(df, ["a", "b", "c"], groups, sc)
+    assert (z["a"] == 0).all() and (z["b"] == 0).all()
+    assert z["c"].round(6).tolist()[0] == -1.581139

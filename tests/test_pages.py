@@ -344,3 +344,39 @@ def test_reader_sees_pages_but_no_write_control(app, monkeypatch, tmp_path):
     app.switch_page("pages/donnees.py").run()
     infos = " ".join(i.value for i in app.info)
     assert "ne permet pas d'importer des données (rôle administrateur)" in infos
+
+
+def test_account_change_applies_to_an_open_session(app, monkeypatch, tmp_path):
+    path = _accounts(tmp_path / "comptes.toml")
+    monkeypatch.setenv("FLUX_UTILISATEURS", str(path))
+    app.run()
+    _login(app, "marc", "mdp-marc")
+    assert app.session_state["utilisateur"].role == "gestionnaire"
+    # demoted to réservataire AL while signed in: the next run uses the new role
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('role = "gestionnaire"',
+                                 'role = "reservataire"\nreservataire_id = "AL"'),
+                    encoding="utf-8")
+    app.run()
+    assert app.session_state["utilisateur"].role == "reservataire"
+    assert [t.value for t in app.title] == ["Espace réservataire"]
+    assert "r_reservataire" not in [s.key for s in app.selectbox]
+
+
+def test_password_change_signs_the_session_out(app, monkeypatch, tmp_path):
+    from fluxcore.acces import hacher
+
+    path = _accounts(tmp_path / "comptes.toml")
+    monkeypatch.setenv("FLUX_UTILISATEURS", str(path))
+    app.run()
+    _login(app, "lea", "mdp-lea")
+    assert app.session_state["utilisateur"].login == "lea"
+    text = path.read_text(encoding="utf-8")
+    line = next(x for x in text[text.index("[utilisateurs.lea]"):].splitlines()
+                if x.startswith("mot_de_passe"))
+    path.write_text(text.replace(line, f'mot_de_passe = "{hacher("autre", iterations=1000)}"'),
+                    encoding="utf-8")
+    app.run()
+    assert [t.value for t in app.title] == ["Connexion"]
+    assert [w.value for w in app.warning] == ["Votre compte a changé : reconnectez-vous."]
+    assert "utilisateur" not in app.session_state

@@ -42,14 +42,10 @@ def mode() -> str | None:
     return "fichier" if fichier_utilisateurs().exists() else None
 
 
-@st.cache_data(show_spinner=False)
-def _comptes(path: str, mtime: float):
-    return lire_utilisateurs(path)
-
-
 def comptes():
-    path = fichier_utilisateurs()
-    return _comptes(str(path), path.stat().st_mtime if path.exists() else 0.0)
+    """The users file, read at every run (a few lines: a changed role or password applies
+    at once)."""
+    return lire_utilisateurs(fichier_utilisateurs())
 
 
 def utilisateur() -> Utilisateur | None:
@@ -84,8 +80,14 @@ def exiger_connexion() -> Utilisateur | None:
     if m == "oidc":
         return _oidc_user(accounts)
     user = st.session_state.get("utilisateur")
-    if user is not None and user.login in accounts:
-        return accounts[user.login].utilisateur  # role changes apply at the next page load
+    if user is not None:
+        compte = accounts.get(user.login)
+        if compte is not None and compte.empreinte == st.session_state.get("auth_empreinte"):
+            # the account as the file says now: a changed role applies at once
+            st.session_state["utilisateur"] = compte.utilisateur
+            return compte.utilisateur
+        st.session_state.clear()  # account removed or password changed: signed out
+        st.warning("Votre compte a changé : reconnectez-vous.")
     st.title("Connexion")
     st.caption("Gestion en flux des réservations — accès réservé aux comptes de l'équipe.")
     with st.form("connexion"):
@@ -93,12 +95,14 @@ def exiger_connexion() -> Utilisateur | None:
         password = st.text_input("Mot de passe", type="password", key="auth_mdp")
         if st.form_submit_button("Se connecter", type="primary"):
             try:
-                st.session_state["utilisateur"] = authentifier(accounts, login, password)
+                user = authentifier(accounts, login, password)
             except AccesRefuseError as exc:
                 time.sleep(1)  # slows password guessing down
                 st.error(str(exc))
             else:
-                st.session_state.pop("auth_mdp", None)
+                st.session_state.clear()  # nothing of a previous session survives
+                st.session_state["utilisateur"] = user
+                st.session_state["auth_empreinte"] = accounts[user.login].empreinte
                 st.rerun()
     st.stop()
 
@@ -110,6 +114,9 @@ def _oidc_user(accounts) -> Utilisateur:
                   on_click=st.login)
         st.stop()
     try:
+        if st.user.get("email_verified") is False:
+            raise AccesRefuseError("Le fournisseur d'identité n'a pas vérifié cette adresse "
+                                   "e-mail : connexion refusée.")
         user = par_email(accounts, st.user.get("email"))
     except AccesRefuseError as exc:
         st.error(str(exc))
@@ -135,7 +142,7 @@ def bandeau() -> None:
         return
     st.caption(f"Connecté : **{user.libelle}**")
     if st.button("Se déconnecter", key="auth_logout"):
-        st.session_state.pop("utilisateur", None)
+        st.session_state.clear()  # downloads prepared, choices: nothing stays behind
         if mode() == "oidc":
             st.logout()
         st.rerun()

@@ -203,7 +203,7 @@ def enregistrer_grille(db: Database, epci_siren: str, lignes: pd.DataFrame, date
         db.scalar("select count(*) from grille_cotation where epci_siren = ?", [epci_siren])
     if not known:
         raise CotationError(f"EPCI inconnu : « {epci_siren} ».")
-    with db.transaction() as cur:
+    with db.transaction("coter") as cur:
         last = cur.execute("select max(version), max(date_effet) from grille_cotation"
                            " where epci_siren = ?", [epci_siren]).fetchall()[0]
         version = (last[0] or 0) + 1

@@ -149,7 +149,7 @@ def import_files(db: Database, sources: list[Source], actor: str | None = None,
     problems = Problems()
     result = ImportResult(problems, pd.DataFrame())
     try:
-        with db.transaction() as cur:
+        with db.transaction("importer") as cur:
             schemas = {t: table_columns(cur, t) for t in SPECS}
             targets = _stage(cur, sources, problems, schemas, progress)
             targets.sort(key=lambda t: ORDER.index(t.table))

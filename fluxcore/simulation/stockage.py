@@ -41,7 +41,7 @@ def enregistrer_scenario(db: Database, scenario: Scenario, resultats: Resultats 
             payload["monte_carlo"] = resume_mc
         res = json.dumps(payload, ensure_ascii=False)
     now = datetime.now()
-    with db.transaction() as cur:
+    with db.transaction("simuler") as cur:
         old = cur.execute("select nom from scenario where scenario_id = ?", [sid]).fetchall()
         if old:
             cur.execute("update scenario set nom = ?, parametres = ?, resultats = ?, "
@@ -79,7 +79,7 @@ def charger_scenario(db: Database, scenario_id: str) -> Scenario:
 
 def supprimer_scenario(db: Database, scenario_id: str, actor: str | None = None) -> None:
     exiger(db, "simuler")
-    with db.transaction() as cur:
+    with db.transaction("simuler") as cur:
         n = cur.execute("delete from scenario where scenario_id = ? returning scenario_id",
                         [scenario_id]).fetchall()
         if not n:
