@@ -6,6 +6,7 @@ from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_date, fmt_int, fmt_pct
 from ui import residences_views as views
 from ui import state
+from ui.components import show_table
 from ui.data import load
 from ui.figures_residences import CLASS_LABELS, carte
 
@@ -54,8 +55,7 @@ with st.expander("Et si… un ménage emménageait dans cette résidence ?"):
                      int(taille)))
 
 st.subheader("Toutes les résidences")
-st.dataframe(views.table(df), hide_index=True, width="stretch",
-             column_config=views.TABLE_CONFIG)
+show_table(views.table(df, proj), column_config=None if proj else views.TABLE_CONFIG)
 
 with st.expander("Contrôle de l'indice par analyse en composantes principales"):
     diag = load(path, "fluxcore.fragilite.diagnostic", arret)
