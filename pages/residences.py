@@ -3,7 +3,8 @@
 import streamlit as st
 
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import fmt_date, fmt_int, fmt_pct
+from fluxcore.formats import fmt_date, fmt_int, fmt_pct, fmt_signe
+from fluxcore.fragilite import LIBELLES
 from ui import residences_views as views
 from ui import state
 from ui.components import show_table
@@ -67,5 +68,5 @@ with st.expander("Contrôle de l'indice par analyse en composantes principales")
             f"**{fmt_pct(100 * diag['variance_expliquee'])}** de la variance des indicateurs ; "
             f"sa corrélation avec l'indice pondéré est de "
             f"**{diag['correlation_indice']:.2f}**".replace(".", ",") + ". Chargements : "
-            + " ; ".join(f"{k} {v:+.2f}".replace(".", ",")
+            + " ; ".join(f"{LIBELLES.get(k, k).split(' (')[0].lower()} {fmt_signe(v, 2)}"
                          for k, v in diag["chargements"].items()) + ".")

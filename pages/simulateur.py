@@ -50,7 +50,7 @@ st.subheader("Réservataires et taux")
 st.caption("Partez des conventions actuelles ; changez un taux ou la méthode de conversion "
            "(part du stock réservé, droits uniques). Les résultats suivent.")
 edited = views.editer_lignes(views.table_lignes(lignes_initiales(e)),
-                             key=f"sim_lignes_{dep}_{debut}_{fin}")
+                             key=f"sim_lignes_{dep}_{debut}_{fin}", projection=proj)
 try:
     s = Scenario(dep, int(debut), fin, nom=st.session_state.get("sim_nom") or "Scénario",
                  reservataires=views.lignes_depuis_table(edited), **hyp)
@@ -86,7 +86,7 @@ with st.expander("Préfet : répartition uniforme par commune (première année)
     show_table(views.table_prefet(res))
 
 st.subheader(f"Quelle chance d'obtenir… ? ({mc.annee})")
-incertitude.question(res, mc)
+incertitude.question(res, mc, proj)
 with st.expander("Le modèle de vacance : comment il est construit, est-il fiable ?"):
     incertitude.modele(e.modele, proj)
 

@@ -72,6 +72,9 @@ def _projected(df: pd.DataFrame, config: dict, max_rows: int) -> None:
     right = [c for c in right if c in shown.columns]
     # (!important: st.table writes text-align: left on each cell, header included)
     styled = shown.style.set_properties(subset=right, **{"text-align": "right !important"})
+    # short texts stay on one line; only long ones wrap (« Taux négocié » was cut in two)
+    short = [c for c in shown.columns if max(map(len, shown[c]), default=0) <= 24]
+    styled = styled.set_properties(subset=short, **{"white-space": "nowrap"})
     styled = styled.set_table_styles([
         {"selector": f"th:nth-child({shown.columns.get_loc(c) + 1})",
          "props": "text-align: right !important;"} for c in right])

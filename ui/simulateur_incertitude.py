@@ -11,14 +11,14 @@ from ui.components import show_table
 from ui.theme import OKABE_ITO, style
 
 
-def question(res, mc) -> None:
+def question(res, mc, projection: bool = False) -> None:
     """« At least k T3+ outside QPV for réservataire X »: the Monte Carlo's answer."""
     t = res.reservataires
     options = {"": "Tout le flux net"}
     for r in t.itertuples():
         key = f"{r.reservataire_id}|{r.perimetre if isinstance(r.perimetre, str) else ''}"
         options[key] = r.nom + (f" ({r.perimetre})" if isinstance(r.perimetre, str) else "")
-    c = st.columns([2, 2, 1.4, 1])
+    c = st.columns([1.6, 2.8, 1.3, 1] if projection else [2, 2, 1.4, 1])  # 4 typologies fit
     choix = c[0].selectbox("Pour", list(options), format_func=options.get, key="sim_q_qui")
     typ = c[1].multiselect("Typologies", ["T1", "T2", "T3", "T4", "T5", "T6"],
                            default=["T3", "T4", "T5", "T6"], key="sim_q_typ",

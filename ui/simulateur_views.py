@@ -38,15 +38,18 @@ def table_lignes(lignes: list[LigneReservataire]) -> pd.DataFrame:
     return df.rename(columns=COLONNES)
 
 
-def editer_lignes(df: pd.DataFrame, key: str) -> pd.DataFrame:
+def editer_lignes(df: pd.DataFrame, key: str, projection: bool = False) -> pd.DataFrame:
+    """The editable rates. Projector: no perimeter column (the name says it; the codes cut the
+    last columns off at 1280 px)."""
     return st.data_editor(
         df, key=key, hide_index=True, width="stretch", num_rows="fixed", placeholder="(base)",
         disabled=["Code", "Réservataire", "Type", "Périmètre"],
         column_config={
-            "Code": None, "Type": None,
+            "Code": None, "Type": None, **({"Périmètre": None} if projection else {}),
             "Méthode": st.column_config.SelectboxColumn(options=list(METHODES.values()),
                                                         required=True, width="medium"),
-            "Réservataire": st.column_config.TextColumn(width="medium"),
+            "Réservataire": st.column_config.TextColumn(width="large" if projection
+                                                        else "medium"),
             "Garantie": st.column_config.CheckboxColumn(
                 width="small", help="Réservation en contrepartie d'une garantie d'emprunt."),
             "Taux (%)": st.column_config.NumberColumn(
