@@ -45,7 +45,7 @@ except FluxcoreError as exc:
     st.stop()
 
 st.subheader("Hypothèses")
-hyp = views.hypotheses(e, reglages)
+hyp = views.hypotheses(e, reglages, proj)
 st.subheader("Réservataires et taux")
 st.caption("Partez des conventions actuelles ; changez un taux ou la méthode de conversion "
            "(part du stock réservé, droits uniques). Les résultats suivent.")

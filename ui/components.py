@@ -28,6 +28,13 @@ def table_height(rows: int, projection: bool | None = None) -> int:
     return int(2.1875 * root_px(proj) + 0.5) * (rows + 1) + 3   # JS rounds .5 up
 
 
+def canvas_key(name: str) -> str:
+    """Key of the container around a canvas widget (st.data_editor). The canvas keeps the root
+    font size it measured when it mounted: the key changes with the mode, so that it mounts
+    again at the new size; the widget keeps its own key, hence its edits."""
+    return f"{name}-{'projection' if state.projection() else 'normal'}"
+
+
 def _numeric_text(col: pd.Series) -> bool:
     values = col.dropna()
     return (len(values) > 0 and not pd.api.types.is_numeric_dtype(col)

@@ -16,6 +16,7 @@ from fluxcore.simulation.scenario import (
     Scenario,
     segment_key,
 )
+from ui.components import canvas_key
 from ui.theme import OKABE_ITO, style
 
 COLONNES = {"reservataire_id": "Code", "nom": "Réservataire", "type": "Type",
@@ -41,28 +42,44 @@ def table_lignes(lignes: list[LigneReservataire]) -> pd.DataFrame:
 def editer_lignes(df: pd.DataFrame, key: str, projection: bool = False) -> pd.DataFrame:
     """The editable rates. Projector: no perimeter column (the name says it; the codes cut the
     last columns off at 1280 px)."""
+    with st.container(key=canvas_key("sim-lignes")):
+        return _editeur(df, key, projection)
+
+
+# projector: shorter headers and pixel widths (Streamlit's named widths are pixels sized for
+# 14 px text), so that every column fits 1280 px with 21 px text
+LARGEURS_PROJECTION = {"Réservataire": 345, "Garantie": 125, "Méthode": 165, "Taux (%)": 100,
+                       "Réservés": 130, "Droits uniques": 120, "Années rest.": 115}
+TITRES_PROJECTION = {"Taux (%)": "Taux", "Droits uniques": "Uniques", "Années rest.": "Années"}
+
+
+def _editeur(df: pd.DataFrame, key: str, projection: bool) -> pd.DataFrame:
+    w = LARGEURS_PROJECTION if projection else {"Réservataire": "medium", "Garantie": "small",
+                                                "Méthode": "medium"}
+    t = TITRES_PROJECTION if projection else {}
     return st.data_editor(
         df, key=key, hide_index=True, width="stretch", num_rows="fixed", placeholder="(base)",
         disabled=["Code", "Réservataire", "Type", "Périmètre"],
         column_config={
             "Code": None, "Type": None, **({"Périmètre": None} if projection else {}),
             "Méthode": st.column_config.SelectboxColumn(options=list(METHODES.values()),
-                                                        required=True, width="medium"),
-            "Réservataire": st.column_config.TextColumn(width="large" if projection
-                                                        else "medium"),
+                                                        required=True, width=w["Méthode"]),
+            "Réservataire": st.column_config.TextColumn(width=w["Réservataire"]),
             "Garantie": st.column_config.CheckboxColumn(
-                width="small", help="Réservation en contrepartie d'une garantie d'emprunt."),
+                width=w["Garantie"], help="Réservation en contrepartie d'une garantie d'emprunt."),
             "Taux (%)": st.column_config.NumberColumn(
-                min_value=0.0, max_value=100.0, step=0.5, format="localized",
-                help="Taux négocié (méthode « Taux négocié »)."),
+                t.get("Taux (%)"), min_value=0.0, max_value=100.0, step=0.5, format="localized",
+                width=w.get("Taux (%)"), help="Taux négocié (méthode « Taux négocié »)."),
             "Réservés": st.column_config.NumberColumn(
-                min_value=0, step=1, help="Logements réservés (droits de suite) ; vide : le "
-                "stock de la base."),
+                min_value=0, step=1, width=w.get("Réservés"),
+                help="Logements réservés (droits de suite) ; vide : le stock de la base."),
             "Droits uniques": st.column_config.NumberColumn(
-                min_value=0, step=1, help="Droits uniques restants ; vide : ceux de la base."),
+                t.get("Droits uniques"), min_value=0, step=1, width=w.get("Droits uniques"),
+                help="Droits uniques restants ; vide : ceux de la base."),
             "Années rest.": st.column_config.NumberColumn(
-                min_value=0.5, step=0.5, help="Années restantes des droits uniques ; vide : "
-                "d'après les dates de fin de la base."),
+                t.get("Années rest."), min_value=0.5, step=0.5, width=w.get("Années rest."),
+                help="Années restantes des droits uniques ; vide : d'après les dates de fin de "
+                "la base."),
         })
 
 
@@ -80,12 +97,12 @@ def lignes_depuis_table(df: pd.DataFrame) -> list[LigneReservataire]:
     return out
 
 
-def hypotheses(e, reglages: dict) -> dict:
+def hypotheses(e, reglages: dict, projection: bool = False) -> dict:
     """Widgets of the hypotheses (three columns); returns the Scenario fields they set."""
     base = Scenario(e.departement, e.annee_debut, e.annee_fin)
     f = flux_perimetre(e, base, None)
     out: dict = {}
-    c1, c2, c3 = st.columns([1, 0.9, 1.5], gap="medium")
+    c1, c2, c3 = st.columns([0.95, 1.05, 1.5] if projection else [1, 0.9, 1.5], gap="medium")
     mode = c1.radio("Rotation", list(ROTATIONS), format_func=ROTATIONS.get, key="sim_rot_mode",
                     help="Observée : départs des années précédentes par typologie et QPV.")
     out["rotation_mode"] = mode
@@ -118,7 +135,7 @@ def hypotheses(e, reglages: dict) -> dict:
     observed_sous = f.sous[:, :, 0].sum(axis=1)
     table = pd.DataFrame({"Soustraits": [USAGES_INTERNES[c] for c in INTERNES],
                           "Prévu par an": observed_sous.round(1)})
-    edited = c3.data_editor(
+    edited = c3.container(key=canvas_key("sim-soustraits")).data_editor(
         table, key=f"sim_sous_{e.departement}_{e.annee_debut}", hide_index=True,
         width="stretch", disabled=["Soustraits"],
         column_config={"Prévu par an": st.column_config.NumberColumn(
@@ -136,12 +153,12 @@ def _rotation_segments(col, f) -> dict[str, float]:
     table = pd.DataFrame({"Segment": [segment_key(t, q) for t, q in rows],
                           "Observée (%)": (100 * f.rotation).round(1),
                           "Scénario (%)": (100 * f.rotation).round(1)})[parc > 0]
-    edited = col.data_editor(table, key="sim_rot_seg", hide_index=True, width="stretch",
-                             disabled=["Segment", "Observée (%)"],
-                             column_config={"Observée (%)": st.column_config.NumberColumn(
-                                 format="localized"), "Scénario (%)":
-                                 st.column_config.NumberColumn(min_value=0.0, max_value=100.0,
-                                                               format="localized")})
+    edited = col.container(key=canvas_key("sim-rotation")).data_editor(
+        table, key="sim_rot_seg", hide_index=True, width="stretch",
+        disabled=["Segment", "Observée (%)"],
+        column_config={"Observée (%)": st.column_config.NumberColumn(format="localized"),
+                       "Scénario (%)": st.column_config.NumberColumn(
+                           min_value=0.0, max_value=100.0, format="localized")})
     return {k: float(v) for k, v, o in zip(edited["Segment"], edited["Scénario (%)"],
                                            table["Scénario (%)"])
             if not pd.isna(v) and abs(float(v) - float(o)) > 1e-9}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -79,8 +81,15 @@ def uploader_css() -> str:
 
 def apply(projection: bool) -> None:
     """Put the projector stylesheet in the page, in both modes: it follows the sidebar toggle,
-    whose state `projection` is. In the sidebar, it leaves no gap at the top of the page."""
+    whose state `projection` is. In the sidebar, it leaves no gap at the top of the page.
+
+    Projector mode: pause a moment, so that the server sends the stylesheet at once instead of
+    with the page's first tables, while the page computes. A canvas (st.data_editor) measures the
+    root size once, when it mounts, and kept the small size when both arrived together.
+    """
     st.sidebar.markdown(PROJECTOR_CSS, unsafe_allow_html=True)
+    if projection:
+        time.sleep(0.1)
 
 
 def root_px(projection: bool) -> int:
