@@ -284,6 +284,10 @@ def test_projection_draws_static_french_tables(app):
     app.run()
     assert not app.exception, app.exception
     assert not app.dataframe, "projector mode: static tables only"
+    # the projector stylesheet is switched on by this toggle's checkbox (CSS :has)
+    from ui.theme import ON
+
+    assert app.toggle(key="projection").value is True and ".st-key-projection " in ON
     vacants = next(f for f in _frames(app) if "Jours d'attente" in f.columns)
     assert "Logement" not in vacants.columns and "Financement" not in vacants.columns
     assert all(len(d) == 10 and d[2] == "/" for d in vacants["Libéré le"])   # JJ/MM/AAAA
