@@ -34,10 +34,19 @@ def fmt_int(x: float | int | None) -> str:
 
 
 def fmt_num(x: float | None, decimals: int = 1) -> str:
-    """1234.5 -> '1 234,5'."""
+    """1234.5 -> '1 234,5'; -0.04 -> '0,0' (no « -0,0 »)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
+    if round(x, decimals) == 0:
+        x = 0.0
     return f"{x:,.{decimals}f}".replace(",", NNBSP).replace(".", ",")
+
+
+def fmt_signe(x: float | None, decimals: int = 1) -> str:
+    """A gap with its sign: 4 -> '+4,0', -47 -> '-47,0', -0.04 -> '0,0'."""
+    text = fmt_num(x, decimals)
+    return "+" + text if x is not None and not math.isnan(x) and round(x, decimals) > 0 \
+        else text
 
 
 def fmt_pct(x: float | None, decimals: int = 0) -> str:

@@ -10,7 +10,7 @@ from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_date, fmt_int
 from ui import bilan_views as views
 from ui import state
-from ui.components import bandeau_echeance_bilan, table_height
+from ui.components import bandeau_echeance_bilan, show_table
 from ui.data import load
 
 st.title("Bilan annuel")
@@ -66,8 +66,7 @@ if synthese.empty:
     st.info(f"Aucune convention de ce destinataire ne couvre un logement du bailleur en "
             f"{annee}.")
 else:
-    st.dataframe(synthese, hide_index=True, width="stretch",
-                 height=table_height(len(synthese)))
+    show_table(synthese)
 
 dim = st.segmented_control("Répartition par", list(DIMENSIONS), format_func=DIMENSIONS.get,
                            default="typologie", key="bilan_dimension") or "typologie"
@@ -77,14 +76,12 @@ st.plotly_chart(views.figure_croisement(doc, dim, label, proj), width="stretch",
 if genre == "reservataire":
     st.plotly_chart(views.figure_qualite(doc, dim, label, proj), width="stretch",
                     theme="streamlit")
-table = views.table_croisement(doc, dim)
-st.dataframe(table, hide_index=True, width="stretch", height=table_height(min(len(table), 15)))
+show_table(views.table_croisement(doc, dim))
 
 st.markdown(f"**Logements soustraits : réalisés en {annee}, prévus en {annee + 1}**")
-st.dataframe(views.table_soustraits(doc), hide_index=True, width="stretch")
+show_table(views.table_soustraits(doc))
 st.markdown(f"**Prévisionnel {annee + 1} : droits par convention**")
-prevision = views.table_prevision(doc)
-st.dataframe(prevision, hide_index=True, width="stretch", height=table_height(len(prevision)))
+show_table(views.table_prevision(doc))
 with st.expander("Méthode et paramètres appliqués"):
     st.markdown("\n".join(f"- {line}" for line in doc.notes))
 

@@ -12,7 +12,7 @@ from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_date, fmt_int, fmt_num
 from ui import cotation_views as views
 from ui import onglets_cotation, state
-from ui.components import table_height
+from ui.components import show_table
 from ui.data import load
 
 st.title("Cotation")
@@ -68,7 +68,7 @@ with onglets[1]:
         labels = {r.liberation_id: f"{r.logement_id} · {r.typologie} {r.financement} · "
                                    f"{r.commune} · {r.jours_attente} j d'attente"
                   for r in vacants.itertuples()}
-        c1, c2 = st.columns([3, 1])
+        c1, c2 = st.columns([2, 1] if proj else [3, 1])
         lib = c1.selectbox("Logement libéré", list(labels), format_func=labels.get,
                            key="c_lib")
         etendue = c2.segmented_control(
@@ -86,7 +86,7 @@ with onglets[1]:
                            " ; ".join(f"{m} {fmt_int(n)}" for m, n in
                                       zip(excl["motif"], excl["nb"])) + ".")
             st.plotly_chart(views.destinations(dest, proj), width="stretch")
-            st.dataframe(views.table_destinations(dest), hide_index=True, width="stretch")
+            show_table(views.table_destinations(dest))
             choix = {r.destinataire: f"{r.rang_orientation}. {r.nom}"
                      for r in dest.itertuples() if r.contingent != "hors_cotation"}
             if choix:
@@ -95,10 +95,10 @@ with onglets[1]:
                 cont = dest.set_index("destinataire").at[d, "contingent"]
                 top = candidats_contingent(cand, cont)
                 n = 10 if proj else 25
-                st.dataframe(views.table_candidats(top.head(n), proj), hide_index=True,
-                             width="stretch", height=table_height(min(n, max(len(top), 1))))
+                show_table(views.table_candidats(top.head(n), proj), max_rows=n)
                 st.caption(f"{fmt_int(len(top))} candidat(s) ; classement par score, à score "
-                           "égal la demande la plus ancienne d'abord.")
+                           "égal la demande la plus ancienne d'abord."
+                           + (" Détail des ménages masqué en mode projection." if proj else ""))
 
 with onglets[2]:
     ns = load(path, "fluxcore.cotation.non_satisfaites", today, epci)
@@ -115,8 +115,7 @@ with onglets[2]:
     elif len(ns):
         st.metric("Demandes bien cotées en attente prolongée", fmt_int(len(ns)))
         n = 15 if proj else 200
-        st.dataframe(views.table_non_satisfaites(ns.head(n), proj), hide_index=True,
-                     width="stretch", height=table_height(min(n, len(ns), 15)))
+        show_table(views.table_non_satisfaites(ns.head(n), proj))
 
 with onglets[3]:
     onglets_cotation.demandeur(path, today, proj)

@@ -6,7 +6,7 @@ import streamlit as st
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_int
 from ui import state
-from ui.components import table_height
+from ui.components import show_table
 from ui.data import get_db, load
 from ui.donnees_views import backup_panel, import_panel, settings_editor, templates_panel
 
@@ -22,7 +22,7 @@ TABLES = {
 NIVEAUX = {"ERREUR": "Erreur", "AVERTISSEMENT": "Avertissement"}
 
 st.title("Données")
-path = state.db_path()
+path, proj = state.db_path(), state.projection()
 try:
     db = get_db(path)
     counts = load(path, "fluxcore.db.row_counts")
@@ -34,7 +34,7 @@ except FluxcoreError as exc:
     st.error(str(exc))
     st.stop()
 
-if not state.projection():
+if not proj:
     st.caption(f"Fichier : {path}")
 (tab_import, tab_modeles, tab_tables, tab_check, tab_param, tab_backup,
  tab_audit) = st.tabs(["Importer", "Modèles", "Contenu", "Qualité des données", "Paramètres",
@@ -49,9 +49,8 @@ with tab_modeles:
 with tab_tables:
     table = counts.assign(table=counts["table_name"].map(TABLES),
                           lignes=[fmt_int(n) for n in counts["lignes"]])
-    st.dataframe(table[["table", "lignes", "table_name"]], hide_index=True, width="stretch",
-                 height=table_height(len(table)),
-                 column_config={"table": "Table", "table_name": "Nom technique",
+    show_table(table[["table", "lignes", "table_name"]], max_rows=len(table),
+               column_config={"table": "Table", "table_name": "Nom technique",
                                 "lignes": "Lignes"})
 
 with tab_check:
@@ -68,35 +67,36 @@ with tab_check:
         resultat=["Conforme" if n == 0 else NIVEAUX[v] for n, v in
                   zip(report["nombre"], report["niveau"])],
         nombre=[fmt_int(n) for n in report["nombre"]])
-    st.dataframe(shown[["resultat", "libelle", "table", "nombre", "exemples"]], hide_index=True,
-                 width="stretch", height=table_height(len(shown)),
-                 column_config={"resultat": "Résultat", "libelle": "Contrôle", "table": "Table",
-                                "nombre": "Lignes concernées", "exemples": "Exemples"})
+    # the examples are identifiers, a demande's among them: not on a projector
+    show_table(shown[["resultat", "libelle", "table", "nombre", *([] if proj else ["exemples"])]],
+               max_rows=len(shown),
+               column_config={"resultat": "Résultat", "libelle": "Contrôle", "table": "Table",
+                              "nombre": "Lignes concernées", "exemples": "Exemples"})
     st.subheader("Derniers imports")
     if imports.empty:
         st.info("Aucun import enregistré : la base vient de la démonstration ou d'une "
                 "restauration.")
     else:
-        st.dataframe(imports, hide_index=True, width="stretch",
-                     column_config={"horodatage": "Date", "file_name": "Fichier",
-                                    "sheet": "Feuille", "table_name": "Table",
-                                    "rows_inserted": "Ajoutées", "rows_updated": "Modifiées",
-                                    "rows_unchanged": "Inchangées", "imported_by": "Par",
-                                    "empreinte": "Empreinte SHA-256"})
+        show_table(imports, column_config={
+            "horodatage": "Date", "file_name": "Fichier", "sheet": "Feuille",
+            "table_name": "Table", "rows_inserted": "Ajoutées", "rows_updated": "Modifiées",
+            "rows_unchanged": "Inchangées", "imported_by": "Par",
+            "empreinte": "Empreinte SHA-256"})
 
 with tab_param:
     settings_editor(path)
-    st.dataframe(params, hide_index=True, width="stretch", height=table_height(len(params)),
-                 column_config={"cle": "Paramètre", "valeur": "Valeur",
-                                "description": "Description", "reference": "Référence",
-                                "modifie_le": "Modifié le", "modifie_par": "Par"})
+    show_table(params[["cle", "valeur", "description"]] if proj else params,
+               max_rows=len(params),
+               column_config={"cle": "Paramètre", "valeur": "Valeur",
+                              "description": "Description", "reference": "Référence",
+                              "modifie_le": "Modifié le", "modifie_par": "Par"})
 
 with tab_backup:
     backup_panel(path)
 
 with tab_audit:
-    st.dataframe(audit, hide_index=True, width="stretch",
-                 column_config={"horodatage": "Date et heure", "actor": "Utilisateur",
-                                "action": "Action", "table_name": "Table",
-                                "entity_id": "Élément", "details": "Détails"})
-    st.caption(f"Les 50 derniers événements sur {fmt_int(db.version())} enregistrés.")
+    show_table(audit, column_config={"horodatage": "Date et heure", "actor": "Utilisateur",
+                                     "action": "Action", "table_name": "Table",
+                                     "entity_id": "Élément", "details": "Détails"})
+    st.caption(f"Les {fmt_int(len(audit))} derniers événements sur {fmt_int(db.version())} "
+               "enregistrés.")

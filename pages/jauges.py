@@ -5,12 +5,12 @@ from dataclasses import replace
 import streamlit as st
 
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import fmt_date, fmt_int
+from fluxcore.formats import fmt_date, fmt_int, fmt_num, fmt_signe
 from fluxcore.jauges import DIMENSIONS, regrouper_par_type
 from ui import figures_flux, state
-from ui.components import table_height
+from ui.components import show_table
 from ui.data import load
-from ui.tables import table_jauges
+from ui.tables import table_jauges, table_qualite
 
 st.title("Jauges de flux")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
@@ -53,8 +53,7 @@ st.caption("Chaque jauge sur sa propre échelle (100 % = droits prévus sur l'an
            "dû à date (taux × logements entrés dans le flux).")
 
 st.subheader("Écarts par réservataire")
-table = table_jauges(vue)
-st.dataframe(table, hide_index=True, width="stretch", height=table_height(len(table)))
+show_table(table_jauges(vue, proj))
 
 st.subheader("Dû et orienté au fil de l'année")
 noms = dict(zip(jauges["reservataire_id"], jauges["nom"]))
@@ -69,10 +68,7 @@ st.caption("Score d'écart de composition : part des logements d'un réservatair
            "composition), moyenne sur typologie, QPV, financement et commune.")
 q = qualite.merge(jauges[["reservataire_id", "nom"]], on="reservataire_id")
 q = q.sort_values("score", ascending=False, na_position="last")
-st.dataframe(q.assign(score=[f"{s:.0f}".replace("nan", "–") for s in q["score"]])[
-    ["nom", "orientes", "score", "constat"]], hide_index=True, width="stretch",
-    column_config={"nom": "Réservataire", "orientes": "Orientés", "score": "Écart (points)",
-                   "constat": "Plus grand écart"})
+show_table(*table_qualite(q, proj))
 dim = st.radio("Dimension", list(DIMENSIONS), format_func=DIMENSIONS.get, horizontal=True)
 compo = load(path, "fluxcore.jauges.composition", p)
 st.plotly_chart(figures_flux.composition(compo[compo["reservataire_id"] == choix], dim, proj),
@@ -81,10 +77,9 @@ st.plotly_chart(figures_flux.composition(compo[compo["reservataire_id"] == choix
 st.subheader("Répartition du contingent préfectoral par commune")
 rep = load(path, "fluxcore.jauges.repartition_prefet", p)
 st.caption("Règle d'uniformité : le taux du préfet s'applique au flux de chaque commune.")
-st.dataframe(rep.head(15).assign(du=[f"{x:.1f}".replace(".", ",") for x in rep.head(15)["du"]],
-                                 ecart=[f"{x:+.1f}".replace(".", ",") for x in
-                                        rep.head(15)["ecart"]],
-                                 flux=[fmt_int(x) for x in rep.head(15)["flux"]]),
-             hide_index=True, width="stretch",
-             column_config={"commune": "Commune", "flux": "Flux entré", "du": "Dû au préfet",
-                            "orientes": "Orientés au préfet", "ecart": "Écart"})
+rep = rep.head(15)
+show_table(rep.assign(du=[fmt_num(x) for x in rep["du"]], ecart=[fmt_signe(x) for x in
+                                                                rep["ecart"]],
+                      flux=[fmt_int(x) for x in rep["flux"]]),
+           column_config={"commune": "Commune", "flux": "Flux entré", "du": "Dû au préfet",
+                          "orientes": "Orientés au préfet", "ecart": "Écart"})

@@ -10,7 +10,7 @@ from fluxcore.formats import fmt_date, fmt_int
 from fluxcore.objectifs import phrase
 from ui import objectifs_views as views
 from ui import state
-from ui.components import table_height
+from ui.components import show_table
 from ui.data import load
 
 st.title("Objectifs CIL")
@@ -73,8 +73,7 @@ cibles = dict(zip(rows["indicateur"], rows["cible_pct"]))
 st.plotly_chart(views.trajectoire(traj, cibles, proj), width="stretch", theme="streamlit")
 
 st.subheader("Publics prioritaires par réservataire")
-table = views.table_reservataires(reservataires)
-st.dataframe(table, hide_index=True, width="stretch", height=table_height(len(table)))
+show_table(views.table_reservataires(reservataires))
 st.caption("Cible : 25 % des attributions de chaque réservataire et du contingent non réservé "
            "du bailleur ; tout le contingent du préfet (100 %). Agents de l'État, mutations et "
            "relogements internes : sans cible.")
@@ -83,4 +82,4 @@ st.subheader("Par commune ou par résidence")
 niveau = st.radio("Niveau", ["commune", "residence"], horizontal=True, key="cil_niveau",
                   format_func={"commune": "Commune", "residence": "Résidence"}.get)
 det = load(path, "fluxcore.objectifs.detail", pe, niveau)
-st.dataframe(views.table_detail(det, niveau), hide_index=True, width="stretch")
+show_table(views.table_detail(det, niveau))

@@ -40,8 +40,7 @@ else:
     st.subheader("Destinations possibles, classées")
     st.caption("Aide à la décision : score = somme des composantes pondérées (poids réglables "
                "dans les paramètres). Règle hors QPV du préfet en lecture "
-               f"{param['lecture_hors_qpv_prefet']}. La fragilité des résidences est neutre "
-               "tant que le module Résidences n'est pas disponible.")
+               f"{param['lecture_hors_qpv_prefet']}.")
     st.plotly_chart(figures_flux.classement(dest, COMPOSANTES, proj), width="stretch")
     orientation_views.details(dest, ranking.composantes, top=1 if proj else 3)
 

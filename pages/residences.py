@@ -3,9 +3,11 @@
 import streamlit as st
 
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import fmt_date, fmt_int, fmt_pct
+from fluxcore.formats import fmt_date, fmt_int, fmt_pct, fmt_signe
+from fluxcore.fragilite import LIBELLES
 from ui import residences_views as views
 from ui import state
+from ui.components import show_table
 from ui.data import load
 from ui.figures_residences import CLASS_LABELS, carte
 
@@ -54,8 +56,7 @@ with st.expander("Et si… un ménage emménageait dans cette résidence ?"):
                      int(taille)))
 
 st.subheader("Toutes les résidences")
-st.dataframe(views.table(df), hide_index=True, width="stretch",
-             column_config=views.TABLE_CONFIG)
+show_table(views.table(df, proj), column_config=None if proj else views.TABLE_CONFIG)
 
 with st.expander("Contrôle de l'indice par analyse en composantes principales"):
     diag = load(path, "fluxcore.fragilite.diagnostic", arret)
@@ -67,5 +68,5 @@ with st.expander("Contrôle de l'indice par analyse en composantes principales")
             f"**{fmt_pct(100 * diag['variance_expliquee'])}** de la variance des indicateurs ; "
             f"sa corrélation avec l'indice pondéré est de "
             f"**{diag['correlation_indice']:.2f}**".replace(".", ",") + ". Chargements : "
-            + " ; ".join(f"{k} {v:+.2f}".replace(".", ",")
+            + " ; ".join(f"{LIBELLES.get(k, k).split(' (')[0].lower()} {fmt_signe(v, 2)}"
                          for k, v in diag["chargements"].items()) + ".")

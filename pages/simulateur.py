@@ -14,7 +14,7 @@ from ui import simulateur_comparaison as comparaison
 from ui import simulateur_incertitude as incertitude
 from ui import simulateur_views as views
 from ui import state
-from ui.components import table_height
+from ui.components import show_table
 from ui.data import load
 
 st.title("Simulateur")
@@ -45,12 +45,12 @@ except FluxcoreError as exc:
     st.stop()
 
 st.subheader("Hypothèses")
-hyp = views.hypotheses(e, reglages)
+hyp = views.hypotheses(e, reglages, proj)
 st.subheader("Réservataires et taux")
 st.caption("Partez des conventions actuelles ; changez un taux ou la méthode de conversion "
            "(part du stock réservé, droits uniques). Les résultats suivent.")
 edited = views.editer_lignes(views.table_lignes(lignes_initiales(e)),
-                             key=f"sim_lignes_{dep}_{debut}_{fin}")
+                             key=f"sim_lignes_{dep}_{debut}_{fin}", projection=proj)
 try:
     s = Scenario(dep, int(debut), fin, nom=st.session_state.get("sim_nom") or "Scénario",
                  reservataires=views.lignes_depuis_table(edited), **hyp)
@@ -72,22 +72,21 @@ st.plotly_chart(views.figure_droits(res, mc, proj), width="stretch", theme="stre
 st.caption(f"Barres : droits moyens par an sur {s.annee_debut}–{s.annee_fin} (taux × flux net "
            f"du périmètre). Traits : 8 chances sur 10 que les droits de {mc.annee} tombent "
            f"dans la fourchette ({fmt_num(mc.tirages, 0)} tirages, graine {mc.graine}).")
-table = views.table_reservataires(res)
-st.dataframe(table, hide_index=True, width="stretch", height=table_height(len(table)),
-             column_config={c: st.column_config.NumberColumn(format="localized") for c in
-                            ("Taux (%)", "Droits par an", "Sur la période")})
+show_table(views.table_reservataires(res),
+           column_config={c: st.column_config.NumberColumn(format="localized") for c in
+                          ("Taux (%)", "Droits par an", "Sur la période")})
 
 st.subheader("Contrôles légaux")
-st.dataframe(views.table_controles(res), hide_index=True, width="stretch")
+show_table(views.table_controles(res))
 with st.expander("Flux par année"):
-    st.dataframe(views.table_annees(res), hide_index=True, width="stretch")
+    show_table(views.table_annees(res))
 with st.expander("Composition attendue des droits (typologie × QPV)"):
     st.plotly_chart(views.figure_mix(res, proj), width="stretch", theme="streamlit")
 with st.expander("Préfet : répartition uniforme par commune (première année)"):
-    st.dataframe(views.table_prefet(res), hide_index=True, width="stretch")
+    show_table(views.table_prefet(res))
 
 st.subheader(f"Quelle chance d'obtenir… ? ({mc.annee})")
-incertitude.question(res, mc)
+incertitude.question(res, mc, proj)
 with st.expander("Le modèle de vacance : comment il est construit, est-il fiable ?"):
     incertitude.modele(e.modele, proj)
 

@@ -6,7 +6,7 @@ from fluxcore import tableau_de_bord as tdb
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_date, fmt_int
 from ui import figures, state
-from ui.components import bandeau_echeance_bilan, table_height
+from ui.components import bandeau_echeance_bilan, show_table
 from ui.data import load
 
 st.title("Tableau de bord")
@@ -71,9 +71,8 @@ else:
     table = top.assign(date_liberation=[fmt_date(d) for d in top["date_liberation"]],
                        en_qpv=top["en_qpv"].map({True: "QPV", False: "hors QPV"}))
     cols = ["jours_attente", "typologie", "commune", "en_qpv", "residence", "date_liberation"]
-    st.dataframe(
+    show_table(
         table[cols if proj else [cols[0], "logement_id", *cols[1:], "financement"]],
-        hide_index=True, width="stretch", height=table_height(len(table)),
         column_config={"logement_id": "Logement", "typologie": "Typologie",
                        "financement": "Financement", "residence": "Résidence",
                        "commune": "Commune", "en_qpv": "Quartier",

@@ -1,11 +1,14 @@
 """Real-browser smoke test: every page of app.py, normal and projector mode, in Chromium.
 
 Run alone with `.venv/bin/python -m pytest tests/test_browser.py -q` (or `-m browser`).
-Screenshots land in tests/_artifacts/screenshots/ (gitignored) for a visual check.
+Screenshots land in tests/_artifacts/screenshots/ (gitignored) for a visual check. With
+FLUX_CAPTURES=1, the README screenshots of docs/captures/ are refreshed too (main pages, 1280×720,
+normal and projector mode; same as tools/captures.py).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,7 @@ pytestmark = [
 ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
 SHOTS = ARTIFACTS / "screenshots"
 PAGES = b.discover_pages()
+CAPTURES = os.environ.get("FLUX_CAPTURES") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +56,8 @@ def test_page_renders(server, chromium, page, projection):
     assert page.title in seen.h1, f"{seen.url} : titre {page.title!r} absent des h1 {seen.h1}"
     for shot in seen.screenshots:
         assert shot.stat().st_size > 0
+    if CAPTURES and page.url_path in b.CAPTURE_PAGES:
+        assert b.capture(chromium, server.url, page, b.CAPTURES, projection).stat().st_size > 0
 
 
 def test_default_page_by_url_path(server, chromium, tmp_path):

@@ -10,6 +10,7 @@ from fluxcore.formats import (
     fmt_int,
     fmt_num,
     fmt_pct,
+    fmt_signe,
     libelle_destination,
 )
 
@@ -22,6 +23,15 @@ def test_numbers():
     assert fmt_int(None) == "–"
     assert fmt_num(1234.56, 1) == f"1{N}234,6"
     assert fmt_num(float("nan")) == "–"
+    assert fmt_num(-0.04) == "0,0" and fmt_num(-0.4, 0) == "0"
+
+
+def test_signed_gaps():
+    assert fmt_signe(4) == "+4,0"
+    assert fmt_signe(-47) == "-47,0"
+    assert fmt_signe(-0.04) == "0,0"
+    assert fmt_signe(1234.5, 0) == f"+1{N}234"
+    assert fmt_signe(None) == "–"
 
 
 def test_percentages():

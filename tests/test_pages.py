@@ -160,6 +160,8 @@ def test_objectives_page_explains_what_remains(app):
     assert not app.exception
     assert "Résidence" in app.dataframe[-1].value.columns
     assert len(app.get("plotly_chart")) == 1
+    destinations = next(f for f in _frames(app) if "Destination" in f.columns)
+    assert not {"MUTATION", "RU", "VENTE", "LHI", "ORCOD"} & set(destinations["Destination"])
 
 
 def test_residences_page_card_and_et_si(app):
@@ -194,7 +196,7 @@ def test_simulator_rate_change_moves_results_and_alert(app):
     assert next(m.value for m in app.metric if m.label == "Flux net par an") == net
     # a global rotation changes the flux at once
     app.radio(key="sim_rot_mode").set_value("globale").run()
-    app.slider(key="sim_rot_pct").set_value(15.0).run()
+    app.select_slider(key="sim_rot_pct").set_value(15.0).run()
     assert next(m.value for m in app.metric if m.label == "Flux net par an") != net
 
 
@@ -258,15 +260,63 @@ def test_cotation_page_tabs_and_demandeur(app, demo_db):
     assert "Score :" in text and "Délai d'attente observé" in text and "CALEOL" in text
 
 
+def _frames(app) -> list:
+    """Every table of the page: st.dataframe (normal mode) and st.table (projector mode)."""
+    return [f.value for f in app.dataframe] + [t.value for t in app.table]
+
+
 def test_cotation_page_projection_hides_ids(app):
     app.session_state["projection"] = True
     app.run()
     app.switch_page("pages/cotation.py").run()
     assert not app.exception, app.exception
-    for f in app.dataframe:
-        assert "Demande" not in f.value.columns
-        assert not f.value.astype(str).apply(lambda c: c.str.startswith("DEM")).any().any()
+    frames = _frames(app)
+    assert any("Rang" in f.columns and "Score" in f.columns for f in frames)   # candidates
+    unsatisfied = next(f for f in frames if "Rang dans l'EPCI" in f.columns)
+    assert "Critères" not in unsatisfied.columns
+    for f in frames:
+        assert not {"Demande", "Ménage", "Dépôt", "Taux d'effort", "DALO", "Prioritaire"} & set(
+            f.columns), f.columns
+        assert not f.astype(str).apply(lambda c: c.str.startswith("DEM")).any().any()
     assert not app.get("text_input") or all(t.key != "c_demande" for t in app.text_input)
+
+
+def test_projection_draws_static_french_tables(app):
+    app.session_state["projection"] = True
+    app.run()
+    assert not app.exception, app.exception
+    assert not app.dataframe, "projector mode: static tables only"
+    # the projector stylesheet is switched on by this toggle's checkbox (CSS :has)
+    from ui.theme import ON
+
+    assert app.toggle(key="projection").value is True and ".st-key-projection " in ON
+    vacants = next(f for f in _frames(app) if "Jours d'attente" in f.columns)
+    assert "Logement" not in vacants.columns and "Financement" not in vacants.columns
+    assert all(len(d) == 10 and d[2] == "/" for d in vacants["Libéré le"])   # JJ/MM/AAAA
+    app.switch_page("pages/jauges.py").run()
+    ecarts = next(f for f in _frames(app) if "Écart" in f.columns)
+    assert "dont rendus" not in ecarts.columns
+    assert "-0,0" not in set(ecarts["Écart"])   # a gap rounded to zero has no sign
+    assert all("." not in x for x in ecarts["Droits de l'année"])   # 291,5 not 291.5
+
+
+def test_data_page_projection_hides_identifiers(app):
+    app.session_state["projection"] = True
+    app.run()
+    app.switch_page("pages/donnees.py").run()
+    assert not app.exception, app.exception
+    checks = next(f for f in _frames(app) if "Lignes concernées" in f.columns)
+    assert "Exemples" not in checks.columns
+
+
+def test_sans_menages_drops_household_columns():
+    import pandas as pd
+
+    from ui.tables import sans_menages
+
+    frame = pd.DataFrame(columns=["attribution_id", "menage_id", "taille_menage", "DALO",
+                                  "logement_id"])
+    assert list(sans_menages(frame).columns) == ["attribution_id", "logement_id"]
 
 
 def test_cotation_grid_new_version(app_copy):

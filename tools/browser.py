@@ -31,6 +31,11 @@ MAX_HEIGHT = 8000    # cap for the content-sized projector screenshot
 SETTLE_S = 1.5       # extra time for plotly to draw once the script has finished
 APP_READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 EXCEPTION = '[data-testid="stException"]'
+MAP = ".maplibregl-canvas, .mapboxgl-canvas"
+# README screenshots (docs/captures/<url_path>-normal.png, -projection.png), 1280×720
+CAPTURES = ROOT / "docs" / "captures"
+CAPTURE_PAGES = ("tableau-de-bord", "jauges", "orientation", "residences", "simulateur",
+                 "cotation")
 
 
 @dataclass(frozen=True)
@@ -225,5 +230,42 @@ def shoot(browser, base_url: str, app_page: AppPage, out_dir: Path, projection: 
             h1=[t.strip() for t in page.locator('[data-testid="stMain"] h1').all_inner_texts()],
             exceptions=page.locator(EXCEPTION).all_inner_texts(),
             screenshots=shots)
+    finally:
+        context.close()
+
+
+def shrink_png(path: Path) -> Path:
+    """Rewrite a screenshot as a 256-colour PNG without dithering (text stays sharp): a
+    1280×720 page goes from ~250 kB to well under 100 kB."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
+                                              dither=Image.Dither.NONE)
+    small.save(path, optimize=True)
+    return path
+
+
+def capture(browser, base_url: str, app_page: AppPage, out_dir: Path = CAPTURES,
+            projection: bool = False) -> Path:
+    """README screenshot: what a 1280×720 screen shows first, in normal or projector mode,
+    saved as `<url_path>-normal.png` or `<url_path>-projection.png` (small palette PNG)."""
+    url = base_url + app_page.route + ("?projection=1" if projection else "")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": WIDTH, "height": PROJECTOR},
+                                  locale="fr-FR")
+    try:
+        page = context.new_page()
+        page.goto(url, wait_until="domcontentloaded")
+        wait_ready(page)
+        if page.locator(MAP).count():          # the map draws its layers after the script
+            page.locator(MAP).first.wait_for(timeout=30_000)
+            page.wait_for_timeout(2000)
+        # the sidebar shows the server's temporary database file: show the usual one instead
+        page.evaluate("""() => document.querySelectorAll('[data-testid="stSidebar"] input')
+            .forEach(i => { if (i.value.endsWith('.duckdb')) i.value = 'data/demo.duckdb'; })""")
+        path = out_dir / f"{app_page.url_path}-{'projection' if projection else 'normal'}.png"
+        page.screenshot(path=str(path))
+        return shrink_png(path)
     finally:
         context.close()

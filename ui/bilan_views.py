@@ -16,6 +16,7 @@ from fluxcore.bilan.documents import DocumentBilan
 from fluxcore.bilan.impression import ecrire_pdf
 from fluxcore.bilan.textes import TYPES
 from fluxcore.formats import fmt_int, fmt_num, fmt_pct
+from ui.components import show_table
 from ui.data import get_db
 from ui.theme import COULEURS, OKABE_ITO, style
 
@@ -149,11 +150,11 @@ def figure_croisement(doc: DocumentBilan, dim: str, label: str, projection: bool
     first = "Proposés" if doc.genre == "reservataire" else "Libérés"
     fig = go.Figure()
     fig.add_bar(x=t["categorie"], y=t["logements"], name=first,
-                marker_color=COULEURS["orientations"], text=t["logements"],
+                marker_color=COULEURS["orientations"], text=[fmt_int(x) for x in t["logements"]],
                 textposition="outside", cliponaxis=False,
                 hovertemplate="%{x} : %{y:,d} " + first.lower() + "<extra></extra>")
     fig.add_bar(x=t["categorie"], y=t["attribues"], name="Attribués",
-                marker_color=COULEURS["attribuees"], text=t["attribues"],
+                marker_color=COULEURS["attribuees"], text=[fmt_int(x) for x in t["attribues"]],
                 textposition="outside", cliponaxis=False,
                 hovertemplate="%{x} : %{y:,d} attribués<extra></extra>")
     fig.update_layout(barmode="group", title=f"{label} : {first.lower()} et attribués en "
@@ -170,11 +171,11 @@ def figure_qualite(doc: DocumentBilan, dim: str, label: str, projection: bool) -
     for col, name, colour in (("part", "Ses logements", OKABE_ITO[0]),
                               ("part_flux", "Flux de son périmètre", OKABE_ITO[1])):
         fig.add_bar(x=t["categorie"], y=t[col], name=name, marker_color=colour,
-                    hovertemplate="%{x} : %{y:.1f} %<extra>" + name + "</extra>")
+                    hovertemplate="%{x} : %{y:.1f}\u202f%<extra>" + name + "</extra>")
     fig.update_layout(barmode="group", title=f"Qualité du flux — {label.lower()} : sa part "
                       "comparée au flux de son périmètre", yaxis_title="Part (%)",
                       xaxis_title=None)
-    fig.update_yaxes(ticksuffix=" %")
+    fig.update_yaxes(ticksuffix="\u202f%")
     return style(fig, projection)
 
 
@@ -203,9 +204,7 @@ def generation(path: str, annee: int) -> None:
         (st.success if ok else st.error)(
             "Les totaux concordent entre tous les fichiers." if ok else
             "Des totaux ne concordent pas : voir les rapprochements.")
-        st.dataframe(pd.DataFrame({"Contrôle": checks["controle"],
-                                   "Valeur": [fmt_int(x) for x in checks["valeur"]],
-                                   "Référence": [fmt_int(x) for x in checks["reference"]],
-                                   "Concordant": checks["ok"].map({True: "oui",
-                                                                   False: "NON"})}),
-                     hide_index=True, width="stretch")
+        show_table(pd.DataFrame({"Contrôle": checks["controle"],
+                                 "Valeur": [fmt_int(x) for x in checks["valeur"]],
+                                 "Référence": [fmt_int(x) for x in checks["reference"]],
+                                 "Concordant": checks["ok"].map({True: "oui", False: "NON"})}))

@@ -60,28 +60,33 @@ def table_destinations(dest: pd.DataFrame) -> pd.DataFrame:
 
 
 def table_candidats(df: pd.DataFrame, projection: bool) -> pd.DataFrame:
-    """Ranked candidates; the pseudonymous id is left out in projector mode."""
+    """Ranked candidates; in projector mode neither the pseudonymous id nor any detail of the
+    household (date of the demande, size, effort rate, priority, DALO) is shown."""
     out = pd.DataFrame({"Rang": df["rang_contingent"]})
     if not projection:
         out["Demande"] = df["demande_id"]
     out["Score"] = [fmt_num(s, 0) if pd.notna(s) else "sans grille" for s in df["score"]]
     out["Ancienneté (mois)"] = df["anciennete_mois"].map(fmt_int)
-    out["Dépôt"] = [fmt_date(pd.Timestamp(d).date()) for d in df["date_depot"]]
+    if not projection:
+        out["Dépôt"] = [fmt_date(pd.Timestamp(d).date()) for d in df["date_depot"]]
     out["Typologie souhaitée"] = df["typologie_souhaitee"]
-    out["Ménage"] = df["taille_menage"].map(lambda n: f"{n} pers.")
-    out["Taux d'effort"] = [fmt_pct(x, 1) for x in df["taux_effort"]]
-    out["Prioritaire"] = df["prioritaire"].map(NON_OUI)
-    out["DALO"] = df["dalo"].map(NON_OUI)
+    if not projection:
+        out["Ménage"] = df["taille_menage"].map(lambda n: f"{n} pers.")
+        out["Taux d'effort"] = [fmt_pct(x, 1) for x in df["taux_effort"]]
+        out["Prioritaire"] = df["prioritaire"].map(NON_OUI)
+        out["DALO"] = df["dalo"].map(NON_OUI)
     return out
 
 
 def table_non_satisfaites(df: pd.DataFrame, projection: bool) -> pd.DataFrame:
+    """Well-scored demandes waiting too long; projector: no id, no household size or criteria."""
     out = pd.DataFrame({"Rang dans l'EPCI": df["rang_epci"]})
     if not projection:
         out["Demande"] = df["demande_id"]
     out["Commune souhaitée"] = df["commune"].fillna(df["commune_souhaitee"])
     out["Typologie"] = df["typologie_souhaitee"]
-    out["Ménage"] = df["taille_menage"].map(lambda n: f"{n} pers.")
+    if not projection:
+        out["Ménage"] = df["taille_menage"].map(lambda n: f"{n} pers.")
     out["Score"] = df["score"].map(lambda s: fmt_num(s, 0))
     out["Ancienneté (mois)"] = df["anciennete_mois"].map(fmt_int)
     out["Attente observée (mois)"] = df["attente_mois"].map(lambda x: fmt_num(x, 1))

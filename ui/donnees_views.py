@@ -15,9 +15,11 @@ from fluxcore.formats import fmt_int
 from fluxcore.imports import import_uploads, summary
 from fluxcore.journal import valeur_json, valeur_saisie
 from fluxcore.parametres import BY_KEY, set_parametre
-from ui import auth
-from ui.components import table_height
+from ui import auth, state
+from ui.components import show_table
 from ui.data import get_db, release_db
+from ui.tables import sans_menages
+from ui.theme import uploader_css
 
 COUNT_COLUMNS = {"fichier": "Fichier", "feuille": "Feuille", "table": "Table",
                  "lignes": "Lignes", "inseres": "Ajoutées", "modifies": "Modifiées",
@@ -33,6 +35,7 @@ def import_panel(path: str) -> None:
     st.markdown("Déposez un ou plusieurs fichiers : CSV (`;` ou `,`, UTF-8 ou Windows-1252), "
                 "classeur XLSX (une feuille par table) ou fichier RPLS. Rien n'est écrit avant "
                 "votre confirmation, et rien du tout si une seule erreur est trouvée.")
+    st.html(uploader_css())
     if done := st.session_state.pop("import_done", None):
         st.success(done)
     files = st.file_uploader("Fichiers à importer", type=["csv", "txt", "xlsx"],
@@ -47,19 +50,21 @@ def import_panel(path: str) -> None:
     report = check.problems.frame()
     if len(check.counts):
         counts = check.counts.assign(feuille=check.counts["feuille"].fillna("—"))
-        st.dataframe(counts.rename(columns=COUNT_COLUMNS), hide_index=True,
-                     width="stretch", height=table_height(len(check.counts)))
+        show_table(counts.rename(columns=COUNT_COLUMNS))
+    proj = state.projection()
     for name, frame in check.previews.items():
         with st.expander(f"Aperçu : {name}"):
-            st.dataframe(frame, hide_index=True, width="stretch")
+            # no household id nor household detail on a projector
+            show_table(sans_menages(frame) if proj else frame, max_rows=10)
     if not check.ok:
         st.error(f"{check.problems.errors} erreur(s) : corrigez les fichiers puis déposez-les "
                  "de nouveau. La base n'a pas été modifiée.")
     elif check.problems.warnings:
         st.warning(f"{check.problems.warnings} avertissement(s) : l'import reste possible.")
     if len(report):
-        st.dataframe(report.rename(columns=REPORT_COLUMNS), hide_index=True, width="stretch",
-                     column_config={"Problème": st.column_config.TextColumn(width="large")})
+        shown = report.drop(columns=["valeur"]) if proj else report   # a value may be an id
+        show_table(shown.rename(columns=REPORT_COLUMNS),
+                   column_config={"Problème": st.column_config.TextColumn(width="large")})
         st.download_button("Télécharger le rapport (CSV)",
                            report.to_csv(index=False, sep=";").encode("utf-8-sig"),
                            "rapport_import.csv", "text/csv")
@@ -86,8 +91,7 @@ def templates_panel(path: str) -> None:
                           mime="application/vnd.openxmlformats-officedocument."
                                "spreadsheetml.sheet")
     dico = dictionary(db)
-    st.dataframe(dico, hide_index=True, width="stretch",
-                 column_config={"table": "Table", "colonne": "Colonne",
+    show_table(dico, column_config={"table": "Table", "colonne": "Colonne",
                                 "obligatoire": "Obligatoire", "regle": "Règle",
                                 "source": "Source conseillée"})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from fluxcore.formats import fmt_int
 from ui.theme import COULEURS, style
 
 
@@ -41,7 +42,8 @@ def vacants_par_anciennete(df: pd.DataFrame, projection: bool) -> go.Figure:
     """Bars of waiting dwellings per waiting-time band, with the count above each bar."""
     top = max(int(df["logements"].max()), 1)
     fig = go.Figure(go.Bar(x=df["tranche"], y=df["logements"], marker_color=COULEURS["neutre"],
-                           text=df["logements"], textposition="outside", cliponaxis=False,
+                           text=[fmt_int(n) for n in df["logements"]],
+                           textposition="outside", cliponaxis=False,
                            hovertemplate="%{x} : %{y:,d} logements<extra></extra>"))
     fig.update_layout(title="Vacants sans orientation", xaxis_title="Attente depuis la "
                       "libération", yaxis_title="Logements", showlegend=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from fluxcore.formats import fmt_int
 from fluxcore.jauges import statut_ecart
 from ui.theme import COULEURS, style
 
@@ -18,10 +19,10 @@ def jauges(df: pd.DataFrame, projection: bool) -> go.Figure:
     d = df[df["droits_annuels"] > 0].iloc[::-1]
     base = d["droits_annuels"]
     statut = [statut_ecart(e, u) for e, u in zip(d["ecart"], d["du"])]
-    text = [f"{liv:.0f} livrés · dû {du:.0f}".replace(".", ",")
-            for liv, du in zip(d["livres"], d["du"])]
+    text = [f"{fmt_int(liv)} livrés · dû {fmt_int(du)}" for liv, du in zip(d["livres"], d["du"])]
     fig = go.Figure()
-    fig.add_bar(y=d["nom"], x=[100] * len(d), orientation="h", name="Droits de l'année (100 %)",
+    fig.add_bar(y=d["nom"], x=[100] * len(d), orientation="h",
+                name="Droits de l'année (100\u202f%)",
                 marker_color="#e3e3e3", width=0.8, customdata=base,
                 hovertemplate="%{y}<br>Droits de l'année : %{customdata:,.1f}<extra></extra>")
     fig.add_bar(y=d["nom"], x=100 * d["livres"] / base, orientation="h", name="Livrés",
@@ -32,7 +33,7 @@ def jauges(df: pd.DataFrame, projection: bool) -> go.Figure:
     fig.add_scatter(y=d["nom"], x=100 * d["du"] / base, mode="markers", name="Dû à date",
                     marker={"symbol": "line-ns", "size": 34 if projection else 24,
                             "line": {"width": 5 if projection else 3, "color": "#000"}},
-                    hovertemplate="%{y}<br>Dû à date : %{x:.0f} % des droits<extra></extra>")
+                    hovertemplate="%{y}<br>Dû à date : %{x:.0f}\u202f% des droits<extra></extra>")
     pct = 100 * d["livres"] / base
     fig.add_scatter(y=d["nom"], x=[max(100.0, v) + 2 for v in pct], mode="text", text=text,
                     textposition="middle right", showlegend=False, hoverinfo="skip",
@@ -41,7 +42,7 @@ def jauges(df: pd.DataFrame, projection: bool) -> go.Figure:
                       xaxis_title="% des droits de l'année", yaxis_title=None,
                       uniformtext={"minsize": 12, "mode": "show"})
     fig.update_xaxes(range=[0, max(100.0, float(pct.max())) + 55],
-                     ticksuffix=" %")
+                     ticksuffix="\u202f%")
     height = max(380, (62 if projection else 36) * len(d) + 170)
     return style(fig, projection, height=height)
 
@@ -65,10 +66,11 @@ def composition(df: pd.DataFrame, dimension: str, projection: bool) -> go.Figure
     d = df[df["dimension"] == dimension].sort_values("part_flux", ascending=False).head(12)
     fig = go.Figure()
     fig.add_bar(x=d["categorie"], y=d["part_flux"], name="Flux du périmètre",
-                marker_color="#bbbbbb", hovertemplate="%{x} : %{y:.0f} % du flux<extra></extra>")
+                marker_color="#bbbbbb",
+                hovertemplate="%{x} : %{y:.0f}\u202f% du flux<extra></extra>")
     fig.add_bar(x=d["categorie"], y=d["part_orientes"], name="Ses logements",
                 marker_color=COULEURS["orientations"],
-                hovertemplate="%{x} : %{y:.0f} % de ses logements<extra></extra>")
+                hovertemplate="%{x} : %{y:.0f}\u202f% de ses logements<extra></extra>")
     fig.update_layout(barmode="group", title="Composition comparée au flux",
                       yaxis_title="Part (%)", xaxis_title=None)
     return style(fig, projection)

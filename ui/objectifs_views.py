@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from fluxcore.formats import MOIS, fmt_int, fmt_pct
+from fluxcore.formats import MOIS, MOIS_COURTS, USAGES_INTERNES, fmt_int, fmt_pct
 from ui.theme import OKABE_ITO, style
 
 ATTEINT, RETARD = OKABE_ITO[0], OKABE_ITO[5]      # blue / vermillion (colour-blind safe)
@@ -39,20 +39,23 @@ def cards(suivi: pd.DataFrame, epcis: list[str], per_row: int) -> None:
 
 def trajectoire(df: pd.DataFrame, cibles: dict[str, float], projection: bool) -> go.Figure:
     """Cumulative monthly shares of Q1 hors QPV and Q2–4 in QPV, with their target lines."""
-    months = [MOIS[m - 1].capitalize() for m in df["mois"]]
+    # short month names on the axis (« septembre octobre novembre » overlapped at 1280 px)
+    months = [MOIS_COURTS[m - 1] for m in df["mois"]]
     fig = go.Figure()
     for col, code, label, colour in (
             ("pct_q1", "Q1_HORS_QPV", "Premier quartile hors QPV", OKABE_ITO[0]),
             ("pct_q234", "Q234_EN_QPV", "Quartiles 2 à 4 en QPV", OKABE_ITO[1])):
         fig.add_scatter(x=months, y=df[col], name=label, mode="lines+markers",
                         line={"color": colour, "width": 3},
-                        hovertemplate="%{x} : %{y:.1f} %<extra>" + label + "</extra>")
+                        customdata=[MOIS[m - 1] for m in df["mois"]],
+                        hovertemplate="%{customdata} : %{y:.1f}\u202f%<extra>" + label
+                        + "</extra>")
         fig.add_scatter(x=months, y=[cibles[code]] * len(months), mode="lines",
                         name=f"Cible : {label} ({fmt_pct(cibles[code])})",
                         line={"color": colour, "dash": "dash", "width": 2}, hoverinfo="skip")
     fig.update_layout(title="Trajectoire de l'année (part cumulée depuis janvier)",
                       yaxis_title="Part des baux signés (%)", xaxis_title=None)
-    fig.update_yaxes(range=[0, 100], ticksuffix=" %")
+    fig.update_yaxes(range=[0, 100], ticksuffix="\u202f%")
     fig = style(fig, projection, height=560 if projection else 460)
     fig.update_layout(legend={"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0},
                       margin={"t": 60, "b": 10})
@@ -65,6 +68,9 @@ RES_COLUMNS = {"nom": "Destination", "baux": "Baux signés", "prioritaires": "Pr
 
 def table_reservataires(df: pd.DataFrame) -> pd.DataFrame:
     out = df[list(RES_COLUMNS)].copy()
+    out["nom"] = [USAGES_INTERNES.get(n, n) for n in out["nom"]]  # MUTATION → Mutations internes
+    out["baux"] = [fmt_int(v) for v in out["baux"]]
+    out["prioritaires"] = [fmt_int(v) for v in out["prioritaires"]]
     out["pct"] = [fmt_pct(v) for v in out["pct"]]
     out["cible_pct"] = ["—" if pd.isna(v) else fmt_pct(v) for v in out["cible_pct"]]
     out["manque"] = ["—" if pd.isna(v) else fmt_int(v) for v in out["manque"]]
@@ -77,6 +83,8 @@ def table_detail(df: pd.DataFrame, niveau: str) -> pd.DataFrame:
              "baux_qpv": "Baux en QPV", "pct_q234_qpv": "dont Q2–Q4 (%)",
              "pct_prioritaires": "Prioritaires (%)"}
     out = df[list(cols)].copy()
+    for c in ("baux", "baux_hors_qpv", "baux_qpv"):
+        out[c] = [fmt_int(v) for v in out[c]]
     for c in ("pct_q1_hors_qpv", "pct_q234_qpv", "pct_prioritaires"):
         out[c] = ["—" if pd.isna(v) else fmt_pct(v) for v in out[c]]
     return out.rename(columns=cols)

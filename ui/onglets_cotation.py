@@ -11,7 +11,7 @@ from fluxcore.cotation import enregistrer_grille, modele_grille
 from fluxcore.errors import FluxcoreError
 from ui import auth
 from ui import cotation_views as views
-from ui.components import table_height
+from ui.components import show_table
 from ui.data import get_db, load
 
 
@@ -32,7 +32,7 @@ def demandeur(path: str, today: date, proj: bool) -> None:
                 st.subheader("Ce que le demandeur doit pouvoir connaître (R441-2-17)")
                 st.markdown("\n".join(f"- {x}" for x in pos.phrases))
                 if len(pos.detail):
-                    st.dataframe(views.table_detail(pos.detail), hide_index=True)
+                    show_table(views.table_detail(pos.detail))
                 if pos.comparables:
                     st.plotly_chart(views.histogramme(
                         pos.comparables["classes"], proj,
@@ -56,9 +56,8 @@ def grille(path: str, epci: str, today: date, proj: bool) -> None:
                          format_func=lambda x: f"Version {x}" + (
                              " (en vigueur)" if len(vig) and x == courante else ""))
         g = load(path, "fluxcore.cotation.grille", epci, v)
-        st.dataframe(views.table_grille(g), hide_index=True, width="stretch",
-                     height=table_height(len(g)))
-        st.dataframe(views.table_versions(versions), hide_index=True)
+        show_table(views.table_grille(g), max_rows=len(g))
+        show_table(views.table_versions(versions))
         base = load(path, "fluxcore.cotation.grille", epci, derniere)
     if proj:
         return

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from fluxcore.formats import fmt_int, fmt_num
+from fluxcore.formats import NNBSP, fmt_int, fmt_num
+from ui.components import show_table
 from ui.figures_residences import CLASS_LABELS
 
 
-def _v(x, unit: str = " %") -> str:
+def _v(x, unit: str = NNBSP + "%") -> str:
     return "–" if x is None or pd.isna(x) else fmt_num(x) + unit
 
 
@@ -29,14 +30,14 @@ def card(fiche: dict) -> None:
                f"{fmt_int(r['entrees_24m'])} emménagements en 24 mois · référence : "
                f"{fiche['reference']} ({fiche['taille_reference']} résidences)")
     t = fiche["indicateurs"]
-    unit = [" points" if c.startswith("evol_") else " %" for c in t["indicateur"]]
+    unit = [" points" if c.startswith("evol_") else NNBSP + "%" for c in t["indicateur"]]
     shown = pd.DataFrame({
         "Indicateur": t["libelle"],
         "Résidence": [_v(x, u) for x, u in zip(t["residence"], unit)],
         "Moyenne de la référence": [_v(x, u) for x, u in zip(t["reference"], unit)],
-        "Contribution à l'indice": ["" if pd.isna(c) else fmt_num(c, 2)
+        "Contribution à l'indice": [None if pd.isna(c) else fmt_num(c, 2)
                                     for c in t["contribution"]]})
-    st.dataframe(shown, hide_index=True, width="stretch")
+    show_table(shown)
 
 
 def et_si(result) -> None:
@@ -50,7 +51,7 @@ def et_si(result) -> None:
     st.markdown(f"L'indice passerait de **{fmt_num(result.indice_avant, 2)}** à "
                 f"**{fmt_num(result.indice_apres, 2)}** ; la résidence {verdict} "
                 f"« {result.classe_apres} ».")
-    st.dataframe(shown, hide_index=True, width="stretch")
+    show_table(shown)
 
 
 TABLE = {"nom": "Résidence", "commune": "Commune", "en_qpv": "QPV", "logements": "Logements",
@@ -66,8 +67,16 @@ TABLE_CONFIG = {label: st.column_config.NumberColumn(label, format="localized")
                            "entrees_q1_pct", "vacants")}
 
 
-def table(df: pd.DataFrame) -> pd.DataFrame:
+def table(df: pd.DataFrame, projection: bool = False) -> pd.DataFrame:
+    """All résidences. Projector: the columns that fit 1280 px, numbers as French text with
+    fixed decimals (the locale format writes 1,6 next to 1,65)."""
     out = df[list(TABLE)].copy()
     out["classe"] = out["classe"].map(CLASS_LABELS)
     out["en_qpv"] = out["en_qpv"].map({True: "oui", False: "non"})
+    if projection:
+        out = out.drop(columns=["en_qpv", "vacants"])
+        out["logements"] = [fmt_int(x) for x in out["logements"]]
+        out["indice"] = [fmt_num(x, 2) for x in out["indice"]]
+        for col in ("part_ressources_faibles", "taux_impayes", "entrees_q1_pct"):
+            out[col] = [fmt_num(x) for x in out[col]]
     return out.round(2).rename(columns=TABLE)

@@ -12,6 +12,7 @@ from fluxcore.simulation.export import export_pdf, export_xlsx
 from fluxcore.simulation.montecarlo import simuler_tirages
 from fluxcore.simulation.stockage import charger_scenario, enregistrer_scenario
 from ui import auth
+from ui.components import show_table
 from ui.data import get_db, load
 
 EN_COURS = "__en_cours__"
@@ -59,8 +60,7 @@ def panneau(path: str, e, s, res, mc, projection: bool) -> None:
     cartes(results, projection)
     comp = comparer(results, draws)
     texte = formater(comp)
-    st.dataframe(texte.rename(columns={"rubrique": "Rubrique", "indicateur": "Indicateur"}),
-                 hide_index=True, width="stretch", height=560)
+    show_table(texte.rename(columns={"rubrique": "Rubrique", "indicateur": "Indicateur"}))
     titre = "Comparaison de scénarios — " + " / ".join(r.scenario.nom for r in results)
     d1, d2 = st.columns(2)
     d1.download_button("Classeur de comparaison (XLSX)", export_xlsx(comp, results, titre),

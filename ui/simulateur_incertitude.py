@@ -7,17 +7,18 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from fluxcore.formats import fmt_num, fmt_pct
+from ui.components import show_table
 from ui.theme import OKABE_ITO, style
 
 
-def question(res, mc) -> None:
+def question(res, mc, projection: bool = False) -> None:
     """« At least k T3+ outside QPV for réservataire X »: the Monte Carlo's answer."""
     t = res.reservataires
     options = {"": "Tout le flux net"}
     for r in t.itertuples():
         key = f"{r.reservataire_id}|{r.perimetre if isinstance(r.perimetre, str) else ''}"
         options[key] = r.nom + (f" ({r.perimetre})" if isinstance(r.perimetre, str) else "")
-    c = st.columns([2, 2, 1.4, 1])
+    c = st.columns([1.6, 2.8, 1.3, 1] if projection else [2, 2, 1.4, 1])  # 4 typologies fit
     choix = c[0].selectbox("Pour", list(options), format_func=options.get, key="sim_q_qui")
     typ = c[1].multiselect("Typologies", ["T1", "T2", "T3", "T4", "T5", "T6"],
                            default=["T3", "T4", "T5", "T6"], key="sim_q_typ",
@@ -61,10 +62,9 @@ def modele(m, projection: bool) -> None:
                    "logement : la fourchette repose alors surtout sur le hasard des départs.")
         st.plotly_chart(figure_calibration(m, projection), width="stretch", theme="streamlit")
     coef = m.coefficients.head(8)
-    st.dataframe(pd.DataFrame({"Variable": coef["variable"],
-                               "Effet sur la chance de départ": [
-                                   f"× {fmt_num(o, 2)}" for o in coef["odds_ratio"]]}),
-                 hide_index=True, width="stretch")
+    show_table(pd.DataFrame({"Variable": coef["variable"],
+                             "Effet sur la chance de départ": [
+                                 f"× {fmt_num(o, 2)}" for o in coef["odds_ratio"]]}))
 
 
 def figure_calibration(m, projection: bool) -> go.Figure:
@@ -75,7 +75,7 @@ def figure_calibration(m, projection: bool) -> go.Figure:
                     line={"dash": "dash", "color": "#777"}, hoverinfo="skip")
     fig.add_scatter(x=100 * c["predit"], y=100 * c["observe"], mode="lines+markers",
                     name="Déciles du modèle", line={"color": OKABE_ITO[5], "width": 3},
-                    hovertemplate="prédit %{x:.1f} % · observé %{y:.1f} %<extra></extra>")
+                    hovertemplate="prédit %{x:.1f}\u202f% · observé %{y:.1f}\u202f%<extra></extra>")
     fig.update_layout(title="Calibration sur la dernière année observée",
                       xaxis_title="Probabilité prédite (%)",
                       yaxis_title="Fréquence observée (%)")

@@ -16,6 +16,7 @@ from fluxcore.simulation.scenario import (
     Scenario,
     segment_key,
 )
+from ui.components import canvas_key
 from ui.theme import OKABE_ITO, style
 
 COLONNES = {"reservataire_id": "Code", "nom": "Réservataire", "type": "Type",
@@ -38,28 +39,47 @@ def table_lignes(lignes: list[LigneReservataire]) -> pd.DataFrame:
     return df.rename(columns=COLONNES)
 
 
-def editer_lignes(df: pd.DataFrame, key: str) -> pd.DataFrame:
+def editer_lignes(df: pd.DataFrame, key: str, projection: bool = False) -> pd.DataFrame:
+    """The editable rates. Projector: no perimeter column (the name says it; the codes cut the
+    last columns off at 1280 px)."""
+    with st.container(key=canvas_key("sim-lignes")):
+        return _editeur(df, key, projection)
+
+
+# projector: shorter headers and pixel widths (Streamlit's named widths are pixels sized for
+# 14 px text), so that every column fits 1280 px with 21 px text
+LARGEURS_PROJECTION = {"Réservataire": 345, "Garantie": 125, "Méthode": 165, "Taux (%)": 100,
+                       "Réservés": 130, "Droits uniques": 120, "Années rest.": 115}
+TITRES_PROJECTION = {"Taux (%)": "Taux", "Droits uniques": "Uniques", "Années rest.": "Années"}
+
+
+def _editeur(df: pd.DataFrame, key: str, projection: bool) -> pd.DataFrame:
+    w = LARGEURS_PROJECTION if projection else {"Réservataire": "medium", "Garantie": "small",
+                                                "Méthode": "medium"}
+    t = TITRES_PROJECTION if projection else {}
     return st.data_editor(
-        df, key=key, hide_index=True, width="stretch", num_rows="fixed",
+        df, key=key, hide_index=True, width="stretch", num_rows="fixed", placeholder="(base)",
         disabled=["Code", "Réservataire", "Type", "Périmètre"],
         column_config={
-            "Code": None, "Type": None,
+            "Code": None, "Type": None, **({"Périmètre": None} if projection else {}),
             "Méthode": st.column_config.SelectboxColumn(options=list(METHODES.values()),
-                                                        required=True, width="medium"),
-            "Réservataire": st.column_config.TextColumn(width="medium"),
+                                                        required=True, width=w["Méthode"]),
+            "Réservataire": st.column_config.TextColumn(width=w["Réservataire"]),
             "Garantie": st.column_config.CheckboxColumn(
-                width="small", help="Réservation en contrepartie d'une garantie d'emprunt."),
+                width=w["Garantie"], help="Réservation en contrepartie d'une garantie d'emprunt."),
             "Taux (%)": st.column_config.NumberColumn(
-                min_value=0.0, max_value=100.0, step=0.5, format="localized",
-                help="Taux négocié (méthode « Taux négocié »)."),
+                t.get("Taux (%)"), min_value=0.0, max_value=100.0, step=0.5, format="localized",
+                width=w.get("Taux (%)"), help="Taux négocié (méthode « Taux négocié »)."),
             "Réservés": st.column_config.NumberColumn(
-                min_value=0, step=1, help="Logements réservés (droits de suite) ; vide : le "
-                "stock de la base."),
+                min_value=0, step=1, width=w.get("Réservés"),
+                help="Logements réservés (droits de suite) ; vide : le stock de la base."),
             "Droits uniques": st.column_config.NumberColumn(
-                min_value=0, step=1, help="Droits uniques restants ; vide : ceux de la base."),
+                t.get("Droits uniques"), min_value=0, step=1, width=w.get("Droits uniques"),
+                help="Droits uniques restants ; vide : ceux de la base."),
             "Années rest.": st.column_config.NumberColumn(
-                min_value=0.5, step=0.5, help="Années restantes des droits uniques ; vide : "
-                "d'après les dates de fin de la base."),
+                t.get("Années rest."), min_value=0.5, step=0.5, width=w.get("Années rest."),
+                help="Années restantes des droits uniques ; vide : d'après les dates de fin de "
+                "la base."),
         })
 
 
@@ -77,29 +97,32 @@ def lignes_depuis_table(df: pd.DataFrame) -> list[LigneReservataire]:
     return out
 
 
-def hypotheses(e, reglages: dict) -> dict:
+def hypotheses(e, reglages: dict, projection: bool = False) -> dict:
     """Widgets of the hypotheses (three columns); returns the Scenario fields they set."""
     base = Scenario(e.departement, e.annee_debut, e.annee_fin)
     f = flux_perimetre(e, base, None)
     out: dict = {}
-    c1, c2, c3 = st.columns([1, 0.9, 1.5], gap="medium")
+    c1, c2, c3 = st.columns([0.95, 1.05, 1.5] if projection else [1, 0.9, 1.5], gap="medium")
     mode = c1.radio("Rotation", list(ROTATIONS), format_func=ROTATIONS.get, key="sim_rot_mode",
                     help="Observée : départs des années précédentes par typologie et QPV.")
     out["rotation_mode"] = mode
     observed = 100.0 * f.liberations[:, 0].sum() / max(f.parc[:, 0].sum(), 1)
-    if mode == "globale":
-        out["rotation_pct"] = c1.slider("Taux de rotation (%)", 2.0, 20.0,
-                                        round(observed, 1), 0.1, key="sim_rot_pct")
+    if mode == "globale":   # a select_slider shows « 9,4 % » (a slider prints « 9.4 »)
+        out["rotation_pct"] = c1.select_slider(
+            "Taux de rotation", [x / 10 for x in range(20, 201)], key="sim_rot_pct",
+            value=min(max(round(observed, 1), 2.0), 20.0), format_func=lambda v: fmt_pct(v, 1))
     elif mode == "segments":
         out["rotation_segments"] = _rotation_segments(c1, f)
     c1.caption(f"Rotation moyenne observée : {fmt_pct(observed, 1)}")
-    out["premieres_dans_flux"] = c2.toggle(
-        "Premières mises en location dans le flux", key="sim_prem_in",
-        value=bool(reglages["premieres_mises_en_location_dans_flux"]))
     known = float(f.premieres[:, 0].sum())
     prem = c2.number_input("Premières mises en location par an", 0, value=round(known),
                            step=1, key="sim_prem_n", help="Par défaut : les programmes connus "
                            "de la base pour la première année.")
+    # short labels: a toggle or checkbox label is cut with « … » instead of wrapping
+    out["premieres_dans_flux"] = c2.toggle(
+        "Comptées dans le flux", key="sim_prem_in",
+        value=bool(reglages["premieres_mises_en_location_dans_flux"]),
+        help="Les premières mises en location des programmes neufs entrent dans le flux.")
     if abs(prem - known) > 0.5:
         out["premieres_par_an"] = float(prem)
     out["lecture_hors_qpv"] = c2.radio(
@@ -107,12 +130,12 @@ def hypotheses(e, reglages: dict) -> dict:
         index=0 if reglages["lecture_hors_qpv_prefet"] == "A" else 1,
         key="sim_lecture",
         format_func={"A": "A : part de ses logements", "B": "B : taux sur le flux hors QPV"}.get)
-    out["derogation_prefet"] = c2.checkbox("Dérogation préfectorale datée (≤ 1 an)",
-                                           key="sim_derog")
+    out["derogation_prefet"] = c2.checkbox("Dérogation préfectorale", key="sim_derog",
+                                           help="Dérogation datée, d'un an au plus.")
     observed_sous = f.sous[:, :, 0].sum(axis=1)
     table = pd.DataFrame({"Soustraits": [USAGES_INTERNES[c] for c in INTERNES],
                           "Prévu par an": observed_sous.round(1)})
-    edited = c3.data_editor(
+    edited = c3.container(key=canvas_key("sim-soustraits")).data_editor(
         table, key=f"sim_sous_{e.departement}_{e.annee_debut}", hide_index=True,
         width="stretch", disabled=["Soustraits"],
         column_config={"Prévu par an": st.column_config.NumberColumn(
@@ -130,12 +153,12 @@ def _rotation_segments(col, f) -> dict[str, float]:
     table = pd.DataFrame({"Segment": [segment_key(t, q) for t, q in rows],
                           "Observée (%)": (100 * f.rotation).round(1),
                           "Scénario (%)": (100 * f.rotation).round(1)})[parc > 0]
-    edited = col.data_editor(table, key="sim_rot_seg", hide_index=True, width="stretch",
-                             disabled=["Segment", "Observée (%)"],
-                             column_config={"Observée (%)": st.column_config.NumberColumn(
-                                 format="localized"), "Scénario (%)":
-                                 st.column_config.NumberColumn(min_value=0.0, max_value=100.0,
-                                                               format="localized")})
+    edited = col.container(key=canvas_key("sim-rotation")).data_editor(
+        table, key="sim_rot_seg", hide_index=True, width="stretch",
+        disabled=["Segment", "Observée (%)"],
+        column_config={"Observée (%)": st.column_config.NumberColumn(format="localized"),
+                       "Scénario (%)": st.column_config.NumberColumn(
+                           min_value=0.0, max_value=100.0, format="localized")})
     return {k: float(v) for k, v, o in zip(edited["Segment"], edited["Scénario (%)"],
                                            table["Scénario (%)"])
             if not pd.isna(v) and abs(float(v) - float(o)) > 1e-9}
@@ -155,8 +178,7 @@ def alerte(res) -> None:
 def figure_droits(res, mc, projection: bool) -> go.Figure:
     """Droits per year of each line (bars), with the first year's P10–P90 when drawn."""
     t = res.reservataires.sort_values("droits_par_an")
-    labels = [n if not isinstance(p, str) else f"{n} ({p})" for n, p in zip(t["nom"],
-                                                                            t["perimetre"])]
+    labels = _libelles(t)
     text = [f"{fmt_num(v)} ({fmt_pct(r, 1)})" for v, r in zip(t["droits_par_an"],
                                                            t["taux_pct"])]
     fig = go.Figure(go.Bar(
@@ -190,8 +212,7 @@ def figure_droits(res, mc, projection: bool) -> go.Figure:
 def table_reservataires(res) -> pd.DataFrame:
     t = res.reservataires
     return pd.DataFrame({
-        "Réservataire": [n if not isinstance(p, str) else f"{n} ({p})"
-                         for n, p in zip(t["nom"], t["perimetre"])],
+        "Réservataire": _libelles(t),
         "Méthode": t["methode"].map(METHODES), "Taux (%)": t["taux_pct"].round(2),
         "Droits par an": t["droits_par_an"].round(1),
         "Sur la période": t["droits_total"].round(1),
@@ -220,11 +241,19 @@ def table_annees(res) -> pd.DataFrame:
     return out
 
 
+def _libelles(t: pd.DataFrame) -> list[str]:
+    """« Commune de Sedan (08409) »: a line's name, with its perimeter when it has one."""
+    return [n if not isinstance(p, str) else f"{n} ({p})" for n, p in zip(t["nom"],
+                                                                         t["perimetre"])]
+
+
 def figure_mix(res, projection: bool) -> go.Figure:
     """Per line, the share of its expected dwellings by typologie, split QPV / hors QPV."""
     m = res.mix.copy()
-    m["ligne"] = [f"{r}" if not isinstance(p, str) else f"{r} ({p})"
-                  for r, p in zip(m["reservataire_id"], m["perimetre"])]
+    noms = res.reservataires.assign(ligne=_libelles(res.reservataires))
+    m = m.merge(noms[["reservataire_id", "perimetre", "ligne"]],
+                on=["reservataire_id", "perimetre"], how="left")
+    m["ligne"] = m["ligne"].fillna(m["reservataire_id"])
     tot = m.groupby("ligne")["logements"].transform("sum")
     m["part"] = 100 * m["logements"] / tot.where(tot > 0)
     fig = go.Figure()
@@ -233,15 +262,20 @@ def figure_mix(res, projection: bool) -> go.Figure:
             d = m[(m["typologie"] == typ) & (m["en_qpv"] == qpv)]
             if d.empty:
                 continue
-            fig.add_bar(y=d["ligne"], x=d["part"], orientation="h",
-                        name=f"{typ} {'en QPV' if qpv else 'hors QPV'}",
+            label = f"{typ} {'en QPV' if qpv else 'hors QPV'}"
+            fig.add_bar(y=d["ligne"], x=d["part"], orientation="h", name=label,
                         marker={"color": OKABE_ITO[i % len(OKABE_ITO)],
                                 "pattern": {"shape": pattern}},
-                        hovertemplate="%{y} : %{x:.1f} %<extra>" + typ + "</extra>")
+                        hovertemplate="%{y} : %{x:.1f}\u202f%<extra>" + label + "</extra>")
     fig.update_layout(barmode="stack", title="Composition attendue (orientation uniforme)",
                       xaxis_title="Part des logements attendus (%)", yaxis_title=None)
-    return style(fig, projection, height=(48 if projection else 30) * m["ligne"].nunique()
-                 + 200)
+    fig.update_xaxes(ticksuffix="\u202f%")
+    fig = style(fig, projection, height=(48 if projection else 30) * m["ligne"].nunique()
+                + 260)
+    # many legend entries: below the bars, in the bars' order (they hid the title above)
+    fig.update_layout(legend={"orientation": "h", "y": -0.15, "yanchor": "top", "x": 0,
+                              "traceorder": "normal"}, margin={"t": 60, "b": 10})
+    return fig
 
 
 def table_prefet(res) -> pd.DataFrame:
