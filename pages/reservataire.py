@@ -9,7 +9,7 @@ import streamlit as st
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import STATUTS, fmt_date, fmt_int, fmt_num
 from ui import auth, bilan_views, figures_flux, state
-from ui.components import table_height
+from ui.components import show_table
 from ui.data import load
 from ui.tables import table_jauges
 
@@ -48,7 +48,7 @@ for i, (label, value) in enumerate([
     c[i % len(c)].metric(label, value)
 st.plotly_chart(figures_flux.jauges(ligne, proj), width="stretch")
 if not proj:  # the metrics above say it in large type
-    st.dataframe(table_jauges(ligne), hide_index=True, width="stretch")
+    show_table(table_jauges(ligne))
 
 st.subheader("Dû et orienté au fil de l'année")
 cumul = load(path, "fluxcore.jauges.cumul_mensuel", p, rid)
@@ -70,13 +70,12 @@ else:
         statut=logs["statut"].map(STATUTS).fillna(logs["statut"]))
     st.caption(f"{fmt_int(len(logs))} logements, dont "
                f"{fmt_int((logs['statut'] == 'ATTRIBUE').sum())} attribués.")
-    st.dataframe(vue[["date_liberation", "logement_id", "commune", "typologie", "financement",
-                      "en_qpv", "statut", "date_bail"]], hide_index=True, width="stretch",
-                 height=table_height(min(len(vue), 12)),
-                 column_config={"date_liberation": "Libéré le", "logement_id": "Logement",
-                                "commune": "Commune", "typologie": "Typologie",
-                                "financement": "Financement", "en_qpv": "En QPV",
-                                "statut": "Statut", "date_bail": "Bail signé le"})
+    show_table(vue[["date_liberation", "logement_id", "commune", "typologie", "financement",
+                    "en_qpv", "statut", "date_bail"]], max_rows=12,
+               column_config={"date_liberation": "Libéré le", "logement_id": "Logement",
+                              "commune": "Commune", "typologie": "Typologie",
+                              "financement": "Financement", "en_qpv": "En QPV",
+                              "statut": "Statut", "date_bail": "Bail signé le"})
 
 st.subheader("Bilan annuel")
 annees = [a for a in load(path, "fluxcore.tableau_de_bord.annees_disponibles")

@@ -430,3 +430,12 @@ def test_password_change_signs_the_session_out(app, monkeypatch, tmp_path):
     assert [t.value for t in app.title] == ["Connexion"]
     assert [w.value for w in app.warning] == ["Votre compte a changé : reconnectez-vous."]
     assert "utilisateur" not in app.session_state
+
+
+def test_reservataire_space_projection_is_static(app):
+    app.session_state["projection"] = True
+    app.run()
+    app.switch_page("pages/reservataire.py").run()
+    assert not app.exception, app.exception
+    assert not app.dataframe, "projector mode: static tables only"
+    assert "Logements orientés" in [h.value for h in app.subheader]
