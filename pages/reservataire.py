@@ -82,7 +82,7 @@ annees = [a for a in load(path, "fluxcore.tableau_de_bord.annees_disponibles")
           if a < date.today().year] or [date.today().year]
 annee = st.selectbox("Année du bilan", annees, key="r_bilan_annee")
 try:
-    doc = bilan_views.bilan_reservataire(path, annee, rid)
+    doc = load(path, "fluxcore.bilan.bilan_reservataire", annee, rid, date.today())
 except FluxcoreError as exc:
     st.info(str(exc))
     st.stop()

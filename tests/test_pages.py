@@ -342,6 +342,15 @@ def test_cotation_grid_new_version(app_copy):
     assert sans
 
 
+@pytest.fixture
+def comptes(monkeypatch, tmp_path) -> Path:
+    """Sign-in switched on: three accounts (al réservataire AL, lea lecteur, marc gestionnaire;
+    password « mdp-<login> »)."""
+    path = _accounts(tmp_path / "comptes.toml")
+    monkeypatch.setenv("FLUX_UTILISATEURS", str(path))
+    return path
+
+
 def _accounts(path: Path) -> Path:
     from fluxcore.acces import hacher
 
@@ -363,8 +372,7 @@ def _login(at, login: str, password: str):
     return at
 
 
-def test_sign_in_then_reservataire_sees_only_its_space(app, monkeypatch, tmp_path):
-    monkeypatch.setenv("FLUX_UTILISATEURS", str(_accounts(tmp_path / "comptes.toml")))
+def test_sign_in_then_reservataire_sees_only_its_space(app, comptes):
     app.run()
     assert [t.value for t in app.title] == ["Connexion"]
     assert not app.dataframe  # nothing of the data before signing in
@@ -382,8 +390,7 @@ def test_sign_in_then_reservataire_sees_only_its_space(app, monkeypatch, tmp_pat
         app.switch_page("pages/jauges.py").run()
 
 
-def test_reader_sees_pages_but_no_write_control(app, monkeypatch, tmp_path):
-    monkeypatch.setenv("FLUX_UTILISATEURS", str(_accounts(tmp_path / "comptes.toml")))
+def test_reader_sees_pages_but_no_write_control(app, comptes):
     app.run()
     _login(app, "lea", "mdp-lea")
     app.switch_page("pages/orientation.py").run()
@@ -396,9 +403,8 @@ def test_reader_sees_pages_but_no_write_control(app, monkeypatch, tmp_path):
     assert "ne permet pas d'importer des données (rôle administrateur)" in infos
 
 
-def test_account_change_applies_to_an_open_session(app, monkeypatch, tmp_path):
-    path = _accounts(tmp_path / "comptes.toml")
-    monkeypatch.setenv("FLUX_UTILISATEURS", str(path))
+def test_account_change_applies_to_an_open_session(app, comptes):
+    path = comptes
     app.run()
     _login(app, "marc", "mdp-marc")
     assert app.session_state["utilisateur"].role == "gestionnaire"
@@ -413,11 +419,10 @@ def test_account_change_applies_to_an_open_session(app, monkeypatch, tmp_path):
     assert "r_reservataire" not in [s.key for s in app.selectbox]
 
 
-def test_password_change_signs_the_session_out(app, monkeypatch, tmp_path):
+def test_password_change_signs_the_session_out(app, comptes):
     from fluxcore.acces import hacher
 
-    path = _accounts(tmp_path / "comptes.toml")
-    monkeypatch.setenv("FLUX_UTILISATEURS", str(path))
+    path = comptes
     app.run()
     _login(app, "lea", "mdp-lea")
     assert app.session_state["utilisateur"].login == "lea"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import getpass
 import time
-from pathlib import Path
 
 import streamlit as st
 
@@ -148,9 +147,12 @@ def bandeau() -> None:
         st.rerun()
 
 
-def chemin_autorise(path: str, default: str) -> str:
+def choisit_la_base() -> bool:
     """Only an administrator (or the open app) may point the app at another database file."""
     user = utilisateur()
-    if user is None or user.role == "admin":
-        return path
-    return str(Path(default))
+    return user is None or user.role == "admin"
+
+
+def chemin_autorise(path: str, default: str) -> str:
+    """The database file typed in the sidebar, or the server's one for other roles."""
+    return path if choisit_la_base() else default

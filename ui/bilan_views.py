@@ -46,17 +46,6 @@ def document(path: str, annee: int, genre: str, code: str) -> DocumentBilan:
     return _document(path, db.version(), db.utilisateur, annee, date.today(), genre, code)
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=32)
-def _bilan_reservataire(path: str, version: int, user, annee: int, jour: date, code: str):
-    return documents.bilan_reservataire(get_db(path), annee, code, jour)
-
-
-def bilan_reservataire(path: str, annee: int, code: str) -> DocumentBilan:
-    """One réservataire's bilan (the only one a réservataire account may compute)."""
-    db = get_db(path)
-    return _bilan_reservataire(path, db.version(), db.utilisateur, annee, date.today(), code)
-
-
 def metrics(doc: DocumentBilan, projection: bool) -> None:
     c = doc.chiffres
     cols = st.columns(2 if projection else 4)

@@ -18,10 +18,9 @@ def sidebar() -> None:
     st.session_state.setdefault("db_path", DEFAULT_DB)
     # ?projection=1 in the address opens the app in projector mode (meeting-room bookmark)
     st.session_state.setdefault("projection", st.query_params.get("projection") == "1")
-    user = auth.utilisateur()
     with st.sidebar:
         auth.bandeau()
-        if user is None or user.role == "admin":
+        if auth.choisit_la_base():
             st.text_input("Fichier de base de données", key="db_path",
                           help="Fichier DuckDB local (par défaut : la base de démonstration).")
         path = db_path()
