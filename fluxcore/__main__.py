@@ -1,7 +1,8 @@
 """Command line: python -m fluxcore <commande> [options]
 
 Commands
-  demo     build a demo database on the real geography of 08, 10, 51, 52
+  demo     build a demo database on the real geography of any départements (default 08, 10,
+           51, 52)
   check    integrity report of a database (exit code 1 if an error is found)
   migrate  create the file or bring its schema up to date
   info     row counts per table and schema version
@@ -67,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--date", type=_date, default=None,
                       help="date de référence AAAA-MM-JJ (défaut : aujourd'hui)")
     demo.add_argument("--force", action="store_true", help="remplacer le fichier s'il existe")
+    demo.add_argument("--departements", default="08,10,51,52",
+                      help="départements du bailleur, séparés par des virgules (ex. 69,01 ; "
+                           "974) ; par défaut 08,10,51,52")
 
     check = sub.add_parser("check", help="contrôler l'intégrité d'une base")
     check.add_argument("--db", required=True)
@@ -404,8 +408,11 @@ def cmd_demo(args) -> int:
     from fluxcore.demo import generate_demo
 
     started = time.perf_counter()
-    counts = generate_demo(args.db, args.scale, args.seed, args.date, force=args.force)
-    print(f"Base de démonstration « {args.db} » (échelle {args.scale}, graine {args.seed}) "
+    deps = args.departements.split(",")
+    counts = generate_demo(args.db, args.scale, args.seed, args.date, force=args.force,
+                           departements=deps)
+    print(f"Base de démonstration « {args.db} » (échelle {args.scale}, graine {args.seed}, "
+          f"départements {', '.join(d.strip() for d in deps)}) "
           f"créée en {time.perf_counter() - started:.1f} s :")
     for table, n in counts.items():
         print(f"  {table:<20} {n:>10,}".replace(",", "\u202f"))

@@ -1,14 +1,19 @@
-"""Reference geography (communes, EPCI, QPV 2024) and fast point operations.
+"""Reference geography of the whole of France (communes, EPCI, QPV 2024) and point operations.
 
 Everything is read from the vendored extract in ``data/ref`` (see ``data/ref/SOURCES.md``,
 rebuilt by ``tools/vendor_ref.py``); nothing here depends on ``../shared`` or on streamlit.
+The attribute tables (35 014 communes and arrondissements, 1 255 EPCI, 1 584 QPV) are loaded
+once; polygons are stored per département and loaded only for the départements asked for
+(`load_zone`), so a landlord of one département never holds the country's shapes in memory.
 Loaded objects are cached and shared: treat them as read-only.
 """
 
 from __future__ import annotations
 
 import functools
+import gzip
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,17 +25,18 @@ from shapely.geometry.base import BaseGeometry
 
 DEFAULT_REF_DIR = Path(__file__).resolve().parent.parent / "data" / "ref"
 
-LAYERS = {
-    "communes_parc": "communes_parc.geojson",
-    "qpv2024": "qpv2024.geojson",
-    "epci_contours": "epci_contours.geojson",
-    "departements": "departements.geojson",
-}
+EPSG_WGS84 = 4326
+EPSG_LAMBERT93 = 2154
+# Legal projection of each overseas département (décret 2019-165): RGAF09 / UTM 20N for the
+# Antilles, RGFG95 / UTM 22N for Guyane, RGR92 / UTM 40S for La Réunion, RGM04 / UTM 38S for
+# Mayotte. Métropole and Corsica: Lambert-93.
+EPSG_DROM = {"971": 5490, "972": 5490, "973": 2972, "974": 2975, "976": 4471}
 
 _CODE_COLUMNS = {
-    "communes.csv": ["code_insee", "code_dep", "siren_epci"],
+    "communes.csv": ["code_insee", "commune_parent", "code_dep", "code_region", "siren_epci"],
+    "communes_anciens_codes.csv": ["code_ancien", "code_insee_2026"],
     "epci.csv": ["siren_epci", "departements"],
-    "qpv2024.csv": ["code_qp", "insee_com", "code_dep", "siren_epci"],
+    "qpv2024.csv": ["code_qp", "insee_com", "code_dep", "departements", "siren_epci"],
     "calibration_epci.csv": ["niveau", "code"],
 }
 
@@ -39,13 +45,21 @@ _MAX_BATCH = 2_000_000
 
 @dataclass(frozen=True, eq=False)
 class Reference:
-    """Vendored reference data. Geometries are prepared; trees index `*_codes` order."""
+    """Vendored attribute tables of the whole country (no geometry)."""
 
     ref_dir: Path
-    communes: pd.DataFrame
+    communes: pd.DataFrame        # one row per commune or arrondissement municipal
+    anciens: pd.Series            # old commune code -> 2026 commune code
     epci: pd.DataFrame
     qpv: pd.DataFrame
     calibration: pd.DataFrame
+
+
+@dataclass(frozen=True, eq=False)
+class Zone:
+    """Polygons of some départements. Trees index the `*_codes` order."""
+
+    departements: tuple[str, ...]
     commune_shapes: dict[str, BaseGeometry]
     qpv_shapes: dict[str, BaseGeometry]
     commune_codes: np.ndarray
@@ -68,15 +82,48 @@ def _ref_path(ref_dir: str | Path | None) -> Path:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     codes = _CODE_COLUMNS.get(path.name, [])
-    return pd.read_csv(path, dtype=dict.fromkeys(codes, str), encoding="utf-8")
+    return pd.read_csv(path, dtype=dict.fromkeys(codes, str), encoding="utf-8",
+                       keep_default_na=False, na_values={"population": [""], "lon": [""],
+                                                         "lat": [""]})
 
 
-def _read_shapes(path: Path, key: str) -> dict[str, BaseGeometry]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    shapes = {f["properties"][key]: shape(f["geometry"]) for f in data["features"]}
-    for geom in shapes.values():
+def read_geojson(path: Path) -> dict:
+    """A GeoJSON FeatureCollection, plain or gzip-compressed."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@functools.lru_cache(maxsize=4)
+def load_reference(ref_dir: str | None = None) -> Reference:
+    """Load (once) the attribute tables of the whole country from `ref_dir` (default data/ref)."""
+    path = _ref_path(ref_dir)
+    communes = _read_csv(path / "communes.csv")
+    communes["taux_lls_sru_2024"] = pd.to_numeric(communes["taux_lls_sru_2024"])
+    anciens = _read_csv(path / "communes_anciens_codes.csv")
+    return Reference(
+        ref_dir=path,
+        communes=communes,
+        anciens=anciens.set_index("code_ancien")["code_insee_2026"],
+        epci=_read_csv(path / "epci.csv"),
+        qpv=_read_csv(path / "qpv2024.csv"),
+        calibration=_read_csv(path / "calibration_epci.csv"),
+    )
+
+
+def _shapes(path: Path, key: str) -> dict[str, BaseGeometry]:
+    if not path.is_file():
+        return {}
+    out = {f["properties"][key]: shape(f["geometry"]) for f in read_geojson(path)["features"]}
+    for geom in out.values():
         shapely.prepare(geom)
-    return shapes
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _departement_shapes(dep: str, kind: str, ref_dir: str | None) -> dict[str, BaseGeometry]:
+    key = "code_insee" if kind == "communes" else "code_qp"
+    return _shapes(_ref_path(ref_dir) / kind / f"{dep}.geojson.gz", key)
 
 
 def _index(shapes: dict[str, BaseGeometry]) -> tuple[np.ndarray, np.ndarray, shapely.STRtree]:
@@ -85,47 +132,108 @@ def _index(shapes: dict[str, BaseGeometry]) -> tuple[np.ndarray, np.ndarray, sha
     return codes, geoms, shapely.STRtree(geoms)
 
 
+def load_zone(departements: Iterable[str], ref_dir: str | None = None) -> Zone:
+    """Commune and QPV polygons of `departements` (cached per set of départements)."""
+    return _zone(tuple(sorted({d for d in departements if d})), ref_dir)
+
+
+@functools.lru_cache(maxsize=8)
+def _zone(deps: tuple[str, ...], ref_dir: str | None) -> Zone:
+    communes: dict[str, BaseGeometry] = {}
+    qpv: dict[str, BaseGeometry] = {}
+    for dep in deps:
+        communes.update(_departement_shapes(dep, "communes", ref_dir))
+        qpv.update(_departement_shapes(dep, "qpv", ref_dir))
+    c_codes, c_geoms, c_tree = _index(communes)
+    q_codes, q_geoms, q_tree = _index(qpv)
+    return Zone(deps, communes, qpv, c_codes, c_geoms, c_tree, q_codes, q_geoms, q_tree)
+
+
+@functools.lru_cache(maxsize=2)
+def _departements_index(ref_dir: str | None = None):
+    return _index(_shapes(_ref_path(ref_dir) / "departements.geojson", "code"))
+
+
+# -- codes -----------------------------------------------------------------------------------
+def departement_of(codes) -> np.ndarray:
+    """Département of INSEE commune codes, from the code itself (97x/98x: 3 characters)."""
+    s = pd.Series(np.asarray(codes, dtype=object)).astype("string")
+    dep = s.str[:2].where(~s.str.startswith(("97", "98")), s.str[:3])
+    return dep.astype(object).where(s.notna(), None).to_numpy()
+
+
+def default_epsg(departements) -> np.ndarray:
+    """The legal projection of each département (Lambert-93 in métropole)."""
+    dep = pd.Series(np.asarray(departements, dtype=object))
+    return dep.map(EPSG_DROM).fillna(EPSG_LAMBERT93).astype(int).to_numpy()
+
+
+def commune_2026(codes, ref_dir: str | None = None) -> np.ndarray:
+    """Each code as a commune or arrondissement of 2026: old codes of merged communes are
+    replaced by their 2026 commune; known and unknown codes are returned unchanged."""
+    ref = load_reference(ref_dir)
+    out = np.asarray(codes, dtype=object).copy()
+    s = pd.Series(out)
+    old = (s.isin(ref.anciens.index) & ~s.isin(ref.communes["code_insee"])).to_numpy()
+    out[old] = s[old].map(ref.anciens).to_numpy()
+    return out
+
+
 @functools.lru_cache(maxsize=4)
-def load_reference(ref_dir: str | None = None) -> Reference:
-    """Load (once) the vendored reference data from `ref_dir` (default: data/ref)."""
-    path = _ref_path(ref_dir)
-    commune_shapes = _read_shapes(path / "communes_parc.geojson", "code_insee")
-    qpv_shapes = _read_shapes(path / "qpv2024.geojson", "code_qp")
-    c_codes, c_geoms, c_tree = _index(commune_shapes)
-    q_codes, q_geoms, q_tree = _index(qpv_shapes)
-    return Reference(
-        ref_dir=path,
-        communes=_read_csv(path / "communes.csv"),
-        epci=_read_csv(path / "epci.csv"),
-        qpv=_read_csv(path / "qpv2024.csv"),
-        calibration=_read_csv(path / "calibration_epci.csv"),
-        commune_shapes=commune_shapes,
-        qpv_shapes=qpv_shapes,
-        commune_codes=c_codes,
-        commune_geoms=c_geoms,
-        commune_tree=c_tree,
-        qpv_codes=q_codes,
-        qpv_geoms=q_geoms,
-        qpv_tree=q_tree,
-    )
+def _parents(ref_dir: str | None) -> pd.Series:
+    com = load_reference(ref_dir).communes
+    arr = com[com["commune_parent"] != ""]
+    return arr.set_index("code_insee")["commune_parent"]
 
 
-@functools.lru_cache(maxsize=16)
-def geojson_layer(name: str, ref_dir: str | None = None) -> dict:
-    """Parsed GeoJSON FeatureCollection of a data/ref layer (cached, do not mutate)."""
-    if name not in LAYERS:
-        raise KeyError(f"Couche inconnue : {name!r} (couches disponibles : {', '.join(LAYERS)}).")
-    return json.loads((_ref_path(ref_dir) / LAYERS[name]).read_text(encoding="utf-8"))
+def commune_mere(codes, ref_dir: str | None = None) -> np.ndarray:
+    """The commune of an arrondissement municipal (75119 → 75056), other codes unchanged."""
+    out = np.asarray(codes, dtype=object).copy()
+    parent = pd.Series(out).map(_parents(ref_dir)).to_numpy()
+    has = pd.notna(parent)
+    out[has] = parent[has]
+    return out
 
 
-@functools.lru_cache(maxsize=4)
-def all_qpv_union(ref_dir: str | None = None) -> BaseGeometry:
-    """Union of every QPV 2024 polygon (prepared), e.g. to sample "hors QPV" points."""
-    union = shapely.union_all(load_reference(ref_dir).qpv_geoms)
-    shapely.prepare(union)
-    return union
+# -- projections -----------------------------------------------------------------------------
+@functools.lru_cache(maxsize=32)
+def _transformer(epsg: int):
+    from pyproj import Transformer     # imported on use: pyproj loads its database
+    return Transformer.from_crs(epsg, EPSG_WGS84, always_xy=True)
 
 
+def known_epsg(epsg: int) -> bool:
+    """True when `epsg` is a coordinate reference system that PROJ knows."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+    try:
+        CRS.from_epsg(int(epsg))
+    except (CRSError, ValueError, OverflowError):
+        return False
+    return True
+
+
+def to_wgs84(x, y, epsg) -> tuple[np.ndarray, np.ndarray]:
+    """(lon, lat) in degrees of points given in the EPSG system of each row (pyproj).
+
+    Rows with a missing value or an unknown EPSG code come back as NaN."""
+    x = np.asarray(x, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    codes = np.asarray(epsg, dtype=float).ravel()
+    lon, lat = np.full(x.size, np.nan), np.full(x.size, np.nan)
+    ok = ~(np.isnan(x) | np.isnan(y) | np.isnan(codes))
+    for code in np.unique(codes[ok]):
+        rows = ok & (codes == code)
+        if int(code) == EPSG_WGS84:
+            lon[rows], lat[rows] = x[rows], y[rows]
+        elif known_epsg(int(code)):
+            lon[rows], lat[rows] = _transformer(int(code)).transform(x[rows], y[rows])
+    bad = ~(np.isfinite(lon) & np.isfinite(lat))
+    lon[bad], lat[bad] = np.nan, np.nan
+    return lon, lat
+
+
+# -- points ----------------------------------------------------------------------------------
 def _as_xy(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(lon, dtype=float).ravel()
     y = np.asarray(lat, dtype=float).ravel()
@@ -136,9 +244,9 @@ def _as_xy(lon, lat) -> tuple[np.ndarray, np.ndarray]:
 
 def _locate(x: np.ndarray, y: np.ndarray, tree: shapely.STRtree, geoms: np.ndarray,
             codes: np.ndarray) -> np.ndarray:
-    """Code of the first polygon (in index order) strictly containing each point, else None."""
+    """Code of the first polygon (in index order) containing each point, else None."""
     out = np.full(x.size, None, dtype=object)
-    if x.size == 0:
+    if x.size == 0 or codes.size == 0:
         return out
     point_idx, geom_idx = tree.query(shapely.points(x, y))  # bounding-box candidates
     hit = shapely.contains_xy(geoms[geom_idx], x[point_idx], y[point_idx])
@@ -150,18 +258,55 @@ def _locate(x: np.ndarray, y: np.ndarray, tree: shapely.STRtree, geoms: np.ndarr
     return out
 
 
-def qpv_code_at(lon, lat, ref_dir: str | None = None) -> np.ndarray:
-    """code_qp of the QPV 2024 containing each (lon, lat) point, or None (object array)."""
-    ref = load_reference(ref_dir)
+def departement_at(lon, lat, ref_dir: str | None = None) -> np.ndarray:
+    """Code of the département containing each point, or None."""
     x, y = _as_xy(lon, lat)
-    return _locate(x, y, ref.qpv_tree, ref.qpv_geoms, ref.qpv_codes)
+    codes, geoms, tree = _departements_index(ref_dir)
+    return _locate(x, y, tree, geoms, codes)
 
 
-def commune_at(lon, lat, ref_dir: str | None = None) -> np.ndarray:
-    """code_insee of the communes_parc polygon containing each point, or None (object array)."""
-    ref = load_reference(ref_dir)
+def _zone_of(x, y, departements, ref_dir) -> Zone:
+    if departements is None:
+        departements = {d for d in departement_at(x, y, ref_dir) if d}
+    return load_zone(departements, ref_dir)
+
+
+def qpv_code_at(lon, lat, departements: Iterable[str] | None = None,
+                ref_dir: str | None = None) -> np.ndarray:
+    """code_qp of the QPV 2024 containing each (lon, lat) point, or None (object array).
+
+    Searches the QPVs of `departements` (default: the départements the points fall in)."""
     x, y = _as_xy(lon, lat)
-    return _locate(x, y, ref.commune_tree, ref.commune_geoms, ref.commune_codes)
+    zone = _zone_of(x, y, departements, ref_dir)
+    return _locate(x, y, zone.qpv_tree, zone.qpv_geoms, zone.qpv_codes)
+
+
+def commune_at(lon, lat, departements: Iterable[str] | None = None,
+               ref_dir: str | None = None) -> np.ndarray:
+    """2026 code of the commune polygon containing each point, or None (object array).
+
+    Arrondissements municipaux have no polygon: a point in Lyon gives 69123."""
+    x, y = _as_xy(lon, lat)
+    zone = _zone_of(x, y, departements, ref_dir)
+    return _locate(x, y, zone.commune_tree, zone.commune_geoms, zone.commune_codes)
+
+
+def distance_to_commune(lon, lat, communes, ref_dir: str | None = None) -> np.ndarray:
+    """Distance in metres (approximate) from each point to the polygon of its own commune
+    (an arrondissement is measured against its commune); 0 inside; NaN when the point or the
+    polygon is missing."""
+    x, y = _as_xy(lon, lat)
+    own = commune_mere(communes, ref_dir)
+    zone = load_zone({d for d in departement_of(own) if d}, ref_dir)
+    geoms = np.array([zone.commune_shapes.get(c) for c in own], dtype=object)
+    has = np.array([g is not None for g in geoms]) & ~(np.isnan(x) | np.isnan(y))
+    out = np.full(x.size, np.nan)
+    if has.any():
+        ends = shapely.get_coordinates(shapely.shortest_line(
+            geoms[has], shapely.points(x[has], y[has]))).reshape(-1, 2, 2)
+        dx, dy = ends[:, 1, 0] - ends[:, 0, 0], ends[:, 1, 1] - ends[:, 0, 1]
+        out[has] = np.hypot(dx * 111_320.0 * np.cos(np.radians(y[has])), dy * 110_574.0)
+    return out
 
 
 def sample_points(geom: BaseGeometry, n: int, rng: np.random.Generator,
@@ -208,3 +353,63 @@ def sample_points(geom: BaseGeometry, n: int, rng: np.random.Generator,
         drawn += batch
         rate = max(got / drawn, 1e-6)
     return np.concatenate(xs)[:n], np.concatenate(ys)[:n]
+
+
+def qpv_union(departements: Iterable[str], ref_dir: str | None = None) -> BaseGeometry:
+    """Union of the QPV 2024 polygons of `departements` (prepared), e.g. to sample "hors QPV"
+    points."""
+    return _qpv_union(load_zone(departements, ref_dir))
+
+
+@functools.lru_cache(maxsize=8)
+def _qpv_union(zone: Zone) -> BaseGeometry:
+    union = shapely.union_all(zone.qpv_geoms) if zone.qpv_geoms.size else shapely.Polygon()
+    shapely.prepare(union)
+    return union
+
+
+# -- map layers ------------------------------------------------------------------------------
+def _collection(features: list[dict]) -> dict:
+    return {"type": "FeatureCollection", "features": features}
+
+
+@functools.lru_cache(maxsize=16)
+def _layer_features(kind: str, dep: str, ref_dir: str | None) -> tuple[dict, ...]:
+    path = _ref_path(ref_dir) / kind / f"{dep}.geojson.gz"
+    return tuple(read_geojson(path)["features"]) if path.is_file() else ()
+
+
+@functools.lru_cache(maxsize=2)
+def _epci_features(ref_dir: str | None) -> tuple[dict, ...]:
+    return tuple(read_geojson(_ref_path(ref_dir) / "epci_contours.geojson.gz")["features"])
+
+
+@functools.lru_cache(maxsize=32)
+def map_layer(kind: str, departements: tuple[str, ...], codes: tuple[str, ...] | None = None,
+              ref_dir: str | None = None) -> dict:
+    """GeoJSON FeatureCollection for a map, limited to a territory (cached, do not mutate).
+
+    kind: "qpv" (QPV 2024 of the départements), "communes" (commune polygons of the
+    départements, or only `codes` when given), "epci" (outlines of the EPCI `codes`, or of every
+    EPCI touching the départements), "departements"."""
+    if kind in ("qpv", "communes"):
+        feats = [f for d in departements for f in _layer_features(kind, d, ref_dir)]
+        if kind == "communes" and codes is not None:
+            feats = [f for f in feats if f["properties"]["code_insee"] in set(codes)]
+        if kind == "qpv":      # a QPV spanning two départements is in both files
+            seen: set[str] = set()
+            feats = [f for f in feats if not (f["properties"]["code_qp"] in seen
+                                              or seen.add(f["properties"]["code_qp"]))]
+        return _collection(feats)
+    if kind == "epci":
+        wanted = set(codes or ())
+        deps = set(departements)
+        return _collection([f for f in _epci_features(ref_dir)
+                            if f["properties"]["siren_epci"] in wanted or (
+                                codes is None and deps & set(
+                                    f["properties"]["departements"].split("|")))])
+    if kind == "departements":
+        data = read_geojson(_ref_path(ref_dir) / "departements.geojson")
+        return _collection([f for f in data["features"]
+                            if not departements or f["properties"]["code"] in departements])
+    raise KeyError(f"Couche inconnue : {kind!r} (couches : qpv, communes, epci, departements).")

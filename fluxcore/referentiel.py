@@ -1,42 +1,70 @@
-"""Reference names (communes, EPCI, départements, QPV) copied into the database from data/ref.
+"""Reference names (communes, arrondissements, old codes, EPCI, départements, QPV) copied into
+the database from data/ref, for joins, labels and the commune_mere / commune_2026 macros.
 
-Pages and exports join on these tables for labels; real imports of other territories may add
-rows. Only the small CSVs are read here (no geometry).
+The ref_* tables are refilled whenever data/ref changes (ref_version holds a digest of the
+files they come from). Only the small CSVs are read here (no geometry).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+
 import pandas as pd
 
-from fluxcore.geo import DEFAULT_REF_DIR
+from fluxcore.geo import DEFAULT_REF_DIR, load_reference
+
+_SOURCES = ("communes.csv", "communes_anciens_codes.csv", "epci.csv", "qpv2024.csv")
+_TABLES = ("ref_commune", "ref_commune_ancien", "ref_epci", "ref_departement", "ref_qpv")
 
 
-def _csv(name: str, codes: list[str]) -> pd.DataFrame:
-    return pd.read_csv(DEFAULT_REF_DIR / name, dtype=dict.fromkeys(codes, str), encoding="utf-8")
+@functools.lru_cache(maxsize=1)
+def reference_version() -> str:
+    """Digest of the vendored files the ref_* tables are filled from."""
+    h = hashlib.sha256()
+    for name in _SOURCES:
+        h.update(name.encode() + b"\0" + (DEFAULT_REF_DIR / name).read_bytes())
+    return h.hexdigest()[:16]
 
 
-def seed_referentiel(cur) -> int:
-    """Fill the ref_* tables when empty; returns the number of rows written."""
-    if cur.execute("select count(*) from ref_commune").fetchall()[0][0]:
-        return 0
-    com = _csv("communes.csv", ["code_insee", "code_dep", "siren_epci"])
-    epci = _csv("epci.csv", ["siren_epci"])
-    qpv = _csv("qpv2024.csv", ["code_qp", "insee_com", "code_dep"])
-    frames = {
-        "ref_commune": com.rename(columns={"code_dep": "departement", "siren_epci": "epci_siren"})[
-            ["code_insee", "nom", "departement", "epci_siren", "population"]],
-        "ref_epci": epci.rename(columns={"siren_epci": "epci_siren"})[
+def _frames() -> dict[str, pd.DataFrame]:
+    ref = load_reference()
+    com = ref.communes
+    return {
+        "ref_commune": pd.DataFrame({
+            "code_insee": com["code_insee"], "nom": com["nom"], "departement": com["code_dep"],
+            "epci_siren": com["siren_epci"].replace("", None),
+            "population": pd.to_numeric(com["population"]).astype("Int64"),
+            "type": com["type"].map({"commune-actuelle": "COMMUNE",
+                                     "arrondissement-municipal": "ARRONDISSEMENT"}),
+            "commune_parent": com["commune_parent"].replace("", None),
+            "longitude": com["lon"], "latitude": com["lat"]}),
+        "ref_commune_ancien": pd.DataFrame({"code_ancien": ref.anciens.index,
+                                            "code_insee": ref.anciens.to_numpy()}),
+        "ref_epci": ref.epci.rename(columns={"siren_epci": "epci_siren"})[
             ["epci_siren", "nom", "type"]],
         "ref_departement": com.drop_duplicates("code_dep")[["code_dep", "nom_dep"]].rename(
             columns={"code_dep": "departement", "nom_dep": "nom"}),
-        "ref_qpv": qpv.rename(columns={"code_qp": "qpv_code", "lib_qp": "nom",
-                                       "insee_com": "communes", "code_dep": "departement"})[
-            ["qpv_code", "nom", "communes", "departement"]],
+        "ref_qpv": ref.qpv.rename(columns={"code_qp": "qpv_code", "lib_qp": "nom",
+                                           "insee_com": "communes", "code_dep": "departement"})[
+            ["qpv_code", "nom", "communes", "departement", "departements"]],
     }
+
+
+def seed_referentiel(cur) -> int:
+    """Fill the ref_* tables when they were filled from another data/ref (or never); returns
+    the number of rows written (0 when they are up to date)."""
+    version = reference_version()
+    done = cur.execute("select max(version) from ref_version").fetchall()[0][0]
+    if done == version:
+        return 0
     total = 0
-    for table, frame in frames.items():
+    for table, frame in _frames().items():
+        cur.execute(f"delete from {table}")
         cur.register("ref_df", frame)
         cur.execute(f"insert into {table} by name select * from ref_df")
         cur.unregister("ref_df")
         total += len(frame)
+    cur.execute("delete from ref_version")
+    cur.execute("insert into ref_version values (?, current_timestamp)", [version])
     return total

@@ -1,24 +1,34 @@
-"""Rebuild data/ref/ (the vendored geography extract) from the shared public data.
+"""Rebuild data/ref/ (the vendored reference geography of the whole of France) from shared data.
 
 Usage (from the repository root):
 
     .venv/bin/python tools/vendor_ref.py [--shared ../shared/data] [--out data/ref]
+    .venv/bin/python tools/vendor_ref.py --verifier      # rebuild in a temporary folder and
+                                                         # compare byte for byte with data/ref
 
-The output is deterministic for a given input and a given shapely/GEOS version: rows and
-features keep a fixed order, JSON is written compactly with a fixed key order and
-coordinates rounded to 5 decimals. The script checks its own output (counts, validity, QPV vs
-commune consistency) and exits with an error if a check fails.
+Inputs: `<shared>/france/` (communes COG 2026 with arrondissements municipaux, old commune
+codes, EPCI 2026, QPV 2024, départements, commune polygons 2018 per département) and, for the
+demo's calibration, `<shared>/` (RPLS 2019 indicators per EPCI and the SRU social-housing rates
+of the communes of 08, 10, 51 and 52).
+
+The output is deterministic for a given input and shapely/GEOS version: rows and features keep
+a fixed order, JSON is compact with a fixed key order, coordinates are rounded, gzip members
+carry no timestamp. The script checks its own output (counts, validity, every QPV inside its
+communes' département files, every 2018 polygon mapped) and exits with an error if a check
+fails. Fonts (data/ref/fonts) are not touched.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import filecmp
+import gzip
 import hashlib
 import io
 import json
-import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -29,36 +39,43 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SHARED = ROOT.parent / "shared" / "data"
 DEFAULT_OUT = ROOT / "data" / "ref"
 
-SRC_COMMUNES = "communes_08_10_51_52.csv"
-SRC_EPCI = "epci_08_10_51_52.csv"
-SRC_QPV_CSV = "qpv2024_08_10_51_52.csv"
-SRC_QPV_GEO = "qpv2024_08_10_51_52.geojson"
-SRC_COMMUNES_2018 = "communes_2018_08_10_51_52.geojson"
-SRC_DEPS = "departements_08_10_51_52.geojson"
-SRC_EPCI_GEO = "epci_2026_contours_derives_08_10_51_52.geojson"
+FR = "france"
+SRC_COMMUNES = f"{FR}/communes_france.csv"
+SRC_ANCIENS = f"{FR}/communes_anciens_codes.csv"
+SRC_EPCI = f"{FR}/epci_france.csv"
+SRC_QPV_CSV = f"{FR}/qpv2024_france.csv"
+SRC_QPV_GEO = f"{FR}/qpv2024_france.geojson"
+SRC_DEPS = f"{FR}/departements_france.geojson"
+SRC_POLYGONS = f"{FR}/communes_2018"
+SRC_SRU = "communes_08_10_51_52.csv"
 SRC_CALIB = "calibration_rpls2019_08_10_51_52.csv"
 
-# sha256 prefixes published in shared/data/SOURCES.md (the calibration file has none there).
+# sha256 prefixes published in shared/data/france/SOURCES.md and shared/data/SOURCES.md.
 EXPECTED_SRC_SHA = {
-    SRC_COMMUNES: "1dfaa0d0b915f62e",
-    SRC_EPCI: "683913afbf74c605",
-    SRC_QPV_CSV: "2c23a75eff6e1655",
-    SRC_QPV_GEO: "ed6461c27692b61c",
-    SRC_COMMUNES_2018: "b38ab9bb16f9ff2a",
-    SRC_DEPS: "5b99704f9d447a18",
-    SRC_EPCI_GEO: "ce3d070ff6ee1361",
+    SRC_COMMUNES: "3d9f052dad543bfa",
+    SRC_EPCI: "050ff812550c48c8",
+    SRC_QPV_CSV: "075b07b0817a702d",
+    SRC_QPV_GEO: "71677d677ee2db8e",
+    SRC_DEPS: "0c331e85eef244d8",
+    SRC_ANCIENS: "ade8949d62b99730",
+    SRC_SRU: "1dfaa0d0b915f62e",
 }
 
-COMMUNE_COLS = ["code_insee", "nom", "code_dep", "nom_dep", "population", "siren_epci",
-                "nom_epci", "type_epci", "lon", "lat", "taux_lls_sru_2024"]
-EPCI_COLS = ["siren_epci", "nom", "type", "population_municipale", "nb_communes", "departements"]
+COMMUNE_COLS = ["code_insee", "nom", "type", "commune_parent", "code_dep", "nom_dep",
+                "code_region", "zone", "population", "siren_epci", "nom_epci", "type_epci",
+                "lon", "lat", "taux_lls_sru_2024"]
+EPCI_COLS = ["siren_epci", "nom", "type", "population_municipale", "nb_communes",
+             "departements"]
+QPV_COLS = ["code_qp", "lib_qp", "insee_com", "code_dep", "departements", "siren_epci",
+            "point_lon", "point_lat"]
 
-# Coverage (Visvalingam-Whyatt) simplification of the dissolved commune polygons: removes
-# "triangles" of area below about TOL**2 while keeping shared borders identical, so that
-# neighbouring communes never overlap. Max deviation from the 2018 polygons is ~0.001 deg.
-COMMUNE_COVERAGE_TOLERANCE = 0.001
-DEPARTEMENT_TOLERANCE = 0.001
-DECIMALS = 5
+# Coverage (Visvalingam-Whyatt) simplification of the dissolved commune polygons of the whole
+# country in one pass: shared borders stay identical (also across départements), so
+# neighbouring communes never overlap. Max deviation ~0.002° (~150-200 m).
+COVERAGE_TOLERANCE = 0.002
+DEPARTEMENT_TOLERANCE = 0.002
+DECIMALS = 4          # ~10 m; the QPV contours are published at this precision
+POINT_DECIMALS = 5
 
 
 def sha256(path: Path) -> str:
@@ -79,21 +96,35 @@ def write_csv(path: Path, cols: list[str], rows: list[dict[str, str]]) -> None:
     path.write_text(buf.getvalue(), encoding="utf-8", newline="")
 
 
-def round_geom(geom):
-    return shapely.transform(geom, lambda xy: np.round(xy, DECIMALS))
+def round_geom(geom, decimals: int = DECIMALS):
+    geom = shapely.transform(geom, lambda xy: np.round(xy, decimals))
+    if not geom.is_valid:         # rounding can pinch a ring: keep the polygonal parts
+        geom = shapely.make_valid(geom)
+        parts = [g for g in getattr(geom, "geoms", [geom])
+                 if g.geom_type in ("Polygon", "MultiPolygon")]
+        geom = shapely.union_all(parts)
+    return shapely.orient_polygons(geom)
 
 
-def write_geojson(path: Path, features: list[tuple[dict, object]]) -> None:
+def feature_collection(features: list[tuple[dict, object]]) -> bytes:
     fc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": props, "geometry": mapping(geom)}
         for props, geom in features
     ]}
-    text = json.dumps(fc, ensure_ascii=False, separators=(",", ":"))
-    path.write_text(text + "\n", encoding="utf-8", newline="")
+    return (json.dumps(fc, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def write_geojson(path: Path, features: list[tuple[dict, object]]) -> None:
+    data = feature_collection(features)
+    if path.suffix == ".gz":
+        data = gzip.compress(data, compresslevel=9, mtime=0)
+    path.write_bytes(data)
 
 
 def load_geojson(path: Path) -> list[tuple[dict, object]]:
-    data = json.loads(path.read_text(encoding="utf-8"))
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        data = json.load(fh)
     return [(f["properties"], shape(f["geometry"])) for f in data["features"]]
 
 
@@ -102,193 +133,260 @@ def check(cond: bool, msg: str) -> None:
         raise SystemExit(f"vendor_ref: check failed: {msg}")
 
 
-def build(shared: Path, out: Path) -> dict[str, str]:
-    """Write every vendored file; return {file name: short description} in write order."""
+def _inputs(shared: Path) -> None:
     for name, prefix in EXPECTED_SRC_SHA.items():
         check((shared / name).is_file(), f"missing input {shared / name}")
         if not sha256(shared / name).startswith(prefix):
             print(f"warning: {name} differs from the version described in SOURCES.md",
                   file=sys.stderr)
+    check((shared / SRC_POLYGONS).is_dir(), f"missing input folder {shared / SRC_POLYGONS}")
+    check((shared / SRC_CALIB).is_file(), f"missing input {shared / SRC_CALIB}")
+
+
+def _communes(shared: Path) -> list[dict[str, str]]:
+    _, rows = read_csv(shared / SRC_COMMUNES)
+    check(len(rows) == 35014, f"expected 35014 communes and arrondissements, got {len(rows)}")
+    check(all(len(r["code_insee"]) == 5 for r in rows), "INSEE code not 5 characters")
+    _, sru = read_csv(shared / SRC_SRU)
+    rate = {r["code_insee"]: r["taux_lls_sru_2024"] for r in sru}
+    check(set(rate) <= {r["code_insee"] for r in rows}, "SRU communes missing from COG 2026")
+    for r in rows:
+        r["taux_lls_sru_2024"] = rate.get(r["code_insee"], "")
+    return rows
+
+
+def _dissolved(shared: Path, codes_2026: set[str], anciens: dict[str, str]):
+    """2018 polygons dissolved on their 2026 commune: (codes, geometries), sorted by code."""
+    by_code: dict[str, list] = {}
+    for path in sorted((shared / SRC_POLYGONS).glob("*.geojson.gz")):
+        for props, geom in load_geojson(path):
+            code = props["code"] if props["code"] in codes_2026 else anciens.get(props["code"])
+            check(code is not None, f"2018 polygon {props['code']} maps to no 2026 commune")
+            by_code.setdefault(code, []).append(geom)
+    codes = sorted(by_code)
+    geoms = np.array([shapely.union_all(by_code[c]) if len(by_code[c]) > 1 else by_code[c][0]
+                      for c in codes])
+    check(bool(shapely.coverage_is_valid(geoms)), "dissolved communes are not a coverage")
+    return codes, geoms
+
+
+def _simplified(geoms: np.ndarray) -> list:
+    simple = shapely.coverage_simplify(geoms, COVERAGE_TOLERANCE)
+    out = [round_geom(g) for g in simple]
+    check(all(shapely.is_valid(g) and not g.is_empty for g in out), "invalid simplified shape")
+    return out
+
+
+def build(shared: Path, out: Path) -> dict[str, str]:
+    """Write every vendored file; return {file name: short description} in write order."""
+    _inputs(shared)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, str] = {}
 
-    # 1. communes.csv
-    _, communes = read_csv(shared / SRC_COMMUNES)
-    check(len(communes) == 1914, f"expected 1914 communes, got {len(communes)}")
-    check(all(len(r["code_insee"]) == 5 for r in communes), "INSEE code not 5 characters")
+    # 1. communes.csv (COG 2026 + arrondissements municipaux) and old codes
+    communes = _communes(shared)
     write_csv(out / "communes.csv", COMMUNE_COLS, communes)
-    written["communes.csv"] = "communes (COG 2026) with EPCI, population, centre, SRU rate"
-    commune_by_code = {r["code_insee"]: r for r in communes}
+    written["communes.csv"] = ("35 014 communes (COG 2026) and arrondissements municipaux, "
+                               "EPCI, population, centre, SRU rate (08, 10, 51, 52)")
+    by_code = {r["code_insee"]: r for r in communes}
+    anc_cols, anciens_rows = read_csv(shared / SRC_ANCIENS)
+    anciens = {r["code_ancien"]: r["code_insee_2026"] for r in anciens_rows}
+    check(all(c in by_code for c in anciens.values()), "old code mapped to an unknown commune")
+    write_csv(out / "communes_anciens_codes.csv", anc_cols, anciens_rows)
+    written["communes_anciens_codes.csv"] = "old commune codes → 2026 commune"
 
     # 2. epci.csv
     _, epci = read_csv(shared / SRC_EPCI)
-    check(len(epci) == 44, f"expected 44 EPCI, got {len(epci)}")
+    check(len(epci) == 1255, f"expected 1255 EPCI, got {len(epci)}")
     write_csv(out / "epci.csv", EPCI_COLS, epci)
-    written["epci.csv"] = "EPCI à fiscalité propre 2026"
+    written["epci.csv"] = "1 255 EPCI à fiscalité propre 2026"
+    epci_names = {r["siren_epci"]: r["nom"] for r in epci}
+    check(all(r["siren_epci"] in epci_names for r in communes if r["siren_epci"]),
+          "commune in an unknown EPCI")
 
-    # 3. qpv2024.geojson (byte copy) and qpv2024.csv (+ an inside point per QPV)
-    shutil.copyfile(shared / SRC_QPV_GEO, out / "qpv2024.geojson")
-    written["qpv2024.geojson"] = "QPV 2024 polygons (unchanged copy)"
-    qpv_geo = {p["code_qp"]: g for p, g in load_geojson(shared / SRC_QPV_GEO)}
-    qpv_cols, qpv_rows = read_csv(shared / SRC_QPV_CSV)
-    check(len(qpv_rows) == 35 and set(qpv_geo) == {r["code_qp"] for r in qpv_rows},
-          "QPV csv and geojson disagree")
-    for row in qpv_rows:
-        geom = qpv_geo[row["code_qp"]]
-        pt = shapely.Point(np.round(shapely.get_coordinates(geom.point_on_surface())[0],
-                                    DECIMALS))
-        check(geom.contains(pt), f"inside point of {row['code_qp']} not inside")
-        row["point_lon"], row["point_lat"] = f"{pt.x:.5f}", f"{pt.y:.5f}"
-    write_csv(out / "qpv2024.csv", [*qpv_cols, "point_lon", "point_lat"], qpv_rows)
-    written["qpv2024.csv"] = "QPV 2024 attributes + a point guaranteed inside each QPV"
+    # 3. commune polygons per département, EPCI outlines
+    codes, dissolved = _dissolved(shared, set(by_code), anciens)
+    simple = _simplified(dissolved)
+    per_dep: dict[str, list] = {}
+    for code, geom in zip(codes, simple):
+        r = by_code[code]
+        per_dep.setdefault(r["code_dep"], []).append(
+            ({"code_insee": code, "nom": r["nom"], "siren_epci": r["siren_epci"]}, geom))
+    (out / "communes").mkdir(exist_ok=True)
+    for dep, feats in sorted(per_dep.items()):
+        write_geojson(out / "communes" / f"{dep}.geojson.gz", feats)
+    written["communes/"] = (f"{len(codes)} commune polygons (2026 codes) in {len(per_dep)} "
+                            "files, one per département")
+    members: dict[str, list[int]] = {}
+    for i, c in enumerate(codes):
+        if by_code[c]["siren_epci"]:
+            members.setdefault(by_code[c]["siren_epci"], []).append(i)
+    sirens = sorted(members)
+    outlines = np.array([shapely.union_all(dissolved[members[s]]) for s in sirens])
+    outlines = _simplified(outlines)
+    epci_deps = {r["siren_epci"]: r["departements"] for r in epci}
+    write_geojson(out / "epci_contours.geojson.gz", [
+        ({"siren_epci": s, "nom": epci_names[s], "departements": epci_deps[s]}, g)
+        for s, g in zip(sirens, outlines)])
+    written["epci_contours.geojson.gz"] = f"{len(sirens)} EPCI outlines (union of communes)"
 
-    # 4. epci_contours.geojson (copy, properties reduced)
-    epci_feats = [({"siren_epci": p["siren_epci"], "nom": p["nom"]}, g)
-                  for p, g in load_geojson(shared / SRC_EPCI_GEO)]
-    check(len(epci_feats) == 44, "expected 44 EPCI contours")
-    write_geojson(out / "epci_contours.geojson", epci_feats)
-    written["epci_contours.geojson"] = "EPCI 2026 outlines (copy, 2 properties kept)"
-
-    # 5. departements.geojson (simplified, rounded)
+    # 4. départements.geojson (simplified)
     deps = []
     for p, g in load_geojson(shared / SRC_DEPS):
-        simple = round_geom(shapely.simplify(g, DEPARTEMENT_TOLERANCE, preserve_topology=True))
-        if not simple.is_valid:
-            simple = shapely.make_valid(simple)
-        deps.append(({"code": p["code"], "nom": p["nom"]}, simple))
+        geom = round_geom(shapely.simplify(g, DEPARTEMENT_TOLERANCE, preserve_topology=True))
+        deps.append(({"code": p["code"], "nom": p["nom"]}, geom))
+    check(len(deps) == 101, "expected 101 départements")
     write_geojson(out / "departements.geojson", sorted(deps, key=lambda f: f[0]["code"]))
-    written["departements.geojson"] = "département outlines (simplified)"
+    written["departements.geojson"] = "101 département outlines (simplified)"
 
-    # 6. communes_parc.geojson: dissolve 2018 polygons on code_2026, coverage-simplify, select
-    by_code: dict[str, list] = {}
-    for p, g in load_geojson(shared / SRC_COMMUNES_2018):
-        by_code.setdefault(p["code_2026"], []).append(g)
-    check(set(by_code) == set(commune_by_code), "code_2026 does not map to the 1914 communes")
-    codes = sorted(by_code)
-    dissolved = np.array([shapely.union_all(by_code[c]) for c in codes])
-    check(bool(shapely.coverage_is_valid(dissolved)), "dissolved communes are not a coverage")
-    simplified = shapely.coverage_simplify(dissolved, COMMUNE_COVERAGE_TOLERANCE)
-    simplified = np.array([round_geom(shapely.orient_polygons(g)) for g in simplified])
-    qpv_communes = {c for r in qpv_rows for c in r["insee_com"].split("|")}
-    keep = [i for i, c in enumerate(codes)
-            if float(commune_by_code[c]["taux_lls_sru_2024"]) > 0 or c in qpv_communes]
-    parc = {codes[i]: simplified[i] for i in keep}
-    check(all(shapely.is_valid(list(parc.values()))), "invalid simplified commune")
-    check(bool(shapely.coverage_is_valid(np.array(list(parc.values())))),
-          "simplified communes overlap")
+    # 5. QPV 2024: attributes + an inside point, polygons per département of their communes
+    # 586 upstream contours have ring self-intersections (rounding to 4 decimals): repaired
+    qpv_geo = {p["code_qp"]: round_geom(g) for p, g in load_geojson(shared / SRC_QPV_GEO)}
+    _, qpv_rows = read_csv(shared / SRC_QPV_CSV)
+    check(len(qpv_rows) == 1584 and set(qpv_geo) == {r["code_qp"] for r in qpv_rows},
+          "QPV csv and geojson disagree")
+    qpv_per_dep: dict[str, list] = {}
     for row in qpv_rows:
-        own = row["insee_com"].split("|")
         geom = qpv_geo[row["code_qp"]]
-        centroid = shapely.Point(float(row["centroid_lon"]), float(row["centroid_lat"]))
-        check(all(parc[c].intersects(geom) for c in own),
-              f"{row['code_qp']} no longer intersects all its communes")
-        check(any(parc[c].contains(centroid) for c in own),
-              f"centroid of {row['code_qp']} outside its communes")
-    feats = []
-    for code, geom in parc.items():
-        r = commune_by_code[code]
-        props = {"code_insee": code, "nom": r["nom"], "code_dep": r["code_dep"],
-                 "siren_epci": r["siren_epci"]}
-        feats.append((props, geom))
-    write_geojson(out / "communes_parc.geojson", feats)
-    written["communes_parc.geojson"] = (
-        f"{len(feats)} commune polygons (SRU rate > 0 or hosting a QPV), dissolved, simplified")
+        own = list(dict.fromkeys(c if c in by_code else anciens.get(c, c)
+                                 for c in row["insee_com"].split("|")))
+        check(all(c in by_code for c in own), f"{row['code_qp']}: unknown commune")
+        row["insee_com"] = "|".join(own)       # 2026 codes (e.g. 93059 → 93066 in 2025)
+        row["departements"] = "|".join(sorted({by_code[c]["code_dep"] for c in own}))
+        row["siren_epci"] = by_code[own[0]]["siren_epci"]
+        xy = shapely.get_coordinates(geom.point_on_surface())[0]
+        for decimals in (POINT_DECIMALS, POINT_DECIMALS + 1, POINT_DECIMALS + 2):
+            pt = shapely.Point(np.round(xy, decimals))
+            if geom.contains(pt):
+                break
+        check(geom.contains(pt), f"inside point of {row['code_qp']} not inside")
+        row["point_lon"], row["point_lat"] = f"{pt.x:.{decimals}f}", f"{pt.y:.{decimals}f}"
+        for dep in row["departements"].split("|"):
+            qpv_per_dep.setdefault(dep, []).append(
+                ({"code_qp": row["code_qp"], "lib_qp": row["lib_qp"]}, geom))
+    write_csv(out / "qpv2024.csv", QPV_COLS, qpv_rows)
+    written["qpv2024.csv"] = "1 584 QPV 2024: attributes + a point guaranteed inside each"
+    (out / "qpv").mkdir(exist_ok=True)
+    for dep, feats in sorted(qpv_per_dep.items()):
+        write_geojson(out / "qpv" / f"{dep}.geojson.gz", feats)
+    written["qpv/"] = (f"QPV 2024 polygons (repaired where invalid) in {len(qpv_per_dep)} files, "
+                       "one per département")
 
-    # 7. calibration_epci.csv
+    # 6. calibration_epci.csv (demo)
     calib_cols, calib = read_csv(shared / SRC_CALIB)
     calib = [r for r in calib if r["niveau"] == "Epci" or r["code"] == "FRMETRO"]
     check(len(calib) == 45, f"expected 44 EPCI + FRMETRO calibration rows, got {len(calib)}")
-    check({r["code"] for r in calib if r["niveau"] == "Epci"} == {r["siren_epci"] for r in epci},
-          "calibration EPCI codes differ from epci.csv")
+    check(all(r["code"] in epci_names for r in calib if r["niveau"] == "Epci"),
+          "calibration EPCI codes unknown")
     write_csv(out / "calibration_epci.csv", calib_cols, calib)
     written["calibration_epci.csv"] = "RPLS 2019 aggregate indicators per EPCI + France métro"
     return written
 
 
 def qpv_outside_report(out: Path) -> list[str]:
-    """Share of each QPV lying outside its own communes in communes_parc (informative)."""
-    parc = {p["code_insee"]: g for p, g in load_geojson(out / "communes_parc.geojson")}
+    """QPVs with more than 2 % of their area outside their own communes' polygons."""
     _, rows = read_csv(out / "qpv2024.csv")
-    qpv_geo = {p["code_qp"]: g for p, g in load_geojson(out / "qpv2024.geojson")}
-    lines = []
+    lines, no_polygon = [], []
+    shapes: dict[str, dict] = {}
     for r in rows:
-        geom = qpv_geo[r["code_qp"]]
-        own = shapely.union_all([parc[c] for c in r["insee_com"].split("|")])
-        rest = geom.difference(own)
-        if rest.area / geom.area > 0.001:
-            others = sorted(c for c, g in parc.items() if g.intersection(rest).area > 1e-9)
-            lines.append(f"{r['code_qp']} {r['lib_qp']} ({r['insee_com']}): "
-                         f"{rest.area / geom.area:.1%} of its area lies in "
-                         f"{', '.join(others) or 'no commune'}")
+        deps = r["departements"].split("|")
+        for dep in deps:
+            if dep not in shapes:
+                poly = out / "communes" / f"{dep}.geojson.gz"
+                shapes[dep] = {
+                    "c": {p["code_insee"]: g for p, g in load_geojson(poly)}
+                    if poly.is_file() else {},
+                    "q": {p["code_qp"]: g for p, g in
+                          load_geojson(out / "qpv" / f"{dep}.geojson.gz")}}
+        geom = shapes[deps[0]]["q"][r["code_qp"]]
+        own = shapely.union_all([shapes[d]["c"][c] for d in deps for c in
+                                 r["insee_com"].split("|") if c in shapes[d]["c"]])
+        if own.is_empty:
+            no_polygon.append(r["code_qp"])
+            continue
+        share = geom.difference(own).area / geom.area
+        if share > 0.02:
+            lines.append(f"{r['code_qp']} {r['lib_qp']} ({r['insee_com']}): {share:.1%}")
+    if no_polygon:
+        lines.append(f"{len(no_polygon)} QPVs of communes without a polygon (collectivités "
+                     f"d'outre-mer): {no_polygon[0]} … {no_polygon[-1]}")
     return lines
 
 
-def centroids_outside_qpv(out: Path) -> list[str]:
-    """QPV codes whose published centroid is not inside the QPV polygon itself."""
-    _, rows = read_csv(out / "qpv2024.csv")
-    qpv_geo = {p["code_qp"]: g for p, g in load_geojson(out / "qpv2024.geojson")}
-    return [r["code_qp"] for r in rows if not qpv_geo[r["code_qp"]].contains(
-        shapely.Point(float(r["centroid_lon"]), float(r["centroid_lat"])))]
-
-
 SOURCES_HEAD = """\
-# data/ref — vendored public reference geography (08, 10, 51, 52)
+# data/ref — vendored public reference geography of the whole of France
 
-These files are a small extract of public data, vendored so that the application runs without
-`../shared/data`. Nobody on the team authored the underlying data. They are generated by
+These files are an extract of public data, vendored so that the application runs without
+`../shared`. Nobody on the team authored the underlying data. They are generated by
 
     .venv/bin/python tools/vendor_ref.py --shared ../shared/data
 
-from `shared/data` (see `shared/data/SOURCES.md` for the full provenance). The script is
-deterministic for a given shapely/GEOS version (built with shapely {shapely}, GEOS {geos}).
-CSVs are UTF-8, comma-separated, INSEE/SIREN codes are strings (leading zero kept: `08105`).
-Coordinates are WGS84 lon/lat (EPSG:4326).
+from `shared/data/france` (the whole country) and `shared/data` (the demo's calibration); see
+the SOURCES.md of those folders for the full provenance. The script is deterministic for a
+given shapely/GEOS and zlib version (built with shapely {shapely}, GEOS {geos});
+`tools/vendor_ref.py --verifier` rebuilds in a temporary folder and compares byte for byte.
+CSVs are UTF-8, comma-separated, INSEE/SIREN codes are strings (leading zero kept: `08105`,
+`2A004`, `97411`). Coordinates are WGS84 lon/lat (EPSG:4326). `*.geojson.gz` are gzip
+GeoJSON FeatureCollections; the application loads only the départements present in a base.
 
 ## Provenance and licences
 
-- **communes.csv** — `@etalab/decoupage-administratif@6.0.0` (COG 2026, INSEE populations,
-  DGCL epcicom2026), Licence Ouverte / Etalab; commune centre (`lon, lat`) from geo.api.gouv.fr
-  (IGN/INSEE, Licence Ouverte) via github.com/bpineau/gazetteer (commit 2cb0ab31e158…);
-  `taux_lls_sru_2024` from data.gouv.fr « Taux de logements sociaux dans les communes »
-  (Caisse des Dépôts 2024, Licence Ouverte 2.0) via bpineau/gazetteer. Derived: column subset
-  of `communes_08_10_51_52.csv` (all 1 914 rows, values unchanged).
-- **epci.csv** — `@etalab/decoupage-administratif@6.0.0` `data/epci.json` (DGCL epcicom2026),
-  Licence Ouverte. Derived: column subset of `epci_08_10_51_52.csv` (44 rows).
-- **qpv2024.csv**, **qpv2024.geojson** — ANCT QPV 2024 contours (décret 2023-1314, data.gouv.fr,
-  Licence Ouverte) as re-packaged by bpineau/gazetteer `sources/qpv/data/qpv.json.gz` (commit
-  2cb0ab31e158…; geometry simplified upstream to 4 decimals). The GeoJSON is a byte copy. The CSV
-  is a copy plus two added columns `point_lon, point_lat`: shapely `point_on_surface`, rounded
-  to 5 decimals and checked to lie inside the QPV. Note: `centroid_lon/lat` (kept unchanged)
-  falls *outside* its own QPV polygon for {n_off} QPVs
-  ({off}); use `point_lon/lat` for a marker or a point-in-QPV test.
-- **epci_contours.geojson** — derived in shared/data from the 2018 commune polygons grouped by
-  2026 EPCI membership (github.com/gregoiredavid/france-geojson, IGN Admin Express COG 2018,
-  Licence Ouverte). Copy with properties reduced to `siren_epci, nom`; geometry unchanged.
-- **departements.geojson** — github.com/gregoiredavid/france-geojson (commit 5d34ee6d0140…),
-  IGN Admin Express COG 2018, Licence Ouverte. Derived: shapely `simplify(tolerance=0.001,
-  preserve_topology=True)`, coordinates rounded to 5 decimals; properties `code, nom`.
-- **communes_parc.geojson** — same origin and licence as above (communes 2018, `code_2026` added
-  from decoupage-administratif 2026). Derived: the 1 923 polygons of 2018 are dissolved on
-  `code_2026` (union of merged communes), the resulting coverage of 1 914 communes is simplified
-  with `shapely.coverage_simplify(tolerance={tol})` (Visvalingam-Whyatt, shared borders kept
-  identical so neighbouring communes never overlap; max deviation ≈ 0.001°, ~100 m), exteriors
-  oriented counter-clockwise, coordinates rounded to 5 decimals. Only the communes with
-  `taux_lls_sru_2024 > 0` or listed in a QPV's `insee_com` are kept. Properties
-  `code_insee, nom, code_dep, siren_epci`. Checked: every QPV polygon intersects each of its
-  communes and every QPV centroid lies in one of its communes.
+- **communes.csv** — npm `@etalab/decoupage-administratif@6.0.0` (`communes.json`, `epci.json`,
+  `departements.json`; millésime 2026; data Licence Ouverte / Etalab, code MIT): the 34 969
+  communes actuelles and the 45 arrondissements municipaux of Paris (751xx), Lyon (6938x) and
+  Marseille (132xx), which RPLS and SNE files use (`type`, `commune_parent`; an arrondissement
+  takes its parent's EPCI). EPCI membership from DGCL epcicom2026. Centre (`lon, lat`) from
+  geo.api.gouv.fr (IGN/INSEE, Licence Ouverte) via github.com/bpineau/gazetteer (commit
+  2cb0ab3, MIT): the geometric centre, not the mairie. `taux_lls_sru_2024` (08, 10, 51, 52 only,
+  empty elsewhere; used by the demo) from data.gouv.fr « Taux de logements sociaux dans les
+  communes » (Caisse des Dépôts 2024, Licence Ouverte 2.0) via bpineau/gazetteer. Columns
+  `codes_postaux` and `siren_commune` of the source are left out. Four island communes
+  (Île-de-Bréhat, Île-de-Sein, Ouessant, L'Île-d'Yeu) and the collectivités d'outre-mer belong
+  to no EPCI: `siren_epci` is empty, by law.
+- **communes_anciens_codes.csv** — same package (`anciensCodes` and the `chefLieu` of communes
+  déléguées/associées): every code of a commune merged since 2018 → its 2026 commune. Copy.
+- **epci.csv** — same package, `data/epci.json` (DGCL epcicom2026), Licence Ouverte. Column
+  subset; some EPCI straddle several départements (`departements`, `|`-separated).
+- **communes/<dep>.geojson.gz** — github.com/gregoiredavid/france-geojson (commit 5d34ee6,
+  IGN Admin Express COG 2018, simplified upstream to 25 %, Licence Ouverte). Derived: the 35 357
+  polygons of 2018 are dissolved on their 2026 commune (old codes through
+  communes_anciens_codes.csv; every polygon maps to one), the coverage of the whole country is
+  simplified in one pass with `shapely.coverage_simplify(tolerance={tol})` (shared borders kept
+  identical, also between départements; deviation ≈ 0.002°, ~150–200 m), coordinates rounded to
+  {dec} decimals, exteriors counter-clockwise. One file per département; properties
+  `code_insee, nom, siren_epci`. Arrondissements municipaux have no polygon of their own (their
+  commune has one). Communes created since 2018 by splitting an older one, and the collectivités
+  d'outre-mer, have no polygon: {no_poly}.
+- **epci_contours.geojson.gz** — derived from the same dissolved commune polygons: union per
+  EPCI 2026, coverage-simplified the same way. Properties `siren_epci, nom, departements`.
+- **departements.geojson** — france-geojson `departements-avec-outre-mer.geojson` (same commit,
+  IGN Admin Express COG 2018, Licence Ouverte). Derived: `simplify(tolerance={dtol},
+  preserve_topology=True)`, rounded to {dec} decimals; properties `code, nom`.
+- **qpv2024.csv**, **qpv/<dep>.geojson.gz** — ANCT QPV 2024 contours (décret 2023-1314,
+  data.gouv.fr, Licence Ouverte) as re-packaged by bpineau/gazetteer
+  `sources/qpv/data/qpv.json.gz` (commit 2cb0ab3; simplified upstream to 4 decimals, ~10 m).
+  Geometry unchanged except that the contours which are not valid polygons (586, ring
+  self-intersections left by the upstream rounding) are repaired with `shapely.make_valid`
+  (polygonal parts kept) and rings oriented counter-clockwise; one file per département of the QPV's communes (a QPV spanning two
+  départements is in both files); properties `code_qp, lib_qp`. In the CSV, `insee_com` is
+  given in 2026 codes (three QPVs named 93059, merged into 93066 in 2025); it adds `departements`
+  (of its communes), `siren_epci` (of its first commune) and `point_lon, point_lat`: shapely
+  `point_on_surface`, rounded to 5 decimals (6 or 7 where needed), checked to lie inside the QPV.
 - **calibration_epci.csv** — SDES RPLS 2019 indicators (public statistics, Licence Ouverte) as
-  packaged in github.com/MaelTheuliere/rrrpls `data/indicateurs_rpls_2019.rda` (commit 99fddb3…;
-  the package itself is CC BY-NC-SA 4.0, only the public SDES figures are reused). Derived: rows
-  `niveau = Epci` (44) plus `FRMETRO` (France métropolitaine) of
-  `calibration_rpls2019_08_10_51_52.csv`, all columns. `pct_en_qpv` refers to QPV **2015**.
+  packaged in github.com/MaelTheuliere/rrrpls `data/indicateurs_rpls_2019.rda` (commit 99fddb3;
+  the package itself is CC BY-NC-SA 4.0, only the public SDES figures are reused): the 44 EPCI
+  of 08, 10, 51, 52 plus `FRMETRO` (France métropolitaine), all columns. Used by the demo only;
+  `pct_en_qpv` refers to QPV **2015**.
 - **SOURCES.md** — this file (generated).
 
 ## Known data caveats
 
-- Commune polygons are 2018 IGN shapes simplified upstream; QPV 2024 polygons are more recent and
-  finer, so QPV edges can stick out of their own communes by a few tens of metres, into a
-  neighbouring commune. A point drawn inside such a QPV can therefore get another commune code:
+- Commune polygons are the 2018 IGN shapes; QPV 2024 contours are more recent and finer, so a
+  QPV edge can stick out of its own communes into a neighbour. QPVs with more than 2 % of their
+  area outside their communes' polygons:
 {outside}
+- A point of a commune split off since 2018 lies in the polygon of the commune it was split
+  from; the product does not report such points as « hors de leur commune ».
 - Commune and EPCI populations come from different millésimes and do not add up.
 
 ## Files
@@ -298,17 +396,48 @@ Coordinates are WGS84 lon/lat (EPSG:4326).
 """
 
 
+def _folder_digest(path: Path) -> tuple[int, str]:
+    files = sorted(path.glob("*"))
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
+    return sum(f.stat().st_size for f in files), h.hexdigest()
+
+
 def write_sources(out: Path, written: dict[str, str]) -> None:
     outside = "\n".join(f"  - {line}" for line in qpv_outside_report(out)) or "  - (none)"
-    off = centroids_outside_qpv(out)
-    text = SOURCES_HEAD.format(shapely=shapely.__version__, geos=shapely.geos_version_string,
-                               tol=COMMUNE_COVERAGE_TOLERANCE, outside=outside,
-                               n_off=len(off), off=", ".join(off) or "none")
+    _, communes = read_csv(out / "communes.csv")
+    with_poly = {p["code_insee"] for f in (out / "communes").glob("*.geojson.gz")
+                 for p, _ in load_geojson(f)}
+    no_poly = [c["code_insee"] for c in communes
+               if c["type"] == "commune-actuelle" and c["code_insee"] not in with_poly]
+    text = SOURCES_HEAD.format(
+        shapely=shapely.__version__, geos=shapely.geos_version_string, tol=COVERAGE_TOLERANCE,
+        dtol=DEPARTEMENT_TOLERANCE, dec=DECIMALS, outside=outside,
+        no_poly=", ".join(no_poly))
     for name, desc in written.items():
         path = out / name
-        text += f"| {name} | {path.stat().st_size} | {sha256(path)[:16]} | {desc} |\n"
+        if path.is_dir():
+            size, digest = _folder_digest(path)
+        else:
+            size, digest = path.stat().st_size, sha256(path)
+        text += f"| {name} | {size} | {digest[:16]} | {desc} |\n"
     text += "| SOURCES.md | - | - | this file (generated) |\n"
     (out / "SOURCES.md").write_text(text, encoding="utf-8", newline="")
+
+
+def verify(shared: Path, out: Path) -> int:
+    """Rebuild into a temporary folder; 0 when every file equals the one in `out`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp) / "ref"
+        write_sources(fresh, build(shared, fresh))
+        names = sorted(str(p.relative_to(fresh)) for p in fresh.rglob("*") if p.is_file())
+        differ = [n for n in names if not (out / n).is_file()
+                  or not filecmp.cmp(fresh / n, out / n, shallow=False)]
+    for name in differ:
+        print(f"différent : {out / name}")
+    print(f"{len(names) - len(differ)} fichiers identiques, {len(differ)} différents")
+    return 1 if differ else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -316,16 +445,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED,
                         help="folder holding the shared public data (default: ../shared/data)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    parser.add_argument("--verifier", action="store_true",
+                        help="rebuild in a temporary folder and compare with --out")
     args = parser.parse_args(argv)
     check(args.shared.is_dir(), f"{args.shared} is not a folder")
+    if args.verifier:
+        return verify(args.shared, args.out)
     written = build(args.shared, args.out)
     write_sources(args.out, written)
     total = 0
     for name in [*written, "SOURCES.md"]:
-        size = (args.out / name).stat().st_size
+        path = args.out / name
+        size = _folder_digest(path)[0] if path.is_dir() else path.stat().st_size
         total += size
-        print(f"{size:>9}  {args.out / name}")
-    print(f"{total:>9}  total")
+        print(f"{size:>10}  {path}")
+    print(f"{total:>10}  total")
     return 0
 
 

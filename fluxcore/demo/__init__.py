@@ -1,4 +1,5 @@
-"""Demo generator: a believable landlord on the real geography of 08, 10, 51 and 52.
+"""Demo generator: a believable landlord on the real geography of any French départements
+(default: 08, 10, 51 and 52, the territory of the RPLS 2019 calibration).
 
 `generate_demo(path, scale, seed, today)` writes a new DuckDB file (built beside the target,
 then renamed: nothing half-written). Same seed and reference date → identical tables.
@@ -18,18 +19,42 @@ import pandas as pd
 from fluxcore.db import Database, audit
 from fluxcore.demo import flux, menages, patrimoine, reservataires
 from fluxcore.errors import FluxcoreError
-from fluxcore.geo import load_reference
+from fluxcore.geo import load_reference, load_zone
 
 # tier: (logements, demandes) — design.md §5
 SCALES = {"petit": (3_000, 2_000), "moyen": (15_000, 10_000), "grand": (120_000, 80_000),
           "national": (5_400_000, 2_700_000)}
 
 
+DEPARTEMENTS = ("08", "10", "51", "52")
+
+
+def check_departements(departements) -> tuple[str, ...]:
+    """The départements asked for, checked against the reference (French message)."""
+    ref = load_reference()
+    known = set(ref.communes["code_dep"])
+    deps = tuple(sorted({str(d).strip().upper() for d in departements if str(d).strip()}))
+    deps = tuple(d.zfill(2) if d.isdigit() and len(d) < 2 else d for d in deps)
+    unknown = [d for d in deps if d not in known]
+    if not deps or unknown:
+        raise FluxcoreError(f"Département inconnu : {', '.join(unknown) or '(aucun)'} "
+                            "(attendu : des codes comme 01, 2A, 69, 974).")
+    with_shapes = [d for d in deps if load_zone([d]).commune_shapes]
+    if len(with_shapes) < len(deps):
+        raise FluxcoreError(
+            f"Pas de contours de communes pour {', '.join(sorted(set(deps) - set(with_shapes)))}"
+            " dans le référentiel : une démonstration y est impossible.")
+    return deps
+
+
 def generate_demo(path: str | Path, scale: str = "moyen", seed: int = 42,
-                  today: date | None = None, force: bool = False) -> dict[str, int]:
-    """Build the demo database at `path`; returns the row count of each table written."""
+                  today: date | None = None, force: bool = False,
+                  departements=DEPARTEMENTS) -> dict[str, int]:
+    """Build the demo database at `path` on `departements`; returns the row count of each
+    table written."""
     if scale not in SCALES:
         raise FluxcoreError(f"Échelle inconnue « {scale} » (attendu : {', '.join(SCALES)}).")
+    departements = check_departements(departements)
     path = Path(path)
     if path.exists() and not force:
         raise FluxcoreError(f"Le fichier « {path} » existe déjà : ajoutez --force pour le "
@@ -39,13 +64,14 @@ def generate_demo(path: str | Path, scale: str = "moyen", seed: int = 42,
     for p in (tmp, Path(str(tmp) + ".wal")):
         p.unlink(missing_ok=True)
     started = time.perf_counter()
-    tables = _build_tables(scale, seed, np.datetime64(today, "D"))
+    tables = _build_tables(scale, seed, np.datetime64(today, "D"), departements)
     db = Database(tmp)
     try:
         counts = _write(db, tables)
         with db.transaction() as cur:
             audit(cur, "demo", "demo.generate", None, None,
                   {"echelle": scale, "graine": seed, "date_reference": today.isoformat(),
+                   "departements": list(departements),
                    "lignes": counts, "secondes": round(time.perf_counter() - started, 1)})
         db.cursor().execute("checkpoint")
     finally:
@@ -55,13 +81,15 @@ def generate_demo(path: str | Path, scale: str = "moyen", seed: int = 42,
     return counts
 
 
-def _build_tables(scale: str, seed: int, today: np.datetime64) -> dict[str, pd.DataFrame]:
+def _build_tables(scale: str, seed: int, today: np.datetime64,
+                  departements: tuple[str, ...]) -> dict[str, pd.DataFrame]:
     n_log, n_dem = SCALES[scale]
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(10)]
     ref = load_reference()
+    zone = load_zone(departements)
     year = int(str(today)[:4])
     years = [year - 3, year - 2, year - 1, year]
-    res = patrimoine.build_residences(ref, rngs[0], n_log, years[0], today)
+    res = patrimoine.build_residences(ref, zone, rngs[0], n_log, years[0], today)
     log = patrimoine.build_logements(res, ref, rngs[1])
     reserv, conv = reservataires.build_reservataires(ref, res, rngs[2], years[0])
     communes, ids, rates = reservataires.slot_matrices(res, conv, reserv)
@@ -77,14 +105,13 @@ def _build_tables(scale: str, seed: int, today: np.datetime64) -> dict[str, pd.D
     qpv = res["en_qpv"].to_numpy()[log["residence_idx"].to_numpy()[li]]
     hors_flux = log["hors_flux_motif"].notna().to_numpy()[li]
     ori = flux.build_orientations(lib, ci * 2 + qpv, ci, prob, dest, hors_flux, today, rngs[5])
-    epcis = sorted(res["epci_siren"].unique())
+    epcis = sorted(e for e in res["epci_siren"].unique() if isinstance(e, str))
     seuils = menages.build_seuils(epcis, years, rngs[6])
     att = flux.build_attributions(ori, lib, log, res, seuils, rngs[7])
     qpv_epcis = set(res.loc[res["en_qpv"], "epci_siren"])
     epci_type = ref.epci.set_index("siren_epci")["type"]
     reform = [e for e in epcis if e in qpv_epcis or epci_type.get(e) in ("CA", "CU")]
-    weights = patrimoine.commune_weights(ref)
-    weights = weights[weights["code_insee"].isin(res["commune_insee"])]
+    weights = patrimoine.demand_weights(patrimoine.commune_weights(ref, zone), res)
     weights = weights.assign(poids=weights["poids"] / weights["poids"].sum())
     return {
         "residence": res, "logement": log, "reservataire": reserv, "convention": conv,
@@ -112,8 +139,11 @@ def _write(db: Database, t: dict[str, pd.DataFrame]) -> dict[str, int]:
                             ("dem_df", t["demande"].assign(idx=np.arange(len(t["demande"]))))):
             cur.register(name, frame)
         cur.execute(
-            "insert into residence select residence_id, nom, adresse, commune_insee, epci_siren,"
-            " departement, qpv_code, en_qpv, latitude, longitude, annee_construction from res_df")
+            "insert into residence (residence_id, nom, adresse, commune_insee, epci_siren,"
+            " departement, qpv_code, en_qpv, latitude, longitude, annee_construction, epsg,"
+            " coordonnees_source) select residence_id, nom, adresse, commune_insee, epci_siren,"
+            " departement, qpv_code, en_qpv, latitude, longitude, annee_construction, 4326,"
+            " 'FICHIER' from res_df")
         # demo only: the latent fragility that drove the generated surveys and move-ins,
         # kept so that tests can check the fragility index finds the fragile résidences
         cur.execute("create table demo_fragilite_latente as select residence_id, "

@@ -1,7 +1,8 @@
 """Demo patrimoine: résidences placed in real communes and QPV, and their dwellings.
 
 Figures come from the RPLS 2019 indicators per EPCI vendored in data/ref/calibration_epci.csv
-(stock per EPCI, share of collective housing, QPV share, typology shares, rent per m²), and
+(stock per EPCI, share of collective housing, QPV share, typology shares, rent per m²; France
+métropolitaine's figures for the EPCI outside 08, 10, 51 and 52), and
 from the national RPLS/SDES publications for what is not per EPCI (construction periods,
 financing mix, surfaces by typology): see README « Données de démonstration ».
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fluxcore.geo import Reference, all_qpv_union, qpv_code_at, sample_points
+from fluxcore.geo import Reference, Zone, commune_mere, qpv_code_at, qpv_union, sample_points
 
 # Construction periods of the French social stock (SDES, RPLS: ~55 % built before 1980).
 PERIODES = np.array([[1930, 1948], [1949, 1974], [1975, 1989], [1990, 2004], [2005, 2014],
@@ -31,26 +32,62 @@ NOMS = ("Les Tilleuls", "Les Acacias", "Les Peupliers", "Le Parc", "Les Coteaux"
 VOIES = ("rue", "avenue", "allée", "place", "boulevard", "chemin", "impasse")
 
 
-def commune_weights(ref: Reference) -> pd.DataFrame:
+# Share of social housing by commune size where no SRU rate is vendored (orders of magnitude
+# of the SDES/RPLS publications: rural communes ~3 %, large towns ~20-25 %).
+TAILLES = np.array([2_000, 5_000, 10_000, 20_000, 50_000, 100_000])
+PART_SOCIAL = np.array([0.03, 0.07, 0.12, 0.17, 0.21, 0.24, 0.22])
+
+
+def commune_weights(ref: Reference, zone: Zone) -> pd.DataFrame:
     """Where the landlord's dwellings go: EPCI stock (RPLS 2019) spread on communes.
 
-    Within an EPCI, a commune weighs population × SRU social-housing rate; communes hosting a
-    QPV but with no SRU rate get a small weight. Returns code_insee, code_dep, siren_epci, poids.
+    Within an EPCI, a commune weighs population × SRU social-housing rate (vendored for 08, 10,
+    51, 52; elsewhere a national share by commune size); communes hosting a QPV but with no
+    social housing get a small weight. EPCI without calibration keep the sum of their
+    communes' weights. Returns code_insee, code_dep, siren_epci, poids.
     """
-    com = ref.communes[ref.communes["code_insee"].isin(list(ref.commune_shapes))].copy()
+    com = ref.communes[ref.communes["code_insee"].isin(list(zone.commune_shapes))].copy()
     qpv_communes = set("|".join(ref.qpv["insee_com"]).split("|"))
-    base = com["population"].astype(float) * com["taux_lls_sru_2024"].astype(float) / 100.0
-    fallback = com["population"].astype(float) * 0.05
+    pop = com["population"].astype(float).fillna(0.0)
+    sru = com["taux_lls_sru_2024"].astype(float)
+    band = PART_SOCIAL[np.searchsorted(TAILLES, pop.to_numpy(), side="right")]
+    base = np.where(sru.notna(), pop * sru / 100.0, pop * band)
+    fallback = pop * 0.05
     com["w"] = np.where(base > 0, base, np.where(com["code_insee"].isin(qpv_communes),
                                                  fallback, 0.0))
     com = com[com["w"] > 0]
+    group = com["siren_epci"].where(com["siren_epci"] != "", com["code_insee"])
     cal = ref.calibration.set_index("code")["parc_social"].astype(float)
-    com["parc_epci"] = com["siren_epci"].map(cal).fillna(0.0)
-    share = com["w"] / com.groupby("siren_epci")["w"].transform("sum")
-    com["poids"] = share * com["parc_epci"]
+    total = com["w"].groupby(group).transform("sum")
+    com["parc_epci"] = group.map(cal).fillna(total)
+    com["poids"] = com["w"] / total * com["parc_epci"]
     com = com[com["poids"] > 0].sort_values("code_insee").reset_index(drop=True)
     com["poids"] = com["poids"] / com["poids"].sum()
     return com[["code_insee", "code_dep", "siren_epci", "poids"]]
+
+
+def demand_weights(weights: pd.DataFrame, res: pd.DataFrame) -> pd.DataFrame:
+    """Where demandes ask for: the communes of the stock; a commune with arrondissements
+    municipaux shares its weight among the arrondissements of the stock, by dwellings."""
+    out = weights[weights["code_insee"].isin(res["commune_insee"])]
+    arr = res[~res["commune_insee"].isin(weights["code_insee"])]
+    if len(arr):
+        size = arr.groupby("commune_insee")["nb_logements"].sum()
+        parent = pd.Series(commune_mere(size.index.to_numpy()), index=size.index)
+        share = size / size.groupby(parent).transform("sum")
+        w = weights.set_index("code_insee")
+        known = parent.isin(w.index)
+        out = pd.concat([out, pd.DataFrame({
+            "code_insee": size.index[known],
+            "code_dep": w.loc[parent[known], "code_dep"].to_numpy(),
+            "siren_epci": w.loc[parent[known], "siren_epci"].to_numpy(),
+            "poids": (share[known] * w.loc[parent[known], "poids"].to_numpy()).to_numpy()})])
+        out = out.sort_values("code_insee").reset_index(drop=True)
+    return out
+
+
+def _national(ref: Reference, column: str) -> float:
+    return float(ref.calibration.loc[ref.calibration["code"] == "FRMETRO", column].iloc[0])
 
 
 def _sizes(rng: np.random.Generator, n_logements: int, pct_collectif: float) -> np.ndarray:
@@ -70,34 +107,36 @@ def _sizes(rng: np.random.Generator, n_logements: int, pct_collectif: float) -> 
     return sizes[keep], collectif[keep]
 
 
-def build_residences(ref: Reference, rng: np.random.Generator, n_logements: int,
+def build_residences(ref: Reference, zone: Zone, rng: np.random.Generator, n_logements: int,
                      new_from_year: int, today: np.datetime64) -> pd.DataFrame:
     """One row per résidence with its commune, QPV, coordinates, size and latent fragility.
 
     A few recent résidences are new programmes put in service from `new_from_year` to today
     (column `mise_en_service`, NaT otherwise): their first lettings feed the flux.
     """
-    weights = commune_weights(ref)
+    weights = commune_weights(ref, zone)
     cal = ref.calibration.set_index("code")
-    pct_coll = float(ref.calibration.loc[ref.calibration["code"] == "FRMETRO",
-                                         "pct_collectif"].iloc[0]) / 100.0
+    pct_coll = _national(ref, "pct_collectif") / 100.0
     sizes, collectif = _sizes(rng, n_logements, pct_coll)
     n = len(sizes)
     cidx = rng.choice(len(weights), size=n, p=weights["poids"].to_numpy())
     res = pd.DataFrame({"commune_insee": weights["code_insee"].to_numpy()[cidx],
                         "departement": weights["code_dep"].to_numpy()[cidx],
-                        "epci_siren": weights["siren_epci"].to_numpy()[cidx],
+                        "epci_siren": weights["siren_epci"].replace("", None).to_numpy()[cidx],
                         "nb_logements": sizes, "collectif": collectif})
     # QPV: in communes that host one, a share of the résidences goes inside, so that the
     # EPCI's QPV share of the stock is near RPLS (capped: a town is never all QPV).
     qpv_by_commune: dict[str, list[str]] = {}
     for code, communes in zip(ref.qpv["code_qp"], ref.qpv["insee_com"]):
         for c in communes.split("|"):
-            qpv_by_commune.setdefault(c, []).append(code)
+            if code in zone.qpv_shapes:
+                qpv_by_commune.setdefault(c, []).append(code)
     host = res["commune_insee"].isin(list(qpv_by_commune))
-    pct_qpv = res["epci_siren"].map(cal["pct_en_qpv"]).fillna(0.0) / 100.0
-    lw = res["nb_logements"].where(host, 0).groupby(res["epci_siren"]).transform("sum")
-    tw = res["nb_logements"].groupby(res["epci_siren"]).transform("sum")
+    pct_qpv = res["epci_siren"].map(cal["pct_en_qpv"]).fillna(
+        _national(ref, "pct_en_qpv")) / 100.0
+    group = res["epci_siren"].fillna(res["commune_insee"])
+    lw = res["nb_logements"].where(host, 0).groupby(group).transform("sum")
+    tw = res["nb_logements"].groupby(group).transform("sum")
     p_in = np.clip(pct_qpv * tw / lw.replace(0, np.nan), 0, 0.7).fillna(0.0)
     in_qpv = host.to_numpy() & (rng.random(n) < p_in.to_numpy()) & res["collectif"].to_numpy()
     target = np.full(n, None, dtype=object)
@@ -105,18 +144,21 @@ def build_residences(ref: Reference, rng: np.random.Generator, n_logements: int,
         choices = sorted(qpv_by_commune[res.at[i, "commune_insee"]])
         target[i] = choices[int(rng.integers(len(choices)))]
     lon, lat = np.zeros(n), np.zeros(n)
-    union = all_qpv_union()
+    union = qpv_union(zone.departements)
     groups = pd.Series(range(n)).groupby([res["commune_insee"].to_numpy(),
                                           pd.Series(target).fillna("").to_numpy()])
     for (commune, qpv), idx in sorted(groups.groups.items()):
-        shape = ref.commune_shapes[commune]
+        shape = zone.commune_shapes[commune]
         if qpv:
-            shape = shape.intersection(ref.qpv_shapes[qpv])
+            inside = shape.intersection(zone.qpv_shapes[qpv])
+            shape = inside if inside.area > 0 else zone.qpv_shapes[qpv]
         x, y = sample_points(shape, len(idx), rng, exclude=None if qpv else union)
         lon[idx.to_numpy()], lat[idx.to_numpy()] = x, y
     res["longitude"], res["latitude"] = np.round(lon, 6), np.round(lat, 6)
-    res["qpv_code"] = qpv_code_at(res["longitude"].to_numpy(), res["latitude"].to_numpy())
+    res["qpv_code"] = qpv_code_at(res["longitude"].to_numpy(), res["latitude"].to_numpy(),
+                                  zone.departements)
     res["en_qpv"] = res["qpv_code"].notna()
+    res["commune_insee"] = _arrondissements(ref, res)
     per = np.where(res["en_qpv"].to_numpy()[:, None], PERIODES_P_QPV, PERIODES_P).cumsum(1)
     k = (rng.random(n)[:, None] > per).sum(1)
     res["annee_construction"] = rng.integers(PERIODES[k, 0], PERIODES[k, 1] + 1)
@@ -137,14 +179,30 @@ def build_residences(ref: Reference, rng: np.random.Generator, n_logements: int,
     return res
 
 
+def _arrondissements(ref: Reference, res: pd.DataFrame) -> np.ndarray:
+    """Paris, Lyon and Marseille résidences take the code of the arrondissement municipal whose
+    centre is nearest, as RPLS files give it."""
+    com = ref.communes
+    arr = com[com["commune_parent"] != ""]
+    out = res["commune_insee"].to_numpy(object).copy()
+    for parent, group in arr.groupby("commune_parent"):
+        rows = np.flatnonzero(out == parent)
+        if rows.size:
+            dx = res["longitude"].to_numpy()[rows, None] - group["lon"].to_numpy()[None, :]
+            dy = res["latitude"].to_numpy()[rows, None] - group["lat"].to_numpy()[None, :]
+            nearest = np.argmin(dx ** 2 * 0.5 + dy ** 2, axis=1)
+            out[rows] = group["code_insee"].to_numpy()[nearest]
+    return out
+
+
 def build_logements(res: pd.DataFrame, ref: Reference, rng: np.random.Generator) -> pd.DataFrame:
     """Dwellings of every résidence: typology, financing, surface, rent, floor, service date."""
     cal = ref.calibration.set_index("code")
     r = np.repeat(np.arange(len(res)), res["nb_logements"].to_numpy())
     n = len(r)
     epci = res["epci_siren"].to_numpy()[r]
-    p12 = pd.Series(epci).map(cal["pct_1_2_pieces"]).fillna(26.3).to_numpy() / 100
-    p34 = pd.Series(epci).map(cal["pct_3_4_pieces"]).fillna(65.6).to_numpy() / 100
+    p12 = pd.Series(epci).map(cal["pct_1_2_pieces"]).fillna(_national(ref, "pct_1_2_pieces")).to_numpy() / 100
+    p34 = pd.Series(epci).map(cal["pct_3_4_pieces"]).fillna(_national(ref, "pct_3_4_pieces")).to_numpy() / 100
     coll = res["collectif"].to_numpy()[r]
     p12 = np.where(coll, p12, p12 * 0.3)
     p34 = np.where(coll, p34, np.minimum(p34 * 1.1, 1 - p12))
@@ -159,7 +217,7 @@ def build_logements(res: pd.DataFrame, ref: Reference, rng: np.random.Generator)
     fin_p = np.where(recent[:, None], [0.28, 0.52, 0.17, 0.01, 0.02],
                      [0.04, 0.80, 0.05, 0.02, 0.09]).cumsum(1)
     fin = (rng.random(n)[:, None] > fin_p).sum(1)
-    loyer_m2 = pd.Series(epci).map(cal["loyer_m2"]).fillna(5.82).to_numpy()
+    loyer_m2 = pd.Series(epci).map(cal["loyer_m2"]).fillna(_national(ref, "loyer_m2")).to_numpy()
     age_f = np.where(annee >= 2005, 1.22, np.where(annee >= 1990, 1.08, 1.0))
     loyer = np.round(surface * loyer_m2 * FIN_LOYER[fin] * age_f * rng.normal(1, 0.06, n), 2)
     floors = np.where(coll, np.clip(2 + res["nb_logements"].to_numpy()[r] // 16, 2, 14), 1)

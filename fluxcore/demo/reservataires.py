@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fluxcore.geo import Reference
+from fluxcore.geo import Reference, commune_mere
 
 # destination slots of the orientation/stock matrices, in this order
 SLOTS = ("PREFET", "PREFET_FONCTIONNAIRES", "ACTION_LOGEMENT", "DEPARTEMENT", "EPCI", "COMMUNE",
@@ -28,7 +28,7 @@ def build_reservataires(ref: Reference, res: pd.DataFrame, rng: np.random.Genera
     noms_dep = ref.communes.drop_duplicates("code_dep").set_index("code_dep")["nom_dep"]
     noms_com = ref.communes.set_index("code_insee")["nom"]
     epci = ref.epci.set_index("siren_epci")
-    stock = res.groupby("commune_insee")["nb_logements"].sum()
+    stock = res.groupby(commune_mere(res["commune_insee"].to_numpy()))["nb_logements"].sum()
     stock_epci = res.groupby("epci_siren")["nb_logements"].sum()
     rows, convs = [], []
 
@@ -89,7 +89,7 @@ def slot_matrices(res: pd.DataFrame, conv: pd.DataFrame,
         elif len(c["perimetre"]) == 9:
             mask = np.asarray(epci_of.reindex(communes).to_numpy() == c["perimetre"])
         else:
-            mask = np.asarray(communes == c["perimetre"])
+            mask = np.asarray(commune_mere(communes.to_numpy()) == c["perimetre"])
         ids[mask, slot] = c["reservataire_id"]
         rates[mask, slot] = c["taux_flux"] / 100.0
     return communes, ids, rates

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from fluxcore.imports import parsing
+from fluxcore.imports.geographie import locate, normalise_communes
 from fluxcore.imports.problems import AVERTISSEMENT, Problems
 from fluxcore.imports.reader import Sheet, normalise
 from fluxcore.imports.staging import check_cells
@@ -78,7 +79,7 @@ def _logement_sql(sheet: Sheet, typed: str) -> tuple[str, dict[str, str]]:
     depcom, nbpiece, surf = f("depcom", "codecom"), f("nbpiece"), f("surfhab")
     finan, construct, locat = f("finan"), f("construct"), f("locat")
     loyer, etage, qpv = f("loyerprinc", "loyer"), f("etage"), f("qpv", "plg_qpv", "code_qpv")
-    x, y = f("x"), f("y")
+    x, y, epsg = f("x"), f("y"), f("epsg", "code_epsg", "srid")
     lon, lat = f("longitude", "lon"), f("latitude", "lat")
     ident = f(*ID_REP) or f(*ID_INT)
     prog = f(*PROGRAMME)
@@ -87,7 +88,7 @@ def _logement_sql(sheet: Sheet, typed: str) -> tuple[str, dict[str, str]]:
     adresse = (f"nullif(trim(regexp_replace(upper(concat_ws(' ', "
                f"{', '.join(f'trim({c})' for c in addr)})), '\\s+', ' ', 'g')), '')"
                if addr else null)
-    commune = parsing.padded(depcom, 5) if depcom else null
+    commune = f"commune_2026({parsing.padded(depcom, 5)})" if depcom else null
     qpv_up = f"regexp_replace(upper(trim({qpv})), '[\\s-]+', '_', 'g')" if qpv else null
     row_text = f"concat_ws('|', {', '.join(f'c{i}' for i in range(len(sheet.headers)))})"
     group = (f"coalesce({'nullif(trim(' + prog + '), ' + repr('') + ')' if prog else null}, "
@@ -120,6 +121,7 @@ def _logement_sql(sheet: Sheet, typed: str) -> tuple[str, dict[str, str]]:
                               if f("typeconst") else null),
         # résidence fields, aggregated later
         "commune_insee": (depcom, commune),
+        "commune_fichier": (None, parsing.padded(depcom, 5) if depcom else null),
         "adresse": (None, adresse),
         "annee_construction": (construct, parsing.integer(construct) if construct else null),
         "qpv_code": (qpv, f"case when regexp_matches({qpv_up}, '^Q[NP]') then {qpv_up} end"
@@ -130,6 +132,7 @@ def _logement_sql(sheet: Sheet, typed: str) -> tuple[str, dict[str, str]]:
                    if qpv else "cast(null as boolean)"),
         "x": (x, parsing.number(x) if x else "cast(null as double)"),
         "y": (y, parsing.number(y) if y else "cast(null as double)"),
+        "epsg": (epsg, parsing.integer(epsg) if epsg else "cast(null as integer)"),
         "lon": (lon, parsing.number(lon) if lon else "cast(null as double)"),
         "lat": (lat, parsing.number(lat) if lat else "cast(null as double)"),
     }
@@ -165,44 +168,10 @@ def _residences(cur, src: str, typed: str) -> None:
                (select r.epci_siren from ref_commune r where r.code_insee = commune_insee)
                    as epci_siren,
                max(qpv_code) as qpv_code, bool_or(en_qpv) as en_qpv,
-               avg(x) as x, avg(y) as y, avg(lon) as lon, avg(lat) as lat,
+               avg(x) as x, avg(y) as y, mode(epsg) as epsg, avg(lon) as longitude,
+               avg(lat) as latitude,
                min(annee_construction) as annee_construction
         from {src} where residence_id is not null group by residence_id, commune_insee""")
-    _locate(cur, typed)
-
-
-def _locate(cur, typed: str) -> None:
-    """Latitude/longitude of each résidence; QPV code from the map when only a flag is given."""
-    from fluxcore.geo import load_reference, qpv_code_at
-
-    df = cur.execute(f"select residence_id, commune_insee, x, y, lon, lat, en_qpv, qpv_code "
-                     f"from {typed}").df()
-    lon, lat = df["lon"].to_numpy(float).copy(), df["lat"].to_numpy(float).copy()
-    has_xy = df["x"].notna() & df["y"].notna() & df["lon"].isna()
-    if has_xy.any():
-        lx, ly = _lambert93_to_wgs84(df.loc[has_xy, "x"].to_numpy(float),
-                                     df.loc[has_xy, "y"].to_numpy(float))
-        lon[has_xy.to_numpy()], lat[has_xy.to_numpy()] = lx, ly
-    communes = load_reference().communes.set_index("code_insee")
-    missing = np.isnan(lon) | np.isnan(lat)
-    centre = df["commune_insee"].map(communes["lon"]), df["commune_insee"].map(communes["lat"])
-    lon = np.where(missing, centre[0].to_numpy(float), lon)
-    lat = np.where(missing, centre[1].to_numpy(float), lat)
-    code = df["qpv_code"].copy()
-    guess = df["en_qpv"] & code.isna() & ~missing
-    if guess.any():
-        found = qpv_code_at(lon[guess.to_numpy()], lat[guess.to_numpy()])
-        code.loc[guess] = [c if isinstance(c, str) and c else None for c in found]
-    out = pd.DataFrame({"residence_id": df["residence_id"], "longitude": lon, "latitude": lat,
-                        "qpv_code2": code})
-    cur.register("rpls_loc", out)
-    cur.execute(f"alter table {typed} add column longitude double")
-    cur.execute(f"alter table {typed} add column latitude double")
-    cur.execute(f"update {typed} t set longitude = case when isnan(l.longitude) then null "
-                f"else l.longitude end, latitude = case when isnan(l.latitude) then null else "
-                f"l.latitude end, qpv_code = coalesce(t.qpv_code, l.qpv_code2) from rpls_loc l "
-                f"where l.residence_id = t.residence_id")
-    cur.unregister("rpls_loc")
 
 
 def targets(cur, sheet: Sheet, problems: Problems, schemas) -> list[Target]:
@@ -233,14 +202,18 @@ def targets(cur, sheet: Sheet, problems: Problems, schemas) -> list[Target]:
                 schemas["residence"], problems, labels)
     _report_finan(cur, src, where, problems)
     res = f"{sheet.staging}_res"
+    normalise_communes(cur, src, where, problems, labels.get("commune_insee", "DEPCOM"),
+                       raw="commune_fichier")
     _residences(cur, src, res)
     res_present = ["residence_id", "commune_insee", "departement", "epci_siren"] + [
         c for c in ("adresse", "annee_construction") if c in labels or (c == "adresse" and
         cur.execute(f"select count(adresse) from {res}").fetchall()[0][0])]
-    if "en_qpv" in labels:
-        res_present += ["qpv_code", "en_qpv"]
-    fill_only = [c for c in ("nom", "latitude", "longitude", "qpv_code", "en_qpv")
-                 if c not in res_present]
+    located, fill_only = locate(
+        cur, res, where, problems, qpv_given="en_qpv" in labels,
+        labels={"x": labels.get("x", labels.get("lon", "X")),
+                "epsg": labels.get("epsg", "EPSG"), "qpv_code": labels.get("en_qpv", "QPV")})
+    res_present += located
+    fill_only = ["nom", *[c for c in fill_only if c not in res_present]]
     return [Target(sheet, "residence", res, res_present, fill_only=fill_only,
                    computed_key=True), Target(sheet, "logement", src, present)]
 

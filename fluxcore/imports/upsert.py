@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from fluxcore.imports.geographie import locate, normalise_communes
 from fluxcore.imports.problems import Problems
 from fluxcore.imports.reader import Sheet
 from fluxcore.imports.spec import SPECS
@@ -57,15 +58,18 @@ def derive(cur, target: Target, cols: dict[str, Column], problems: Problems) -> 
     """Fill what a file may leave out: a résidence's département, EPCI, QPV flag and name from
     its commune, code and address; a setting's description from the catalogue."""
     if target.table == "residence" and "commune_insee" in target.present:
+        where = target.sheet.where
+        normalise_communes(cur, target.typed, where, problems, "commune_insee")
+        _add(cur, target, "departement", "varchar",
+             "(select r.departement from ref_commune r where r.code_insee = commune_insee)")
         _add(cur, target, "departement", "varchar",
              "case when commune_insee like '97%' then left(commune_insee, 3) "
              "else left(commune_insee, 2) end")
         _add(cur, target, "epci_siren", "varchar",
              "(select r.epci_siren from ref_commune r where r.code_insee = commune_insee)")
-        if "qpv_code" in target.present:
-            _add(cur, target, "en_qpv", "boolean", "qpv_code is not null")
-        elif "en_qpv" in target.present:
-            cur.execute(f"update {target.typed} set en_qpv = false where en_qpv is null")
+        present, fill = locate(cur, target.typed, where, problems)
+        target.present += [c for c in present if c not in target.present]
+        target.fill_only += [c for c in fill if c not in target.columns]
         _add(cur, target, "nom", "varchar", "coalesce(adresse, residence_id)"
              if "adresse" in target.columns else "residence_id", fill_only=True)
     if target.table == "parametre":

@@ -1,0 +1,38 @@
+-- 004_france: the reference geography of the whole of France (docs/geographie.md).
+-- ref_commune gains the arrondissements municipaux (type, commune_parent) and each commune's
+-- centre; old commune codes map to their 2026 commune; ref_version records which data/ref
+-- the ref_* tables were filled from (they are refilled when it changes).
+-- A résidence keeps the QPV its file gave apart from the QPV computed on the 2024 contours,
+-- and the coordinates as they came (x, y, epsg).
+
+alter table ref_commune add column type varchar;
+alter table ref_commune add column commune_parent varchar;
+alter table ref_commune add column longitude double;
+alter table ref_commune add column latitude double;
+alter table ref_qpv add column departements varchar;
+
+create table ref_commune_ancien (
+    code_ancien  varchar primary key,
+    code_insee   varchar not null
+);
+
+create table ref_version (
+    version    varchar not null,
+    seeded_at  timestamp not null
+);
+
+alter table residence add column qpv_code_fichier varchar;
+alter table residence add column en_qpv_fichier boolean;
+alter table residence add column x double;
+alter table residence add column y double;
+alter table residence add column epsg integer;
+alter table residence add column coordonnees_source varchar;
+
+-- The commune of an arrondissement municipal (69383 -> 69123); any other code unchanged.
+-- Conventions of communes and the préfet's spread per commune use it.
+create macro commune_mere(c) as
+    coalesce((select r.commune_parent from ref_commune r where r.code_insee = c), c);
+
+-- A commune code of 2026: an old code of a merged commune becomes its 2026 commune.
+create macro commune_2026(c) as
+    coalesce((select a.code_insee from ref_commune_ancien a where a.code_ancien = c), c);
