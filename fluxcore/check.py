@@ -7,11 +7,14 @@ with a non-zero code; AVERTISSEMENT does not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
 from fluxcore.db import Database
+from fluxcore.geo import distance_to_commune
+from fluxcore.localisation import HORS_COMMUNE_M, distance_text, hors_commune
 
 ERREUR, AVERTISSEMENT = "ERREUR", "AVERTISSEMENT"
 INTERNES = ("MUTATION", "RU", "ORCOD", "LHI", "VENTE", "BAILLEUR")
@@ -71,8 +74,8 @@ REGLES_LIGNE: tuple[RegleLigne, ...] = (
                "Orientation datée avant le congé du locataire", AVERTISSEMENT),
     RegleLigne("commune_hors_referentiel", "residence", "commune_insee",
                "not exists (select 1 from ref_commune r where r.code_insee = x.commune_insee)",
-               "Commune absente du référentiel embarqué (08, 10, 51, 52) : pas d'EPCI ni de "
-               "carte", AVERTISSEMENT),
+               "Commune inconnue du code officiel géographique 2026 (ni EPCI, ni QPV, ni "
+               "carte)", AVERTISSEMENT),
 )
 _REGLES = {r.code: r for r in REGLES_LIGNE}
 
@@ -121,7 +124,7 @@ CHECKS: tuple[Check, ...] = (
           " as annee from convention), s as (select c.commune_insee, a.annee, sum(v.taux_flux) "
           "as total from communes c cross join annees a join convention v on "
           "v.departement = c.departement and a.annee between v.annee_debut and v.annee_fin "
-          "and (v.perimetre is null or v.perimetre in (c.commune_insee, c.epci_siren)) "
+          "and dans_perimetre(v.perimetre, c.commune_insee, c.epci_siren) "
           "group by all) select commune_insee || ' en ' || annee || ' : ' || "
           "replace(printf('%.1f', total), '.', ',') || ' %' as exemple from s where total > 100"),
     *(_ligne(c) for c in ("conge_apres_liberation", "liberation_avant_service",
@@ -143,10 +146,50 @@ CHECKS: tuple[Check, ...] = (
           "select a.attribution_id as exemple from attribution a join orientation o "
           "using (orientation_id) join liberation l using (liberation_id) "
           "where a.date_bail < l.date_liberation"),
+    Check("qpv_fichier_different", AVERTISSEMENT, "residence",
+          "QPV indiqué par le fichier différent du QPV 2024 calculé sur les coordonnées",
+          "select residence_id || ' (fichier : ' || coalesce(qpv_code_fichier, case when "
+          "en_qpv_fichier then 'en QPV' else 'hors QPV' end) || ', calculé : ' || "
+          "coalesce(qpv_code, 'hors QPV') || ')' as exemple from residence "
+          "where coordonnees_source = 'FICHIER' and (qpv_code_fichier is not null or "
+          "en_qpv_fichier is not null) and (coalesce(en_qpv_fichier, false) "
+          "or qpv_code_fichier is not null) is distinct from en_qpv "
+          "or (qpv_code_fichier is not null and qpv_code_fichier is distinct from qpv_code)"),
     Check("residence_sans_coordonnees", AVERTISSEMENT, "residence",
           "Résidence sans coordonnées (absente des cartes)",
           "select residence_id as exemple from residence where latitude is null "
           "or longitude is null"),
+)
+
+
+def residences_hors_commune(db: Database) -> list[str]:
+    """Résidences whose coordinates lie more than HORS_COMMUNE_M from their commune's polygon
+    (a point-in-polygon test DuckDB cannot run: geometry is done in Python)."""
+    df = db.df("select residence_id, commune_insee, longitude, latitude from residence "
+               "where latitude is not null and longitude is not null "
+               "and coordonnees_source is distinct from 'CENTRE_COMMUNE' order by residence_id")
+    if df.empty:
+        return []
+    d = distance_to_commune(df["longitude"], df["latitude"], df["commune_insee"])
+    far = hors_commune(d)
+    return [f"{r} ({c}, {distance_text(m)})" for r, c, m in
+            zip(df["residence_id"][far], df["commune_insee"][far], d[far])]
+
+
+@dataclass(frozen=True)
+class CheckPython:
+    code: str
+    niveau: str
+    table: str
+    libelle: str
+    examples: Callable[[Database], list[str]]
+
+
+PY_CHECKS: tuple[CheckPython, ...] = (
+    CheckPython("residence_hors_commune", AVERTISSEMENT, "residence",
+                "Résidence dont les coordonnées tombent hors de sa commune (à plus de "
+                f"{HORS_COMMUNE_M:.0f} m) : coordonnées ou système de coordonnées à vérifier",
+                residences_hors_commune),
 )
 
 
@@ -161,6 +204,11 @@ def run_checks(db: Database, max_examples: int = 5) -> pd.DataFrame:
         rows.append({"code": c.code, "niveau": c.niveau, "table": c.table,
                      "libelle": c.libelle, "nombre": n,
                      "exemples": ", ".join(str(x) for x in found["exemple"])})
+    for p in PY_CHECKS:
+        found = p.examples(db)
+        rows.append({"code": p.code, "niveau": p.niveau, "table": p.table,
+                     "libelle": p.libelle, "nombre": len(found),
+                     "exemples": ", ".join(found[:max_examples])})
     return pd.DataFrame(rows)
 
 

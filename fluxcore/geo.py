@@ -198,7 +198,7 @@ def commune_mere(codes, ref_dir: str | None = None) -> np.ndarray:
 # -- projections -----------------------------------------------------------------------------
 @functools.lru_cache(maxsize=32)
 def _transformer(epsg: int):
-    from pyproj import Transformer     # imported on use: pyproj loads its database
+    from pyproj import Transformer  # imported on use: pyproj loads its database
     return Transformer.from_crs(epsg, EPSG_WGS84, always_xy=True)
 
 

@@ -78,6 +78,7 @@ def localiser(df: pd.DataFrame) -> pd.DataFrame:
         qpv[real] = geo.qpv_code_at(lon[real], lat[real], deps or None)
     computed_in = pd.notna(qpv)
     qpv = np.where(real, qpv, code_f.to_numpy())
+    qpv[pd.isna(qpv)] = None
     en_qpv = np.where(real, computed_in, file_in)
     desaccord = real & given & ((file_in != computed_in) | (
         code_f.notna().to_numpy() & (code_f.to_numpy() != qpv)))

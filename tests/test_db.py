@@ -49,16 +49,36 @@ def test_every_contract_table_and_column_exists(empty_db):
 
 def test_migrations_recorded_and_idempotent(empty_db):
     versions = empty_db.df("select version from schema_version order by 1")["version"].tolist()
-    assert versions == [1, 2, 3]
+    assert versions == [1, 2, 3, 4]
     assert apply_migrations(empty_db) == []
-    assert empty_db.scalar("select count(*) from schema_version") == 3
+    assert empty_db.scalar("select count(*) from schema_version") == 4
 
 
 def test_reference_names_seeded(empty_db):
     assert empty_db.scalar("select nom from ref_commune where code_insee = '08105'") == (
         "Charleville-Mézières")
-    assert empty_db.scalar("select count(*) from ref_epci") == 44
-    assert empty_db.scalar("select count(*) from ref_qpv") == 35
+    assert empty_db.scalar("select count(*) from ref_epci") == 1255
+    assert empty_db.scalar("select count(*) from ref_qpv") == 1584
+    assert empty_db.scalar("select count(*) from ref_commune") == 35014
+    assert empty_db.scalar("select count(*) from ref_commune where type = 'ARRONDISSEMENT'") \
+        == 45
+    assert empty_db.scalar("select count(*) from ref_commune_ancien") == 4240
+    assert empty_db.scalar("select commune_mere('69383') || ' ' || commune_mere('51454') || "
+                           "' ' || commune_2026('93059') || ' ' || commune_2026('51454')") == (
+        "69123 51454 93066 51454")
+
+
+def test_reference_reseeded_when_data_ref_changes(empty_db):
+    """A base filled from an older data/ref is refilled at the next opening."""
+    with empty_db.transaction() as cur:
+        cur.execute("delete from ref_commune where departement <> '51'")
+        cur.execute("update ref_version set version = 'ancienne'")
+    assert empty_db.scalar("select count(*) from ref_commune") < 1000
+    apply_migrations(empty_db)
+    assert empty_db.scalar("select count(*) from ref_commune") == 35014
+    apply_migrations(empty_db)
+    assert empty_db.scalar("select count(*) from audit_log where action = 'referentiel.seed'") \
+        == 2
 
 
 def test_transaction_rolls_back_everything(empty_db):

@@ -367,9 +367,10 @@ GeoJSON FeatureCollections; the application loads only the départements present
   `sources/qpv/data/qpv.json.gz` (commit 2cb0ab3; simplified upstream to 4 decimals, ~10 m).
   Geometry unchanged except that the contours which are not valid polygons (586, ring
   self-intersections left by the upstream rounding) are repaired with `shapely.make_valid`
-  (polygonal parts kept) and rings oriented counter-clockwise; one file per département of the QPV's communes (a QPV spanning two
-  départements is in both files); properties `code_qp, lib_qp`. In the CSV, `insee_com` is
-  given in 2026 codes (three QPVs named 93059, merged into 93066 in 2025); it adds `departements`
+  (polygonal parts kept) and rings oriented counter-clockwise; one file per département of
+  the QPV's communes (a QPV spanning two départements is in both files); properties
+  `code_qp, lib_qp`. In the CSV, `insee_com` is given in 2026 codes (three QPVs named 93059,
+  merged into 93066 in 2025); it adds `departements`
   (of its communes), `siren_epci` (of its first commune) and `point_lon, point_lat`: shapely
   `point_on_surface`, rounded to 5 decimals (6 or 7 where needed), checked to lie inside the QPV.
 - **calibration_epci.csv** — SDES RPLS 2019 indicators (public statistics, Licence Ouverte) as

@@ -201,8 +201,10 @@ def build_logements(res: pd.DataFrame, ref: Reference, rng: np.random.Generator)
     r = np.repeat(np.arange(len(res)), res["nb_logements"].to_numpy())
     n = len(r)
     epci = res["epci_siren"].to_numpy()[r]
-    p12 = pd.Series(epci).map(cal["pct_1_2_pieces"]).fillna(_national(ref, "pct_1_2_pieces")).to_numpy() / 100
-    p34 = pd.Series(epci).map(cal["pct_3_4_pieces"]).fillna(_national(ref, "pct_3_4_pieces")).to_numpy() / 100
+    def per_epci(column: str) -> np.ndarray:
+        return pd.Series(epci).map(cal[column]).fillna(_national(ref, column)).to_numpy()
+
+    p12, p34 = per_epci("pct_1_2_pieces") / 100, per_epci("pct_3_4_pieces") / 100
     coll = res["collectif"].to_numpy()[r]
     p12 = np.where(coll, p12, p12 * 0.3)
     p34 = np.where(coll, p34, np.minimum(p34 * 1.1, 1 - p12))
@@ -217,7 +219,7 @@ def build_logements(res: pd.DataFrame, ref: Reference, rng: np.random.Generator)
     fin_p = np.where(recent[:, None], [0.28, 0.52, 0.17, 0.01, 0.02],
                      [0.04, 0.80, 0.05, 0.02, 0.09]).cumsum(1)
     fin = (rng.random(n)[:, None] > fin_p).sum(1)
-    loyer_m2 = pd.Series(epci).map(cal["loyer_m2"]).fillna(_national(ref, "loyer_m2")).to_numpy()
+    loyer_m2 = per_epci("loyer_m2")
     age_f = np.where(annee >= 2005, 1.22, np.where(annee >= 1990, 1.08, 1.0))
     loyer = np.round(surface * loyer_m2 * FIN_LOYER[fin] * age_f * rng.normal(1, 0.06, n), 2)
     floors = np.where(coll, np.clip(2 + res["nb_logements"].to_numpy()[r] // 16, 2, 14), 1)

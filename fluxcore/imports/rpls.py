@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 
 from fluxcore.imports import parsing
 from fluxcore.imports.geographie import locate, normalise_communes

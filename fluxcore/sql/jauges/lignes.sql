@@ -44,5 +44,5 @@ cl as (
     select c.convention_id, c.reservataire_id, c.type, c.taux_flux, e.*
     from conv c
     join entree e on e.departement = c.departement
-     and (c.perimetre is null or c.perimetre = e.commune_insee or c.perimetre = e.epci_siren)
+     and dans_perimetre(c.perimetre, e.commune_insee, e.epci_siren)
 )

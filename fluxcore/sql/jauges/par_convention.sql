@@ -37,7 +37,7 @@ seg as (
            sum(coalesce(o.libs, 0)) as libs
     from conv c
     join parc_c p on p.departement = c.departement
-     and (c.perimetre is null or c.perimetre = p.commune_insee or c.perimetre = p.epci_siren)
+     and dans_perimetre(c.perimetre, p.commune_insee, p.epci_siren)
     left join obs_c o using (commune_insee, typologie, en_qpv)
     group by all
 ),
@@ -53,7 +53,7 @@ sous as (
     select c.convention_id, sum(s.n) / $nb as soustraits
     from conv c
     join sous_c s on s.departement = c.departement
-     and (c.perimetre is null or c.perimetre = s.commune_insee or c.perimetre = s.epci_siren)
+     and dans_perimetre(c.perimetre, s.commune_insee, s.epci_siren)
     group by all
 ),
 entree_c as (
@@ -73,7 +73,7 @@ realise as (
                as en_cours
     from conv c
     join entree_c e on e.departement = c.departement
-     and (c.perimetre is null or c.perimetre = e.commune_insee or c.perimetre = e.epci_siren)
+     and dans_perimetre(c.perimetre, e.commune_insee, e.epci_siren)
     group by all
 ),
 final as (

@@ -24,7 +24,7 @@ final as (
     from communes c
     join convention v on v.departement = c.departement
      and $annee between v.annee_debut and v.annee_fin
-     and (v.perimetre is null or v.perimetre = c.commune_insee or v.perimetre = c.epci_siren)
+     and dans_perimetre(v.perimetre, c.commune_insee, c.epci_siren)
     join reservataire r using (reservataire_id)
     group by all
 )

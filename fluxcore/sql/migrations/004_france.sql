@@ -36,3 +36,9 @@ create macro commune_mere(c) as
 -- A commune code of 2026: an old code of a merged commune becomes its 2026 commune.
 create macro commune_2026(c) as
     coalesce((select a.code_insee from ref_commune_ancien a where a.code_ancien = c), c);
+
+-- A convention's perimeter (NULL = the whole département, else a commune or an EPCI) covers a
+-- place: a commune's convention covers its arrondissements municipaux.
+create macro dans_perimetre(perimetre, commune, epci) as
+    perimetre is null or perimetre = commune or perimetre = epci
+    or perimetre = commune_mere(commune);

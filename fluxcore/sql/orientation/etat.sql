@@ -14,7 +14,7 @@ with {{ jauges/lignes }},
 couvre as (
     select * from conv
     where departement = $dep
-      and (perimetre is null or perimetre = $commune_l or perimetre = $epci_l)
+      and dans_perimetre(perimetre, $commune_l, $epci_l)
 ),
 res as (
     select c.reservataire_id as destinataire, c.nom, c.type, c.perimetre, c.taux_flux,
