@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from fluxcore import bench_pandas as bp
@@ -45,7 +46,7 @@ from fluxcore.simulation.montecarlo import simuler_tirages
 CIBLES_MS = {"page": {"grand": 150, "national": 3000}, "classement": {"grand": 50},
              "scores": {"national": 1000}, "tableau": {},
              "import": {}, "montecarlo": {"grand": 2000}, "premiere_vue": {},
-             "generation": {}}
+             "generation": {}, "localisation": {"grand": 5000, "national": 5000}}
 BENCH_DATE = date(2026, 11, 23)
 
 
@@ -232,8 +233,39 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
         "grand", "national") else 50_000, pandas))
     out.append(_bench_bilan(db, bil=bilan.calculer_bilan(db, 2025, BENCH_DATE)))
     out.append(_bench_import(db, Path(folder), pandas))
+    out.append(bench_localisation(repeat=min(repeat, 3)))
     db.close()
     return out
+
+
+def bench_localisation(n: int = 150_000, repeat: int = 3) -> Mesure:
+    """Locating `n` dwellings spread over the whole country (Lambert-93 and UTM coordinates,
+    QPV 2024 membership, distance to their commune), as an import of a national landlord's
+    RPLS file does (one row per dwelling)."""
+    from pyproj import Transformer
+
+    from fluxcore.geo import default_epsg, load_reference
+    from fluxcore.localisation import localiser
+
+    com = load_reference().communes
+    com = com[(com["zone"] != "com") & com["lon"].notna()]
+    rng = np.random.default_rng(1)
+    pick = rng.choice(len(com), n, p=(w := com["population"].fillna(0).to_numpy(float)) / w.sum())
+    lon = com["lon"].to_numpy()[pick] + rng.normal(0, 0.004, n)
+    lat = com["lat"].to_numpy()[pick] + rng.normal(0, 0.004, n)
+    epsg = default_epsg(com["code_dep"].to_numpy()[pick])
+    x, y = np.empty(n), np.empty(n)
+    for code in np.unique(epsg):
+        rows = epsg == code
+        x[rows], y[rows] = Transformer.from_crs(4326, int(code), always_xy=True).transform(
+            lon[rows], lat[rows])
+    df = pd.DataFrame({"commune_insee": com["code_insee"].to_numpy()[pick], "x": x, "y": y,
+                       "epsg": epsg, "en_qpv_fichier": rng.random(n) < 0.3})
+    memoire = peak_mb(lambda: localiser(df.head(1000)))
+    med, p95 = _time(lambda: localiser(df), repeat)
+    return Mesure(f"Localisation de {fmt_int(n)} logements (France entière : projection, "
+                  "QPV 2024, commune)", "localisation", round(med, 1), round(p95, 1),
+                  5000.0, None, memoire)
 
 
 DEMANDES_NATIONAL = 2_700_000  # design.md §5, tier national

@@ -1,5 +1,6 @@
-"""Offline map of résidences: local GeoJSON layers (communes, EPCI, QPV 2024) over a blank
-style, markers coloured by fragility class and sized by number of dwellings."""
+"""Offline map of résidences: local GeoJSON layers (communes, EPCI, QPV 2024 of the territory
+shown, wherever in France) over a blank style, markers coloured by fragility class and sized by
+number of dwellings."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from fluxcore.geo import geojson_layer
+from fluxcore.geo import commune_mere, map_layer
 from ui.theme import style
 
 CLASS_COLOURS = {"fragile": "#D55E00", "à surveiller": "#E69F00", "équilibrée": "#0072B2"}
@@ -20,6 +21,23 @@ def _zoom(df: pd.DataFrame) -> float:
     span = max(df["longitude"].max() - df["longitude"].min(),
                (df["latitude"].max() - df["latitude"].min()) * 1.5, 0.05)
     return max(5.5, min(12.0, math.log2(360 / span) - 0.1))
+
+
+def territory_layers(pts: pd.DataFrame, projection: bool) -> list[dict]:
+    """Background layers of the territory the résidences of `pts` cover: the QPV 2024 of their
+    départements, the outlines of their communes and of their EPCI (an arrondissement
+    municipal is drawn with its commune)."""
+    deps = tuple(sorted(pts["departement"].dropna().unique()))
+    communes = tuple(sorted(set(commune_mere(pts["commune_insee"].dropna().to_numpy()))))
+    epcis = tuple(sorted(pts["epci_siren"].dropna().unique()))
+    return [
+        {"source": map_layer("qpv", deps), "type": "fill", "color": "#CC79A7",
+         "opacity": 0.35, "below": "traces"},
+        {"source": map_layer("communes", deps, communes), "type": "line", "color": "#BBBBBB",
+         "line": {"width": 0.6}, "below": "traces"},
+        {"source": map_layer("epci", deps, epcis), "type": "line", "color": "#555555",
+         "line": {"width": 2.0 if projection else 1.4}, "below": "traces"},
+    ]
 
 
 def carte(df: pd.DataFrame, projection: bool, selection: str | None = None) -> go.Figure:
@@ -43,18 +61,11 @@ def carte(df: pd.DataFrame, projection: bool, selection: str | None = None) -> g
         fig.add_scattermap(lat=s["latitude"], lon=s["longitude"], mode="markers",
                            name="Résidence choisie", hoverinfo="skip",
                            marker={"size": 34, "color": "#000000", "opacity": 0.35})
-    layers = [
-        {"source": geojson_layer("qpv2024"), "type": "fill", "color": "#CC79A7",
-         "opacity": 0.35, "below": "traces"},
-        {"source": geojson_layer("communes_parc"), "type": "line", "color": "#BBBBBB",
-         "line": {"width": 0.6}, "below": "traces"},
-        {"source": geojson_layer("epci_contours"), "type": "line", "color": "#555555",
-         "line": {"width": 2.0 if projection else 1.4}, "below": "traces"},
-    ]
+    layers = territory_layers(pts, projection)
     center = ({"lat": float(pts["latitude"].mean()), "lon": float(pts["longitude"].mean())}
-              if len(pts) else {"lat": 48.9, "lon": 4.4})
+              if len(pts) else {"lat": 46.6, "lon": 2.5})
     fig.update_layout(map={"style": "white-bg", "layers": layers, "center": center,
-                           "zoom": _zoom(pts) if len(pts) else 6.5},
+                           "zoom": _zoom(pts) if len(pts) else 4.5},
                       title="Résidences par classe de fragilité (QPV 2024 en violet, "
                             "contours des EPCI en gris foncé)")
     fig = style(fig, projection, height=720 if projection else 620)
