@@ -232,8 +232,8 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
     out.append(_bench_scores_national(db, Path(folder), repeat, DEMANDES_NATIONAL if scale in (
         "grand", "national") else 50_000, pandas))
     out.append(_bench_bilan(db, bil=bilan.calculer_bilan(db, 2025, BENCH_DATE)))
-    out.append(_bench_import(db, Path(folder), pandas))
     out.append(bench_localisation(repeat=min(repeat, 3)))
+    out.append(_bench_import(db, Path(folder), pandas))
     db.close()
     return out
 
