@@ -181,9 +181,11 @@ def commune_2026(codes, ref_dir: str | None = None) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4)
 def _parents(ref_dir: str | None) -> pd.Series:
-    com = load_reference(ref_dir).communes
+    """The 45 arrondissements municipaux and their commune (read without the whole table)."""
+    com = pd.read_csv(_ref_path(ref_dir) / "communes.csv", usecols=["code_insee",
+                      "commune_parent"], dtype=str, keep_default_na=False)
     arr = com[com["commune_parent"] != ""]
-    return arr.set_index("code_insee")["commune_parent"]
+    return arr.set_index("code_insee")["commune_parent"].copy()
 
 
 def commune_mere(codes, ref_dir: str | None = None) -> np.ndarray:
@@ -373,15 +375,12 @@ def _collection(features: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-@functools.lru_cache(maxsize=16)
-def _layer_features(kind: str, dep: str, ref_dir: str | None) -> tuple[dict, ...]:
+def _layer_features(kind: str, dep: str, ref_dir: str | None) -> list[dict]:
     path = _ref_path(ref_dir) / kind / f"{dep}.geojson.gz"
-    return tuple(read_geojson(path)["features"]) if path.is_file() else ()
+    return read_geojson(path)["features"] if path.is_file() else []
 
 
-@functools.lru_cache(maxsize=2)
-def _epci_features(ref_dir: str | None) -> tuple[dict, ...]:
-    return tuple(read_geojson(_ref_path(ref_dir) / "epci_contours.geojson.gz")["features"])
+_LAYER_KEYS = {"qpv": "code_qp", "communes": "code_insee", "epci": "siren_epci"}
 
 
 @functools.lru_cache(maxsize=32)
@@ -389,25 +388,20 @@ def map_layer(kind: str, departements: tuple[str, ...], codes: tuple[str, ...] |
               ref_dir: str | None = None) -> dict:
     """GeoJSON FeatureCollection for a map, limited to a territory (cached, do not mutate).
 
-    kind: "qpv" (QPV 2024 of the départements), "communes" (commune polygons of the
-    départements, or only `codes` when given), "epci" (outlines of the EPCI `codes`, or of every
-    EPCI touching the départements), "departements"."""
-    if kind in ("qpv", "communes"):
-        feats = [f for d in departements for f in _layer_features(kind, d, ref_dir)]
-        if kind == "communes" and codes is not None:
-            feats = [f for f in feats if f["properties"]["code_insee"] in set(codes)]
-        if kind == "qpv":      # a QPV spanning two départements is in both files
-            seen: set[str] = set()
-            feats = [f for f in feats if not (f["properties"]["code_qp"] in seen
-                                              or seen.add(f["properties"]["code_qp"]))]
+    kind: "qpv" (QPV 2024 of the départements), "communes" (commune polygons), "epci" (EPCI
+    outlines touching the départements), each limited to `codes` when given; "departements"
+    (the départements' outlines). Only the files of those départements are read."""
+    if kind in _LAYER_KEYS:
+        key, wanted = _LAYER_KEYS[kind], None if codes is None else set(codes)
+        seen: set[str] = set()       # an EPCI or QPV spanning départements is in both files
+        feats = []
+        for dep in departements:
+            for f in _layer_features(kind, dep, ref_dir):
+                code = f["properties"][key]
+                if code not in seen and (wanted is None or code in wanted):
+                    seen.add(code)
+                    feats.append(f)
         return _collection(feats)
-    if kind == "epci":
-        wanted = set(codes or ())
-        deps = set(departements)
-        return _collection([f for f in _epci_features(ref_dir)
-                            if f["properties"]["siren_epci"] in wanted or (
-                                codes is None and deps & set(
-                                    f["properties"]["departements"].split("|")))])
     if kind == "departements":
         data = read_geojson(_ref_path(ref_dir) / "departements.geojson")
         return _collection([f for f in data["features"]

@@ -93,6 +93,13 @@ def test_codes():
     assert geo.departement_of(["2A004", "97411", "08105"]).tolist() == ["2A", "974", "08"]
 
 
+def test_sql_commune_mere_agrees_with_the_reference(empty_db):
+    got = empty_db.df("select code_insee, commune_mere(code_insee) as mere, "
+                      "coalesce(commune_parent, code_insee) as attendu from ref_commune")
+    assert len(got) == 35014 and (got["mere"] == got["attendu"]).all()
+    assert (geo.commune_mere(got["code_insee"]) == got["attendu"].to_numpy()).all()
+
+
 def test_localiser_each_case():
     df = pd.DataFrame([{"commune_insee": geo.commune_2026([c[0]])[0], "x": c[1], "y": c[2],
                         "epsg": c[3]} for c in CASES.values()])
@@ -220,7 +227,7 @@ def test_ref_folder_size_and_sources():
     assert sum(p.stat().st_size for p in files) < 30 * 1024 * 1024
     sources = (REF_DIR / "SOURCES.md").read_text(encoding="utf-8")
     for name in ("communes.csv", "communes_anciens_codes.csv", "epci.csv", "qpv2024.csv",
-                 "communes/", "qpv/", "epci_contours.geojson.gz", "departements.geojson",
+                 "communes/", "qpv/", "epci/", "departements.geojson",
                  "calibration_epci.csv"):
         assert f"| {name} |" in sources, name
     assert "Licence Ouverte" in sources

@@ -48,6 +48,34 @@ def test_page_opens(app, page, projection):
     assert app.title, "page sans titre"
 
 
+@pytest.fixture(scope="module")
+def outre_mer_path(tmp_path_factory):
+    """A landlord in the Métropole de Lyon and at La Réunion (France entière)."""
+    from fluxcore.demo import generate_demo
+    from tests.conftest import DEMO_DATE
+
+    path = tmp_path_factory.mktemp("lyon-reunion") / "demo.duckdb"
+    generate_demo(path, "petit", 11, DEMO_DATE, departements=["69", "974"])
+    return path
+
+
+@pytest.mark.parametrize("page", declared_pages())
+def test_page_opens_for_a_landlord_in_lyon_and_la_reunion(outre_mer_path, monkeypatch,
+                                                          tmp_path, page):
+    monkeypatch.setenv("FLUX_DB", str(outre_mer_path))
+    monkeypatch.setenv("FLUX_UTILISATEURS", str(tmp_path / "aucun-compte.toml"))
+    monkeypatch.chdir(ROOT)
+    import ui.data
+    monkeypatch.setattr(ui.data, "DEFAULT_DB", str(outre_mer_path))
+    monkeypatch.setattr("ui.state.DEFAULT_DB", str(outre_mer_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    failures = [e.value for e in at.error if e.icon != ":material/gavel:"]
+    assert not failures, failures
+
+
 def test_dashboard_shows_real_figures(app):
     app.run()
     metrics = {m.label: m.value for m in app.metric}

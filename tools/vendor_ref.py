@@ -225,10 +225,15 @@ def build(shared: Path, out: Path) -> dict[str, str]:
     outlines = np.array([shapely.union_all(dissolved[members[s]]) for s in sirens])
     outlines = _simplified(outlines)
     epci_deps = {r["siren_epci"]: r["departements"] for r in epci}
-    write_geojson(out / "epci_contours.geojson.gz", [
-        ({"siren_epci": s, "nom": epci_names[s], "departements": epci_deps[s]}, g)
-        for s, g in zip(sirens, outlines)])
-    written["epci_contours.geojson.gz"] = f"{len(sirens)} EPCI outlines (union of communes)"
+    epci_per_dep: dict[str, list] = {}
+    for s, g in zip(sirens, outlines):
+        for dep in epci_deps[s].split("|"):
+            epci_per_dep.setdefault(dep, []).append(({"siren_epci": s, "nom": epci_names[s]}, g))
+    (out / "epci").mkdir(exist_ok=True)
+    for dep, feats in sorted(epci_per_dep.items()):
+        write_geojson(out / "epci" / f"{dep}.geojson.gz", feats)
+    written["epci/"] = (f"{len(sirens)} EPCI outlines (union of communes) in "
+                        f"{len(epci_per_dep)} files, one per département they touch")
 
     # 4. départements.geojson (simplified)
     deps = []
@@ -357,8 +362,9 @@ GeoJSON FeatureCollections; the application loads only the départements present
   `code_insee, nom, siren_epci`. Arrondissements municipaux have no polygon of their own (their
   commune has one). Communes created since 2018 by splitting an older one, and the collectivités
   d'outre-mer, have no polygon: {no_poly}.
-- **epci_contours.geojson.gz** — derived from the same dissolved commune polygons: union per
-  EPCI 2026, coverage-simplified the same way. Properties `siren_epci, nom, departements`.
+- **epci/<dep>.geojson.gz** — derived from the same dissolved commune polygons: union per EPCI
+  2026, coverage-simplified the same way; one file per département, an EPCI straddling
+  départements is in each of their files. Properties `siren_epci, nom`.
 - **departements.geojson** — france-geojson `departements-avec-outre-mer.geojson` (same commit,
   IGN Admin Express COG 2018, Licence Ouverte). Derived: `simplify(tolerance={dtol},
   preserve_topology=True)`, rounded to {dec} decimals; properties `code, nom`.

@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from fluxcore.geo import commune_mere, map_layer
+from fluxcore.geo import commune_mere, load_reference, map_layer
 from ui.theme import style
 
 CLASS_COLOURS = {"fragile": "#D55E00", "à surveiller": "#E69F00", "équilibrée": "#0072B2"}
@@ -21,6 +21,22 @@ def _zoom(df: pd.DataFrame) -> float:
     span = max(df["longitude"].max() - df["longitude"].min(),
                (df["latitude"].max() - df["latitude"].min()) * 1.5, 0.05)
     return max(5.5, min(12.0, math.log2(360 / span) - 0.1))
+
+
+def _cadre(pts: pd.DataFrame, selection: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """The résidences to frame: a base spread over métropole and overseas départements is
+    framed on the part holding the chosen résidence (else the most dwellings); returns them
+    and the names of the parts left out of the frame."""
+    part = pts["departement"].where(pts["departement"].str.startswith("97"), "métropole")
+    if part.nunique() <= 1:
+        return pts, []
+    chosen = pts["residence_id"] == selection
+    main = part[chosen].iloc[0] if chosen.any() else \
+        pts["logements"].groupby(part).sum().idxmax()
+    names = load_reference().communes.drop_duplicates("code_dep").set_index("code_dep")[
+        "nom_dep"]
+    others = sorted({names.get(p, p) for p in part.unique() if p != main})
+    return pts[part == main], others
 
 
 def territory_layers(pts: pd.DataFrame, projection: bool) -> list[dict]:
@@ -62,12 +78,15 @@ def carte(df: pd.DataFrame, projection: bool, selection: str | None = None) -> g
                            name="Résidence choisie", hoverinfo="skip",
                            marker={"size": 34, "color": "#000000", "opacity": 0.35})
     layers = territory_layers(pts, projection)
-    center = ({"lat": float(pts["latitude"].mean()), "lon": float(pts["longitude"].mean())}
-              if len(pts) else {"lat": 46.6, "lon": 2.5})
+    cadre, ailleurs = _cadre(pts, selection)
+    center = ({"lat": float(cadre["latitude"].mean()), "lon": float(cadre["longitude"].mean())}
+              if len(cadre) else {"lat": 46.6, "lon": 2.5})
+    title = ("Résidences par classe de fragilité (QPV 2024 en violet, contours des EPCI en "
+             "gris foncé)")
+    if ailleurs:
+        title += f"<br><sup>Hors du cadre : {', '.join(ailleurs)} (choisir le territoire)</sup>"
     fig.update_layout(map={"style": "white-bg", "layers": layers, "center": center,
-                           "zoom": _zoom(pts) if len(pts) else 4.5},
-                      title="Résidences par classe de fragilité (QPV 2024 en violet, "
-                            "contours des EPCI en gris foncé)")
+                           "zoom": _zoom(cadre) if len(cadre) else 4.5}, title=title)
     fig = style(fig, projection, height=720 if projection else 620)
     fig.update_layout(legend={"orientation": "h", "y": -0.02, "yanchor": "top", "x": 0},
                       margin={"t": 60, "b": 10, "l": 0, "r": 0})

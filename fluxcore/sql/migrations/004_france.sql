@@ -29,9 +29,14 @@ alter table residence add column epsg integer;
 alter table residence add column coordonnees_source varchar;
 
 -- The commune of an arrondissement municipal (69383 -> 69123); any other code unchanged.
--- Conventions of communes and the préfet's spread per commune use it.
+-- The arrondissements of Paris, Lyon and Marseille are fixed by the loi PLM (1982); written as
+-- ranges so that the perimeter joins need no lookup (tests/test_geo.py checks the macro
+-- against ref_commune.commune_parent on every code of the reference).
 create macro commune_mere(c) as
-    coalesce((select r.commune_parent from ref_commune r where r.code_insee = c), c);
+    case when c between '75101' and '75120' then '75056'
+         when c between '69381' and '69389' then '69123'
+         when c between '13201' and '13216' then '13055'
+         else c end;
 
 -- A commune code of 2026: an old code of a merged commune becomes its 2026 commune.
 create macro commune_2026(c) as
