@@ -197,6 +197,19 @@ def commune_mere(codes, ref_dir: str | None = None) -> np.ndarray:
     return out
 
 
+def dans_perimetre(perimetre: str | None, communes, epcis) -> np.ndarray:
+    """Python twin of the SQL macro dans_perimetre: which places (commune, EPCI) a convention
+    perimeter covers (None: the whole département; a commune covers its arrondissements)."""
+    communes = pd.Series(np.asarray(communes, dtype=object))
+    if perimetre is None or pd.isna(perimetre):
+        return np.ones(len(communes), dtype=bool)
+    inside = ((communes == perimetre) | (pd.Series(np.asarray(epcis, dtype=object))
+                                         == perimetre)).to_numpy()
+    if perimetre in set(_parents(None)):        # Paris, Lyon, Marseille
+        inside = inside | (commune_mere(communes.to_numpy()) == perimetre)
+    return inside
+
+
 # -- projections -----------------------------------------------------------------------------
 @functools.lru_cache(maxsize=32)
 def _transformer(epsg: int):

@@ -18,6 +18,7 @@ from fluxcore.db import Database, load_sql
 from fluxcore.formats import MOIS_COURTS, fmt_pct
 from fluxcore.parametres import get_parametres
 from fluxcore.perimetre import Perimetre
+from fluxcore.referentiel import noms
 from fluxcore.regles import (
     TYPES_PREFET,
     Controle,
@@ -110,8 +111,8 @@ def composition(db: Database, p: Perimetre, settings: dict | None = None) -> pd.
     """Long table: reservataire_id, type, dimension, categorie (label), flux, orientes, and the
     shares part_flux / part_orientes (%) within the réservataire's perimeters."""
     df = db.df(load_sql("jauges/composition"), _params(db, p, settings))
-    names = db.df("select code_insee, nom from ref_commune").set_index("code_insee")["nom"]
     is_com = df["dimension"] == "commune"
+    names = noms(db, "ref_commune", df.loc[is_com, "categorie"])
     df.loc[is_com, "categorie"] = df.loc[is_com, "categorie"].map(names).fillna(
         df.loc[is_com, "categorie"])
     tot = df.groupby(["reservataire_id", "dimension"])[["flux", "orientes"]].transform("sum")

@@ -68,3 +68,25 @@ def seed_referentiel(cur) -> int:
     cur.execute("delete from ref_version")
     cur.execute("insert into ref_version values (?, current_timestamp)", [version])
     return total
+
+
+_USED = {
+    "ref_commune": ("code_insee", "select commune_insee from residence union select "
+                    "commune_mere(commune_insee) from residence union select perimetre from "
+                    "convention union select territoire from reservataire"),
+    "ref_epci": ("epci_siren", "select epci_siren from residence union select perimetre from "
+                 "convention union select territoire from reservataire"),
+}
+
+
+def noms(db, table: str, codes=None) -> pd.Series:
+    """Names of reference rows (index: code): those of `codes`, or, without codes, those the
+    base uses (résidences, convention perimeters, réservataire territories). The reference
+    holds the whole country: never load all of it for a few labels."""
+    key, used = _USED[table]
+    if codes is None:
+        df = db.df(f"select {key}, nom from {table} where {key} in ({used})")
+    else:
+        df = db.df(f"select {key}, nom from {table} where {key} in (select unnest(?))",
+                   [[str(c) for c in pd.unique(pd.Series(codes).dropna())]])
+    return df.set_index(key)["nom"]

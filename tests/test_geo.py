@@ -100,6 +100,14 @@ def test_sql_commune_mere_agrees_with_the_reference(empty_db):
     assert (geo.commune_mere(got["code_insee"]) == got["attendu"].to_numpy()).all()
 
 
+def test_python_perimeter_rule():
+    communes, epcis = ["69383", "69123", "69266", "51454"], ["200046977"] * 3 + ["200067213"]
+    assert geo.dans_perimetre("69123", communes, epcis).tolist() == [True, True, False, False]
+    assert geo.dans_perimetre("200046977", communes, epcis).tolist() == [True] * 3 + [False]
+    assert geo.dans_perimetre(None, communes, epcis).all()
+    assert geo.dans_perimetre("51454", communes, epcis).tolist() == [False] * 3 + [True]
+
+
 def test_localiser_each_case():
     df = pd.DataFrame([{"commune_insee": geo.commune_2026([c[0]])[0], "x": c[1], "y": c[2],
                         "epsg": c[3]} for c in CASES.values()])
@@ -217,6 +225,17 @@ def test_demo_anywhere(tmp_path):
     report = run_checks(db)
     assert report.loc[report["niveau"] == "ERREUR", "nombre"].sum() == 0
     assert report.set_index("code").loc["residence_hors_commune", "nombre"] == 0
+    # a commune's convention covers its arrondissements: same gauge as if every résidence
+    # of Lyon carried the commune code 69123
+    from fluxcore.jauges import jauges_conventions
+    from fluxcore.perimetre import Perimetre
+    p = Perimetre(2025, aujourdhui=DEMO_DATE)
+    lyon = jauges_conventions(db, p).set_index("convention_id").loc["CONV-69-COM-69123"]
+    assert lyon["entres"] > 0
+    with db.transaction() as cur:
+        cur.execute("update residence set commune_insee = commune_mere(commune_insee)")
+    assert jauges_conventions(db, p).set_index("convention_id").loc[
+        "CONV-69-COM-69123", "entres"] == lyon["entres"]
     db.close()
     with pytest.raises(FluxcoreError, match="Département inconnu"):
         generate_demo(tmp_path / "x.duckdb", "petit", 5, DEMO_DATE, departements=["99"])

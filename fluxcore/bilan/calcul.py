@@ -21,6 +21,7 @@ from fluxcore.errors import BilanError
 from fluxcore.jauges import jauges_conventions
 from fluxcore.parametres import get_parametres
 from fluxcore.perimetre import Perimetre
+from fluxcore.referentiel import noms
 
 DIMENSIONS = {"typologie": "Typologie", "financement": "Financement",
               "qpv": "QPV / hors QPV", "commune": "Commune",
@@ -124,14 +125,10 @@ def calculer_bilan(db: Database, annee: int, aujourdhui: date | None = None) -> 
                                     "rotation_annees_historique", "bilan_echeance")},
         destinataires=dest, detail=detail, logements=logements, flux=flux, conventions=conv,
         prevision=prev, soustraits_prevus=sous,
-        communes=_noms(db, "select code_insee, nom from ref_commune"),
-        epcis=_noms(db, "select epci_siren, nom from ref_epci"),
-        departements=_noms(db, "select departement, nom from ref_departement"))
-
-
-def _noms(db: Database, sql: str) -> dict[str, str]:
-    df = db.df(sql)
-    return dict(zip(df.iloc[:, 0], df.iloc[:, 1]))
+        communes=noms(db, "ref_commune").to_dict(),
+        epcis=noms(db, "ref_epci").to_dict(),
+        departements=db.df("select departement, nom from ref_departement")
+        .set_index("departement")["nom"].to_dict())
 
 
 def totaux(detail: pd.DataFrame) -> dict[str, int]:

@@ -30,7 +30,7 @@ from fluxcore.formats import (
     STATUTS,
     USAGES_INTERNES,
 )
-from fluxcore.geo import commune_mere
+from fluxcore.geo import dans_perimetre
 from fluxcore.jauges import jauges_conventions, jauges_reservataires
 from fluxcore.perimetre import Perimetre
 from fluxcore.regles import INTERNES
@@ -102,8 +102,7 @@ def _masque_perimetres(df: pd.DataFrame, conv: pd.DataFrame) -> pd.Series:
         local = c.perimetre is not None and not pd.isna(c.perimetre)
         inside = df["departement"] == c.departement
         if local:
-            inside &= ((df["commune_insee"] == c.perimetre) | (df["epci_siren"] == c.perimetre)
-                       | (commune_mere(df["commune_insee"]) == c.perimetre))
+            inside &= dans_perimetre(c.perimetre, df["commune_insee"], df["epci_siren"])
         mask |= inside
     return mask
 

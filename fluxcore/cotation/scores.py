@@ -10,6 +10,7 @@ import pandas as pd
 
 from fluxcore.db import Database, load_sql
 from fluxcore.parametres import get_parametres
+from fluxcore.referentiel import noms
 
 LARGEUR_CLASSE = 10  # points per bar of the score distribution
 
@@ -87,5 +88,5 @@ def non_satisfaites(db: Database, aujourdhui: date, epci_siren: str | None = Non
         "date": aujourdhui, "epci": epci_siren, "mois": int(s["cotation_attente_mois"]),
         "min": int(s["cotation_min_comparables"]),
         "centile": float(s["cotation_rang_bien_cotees_pct"])})
-    noms = db.df("select code_insee as commune_souhaitee, nom as commune from ref_commune")
-    return df.merge(noms, on="commune_souhaitee", how="left")
+    names = noms(db, "ref_commune", df["commune_souhaitee"]).rename("commune")
+    return df.merge(names, left_on="commune_souhaitee", right_index=True, how="left")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fluxcore.geo import commune_mere
+from fluxcore.geo import dans_perimetre
 from fluxcore.regles import INTERNES, TYPES_PREFET, taux_part_stock
 from fluxcore.simulation.entrees import Entrees
 from fluxcore.simulation.scenario import TYPOLOGIES, LigneReservataire, Scenario, segment_key
@@ -255,8 +255,8 @@ def droits_uniques(e: Entrees, ligne: LigneReservataire) -> tuple[float, float]:
 def _in(df: pd.DataFrame, perimetre: str | None) -> pd.Series:
     if perimetre is None:
         return pd.Series(True, index=df.index)
-    return ((df["commune_insee"] == perimetre) | (df["epci_siren"] == perimetre)
-            | (commune_mere(df["commune_insee"]) == perimetre))
+    return pd.Series(dans_perimetre(perimetre, df["commune_insee"], df["epci_siren"]),
+                     index=df.index)
 
 
 def est_prefet(type_: str) -> bool:

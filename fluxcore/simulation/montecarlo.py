@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from fluxcore.geo import commune_mere
 from fluxcore.simulation.calcul import SEGMENTS, cube, flux_perimetre
 from fluxcore.simulation.entrees import Entrees
 from fluxcore.simulation.resultats import Resultats, ligne
@@ -144,7 +145,10 @@ def simuler_tirages(e: Entrees, r: Resultats) -> MonteCarlo:
     perims = sorted({p for p in r.reservataires["perimetre"] if isinstance(p, str)})
     flux_dep = flux_perimetre(e, s, None)
     v = _probabilites(e, s, flux_dep)
-    v["zone"] = list(zip(v["commune_insee"].where(v["commune_insee"].isin(perims), ""),
+    commune = v["commune_insee"].where(v["commune_insee"].isin(perims),
+                                       pd.Series(commune_mere(v["commune_insee"].to_numpy()),
+                                                 index=v.index))
+    v["zone"] = list(zip(commune.where(commune.isin(perims), ""),
                          v["epci_siren"].where(v["epci_siren"].isin(perims), "")))
     zones = sorted(set(v["zone"]))
     segments = list(SEGMENTS)
