@@ -7,9 +7,13 @@
   RESIDENCE…); otherwise the address fields (NUMVOIE, INDREP, TYPVOIE, NOMVOIE) within the
   commune; with no address, the dwellings of one commune sharing construction year, QPV status
   and building type. Its id is `R<DEPCOM>-<hash of that key>`, stable across imports.
-- QPV: a code (QN…/QP…), 1/2, 1/0, oui/non, « QPV »/« Hors QPV ».
-- Coordinates: X/Y in Lambert-93 (as in the geolocated RPLS) or longitude/latitude, averaged
-  per résidence; otherwise the commune centre of the embedded reference.
+- Commune: DEPCOM; an old code of a merged commune becomes its 2026 commune (warning), an
+  arrondissement municipal keeps its code (its commune and EPCI come from the reference).
+- QPV: a code (QN…/QP…), 1/2, 1/0, oui/non, « QPV »/« Hors QPV » — kept as the file's QPV;
+  the résidence's QPV 2024 is recomputed from its coordinates (fluxcore.localisation).
+- Coordinates: X/Y in the system of the row's EPSG column (else the département's legal
+  projection: Lambert-93, UTM outre-mer) or longitude/latitude, averaged per résidence;
+  otherwise the commune centre of the embedded reference.
 - FINAN: labels (PLAI, PLA-I, PLUS, PLA, HLM/O, PLS, PLI…) are read directly; numeric codes go
   through the setting `rpls_codes_financement`, else AUTRE with a warning.
 - Typology T1…T6 from NBPIECE (6 rooms and more → T6); first letting date from LOCAT (year),
@@ -19,8 +23,6 @@
 from __future__ import annotations
 
 import json
-
-import numpy as np
 
 from fluxcore.imports import parsing
 from fluxcore.imports.geographie import locate, normalise_communes
@@ -49,22 +51,6 @@ case when {f} is null then null
      when {f} in ('PLI', 'ILN') then 'PLI'
      else coalesce((select m.categorie from rpls_finan m where m.code = {f}), 'AUTRE') end
 """
-
-
-def _lambert93_to_wgs84(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse Lambert-93 (EPSG:2154) projection, GRS80, to longitude/latitude in degrees."""
-    e, n, c = 0.0818191910428158, 0.7256077650532670, 11754255.426096
-    xs, ys, lon0 = 700000.0, 12655612.049876, np.radians(3.0)
-    dx, dy = x - xs, y - ys
-    r = np.hypot(dx, dy)
-    gamma = np.arctan(dx / -dy)
-    lon = lon0 + gamma / n
-    latiso = -np.log(np.abs(r / c)) / n
-    lat = 2 * np.arctan(np.exp(latiso)) - np.pi / 2
-    for _ in range(8):
-        s = e * np.sin(lat)
-        lat = 2 * np.arctan(((1 + s) / (1 - s)) ** (e / 2) * np.exp(latiso)) - np.pi / 2
-    return np.degrees(lon), np.degrees(lat)
 
 
 def _find(sheet: Sheet, names: tuple[str, ...]) -> str | None:
