@@ -16,7 +16,7 @@ from fluxcore.backup import backup_database, describe_backup, restore_database
 from fluxcore.db import Database, table_checksum
 from fluxcore.exports import template_csv_zip, template_xlsx
 from fluxcore.imports import import_paths
-from fluxcore.imports.rpls import _lambert93_to_wgs84
+from fluxcore.geo import to_wgs84
 from fluxcore.parametres import set_parametre
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,8 +89,7 @@ def test_rpls_file_forms_residences_from_addresses(empty_db, tmp_path):
 
 
 def test_lambert93_origin():
-    lon, lat = _lambert93_to_wgs84(pd.Series([700000.0]).to_numpy(),
-                                   pd.Series([6600000.0]).to_numpy())
+    lon, lat = to_wgs84([700000.0], [6600000.0], [2154])
     assert lon[0] == pytest.approx(3.0, abs=1e-9) and lat[0] == pytest.approx(46.5, abs=1e-9)
 
 
