@@ -15,8 +15,8 @@ from fluxcore.__main__ import main
 from fluxcore.backup import backup_database, describe_backup, restore_database
 from fluxcore.db import Database, table_checksum
 from fluxcore.exports import template_csv_zip, template_xlsx
-from fluxcore.imports import import_paths
 from fluxcore.geo import to_wgs84
+from fluxcore.imports import import_paths
 from fluxcore.parametres import set_parametre
 
 ROOT = Path(__file__).resolve().parent.parent
