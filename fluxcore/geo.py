@@ -188,6 +188,14 @@ def _parents(ref_dir: str | None) -> pd.Series:
     return arr.set_index("code_insee")["commune_parent"].copy()
 
 
+@functools.lru_cache(maxsize=2)
+def noms_departements(ref_dir: str | None = None) -> dict[str, str]:
+    """Name of every département (read without the whole commune table)."""
+    com = pd.read_csv(_ref_path(ref_dir) / "communes.csv", usecols=["code_dep", "nom_dep"],
+                      dtype=str, keep_default_na=False).drop_duplicates("code_dep")
+    return dict(zip(com["code_dep"], com["nom_dep"]))
+
+
 def commune_mere(codes, ref_dir: str | None = None) -> np.ndarray:
     """The commune of an arrondissement municipal (75119 → 75056), other codes unchanged."""
     out = np.asarray(codes, dtype=object).copy()

@@ -91,6 +91,7 @@ def test_codes():
     assert geo.commune_mere(["69383", "75119", "13203", "51454"]).tolist() == [
         "69123", "75056", "13055", "51454"]
     assert geo.departement_of(["2A004", "97411", "08105"]).tolist() == ["2A", "974", "08"]
+    assert geo.noms_departements()["974"] == "La Réunion" and len(geo.noms_departements()) == 109
 
 
 def test_sql_commune_mere_agrees_with_the_reference(empty_db):
@@ -266,3 +267,20 @@ def test_sources_table_matches_files():
     digest = hashlib.sha256((REF_DIR / "communes.csv").read_bytes()).hexdigest()[:16]
     assert f"| communes.csv | {(REF_DIR / 'communes.csv').stat().st_size} | {digest} |" \
         in sources
+
+
+def test_map_of_a_landlord_in_metropole_and_outre_mer_is_framed_on_one_part():
+    from ui.figures_residences import carte
+
+    df = pd.DataFrame({
+        "residence_id": ["A", "B", "C"], "nom": ["A", "B", "C"], "commune": ["Lyon"] * 3,
+        "commune_insee": ["69383", "69266", "97411"], "epci_siren": ["200046977"] * 2 + [
+            "249740119"], "departement": ["69", "69", "974"], "logements": [50, 40, 10],
+        "indice": [0.1, 0.2, 0.3], "classe": ["équilibrée"] * 3,
+        "latitude": [45.75625, 45.77595, -20.88755], "longitude": [4.84449, 4.86207, 55.46351]})
+    fig = carte(df, False)
+    assert "Hors du cadre : La Réunion" in fig.layout.title.text
+    assert fig.layout.map.center.lat == pytest.approx(45.7661)
+    assert carte(df, False, "C").layout.map.center.lat == pytest.approx(-20.88755)
+    layers = {len(layer.source["features"]) for layer in fig.layout.map.layers}
+    assert all(n > 0 for n in layers)

@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from fluxcore.geo import commune_mere, load_reference, map_layer
+from fluxcore.geo import commune_mere, map_layer, noms_departements
 from ui.theme import style
 
 CLASS_COLOURS = {"fragile": "#D55E00", "à surveiller": "#E69F00", "équilibrée": "#0072B2"}
@@ -33,8 +33,7 @@ def _cadre(pts: pd.DataFrame, selection: str | None) -> tuple[pd.DataFrame, list
     chosen = pts["residence_id"] == selection
     main = part[chosen].iloc[0] if chosen.any() else \
         pts["logements"].groupby(part).sum().idxmax()
-    names = load_reference().communes.drop_duplicates("code_dep").set_index("code_dep")[
-        "nom_dep"]
+    names = noms_departements()
     others = sorted({names.get(p, p) for p in part.unique() if p != main})
     return pts[part == main], others
 
