@@ -161,13 +161,16 @@ def test_import_reports_points_outside_their_commune_and_qpv_disagreement(empty_
     _, x, y, _, *_ = CASES["saint_denis_reunion"]
     lyon = CASES["lyon3"]
     rows = [("97411", x, y, 2154, "Hors QPV"),                 # UTM read as Lambert-93
-            ("69383", lyon[1], lyon[2], 2154, "QN06929M")]     # file names another QPV
+            ("69383", lyon[1], lyon[2], 2154, "QN06929M"),     # file names another QPV
+            ("69266", 846849, 6520901, 2154, "1")]             # file says QPV, point is not
     result = import_paths(empty_db, [_rpls(tmp_path, rows)])
     assert result.ok
     warn = result.problems.frame().set_index("ligne")
     assert "de sa commune 97411" in warn.loc[2, "probleme"]
     assert warn.loc[2, "colonne"] == "X"
     assert warn.loc[3, "valeur"] == "QN06929M" and "QN06939I" in warn.loc[3, "probleme"]
+    assert warn.loc[4, "valeur"] == "en QPV"
+    assert "les contours QPV 2024 donnent hors QPV" in warn.loc[4, "probleme"]
     res = empty_db.df("select commune_insee, qpv_code, qpv_code_fichier, en_qpv_fichier "
                       "from residence order by commune_insee").set_index("commune_insee")
     assert res.loc["69383", "qpv_code"] == "QN06939I"
@@ -175,7 +178,7 @@ def test_import_reports_points_outside_their_commune_and_qpv_disagreement(empty_
     report = run_checks(empty_db).set_index("code")
     assert report.loc["residence_hors_commune", "nombre"] == 1
     assert report.loc["residence_hors_commune", "exemples"].startswith("R97411")
-    assert report.loc["qpv_fichier_different", "nombre"] == 1
+    assert report.loc["qpv_fichier_different", "nombre"] == 2
 
 
 def test_canonical_residence_file_is_located(empty_db, tmp_path):

@@ -107,7 +107,8 @@ def _report(df: pd.DataFrame, loc: pd.DataFrame, where: str, problems: Problems,
         if fichier is None or pd.isna(fichier):
             en = df.at[i, "en_qpv_fichier"] if "en_qpv_fichier" in df else None
             fichier = "en QPV" if en is True or en == 1 else "hors QPV"
-        calcule = loc.at[i, "qpv_code"] or "hors QPV"
+        calcule = loc.at[i, "qpv_code"]
+        calcule = "hors QPV" if pd.isna(calcule) else calcule
         problems.add(where, lignes[i], labels.get("qpv_code", "qpv"), fichier,
                      f"le fichier indique {fichier}, les contours QPV 2024 donnent {calcule} "
                      "(retenu ; le fichier peut se référer aux QPV de 2015)", AVERTISSEMENT)
