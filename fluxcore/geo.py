@@ -179,20 +179,24 @@ def commune_2026(codes, ref_dir: str | None = None) -> np.ndarray:
     return out
 
 
-@functools.lru_cache(maxsize=4)
-def _parents(ref_dir: str | None) -> pd.Series:
-    """The 45 arrondissements municipaux and their commune (read without the whole table)."""
-    com = pd.read_csv(_ref_path(ref_dir) / "communes.csv", usecols=["code_insee",
-                      "commune_parent"], dtype=str, keep_default_na=False)
-    arr = com[com["commune_parent"] != ""]
-    return arr.set_index("code_insee")["commune_parent"].copy()
-
-
 @functools.lru_cache(maxsize=2)
+def _commune_codes(ref_dir: str | None) -> pd.DataFrame:
+    """code_insee, commune_parent, code_dep, nom_dep of every row of communes.csv: what the
+    app needs at hand, read without loading the whole reference."""
+    return pd.read_csv(_ref_path(ref_dir) / "communes.csv", dtype=str, keep_default_na=False,
+                       usecols=["code_insee", "commune_parent", "code_dep", "nom_dep"])
+
+
+def _parents(ref_dir: str | None) -> pd.Series:
+    """The 45 arrondissements municipaux and their commune."""
+    com = _commune_codes(ref_dir)
+    arr = com[com["commune_parent"] != ""]
+    return arr.set_index("code_insee")["commune_parent"]
+
+
 def noms_departements(ref_dir: str | None = None) -> dict[str, str]:
-    """Name of every département (read without the whole commune table)."""
-    com = pd.read_csv(_ref_path(ref_dir) / "communes.csv", usecols=["code_dep", "nom_dep"],
-                      dtype=str, keep_default_na=False).drop_duplicates("code_dep")
+    """Name of every département."""
+    com = _commune_codes(ref_dir).drop_duplicates("code_dep")
     return dict(zip(com["code_dep"], com["nom_dep"]))
 
 

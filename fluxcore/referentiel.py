@@ -15,7 +15,6 @@ import pandas as pd
 from fluxcore.geo import DEFAULT_REF_DIR, load_reference
 
 _SOURCES = ("communes.csv", "communes_anciens_codes.csv", "epci.csv", "qpv2024.csv")
-_TABLES = ("ref_commune", "ref_commune_ancien", "ref_epci", "ref_departement", "ref_qpv")
 
 
 @functools.lru_cache(maxsize=1)

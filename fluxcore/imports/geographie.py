@@ -65,8 +65,9 @@ def locate(cur, table: str, where: str, problems: Problems,
         if qpv_given and c in have and f"{c}_fichier" not in have:
             cur.execute(f"alter table {table} add column {c}_fichier {_TYPES[c + '_fichier']}")
             cur.execute(f"update {table} set {c}_fichier = {c}")
+    have_now = _columns(cur, table)
     for c in (*LOCATED, "qpv_code_fichier", "en_qpv_fichier"):
-        if c not in _columns(cur, table):
+        if c not in have_now:
             cur.execute(f"alter table {table} add column {c} {_TYPES[c]}")
     df = cur.execute(f"select * from {table}").df()
     loc = localiser(df)
