@@ -108,10 +108,11 @@ PARAMETRES: tuple[Parametre, ...] = (
               "Nombre minimal de résidences enquêtées d'un EPCI pour s'y comparer ; en dessous, "
               "la référence est tout le parc.", "Choix du produit"),
     Parametre("rpls_codes_financement", {},
-              "Correspondance des codes numériques du champ FINAN d'un fichier RPLS vers PLAI, "
-              "PLUS, PLS, PLI ou AUTRE (ex. {\"13\": \"PLAI\"}). Les libellés (PLAI, PLA-I, "
-              "PLUS, PLA, HLM/O, PLS, PLI…) sont reconnus sans elle ; un code absent est classé "
-              "AUTRE avec un avertissement.", "Arrêté du 5 janvier 2010 (RPLS), champ 32"),
+              "Surcharge, code par code, de la catégorie donnée par la nomenclature RPLS des "
+              "financements (FINAN : 10 et 11 → PLAI ; 12, 13, 50 à 53 → PLUS ; 14, 17, 55 → "
+              "PLS ; 16, 54 → PLI ; 49, 99 → AUTRE), ex. {\"49\": \"PLUS\"} pour classer en "
+              "PLUS les « autres financements » d'un patrimoine connu. Le code du fichier est "
+              "conservé sur le logement.", "Nomenclature RPLS FINAN (domain.md §8)"),
     Parametre("cotation_criteres_prioritaires",
               ["DALO", "SANS_LOGEMENT", "VIOLENCES", "EXPULSION", "HEBERGEMENT_STRUCTURE",
                "HANDICAP", "LOGEMENT_INDIGNE", "SORTIE_SOIN", "SUROCCUPATION",

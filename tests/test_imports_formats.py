@@ -60,8 +60,7 @@ def test_rpls_file_forms_residences_from_addresses(empty_db, tmp_path):
     path.write_bytes(RPLS.read_bytes())
     result = import_paths(empty_db, [path])
     assert result.ok, result.problems.text()
-    warn = result.problems.frame()
-    assert warn["niveau"].tolist() == ["AVERTISSEMENT"] and warn["valeur"].iloc[0] == "13"
+    assert result.problems.frame().empty         # FINAN 13 is PLUS in the nomenclature
     res = empty_db.df("select * from residence order by residence_id")
     assert len(res) == 3          # « 12 RUE DES LILAS » twice, « 3 B AV JEAN JAURES », no address
     lilas = res[res["adresse"] == "12 RUE DES LILAS"].iloc[0]
@@ -75,17 +74,19 @@ def test_rpls_file_forms_residences_from_addresses(empty_db, tmp_path):
     assert log["typologie"].to_dict() == {"0810500001": "T4", "5145400001": "T3",
                                           "5145400002": "T1", "5145400003": "T6"}
     assert log["financement"].to_dict() == {"0810500001": "PLS", "5145400001": "PLUS",
-                                            "5145400002": "PLAI", "5145400003": "AUTRE"}
+                                            "5145400002": "PLAI", "5145400003": "PLUS"}
+    assert log["financement_code"].to_dict() == {"0810500001": "14", "5145400001": "13",
+                                                 "5145400002": "10", "5145400003": "13"}
     assert pd.isna(log.loc["5145400003", "loyer_mensuel"])          # 9999 = sans objet
     assert log.loc["5145400002", "etage"] == 0                       # RDC
     assert str(log.loc["5145400001", "date_mise_en_service"].date()) == "1970-01-01"
-    # the numeric code is mapped once the setting says what it is; re-import updates it
+    # the setting overrides the nomenclature code by code; re-import updates the dwelling
     set_parametre(empty_db, "rpls_codes_financement", {"13": "PLAI"})
     again = import_paths(empty_db, [path])
     assert again.ok and again.problems.warnings == 0
-    assert again.counts.set_index("table").loc["logement", "modifies"] == 1
-    assert empty_db.scalar("select financement from logement where logement_id = "
-                           "'5145400003'") == "PLAI"
+    assert again.counts.set_index("table").loc["logement", "modifies"] == 2  # PLUS is 13
+    assert empty_db.scalar("select string_agg(financement, ',' order by logement_id) from "
+                           "logement where financement_code = '13'") == "PLAI,PLAI"
 
 
 def test_lambert93_origin():

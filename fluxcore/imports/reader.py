@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from fluxcore.imports.nomenclatures import RPLS_BAILLEUR
 from fluxcore.imports.problems import Problems
 
 CHUNK = 1 << 20
@@ -41,6 +42,7 @@ class Sheet:
     table: str | None = None              # detected target ("rpls" for an RPLS file)
     columns: dict[str, str] = field(default_factory=dict)   # target column -> staging column
     missing: list[str] = field(default_factory=list)        # required columns not in the file
+    identite: list[str] | None = None     # identity line of a landlord's RPLS submission
 
     @property
     def where(self) -> str:
@@ -99,6 +101,9 @@ def read_csv(cur: duckdb.DuckDBPyConnection, path: Path, name: str, staging: str
         return None
     source = path if _is_utf8(path) else _transcode(path, folder)
     headers, sep = _header(source)
+    skip, identite = 1, None
+    if (positional := _positional(source, headers, sep)) is not None:
+        headers, identite, skip = positional
     if not any(headers):
         problems.add(f"« {name} »", 1, None, None, "ligne d'en-tête vide")
         return None
@@ -106,9 +111,10 @@ def read_csv(cur: duckdb.DuckDBPyConnection, path: Path, name: str, staging: str
     spec = ", ".join(f"'{c}': 'VARCHAR'" for c in cols)   # generated names, never user text
     try:
         cur.execute(
-            f"create temp table {staging} as select * from (select row_number() over () + 1 "
-            f"as __ligne, * from read_csv(?, delim = ?, header = false, skip = 1, quote = '\"', "
-            f"escape = '\"', columns = {{{spec}}}, strict_mode = true, null_padding = false, "
+            f"create temp table {staging} as select * from (select row_number() over () "
+            f"+ {skip} as __ligne, * from read_csv(?, delim = ?, header = false, "
+            f"skip = {skip}, quote = '\"', escape = '\"', columns = {{{spec}}}, "
+            f"strict_mode = true, null_padding = false, "
             f"auto_detect = false)) where trim(concat_ws('', {', '.join(cols)})) <> ''",
             [str(source), sep])
     except duckdb.Error as exc:
@@ -119,7 +125,34 @@ def read_csv(cur: duckdb.DuckDBPyConnection, path: Path, name: str, staging: str
                      "pas fermé")
         return None
     rows = cur.execute(f"select count(*) from {staging}").fetchall()[0][0]
-    return Sheet(name, None, headers, staging, rows, sha256_of(path))
+    return Sheet(name, None, headers, staging, rows, sha256_of(path), identite=identite)
+
+
+_HEADER_WORDS = {"ident_rep", "ident_int", "depcom", "depcom_code", "nbpiece", "surfhab",
+                 "construct", "finan", "finan_code", "logement_id", "residence_id", "rpls_id"}
+
+
+def _positional(source: Path, headers: list[str], sep: str
+                ) -> tuple[list[str], list[str] | None, int] | None:
+    """A landlord's RPLS submission has no header: an identity line (SIREN, name…) then one
+    line of positional fields per dwelling (nomenclatures.RPLS_BAILLEUR). Returns (field names,
+    identity fields or None, lines to skip), or None for a file with a header."""
+    if sep != ";" or {normalise(h) for h in headers} & _HEADER_WORDS:
+        return None
+    with source.open("r", encoding="utf-8-sig", newline="") as fh:
+        fh.readline()
+        second = next((line for line in fh if line.strip()), "")
+    fields = next(csv.reader(io.StringIO(second), delimiter=sep), [])
+    if len(fields) < 20:
+        return None
+    names = list(RPLS_BAILLEUR[: len(fields)]) + [
+        f"CHAMP_{i + 1}" for i in range(len(RPLS_BAILLEUR), len(fields))]
+    if len(headers) != len(fields):
+        return names, headers, 1
+    depcom = headers[RPLS_BAILLEUR.index("DEPCOM")].strip()
+    if re.fullmatch(r"[0-9]{4,5}|2[ABab][0-9]{3}", depcom):
+        return names, None, 0             # no identity line: the first line is a dwelling
+    return None
 
 
 def read_xlsx(cur: duckdb.DuckDBPyConnection, path: Path, name: str, prefix: str,
