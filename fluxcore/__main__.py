@@ -11,7 +11,9 @@ Commands
   bench    time the calls behind each page at a scale tier
   fragilite fragility index of résidences (CSV by default)
   objectifs CIL objectives per EPCI: achieved, target, still needed, year-end need
-  import   import CSV/XLSX/RPLS files (all or nothing; exit code 1 with the report if invalid)
+  import   import CSV/XLSX/RPLS files (all or nothing; exit code 1 with the report if invalid),
+           with --correspondance for a file of another system (column mapping)
+  correspondances  list, show or delete the saved column mappings
   export   write every table as canonical CSV (re-importable as is)
   modeles  write the empty templates (one CSV per table, one workbook)
   backup   copy the database to a file;  restore  replace it by a backup
@@ -111,6 +113,21 @@ def build_parser() -> argparse.ArgumentParser:
                      help="contrôler seulement (rien n'est écrit)")
     imp.add_argument("--auteur", help="auteur de l'import (défaut : compte système)")
     imp.add_argument("--rapport", help="écrire le rapport complet en CSV (séparateur ;)")
+    imp.add_argument("--correspondance", metavar="FICHIER_OU_NOM",
+                     help="correspondance de colonnes d'un fichier d'un autre système (extrait "
+                          "SNE, export d'ERP…) : fichier JSON ou CSV, ou nom d'une "
+                          "correspondance enregistrée ; appliquée à chaque fichier")
+    imp.add_argument("--enregistrer-correspondance", metavar="NOM",
+                     help="enregistrer la correspondance sous ce nom si l'import (ou le "
+                          "contrôle) réussit")
+
+    cor = sub.add_parser("correspondances",
+                         help="lister, afficher ou supprimer les correspondances enregistrées")
+    cor.add_argument("--db", required=True)
+    cor.add_argument("--afficher", metavar="NOM",
+                     help="écrire la correspondance en JSON (relisible par --correspondance)")
+    cor.add_argument("--supprimer", metavar="NOM", help="supprimer la correspondance")
+    cor.add_argument("--auteur", help="auteur de la suppression (défaut : compte système)")
 
     exp = sub.add_parser("export", help="exporter toutes les tables au format canonique")
     exp.add_argument("--db", required=True)
@@ -207,10 +224,10 @@ def cmd_objectifs(args) -> int:
 
 
 FRAGILITE_COLONNES = ["residence_id", "nom", "commune_insee", "epci_siren", "en_qpv",
-                      "logements", "reference", "indice", "classe", "annee_enquete",
-                      "part_ressources_faibles", "part_sans_emploi", "part_monoparentales",
-                      "taux_impayes", "taux_vacance", "taux_rotation", "entrees_24m",
-                      "entrees_q1_pct", "evol_ressources_faibles", "vacants"]
+                      "logements", "reference", "indice", "classe", "niveau_enquete",
+                      "annee_enquete", "part_ressources_faibles", "part_sans_emploi",
+                      "part_monoparentales", "taux_impayes", "taux_vacance", "taux_rotation",
+                      "entrees_24m", "entrees_q1_pct", "evol_ressources_faibles", "vacants"]
 
 
 def cmd_fragilite(args) -> int:
@@ -232,11 +249,24 @@ def cmd_fragilite(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from fluxcore.db import Database
-    from fluxcore.imports import import_paths, summary
+    from dataclasses import replace
 
+    from fluxcore.db import Database
+    from fluxcore.errors import CorrespondanceError
+    from fluxcore.imports import import_paths, summary
+    from fluxcore.imports.correspondance import enregistrer, resoudre, verifier
+
+    if args.enregistrer_correspondance and not args.correspondance:
+        raise CorrespondanceError("--enregistrer-correspondance demande --correspondance "
+                                  "(le fichier de correspondance à enregistrer).")
     db = Database(args.db)
-    result = import_paths(db, args.fichiers, args.auteur, dry_run=args.controle)
+    corr = resoudre(db, args.correspondance) if args.correspondance else None
+    if corr is not None:
+        verifier(corr)
+    if corr is not None and args.enregistrer_correspondance:
+        corr = replace(corr, nom=args.enregistrer_correspondance.strip())
+    result = import_paths(db, args.fichiers, args.auteur, dry_run=args.controle,
+                          correspondance=corr)
     if len(result.counts):
         for r in result.counts.itertuples():
             where = r.fichier + (f" [{r.feuille}]" if isinstance(r.feuille, str) else "")
@@ -248,7 +278,32 @@ def cmd_import(args) -> int:
     if args.rapport:
         result.problems.frame().to_csv(args.rapport, sep=";", index=False)
     print(summary(result))
+    if result.ok and args.enregistrer_correspondance:
+        new = enregistrer(db, corr, args.auteur)
+        print(f"Correspondance « {corr.nom} » {'enregistrée' if new else 'mise à jour'}.")
     return 0 if result.ok else 1
+
+
+def cmd_correspondances(args) -> int:
+    from fluxcore.db import Database
+    from fluxcore.imports.correspondance import charger, lister, supprimer
+
+    db = Database(args.db, read_only=not args.supprimer)
+    if args.afficher:
+        print(charger(db, args.afficher).vers_json())
+        return 0
+    if args.supprimer:
+        supprimer(db, args.supprimer, args.auteur)
+        print(f"Correspondance « {args.supprimer} » supprimée.")
+        return 0
+    saved = lister(db)
+    if saved.empty:
+        print("Aucune correspondance enregistrée.")
+    for r in saved.itertuples():
+        print(f"{r.nom:<30} → {r.table_cible:<18} {r.nb_colonnes:>3} colonne(s) "
+              f"{r.nb_valeurs:>3} valeur(s) codée(s)  modifiée le {r.modifie_le:%d/%m/%Y} "
+              f"par {r.modifie_par}")
+    return 0
 
 
 def cmd_export(args) -> int:
@@ -530,6 +585,7 @@ def cmd_coter(args) -> int:
 COMMANDS = {"demo": cmd_demo, "check": cmd_check, "migrate": cmd_migrate, "info": cmd_info,
             "jauges": cmd_jauges, "orienter": cmd_orienter, "bench": cmd_bench,
             "objectifs": cmd_objectifs, "fragilite": cmd_fragilite, "import": cmd_import,
+            "correspondances": cmd_correspondances,
             "export": cmd_export, "modeles": cmd_modeles, "backup": cmd_backup,
             "restore": cmd_restore, "simuler": cmd_simuler, "bilan": cmd_bilan,
             "coter": cmd_coter, "utilisateur": cmd_utilisateur}

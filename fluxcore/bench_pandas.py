@@ -24,14 +24,15 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from fluxcore.imports.spec import PARTS_OPS
 from fluxcore.objectifs import DEFAUTS, LIBELLES, NB_HISTORIQUE
 from fluxcore.parametres import PARAMETRES
 from fluxcore.perimetre import Perimetre
 from fluxcore.regles import INTERNES
 
 TABLES = ("residence", "logement", "reservataire", "convention", "liberation", "orientation",
-          "attribution", "occupation", "seuil_quartile", "demande", "grille_cotation",
-          "objectif", "parametre", "ref_commune", "ref_epci")
+          "attribution", "occupation", "occupation_territoire", "seuil_quartile", "demande",
+          "grille_cotation", "objectif", "parametre", "ref_commune", "ref_epci")
 ENTREES = ("ORIENTE", "CANDIDATS_PROPOSES", "CALEOL")  # orientation still in progress
 JOUR = pd.Timedelta(days=1)
 
@@ -237,6 +238,31 @@ def jauges(t: dict, p: Perimetre) -> pd.DataFrame:
 
 
 # -- 3. Fragilité: indicators of every résidence --------------------------------------------
+def _ops_communes(t: dict, res: pd.DataFrame, annee: int) -> pd.DataFrame:
+    """The commune-level OPS wave of each résidence and population: its side of the QPV line
+    first, its commune's code before the parent commune's (arrondissement), then the latest."""
+    o = t["occupation_territoire"]
+    o = o[o["annee"] <= annee].sort_values(["commune_insee", "secteur", "population", "annee"])
+    g = o.groupby(["commune_insee", "secteur", "population"])
+    o = o.assign(prev_ressources_faibles=g["part_ressources_faibles"].shift(),
+                 prev_sans_emploi=g["part_sans_emploi"].shift())
+    parent = t["ref_commune"].set_index("code_insee")["commune_parent"].dropna()
+    k = res[["residence_id", "commune_insee", "en_qpv"]]
+    k = pd.concat([k.assign(code=k["commune_insee"], rang=0),
+                   k.assign(code=k["commune_insee"].map(parent), rang=1).dropna(
+                       subset=["code"])])
+    c = k.drop(columns="commune_insee").merge(o, left_on="code", right_on="commune_insee")
+    side = c["en_qpv"].map({True: "QPV", False: "HORS_QPV"})
+    c = c[(c["secteur"] == "ENSEMBLE") | (c["secteur"] == side)]
+    c = c.assign(ensemble=c["secteur"] == "ENSEMBLE").sort_values(
+        ["residence_id", "population", "ensemble", "rang", "annee"],
+        ascending=[True, True, True, True, False]).drop_duplicates(
+        ["residence_id", "population"])
+    noms = t["ref_commune"].set_index("code_insee")["nom"]
+    return c.assign(niveau=np.where(c["ensemble"], "commune", "commune × QPV"),
+                    nom_commune=c["commune_insee"].map(noms).fillna(c["commune_insee"]))
+
+
 def fragilite_indicateurs(t: dict, arret: date, epci: str | None = None,
                           departement: str | None = None) -> pd.DataFrame:
     """fragilite.indicateurs (sql/fragilite/indicateurs.sql): survey, recent move-ins,
@@ -254,9 +280,22 @@ def fragilite_indicateurs(t: dict, arret: date, epci: str | None = None,
     rang = occ.groupby("residence_id").cumcount()
     last, prev = occ[rang == 0].set_index("residence_id"), occ[rang == 1].set_index("residence_id")
     survey = last.drop(columns="annee").assign(
-        annee_enquete=last["annee"],
+        niveau_enquete="résidence", annee_enquete=last["annee"],
         evol_ressources_faibles=last["part_ressources_faibles"] - prev["part_ressources_faibles"],
         evol_sans_emploi=last["part_sans_emploi"] - prev["part_sans_emploi"])
+    terr = _ops_communes(t, res, arret.year)
+    ens = terr[terr["population"] == "ENSEMBLE"].set_index("residence_id")
+    ens = ens[~ens.index.isin(survey.index)]
+    survey = pd.concat([survey, ens[list(PARTS_OPS)].assign(
+        niveau_enquete=ens["niveau"], commune_enquete=ens["commune_insee"],
+        nom_commune_enquete=ens["nom_commune"], annee_enquete=ens["annee"],
+        evol_ressources_faibles=ens["part_ressources_faibles"] - ens["prev_ressources_faibles"],
+        evol_sans_emploi=ens["part_sans_emploi"] - ens["prev_sans_emploi"])])
+    rec = terr[terr["population"] == "EMMENAGES_RECENTS"].set_index("residence_id")
+    recents = pd.DataFrame({"niveau_recents": rec["niveau"],
+                            "nom_commune_recents": rec["nom_commune"],
+                            "annee_recents": rec["annee"], "recents_menages": rec["nb_menages"],
+                            **{"recents_" + c[5:]: rec[c] for c in PARTS_OPS}})
 
     a = t["attribution"].merge(log, on="logement_id")
     a = a[(a["date_bail"] > arret - 730 * JOUR) & (a["date_bail"] <= arret)]
@@ -286,17 +325,19 @@ def fragilite_indicateurs(t: dict, arret: date, epci: str | None = None,
     out = res.assign(commune=res["commune_insee"].map(noms).fillna(res["commune_insee"]))
     out = out.join(log.groupby("residence_id").size().rename("logements"), on="residence_id")
     out = out.join(survey, on="residence_id").join(e, on="residence_id").join(
-        m, on="residence_id")
+        m, on="residence_id").join(recents, on="residence_id")
     out[["logements", "entrees_24m", "liberations_12m", "vacants"]] = out[
         ["logements", "entrees_24m", "liberations_12m", "vacants"]].fillna(0).astype(int)
     par_log = out["logements"].where(out["logements"] > 0)
     out["rotation_12m_pct"] = 100.0 * out["liberations_12m"] / par_log
     out["vacants_pct"] = 100.0 * out["vacants"] / par_log
     return out.sort_values("residence_id", ignore_index=True)[[
-        *res.columns, "commune", "logements", "annee_enquete", *last.columns.drop("annee"),
+        *res.columns, "commune", "logements", "niveau_enquete", "commune_enquete",
+        "nom_commune_enquete", "annee_enquete", *last.columns.drop("annee"),
         "evol_ressources_faibles", "evol_sans_emploi", "entrees_24m", "entrees_q1_pct",
         "entrees_prioritaires_pct", "entrees_dalo_pct", "entrees_grandes_pct",
-        "entrees_seules_pct", "liberations_12m", "rotation_12m_pct", "vacants", "vacants_pct"]]
+        "entrees_seules_pct", "liberations_12m", "rotation_12m_pct", "vacants", "vacants_pct",
+        *recents.columns]]
 
 
 # -- 4. Cotation: score of every active demande ---------------------------------------------

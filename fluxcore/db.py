@@ -41,8 +41,9 @@ MIGRATIONS_DIR = SQL_DIR / "migrations"
 
 CONTRACT_TABLES = (
     "residence", "logement", "reservataire", "convention", "reservation_stock", "liberation",
-    "orientation", "attribution", "occupation", "objectif", "seuil_quartile", "demande",
-    "grille_cotation", "parametre", "schema_version", "import_batch", "audit_log", "scenario",
+    "orientation", "attribution", "occupation", "occupation_territoire", "objectif",
+    "seuil_quartile", "demande", "grille_cotation", "parametre", "schema_version",
+    "import_batch", "audit_log", "scenario",
 )
 
 _LOCK_PID = re.compile(r"PID (\d+)")
@@ -245,6 +246,29 @@ def en_parallele(*calls: Callable[[], Any]) -> list[Any]:
     futures = [_POOL.submit(contextvars.copy_context().run, c) for c in calls[1:]]
     first = calls[0]() if calls else None
     return [first, *(f.result() for f in futures)] if calls else []
+
+
+_MEMORY = re.compile(r"[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)")
+
+
+@contextmanager
+def memoire_bornee(db: Database, limite: str) -> Iterator[None]:
+    """DuckDB's memory limit set to `limite` (e.g. "1GB") for a heavy write such as a
+    million-row import, so that it spills to disk rather than growing the process; the
+    previous limit is restored after. The setting is the instance's, for the write's length;
+    it is set on a cursor of its own, outside the write's transaction (which may abort)."""
+    if not _MEMORY.fullmatch(limite.strip()):
+        raise DatabaseError(f"Limite de mémoire illisible : « {limite} » (ex. 1GB, 800MB).")
+    cur = db._con.cursor()
+    try:
+        previous = cur.execute("select current_setting('memory_limit')").fetchall()[0][0]
+        cur.execute(f"set memory_limit = '{limite.strip()}'")      # checked just above
+        try:
+            yield
+        finally:
+            cur.execute(f"set memory_limit = '{previous}'")        # DuckDB's own value
+    finally:
+        cur.close()
 
 
 def audit(cur: duckdb.DuckDBPyConnection, actor: str | None, action: str,

@@ -23,3 +23,11 @@ class BilanError(FluxcoreError):
 
 class CotationError(FluxcoreError):
     """A grid that cannot be saved, an unknown demande or dwelling."""
+
+
+class CorrespondanceError(FluxcoreError):
+    """A column mapping that cannot be read, is invalid, or is unknown."""
+
+    def __init__(self, message: str, erreurs: list[str] | None = None):
+        super().__init__(message)
+        self.erreurs = erreurs or [message]

@@ -27,7 +27,9 @@ SOURCE_HINTS = {
     "liberation": "ERP gestion locative : congés et états des lieux de sortie",
     "orientation": "outil de gestion des attributions ou saisie de l'application",
     "attribution": "SNE / ERP : décisions de CALEOL et baux signés",
-    "occupation": "enquête OPS (occupation du parc social)",
+    "occupation": "enquête OPS (occupation du parc social) par résidence",
+    "occupation_territoire": "enquête OPS telle que transmise : agrégats par commune, QPV et "
+                             "hors QPV à part, emménagés récents à part",
     "objectif": "CIA / convention intercommunale d'attribution",
     "seuil_quartile": "arrêté préfectoral des seuils du premier quartile",
     "demande": "extraction SNE des demandes (identifiants pseudonymisés)",

@@ -10,6 +10,30 @@ deviations more fragile than its territory", and each indicator's contribution i
 (index ≥ `fragilite_seuil_fragile`), à surveiller (≥ `fragilite_seuil_surveiller`),
 équilibrée. A principal component analysis of the same z-scores (`diagnostic`) checks that the
 weighted index follows the main axis of the data. Everything is deterministic.
+
+Survey level (`niveau_enquete`, sql/fragilite/indicateurs.sql). The OPS survey a landlord or
+EPCI receives is mostly aggregated per commune, QPV and hors QPV apart (`occupation_territoire`);
+a résidence-level survey (`occupation`) is better when the landlord has one. Each résidence
+takes the finest level it has at the reference year: « résidence » (its own latest wave, even
+older than the commune's: it describes its households, the commune figure only its
+surroundings), else « commune × QPV » (its commune's row on its side of the QPV line, after
+`en_qpv`; an arrondissement municipal tries its own code, then its commune), else « commune »
+(secteur ENSEMBLE), else none. A commune-level résidence takes the commune's shares as the best
+estimate of its own; the rates only a résidence survey gives (rotation, vacance, impayés) stay
+unknown (z = 0), `nb_menages` stays empty (the « et si » then weighs one move-in against the
+résidence's dwellings, not the commune's thousands of households) and the trend is the
+commune × secteur's since its previous wave. Such a résidence counts as surveyed for the
+reference group. Commune figures vary less than résidence ones (an average), so these
+résidences sit nearer the mean: the page says how many résidences each level fed.
+
+Recent movers of the OPS (population EMMENAGES_RECENTS) are chosen by the same rules and
+returned apart (`niveau_recents`, `recents_*`), shown on the card, but never feed the
+`entrees_*` indicators, even for a résidence without lease signed in 24 months: those count
+the résidence's own leases and the EPCI's first quartile, while the OPS counts a whole
+commune × secteur against the PLUS ceilings (not the same households nor the same threshold);
+a résidence with no lease in 24 months had no newcomer to describe (or its leases are not
+imported), and lending it the commune's newcomers would invent them; and they would count the
+commune twice beside its ENSEMBLE shares.
 """
 
 from __future__ import annotations
@@ -265,8 +289,13 @@ def explication(row: pd.Series, contrib: pd.Series, n: int = 3) -> str:
                      f"{value:.1f}{unit}".replace(".", ","))
     ref = "de l'EPCI" if row["reference"] != "parc" else "du parc"
     indice = f"{row['indice']:+.2f}".replace(".", ",")
-    return (f"Classée « {row['classe']} » (indice {indice}) surtout à cause de : "
+    text = (f"Classée « {row['classe']} » (indice {indice}) surtout à cause de : "
             f"{' ; '.join(parts)} — au-dessus de la moyenne des résidences {ref}.")
+    niveau = row.get("niveau_enquete")
+    if niveau in ("commune × QPV", "commune") and any(c.startswith(("part_", "evol_"))
+                                                       for c in up):
+        text += f" Les parts de l'enquête OPS sont celles de la commune (niveau {niveau})."
+    return text
 
 
 def impact(db: Database, residence_id: str, arret: date, epci: str | None = None) -> dict:

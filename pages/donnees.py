@@ -7,6 +7,7 @@ from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_int
 from ui import state
 from ui.components import show_table
+from ui.correspondance_views import correspondance_panel
 from ui.data import get_db, load
 from ui.donnees_views import backup_panel, import_panel, settings_editor, templates_panel
 
@@ -14,7 +15,9 @@ TABLES = {
     "residence": "Résidences", "logement": "Logements", "reservataire": "Réservataires",
     "convention": "Conventions", "reservation_stock": "Réservations en stock (avant flux)",
     "liberation": "Libérations", "orientation": "Orientations", "attribution": "Attributions",
-    "occupation": "Enquêtes d'occupation", "objectif": "Objectifs CIL",
+    "occupation": "Enquêtes OPS par résidence",
+    "occupation_territoire": "Enquêtes OPS par commune (QPV, hors QPV)",
+    "objectif": "Objectifs CIL",
     "seuil_quartile": "Seuils du premier quartile", "demande": "Demandes",
     "grille_cotation": "Grilles de cotation", "parametre": "Paramètres",
     "schema_version": "Versions du schéma", "import_batch": "Lots d'import",
@@ -42,6 +45,7 @@ if not proj:
 
 with tab_import:
     import_panel(path)
+    correspondance_panel(path)
 
 with tab_modeles:
     templates_panel(path)

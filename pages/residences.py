@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from fluxcore.enquete_ops import resume_niveaux
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_date, fmt_int, fmt_pct, fmt_signe
 from fluxcore.fragilite import LIBELLES
@@ -26,6 +27,7 @@ st.caption(f"{state.libelle_perimetre()} · situation au {fmt_date(arret)} · in
 if df.empty:
     st.info("Aucune résidence sur ce périmètre.")
     st.stop()
+st.caption(resume_niveaux(df))
 
 counts = df["classe"].value_counts()
 cols = st.columns(3)

@@ -80,7 +80,8 @@ def variant(tmp_path_factory):
     """A petit demo with other settings (first lettings out of the flux, returned dwellings
     not delivered, 2 years of rotation) and awkward data: first lettings, re-orientations
     (later, and on the same day), a résidence without EPCI, criteria listed twice, demandes
-    for a commune outside the referential, unknown quartiles."""
+    for a commune outside the referential, unknown quartiles, OPS aggregates per commune for
+    résidences without survey."""
     path = tmp_path_factory.mktemp("variante") / "petit.duckdb"
     generate_demo(path, "petit", DEMO_SEED, DEMO_DATE)
     db = Database(path)
@@ -107,6 +108,20 @@ def variant(tmp_path_factory):
                     " where demande_id like '%2'")
         cur.execute("update demande set commune_souhaitee = '99999' where demande_id like '%9'")
         cur.execute("update attribution set quartile = null where attribution_id like '%4'")
+        # OPS aggregates per commune where some résidences have no survey of their own:
+        # QPV / hors QPV / whole commune, two waves and one after the date, recent movers,
+        # hors QPV missing in a third of the communes
+        cur.execute("delete from occupation where residence_id like '%3' or residence_id"
+                    " like '%6'")
+        cur.execute(
+            "insert into occupation_territoire (commune_insee, secteur, annee, population,"
+            " nb_menages, part_ressources_faibles, part_sans_emploi)"
+            " select c, s, y, p, 100, 10 + hash(c || s || y || p) % 50, 5 + hash(c || y) % 30"
+            " from (select distinct commune_insee as c from residence) cs,"
+            " (values ('QPV'), ('HORS_QPV'), ('ENSEMBLE')) ss(s),"
+            " (values (2022), (2024), (2028)) ys(y),"
+            " (values ('ENSEMBLE'), ('EMMENAGES_RECENTS')) ps(p)"
+            " where not (s = 'HORS_QPV' and hash(c) % 3 = 0)")
     yield db
     db.close()
 
@@ -193,8 +208,9 @@ def test_every_baseline_on_the_variant(variant):
         assert_same(bp.jauges(t, p), jauges_reservataires(variant, p), ["reservataire_id"])
         assert_same(bp.suivi_cil(t, p), objectifs.suivi(variant, p),
                     ["epci_siren", "indicateur"])
-    assert_same(bp.fragilite_indicateurs(t, DEMO_DATE), fragilite.indicateurs(
-        variant, DEMO_DATE), ["residence_id"])
+    frag = fragilite.indicateurs(variant, DEMO_DATE)
+    assert {"résidence", "commune × QPV", "commune"} <= set(frag["niveau_enquete"])
+    assert_same(bp.fragilite_indicateurs(t, DEMO_DATE), frag, ["residence_id"])
     scores = cotation.scores(variant, DEMO_DATE)
     assert scores["epci_siren"].isna().any()
     assert_same(bp.scores(t, DEMO_DATE), scores, ["demande_id"], SCORES)

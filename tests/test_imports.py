@@ -136,7 +136,8 @@ BAD = {
                                "congé daté après la libération"),
     "ligne_mal_formee": ("logement_id;residence_id;typologie;financement\n"
                          "X1;RES-A;T3;PLUS;en trop\n", None, None, "ligne illisible"),
-    "table_inconnue": ("identifiant;couleur\n1;bleu\n", 1, None, "table non reconnue"),
+    "table_inconnue": ("identifiant;couleur\n1;bleu\n", 1, None,
+                       "format non reconnu : attendu l'en-tête d'une table"),
     # found in review: refused with a message, never a traceback
     "taux_seul_au_dela_de_100": ("convention_id;taux_flux\nCONV-P;80\n", 2, "taux_flux",
                                  "totalisent plus de 100 %"),

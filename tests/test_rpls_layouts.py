@@ -205,3 +205,16 @@ def test_setting_overrides_the_nomenclature(empty_db, tmp_path):
     assert import_paths(empty_db, [path]).ok
     assert empty_db.scalar("select financement from logement where financement_code = '52'") \
         == "PLAI"
+
+
+def test_landlord_submission_without_identity_line(empty_db, tmp_path):
+    path = _write(tmp_path, "rpls.csv", _bailleur([_dwelling(1), _dwelling(2)], identity=None))
+    result = import_paths(empty_db, [path])
+    assert result.ok, result.problems.text()
+    assert empty_db.df("select logement_id from logement order by 1")["logement_id"].tolist() \
+        == ["5145400001", "5145400002"]
+    # line numbers are the file's: the first dwelling is line 1
+    bad = _write(tmp_path, "bad.csv", _bailleur([_dwelling(1), _dwelling(2, NBPIECE="x")],
+                                                identity=None))
+    row = import_paths(empty_db, [bad]).problems.frame().iloc[0]
+    assert (row["ligne"], row["colonne"], row["valeur"]) == (2, "NBPIECE", "x")

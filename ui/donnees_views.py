@@ -12,7 +12,7 @@ from fluxcore.backup import backup_database, describe_backup, restore_database
 from fluxcore.errors import FluxcoreError
 from fluxcore.exports import dictionary, template_csv_zip, template_xlsx
 from fluxcore.formats import fmt_int
-from fluxcore.imports import import_uploads, summary
+from fluxcore.imports import Correspondance, ImportResult, import_uploads, summary
 from fluxcore.journal import valeur_json, valeur_saisie
 from fluxcore.parametres import BY_KEY, set_parametre
 from ui import auth, state
@@ -32,9 +32,11 @@ def import_panel(path: str) -> None:
     if not auth.peut("importer"):
         auth.refus("importer des données (rôle administrateur)")
         return
-    st.markdown("Déposez un ou plusieurs fichiers : CSV (`;` ou `,`, UTF-8 ou Windows-1252), "
-                "classeur XLSX (une feuille par table) ou fichier RPLS. Rien n'est écrit avant "
-                "votre confirmation, et rien du tout si une seule erreur est trouvée.")
+    st.markdown("Déposez un ou plusieurs fichiers : CSV (`;`, `,` ou tabulation ; UTF-8, "
+                "Windows-1252 ou UTF-16), classeur XLSX (une feuille par table) ou fichier RPLS "
+                "(open data, ancien ou actuel, ou fichier transmis par le bailleur). Rien n'est "
+                "écrit avant votre confirmation, et rien du tout si une seule erreur est "
+                "trouvée.")
     st.html(uploader_css())
     if done := st.session_state.pop("import_done", None):
         st.success(done)
@@ -47,6 +49,12 @@ def import_panel(path: str) -> None:
     db = get_db(path)
     with st.spinner("Contrôle des fichiers…"):
         check = import_uploads(db, uploads, dry_run=True)
+    show_check(check, "import")
+    confirm_import(db, uploads, check, "import_round")
+
+
+def show_check(check: ImportResult, key: str) -> None:
+    """A dry run's counts, previews, verdict and report (`key`: prefix of widget keys)."""
     report = check.problems.frame()
     if len(check.counts):
         counts = check.counts.assign(feuille=check.counts["feuille"].fillna("—"))
@@ -67,14 +75,21 @@ def import_panel(path: str) -> None:
                    column_config={"Problème": st.column_config.TextColumn(width="large")})
         st.download_button("Télécharger le rapport (CSV)",
                            report.to_csv(index=False, sep=";").encode("utf-8-sig"),
-                           "rapport_import.csv", "text/csv")
-    if check.ok and st.button(summary(check).replace("Contrôle réussi (rien n'est écrit)",
-                                                     "Confirmer l'import"), type="primary"):
+                           "rapport_import.csv", "text/csv", key=f"{key}_rapport")
+
+
+def confirm_import(db, uploads: list[tuple[str, bytes]], check: ImportResult, round_key: str,
+                   correspondance: Correspondance | None = None) -> None:
+    """The confirmation button of a successful dry run: import for real, then start over
+    (`round_key` renews the file uploader)."""
+    label = summary(check).replace("Contrôle réussi (rien n'est écrit)", "Confirmer l'import")
+    if check.ok and st.button(label, type="primary", key=f"{round_key}_confirmer"):
         bar = st.progress(0.0, text="Import…")
-        done = import_uploads(db, uploads, progress=lambda f, m: bar.progress(f, text=m))
+        done = import_uploads(db, uploads, progress=lambda f, m: bar.progress(f, text=m),
+                              correspondance=correspondance)
         if done.applied:
             st.session_state["import_done"] = summary(done)
-            st.session_state["import_round"] = st.session_state.get("import_round", 0) + 1
+            st.session_state[round_key] = st.session_state.get(round_key, 0) + 1
             st.rerun()
         st.error(summary(done))
 

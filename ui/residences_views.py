@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from fluxcore.enquete_ops import libelle_enquete, recents
 from fluxcore.formats import NNBSP, fmt_int, fmt_num
 from ui.components import show_table
 from ui.figures_residences import CLASS_LABELS
@@ -24,11 +25,11 @@ def card(fiche: dict) -> None:
     cols[2].metric("Logements", fmt_int(r["logements"]))
     cols[3].metric("Vacants aujourd'hui", fmt_int(r["vacants"]))
     st.markdown(fiche["explication"])
-    enquete = "aucune enquête" if pd.isna(r["annee_enquete"]) else \
-        f"enquête {int(r['annee_enquete'])}"
-    st.caption(f"{'En QPV' if r['en_qpv'] else 'Hors QPV'} · {enquete} · "
+    st.caption(f"{'En QPV' if r['en_qpv'] else 'Hors QPV'} · {libelle_enquete(r)} · "
                f"{fmt_int(r['entrees_24m'])} emménagements en 24 mois · référence : "
                f"{fiche['reference']} ({fiche['taille_reference']} résidences)")
+    if (texte := recents(r)) is not None:
+        st.caption(texte)
     t = fiche["indicateurs"]
     unit = [" points" if c.startswith("evol_") else NNBSP + "%" for c in t["indicateur"]]
     shown = pd.DataFrame({
@@ -55,9 +56,9 @@ def et_si(result) -> None:
 
 
 TABLE = {"nom": "Résidence", "commune": "Commune", "en_qpv": "QPV", "logements": "Logements",
-         "classe": "Classe", "indice": "Indice", "part_ressources_faibles": "Ress. faibles (%)",
-         "taux_impayes": "Impayés (%)", "entrees_q1_pct": "Entrants Q1 (%)",
-         "vacants": "Vacants"}
+         "classe": "Classe", "indice": "Indice", "niveau_enquete": "Enquête OPS",
+         "part_ressources_faibles": "Ress. faibles (%)", "taux_impayes": "Impayés (%)",
+         "entrees_q1_pct": "Entrants Q1 (%)", "vacants": "Vacants"}
 
 
 # numbers stay numbers (the table sorts), shown with the reader's locale (1,65 in French)
@@ -73,8 +74,9 @@ def table(df: pd.DataFrame, projection: bool = False) -> pd.DataFrame:
     out = df[list(TABLE)].copy()
     out["classe"] = out["classe"].map(CLASS_LABELS)
     out["en_qpv"] = out["en_qpv"].map({True: "oui", False: "non"})
-    if projection:
-        out = out.drop(columns=["en_qpv", "vacants"])
+    out["niveau_enquete"] = out["niveau_enquete"].fillna("aucune")
+    if projection:   # the survey level is in the caption above the map
+        out = out.drop(columns=["en_qpv", "vacants", "niveau_enquete"])
         out["logements"] = [fmt_int(x) for x in out["logements"]]
         out["indice"] = [fmt_num(x, 2) for x in out["indice"]]
         for col in ("part_ressources_faibles", "taux_impayes", "entrees_q1_pct"):

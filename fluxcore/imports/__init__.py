@@ -10,9 +10,10 @@ batch one `audit_log` row.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -20,8 +21,11 @@ import duckdb
 import pandas as pd
 
 from fluxcore.acces import acteur, exiger
-from fluxcore.db import Database, audit, default_actor
+from fluxcore.db import Database, audit, default_actor, memoire_bornee
+from fluxcore.errors import FluxcoreError
 from fluxcore.imports import coherence, rpls
+from fluxcore.imports.correspondance import Correspondance
+from fluxcore.imports.mapping import appliquer, refusees
 from fluxcore.imports.problems import ERREUR, Problems
 from fluxcore.imports.reader import Sheet, read_file
 from fluxcore.imports.spec import ORDER, SPECS
@@ -34,17 +38,23 @@ from fluxcore.imports.staging import (
     detect_table,
     map_columns,
     table_columns,
+    unknown_layout,
 )
 from fluxcore.imports.upsert import Target, derive, key_join, upsert
 
 Progress = Callable[[float, str], None]
+# DuckDB's memory limit while an import runs: a million-row RPLS file spills to disk instead of
+# taking several GB (FLUX_IMPORT_MEMOIRE, e.g. "2GB", to change it).
+IMPORT_MEMORY = os.environ.get("FLUX_IMPORT_MEMOIRE", "1GB")
 
 
 @dataclass(frozen=True)
 class Source:
-    """A file to import: its name as the user knows it and where its bytes are."""
+    """A file to import: its name as the user knows it and where its bytes are; with a
+    column mapping when it comes from another system (fluxcore.imports.correspondance)."""
     name: str
     path: Path
+    correspondance: Correspondance | None = None
 
 
 @dataclass
@@ -80,22 +90,33 @@ def sources_from_uploads(uploads: Iterable[tuple[str, bytes]], folder: Path) -> 
 def _stage(cur, sources: list[Source], problems: Problems, schemas, progress) -> list[Target]:
     """Read, detect, type and check every sheet of every file."""
     targets: list[Target] = []
+    refused = refusees([s.correspondance for s in sources if s.correspondance], schemas,
+                       problems)
     for i, src in enumerate(sources):
+        if id(src.correspondance) in refused:
+            continue
         progress(0.4 * i / max(len(sources), 1), f"Lecture de « {src.name} »")
-        for sheet in read_file(cur, src.path, src.name, f"stg_{i}", problems):
-            targets += _targets_of(cur, sheet, problems, schemas)
+        try:
+            for sheet in read_file(cur, src.path, src.name, f"stg_{i}", problems):
+                targets += _targets_of(cur, sheet, problems, schemas, src.correspondance)
+        except FluxcoreError:
+            raise
+        except Exception as exc:         # a case no reader foresaw: a message, no traceback
+            problems.add(f"« {src.name} »", None, None, None,
+                         f"fichier illisible : erreur inattendue pendant la lecture "
+                         f"({_detail(exc)})")
+        _stop_if_aborted(cur, src, sources[i + 1:], problems)
     _check_duplicates(cur, targets, problems, schemas)
     return targets
 
 
-def _targets_of(cur, sheet: Sheet, problems: Problems,
-                schemas: dict[str, dict[str, Column]]) -> list[Target]:
-    table = detect_table(sheet, schemas)
+def _targets_of(cur, sheet: Sheet, problems: Problems, schemas: dict[str, dict[str, Column]],
+                corr: Correspondance | None = None) -> list[Target]:
+    if corr is not None and not appliquer(cur, sheet, corr, problems):
+        return []
+    table = corr.table if corr is not None else detect_table(sheet, schemas)
     if table is None:
-        problems.add(sheet.where, 1, None, None,
-                     "table non reconnue : l'en-tête doit reprendre les colonnes d'une table "
-                     f"({', '.join(SPECS)}) ou d'un fichier RPLS, ou la feuille porter le nom "
-                     "de la table")
+        problems.add(sheet.where, 1, None, None, unknown_layout(sheet))
         return []
     if table == "rpls":
         return rpls.targets(cur, sheet, problems, schemas)
@@ -104,12 +125,35 @@ def _targets_of(cur, sheet: Sheet, problems: Problems,
         return []
     typed = f"{sheet.staging}_typed"
     present = build_typed(cur, sheet, table, typed, cols)
-    check_cells(cur, typed, sheet.where, table, present, cols, problems)
+    check_cells(cur, typed, sheet.where, table, present, cols, problems,
+                corr.colonnes if corr is not None else None)
     check_rows(cur, typed, sheet, table, present, problems)
     target = Target(sheet, table, typed, present)
     derive(cur, target, cols, problems)
     check_new_rows(cur, sheet, table, typed, key_join(table, cols), problems)
     return [target]
+
+
+def _detail(exc: BaseException) -> str:
+    text = (str(exc).strip().splitlines() or [""])[0][:200]
+    return f"{type(exc).__name__} : {text}" if text else type(exc).__name__
+
+
+def _stop_if_aborted(cur, src: Source, rest: list[Source], problems: Problems) -> None:
+    """A DuckDB error aborts the transaction: nothing more can be checked in it."""
+    try:
+        cur.execute("select 1").fetchall()
+    except duckdb.Error as exc:
+        if not problems.errors:
+            problems.add(f"« {src.name} »", None, None, None,
+                         f"fichier illisible : erreur inattendue pendant la lecture "
+                         f"({_detail(exc)})")
+        if rest:
+            problems.add("lot", None, None, None,
+                         "fichier(s) non contrôlé(s) après l'erreur de « " + src.name + " » : "
+                         + ", ".join(f"« {s.name} »" for s in rest)
+                         + " ; corrigez-la, puis relancez l'import")
+        raise _RollbackError from exc
 
 
 def _check_duplicates(cur, targets: list[Target], problems: Problems,
@@ -140,23 +184,27 @@ def _check_duplicates(cur, targets: list[Target], problems: Problems,
 
 
 def import_files(db: Database, sources: list[Source], actor: str | None = None,
-                 dry_run: bool = False, progress: Progress | None = None) -> ImportResult:
+                 dry_run: bool = False, progress: Progress | None = None,
+                 correspondance: Correspondance | None = None) -> ImportResult:
     """Validate and import `sources` in one transaction; nothing is written unless every file
-    is valid and `dry_run` is False."""
+    is valid and `dry_run` is False. `correspondance` maps the columns of every file."""
     exiger(db, "importer")
+    if correspondance is not None:
+        sources = [replace(s, correspondance=correspondance) for s in sources]
     progress = progress or (lambda _f, _m: None)
     actor = acteur(db, actor) or default_actor()
     problems = Problems()
     result = ImportResult(problems, pd.DataFrame())
     try:
-        with db.transaction("importer") as cur:
+        with memoire_bornee(db, IMPORT_MEMORY), db.transaction("importer") as cur:
             schemas = {t: table_columns(cur, t) for t in SPECS}
             targets = _stage(cur, sources, problems, schemas, progress)
             targets.sort(key=lambda t: ORDER.index(t.table))
             result.previews = {f"{t.sheet.where} → {t.table}": t.preview(cur) for t in targets}
-            if problems.errors or not targets:
-                if not targets and not problems.errors:
-                    problems.add("lot", None, None, None, "aucune donnée à importer")
+            if problems.errors or not any(t.sheet.rows for t in targets):
+                if not problems.errors:
+                    problems.add("lot", None, None, None, "aucune donnée à importer" + (
+                        " : les fichiers n'ont que leur ligne d'en-tête" if targets else ""))
                 raise _RollbackError
             for i, t in enumerate(targets):
                 progress(0.5 + 0.4 * i / len(targets), f"Écriture : {t.table} ({t.sheet.where})")
@@ -173,15 +221,23 @@ def import_files(db: Database, sources: list[Source], actor: str | None = None,
             result.counts = pd.DataFrame([t.counts() for t in targets])
             if problems.errors or dry_run:
                 raise _RollbackError
-            _record(cur, targets, actor)
+            _record(cur, targets, actor, sorted({s.correspondance.nom or "sans nom"
+                                                 for s in sources if s.correspondance}))
             result.applied = True
     except _RollbackError:
         pass
+    except FluxcoreError:                # access refused, database locked: said in French
+        raise
+    except Exception as exc:             # never a traceback: the batch is refused, rolled back
+        result.applied = False
+        problems.add("lot", None, None, None,
+                     f"import interrompu par une erreur inattendue ({_detail(exc)}) : la base "
+                     "n'a pas été modifiée")
     progress(1.0, "Terminé")
     return result
 
 
-def _record(cur, targets: list[Target], actor: str) -> None:
+def _record(cur, targets: list[Target], actor: str, correspondances: list[str]) -> None:
     first = cur.execute("select coalesce(max(batch_id), 0) + 1 from import_batch").fetchall()[0][0]
     now = datetime.now()
     for i, t in enumerate(targets):
@@ -193,19 +249,22 @@ def _record(cur, targets: list[Target], actor: str) -> None:
              t.unchanged, t.sheet.sheet, first, actor, now])
     audit(cur, actor, "import", ",".join(sorted({t.table for t in targets})), str(first),
           {"fichiers": sorted({t.sheet.file_name for t in targets}),
-           "lignes": {f"{t.sheet.file_name}:{t.table}": t.counts() for t in targets}})
+           "lignes": {f"{t.sheet.file_name}:{t.table}": t.counts() for t in targets},
+           **({"correspondance": ", ".join(correspondances)} if correspondances else {})})
 
 
 def import_paths(db: Database, paths: Iterable[str | Path], actor: str | None = None,
-                 dry_run: bool = False, progress: Progress | None = None) -> ImportResult:
-    return import_files(db, sources_from_paths(paths), actor, dry_run, progress)
+                 dry_run: bool = False, progress: Progress | None = None,
+                 correspondance: Correspondance | None = None) -> ImportResult:
+    return import_files(db, sources_from_paths(paths), actor, dry_run, progress, correspondance)
 
 
 def import_uploads(db: Database, uploads: list[tuple[str, bytes]], actor: str | None = None,
-                   dry_run: bool = False, progress: Progress | None = None) -> ImportResult:
+                   dry_run: bool = False, progress: Progress | None = None,
+                   correspondance: Correspondance | None = None) -> ImportResult:
     with tempfile.TemporaryDirectory() as folder:
         return import_files(db, sources_from_uploads(uploads, Path(folder)), actor, dry_run,
-                            progress)
+                            progress, correspondance)
 
 
 def summary(result: ImportResult) -> str:
@@ -220,5 +279,5 @@ def summary(result: ImportResult) -> str:
             f"{n['inchanges']} inchangée(s).")
 
 
-__all__ = ["ERREUR", "ImportResult", "Source", "import_files", "import_paths", "import_uploads",
-           "summary"]
+__all__ = ["ERREUR", "Correspondance", "ImportResult", "Source", "import_files", "import_paths",
+           "import_uploads", "summary"]

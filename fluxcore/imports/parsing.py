@@ -7,8 +7,14 @@ the file) and returns a DuckDB expression. Rules, stated once:
   comes after the last comma (`1,234.5`, English); with several dots and no comma they are
   thousands separators (`1.234.567`); a single dot is the decimal mark (`12.5`, as
   spreadsheets write it);
+- counts (`nb_…`, `taille_…`, `etage`): a band as published (`5 et plus`, `6 et +`, `5+`,
+  `5 ou plus`) is read as its lower bound, with a warning (fluxcore.imports.staging);
 - dates: `JJ/MM/AAAA`, `JJ-MM-AAAA`, `JJ.MM.AAAA`, ISO `AAAA-MM-JJ`, with or without a time,
   years of four digits between 1800 and 2200 (`01/03/24` is refused, not read as year 24);
+  a number of days since 30/12/1899 (a cell that lost its date format: 45292 = 01/01/2024)
+  is read as that date, with a warning, except a four-digit year (`2024` stays unreadable);
+- typologies: `T3`, `t3`, `F3`, `3`, `T3 bis`, `studio` (T1); `T6+`, `T6 et plus` are T6 (six
+  rooms and more); a band `T5 et plus` is T5 (warned); `T0`, `T7`, `T12` are unknown codes;
 - booleans: oui/non, o/n, 1/0, vrai/faux, true/false, yes/no, x (ticked);
 - lists: `A|B`, `A;B`, `A,B` or `[A, B]`; `[]` is an empty list.
 """
@@ -31,6 +37,17 @@ EXPECTED = {
     "TIMESTAMP": "une date et heure AAAA-MM-JJ HH:MM:SS",
 }
 
+# A band as published: « 5 et plus », « 6 et + », « 5+ », « 5 ou plus » (lower case, one space).
+BAND = r"^([0-9]{1,3}) ?(\+|(et|ou) ?(\+|plus))$"
+# Days since 30/12/1899 of the last date Excel counts as plausible here (31/12/2199).
+SERIAL_MAX = 109574
+# Error values a spreadsheet formula shows instead of a value (English and French Excel,
+# LibreOffice); a CSV export writes them as text.
+FORMULA_ERRORS = ("#N/A", "#N/D", "#REF!", "#DIV/0!", "#VALUE!", "#VALEUR!", "#NAME?", "#NOM?",
+                  "#NUM!", "#NOMBRE!", "#NULL!", "#NUL!", "#SPILL!", "#CALC!", "#GETTING_DATA",
+                  "ERR:502", "ERR:504", "ERR:508", "ERR:511", "ERR:522")
+TYPOLOGIES = ("typologie", "typologie_souhaitee")
+
 
 def _quote(values: tuple[str, ...]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
@@ -52,9 +69,25 @@ def number(col: str) -> str:
             f"else {v} end as double)")
 
 
-def integer(col: str) -> str:
+def integer(col: str, bands: bool = False) -> str:
+    """A whole number; with `bands`, a band « 5 et plus » is read as its lower bound."""
     n = number(col)
-    return f"case when {n} = round({n}) and abs({n}) < 9e15 then cast({n} as bigint) end"
+    plain = f"case when {n} = round({n}) and abs({n}) < 9e15 then cast({n} as bigint) end"
+    return f"coalesce({plain}, {band(col)})" if bands else plain
+
+
+def _squeezed(col: str) -> str:
+    return f"lower(regexp_replace({text(col)}, '\\s+', ' ', 'g'))"
+
+
+def band(col: str) -> str:
+    """Lower bound of a banded count (« 5 et plus » → 5), else NULL."""
+    return f"try_cast(nullif(regexp_extract({_squeezed(col)}, '{BAND}', 1), '') as bigint)"
+
+
+def banded(column: str) -> bool:
+    """Counts published in bands (rooms, household size, floor…), never years or codes."""
+    return column.startswith(("nb_", "taille_")) or column == "etage"
 
 
 def boolean(col: str) -> str:
@@ -64,10 +97,24 @@ def boolean(col: str) -> str:
 
 
 def date(col: str) -> str:
-    """A date with a four-digit year between 1800 and 2200 (« 01/03/24 » is refused)."""
+    """A date with a four-digit year between 1800 and 2200 (« 01/03/24 » is refused), or an
+    Excel serial number (see `excel_serial`)."""
     d = f"cast(try_strptime({text(col)}, [{_quote(DATE_FORMATS)}]) as date)"
     return (f"case when regexp_matches({text(col)}, '^[0-9]{{1,2}}[/.-][0-9]{{1,2}}[/.-]"
-            f"[0-9]{{1,3}}([ T]|$)') then null when year({d}) between 1800 and 2200 then {d} end")
+            f"[0-9]{{1,3}}([ T]|$)') then null when year({d}) between 1800 and 2200 then {d} "
+            f"else {excel_serial(col)} end")
+
+
+def excel_serial(col: str) -> str:
+    """The date of an Excel serial number (days since 30/12/1899; 45292 and 45292,5 are
+    01/01/2024) from 1 to SERIAL_MAX, else NULL. A four-digit whole number from 1800 to 2200
+    is a year, not a serial: it stays unreadable as a date."""
+    t, n = text(col), number(col)
+    return (f"case when regexp_full_match({t}, '[0-9]{{1,6}}([.,][0-9]+)?') "
+            f"and not coalesce(regexp_full_match({t}, '[0-9]{{4}}') "
+            f"and try_cast({t} as integer) between 1800 and 2200, false) "
+            f"and {n} >= 1 and {n} < {SERIAL_MAX + 1} "
+            f"then cast(date '1899-12-30' + cast(floor({n}) as integer) as date) end")
 
 
 def timestamp(col: str) -> str:
@@ -84,10 +131,29 @@ def text_list(col: str) -> str:
 
 
 def typologie(col: str) -> str:
-    u = f"upper({text(col)})"
-    return (f"case when regexp_full_match({u}, '(T|F)? ?[0-9]{{1,2}} ?(BIS|\\+)?') then 'T' || "
-            f"least(greatest(cast(regexp_extract({u}, '[0-9]+') as integer), 1), 6) "
-            f"when {u} = 'STUDIO' then 'T1' else {u} end")
+    """T1…T6 (see the module rules); any other number n gives « Tn », an unknown code."""
+    u = f"upper({_squeezed(col)})"
+    n = (f"try_cast(nullif(regexp_extract({u}, '^(T|F|TYPE )? ?([0-9]{{1,2}})( ?(BIS|TER|\\+|"
+         f"(ET|OU) ?(\\+|PLUS)))?$', 2), '') as integer)")
+    return f"case when {n} is not null then 'T' || {n} when {u} = 'STUDIO' then 'T1' else {u} end"
+
+
+def typologie_band(col: str) -> str:
+    """True when a typology cell is a band below T6 (« T5 et plus »), read as its lower bound."""
+    return (f"coalesce(regexp_full_match(upper({_squeezed(col)}), '(T|F|TYPE )? ?0?[1-5] ?"
+            f"(\\+|(ET|OU) ?(\\+|PLUS))'), false)")
+
+
+def formula_error(col: str) -> str:
+    """True when the cell holds a spreadsheet formula error (#N/A, #REF!…)."""
+    return f"coalesce(upper(trim({col})) in ({_quote(FORMULA_ERRORS)}), false)"
+
+
+def lost_zeros(col: str, pattern: str) -> str:
+    """True when a digits-only code matches `pattern` once one to three leading zeros are put
+    back (a spreadsheet read « 01234 » as the number 1234)."""
+    fits = " or ".join(f"regexp_matches('{'0' * k}' || {col}, '{pattern}')" for k in (1, 2, 3))
+    return f"coalesce(regexp_full_match({col}, '[0-9]+') and ({fits}), false)"
 
 
 def code(col: str) -> str:
@@ -108,7 +174,7 @@ BY_TYPE = {"VARCHAR": text, "INTEGER": integer, "BIGINT": integer, "DOUBLE": num
 
 def expression(col: str, sql_type: str, column: str, enum: bool) -> str:
     """Typed value of the staged text column `col` for target `column` of type `sql_type`."""
-    if column in ("typologie", "typologie_souhaitee"):
+    if column in TYPOLOGIES:
         return typologie(col)
     if column in ("commune_insee", "commune_souhaitee"):
         return padded(col, 5)
@@ -116,4 +182,6 @@ def expression(col: str, sql_type: str, column: str, enum: bool) -> str:
         return padded(col, 2)
     if enum:
         return f"replace({code(col)}, 'PLA_I', 'PLAI')"
+    if sql_type in ("INTEGER", "BIGINT") and banded(column):
+        return integer(col, bands=True)
     return BY_TYPE[sql_type](col)

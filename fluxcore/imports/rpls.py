@@ -102,6 +102,7 @@ def _logement_sql(sheet: Sheet, typed: str) -> tuple[str, dict[str, str]]:
     group = (f"coalesce({'nullif(trim(' + prog + '), ' + repr('') + ')' if prog else null}, "
              f"{adresse}, concat_ws('|', {construct or null}, {qpv_up}, {typec}))")
     stable = [c for c in (f(a) for a in STABLE) if c]
+    rooms = parsing.integer(nbpiece, bands=True) if nbpiece else null
     surface = f"cast(round({parsing.number(surf)}, 1) as varchar)" if surf else null
     signature = (f"md5(concat_ws('|', {commune}, {adresse}, "
                  f"{parsing.integer(etage) if etage else null}, "
@@ -119,9 +120,9 @@ def _logement_sql(sheet: Sheet, typed: str) -> tuple[str, dict[str, str]]:
         "logement_id": (ident, parsing.text(ident) if ident else null),
         "signature": (None, signature),
         "residence_id": (prog, f"'R' || {commune} || '-' || substr(md5({group}), 1, 10)"),
-        "typologie": (nbpiece, f"case when {parsing.integer(nbpiece)} >= 1 then 'T' || "
-                               f"least({parsing.integer(nbpiece)}, 6) end" if nbpiece else null),
-        "nb_pieces": (nbpiece, parsing.integer(nbpiece) if nbpiece else null),
+        "typologie": (nbpiece, f"case when {rooms} >= 1 then 'T' || least({rooms}, 6) end"
+                      if nbpiece else null),
+        "nb_pieces": (nbpiece, parsing.integer(nbpiece, bands=True) if nbpiece else null),
         "surface_m2": (surf, parsing.number(surf) if surf else null),
         "financement": (finan, "coalesce((select m.categorie from rpls_finan m where m.valeur "
                                f"= {finan_raw}), 'AUTRE')" if finan else "'AUTRE'"),
@@ -236,14 +237,14 @@ def _codes(cur, sheet: Sheet) -> None:
 def _check_layout(cur, sheet: Sheet, problems: Problems) -> bool:
     """A headerless file read as the landlord's submission must hold communes and room counts
     where the layout puts them; otherwise it is not that layout."""
-    if sheet.identite is None and not sheet.headers[0].startswith("IDENT_REP"):
+    if sheet.identite is None:
         return True
     depcom, nbpiece = _find(sheet, ("depcom",)), _find(sheet, ("nbpiece",))
     n, ok_dep, ok_nb = cur.execute(
         f"select count(*), count(*) filter (where regexp_full_match(trim({depcom}), "
         f"'[0-9]{{4,5}}|2[ABab][0-9]{{3}}')), count(*) filter (where "
         f"{parsing.integer(nbpiece)} between 1 and 20) from {sheet.staging}").fetchall()[0]
-    if n and ok_dep >= 0.8 * n and ok_nb >= 0.8 * n:
+    if n and ok_dep >= 0.5 * n and ok_nb >= 0.5 * n:   # a few bad cells are cell errors
         return True
     problems.add(sheet.where, None, None, None,
                  "format non reconnu : le fichier n'a pas d'en-tête et ses champs ne suivent "

@@ -23,6 +23,13 @@ QPV = (r"^Q[NP][0-9A-Z]{5,8}$", "un code QPV (ex. QN05103M)")
 
 PART = (0.0, 100.0)
 
+# OPS survey (domain.md §8): shares of households, in percent, at résidence or commune level
+PARTS_OPS = ("part_ressources_faibles", "part_monoparentales", "part_sans_emploi", "part_apl",
+             "part_personnes_seules", "part_grandes_familles", "part_moins_25",
+             "part_plus_65")
+SECTEURS_OPS = ("QPV", "HORS_QPV", "ENSEMBLE")          # « Hors QPV » reads HORS_QPV
+POPULATIONS_OPS = ("ENSEMBLE", "EMMENAGES_RECENTS")     # « Emménagés récents »
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -87,11 +94,17 @@ SPECS: dict[str, TableSpec] = {s.table: s for s in (
     TableSpec("occupation", "enquêtes d'occupation", ("residence_id", "annee"),
               bounds={"annee": (1990, 2100), "nb_menages": (0, 100_000),
                       **{c: PART for c in (
-                          "part_ressources_faibles", "part_monoparentales", "part_sans_emploi",
-                          "part_apl", "part_personnes_seules", "part_grandes_familles",
-                          "part_moins_25", "part_plus_65", "taux_rotation", "taux_vacance",
-                          "taux_impayes")}},
+                          *PARTS_OPS, "taux_rotation", "taux_vacance", "taux_impayes")}},
               references=(Reference("residence_id", "residence", "residence_id"),)),
+    # the OPS survey as sent to a landlord: aggregates per commune, QPV and hors QPV apart,
+    # households moved in within two years apart (population EMMENAGES_RECENTS); a file
+    # without `population` holds the ENSEMBLE rows
+    TableSpec("occupation_territoire", "enquête OPS par commune",
+              ("commune_insee", "secteur", "annee", "population"),
+              enums={"secteur": SECTEURS_OPS, "population": POPULATIONS_OPS},
+              bounds={"annee": (1990, 2100), "nb_menages": (0, 1_000_000),
+                      **{c: PART for c in PARTS_OPS}},
+              formats={"commune_insee": COMMUNE}, derivable=("population",)),
     TableSpec("objectif", "objectifs", ("epci_siren", "annee", "indicateur", "reservataire_id"),
               enums={"indicateur": ("Q1_HORS_QPV", "Q234_EN_QPV", "PRIORITAIRES")},
               bounds={"annee": (2000, 2100), "cible_pct": PART}, formats={"epci_siren": SIREN},
@@ -115,7 +128,8 @@ SPECS: dict[str, TableSpec] = {s.table: s for s in (
 ORDER = tuple(SPECS)
 
 # Columns the importer never takes from a file (kept as they are in the database).
-MANAGED = {"parametre": ("updated_at", "updated_by")}
+MANAGED = {"parametre": ("updated_at", "updated_by"),
+           "logement": ("signature",)}   # signature: computed by the RPLS import
 
 # Table names as they may appear in a sheet or file name.
 ALIASES = {
@@ -126,6 +140,10 @@ ALIASES = {
     "reservations_stock": "reservation_stock", "parametres": "parametre",
     "grille": "grille_cotation", "grilles": "grille_cotation", "cotation": "grille_cotation",
     "seuils": "seuil_quartile", "seuils_quartile": "seuil_quartile",
-    "objectifs": "objectif", "occupations": "occupation", "ops": "occupation",
-    "enquete_occupation": "occupation",
+    "objectifs": "objectif", "occupations": "occupation", "enquete_occupation": "occupation",
+    "ops_residence": "occupation", "ops_residences": "occupation",
+    "ops_commune": "occupation_territoire", "ops_communes": "occupation_territoire",
+    "ops_territoire": "occupation_territoire", "occupation_commune": "occupation_territoire",
+    "occupation_communes": "occupation_territoire", "ops_epci": "occupation_territoire",
+    "enquete_ops_commune": "occupation_territoire",
 }

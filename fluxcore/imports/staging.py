@@ -4,13 +4,14 @@ cell-level problem (unreadable value, missing value, unknown code, out of bounds
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from fluxcore.imports import parsing
-from fluxcore.imports.problems import Problems
+from fluxcore.imports.problems import AVERTISSEMENT, ERREUR, Problems
 from fluxcore.imports.reader import Sheet, normalise
 from fluxcore.imports.spec import ALIASES, MANAGED, SPECS
 
@@ -42,14 +43,18 @@ def detect_table(sheet: Sheet, schemas: dict[str, dict[str, Column]]) -> str | N
     """Target table of a sheet: RPLS by its column names, else the sheet name, else the one
     table whose columns fit the header, else the file name."""
     header = {normalise(h) for h in sheet.headers if h}
-    if len(header & RPLS_SIGNATURE) >= 3:
+    # current RPLS open data pairs a code and a label: FINAN_CODE / FINAN_LIBELLE
+    if len({re.sub(r"_(code|libelle)$", "", h) for h in header} & RPLS_SIGNATURE) >= 3:
         return "rpls"
     if sheet.sheet is not None and normalise(sheet.sheet) in ALIASES:
         return ALIASES[normalise(sheet.sheet)]
     fits = [t for t, cols in schemas.items()
-            if set(SPECS[t].key) <= header and header <= set(cols)]
-    stem = normalise(Path(sheet.file_name).stem)
-    named = next((ALIASES[w] for w in (stem, *stem.split("_")) if w in ALIASES), None)
+            if set(SPECS[t].key) - set(SPECS[t].derivable) <= header and header <= set(cols)]
+    words = normalise(Path(sheet.file_name).stem).split("_")
+    # the longest run of words of the file name that names a table (« ops_commune_2024 »)
+    runs = ["_".join(words[i:i + n]) for n in range(len(words), 0, -1)
+            for i in range(len(words) - n + 1)]
+    named = next((ALIASES[w] for w in runs if w in ALIASES), None)
     if len(fits) == 1:
         return fits[0]
     if named and (not fits or named in fits):
@@ -60,6 +65,18 @@ def detect_table(sheet: Sheet, schemas: dict[str, dict[str, Column]]) -> str | N
                       set(SPECS[t].key) <= header, t) for t, cols in schemas.items()),
                     reverse=True)
     return scored[0][2] if scored and len(header & set(schemas[scored[0][2]])) >= 2 else None
+
+
+def unknown_layout(sheet: Sheet) -> str:
+    """Why a sheet was not recognised: what an import file may look like, and its header."""
+    keys = " ; ".join(f"{t} : {', '.join(s.key)}" for t, s in SPECS.items())
+    shown = [h if len(h) <= 40 else h[:39] + "…" for h in sheet.headers[:6]]
+    found = ", ".join(f"« {h} »" for h in shown) if any(sheet.headers) else "vide"
+    more = f"… ({len(sheet.headers)} colonnes)" if len(sheet.headers) > 6 else ""
+    return ("format non reconnu : attendu l'en-tête d'une table avec ses colonnes d'identifiant "
+            f"({keys}), celui d'un fichier RPLS (DEPCOM, NBPIECE, SURFHAB…), une feuille "
+            "portant le nom de la table, ou une correspondance de colonnes enregistrée pour ce "
+            f"fichier ; en-tête trouvé : {found}{more}")
 
 
 def map_columns(sheet: Sheet, table: str, cols: dict[str, Column], problems: Problems) -> bool:
@@ -133,13 +150,13 @@ def build_typed(cur: duckdb.DuckDBPyConnection, sheet: Sheet, table: str, typed:
 
 
 def _report(cur, typed: str, where: str, column: str, condition: str, problems: Problems,
-            message: str, label: str | None = None) -> None:
+            message: str, label: str | None = None, niveau: str = ERREUR) -> None:
     found = cur.execute(
         f"select __ligne, r__{column}, count(*) over () from {typed} where {condition} "
         f"order by __ligne limit {problems.limit}").fetchall()
     if found:
         problems.add_many(where, [(r[0], r[1]) for r in found], found[0][2], label or column,
-                          message)
+                          message, niveau)
 
 
 def _fmt(x: float) -> str:
@@ -155,20 +172,30 @@ def check_cells(cur: duckdb.DuckDBPyConnection, typed: str, where: str, table: s
         col = cols[name]
         label = (labels or {}).get(name)
 
-        def report(condition: str, message: str, name: str = name, label=label) -> None:
-            _report(cur, typed, where, name, condition, problems, message, label)
+        formula_error = parsing.formula_error(f"r__{name}")
 
+        def report(condition: str, message: str, niveau: str = ERREUR, name: str = name,
+                   label=label, formula_error=formula_error) -> None:
+            _report(cur, typed, where, name, f"({condition}) and not {formula_error}", problems,
+                    message, label, niveau)
+
+        _report(cur, typed, where, name, formula_error, problems,
+                "erreur de formule du tableur : la cellule n'a pas de valeur (corrigez la "
+                "formule, ou collez les valeurs seules)", label)
         raw_set = f"nullif(trim(r__{name}), '') is not null"
         report(f"{raw_set} and {name} is null",
                f"valeur illisible : attendu {parsing.EXPECTED.get(col.sql_type, col.sql_type)}")
+        _warn_read_as(cur, typed, where, name, col, label, report, problems)
         if (col.required and name not in spec.derivable) or (name in spec.key
                                                               and not col.nullable):
             report(f"{name} is null and not ({raw_set})", "valeur obligatoire manquante")
         if name in spec.enums:
             allowed = spec.enums[name]
             quoted = ", ".join(f"'{v}'" for v in allowed)
+            expected = (f"{allowed[0]} à {allowed[-1]} (T6 = 6 pièces et plus, studio = T1)"
+                        if name in parsing.TYPOLOGIES else f"l'un de {', '.join(allowed)}")
             report(f"{name} is not null and {name} not in ({quoted})",
-                   f"code inconnu : attendu l'un de {', '.join(allowed)}")
+                   f"code inconnu : attendu {expected}")
         if name in spec.bounds:
             low, high = spec.bounds[name]
             op = ">" if name in spec.strict_lower else ">="
@@ -177,8 +204,36 @@ def check_cells(cur: duckdb.DuckDBPyConnection, typed: str, where: str, table: s
                    f"valeur hors bornes : attendu {what} et au plus {_fmt(high)}")
         if name in spec.formats:
             pattern, expected = spec.formats[name]
-            report(f"{name} is not null and not regexp_matches({name}, '{pattern}')",
-                   f"format invalide : attendu {expected}")
+            wrong = f"{name} is not null and not regexp_matches({name}, '{pattern}')"
+            zeros = parsing.lost_zeros(name, pattern)
+            report(f"{wrong} and {zeros}", f"format invalide : attendu {expected} (un tableur "
+                   "a-t-il supprimé le zéro initial ? Formatez la colonne en texte)")
+            report(f"{wrong} and not {zeros}", f"format invalide : attendu {expected}")
+
+
+def _warn_read_as(cur, typed: str, where: str, name: str, col: Column, label: str | None,
+                  report, problems: Problems) -> None:
+    """Warnings on cells read otherwise than written: a band read as its lower bound, a date
+    given as an Excel serial number (once per column)."""
+    raw = f"r__{name}"
+    if name in parsing.TYPOLOGIES:
+        report(f"{name} is not null and {parsing.typologie_band(raw)}",
+               "typologie en tranche lue comme sa borne inférieure (« T5 et plus » compte "
+               "pour T5)", AVERTISSEMENT)
+    elif col.sql_type in ("INTEGER", "BIGINT"):
+        report(f"{name} is not null and {parsing.band(raw)} = {name}",
+               "valeur en tranche lue comme sa borne inférieure (« 5 et plus » compte pour 5)",
+               AVERTISSEMENT)
+    elif col.sql_type == "DATE":
+        found = cur.execute(
+            f"select __ligne, {raw}, {name}, count(*) over () from {typed} where {name} is not "
+            f"null and {name} = {parsing.excel_serial(raw)} order by __ligne limit 1").fetchall()
+        if found:
+            line, value, day, n = found[0]
+            problems.add(where, line, label or name, value,
+                         f"date au format numérique d'Excel, lue comme {day:%d/%m/%Y} (nombre de "
+                         f"jours depuis le 30/12/1899 ; {n} cellule(s) de la colonne dans ce "
+                         "cas) : vérifiez-la, ou formatez la colonne en date", AVERTISSEMENT)
 
 
 PERCENT_COLUMNS = ("taux_flux", "cible_pct")

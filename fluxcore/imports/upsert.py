@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from fluxcore.imports.geographie import locate, normalise_communes
-from fluxcore.imports.problems import Problems
+from fluxcore.imports.problems import AVERTISSEMENT, Problems
 from fluxcore.imports.reader import Sheet
 from fluxcore.imports.spec import SPECS
 from fluxcore.imports.staging import Column
@@ -56,7 +56,8 @@ def _add(cur, target: Target, name: str, sql_type: str, expr: str,
 
 def derive(cur, target: Target, cols: dict[str, Column], problems: Problems) -> None:
     """Fill what a file may leave out: a résidence's département, EPCI, QPV flag and name from
-    its commune, code and address; a setting's description from the catalogue."""
+    its commune, code and address; a setting's description from the catalogue; the population
+    of OPS commune aggregates (ENSEMBLE)."""
     if target.table == "residence" and "commune_insee" in target.present:
         where = target.sheet.where
         normalise_communes(cur, target.typed, where, problems, "commune_insee")
@@ -74,6 +75,29 @@ def derive(cur, target: Target, cols: dict[str, Column], problems: Problems) -> 
              if "adresse" in target.columns else "residence_id", fill_only=True)
     if target.table == "parametre":
         _check_parametres(cur, target, problems)
+    if target.table == "occupation_territoire":
+        _add(cur, target, "population", "varchar", "'ENSEMBLE'")   # a file of ENSEMBLE rows
+        _check_ops_communes(cur, target, problems)
+
+
+def _check_ops_communes(cur, target: Target, problems: Problems) -> None:
+    """OPS aggregates of a commune no résidence can match (an old code of a merged commune, a
+    code unknown to the 2026 geography): imported, with a warning. Old codes are not
+    converted: two merged communes would become one key, and their aggregates cannot be
+    added up."""
+    if "commune_insee" not in target.present:
+        return
+    rows = cur.execute(
+        f"select min(__ligne), commune_insee, commune_2026(commune_insee), count(*) "
+        f"from {target.typed} t where commune_insee is not null and not exists "
+        f"(select 1 from ref_commune r where r.code_insee = t.commune_insee) "
+        f"group by all order by 1").fetchall()
+    for ligne, code, new, n in rows[: problems.limit]:
+        what = (f"ancien code de commune (code 2026 : {new})" if new != code else
+                "commune inconnue du code officiel géographique 2026")
+        problems.add(target.sheet.where, ligne, "commune_insee", code,
+                     f"{what} ({n} ligne(s)) : ces agrégats ne seront rapprochés d'aucune "
+                     "résidence pour l'indice de fragilité", AVERTISSEMENT)
 
 
 def _check_parametres(cur, target: Target, problems: Problems) -> None:
