@@ -390,6 +390,40 @@ def cmd_utilisateur(args) -> int:
     return 0
 
 
+def _types_des_lignes(db, chemin: str, scenarios: list) -> None:
+    """Each réservataire line of a scenario file gets its type from the base (the type
+    decides which legal limits apply: a préfet's line typed « AUTRE », or left without type,
+    would escape the 30 % check). A line whose id the base does not know must state its type;
+    a line whose stated type contradicts the base is refused. ScenarioError (exit code 2)
+    naming the file, the scenario and the line."""
+    from pathlib import Path
+
+    from fluxcore.simulation.scenario import TYPES, ScenarioError
+
+    brut = json.loads(Path(chemin).read_text(encoding="utf-8-sig"))   # read by lire_scenarios
+    items = brut if isinstance(brut, list) else [brut]
+    base = db.df("select reservataire_id, type from reservataire")
+    connus = dict(zip(base["reservataire_id"], base["type"]))
+    for i, (item, scenario) in enumerate(zip(items, scenarios), start=1):
+        lignes = item.get("reservataires") or []
+        for j, (ligne, lue) in enumerate(zip(lignes, scenario.reservataires), start=1):
+            rid, donne = lue.reservataire_id, ligne.get("type")
+            ou = (f"{Path(chemin).name}" + (f", scénario n° {i}" if len(items) > 1 else "")
+                  + f", reservataires[{j}] ({rid})")
+            if rid not in connus:
+                if donne in (None, ""):
+                    raise ScenarioError(
+                        f"{ou} : réservataire absent de la base et sans type ; indiquez son "
+                        f"type ({', '.join(TYPES)}) ou l'identifiant d'un réservataire de la "
+                        "base.")
+                continue
+            if donne not in (None, "") and donne != connus[rid]:
+                raise ScenarioError(
+                    f"{ou} : type « {donne} » contraire à la base, où ce réservataire est de "
+                    f"type « {connus[rid]} » ; retirez le champ type ou corrigez-le.")
+            lue.type = connus[rid]
+
+
 def cmd_simuler(args) -> int:
     from fluxcore.db import Database
     from fluxcore.simulation import charger_entrees, simuler
@@ -401,6 +435,7 @@ def cmd_simuler(args) -> int:
 
     scenarios = lire_scenarios(args.scenario)
     db = Database(args.db, read_only=not args.enregistrer)
+    _types_des_lignes(db, args.scenario, scenarios)
     entrees, results, draws, out = {}, [], [], []
     for s in scenarios:
         if args.tirages is not None:

@@ -3,7 +3,8 @@
     liberations_est = Σ_segments parc × rotation observed over the past years
     flux_brut       = liberations_est + premières mises en location (setting: in or out)
     flux_net        = flux_brut − Σ soustraits (MUTATION, RU, ORCOD, LHI, VENTE)
-    droit(r)        = taux_r × flux_net of the convention's perimeter ; part bailleur = rest
+    droit(r)        = taux_r × flux_net of the convention's perimeter × part of the year it
+                      covers (fluxcore.conventions) ; part bailleur = rest
 
 `compute_assiette` is the pure formula (domain.md §9 example 4); `assiette_departement` reads
 its inputs from the database, every input overridable.
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from fluxcore.conventions import part_annee
 from fluxcore.db import Database, load_sql
 from fluxcore.parametres import get_parametres
 from fluxcore.perimetre import Perimetre
@@ -72,7 +74,8 @@ def assiette_departement(db: Database, departement: str, annee: int,
     `surcharges` may override: rotation (one rate 0–1 for every segment, or a dict
     {(typologie, en_qpv): rate}), premieres, premieres_dans_flux, soustraits (dict per
     category), annees_historique. Droits: conventions in force whose perimeter is the whole
-    département, or lies inside the asked perimeter, each on the flux of its own perimeter.
+    département, or lies inside the asked perimeter, each on the flux of its own perimeter and
+    for the part of the year it covers (the préfet's lines for rights it took back included).
     """
     s = surcharges or {}
     params = get_parametres(db)
@@ -97,8 +100,13 @@ def assiette_departement(db: Database, departement: str, annee: int,
 
 
 def conventions_en_vigueur(db: Database, departement: str, annee: int) -> pd.DataFrame:
-    """Conventions in force in a département for a year, with the réservataire's name, type."""
-    return db.df(load_sql("assiette/conventions"), {"dep": departement, "annee": annee})
+    """Rights in force in a département for a year (sql/assiette/conventions.sql): each
+    convention for its days of the year, the préfet's lines for rights it took back, with
+    the réservataire's name, type and part_annee (share of the year covered)."""
+    df = db.df(load_sql("assiette/conventions"), {"dep": departement, "annee": annee})
+    df["part_annee"] = [part_annee(pd.Timestamp(d).date(), pd.Timestamp(f).date(), annee)
+                        for d, f in zip(df["debut"], df["fin"])]
+    return df
 
 
 def _droits(db: Database, dep: str, annee: int, perimetre: str | None, flux_net: float,
@@ -120,9 +128,11 @@ def _droits(db: Database, dep: str, annee: int, perimetre: str | None, flux_net:
         rows.append({"convention_id": c.convention_id, "reservataire_id": c.reservataire_id,
                      "nom": c.nom, "type": c.type, "perimetre": c.perimetre if local else None,
                      "taux": float(c.taux_flux), "flux_perimetre": flux,
-                     "droits": float(c.taux_flux) / 100.0 * flux})
+                     "part_annee": c.part_annee,
+                     "droits": float(c.taux_flux) / 100.0 * flux * c.part_annee,
+                     "repris_de": c.repris_de})
     cols = ["convention_id", "reservataire_id", "nom", "type", "perimetre", "taux",
-            "flux_perimetre", "droits"]
+            "flux_perimetre", "part_annee", "droits", "repris_de"]
     return pd.DataFrame(rows, columns=cols)
 
 

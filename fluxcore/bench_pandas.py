@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from fluxcore.imports.spec import PARTS_OPS
-from fluxcore.objectifs import DEFAUTS, LIBELLES, NB_HISTORIQUE
+from fluxcore.objectifs import DEFAUTS, LIBELLES
 from fluxcore.parametres import PARAMETRES
 from fluxcore.perimetre import Perimetre
 from fluxcore.regles import INTERNES
@@ -99,9 +99,23 @@ def _lignes(t: dict, p: Perimetre, premieres: bool):
                                                 "date_mise_en_service", "residence_id"]].merge(
         res[["residence_id", "en_qpv", "departement", "commune_insee", "epci_siren"]],
         on="residence_id")
-    cv = t["convention"]
-    conv = cv[(cv["annee_debut"] <= p.annee) & (cv["annee_fin"] >= p.annee)].merge(
-        t["reservataire"][["reservataire_id", "nom", "type"]], on="reservataire_id")
+    # conventions in force on some day of the year by their dates (date_debut/date_fin, else
+    # their years); a commune/EPCI convention takes the réservataire's territory as perimeter
+    # and one with neither is left out (sql/conventions/periodes.sql). Not applied here (the
+    # bench demo has none): the end of a loan guarantee, the overlap rule, the préfet's
+    # reprise lines and counting only the dwellings vacated on a part-year convention's days.
+    cv = t["convention"].merge(t["reservataire"][["reservataire_id", "nom", "type",
+                                                  "territoire"]], on="reservataire_id")
+    debut = pd.to_datetime(cv["date_debut"]).fillna(
+        pd.to_datetime(cv["annee_debut"].astype(str) + "-01-01"))
+    fin = pd.to_datetime(cv["date_fin"]).fillna(
+        pd.to_datetime(cv["annee_fin"].astype(str) + "-12-31"))
+    locale = cv["type"].isin(["COMMUNE", "EPCI"])
+    cv = cv.assign(perimetre=cv["perimetre"].where(cv["perimetre"].notna() | ~locale,
+                                                   cv["territoire"]))
+    cv = cv.assign(debut=debut, fin=fin)
+    conv = cv[(debut <= pd.Timestamp(p.annee, 12, 31)) & (fin >= pd.Timestamp(p.annee, 1, 1))
+              & (cv["perimetre"].notna() | ~locale)].drop(columns="territoire")
     b = t["liberation"]
     b = b[b["date_liberation"].between(pd.Timestamp(p.date_debut), pd.Timestamp(p.date_arret))]
     b = b.merge(log, on="logement_id")
@@ -399,7 +413,10 @@ def suivi_cil(t: dict, p: Perimetre, prevision: bool = True) -> pd.DataFrame:
     att = t["attribution"]
     b = att[att["date_bail"].between(debut, arret)].merge(
         t["logement"][["logement_id", "residence_id"]], on="logement_id").merge(
-        res[cols], on="residence_id")
+        res[cols], on="residence_id").merge(
+        t["orientation"][["orientation_id", "destinataire"]], on="orientation_id", how="left")
+    # an internal mutation is in no prioritaires base (objectifs/baux.sql)
+    mutation = b["mutation_interne"].astype(bool) | (b["destinataire"] == "MUTATION")
     seuil = t["seuil_quartile"]
     b = b.merge(seuil.loc[seuil["annee"] == a, ["epci_siren", "seuil_q1_uc"]], on="epci_siren",
                 how="left")
@@ -409,7 +426,8 @@ def suivi_cil(t: dict, p: Perimetre, prevision: bool = True) -> pd.DataFrame:
         "epci_siren": b["epci_siren"], "baux": 1, "baux_hors_qpv": ~qpv,
         "q1_hors_qpv": ~qpv & (q1 | b["relogement"].isin(["RU", "ORCOD"])),
         "baux_qpv": qpv, "q234_qpv": qpv & ~q1 & ~inconnu,
-        "prioritaires": b["prioritaire"] | b["dalo"], "quartile_inconnu": inconnu,
+        "baux_hors_mutation": ~mutation,
+        "prioritaires": (b["prioritaire"] | b["dalo"]) & ~mutation, "quartile_inconnu": inconnu,
     }).groupby("epci_siren").sum()
     e = pd.DataFrame({"epci_siren": res["epci_siren"].unique()}).join(agg, on="epci_siren")
     e = e.fillna(0).join(t["ref_epci"].set_index("epci_siren")["nom"], on="epci_siren")
@@ -421,10 +439,11 @@ def suivi_cil(t: dict, p: Perimetre, prevision: bool = True) -> pd.DataFrame:
         log = t["logement"][["logement_id", "residence_id", "date_mise_en_service"]].merge(
             res[cols], on="residence_id")
         an = log["date_mise_en_service"].dt.year.fillna(1900)
-        parc = log.assign(pa=(a - an - 1).clip(0, NB_HISTORIQUE)).groupby(
+        nb = int(s["rotation_annees_historique"])
+        parc = log.assign(pa=(a - an - 1).clip(0, nb)).groupby(
             ["epci_siren", "en_qpv"]).agg(parc=("pa", "size"), pa=("pa", "sum"))
         h = t["liberation"].merge(log, on="logement_id")
-        parc["n"] = h[_observee(h, a, NB_HISTORIQUE)].groupby(["epci_siren", "en_qpv"]).size()
+        parc["n"] = h[_observee(h, a, nb)].groupby(["epci_siren", "en_qpv"]).size()
         jours = (date(a, 12, 31) - p.date_arret).days, (date(a, 12, 31) - date(a, 1, 1)).days + 1
         restant = (parc["parc"] * parc["n"].fillna(0) / parc["pa"].where(parc["pa"] != 0)
                    * jours[0] / jours[1])
@@ -438,7 +457,8 @@ def suivi_cil(t: dict, p: Perimetre, prevision: bool = True) -> pd.DataFrame:
     for code, real, base, restant in (
             ("Q1_HORS_QPV", "q1_hors_qpv", "baux_hors_qpv", rest["hors"]),
             ("Q234_EN_QPV", "q234_qpv", "baux_qpv", rest["qpv"]),
-            ("PRIORITAIRES", "prioritaires", "baux", rest["hors"] + rest["qpv"])):
+            ("PRIORITAIRES", "prioritaires", "baux_hors_mutation",
+             rest["hors"] + rest["qpv"])):
         x = pd.DataFrame({"epci_siren": e["epci_siren"], "nom": e["nom"], "indicateur": code,
                           "libelle": LIBELLES[code], "realise": e[real].astype(int),
                           "base": e[base].astype(int), "restant": restant.to_numpy(),
@@ -487,7 +507,8 @@ def etat_orientation(t: dict, liberation_id: str, aujourdhui: date | None = None
 
     couvre = conv[(conv["departement"] == p.departement) & (
         conv["perimetre"].isna() | (conv["perimetre"] == lg["commune_insee"])
-        | (conv["perimetre"] == lg["epci_siren"]))]
+        | (conv["perimetre"] == lg["epci_siren"]))
+        & conv["debut"].le(lg["date_liberation"]) & conv["fin"].ge(lg["date_liberation"])]
     cl = _couvre(conv[["convention_id", "reservataire_id", "taux_flux", "departement",
                        "perimetre"]], entree)
     x = couvre.merge(cl[["convention_id", "liberation_id", "destinataire", "statut",
@@ -533,6 +554,9 @@ def etat_orientation(t: dict, liberation_id: str, aujourdhui: date | None = None
     profil = at.assign(q1=_q1(at)[0]).groupby("destinataire").agg(
         attributions_24m=("q1", "size"), q1_24m=("q1", "sum"))
 
+    # owed to date: rate × its flux (one right per réservataire, whole year, on the demo)
+    res["du"] = res["taux_flux"] / 100.0 * res["entres"]
+    autres["du"] = np.nan
     out = pd.concat([res, autres], ignore_index=True)
     out["du_reservataires"] = cl["taux_flux"].sum() / 100.0
     out = out.join(hist, on="destinataire").join(profil, on="destinataire")
@@ -543,7 +567,7 @@ def etat_orientation(t: dict, liberation_id: str, aujourdhui: date | None = None
     out[cols] = out[cols].astype(int)
     out["perimetre"] = out["perimetre"].astype("str")
     return out.sort_values("destinataire", ignore_index=True)[
-        ["destinataire", "nom", "type", "perimetre", "taux_flux", *cols, "du_reservataires",
+        ["destinataire", "nom", "type", "perimetre", "taux_flux", *cols, "du", "du_reservataires",
          "prevu_interne", "attributions_24m", "q1_24m"]]
 
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from fluxcore.db import Database
+from fluxcore.db import Database, load_sql
 from fluxcore.geo import distance_to_commune
+from fluxcore.limites import derogations_trop_longues
 from fluxcore.localisation import HORS_COMMUNE_M, distance_text, hors_commune
 
 ERREUR, AVERTISSEMENT = "ERREUR", "AVERTISSEMENT"
@@ -44,6 +45,9 @@ class RegleLigne:
     libelle: str
     niveau: str = ERREUR
 
+
+_COLLECTIVITE = ("select 1 from reservataire r where r.reservataire_id = x.reservataire_id "
+                 "and r.type in ('COMMUNE', 'EPCI')")
 
 REGLES_LIGNE: tuple[RegleLigne, ...] = (
     RegleLigne("conge_apres_liberation", "liberation", "date_conge",
@@ -76,6 +80,28 @@ REGLES_LIGNE: tuple[RegleLigne, ...] = (
                "not exists (select 1 from ref_commune r where r.code_insee = x.commune_insee)",
                "Commune inconnue du code officiel géographique 2026 (ni EPCI, ni QPV, ni "
                "carte)", AVERTISSEMENT),
+    # conventions (domain.md §1, fluxcore.conventions)
+    RegleLigne("convention_fin_avant_debut", "convention", "date_fin",
+               "x.date_fin < coalesce(x.date_debut, make_date(x.annee_debut, 1, 1))",
+               "Date de fin de la convention antérieure à son début"),
+    RegleLigne("convention_annee_debut", "convention", "annee_debut",
+               "x.date_debut is not null and x.annee_debut <> year(x.date_debut)",
+               "Année de début différente de l'année de date_debut"),
+    RegleLigne("convention_annee_fin", "convention", "annee_fin",
+               "x.date_fin is not null and x.annee_fin <> year(x.date_fin)",
+               "Année de fin différente de l'année de date_fin"),
+    RegleLigne("convention_sans_perimetre", "convention", "perimetre",
+               f"x.perimetre is null and exists ({_COLLECTIVITE} and r.territoire is null)",
+               "Convention d'une commune ou d'un EPCI sans périmètre : une collectivité ne "
+               "signe que pour son territoire (R441-5) ; renseignez perimetre (code INSEE de la "
+               "commune, SIREN de l'EPCI) ou le territoire du réservataire"),
+    RegleLigne("convention_hors_territoire", "convention", "perimetre",
+               f"x.perimetre is not null and exists ({_COLLECTIVITE} and r.territoire is not "
+               "null and x.perimetre <> r.territoire and commune_mere(x.perimetre) <> "
+               "r.territoire and not exists (select 1 from ref_commune rc where rc.code_insee "
+               "= x.perimetre and rc.epci_siren = r.territoire))",
+               "Périmètre hors du territoire du réservataire : une commune ou un EPCI ne signe "
+               "que pour son territoire (R441-5), le périmètre doit être son territoire"),
 )
 _REGLES = {r.code: r for r in REGLES_LIGNE}
 
@@ -119,16 +145,52 @@ CHECKS: tuple[Check, ...] = (
     _ligne("attribution_logement_orientation"),
     Check("taux_somme", ERREUR, "convention",
           "Somme des taux des conventions en vigueur au-dessus de 100 % sur une commune",
-          "with communes as (select distinct commune_insee, epci_siren, departement "
-          "from residence), annees as (select distinct unnest(range(annee_debut, annee_fin + 1))"
-          " as annee from convention), s as (select c.commune_insee, a.annee, sum(v.taux_flux) "
-          "as total from communes c cross join annees a join convention v on "
-          "v.departement = c.departement and a.annee between v.annee_debut and v.annee_fin "
-          "and dans_perimetre(v.perimetre, c.commune_insee, c.epci_siren) "
-          "group by all) select commune_insee || ' en ' || annee || ' : ' || "
-          "replace(printf('%.1f', total), '.', ',') || ' %' as exemple from s where total > 100"),
+          # every convention signed (an overlap is reported apart) on its own days: the
+          # highest sum of a year is reached on 1 January or on the day a convention starts
+          f"with {load_sql('conventions/periodes')}, v as (select * from conv_periode where "
+          "localisee and debut <= fin), communes as (select distinct commune_insee, "
+          "epci_siren, departement from residence), jours as (select debut as jour from v "
+          "union select make_date(unnest(range(year(debut), year(fin) + 1)), 1, 1) from v), "
+          "s as (select c.commune_insee, year(j.jour) as annee, sum(v.taux_flux) as total "
+          "from communes c cross join jours j join v on v.departement = c.departement and "
+          "j.jour between v.debut and v.fin and dans_perimetre(v.perimetre, c.commune_insee, "
+          "c.epci_siren) group by c.commune_insee, j.jour), m as (select commune_insee, "
+          "annee, max(total) as total from s group by all) select commune_insee || ' en ' || "
+          "annee || ' : ' || replace(printf('%.1f', total), '.', ',') || ' %' as exemple "
+          "from m where total > 100"),
     *(_ligne(c) for c in ("conge_apres_liberation", "liberation_avant_service",
                           "caleol_apres_bail", "radiation_avant_depot", "qpv_incoherent")),
+    *(_ligne(c) for c in ("convention_fin_avant_debut", "convention_annee_debut",
+                          "convention_annee_fin", "convention_sans_perimetre",
+                          "convention_hors_territoire")),
+    Check("convention_chevauchement", ERREUR, "convention",
+          "Deux conventions d'un même réservataire dans un département sur des périodes qui se "
+          "chevauchent (une seule par bailleur, réservataire et département, R441-5) : les "
+          "jauges n'appliquent que la plus récemment signée",
+          f"with {load_sql('conventions/periodes')}, paires as (select a.convention_id as "
+          "id_a, b.convention_id as id_b, a.reservataire_id, a.departement, "
+          "greatest(a.debut, b.debut) as du, least(a.fin, b.fin) as au from conv_periode a "
+          "join conv_periode b on b.reservataire_id = a.reservataire_id and b.departement = "
+          "a.departement and a.convention_id < b.convention_id and a.debut <= a.fin and "
+          "b.debut <= b.fin and b.debut <= a.fin and a.debut <= b.fin) select id_a || ' et ' "
+          "|| id_b || ' (' || reservataire_id || ', département ' || departement || ', du ' "
+          "|| strftime(du, '%d/%m/%Y') || ' au ' || strftime(au, '%d/%m/%Y') || ')' as "
+          "exemple from paires"),
+    Check("reprise_sans_prefet", ERREUR, "reservataire",
+          "Droits repris par le préfet dans un département sans réservataire préfet (type "
+          "PREFET) : la part reprise n'est due à personne",
+          f"with {load_sql('conventions/periodes')} select u.reservataire_id || ' (' || "
+          "u.convention_id || ', département ' || u.departement || ')' as exemple from "
+          "conv_unique u left join prefet_dep p using (departement) where u.reprise is not "
+          "null and p.prefet_id is null"),
+    Check("orientation_apres_reprise", AVERTISSEMENT, "orientation",
+          "Orientation vers un réservataire dont le préfet a repris les droits, datée après la "
+          "reprise : le logement reste compté à ce réservataire, pas au préfet",
+          "select o.orientation_id || ' (' || o.destinataire || ', ' || "
+          "strftime(o.date_orientation, '%d/%m/%Y') || ')' as exemple from orientation o "
+          "join reservataire r on r.reservataire_id = o.destinataire where "
+          "r.repris_par_prefet and r.type not in ('PREFET', 'PREFET_FONCTIONNAIRES') and "
+          "o.date_orientation >= coalesce(r.date_reprise, date '1900-01-01')"),
     Check("parts_hors_bornes", ERREUR, "occupation", "Part ou taux hors de 0–100 %",
           "select residence_id || ' (' || annee || ')' as exemple from occupation where "
           "greatest(part_ressources_faibles, part_monoparentales, part_sans_emploi, part_apl, "
@@ -190,6 +252,9 @@ PY_CHECKS: tuple[CheckPython, ...] = (
                 "Résidence dont les coordonnées tombent hors de sa commune (à plus de "
                 f"{HORS_COMMUNE_M:.0f} m) : coordonnées ou système de coordonnées à vérifier",
                 residences_hors_commune),
+    CheckPython("derogation_plus_d_un_an", AVERTISSEMENT, "derogation",
+                "Dérogation préfectorale de plus d'un an (R441-5-2) : non appliquée, la limite "
+                "ordinaire du préfet vaut sur ses jours", derogations_trop_longues),
 )
 
 

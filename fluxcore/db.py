@@ -40,7 +40,8 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 
 CONTRACT_TABLES = (
-    "residence", "logement", "reservataire", "convention", "reservation_stock", "liberation",
+    "residence", "logement", "reservataire", "convention", "derogation", "reservation_stock",
+    "liberation",
     "orientation", "attribution", "occupation", "occupation_territoire", "objectif",
     "seuil_quartile", "demande", "grille_cotation", "parametre", "schema_version",
     "import_batch", "audit_log", "scenario",

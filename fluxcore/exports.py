@@ -23,6 +23,7 @@ SOURCE_HINTS = {
     "logement": "ERP patrimoine ou fichier RPLS (importable tel quel)",
     "reservataire": "liste des réservataires des conventions",
     "convention": "conventions de réservation en flux signées",
+    "derogation": "arrêtés préfectoraux de dérogation au plafond du préfet (un an au plus)",
     "reservation_stock": "inventaire des droits avant conversion (RPLS « contingent »)",
     "liberation": "ERP gestion locative : congés et états des lieux de sortie",
     "orientation": "outil de gestion des attributions ou saisie de l'application",
@@ -35,6 +36,25 @@ SOURCE_HINTS = {
     "demande": "extraction SNE des demandes (identifiants pseudonymisés)",
     "grille_cotation": "grille de cotation de l'EPCI",
     "parametre": "export de l'application (Données › Paramètres)",
+}
+
+# what a column's type and bounds do not say (fluxcore.conventions)
+NOTES = {
+    ("reservataire", "territoire"): "département, code INSEE de la commune ou SIREN de l'EPCI "
+                                    "(périmètre par défaut des conventions d'une commune ou "
+                                    "d'un EPCI)",
+    ("reservataire", "date_reprise"): "avec repris_par_prefet : premier jour où le préfet "
+                                      "exerce ses droits (vide : toute l'année)",
+    ("convention", "perimetre"): "code INSEE de la commune ou SIREN de l'EPCI ; vide : tout le "
+                                 "département (une commune ou un EPCI : son territoire)",
+    ("convention", "annee_debut"): "déduite de date_debut si absente",
+    ("convention", "annee_fin"): "déduite de date_fin si absente",
+    ("convention", "date_debut"): "premier jour de la convention (vide : 1er janvier de "
+                                  "annee_debut)",
+    ("convention", "date_fin"): "dernier jour (vide : 31 décembre de annee_fin), pas avant "
+                                "date_debut",
+    ("convention", "fin_pret"): "fin du prêt garanti : plus de droits après fin_pret + la durée "
+                                "du paramètre garantie_duree_apres_pret_ans",
 }
 
 
@@ -92,6 +112,8 @@ def dictionary(db: Database) -> pd.DataFrame:
                     rules.append(f"renvoie à {ref.table}.{ref.target}"
                                  + (f" ou {', '.join(ref.also)}" if ref.also else ""))
             required = not r.nullable and r.column_default is None and c not in spec.derivable
+            if (table, c) in NOTES:
+                rules.append(NOTES[(table, c)])
             rules.append(parsing.EXPECTED.get(r.data_type, r.data_type))
             rows.append({"table": table, "colonne": c, "obligatoire": "oui" if required
                          else "non", "regle": " ; ".join(rules),

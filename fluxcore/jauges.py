@@ -1,10 +1,12 @@
 """Live flux gauges per réservataire (domain.md §2–3).
 
-For a year and a territory, per convention then per réservataire:
-- droits annuels: rate × the year's flux of its perimeter — the forecast (assiette) while the
-  year runs, never below what already entered; the realised flux once the year is complete;
-- dû à date: rate × the dwellings that actually entered the flux so far (libérations of the
-  year not used for a subtracted category);
+For a year and a territory, per convention (or préfet's line for rights it took back:
+fluxcore.conventions) then per réservataire:
+- droits annuels: rate × the year's flux of its perimeter × the part of the year the line
+  covers — the forecast (assiette) while the year runs, never below what already entered; the
+  realised flux once the year is complete;
+- dû à date: rate × the dwellings that actually entered the flux so far on the line's days
+  (libérations of the year not used for a subtracted category);
 - orientés, attribués, rendus au bailleur (counted as delivered or not: setting), écart.
 The quality of the flux compares each réservataire's mix with the flux of its perimeters.
 """
@@ -14,18 +16,14 @@ from __future__ import annotations
 import pandas as pd
 
 from fluxcore.acces import pour_reservataire, sauf_reservataire
+from fluxcore.conventions import part_annee, remarque
 from fluxcore.db import Database, load_sql
 from fluxcore.formats import MOIS_COURTS, fmt_pct
+from fluxcore.limites import controle_garantie, controles_prefet_departements, derogations
 from fluxcore.parametres import get_parametres
 from fluxcore.perimetre import Perimetre
 from fluxcore.referentiel import noms
-from fluxcore.regles import (
-    TYPES_PREFET,
-    Controle,
-    controle_hors_qpv_prefet,
-    controle_prefet,
-    derogation_valide,
-)
+from fluxcore.regles import TYPES_PREFET, Controle, controle_hors_qpv_prefet
 
 DIMENSIONS = {"typologie": "typologie", "qpv": "QPV / hors QPV", "financement": "financement",
               "commune": "commune"}
@@ -42,12 +40,16 @@ def _params(db: Database, p: Perimetre, settings: dict | None = None) -> dict:
                    masquer=("total_entres", "total_bailleur", "total_bailleur_attribues"))
 def jauges_conventions(db: Database, p: Perimetre, settings: dict | None = None
                        ) -> pd.DataFrame:
-    """One row per convention in force with any flux dwelling in the territory."""
+    """One row per right in force with any flux dwelling in the territory: each convention
+    for its days of the year, and the préfet's line for each convention it took back
+    (repris_de). part_annee: share of the year the line covers (its forecast's weight)."""
     s = settings or get_parametres(db)
     df = db.df(load_sql("jauges/par_convention"), _params(db, p, s))
     rate = df["taux_flux"] / 100.0
-    flux_annuel = df["entres"] if p.annee_complete else df["flux_net_prevu"].clip(
-        lower=df["entres"])
+    df["part_annee"] = [part_annee(pd.Timestamp(d).date(), pd.Timestamp(f).date(), p.annee)
+                        for d, f in zip(df["debut"], df["fin"])]
+    flux_annuel = df["entres"] if p.annee_complete else (
+        df["flux_net_prevu"] * df["part_annee"]).clip(lower=df["entres"])
     df["droits_annuels"] = rate * flux_annuel
     df["du"] = rate * df["entres"]
     compte = bool(s["rendu_bailleur_compte_livre"])
@@ -70,6 +72,12 @@ def jauges_reservataires(db: Database, p: Perimetre, settings: dict | None = Non
     cols = ["droits_annuels", "du", "orientes", "attribues", "rendus", "en_cours", "livres",
             "ecart", "entres"]
     g = conv.groupby(["reservataire_id", "nom", "type"], as_index=False)[cols].sum()
+    # flux entered on its own perimeters: a préfet's reprise line covers a place its own
+    # convention already counts (only without one of its own do those lines count)
+    own = conv["repris_de"].isna()
+    entres = conv[own].groupby("reservataire_id")["entres"].sum()
+    g["entres"] = g["reservataire_id"].map(entres).fillna(
+        g["reservataire_id"].map(conv.groupby("reservataire_id")["entres"].max()))
     nominal = g["reservataire_id"].map(conv.groupby("reservataire_id")["taux_flux"].mean())
     g["taux"] = (100.0 * g["du"] / g["entres"].where(g["entres"] > 0)).fillna(nominal)
     if len(conv):
@@ -98,6 +106,23 @@ def jauges_reservataires(db: Database, p: Perimetre, settings: dict | None = Non
                                        "entres"]]
 
 
+@pour_reservataire(colonne="reservataire_id")
+def remarques_conventions(db: Database, p: Perimetre, settings: dict | None = None
+                          ) -> pd.DataFrame:
+    """The gauge lines that are not a plain whole-year convention, said in French: a
+    convention covering part of the year, rights the préfet took back (on the préfet's gauge:
+    « dont droits repris de … » with the share it adds; on the réservataire's: from when).
+    Columns: reservataire_id, nom, remarque."""
+    cols = ["reservataire_id", "nom", "remarque"]
+    if not db.scalar(load_sql("conventions/particulieres"), p.params()):
+        return pd.DataFrame(columns=cols)   # the usual case: one cheap query
+    conv = jauges_conventions(db, p, settings)
+    rows = [{"reservataire_id": c.reservataire_id, "nom": c.nom,
+             "remarque": remarque(c, p.annee)} for c in conv.itertuples()]
+    df = pd.DataFrame(rows, columns=cols)
+    return df.dropna(subset=["remarque"]).drop_duplicates().reset_index(drop=True)
+
+
 def _type_order(col: pd.Series) -> pd.Series:
     if col.name != "type":
         return col
@@ -108,8 +133,9 @@ def _type_order(col: pd.Series) -> pd.Series:
 
 @pour_reservataire(colonne="reservataire_id")
 def composition(db: Database, p: Perimetre, settings: dict | None = None) -> pd.DataFrame:
-    """Long table: reservataire_id, type, dimension, categorie (label), flux, orientes, and the
-    shares part_flux / part_orientes (%) within the réservataire's perimeters."""
+    """Long table: reservataire_id, type, dimension, categorie (label), flux, orientes, du
+    (owed: Σ rate of its lines over that flux), and the shares part_flux / part_orientes (%)
+    within the réservataire's perimeters."""
     df = db.df(load_sql("jauges/composition"), _params(db, p, settings))
     is_com = df["dimension"] == "commune"
     names = noms(db, "ref_commune", df.loc[is_com, "categorie"])
@@ -154,13 +180,11 @@ def qualite_flux(db: Database, p: Perimetre, settings: dict | None = None) -> pd
 @sauf_reservataire
 def repartition_prefet(db: Database, p: Perimetre, settings: dict | None = None
                        ) -> pd.DataFrame:
-    """The préfet's uniform spread (R441-5-2): per commune, flux entered, owed (rate × flux),
-    oriented to the préfet (prioritaires and agents together), gap."""
+    """The préfet's uniform spread (R441-5-2): per commune, flux entered, owed (rate × flux
+    on the days of its rights, rights taken back included), oriented to the préfet
+    (prioritaires and agents together), gap."""
     comp = composition(db, p, settings)
     com = comp[(comp["dimension"] == "commune") & comp["type"].isin(TYPES_PREFET)]
-    conv = jauges_conventions(db, p, settings)
-    rates = conv[conv["type"].isin(TYPES_PREFET)].set_index("reservataire_id")["taux_flux"]
-    com = com.assign(du=com["flux"] * com["reservataire_id"].map(rates) / 100.0)
     out = com.groupby("categorie", as_index=False).agg(flux=("flux", "max"), du=("du", "sum"),
                                                        orientes=("orientes", "sum"))
     out = out.rename(columns={"categorie": "commune"})
@@ -169,21 +193,20 @@ def repartition_prefet(db: Database, p: Perimetre, settings: dict | None = None
 
 
 def controles_legaux(db: Database, p: Perimetre, settings: dict | None = None) -> pd.DataFrame:
-    """Legal limits of domain.md §3 for each département of the territory."""
+    """Legal limits of domain.md §3 for each département of the territory (the préfet's
+    against the dated dérogations, guarantees: fluxcore.limites)."""
     s = settings or get_parametres(db)
     rates = db.df(load_sql("jauges/taux_par_commune"), p.params())
+    prefet = controles_prefet_departements(rates, derogations(db, p), s)
     comp = composition(db, p, s)
     qpv = comp[(comp["dimension"] == "qpv") & comp["type"].isin(TYPES_PREFET)]
     rows: list[tuple[str, Controle]] = []
     for dep, r in rates.groupby("departement", sort=True):
-        top = r.loc[r["prefet"].idxmax()]
-        derog = derogation_valide(_date(top["derogation_fin"]), _date(top["date_signature"]),
-                                  p.date_arret)
-        for c in controle_prefet(float(top["prefet"]), float(r["agents"].max()),
-                                 s["prefet_taux_max_pct"], s["prefet_fonctionnaires_max_pct"],
-                                 derog):
-            rows.append((dep, c))
-        rows.append((dep, _controle_garantie(db, p, dep, r, s)))
+        rows += [(dep, c) for c in prefet[dep]]
+        conv = (jauges_conventions(db, Perimetre(p.annee, departement=dep,
+                                                 aujourdhui=p.aujourdhui), s)
+                if s["garantie_emprunt_base"] == "departement" else None)
+        rows.append((dep, controle_garantie(p, r, conv, s)))
         worst_t = r.loc[r["total"].idxmax()]
         rows.append((dep, Controle(
             "somme_taux", "Somme des taux", "R441-5", float(worst_t["total"]), 100.0,
@@ -200,41 +223,11 @@ def controles_legaux(db: Database, p: Perimetre, settings: dict | None = None) -
     return pd.DataFrame([{"departement": d, **c.__dict__} for d, c in rows])
 
 
-def _controle_garantie(db: Database, p: Perimetre, dep: str, rates: pd.DataFrame,
-                       s: dict) -> Controle:
-    """Loan-guarantee reservations ≤ 20 %: on the flux of each commune (setting
-    garantie_emprunt_base = "territoire"), or on the département's forecast flux
-    ("departement": Σ rate × flux of the guarantor's perimeter / flux of the département)."""
-    limit = float(s["garantie_emprunt_max_pct"])
-    if s["garantie_emprunt_base"] == "departement":
-        conv = jauges_conventions(db, Perimetre(p.annee, departement=dep,
-                                                aujourdhui=p.aujourdhui), s)
-        whole = conv.loc[conv["perimetre"].isna(), "flux_net_prevu"]
-        flux_dep = float(whole.iloc[0]) if len(whole) else float(
-            conv["flux_net_prevu"].max() if len(conv) else 0.0)
-        g = conv[conv["garantie_emprunt"]]
-        value = (100.0 * float((g["taux_flux"] / 100.0 * g["flux_net_prevu"]).sum()) / flux_dep
-                 if flux_dep > 0 else 0.0)
-        where = "du flux prévu du département"
-    else:
-        worst = rates.loc[rates["garantie"].idxmax()]
-        value = float(worst["garantie"])
-        where = f"du flux d'une commune ({worst['commune_insee']})"
-    return Controle("garantie_max", "Garanties d'emprunt", "R441-5-2", value, limit,
-                    value <= limit + 1e-9,
-                    f"Réservations en contrepartie de garanties d'emprunt : "
-                    f"{fmt_pct(value, 1)} {where} pour un maximum de {fmt_pct(limit)}.")
-
-
 def _prefets_of(db: Database, dep: str) -> list[str]:
     df = db.df("select distinct c.reservataire_id from convention c join reservataire r "
                "using (reservataire_id) where c.departement = ? and r.type in "
                "('PREFET', 'PREFET_FONCTIONNAIRES')", [dep])
     return df["reservataire_id"].tolist()
-
-
-def _date(value):
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
 
 @pour_reservataire(argument="reservataire_id")

@@ -5,8 +5,12 @@ Indicators (leases signed in the year up to the reference date):
 - Q1_HORS_QPV: leases outside QPV going to first-quartile households or to households rehoused
   by urban renewal (RU) or ORCOD, over all leases outside QPV;
 - Q234_EN_QPV: leases in QPV going to quartiles 2–4, over all leases in QPV;
-- PRIORITAIRES: leases to DALO or L441-1 priority households, per réservataire and for the
-  bailleur's non-reserved part (the préfet's contingent is wholly for them: target 100 %).
+- PRIORITAIRES: leases to DALO or L441-1 priority households. The legal objective (≥ 25 % of
+  each réservataire's attributions and of the bailleur's non-reserved ones; the préfet's
+  contingent wholly for them) is judged per convention — réservataire × département —
+  by `prioritaires_par_reservataire`; the EPCI figures (`suivi`, `prioritaires_par_epci`)
+  are information, or the CIA's territorial commitment when the `objectif` table sets one.
+  Internal mutations are in no base (README « Objectifs CIL », sql/objectifs/baux.sql).
 The quartile is `attribution.quartile` when given, else `ressources_uc` below the EPCI's
 `seuil_quartile` of the year. Targets come from `objectif`, else the legal defaults (settings).
 """
@@ -20,8 +24,8 @@ from datetime import date
 import pandas as pd
 
 from fluxcore.db import Database, load_sql
-from fluxcore.formats import fmt_int, fmt_pct
-from fluxcore.parametres import get_parametres
+from fluxcore.formats import fmt_cible, fmt_int, fmt_part, libelle_destination
+from fluxcore.parametres import BY_KEY, get_parametres
 from fluxcore.perimetre import Perimetre
 from fluxcore.regles import manque
 
@@ -32,8 +36,9 @@ LIBELLES = {"Q1_HORS_QPV": "Premier quartile hors QPV",
             "PRIORITAIRES": "Publics prioritaires"}
 PUBLICS = {"Q1_HORS_QPV": "au premier quartile ou à des relogés RU/ORCOD",
            "Q234_EN_QPV": "aux quartiles 2 à 4", "PRIORITAIRES": "à des publics prioritaires"}
-LIEUX = {"Q1_HORS_QPV": "hors QPV", "Q234_EN_QPV": "en QPV", "PRIORITAIRES": ""}
-NB_HISTORIQUE = 3
+LIEUX = {"Q1_HORS_QPV": "hors QPV", "Q234_EN_QPV": "en QPV",
+         "PRIORITAIRES": "hors mutations internes"}
+ECHELLE_UC = ("uc_premier_adulte", "uc_autre_14_plus", "uc_enfant_moins_14")
 
 
 @dataclass(frozen=True)
@@ -58,9 +63,11 @@ class Indicateur:
 
 def unites_consommation(personnes_14_plus: int, enfants_moins_14: int,
                         echelle: dict | None = None) -> float:
-    """Consumption units of a household (scale from the settings: 1 for the first adult,
-    0.5 per other person aged 14 or more, 0.3 per child under 14 by default)."""
-    e = echelle or {"uc_premier_adulte": 1.0, "uc_autre_14_plus": 0.5, "uc_enfant_moins_14": 0.3}
+    """Consumption units of a household (scale: the settings uc_premier_adulte,
+    uc_autre_14_plus, uc_enfant_moins_14 — pass get_parametres(db) — by default their
+    defaults: 1 for the first adult, 0.5 per other person aged 14 or more, 0.3 per child
+    under 14)."""
+    e = echelle or {k: BY_KEY[k].defaut for k in ECHELLE_UC}
     if personnes_14_plus < 1:
         raise ValueError("Un ménage compte au moins une personne de 14 ans ou plus.")
     return round(e["uc_premier_adulte"] + e["uc_autre_14_plus"] * (personnes_14_plus - 1)
@@ -104,13 +111,16 @@ def suivi(db: Database, p: Perimetre, prevision: bool = True) -> pd.DataFrame:
     """One row per EPCI of the scope and indicator: epci_siren, nom, indicateur, libelle,
     realise, base, pct, cible_pct, manque, restant (expected leases still to come in the
     indicator's base), projection_pct (year-end share at the current pace), besoin_fin_annee,
-    part_restante_pct, quartile_inconnu. `prevision=False` skips the forecast (restant 0)."""
+    part_restante_pct, quartile_inconnu. `prevision=False` skips the forecast (restant 0).
+    Expected leases: parc × rotation observed over the `rotation_annees_historique` previous
+    years (setting), prorated over the days left."""
     s = get_parametres(db)
     found = cibles(db, p.annee)
     agg = db.df(load_sql("objectifs/suivi"), p.params())
     rest = {}
     if prevision:
-        prev = db.df(load_sql("objectifs/prevision"), {**p.params(), "nb": NB_HISTORIQUE})
+        prev = db.df(load_sql("objectifs/prevision"),
+                     {**p.params(), "nb": int(s["rotation_annees_historique"])})
         rest = {(r.epci_siren, bool(r.en_qpv)): 0.0 if pd.isna(r.restant) else float(r.restant)
                 for r in prev.itertuples()}
     rows = []
@@ -119,7 +129,7 @@ def suivi(db: Database, p: Perimetre, prevision: bool = True) -> pd.DataFrame:
                 ("Q1_HORS_QPV", r.q1_hors_qpv, r.baux_hors_qpv,
                  rest.get((r.epci_siren, False), 0.0)),
                 ("Q234_EN_QPV", r.q234_qpv, r.baux_qpv, rest.get((r.epci_siren, True), 0.0)),
-                ("PRIORITAIRES", r.prioritaires, r.baux,
+                ("PRIORITAIRES", r.prioritaires, r.baux_hors_mutation,
                  rest.get((r.epci_siren, False), 0.0) + rest.get((r.epci_siren, True), 0.0))):
             c = found.get((r.epci_siren, code, None), float(s[DEFAUTS[code]]))
             real, base = int(real), int(base)
@@ -148,17 +158,18 @@ def suivi_epci(db: Database, epci_siren: str, annee: int,
 
 def phrase(row: dict | pd.Series) -> str:
     """What remains to be done for one indicator, in plain French."""
-    code, cib = row["indicateur"], fmt_pct(row["cible_pct"])
+    code, cib = row["indicateur"], fmt_cible(row["cible_pct"])
     lieu = f" {LIEUX[code]}" if LIEUX[code] else ""
     if not row["base"]:
         return f"Aucun bail signé{lieu} cette année : la cible de {cib} s'appliquera aux " \
                "premiers baux."
     manque_n = int(row["manque"])
-    head = (f"Cible de {cib} atteinte ({fmt_pct(row['pct'])}, {fmt_int(row['realise'])} sur "
+    part = fmt_part(row["pct"], row["cible_pct"])
+    head = (f"Cible de {cib} atteinte ({part}, {fmt_int(row['realise'])} sur "
             f"{fmt_int(row['base'])} baux{lieu})" if manque_n == 0 else
             f"Il faut encore {fmt_int(manque_n)} attribution{'s' if manque_n > 1 else ''}{lieu} "
             f"{PUBLICS[code]} pour atteindre {cib} ({fmt_int(row['realise'])} sur "
-            f"{fmt_int(row['base'])}, soit {fmt_pct(row['pct'], 1)})")
+            f"{fmt_int(row['base'])}, soit {part})")
     restant = round(row["restant"])
     if not restant:
         return head + " ; aucun autre bail n'est attendu d'ici la fin de l'année."
@@ -168,42 +179,81 @@ def phrase(row: dict | pd.Series) -> str:
         best = 100.0 * (row["realise"] + restant) / (row["base"] + restant)
         return (f"{head} ; l'objectif ne peut plus être atteint cette année : même si les "
                 f"{attendus} allaient tous {PUBLICS[code]}, la part finirait à "
-                f"{fmt_pct(best)}.")
+                f"{fmt_part(best, row['cible_pct'])}.")
     if besoin == 0:
         return f"{head} ; la cible reste acquise quels que soient les {attendus}."
     verbe = "doivent" if besoin > 1 else "doit"
     return (f"{head} ; sur les {attendus}, {fmt_int(besoin)} {verbe} aller {PUBLICS[code]}, "
-            f"soit {fmt_pct(row['part_restante_pct'])}, pour finir l'année à {cib} ou plus.")
+            f"soit {fmt_part(row['part_restante_pct'])}, pour finir l'année à {cib} ou plus.")
+
+
+COLONNES_PRIORITAIRES = ["departement", "destinataire", "nom", "type", "baux", "prioritaires",
+                         "pct", "cible_pct", "manque", "mutations"]
+
+
+def cible_prioritaires(type_reservataire: str | None, destinataire: str | None,
+                       defaut: float) -> float | None:
+    """Target of the prioritaires objective for whose attribution it is (L441-1): the
+    préfet's contingent wholly (100 %); every other réservataire and the bailleur's
+    non-reserved part the setting (25 %); none for the State's agents (their contingent is
+    not for priority publics), the subtracted relogements and leases without orientation."""
+    if type_reservataire == "PREFET":
+        return 100.0
+    if destinataire == "BAILLEUR" or (isinstance(type_reservataire, str)
+                                      and type_reservataire != "PREFET_FONCTIONNAIRES"):
+        return defaut
+    return None
+
+
+def _prioritaires(db: Database, p: Perimetre) -> pd.DataFrame:
+    df = db.df(load_sql("objectifs/reservataires"), p.params())
+    df["destinataire"] = df["destinataire"].astype(object).where(df["destinataire"].notna(),
+                                                                 None)
+    df["nom"] = [n if isinstance(n, str) else "Sans orientation enregistrée" if d is None
+                 else libelle_destination(d) for n, d in zip(df["nom"], df["destinataire"])]
+    return df
+
+
+def _verdict(df: pd.DataFrame, cibles_: list) -> pd.DataFrame:
+    df = df.assign(cible_pct=cibles_)
+    df["pct"] = (100.0 * df["prioritaires"] / df["baux"]).where(df["baux"] > 0)
+    df["manque"] = [None if pd.isna(c) else manque(c, int(b), int(r)) for c, b, r in
+                    zip(df["cible_pct"], df["baux"], df["prioritaires"])]
+    return df
 
 
 def prioritaires_par_reservataire(db: Database, p: Perimetre) -> pd.DataFrame:
-    """Per EPCI and destination: baux, prioritaires, pct, cible_pct, manque. The préfet's
-    contingent targets 100 %; the bailleur's non-reserved part and every other réservataire
-    the PRIORITAIRES target; agents of the State, internal moves and leases without a
-    recorded orientation have no target."""
-    df = db.df(load_sql("objectifs/reservataires"), p.params())
-    s, found = get_parametres(db), cibles(db, p.annee)
-    out = []
-    for r in df.itertuples():
-        dest = None if pd.isna(r.destinataire) else r.destinataire
-        if r.type == "PREFET":
-            c = 100.0
-        elif dest == "BAILLEUR" or (isinstance(r.type, str) and r.type != "PREFET_FONCTIONNAIRES"):
-            c = found.get((r.epci_siren, "PRIORITAIRES", dest),
-                          found.get((r.epci_siren, "PRIORITAIRES", None),
-                                    float(s["cible_prioritaires_pct"])))
-        else:
-            c = None
-        nom = (r.nom if isinstance(r.nom, str) else
-               {"BAILLEUR": "Bailleur (non réservé)", None: "Sans orientation enregistrée"}
-               .get(dest, dest))
-        out.append({"epci_siren": r.epci_siren, "destinataire": dest, "nom": nom,
-                    "baux": int(r.baux), "prioritaires": int(r.prioritaires),
-                    "pct": 100.0 * r.prioritaires / r.baux if r.baux else None,
-                    "cible_pct": c,
-                    "manque": None if c is None else manque(c, int(r.baux), int(r.prioritaires))})
-    return pd.DataFrame(out, columns=["epci_siren", "destinataire", "nom", "baux",
-                                      "prioritaires", "pct", "cible_pct", "manque"])
+    """The L441-1 verdict, per convention: whose attribution it is (réservataire, BAILLEUR,
+    subtracted use, None) × département, over every lease of the département(s) of the scope
+    — a one-EPCI scope is judged on its whole département. Columns: COLONNES_PRIORITAIRES
+    (baux: the base, internal mutations left out and counted in `mutations`; a dwelling the
+    réservataire gave back counts for the bailleur)."""
+    s = get_parametres(db)
+    df = _prioritaires(db, p)
+    keys = ["departement", "destinataire", "nom", "type"]
+    df = df.groupby(keys, dropna=False, as_index=False, sort=False)[
+        ["baux", "prioritaires", "mutations"]].sum()
+    df = df[(df["baux"] > 0) | (df["mutations"] > 0)]
+    out = _verdict(df, [cible_prioritaires(t if isinstance(t, str) else None, d,
+                                           float(s["cible_prioritaires_pct"]))
+                        for t, d in zip(df["type"], df["destinataire"])])
+    out = out.sort_values(["departement", "baux"], ascending=[True, False], kind="stable")
+    return out[COLONNES_PRIORITAIRES].reset_index(drop=True)
+
+
+def prioritaires_par_epci(db: Database, p: Perimetre) -> pd.DataFrame:
+    """Information: the same figures per EPCI of the scope, not a verdict — unless the CIA
+    sets a territorial commitment for that réservataire (an `objectif` row for the EPCI, the
+    year, PRIORITAIRES and its id): then cible_pct and manque measure that commitment.
+    Columns: epci_siren, then COLONNES_PRIORITAIRES (cible_pct/manque NULL without one)."""
+    found = cibles(db, p.annee)
+    df = _prioritaires(db, p)
+    df = df[df["epci_siren"].notna() & ((df["baux"] > 0) | (df["mutations"] > 0))]
+    if p.epci_siren:
+        df = df[df["epci_siren"] == p.epci_siren]
+    out = _verdict(df, [found.get((e, "PRIORITAIRES", d)) if d is not None else None
+                        for e, d in zip(df["epci_siren"], df["destinataire"])])
+    return out[["epci_siren", *COLONNES_PRIORITAIRES]].reset_index(drop=True)
 
 
 def trajectoire(db: Database, p: Perimetre) -> pd.DataFrame:
@@ -218,18 +268,22 @@ def trajectoire(db: Database, p: Perimetre) -> pd.DataFrame:
 
 def detail(db: Database, p: Perimetre, niveau: str = "commune") -> pd.DataFrame:
     """Per commune (or per résidence): baux hors QPV and Q1 among them, baux in QPV and
-    quartiles 2–4 among them, prioritaires, with the shares."""
+    quartiles 2–4 among them, prioritaires among the leases other than internal mutations
+    (baux_prioritaires), with the shares."""
     df = db.df(load_sql("objectifs/detail"), p.params())
+    df["baux_prioritaires"] = df["baux_hors_mutation"]
     df["baux_hors_qpv"] = df["baux"].where(~df["en_qpv"].astype(bool), 0)
     df["baux_qpv"] = df["baux"].where(df["en_qpv"].astype(bool), 0)
     df["q1_hors_qpv"] = df["q1_ou_reloges"].where(~df["en_qpv"].astype(bool), 0)
     df["q234_qpv"] = df["q234"].where(df["en_qpv"].astype(bool), 0)
     keys = ["commune_insee", "commune"] + (["residence_id", "residence"]
                                            if niveau == "residence" else [])
-    cols = ["baux", "baux_hors_qpv", "q1_hors_qpv", "baux_qpv", "q234_qpv", "prioritaires"]
+    cols = ["baux", "baux_hors_qpv", "q1_hors_qpv", "baux_qpv", "q234_qpv", "baux_prioritaires",
+            "prioritaires"]
     out = df.groupby(keys, as_index=False)[cols].sum()
     out["pct_q1_hors_qpv"] = (100.0 * out["q1_hors_qpv"] / out["baux_hors_qpv"]).where(
         out["baux_hors_qpv"] > 0)
     out["pct_q234_qpv"] = (100.0 * out["q234_qpv"] / out["baux_qpv"]).where(out["baux_qpv"] > 0)
-    out["pct_prioritaires"] = 100.0 * out["prioritaires"] / out["baux"]
+    out["pct_prioritaires"] = (100.0 * out["prioritaires"] / out["baux_prioritaires"]).where(
+        out["baux_prioritaires"] > 0)
     return out.sort_values("baux", ascending=False).reset_index(drop=True)

@@ -1,23 +1,21 @@
 """Orientation assistant: rank the possible destinations of a vacated dwelling, with reasons,
 and record the decision (domain.md §1–3, §6).
 
-Every destination gets explicit components in [−1, 1], each with a French explanation; the
-score is their weighted sum (weights: setting `orientation_poids`). A decision aid, never an
-automatic choice: the team records the destination it picks, with its justification.
+The ranking principle (README « Orientation », fluxcore.orientation_ajustements): the deficit
+— owed to date minus delivered, in dwellings — leads; the destinations « en retard » (deficit
+≥ 1 dwelling) come first, then « à jour », then « en avance » (≤ −1); within a group the
+deficit is adjusted, by a bounded amount, by the préfet's hors-QPV rule, the flux quality, the
+EPCI's CIL objectives and the résidence's fragility, each only where its evidence suffices;
+ties go to the identifier. A decision aid, never an automatic choice: the team records the
+destination it picks, with its justification.
 
-Components
-- retard: how far the destination is behind what it is owed to date (rate × flux entered),
-  in dwellings, over `orientation_echelle_retard`; internal uses against the pro-rata of their
-  yearly forecast; the bailleur against its non-reserved share.
-- perimetre: +1 for a commune/EPCI convention (it can only be served on its territory).
-- prefet_hors_qpv: for the préfet, +1 when it lacks hors-QPV dwellings and this one is hors
-  QPV, −1 when it lacks them and this one is in a QPV (reading A or B, setting).
-- qualite: the destination received less (+) or more (−) of this typology and of this QPV
-  status than the flux of its perimeter.
-- cil: the EPCI's objective that this dwelling bears on (Q1 hors QPV outside QPV, quartiles 2–4
-  in QPV) is lagging, and this destination's households are more (or less) often first quartile.
-- fragilite: for a résidence « à surveiller » or « fragile » (fluxcore.fragilite), destinations
-  whose recent households are less often first quartile score higher.
+Possible destinations: the réservataires with a right covering the dwelling on the day it was
+vacated (orientation/etat.sql, the rules of sql/conventions/: its convention in force that day
+on a perimeter holding the dwelling, a commune or EPCI only on its territory, the latest signed
+of overlapping ones, none once the préfet took its rights back — the préfet then holds them),
+the internal uses while their
+yearly forecast is not used up, the bailleur. A perimeter gives no bonus: inside it, a
+réservataire competes on its deficit like any other.
 """
 
 from __future__ import annotations
@@ -27,6 +25,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from fluxcore import orientation_ajustements as aj
 from fluxcore.acces import acteur, exiger
 from fluxcore.db import Database, audit, en_parallele, load_sql
 from fluxcore.errors import FluxcoreError
@@ -35,11 +34,11 @@ from fluxcore.fragilite import impact
 from fluxcore.objectifs import suivi_epci
 from fluxcore.parametres import get_parametres
 from fluxcore.perimetre import Perimetre
-from fluxcore.regles import INTERNES, TYPES_PREFET, minimum_requis
+from fluxcore.regles import INTERNES
 
-COMPOSANTES = {"retard": "Retard sur le dû", "perimetre": "Périmètre de la convention",
-               "prefet_hors_qpv": "Règle hors QPV du préfet", "qualite": "Qualité du flux",
-               "cil": "Objectifs CIL de l'EPCI", "fragilite": "Fragilité de la résidence"}
+PRINCIPE = aj.PRINCIPE
+SITUATIONS = aj.SITUATIONS
+COMPOSANTES = {"retard": "Déficit sur le dû", **aj.AJUSTEMENTS}
 
 
 class OrientationError(FluxcoreError):
@@ -53,9 +52,10 @@ class OrientationDejaFaiteError(OrientationError):
 @dataclass(frozen=True)
 class Classement:
     logement: dict              # the dwelling card (orientation/logement.sql)
-    destinations: pd.DataFrame  # destinataire, nom, type, score, rang + one column per component
-    composantes: pd.DataFrame   # destinataire, composante, libelle, valeur, poids, contribution,
-    #                             explication
+    destinations: pd.DataFrame  # rang, destinataire, nom, type, situation, deficit,
+    #                             ajustements, score, + per component its value and c_<k>
+    composantes: pd.DataFrame   # destinataire, composante, libelle, valeur, poids,
+    #                             contribution (dwellings), applique, explication
 
 
 def fiche_logement(db: Database, liberation_id: str) -> dict:
@@ -64,10 +64,6 @@ def fiche_logement(db: Database, liberation_id: str) -> dict:
     if df.empty:
         raise OrientationError(f"Libération inconnue : « {liberation_id} ».")
     return df.iloc[0].to_dict()
-
-
-def _clip(x: float) -> float:
-    return max(-1.0, min(1.0, x))
 
 
 def classer_destinations(db: Database, liberation_id: str,
@@ -91,160 +87,110 @@ def classer_destinations(db: Database, liberation_id: str,
             **p.params(), "nb": int(s["rotation_annees_historique"]),
             "premieres": bool(s["premieres_mises_en_location_dans_flux"]),
             "commune_l": lg["commune_insee"], "epci_l": lg["epci_siren"],
+            "date_l": pd.Timestamp(lg["date_liberation"]).date(),
             "typologie": lg["typologie"], "en_qpv": bool(lg["en_qpv"])}),
         lambda: suivi_epci(db, epci, annee, p.date_arret) if epci else {},
         lambda: impact(db, lg["residence_id"], p.date_arret, epci))
-    profils = etat[["destinataire", "attributions_24m", "q1_24m"]].rename(
-        columns={"attributions_24m": "attributions", "q1_24m": "q1"})
-    days = (date(annee, 12, 31) - p.date_debut).days + 1
-    fraction = ((p.date_arret - p.date_debut).days + 1) / days
+    ctx = {"lg": lg, "s": s, "cil": cil, "frag": frag,
+           "profils": etat[["destinataire", "attributions_24m", "q1_24m"]].rename(
+               columns={"attributions_24m": "attributions", "q1_24m": "q1"}),
+           "pool": aj.pool_prefet(etat, bool(lg["en_qpv"]), s["lecture_hors_qpv_prefet"],
+                                  float(s["prefet_hors_qpv_min_pct"])),
+           "fraction": ((p.date_arret - p.date_debut).days + 1)
+           / ((date(annee, 12, 31) - p.date_debut).days + 1)}
     rows, comps = [], []
     for e in etat.itertuples():
-        values = _composantes(e, lg, s, fraction, profils, cil, frag)
-        if values is None:
+        found = _composantes(e, ctx)
+        if found is None:
             continue
-        weights = s["orientation_poids"]
-        score = sum(weights[k] * v for k, (v, _) in values.items())
-        rows.append({"destinataire": e.destinataire, "nom": _nom(e), "type": e.type,
-                     "score": round(score, 6), "retard_logements": values["retard"][1][1],
-                     **{k: v for k, (v, _) in values.items()},
-                     **{f"c_{k}": round(weights[k] * v, 6) for k, (v, _) in values.items()}})
-        for k, (v, (text, _)) in values.items():
-            comps.append({"destinataire": e.destinataire, "composante": k,
-                          "libelle": COMPOSANTES[k], "valeur": round(v, 6),
-                          "poids": weights[k], "contribution": round(weights[k] * v, 6),
-                          "explication": text})
-    dest = pd.DataFrame(rows).sort_values(["score", "retard_logements", "destinataire"],
-                                          ascending=[False, False, True], ignore_index=True)
+        row, lines = _ligne(e, found, s["orientation_poids"])
+        rows.append(row)
+        comps += lines
+    dest = pd.DataFrame(rows)
+    if len(dest):
+        keys = [aj.cle_tri(r.situation, r.score, r.deficit, r.destinataire)
+                for r in dest.itertuples()]
+        dest = dest.iloc[sorted(range(len(dest)), key=keys.__getitem__)].reset_index(drop=True)
     dest.insert(0, "rang", range(1, len(dest) + 1))
     return Classement(lg, dest, pd.DataFrame(comps))
+
+
+def _ligne(e, found: dict, poids: dict) -> tuple[dict, list[dict]]:
+    """The destination's row (deficit, adjustments in dwellings, score) and its explanations."""
+    deficit, texte = found.pop("retard")
+    deficit = aj.arrondi(deficit)
+    row = {"destinataire": e.destinataire, "nom": _nom(e), "type": e.type,
+           "situation": aj.situation(deficit), "deficit": deficit}
+    lines = [{"destinataire": e.destinataire, "composante": "retard",
+              "libelle": COMPOSANTES["retard"], "valeur": deficit, "poids": 1.0,
+              "contribution": deficit, "applique": True, "explication": texte}]
+    for k, c in found.items():
+        unit = aj.unite(poids, k)
+        adj = aj.arrondi(c.valeur * unit) if c.applique else 0.0
+        row[k], row[f"c_{k}"] = round(c.valeur, 6), adj
+        lines.append({"destinataire": e.destinataire, "composante": k,
+                      "libelle": COMPOSANTES[k], "valeur": round(c.valeur, 6),
+                      "poids": round(unit, 6), "contribution": adj, "applique": c.applique,
+                      "explication": f"{c.raison} {aj.effet(adj)}"})
+    row["ajustements"] = aj.arrondi(sum(row[f"c_{k}"] for k in found))
+    row["score"] = aj.arrondi(deficit + row["ajustements"])
+    return row, lines
 
 
 def _nom(e) -> str:
     return e.nom if e.type not in (*INTERNES, "BAILLEUR") else libelle_destination(e.type)
 
 
-def _composantes(e, lg, s, fraction, profils, cil, frag):
-    """{component: (value, (explanation, retard in dwellings))} or None if not possible."""
+def _composantes(e, ctx: dict) -> dict | None:
+    """{"retard": (deficit, explanation), component: Constat…}, or None if not possible."""
+    lg, s = ctx["lg"], ctx["s"]
     internal = e.type in INTERNES
     if internal:
         prevu = 0.0 if pd.isna(e.prevu_interne) else float(e.prevu_interne)
         if prevu - e.orientes <= 0:
             return None  # forecast used up (or none): not a possible destination
-        due = prevu * fraction
-        retard = due - e.orientes
-        txt = (f"Prévision annuelle {fmt_num(prevu)} ; {e.orientes} utilisés, "
-               f"{fmt_num(due)} attendus à date.")
+        due, livres = prevu * ctx["fraction"], e.orientes
+        detail = (f"prévision annuelle {fmt_num(prevu, 2)} × "
+                  f"{fmt_pct(100 * ctx['fraction'], 1)} de l'année écoulée ; utilisés {livres}")
     elif e.type == "BAILLEUR":
-        due = e.entres - e.du_reservataires
-        retard = due - e.orientes
-        txt = f"Part non réservée : dû à date {fmt_num(due)}, orientés {e.orientes}."
+        due, livres = e.entres - e.du_reservataires, e.orientes
+        detail = (f"{e.entres} logements entrés − "
+                  f"{fmt_num(e.du_reservataires, 2)} dus aux réservataires ; orientés {livres}")
     else:
-        due = e.taux_flux / 100.0 * e.entres
+        due = float(e.du)
         livres = e.orientes - (0 if s["rendu_bailleur_compte_livre"] else e.rendus)
-        retard = due - livres
-        txt = (f"Taux {fmt_pct(e.taux_flux, 1)} : dû à date {fmt_num(due)} sur "
-               f"{e.entres} logements entrés, livrés {livres}.")
-    word = "En retard" if retard > 0 else "En avance"
-    txt = f"{word} de {fmt_num(abs(retard))} logement(s). " + txt
-    out = {"retard": (_clip(retard / float(s["orientation_echelle_retard"])), (txt, retard))}
-    local = e.perimetre is not None and not pd.isna(e.perimetre)
-    out["perimetre"] = (1.0 if local else 0.0, (
-        "Convention limitée à son territoire, qui couvre ce logement." if local else
-        "Destination valable sur tout le département.", 0))
-    out["prefet_hors_qpv"] = _prefet_hors_qpv(e, lg, s)
-    out["qualite"] = _qualite(e, lg, internal or e.type == "BAILLEUR")
-    out["cil"] = _cil(e, lg, profils, cil)
-    out["fragilite"] = _fragilite(e, profils, frag, s)
-    return out
+        detail = f"{_detail_du(e)} ; livrés {livres}"
+    deficit = due - livres
+    texte = (f"Déficit de {aj.logements(aj.arrondi(deficit))} (dû à date {fmt_num(due, 2)} = "
+             f"{detail}) : {_PHRASES[aj.situation(deficit)]}.")
+    en_qpv = bool(lg["en_qpv"])
+    return {"retard": (deficit, texte),
+            "prefet_hors_qpv": aj.prefet_hors_qpv(e.type, en_qpv, ctx["pool"]),
+            "qualite": aj.qualite(e, lg, internal or e.type == "BAILLEUR"),
+            "cil": aj.cil(e.destinataire, lg, ctx["profils"], ctx["cil"]),
+            "fragilite": aj.fragilite(e.destinataire, ctx["profils"], ctx["frag"],
+                                      float(s["fragilite_seuil_fragile"]))}
 
 
-def _prefet_hors_qpv(e, lg, s):
-    if e.type not in TYPES_PREFET:
-        return 0.0, ("Sans objet (hors contingent préfectoral).", 0)
-    pct, hors = float(s["prefet_hors_qpv_min_pct"]), not bool(lg["en_qpv"])
-    if s["lecture_hors_qpv_prefet"] == "A":
-        need = minimum_requis(pct, e.orientes + 1) - e.orientes_hors_qpv
-        rule = (f"lecture A : {e.orientes_hors_qpv} logements hors QPV sur {e.orientes} "
-                f"orientés au préfet, il en faut {fmt_pct(pct)}")
-    else:
-        # the awaiting dwelling has entered the flux: flux_hors_qpv already counts it
-        need = minimum_requis(pct, e.flux_hors_qpv) - e.orientes_hors_qpv
-        rule = (f"lecture B : {e.orientes_hors_qpv} logements sur {e.flux_hors_qpv} du flux "
-                f"hors QPV, il en faut {fmt_pct(pct)}")
-    if need <= 0:
-        return 0.0, (f"Règle respectée ({rule}).", 0)
-    if hors:
-        return 1.0, (f"Le préfet manque de logements hors QPV ({rule}) : celui-ci y aide.", 0)
-    return -1.0, (f"Le préfet manque de logements hors QPV ({rule}) : ce logement en QPV "
-                  "creuserait l'écart.", 0)
+def _detail_du(e) -> str:
+    """« taux 25,0 % × 100 logements entrés sur son périmètre » for one right; with several
+    (successive conventions, rights taken back by the préfet) one term per right."""
+    droits = list(e.droits) if isinstance(e.droits, (list, tuple)) or hasattr(
+        e.droits, "__len__") else []
+    if len(droits) == 1 and not isinstance(droits[0]["repris_de_nom"], str) \
+            and droits[0]["entres"] == e.entres:
+        return (f"taux {fmt_pct(e.taux_flux, 1)} × {e.entres} logements entrés sur son "
+                f"périmètre")
+    termes = [f"{fmt_pct(d['taux'], 1)} × {d['entres']} logements entrés"
+              + (f" sur les droits repris de {d['repris_de_nom']}"
+                 if isinstance(d["repris_de_nom"], str) else " sur son périmètre")
+              for d in droits]
+    return " + ".join(termes)
 
 
-def _share(part: int, total: int) -> float | None:
-    return 100.0 * part / total if total else None
-
-
-def _qualite(e, lg, neutral: bool):
-    if neutral:
-        return 0.0, ("Sans objet (usage interne ou part du bailleur).", 0)
-    if e.orientes == 0:
-        return 0.0, ("Aucun logement encore orienté cette année : composition neutre.", 0)
-    qpv = "en QPV" if lg["en_qpv"] else "hors QPV"
-    parts, texts = [], []
-    for label, mine, flux in ((lg["typologie"], e.orientes_meme_typo, e.flux_meme_typo),
-                              (qpv, e.orientes_meme_qpv, e.flux_meme_qpv)):
-        p_r, p_f = _share(mine, e.orientes), _share(flux, e.entres)
-        if p_f is None:
-            continue
-        parts.append(_clip((p_f - p_r) / max(p_f, 5.0)))
-        texts.append(f"{label} : {fmt_pct(p_r)} de ses logements contre {fmt_pct(p_f)} du flux")
-    value = sum(parts) / len(parts) if parts else 0.0
-    return value, ("; ".join(texts) + "." if texts else "Flux vide : neutre.", 0)
-
-
-def _cil(e, lg, profils, cil):
-    code = "Q234_EN_QPV" if lg["en_qpv"] else "Q1_HORS_QPV"
-    ind = cil.get(code)
-    if ind is None or ind.base == 0:
-        return 0.0, ("Pas encore de bail signé cette année dans l'EPCI : neutre.", 0)
-    label = ("quartiles 2 à 4 en QPV" if lg["en_qpv"] else "1er quartile hors QPV")
-    state = (f"Objectif {label} : {fmt_pct(ind.pct)} pour une cible de "
-             f"{fmt_pct(ind.cible_pct)}")
-    if ind.retard == 0:
-        return 0.0, (f"{state} : atteint.", 0)
-    prof = profils.set_index("destinataire")
-    tot = prof["attributions"].sum()
-    q1_all = 100.0 * prof["q1"].sum() / tot if tot else 0.0
-    if e.destinataire not in prof.index or prof.at[e.destinataire, "attributions"] < 5:
-        return 0.0, (f"{state} ; trop peu d'attributions récentes pour ce destinataire.", 0)
-    q1_d = 100.0 * prof.at[e.destinataire, "q1"] / prof.at[e.destinataire, "attributions"]
-    diff = (q1_d - q1_all) if not lg["en_qpv"] else (q1_all - q1_d)
-    value = ind.retard * _clip(diff / max(q1_all, 5.0))
-    return value, (f"{state} (il manque {ind.manque} baux) ; {fmt_pct(q1_d)} des ménages "
-                   f"logés par ce destinataire sont du 1er quartile contre {fmt_pct(q1_all)} "
-                   "en moyenne.", 0)
-
-
-def _fragilite(e, profils, frag, s):
-    """Fragile résidence: favour destinations whose recent households would weigh less on its
-    index (share of first-quartile households housed through the destination, 24 months)."""
-    state = f"Résidence « {frag['classe']} » (indice {fmt_num(frag['indice'], 2)})"
-    if frag["indice"] < float(s["fragilite_seuil_surveiller"]):
-        return 0.0, (f"{state} : neutre.", 0)
-    prof = profils.set_index("destinataire")
-    tot = prof["attributions"].sum()
-    p_all = prof["q1"].sum() / tot if tot else 0.0
-    if e.destinataire not in prof.index or prof.at[e.destinataire, "attributions"] < 5:
-        return 0.0, (f"{state} ; trop peu d'attributions récentes pour ce destinataire.", 0)
-    p_d = prof.at[e.destinataire, "q1"] / prof.at[e.destinataire, "attributions"]
-    gap = frag["delta_q1"] - frag["delta_autre"]      # extra index of a Q1 household
-    expected = (p_d - p_all) * gap
-    severity = min(1.0, frag["indice"] / float(s["fragilite_seuil_fragile"]))
-    value = _clip(-severity * expected / max(abs(gap), 1e-6))
-    return value, (f"{state} : un ménage du 1er quartile y ajoute {fmt_num(gap, 3)} à l'indice "
-                   f"par rapport à un autre ménage ; {fmt_pct(100 * p_d)} des ménages logés par "
-                   f"ce destinataire sont du 1er quartile contre {fmt_pct(100 * p_all)} en "
-                   "moyenne.", 0)
+_PHRASES = {"en retard": "en retard d'au moins un logement, classé avant les autres groupes",
+            "à jour": "à jour à moins d'un logement près",
+            "en avance": "en avance d'au moins un logement, classé après les autres groupes"}
 
 
 def enregistrer_orientation(db: Database, liberation_id: str, destinataire: str, auteur: str,

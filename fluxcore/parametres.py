@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from fluxcore import criteres
 from fluxcore.acces import pour_reservataire
 from fluxcore.errors import ParametreError
 
@@ -82,15 +83,12 @@ PARAMETRES: tuple[Parametre, ...] = (
               "Date (MM-JJ) à partir de laquelle le tableau de bord rappelle l'échéance du bilan.",
               "Choix du produit"),
     Parametre("orientation_poids",
-              {"retard": 0.40, "perimetre": 0.10, "prefet_hors_qpv": 0.15, "qualite": 0.15,
-               "cil": 0.15, "fragilite": 0.05},
-              "Poids des composantes du classement des destinations d'un logement libéré "
-              "(retard sur le dû, périmètre, règle hors QPV du préfet, qualité du flux, "
-              "objectifs CIL, fragilité de la résidence).", "Choix du produit (aide à la "
-              "décision, jamais automatique)"),
-    Parametre("orientation_echelle_retard", 5.0,
-              "Retard (en logements) à partir duquel la composante « retard sur le dû » d'une "
-              "destination est maximale.", "Choix du produit"),
+              {"retard": 0.40, "prefet_hors_qpv": 0.15, "qualite": 0.15, "cil": 0.15,
+               "fragilite": 0.05},
+              "Poids des ajustements du classement des destinations d'un logement libéré, "
+              "rapportés au poids du retard sur le dû (qui mène toujours le classement) : règle "
+              "hors QPV du préfet, qualité du flux, objectifs CIL, fragilité de la résidence.",
+              "Choix du produit (aide à la décision, jamais automatique)"),
     Parametre("fragilite_poids",
               {"part_ressources_faibles": 0.20, "part_sans_emploi": 0.15,
                "part_monoparentales": 0.10, "taux_impayes": 0.15, "taux_vacance": 0.10,
@@ -113,12 +111,11 @@ PARAMETRES: tuple[Parametre, ...] = (
               "PLS ; 16, 54 → PLI ; 49, 99 → AUTRE), ex. {\"49\": \"PLUS\"} pour classer en "
               "PLUS les « autres financements » d'un patrimoine connu. Le code du fichier est "
               "conservé sur le logement.", "Nomenclature RPLS FINAN (domain.md §8)"),
-    Parametre("cotation_criteres_prioritaires",
-              ["DALO", "SANS_LOGEMENT", "VIOLENCES", "EXPULSION", "HEBERGEMENT_STRUCTURE",
-               "HANDICAP", "LOGEMENT_INDIGNE", "SORTIE_SOIN", "SUROCCUPATION",
-               "REPRISE_EMPLOI"],
+    Parametre("cotation_criteres_prioritaires", list(criteres.PRIORITAIRES),
               "Codes de critère d'une demande qui en font un public prioritaire (L441-1 ou "
-              "DALO) : candidats possibles sur le contingent du préfet.", "L441-1 ; R441-5"),
+              "DALO) : candidats possibles sur le contingent du préfet, et ce que la position "
+              "d'un demandeur lui dit de sa priorité. Défaut : DALO et les publics de l'article "
+              "L441-1 (fluxcore/criteres.py).", "L441-1 ; R441-5"),
     Parametre("cotation_plafonds_uc",
               {"PLAI": 13400.0, "PLUS": 24300.0, "PLS": 31600.0, "PLI": 33800.0},
               "Plafond de ressources par unité de consommation (€ par an) selon le "
@@ -158,8 +155,36 @@ PARAMETRES: tuple[Parametre, ...] = (
 BY_KEY = {p.cle: p for p in PARAMETRES}
 
 
+# Former defaults replaced because they misread the texts: a database still holding one that
+# nobody changed (updated_by "defaut") takes the new default when it is opened (audited).
+ANCIENS_DEFAUTS: dict[str, tuple] = {
+    # the L441-1 list lacked « hébergées par des tiers » (j), the combined difficulties (b),
+    # the way out of prostitution (g) and the victims of trafficking (h)
+    "cotation_criteres_prioritaires": (
+        ["DALO", "SANS_LOGEMENT", "VIOLENCES", "EXPULSION", "HEBERGEMENT_STRUCTURE",
+         "HANDICAP", "LOGEMENT_INDIGNE", "SORTIE_SOIN", "SUROCCUPATION", "REPRISE_EMPLOI"],),
+}
+
+
+def _actualiser_defauts(cur) -> None:
+    from fluxcore.db import audit
+
+    for cle, anciens in ANCIENS_DEFAUTS.items():
+        row = cur.execute("select valeur, updated_by from parametre where cle = ?",
+                          [cle]).fetchall()
+        if not row or row[0][1] != "defaut" or json.loads(row[0][0]) not in anciens:
+            continue
+        new = BY_KEY[cle].defaut
+        cur.execute("update parametre set valeur = ?, updated_at = ? where cle = ?",
+                    [json.dumps(new), datetime.now(), cle])
+        audit(cur, "defaut", "parametre.defaut", "parametre", cle,
+              {"avant": json.loads(row[0][0]), "apres": new})
+
+
 def seed_parametres(cur) -> list[str]:
-    """Insert every missing setting with its default; returns the keys added."""
+    """Insert every missing setting with its default, bring an untouched former default up
+    to date (ANCIENS_DEFAUTS); returns the keys added."""
+    _actualiser_defauts(cur)
     present = {r[0] for r in cur.execute("select cle from parametre").fetchall()}
     added = []
     for p in PARAMETRES:

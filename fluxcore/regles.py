@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 INTERNES = ("MUTATION", "RU", "ORCOD", "LHI", "VENTE")
 DESTINATIONS_BAILLEUR = (*INTERNES, "BAILLEUR")
 TYPES_PREFET = ("PREFET", "PREFET_FONCTIONNAIRES")
+EPS = 1e-9  # rates compared in percent, float noise tolerated
 
 
 def minimum_requis(pct: float, n: int) -> int:
@@ -64,36 +65,18 @@ class Controle:
     message: str
 
 
-def derogation_valide(derogation_fin: date | None, date_signature: date | None,
-                      reference: date) -> bool:
-    """A préfectoral derogation counts while in force and if it lasts one year at most."""
-    if derogation_fin is None or derogation_fin < reference:
-        return False
-    start = date_signature or reference
-    try:
-        one_year = start.replace(year=start.year + 1)
-    except ValueError:  # signed on 29 February
-        one_year = date(start.year + 1, 3, 1)
-    return derogation_fin <= one_year
-
-
 def controle_prefet(taux_prefet: float, taux_agents: float, max_pct: float = 30.0,
-                    max_agents_pct: float = 5.0, derogation: bool = False) -> list[Controle]:
-    """Préfet ≤ 30 % of the flux (derogation possible ≤ 1 year), agents ≤ 5 % (R441-5-2)."""
-    ok = taux_prefet <= max_pct + 1e-9
-    msg = (f"Contingent préfectoral de {_p(taux_prefet)} pour un maximum de {_p(max_pct)}")
-    if not ok and derogation:
-        msg += " : dépassement couvert par une dérogation préfectorale en vigueur (≤ 1 an)."
-    elif not ok:
-        msg += " : convention irrégulière sans dérogation datée d'un an au plus."
-    else:
-        msg += "."
-    agents_ok = taux_agents <= max_agents_pct + 1e-9
+                    max_agents_pct: float = 5.0) -> list[Controle]:
+    """Préfet ≤ 30 % of the flux, agents ≤ 5 % (R441-5-2), no dérogation in play (the dated
+    check with dérogations is `controles_prefet`)."""
+    ok = taux_prefet <= max_pct + EPS
+    msg = f"Contingent préfectoral de {_p(taux_prefet)} pour un maximum de {_p(max_pct)}"
+    msg += "." if ok else " : convention irrégulière sans dérogation datée d'un an au plus."
     return [
         Controle("prefet_max", "Préfet : part maximale du flux", "R441-5-2", taux_prefet,
-                 max_pct, ok or derogation, msg),
+                 max_pct, ok, msg),
         Controle("prefet_agents_max", "Préfet : agents de l'État", "R441-5-2", taux_agents,
-                 max_agents_pct, agents_ok,
+                 max_agents_pct, taux_agents <= max_agents_pct + EPS,
                  f"Part des agents de l'État de {_p(taux_agents)} pour un maximum de "
                  f"{_p(max_agents_pct)}."),
     ]
@@ -127,6 +110,198 @@ def controle_hors_qpv_prefet(lecture: str, prefet_total: int, prefet_hors_qpv: i
         pct, prefet_hors_qpv >= need,
         f"Lecture B : le préfet a reçu {prefet_hors_qpv} des {flux_hors_qpv} logements du flux "
         f"hors QPV ({_p(share)}) ; il en faut au moins {need} ({_p(pct)}).")
+
+
+# -- préfectoral dérogations (R441-5-2, domain.md §3) ------------------------------------------
+@dataclass(frozen=True)
+class Derogation:
+    """An arrêté raising the préfet's limit in one département for one year at most: from
+    date_debut to date_fin (both included), at taux_max and, for the State's agents, at
+    taux_agents_max (None: the ordinary 5 % still applies to them)."""
+
+    arrete: str
+    date_debut: date
+    date_fin: date
+    taux_max: float
+    taux_agents_max: float | None = None
+    departement: str | None = None
+    derogation_id: str | None = None
+
+    @property
+    def fin_maximale(self) -> date:
+        return fin_max_derogation(self.date_debut)
+
+    @property
+    def valide(self) -> bool:
+        """One year at most: date_fin ≤ date_debut + 1 year − 1 day."""
+        return self.date_debut <= self.date_fin <= self.fin_maximale
+
+    @property
+    def jours(self) -> int:
+        return (self.date_fin - self.date_debut).days + 1
+
+    def couvre(self, jour: date) -> bool:
+        return self.date_debut <= jour <= self.date_fin
+
+    def libelle(self) -> str:
+        return f"{self.arrete} du {_d(self.date_debut)} au {_d(self.date_fin)}"
+
+
+def fin_max_derogation(debut: date) -> date:
+    """Last day a dérogation starting on `debut` may cover: the day before its anniversary
+    (01/03/2025 → 28/02/2026; 01/01/2024 → 31/12/2024, 366 days; 29/02/2024 → 28/02/2025)."""
+    try:
+        anniversaire = debut.replace(year=debut.year + 1)
+    except ValueError:  # 29 February: the anniversary is 1 March
+        anniversaire = date(debut.year + 1, 3, 1)
+    return anniversaire - timedelta(days=1)
+
+
+def derogation_du_jour(jour: date, derogations: list[Derogation]) -> Derogation | None:
+    """The valid dérogation in force on `jour` (the latest arrêté when several overlap)."""
+    found = [d for d in derogations if d.valide and d.couvre(jour)]
+    return max(found, key=lambda d: (d.date_debut, d.taux_max), default=None)
+
+
+def limite_prefet(jour: date, derogations: list[Derogation], max_pct: float = 30.0,
+                  max_agents_pct: float = 5.0) -> tuple[float, float, Derogation | None]:
+    """The préfet's limit and its agents' limit on a day, and the dérogation giving them: a
+    valid dérogation in force raises them (never below the ordinary limits), else 30 % / 5 %."""
+    d = derogation_du_jour(jour, derogations)
+    if d is None:
+        return max_pct, max_agents_pct, None
+    agents = max_agents_pct if d.taux_agents_max is None else max(d.taux_agents_max,
+                                                                   max_agents_pct)
+    return max(d.taux_max, max_pct), agents, d
+
+
+@dataclass(frozen=True)
+class Tranche:
+    """Days of one year with the same préfet's rates and the same limits."""
+
+    du: date
+    au: date
+    taux: float
+    taux_agents: float
+    limite: float
+    limite_agents: float
+    derogation: Derogation | None
+
+    @property
+    def jours(self) -> int:
+        return (self.au - self.du).days + 1
+
+
+def tranches_prefet(periodes, derogations: list[Derogation], max_pct: float = 30.0,
+                    max_agents_pct: float = 5.0) -> list[Tranche]:
+    """Cut periods (du, au, taux, taux_agents) where a dérogation starts or ends and at each
+    1 January; each piece carries the limits of its days. Adjacent equal pieces merge."""
+    out: list[Tranche] = []
+    for du, au, taux, agents in sorted(periodes):
+        cuts = {d.date_debut for d in derogations if d.valide}
+        cuts |= {d.date_fin + timedelta(days=1) for d in derogations if d.valide}
+        cuts |= {date(y, 1, 1) for y in range(du.year + 1, au.year + 1)}
+        starts = [du, *sorted(c for c in cuts if du < c <= au)]
+        for a, b in zip(starts, [*starts[1:], au + timedelta(days=1)]):
+            lim, lim_a, d = limite_prefet(a, derogations, max_pct, max_agents_pct)
+            t = Tranche(a, b - timedelta(days=1), float(taux), float(agents), lim, lim_a, d)
+            prev = out[-1] if out else None
+            if (prev and prev.au + timedelta(days=1) == t.du and prev.du.year == t.du.year
+                    and (prev.taux, prev.taux_agents, prev.derogation)
+                    == (t.taux, t.taux_agents, t.derogation)):
+                out[-1] = Tranche(prev.du, t.au, t.taux, t.taux_agents, t.limite,
+                                  t.limite_agents, t.derogation)
+            else:
+                out.append(t)
+    return out
+
+
+def controles_prefet(periodes, derogations: list[Derogation], max_pct: float = 30.0,
+                     max_agents_pct: float = 5.0) -> list[Controle]:
+    """The préfet's limits day by day over `periodes` (du, au, taux, taux_agents), with the
+    dérogations of the département: verdict per stretch of each year, in French with dates.
+
+    A rate over the limit on any day is a violation (respecte False) and the message names
+    the days. valeur / limite are those of the tightest stretch. An over-long dérogation is
+    not applied (30 % on its days) and is reported by a third check."""
+    tr = tranches_prefet(periodes, derogations, max_pct, max_agents_pct)
+    if not tr:
+        return []
+    out = [
+        _controle_tranches("prefet_max", "Préfet : part maximale du flux", "Contingent "
+                           "préfectoral", tr, "taux", "limite", max_pct,
+                           " : convention irrégulière sans dérogation datée d'un an au plus."),
+        _controle_tranches("prefet_agents_max", "Préfet : agents de l'État", "Part des agents "
+                           "de l'État", tr, "taux_agents", "limite_agents", max_agents_pct,
+                           "."),
+    ]
+    debut, fin = tr[0].du, tr[-1].au
+    longues = [d for d in derogations
+               if not d.valide and d.date_debut <= fin and d.date_fin >= debut]
+    if longues:
+        out.append(Controle(
+            "prefet_derogation_duree", "Préfet : durée de la dérogation", "R441-5-2",
+            float(max(d.taux_max for d in longues)), max_pct, False,
+            "Dérogation de plus d'un an : " + " ; ".join(
+                f"{d.libelle()} ({d.jours} jours ; un an au plus, soit jusqu'au "
+                f"{_d(d.fin_maximale)})"
+                for d in longues) + f" : limite de {_p(max_pct)} appliquée."))
+    return out
+
+
+def _controle_tranches(code: str, libelle: str, sujet: str, tr: list[Tranche], col: str,
+                       col_lim: str, base: float, sans: str) -> Controle:
+    vue = _vue(tr, col, col_lim)
+    ok = all(taux <= lim + EPS for _, _, taux, lim, _ in vue)
+    _, _, valeur, limite, _ = min(vue, key=lambda v: v[3] - v[2])
+    constant = len({v[2] for v in vue}) == 1
+    if constant and (all(taux <= base + EPS for _, _, taux, _, _ in vue)
+                     or all(lim <= base + EPS for *_, lim, _ in vue)):
+        # a constant rate that needs no dérogation, or no dérogation raises this limit:
+        # one sentence, no dates
+        msg = f"{sujet} de {_p(valeur)} pour un maximum de {_p(base)}"
+        return Controle(code, libelle, "R441-5-2", valeur, limite, ok,
+                        msg + ("." if ok else sans))
+    years: dict[int, list[str]] = {}
+    for v in vue:
+        years.setdefault(v[0].year, []).append(_phrase(*v, agents=col == "taux_agents"))
+    head = f"{sujet} de {_p(valeur)}" if constant else sujet
+    body = " ; ".join(f"{y} : {', '.join(parts)}" for y, parts in years.items())
+    return Controle(code, libelle, "R441-5-2", valeur, limite, ok, f"{head} — {body}.")
+
+
+def _vue(tr: list[Tranche], col: str, col_lim: str) -> list[tuple]:
+    """(du, au, taux, limite, dérogation) for one limit, equal neighbours of a year merged."""
+    out: list[tuple] = []
+    for t in tr:
+        v = (t.du, t.au, getattr(t, col), getattr(t, col_lim), t.derogation)
+        if out and out[-1][0].year == t.du.year and out[-1][2:] == v[2:] \
+                and out[-1][1] + timedelta(days=1) == t.du:
+            out[-1] = (out[-1][0], *v[1:])
+        else:
+            out.append(v)
+    return out
+
+
+def _phrase(du: date, au: date, taux: float, lim: float, d: Derogation | None,
+            agents: bool = False) -> str:
+    when = f"du {du:%d/%m} au {au:%d/%m}"
+    sous = d is not None and (not agents or d.taux_agents_max is not None)
+    if taux <= lim + EPS:
+        why = f"{_p(taux)} ≤ {_p(lim)}" + (f" sous la dérogation {d.libelle()}" if sous else "")
+        return f"conforme {when} ({why})"
+    if sous:
+        why = f"{_p(taux)} > {_p(lim)} malgré la dérogation {d.libelle()}"
+    elif d is not None:
+        why = (f"{_p(taux)} > {_p(lim)} : la dérogation {d.libelle()} ne relève pas la part "
+               "des agents")
+    else:
+        why = f"{_p(taux)} > {_p(lim)} hors période de dérogation"
+    return f"non conforme {when} ({(au - du).days + 1} jours : {why})"
+
+
+def _d(x: date) -> str:
+    return x.strftime("%d/%m/%Y")
 
 
 def _p(x: float) -> str:

@@ -1,5 +1,6 @@
 """Bilan annuel (R441-5-1): per réservataire and per EPCI, the year's proposed and attributed
-dwellings by category, subtracted dwellings, the forecast — previewed, then exported."""
+dwellings by category, subtracted dwellings, the forecast, and the annual statistics on
+reservations per type of réservataire (arrêté du 28 novembre 2011) — previewed, exported."""
 
 from datetime import date
 
@@ -85,8 +86,15 @@ show_table(views.table_prevision(doc))
 with st.expander("Méthode et paramètres appliqués"):
     st.markdown("\n".join(f"- {line}" for line in doc.notes))
 
+st.subheader("Statistiques annuelles des réservations")
+st.caption("Par type de réservataire, les agents de l'État à part (arrêté du 28 novembre 2011 ; "
+           "contingents du SNE) : logements mis à disposition, imputés au contingent, "
+           "attributions, baux, refus, mutations.")
+views.statistiques(b)
+
 st.subheader("Tous les fichiers")
 st.caption(f"Un classeur XLSX et un PDF pour chacun des {len(b.destinataires)} destinataires "
-           "(réservataires et EPCI), un récapitulatif avec les rapprochements des totaux, le "
-           "tout dans une archive ZIP.")
+           "(réservataires et EPCI), un récapitulatif avec les rapprochements des totaux et "
+           "les statistiques des réservations (aussi en CSV et PDF), le tout dans une archive "
+           "ZIP.")
 views.generation(path, annee)

@@ -7,6 +7,7 @@ import streamlit as st
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_date, fmt_int, fmt_num, fmt_signe
 from fluxcore.jauges import DIMENSIONS, regrouper_par_type
+from fluxcore.limites import textes_derogations
 from ui import figures_flux, state
 from ui.components import show_table
 from ui.data import load
@@ -20,7 +21,9 @@ try:
     commune = st.selectbox("Commune", list(options), format_func=options.get, key="j_commune")
     p = replace(p, commune_insee=commune or None)
     jauges = load(path, "fluxcore.jauges.jauges_reservataires", p)
+    remarques = load(path, "fluxcore.jauges.remarques_conventions", p)
     controles = load(path, "fluxcore.jauges.controles_legaux", p)
+    derogations = load(path, "fluxcore.limites.derogations", p)
     qualite = load(path, "fluxcore.jauges.qualite_flux", p)
     param = load(path, "fluxcore.parametres.get_parametres")
 except FluxcoreError as exc:
@@ -40,7 +43,11 @@ for c in controles[~controles["respecte"]].itertuples():
     st.error(f"**{c.libelle}** ({c.article}, département {c.departement}) — {c.message}",
              icon=":material/gavel:")
 with st.expander(f"Limites légales : {int(controles['respecte'].sum())} contrôle(s) respecté(s)"
-                 f" sur {len(controles)} — règle hors QPV du préfet en lecture {lecture}"):
+                 f" sur {len(controles)} — règle hors QPV du préfet en lecture {lecture}"
+                 + (f" — {len(derogations)} dérogation(s) préfectorale(s)" if len(derogations)
+                    else "")):
+    for texte in textes_derogations(derogations):
+        st.markdown(f"- {texte}")
     for c in controles[controles["respecte"]].itertuples():
         st.markdown(f"- **{c.libelle}** ({c.article}, {c.departement}) : {c.message}")
 
@@ -54,6 +61,9 @@ st.caption("Chaque jauge sur sa propre échelle (100 % = droits prévus sur l'an
 
 st.subheader("Écarts par réservataire")
 show_table(table_jauges(vue, proj))
+if len(remarques):  # conventions on part of the year, rights taken back by the préfet
+    st.markdown("**Conventions sur une partie de l'année et droits repris par le préfet**\n"
+                + "\n".join(f"- **{r.nom}** : {r.remarque}" for r in remarques.itertuples()))
 
 st.subheader("Dû et orienté au fil de l'année")
 noms = dict(zip(jauges["reservataire_id"], jauges["nom"]))

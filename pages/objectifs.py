@@ -6,7 +6,7 @@ from dataclasses import replace
 import streamlit as st
 
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import fmt_date, fmt_int
+from fluxcore.formats import fmt_cible, fmt_date, fmt_int
 from fluxcore.objectifs import phrase
 from ui import objectifs_views as views
 from ui import state
@@ -17,6 +17,7 @@ st.title("Objectifs CIL")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
 try:
     suivi = load(path, "fluxcore.objectifs.suivi", p)
+    reglages = load(path, "fluxcore.parametres.get_parametres")
 except FluxcoreError as exc:
     st.error(str(exc))
     st.stop()
@@ -54,6 +55,7 @@ pe = replace(p, epci_siren=epci, commune_insee=None)
 try:
     traj = load(path, "fluxcore.objectifs.trajectoire", pe)
     reservataires = load(path, "fluxcore.objectifs.prioritaires_par_reservataire", pe)
+    par_epci = load(path, "fluxcore.objectifs.prioritaires_par_epci", pe)
 except FluxcoreError as exc:
     st.error(str(exc))
     st.stop()
@@ -66,17 +68,27 @@ inconnus = int(rows["quartile_inconnu"].iloc[0])
 if inconnus:
     st.warning(f"{fmt_int(inconnus)} bail(s) sans quartile connu (ni quartile, ni ressources "
                "par UC face à un seuil) : comptés dans la base, dans aucun numérateur.")
-st.caption("Baux attendus d'ici la fin de l'année : parc × rotation observée sur les trois "
-           "années précédentes, au prorata des jours restants.")
+nb = int(reglages["rotation_annees_historique"])
+st.caption(f"Baux attendus d'ici la fin de l'année : parc × rotation observée sur "
+           f"{'la dernière année' if nb == 1 else f'les {nb} dernières années'} (paramètre "
+           "rotation_annees_historique), au prorata des jours restants.")
 
 cibles = dict(zip(rows["indicateur"], rows["cible_pct"]))
 st.plotly_chart(views.trajectoire(traj, cibles, proj), width="stretch", theme="streamlit")
 
 st.subheader("Publics prioritaires par réservataire")
+st.caption(f"Objectif légal (L441-1) apprécié sur chaque convention, c'est-à-dire sur tout le "
+           f"département : au moins {fmt_cible(reglages['cible_prioritaires_pct'])} des "
+           "attributions de chaque réservataire et de celles du bailleur hors réservation "
+           "(logements rendus par un réservataire compris) ; tout le contingent du préfet "
+           "(100 %). Agents de l'État, relogements soustraits : sans cible. Les mutations "
+           "internes n'entrent dans aucune base (R441-5 : soustraites du flux).")
 show_table(views.table_reservataires(reservataires))
-st.caption("Cible : 25 % des attributions de chaque réservataire et du contingent non réservé "
-           "du bailleur ; tout le contingent du préfet (100 %). Agents de l'État, mutations et "
-           "relogements internes : sans cible.")
+with st.expander(f"Dans {noms[epci]} (information, pas un verdict)"):
+    st.caption("Part des publics prioritaires dans les baux de l'EPCI ; un « Engagement CIA » "
+               "n'apparaît que si la convention intercommunale d'attribution en fixe un pour "
+               "ce réservataire (table des objectifs).")
+    show_table(views.table_reservataires(par_epci, epci=True))
 
 st.subheader("Par commune ou par résidence")
 niveau = st.radio("Niveau", ["commune", "residence"], horizontal=True, key="cil_niveau",

@@ -6,10 +6,12 @@ from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_date
 from fluxcore.orientation import (
     COMPOSANTES,
+    PRINCIPE,
     corriger_orientation,
     enregistrer_orientation,
 )
 from ui import auth, figures_flux, orientation_views, state
+from ui.components import show_table
 from ui.data import get_db, load
 
 st.title("Orientation")
@@ -38,9 +40,9 @@ else:
     orientation_views.carte_logement(ranking.logement)
     dest = ranking.destinations
     st.subheader("Destinations possibles, classées")
-    st.caption("Aide à la décision : score = somme des composantes pondérées (poids réglables "
-               "dans les paramètres). Règle hors QPV du préfet en lecture "
-               f"{param['lecture_hors_qpv_prefet']}.")
+    st.caption(f"{PRINCIPE} Règle hors QPV du préfet en lecture "
+               f"{param['lecture_hors_qpv_prefet']}. Aide à la décision, jamais automatique.")
+    show_table(orientation_views.table_classement(dest))
     st.plotly_chart(figures_flux.classement(dest, COMPOSANTES, proj), width="stretch")
     orientation_views.details(dest, ranking.composantes, top=1 if proj else 3)
 

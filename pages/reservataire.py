@@ -40,6 +40,9 @@ if ligne.empty:
 row = ligne.iloc[0]
 st.caption(f"{row['nom']} · {state.libelle_perimetre()} · année {p.annee} · flux arrêté au "
            f"{fmt_date(p.date_arret)}")
+remarques = load(path, "fluxcore.jauges.remarques_conventions", p)
+for texte in remarques.loc[remarques["reservataire_id"] == rid, "remarque"]:
+    st.markdown(f"**{texte[0].upper()}{texte[1:]}**")  # part of the year, rights taken back
 
 c = st.columns(2 if proj else 4)
 for i, (label, value) in enumerate([

@@ -11,6 +11,7 @@ from fluxcore.simulation import Scenario, simuler
 from fluxcore.simulation.calcul import lignes_initiales
 from fluxcore.simulation.montecarlo import simuler_tirages
 from ui import simulateur_comparaison as comparaison
+from ui import simulateur_derogations as derogations
 from ui import simulateur_incertitude as incertitude
 from ui import simulateur_views as views
 from ui import state
@@ -46,6 +47,7 @@ except FluxcoreError as exc:
 
 st.subheader("Hypothèses")
 hyp = views.hypotheses(e, reglages, proj)
+hyp["derogations"] = derogations.editer(e, f"sim_derog_{dep}_{debut}_{fin}", proj)
 st.subheader("Réservataires et taux")
 st.caption("Partez des conventions actuelles ; changez un taux ou la méthode de conversion "
            "(part du stock réservé, droits uniques). Les résultats suivent.")

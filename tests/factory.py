@@ -91,3 +91,19 @@ def small_year(db: Database) -> Database:
         attribution("A4", "O4", "L4", D(2026, 3, 5), D(2026, 3, 15)),
         attribution("A6", "O6", "L6", D(2025, 3, 10), D(2025, 3, 20), salarie=True)])
     return db
+
+
+def reservataire_row(rid, nom, typ, territoire, reprise=None, repris=False):
+    """A réservataire row, possibly taken back by the préfet (repris_par_prefet) since `reprise`."""
+    return {"reservataire_id": rid, "nom": nom, "type": typ, "territoire": territoire,
+            "repris_par_prefet": repris, "date_reprise": reprise}
+
+
+def convention_row(cid, rid, taux, perimetre=None, debut=2024, fin=2028, **kw):
+    """A Marne convention row; dates, guarantee, loan end and signature through keywords."""
+    return {"convention_id": cid, "reservataire_id": rid, "departement": "51",
+            "perimetre": perimetre, "annee_debut": debut, "annee_fin": fin, "taux_flux": taux,
+            "garantie_emprunt": kw.get("garantie", False),
+            "date_signature": kw.get("signature", date(2023, 11, 15)),
+            "date_debut": kw.get("date_debut"), "date_fin": kw.get("date_fin"),
+            "fin_pret": kw.get("fin_pret")}

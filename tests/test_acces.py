@@ -160,7 +160,7 @@ def test_read_only_roles_write_nothing(copie, user, tmp_path):
     with pytest.raises(AccesRefuseError, match="enregistrer ou corriger une orientation"):
         enregistrer_orientation(bound, lib, dest, "x", "", aujourdhui=DEMO_DATE)
     with pytest.raises(AccesRefuseError, match="modifier les paramètres"):
-        set_parametre(bound, "orientation_echelle_retard", 3.0)
+        set_parametre(bound, "fragilite_seuil_fragile", 1.0)
     with pytest.raises(AccesRefuseError, match="lecture seule"), bound.transaction() as cur:
         cur.execute("delete from orientation")
     with pytest.raises(AccesRefuseError, match="sauvegarder ou restaurer"):
@@ -180,7 +180,7 @@ def test_gestionnaire_decision_is_recorded_under_its_login(copie, tmp_path):
         "marc", "orientation.create")
     with pytest.raises(AccesRefuseError, match="rôle gestionnaire du compte « marc » ne "
                                                "permet pas de modifier les paramètres"):
-        set_parametre(marc, "orientation_echelle_retard", 3.0)
+        set_parametre(marc, "fragilite_seuil_fragile", 1.0)
     csv = tmp_path / "reservataires.csv"
     csv.write_text("reservataire_id;nom;type\nCOM-X;Commune X;COMMUNE\n", encoding="utf-8")
     with pytest.raises(AccesRefuseError, match="importer des données"):
@@ -189,8 +189,8 @@ def test_gestionnaire_decision_is_recorded_under_its_login(copie, tmp_path):
 
 def test_admin_writes_are_audited_with_its_login(copie, tmp_path):
     ines = copie.pour(ADMIN)
-    set_parametre(ines, "orientation_echelle_retard", 3.0, actor="usurpateur")
-    assert get_parametre(copie, "orientation_echelle_retard") == 3.0
+    set_parametre(ines, "fragilite_seuil_fragile", 1.0, actor="usurpateur")
+    assert get_parametre(copie, "fragilite_seuil_fragile") == 1.0
     assert copie.one("select actor, action from audit_log order by audit_id desc limit 1") == (
         "ines", "parametre.set")
     csv = tmp_path / "reservataires.csv"

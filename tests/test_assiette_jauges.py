@@ -544,15 +544,27 @@ def test_prefet_at_32_percent_is_flagged(marne):
     assert (c["prefet_max"]["valeur"], c["prefet_max"]["respecte"]) == (32.0, False)
     assert "sans dérogation" in c["prefet_max"]["message"]
     assert c["somme_taux"]["valeur"] == 72.0
-    # a derogation of less than a year, in force at the reference date
+    # an arrêté of 15/01/2026–30/09/2026 at 33 %: 2026 is covered from 15/01 to 30/09 only
+    insert(marne, "derogation", [{
+        "derogation_id": "D1", "departement": "51", "arrete": "Arrêté n° 2026-015",
+        "date_debut": D(2026, 1, 15), "date_fin": D(2026, 9, 30), "taux_max": 33.0,
+        "taux_agents_max": None}])
+    c = _controles(marne)["prefet_max"]
+    assert (c["valeur"], c["limite"], c["respecte"]) == (32.0, 30.0, False)
+    assert c["message"] == (
+        f"Contingent préfectoral de 32{NNBSP}% — 2026 : non conforme du 01/01 au 14/01 "
+        f"(14 jours : 32{NNBSP}% > 30{NNBSP}% hors période de dérogation), conforme du 15/01 "
+        f"au 30/09 (32{NNBSP}% ≤ 33{NNBSP}% sous la dérogation Arrêté n° 2026-015 du "
+        f"15/01/2026 au 30/09/2026), non conforme du 01/10 au 31/12 (92 jours : 32{NNBSP}% > "
+        f"30{NNBSP}% hors période de dérogation).")
+    # covering the whole year (01/01–31/12/2026, 365 days): conforme, whatever the date
     with marne.transaction() as cur:
-        cur.execute("update convention set date_signature = date '2026-01-15', "
-                    "derogation_fin = date '2026-09-30' where convention_id = 'CONV-PREF-51'")
-    assert _controles(marne)["prefet_max"]["respecte"]
-    assert "dérogation préfectorale en vigueur" in _controles(marne)["prefet_max"]["message"]
-    # expired at the reference date (31/12/2026 for the whole year)
-    assert not _controles(marne, Perimetre(2026, aujourdhui=D(2027, 1, 10)))[
-        "prefet_max"]["respecte"]
+        cur.execute("update derogation set date_debut = date '2026-01-01', "
+                    "date_fin = date '2026-12-31'")
+    for p in (P_TODAY, P_YEAR):
+        c = _controles(marne, p)["prefet_max"]
+        assert (c["valeur"], c["limite"], c["respecte"]) == (32.0, 33.0, True)
+        assert "irrégulière" not in c["message"]
 
 
 def test_sum_of_rates_above_100_is_flagged(marne):
@@ -572,15 +584,21 @@ def test_guarantee_above_20_percent_is_flagged(marne):
 
 
 def test_guarantee_limit_on_the_departement_flux(marne):
-    # setting garantie_emprunt_base = departement: Reims's 21 % of its own flux (7.0) is
-    # 1.47 dwellings, 10.2 % of the département's flux (14.4): within the 20 % limit
+    # setting garantie_emprunt_base = departement: Reims's 21 % of its own forecast flux (7.0)
+    # is 1.47 dwellings, 10.2 % of the département's forecast (14.4); realised to date: 1 of
+    # the 11 dwellings entered (B26-05) went to the Ville de Reims, 9.1 %
     with marne.transaction() as cur:
         cur.execute("update convention set taux_flux = 21 "
                     "where convention_id = 'CONV-VILLE-REIMS'")
     set_parametre(marne, "garantie_emprunt_base", "departement", "test")
     c = _controles(marne)["garantie_max"]
-    assert c["valeur"] < 20.0  # 10.2 % on the forecast, 15.3 % on the 11 entered to date
+    assert c["valeur"] == pytest.approx(100.0 / 11)
     assert c["respecte"]
+    assert c["message"] == (
+        f"Réservations en contrepartie de garanties d'emprunt : prévu 10,2{NNBSP}% du flux "
+        f"du département sur l'année, réalisé 9,1{NNBSP}% au 30/06/2026 (1 des 11 logements "
+        f"entrés dans le flux sont allés aux conventions de garantie) pour un maximum de "
+        f"20{NNBSP}%.")
 
 
 # == monthly cumulation =========================================================================

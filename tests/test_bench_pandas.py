@@ -54,8 +54,8 @@ def etat_fluxcore(db: Database, liberation_id: str, aujourdhui: date) -> pd.Data
     return db.df(load_sql("orientation/etat"), {
         **p.params(), "nb": int(s["rotation_annees_historique"]),
         "premieres": bool(s["premieres_mises_en_location_dans_flux"]),
-        "commune_l": lg["commune_insee"], "epci_l": lg["epci_siren"],
-        "typologie": lg["typologie"], "en_qpv": bool(lg["en_qpv"])})
+        "commune_l": lg["commune_insee"], "epci_l": lg["epci_siren"], "date_l": jour_lib,
+        "typologie": lg["typologie"], "en_qpv": bool(lg["en_qpv"])}).drop(columns="droits")
 
 
 def liberations_a_classer(db: Database) -> list[str]:

@@ -251,7 +251,9 @@ def test_package_zip_and_reconciliations(year_db, bilan):
     assert "bilan_2025/reservataires/bilan_2025_reservataire_prefet-de-la-marne.pdf" in names
     assert "bilan_2025/epci/bilan_2025_epci_cu-du-grand-reims.xlsx" in names
     assert "bilan_2025/bilan_2025_recapitulatif.xlsx" in names
-    assert len(names) == 7 * 2 + 1
+    assert "bilan_2025/bilan_2025_statistiques_reservations.csv" in names
+    assert "bilan_2025/bilan_2025_statistiques_reservations.pdf" in names
+    assert len(names) == 7 * 2 + 3
     recap = paquet.recapitulatif.set_index("code")
     assert recap.loc["PREF-51", "logements"] == 3 and recap.loc[REIMS, "logements"] == 6
 
@@ -312,20 +314,22 @@ def test_cli_bilan_writes_every_file(demo_path, tmp_path, capsys):
     assert rc == 0, text
     assert text.startswith("Bilan annuel 2025 (R441-5-1)")
     assert "Rapprochements des totaux" in text and "NON" not in text
+    assert "Statistiques des réservations, tout le patrimoine" in text
+    assert "  État – agents (fonctionnaires)" in text
     xlsx = sorted(p.name for p in (out / "reservataires").glob("*.xlsx"))
     pdfs = sorted(p.name for p in (out / "reservataires").glob("*.pdf"))
     assert xlsx and [p.replace(".pdf", "") for p in pdfs] == [p.replace(".xlsx", "")
                                                               for p in xlsx]
     assert list((out / "epci").glob("*.xlsx")) and (out / "bilan_2025_recapitulatif.xlsx").exists()
     names = zipfile.ZipFile(out / "bilan_2025.zip").namelist()
-    assert len(names) == len(list(out.rglob("*.xlsx"))) + len(list(out.rglob("*.pdf")))
+    assert len(names) == len(list(out.rglob("*.xlsx"))) + len(list(out.rglob("*.pdf"))) + len(
+        list(out.rglob("*.csv")))
+    assert (out / "bilan_2025_statistiques_reservations.csv").exists()
     assert main(["bilan", "--db", str(path), "--annee", "2031", "--out", str(out)]) == 2
     assert "n'a pas commencé" in capsys.readouterr().err
 
 
 def test_review_cases(year_db):
-    # a département-wide and a local convention of one réservataire: no added-up counts
-    insert(year_db, "convention", [_conv("C9", "AL", "51", 5.0, "51454")])
     # a first letting while first lettings are out of the flux
     set_parametre(year_db, "premieres_mises_en_location_dans_flux", False, "test")
     insert(year_db, "logement", [logement("L11", "RB", "T2", mes=D(2025, 10, 1))])
@@ -344,12 +348,8 @@ def test_review_cases(year_db):
     assert pref.chiffres["livres"] == 3
     labels = [label for label, _, _ in indicateurs(pref)]
     assert "Hors flux (premières mises en location exclues du flux)" in labels
-    al = document_reservataire(b, "AL")
-    sheet = pd.read_excel(io.BytesIO(ecrire_xlsx(al)), sheet_name="Synthèse", header=None,
-                          engine="calamine")
-    total = sheet.index[sheet.iloc[:, 0] == "Total"][0]
-    assert pd.isna(sheet.iloc[total, 5]) and sheet.iloc[total, 4] == pytest.approx(
-        al.chiffres["du"])     # dû adds up, proposés of overlapping conventions do not
+    # (a second, local convention of Action Logement in the Marne is refused since issue 22:
+    # one convention per réservataire and département — tests/test_conventions.py)
     reims = document_epci(year_db, b, REIMS)
     s = reims.synthese.set_index("destinataire")
     assert s.loc["EMP", "type"] == "EMPLOYEUR" and s.loc["PREF-51", "ecart"] == pytest.approx(
@@ -370,3 +370,105 @@ def test_homonyms_get_distinct_files(year_db):
     paquet = generer(year_db, calculer_bilan(year_db, 2025, REF), pdf=False)
     names = [n for n in paquet.fichiers if "prefet-de-la-marne" in n]
     assert len(names) == 2 and len(set(names)) == 2 and all(n.count("/") == 1 for n in names)
+
+
+STAT_COLS = ["mis_a_disposition", "rendus", "decidees", "imputees", "hors_contingent", "baux",
+             "sans_bail", "mutations"]
+
+
+def _stats_case(db) -> None:
+    """On top of the year: an agents' contingent (State's agents apart) given a dwelling
+    whose household has not signed; an attribution recorded without orientation; an internal
+    mutation on Action Logement's contingent; a lease signed in 2025 for a CALEOL of 2024."""
+    insert(db, "reservataire", [_res("AGENTS-51", "Préfet de la Marne (agents)",
+                                     "PREFET_FONCTIONNAIRES", "51")])
+    insert(db, "liberation", [liberation("B40", "L5", D(2025, 7, 15)),
+                              liberation("B42", "L4", D(2025, 10, 1))])
+    insert(db, "orientation", [orientation("O40", "B40", "AGENTS-51", D(2025, 7, 16),
+                                           "ATTRIBUE"),
+                               orientation("O42", "B42", "AL", D(2025, 10, 2), "ATTRIBUE")])
+    insert(db, "attribution", [
+        attribution("A40", "O40", "L5", D(2025, 8, 1), None),
+        attribution("A41", None, "L10", D(2025, 12, 22), D(2025, 12, 28)),
+        attribution("A42", "O42", "L4", D(2025, 10, 10), D(2025, 11, 1), mutation=True),
+        attribution("A43", "O12", "L3", D(2024, 7, 1), D(2025, 1, 15))])
+
+
+def test_statistics_per_reservataire_type(year_db):
+    from fluxcore.bilan.statistiques import tableau
+
+    _stats_case(year_db)
+    b = calculer_bilan(year_db, 2025, REF)
+    marne = tableau(b.statistiques, "51").set_index("ligne")[STAT_COLS]
+    assert marne.to_dict("index") == {
+        # B1 B4 B5 to the préfet; A1 A4 decided and signed (B5 still in CALEOL)
+        "ETAT_PRIORITAIRES": dict(zip(STAT_COLS, [3, 0, 2, 2, 0, 2, 0, 0])),
+        # apart: B40, decided, no lease signed by 31/12
+        "ETAT_FONCTIONNAIRES": dict(zip(STAT_COLS, [1, 0, 1, 1, 0, 0, 1, 0])),
+        # Reims gave B3 back; the bailleur's household still counts as delivered to it
+        "COLLECTIVITES": dict(zip(STAT_COLS, [1, 1, 1, 1, 0, 1, 0, 0])),
+        # B2 and B42 (a tenant moving: a mutation on AL's contingent); 3 leases with A43
+        "EMPLOYEURS": dict(zip(STAT_COLS, [2, 0, 2, 2, 0, 3, 0, 1])),
+        "AUTRES": dict(zip(STAT_COLS, [0] * 8)),
+        "NON_RESERVE": dict(zip(STAT_COLS, [1, 0, 1, 0, 1, 1, 0, 0])),
+        # B6 (MUTATION) and B9 (RU): outside the flux, charged to no contingent
+        "SOUSTRAITS": dict(zip(STAT_COLS, [2, 0, 2, 0, 2, 2, 0, 1])),
+        "SANS_ORIENTATION": dict(zip(STAT_COLS, [0, 0, 1, 0, 1, 1, 0, 0])),
+        "TOTAL": dict(zip(STAT_COLS, [10, 1, 10, 6, 4, 10, 1, 2]))}
+    aube = tableau(b.statistiques, "10").set_index("ligne")
+    assert aube.loc["ETAT_PRIORITAIRES", STAT_COLS].tolist() == [1, 0, 1, 1, 0, 1, 0, 0]
+    assert aube.loc["TOTAL", STAT_COLS].tolist() == [1, 0, 1, 1, 0, 1, 0, 0]
+    tout = tableau(b.statistiques).set_index("ligne")
+    assert tout.loc["ETAT_PRIORITAIRES", "mis_a_disposition"] == 4
+    assert tout.loc["TOTAL", STAT_COLS].tolist() == [11, 1, 11, 7, 4, 11, 1, 2]
+    assert tout.loc["ETAT_FONCTIONNAIRES", "libelle"] == "État – agents (fonctionnaires)"
+    # a dwelling given back no longer counts as delivered: its attribution is charged to no
+    # contingent
+    set_parametre(year_db, "rendu_bailleur_compte_livre", False, "test")
+    coll = tableau(calculer_bilan(year_db, 2025, REF).statistiques, "51").set_index(
+        "ligne").loc["COLLECTIVITES"]
+    assert (coll["decidees"], coll["imputees"], coll["hors_contingent"]) == (1, 0, 1)
+
+
+def test_statistics_in_every_export(year_db):
+    import pypdf
+
+    _stats_case(year_db)
+    b = calculer_bilan(year_db, 2025, REF)
+    paquet = generer(year_db, b)
+    checks = paquet.rapprochements.set_index("controle")
+    mis = checks.loc["Mis à disposition des réservataires : statistiques par type = fichiers "
+                     "réservataires"]
+    assert (mis["valeur"], mis["reference"], mis["ok"]) == (8, 8, True)   # 4 + 1 + 1 + 2
+    assert paquet.rapprochements["ok"].all(), paquet.rapprochements
+    # CSV: every département and the whole patrimoine, French headers
+    csv = paquet.fichiers["bilan_2025_statistiques_reservations.csv"].decode("utf-8-sig")
+    df = pd.read_csv(io.StringIO(csv), sep=";", dtype={"departement": str})
+    assert list(df.columns[:4]) == ["departement", "nom", "contingent", "libellé"]
+    row = df[(df["departement"] == "51") & (df["contingent"] == "EMPLOYEURS")].iloc[0]
+    assert (row["Logements mis à disposition (orientés)"], row["Baux signés"],
+            row["dont mutations internes"]) == (2, 3, 1)
+    whole = df[df["nom"] == "Tout le patrimoine"].set_index("contingent")
+    assert whole.loc["TOTAL", "Attributions décidées (CALEOL)"] == 11
+    assert whole.loc["ETAT_FONCTIONNAIRES",
+                     "Attributions sans bail signé (refus du ménage ou bail à venir)"] == 1
+    # the recap workbook's sheet: the whole patrimoine first
+    sheet = pd.read_excel(io.BytesIO(paquet.fichiers["bilan_2025_recapitulatif.xlsx"]),
+                          sheet_name="Statistiques réservations", header=None,
+                          engine="calamine")
+    assert sheet.iloc[0, 0] == "Statistiques annuelles des réservations 2025 — Tout le " \
+                               "patrimoine"
+    assert sheet.iloc[1].tolist()[:3] == ["Type de réservataire",
+                                          "Logements mis à disposition (orientés)",
+                                          "Refus : logements rendus au bailleur"]
+    assert sheet.iloc[2].tolist()[:4] == ["État – publics prioritaires", 4, 0, 3]
+    assert sheet.iloc[10].tolist()[:9] == ["Total", 11, 1, 11, 7, 4, 11, 1, 2]
+    assert ("Statistiques annuelles des réservations 2025 — Département 51 Marne"
+            in set(sheet.iloc[:, 0].dropna()))
+    # the PDF
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(
+        paquet.fichiers["bilan_2025_statistiques_reservations.pdf"])).pages)
+    for part in ("Statistiques annuelles des réservations 2025", "Tout le patrimoine",
+                 "Département 10", "État – agents (fonctionnaires)", "Non réservé (bailleur)",
+                 "Imputées", "Hors contingent", "rendu_bailleur_compte_livre"):
+        assert part in text, part

@@ -24,7 +24,7 @@ def test_demo_then_check(tmp_path):
     report = json.loads(_run("check", "--db", str(db), "--format", "json").stdout)
     assert {r["code"] for r in report} >= {"taux_somme", "orientation_destinataire"}
     info = _run("info", "--db", str(db))
-    assert "schéma version 5" in info.stdout
+    assert "schéma version 6" in info.stdout
 
 
 def test_existing_file_and_bad_arguments_are_explained(tmp_path):
@@ -91,12 +91,73 @@ def test_jauges_and_orienter(tmp_path):
     ranking = json.loads(_run("orienter", "--db", str(db), "--liberation", lib, "--date",
                               "2026-11-23", "--format", "json").stdout)
     first = ranking["destinations"][0]
-    assert first["rang"] == 1 and len(first["composantes"]) == 6
+    assert first["rang"] == 1 and len(first["composantes"]) == 5
     text = _run("orienter", "--db", str(db), "--liberation", lib, "--date", "2026-11-23").stdout
-    assert "Retard sur le dû" in text and "1. " in text
+    assert "Déficit sur le dû" in text and "1. " in text
     ok = _run("orienter", "--db", str(db), "--liberation", lib, "--date", "2026-11-23",
               "--choisir", first["destinataire"], "--auteur", "alice", "--justification", "test")
     assert ok.returncode == 0 and "enregistrée" in ok.stdout
     again = _run("orienter", "--db", str(db), "--liberation", lib, "--date", "2026-11-23",
                  "--choisir", "BAILLEUR", "--auteur", "bob")
     assert again.returncode == 2 and "déjà été orienté" in again.stderr
+
+
+def test_simuler_takes_each_line_type_from_the_base(tmp_path, capsys):
+    """A scenario line without `type` used to default to « AUTRE »: a préfet at 35 % passed
+    every check (« OK », exit 0). The type now comes from the base, or the line is refused."""
+    from datetime import date
+
+    from fluxcore.__main__ import main
+    from fluxcore.db import Database
+    from tests.factory import insert, liberation, logement, residence
+
+    path = tmp_path / "sim.duckdb"
+    db = Database(path)
+    insert(db, "residence", [residence("R1", "51454", "200067213", "51")])
+    insert(db, "logement", [logement(f"L{i}", "R1") for i in range(100)])
+    insert(db, "liberation", [liberation(f"B{i}", f"L{i}", date(2025, 3, 1))
+                              for i in range(10)])
+    insert(db, "reservataire", [{"reservataire_id": "PREF-51", "nom": "Préfet de la Marne",
+                                 "type": "PREFET", "territoire": "51",
+                                 "repris_par_prefet": False}])
+    db.close()
+
+    def run(scenario) -> int:
+        f = tmp_path / "scenario.json"
+        f.write_text(json.dumps(scenario), encoding="utf-8")
+        return main(["simuler", "--db", str(path), "--scenario", str(f), "--tirages", "0",
+                     "--format", "json"])
+
+    base = {"departement": "51", "annee_debut": 2027, "annee_fin": 2029}
+    assert run({**base, "reservataires": [{"reservataire_id": "PREF-51",
+                                           "taux_pct": 35}]}) == 1
+    out = json.loads(capsys.readouterr().out)["resultats"]
+    assert out["scenario"]["reservataires"][0]["type"] == "PREFET"
+    prefet = next(c for c in out["controles"] if c["code"] == "prefet_max")
+    assert prefet["respecte"] is False and prefet["valeur"] == 35.0
+    # within the limit: compliant
+    assert run({**base, "reservataires": [{"reservataire_id": "PREF-51",
+                                           "taux_pct": 25}]}) == 0
+    capsys.readouterr()
+    # a type contradicting the base: refused, the line named
+    assert run({**base, "reservataires": [{"reservataire_id": "PREF-51", "type": "AUTRE",
+                                           "taux_pct": 35}]}) == 2
+    assert capsys.readouterr().err == (
+        "Erreur : scenario.json, reservataires[1] (PREF-51) : type « AUTRE » contraire à la "
+        "base, où ce réservataire est de type « PREFET » ; retirez le champ type ou "
+        "corrigez-le.\n")
+    # unknown to the base and no type: refused; with a type it is simulated as stated
+    two = [{**base, "reservataires": [{"reservataire_id": "PREF-51", "taux_pct": 25}]},
+           {**base, "nom": "B", "reservataires": [
+               {"reservataire_id": "PREF-51", "taux_pct": 25},
+               {"reservataire_id": "COM-X", "taux_pct": 10}]}]
+    assert run(two) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Erreur : scenario.json, scénario n° 2, reservataires[2] (COM-X) : "
+                          "réservataire absent de la base et sans type ; indiquez son type "
+                          "(PREFET, ")
+    two[1]["reservataires"][1]["type"] = "COMMUNE"
+    assert run(two) == 0
+    outs = json.loads(capsys.readouterr().out)
+    assert [r["type"] for r in outs[1]["resultats"]["scenario"]["reservataires"]] == [
+        "PREFET", "COMMUNE"]

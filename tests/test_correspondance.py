@@ -146,8 +146,8 @@ def test_invalid_mappings_are_explained():
     assert check() == []
     assert check("demandes") == [
         "table cible inconnue « demandes » (tables possibles : residence, logement, "
-        "reservataire, convention, reservation_stock, liberation, orientation, attribution, "
-        "occupation, occupation_territoire, objectif, seuil_quartile, demande, "
+        "reservataire, convention, derogation, reservation_stock, liberation, orientation, "
+        "attribution, occupation, occupation_territoire, objectif, seuil_quartile, demande, "
         "grille_cotation, parametre)"]
     assert check(colonnes={"demande_id": "N", "statut_sne": "Statut"}) == [
         "colonne cible inconnue pour la table demande : « statut_sne » (colonnes possibles : "

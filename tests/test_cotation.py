@@ -382,7 +382,10 @@ def test_cli_coter(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert (out["score"], out["grille_version"], out["rang_epci"]) == (59.0, 2, 6)
     assert out["refus"] == {"points": -15.0, "score_apres": 44.0, "rang_apres": 7}
-    assert out["explication"][2].startswith("Score : 59 points")
+    assert out["explication"][3].startswith("Score : 59 points")
+    assert out["prioritaire"] == {"prioritaire": True, "criteres": [
+        {"code": "EXPULSION", "libelle": "Menacé d'expulsion sans relogement",
+         "article": "L441-1 k"}]}
     assert main([*base, "--demande", "D01"]) == 0
     csv = capsys.readouterr().out.splitlines()
     assert csv[-1] == "TOTAL;Score;;;59,0" and "ANCIENNETE_MOIS;Ancienneté" in csv[3]
@@ -446,3 +449,79 @@ def test_cli_json_is_strict(tmp_path, capsys):
                  "--format", "json"]) == 0
     out = capsys.readouterr().out
     assert "NaN" not in out and json.loads(out)["score"] is None
+
+
+def test_consumption_units_read_the_whole_scale_from_the_settings(db):
+    # the first adult's UC was a literal 1 in the candidates query: now the setting
+    d = cotation.candidats(db, "L1", T).demandes.set_index("demande_id")
+    assert d.at["D02", "uc"] == pytest.approx(1 + 0.5 + 2 * 0.3)         # 4 persons: 2,1
+    set_parametre(db, "uc_premier_adulte", 1.2, "test")
+    set_parametre(db, "uc_enfant_moins_14", 0.4, "test")
+    d = cotation.candidats(db, "L1", T).demandes.set_index("demande_id")
+    assert d.at["D02", "uc"] == pytest.approx(1.2 + 0.5 + 2 * 0.4)       # 2,5
+    # rent 350 € a month: 100 × 12 × 350 / (20 000 × 2,5) = 8,4 %
+    assert d.at["D02", "taux_effort"] == 8.4
+
+
+def test_demandeur_is_told_whether_his_demande_is_prioritaire(db):
+    # D01: EXPULSION (L441-1 k) and PARENT_ISOLE (a local criterion)
+    p = cotation.position_demandeur(db, "D01", T)
+    assert p.prioritaire == {"prioritaire": True, "criteres": [
+        {"code": "EXPULSION", "libelle": "Menacé d'expulsion sans relogement",
+         "article": "L441-1 k"}]}
+    assert p.phrases[1] == (
+        "Demande prioritaire (article L441-1 du CCH), candidate sur le contingent du préfet et "
+        "comptée dans l'objectif de 25 % d'attributions aux publics prioritaires, au titre "
+        "de : Menacé d'expulsion sans relogement (L441-1 k).")
+    # D03: a rent burden too high is a local criterion, not an L441-1 public
+    p = cotation.position_demandeur(db, "D03", T)
+    assert p.prioritaire == {"prioritaire": False, "criteres": []}
+    assert p.phrases[1] == ("Demande non prioritaire : aucun de ses critères ne relève des "
+                            "publics prioritaires de l'article L441-1 du CCH ni du DALO.")
+    # the publics the list missed: hébergé chez des tiers (j), difficultés cumulées (b),
+    # sortie de prostitution (g), traite des êtres humains (h); DALO first when listed first
+    insert(db, "demande", [dem("D30", "51454", date(2026, 1, 1),
+                               ("PARENT_ISOLE", "HEBERGE_TIERS", "DIFFICULTES_CUMULEES")),
+                           dem("D31", "51454", date(2026, 1, 1),
+                               ("DALO", "SORTIE_PROSTITUTION", "TRAITE_ETRES_HUMAINS")),
+                           dem("D32", "51108", date(2026, 1, 1), ("HEBERGE_TIERS",))])
+    p = cotation.position_demandeur(db, "D30", T)
+    assert [(c["code"], c["article"]) for c in p.prioritaire["criteres"]] == [
+        ("HEBERGE_TIERS", "L441-1 j"), ("DIFFICULTES_CUMULEES", "L441-1 b")]
+    assert p.phrases[1].endswith(
+        "au titre de : Hébergé chez un tiers ou la famille (L441-1 j) ; Mal logé ou "
+        "défavorisé, difficultés particulières de logement d'ordre financier ou tenant aux "
+        "conditions d'existence (L441-1 b).")
+    p = cotation.position_demandeur(db, "D31", T)
+    assert [c["code"] for c in p.prioritaire["criteres"]] == [
+        "DALO", "SORTIE_PROSTITUTION", "TRAITE_ETRES_HUMAINS"]
+    assert p.phrases[1].endswith(
+        "au titre de : Ménage DALO, reconnu prioritaire et à loger d'urgence (L441-2-3) ; "
+        "Engagé dans un parcours de sortie de la prostitution (L441-1 g) ; Victime de traite "
+        "des êtres humains ou de proxénétisme (L441-1 h).")
+    # without a grid (Châlons) the demandeur is told too
+    p = cotation.position_demandeur(db, "D32", T)
+    assert p.grille_version is None and p.phrases[1].endswith(
+        "au titre de : Hébergé chez un tiers ou la famille (L441-1 j).")
+    # the same list decides the préfet's candidates: D30 is one now
+    c = cotation.candidats(db, "L1", T)
+    assert "D30" in cotation.candidats_contingent(c, "prioritaire")["demande_id"].tolist()
+
+
+def test_one_home_for_the_l441_1_criteria():
+    from fluxcore.cotation.grille import LIBELLES
+    from fluxcore.criteres import ARTICLES, CRITERES, PRIORITAIRES
+    from fluxcore.parametres import BY_KEY
+
+    assert BY_KEY["cotation_criteres_prioritaires"].defaut == list(PRIORITAIRES)
+    # domain.md §6: the twelve L441-1 publics (j counts the homeless and those hosted by
+    # third parties), and DALO
+    assert {ARTICLES[c] for c in PRIORITAIRES} == {
+        "L441-2-3", "L441-1 a", "L441-1 a bis", "L441-1 b", "L441-1 c", "L441-1 d",
+        "L441-1 e", "L441-1 f", "L441-1 g", "L441-1 h", "L441-1 i", "L441-1 j", "L441-1 k"}
+    assert {"HEBERGE_TIERS", "DIFFICULTES_CUMULEES", "SORTIE_PROSTITUTION",
+            "TRAITE_ETRES_HUMAINS"} <= set(PRIORITAIRES)
+    assert {"TAUX_EFFORT", "PARENT_ISOLE"}.isdisjoint(PRIORITAIRES)
+    assert all(LIBELLES[c.code] == c.libelle for c in CRITERES)
+    assert LIBELLES["TRAITE_ETRES_HUMAINS"] == ("Victime de traite des êtres humains ou de "
+                                                "proxénétisme")

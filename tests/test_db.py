@@ -49,9 +49,9 @@ def test_every_contract_table_and_column_exists(empty_db):
 
 def test_migrations_recorded_and_idempotent(empty_db):
     versions = empty_db.df("select version from schema_version order by 1")["version"].tolist()
-    assert versions == [1, 2, 3, 4, 5]
+    assert versions == [1, 2, 3, 4, 5, 6]
     assert apply_migrations(empty_db) == []
-    assert empty_db.scalar("select count(*) from schema_version") == 5
+    assert empty_db.scalar("select count(*) from schema_version") == 6
 
 
 def test_reference_names_seeded(empty_db):
@@ -84,7 +84,8 @@ def test_reference_reseeded_when_data_ref_changes(empty_db):
 def test_transaction_rolls_back_everything(empty_db):
     before = empty_db.version()
     with pytest.raises(RuntimeError), empty_db.transaction() as cur:
-        cur.execute("insert into reservataire values ('X', 'X', 'AUTRE', NULL, false)")
+        cur.execute("insert into reservataire (reservataire_id, nom, type, territoire, "
+                    "repris_par_prefet) values ('X', 'X', 'AUTRE', NULL, false)")
         audit(cur, "test", "reservataire.create", "reservataire", "X")
         raise RuntimeError("échec")
     assert empty_db.scalar("select count(*) from reservataire") == 0
@@ -93,7 +94,8 @@ def test_transaction_rolls_back_everything(empty_db):
 
 def test_audit_row_written_with_the_change(empty_db):
     with empty_db.transaction() as cur:
-        cur.execute("insert into reservataire values ('X', 'X', 'AUTRE', NULL, false)")
+        cur.execute("insert into reservataire (reservataire_id, nom, type, territoire, "
+                    "repris_par_prefet) values ('X', 'X', 'AUTRE', NULL, false)")
         audit(cur, "alice", "reservataire.create", "reservataire", "X", {"nom": "X"})
     row = empty_db.one("select actor, action, entity_id, details from audit_log "
                        "order by audit_id desc limit 1")

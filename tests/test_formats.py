@@ -5,10 +5,12 @@ from datetime import date
 import pandas as pd
 
 from fluxcore.formats import (
+    fmt_cible,
     fmt_date,
     fmt_date_longue,
     fmt_int,
     fmt_num,
+    fmt_part,
     fmt_pct,
     fmt_signe,
     libelle_destination,
@@ -30,13 +32,44 @@ def test_signed_gaps():
     assert fmt_signe(4) == "+4,0"
     assert fmt_signe(-47) == "-47,0"
     assert fmt_signe(-0.04) == "0,0"
-    assert fmt_signe(1234.5, 0) == f"+1{N}234"
+    assert fmt_signe(1234.5, 0) == f"+1{N}235"     # halves round up, never to even
     assert fmt_signe(None) == "–"
 
 
 def test_percentages():
     assert fmt_pct(25) == f"25{N}%"
     assert fmt_pct(23.333, 1) == f"23,3{N}%"
+    assert fmt_pct(22.5) == f"23{N}%" and fmt_pct(24.25, 1) == f"24,3{N}%"
+
+
+def test_halves_round_up_not_to_even():
+    # Python's format rounds 22.5 to « 22 » and 0.125 to « 0.12 »; French display does not
+    assert fmt_num(22.5, 0) == "23" and fmt_num(23.5, 0) == "24"
+    assert fmt_num(0.125, 2) == "0,13" and fmt_num(2.675, 2) == "2,68"
+    assert fmt_int(2.5) == "3" and fmt_int(-2.5) == "-3"
+    assert fmt_num(float("inf")) == "–"
+
+
+def test_targets_keep_their_half_percent():
+    assert fmt_cible(22.5) == f"22,5{N}%"            # was « 22 % » (rounded to even)
+    assert fmt_cible(25.0) == f"25{N}%" and fmt_cible(30) == f"30{N}%"
+    assert fmt_cible(100 / 3) == f"33,33{N}%"
+    assert fmt_cible(None) == fmt_cible(float("nan")) == "–"
+
+
+def test_shares_are_never_rounded_up_to_their_target():
+    assert fmt_part(24.8, 25.0) == f"24,8{N}%"       # was « 25 % » next to « manque 1 »
+    assert fmt_part(24.96, 25.0) == f"24,9{N}%"      # cut, not rounded to 25,0
+    assert fmt_part(24.99999, 25.0) == f"24,9{N}%"
+    assert fmt_part(22.49, 22.5) == f"22,4{N}%"
+    assert fmt_part(33.331, 100 / 3) == f"33,3{N}%"  # below « 33,33 % »
+    assert fmt_part(21.0, 25.0) == f"21{N}%"         # one decimal only when needed
+    assert fmt_part(200 / 30, 25.0) == f"6,7{N}%"       # rounded as usual when far below
+    assert fmt_part(25.0, 25.0) == f"25{N}%" and fmt_part(22.5, 22.5) == f"22,5{N}%"
+    assert fmt_part(22.54, 22.54) == f"22,54{N}%"    # met: at least the target's decimals
+    assert fmt_part(30.04, 25.0) == f"30{N}%" and fmt_part(30.05, 25.0) == f"30,1{N}%"
+    assert fmt_part(100 / 3) == f"33,3{N}%" and fmt_part(38.0) == f"38{N}%"
+    assert fmt_part(None, 25.0) == "–"
 
 
 def test_dates():

@@ -1,4 +1,5 @@
-"""Orientation assistant on the hand-built Marne of test_assiette_jauges (see its docstring).
+"""Orientation assistant on the hand-built Marne of test_assiette_jauges (see its docstring),
+and on four réservataires whose deficits are 3,0 ; 1,5 ; 0,2 ; −2 (`quatre_reservataires`).
 
 At TODAY (30/06/2026) 11 dwellings entered the flux; préfet 25 % (2 oriented, both in QPV),
 AL 30 % (3 oriented, one returned), Reims 10 % on 8 entered (1 oriented), bailleur 2 oriented;
@@ -15,7 +16,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from fluxcore.jauges import controles_legaux, jauges_reservataires
+from fluxcore.jauges import MIN_ORIENTES_QUALITE, controles_legaux, jauges_reservataires
 from fluxcore.orientation import (
     COMPOSANTES,
     OrientationDejaFaiteError,
@@ -25,9 +26,11 @@ from fluxcore.orientation import (
     enregistrer_orientation,
     fiche_logement,
 )
+from fluxcore.orientation_ajustements import AJUSTEMENTS, arrondi, cle_tri, situation
 from fluxcore.parametres import get_parametre, set_parametre
 from fluxcore.perimetre import Perimetre
-from tests.factory import insert, liberation, orientation
+from fluxcore.regles import controle_hors_qpv_prefet
+from tests.factory import attribution, insert, liberation, logement, orientation, residence
 from tests.test_assiette_jauges import TODAY, territoire_marne
 
 FRACTION = 181 / 365  # 01/01 → 30/06/2026 included (181 days of 365)
@@ -58,104 +61,161 @@ def _writes(db) -> tuple[int, int]:
             _count(db, "select count(*) from audit_log where action like 'orientation.%'"))
 
 
-# == ranking ====================================================================================
+# == ranking: the deficit leads =================================================================
 def test_destinations_and_ranks(marne):
     d = classer_destinations(marne, "B26-13", aujourdhui=TODAY).destinations
     # MUTATION: forecast 2, 2 used; ORCOD, LHI, VENTE: no history → not possible
-    assert d["destinataire"].tolist() == ["PREF-51", "BAILLEUR", "AL", "RU", "VILLE-REIMS"]
+    assert d["destinataire"].tolist() == ["BAILLEUR", "PREF-51", "RU", "AL", "VILLE-REIMS"]
     assert d["rang"].tolist() == [1, 2, 3, 4, 5]
-    assert d["score"].is_monotonic_decreasing
-    assert d["score"].tolist() == pytest.approx([
-        0.4 * 0.15 + 0.15 * 1 + 0.15 * 3 / 14,   # préfet
-        0.4 * 0.43,                             # bailleur
-        0.4 * 0.06 + 0.15 * 3 / 14,              # AL
-        0.4 * FRACTION / 5,                     # RU
-        0.4 * -0.04 + 0.1 * 1 + 0.15 * -0.8,    # Reims
-    ], abs=1e-6)
+    assert d["situation"].tolist() == ["en retard", "à jour", "à jour", "à jour", "à jour"]
+    assert d["deficit"].tolist() == [2.15, 0.75, 0.5, 0.3, -0.2]
+    # the préfet lacks hors-QPV dwellings: +0,15 / 0,40 = +0,375 → 0,38 dwelling
+    assert d["ajustements"].tolist() == [0.0, 0.38, 0.0, 0.0, 0.0]
+    assert d["score"].tolist() == [2.15, 1.13, 0.5, 0.3, -0.2]
     assert d.set_index("destinataire")["type"].to_dict() == {
         "PREF-51": "PREFET", "BAILLEUR": "BAILLEUR", "AL": "ACTION_LOGEMENT", "RU": "RU",
         "VILLE-REIMS": "COMMUNE"}
     assert d.set_index("destinataire").loc["RU", "nom"] == "Relogements NPNRU"
 
 
-def test_components_computed_by_hand(marne):
+def test_deficits_computed_by_hand(marne):
     d = _dest(marne)
-    cols = ["retard_logements", "retard", "perimetre", "prefet_hors_qpv", "qualite", "cil",
-            "fragilite"]
+    cols = ["deficit", "prefet_hors_qpv", "qualite", "cil", "fragilite"]
     expected = {
-        # préfet: owes 0.25 × 11 = 2.75, delivered 2; lacks hors QPV (0 of 2, 1 of 3 needed)
-        # qualité: T2 100 % vs 7/11 → −4/7; hors QPV 0 % vs 7/11 → +1; mean 3/14
-        "PREF-51": (0.75, 0.15, 0.0, 1.0, 3 / 14, 0.0, 0.0),
+        # préfet: owes 0.25 × 11 = 2.75, delivered 2; lacks hors QPV (0 of 2, 1 needed);
+        # quality not judged: 2 dwellings oriented (< 5)
+        "PREF-51": (0.75, 1.0, 0.0, 0.0, 0.0),
         # bailleur: 11 − 6.85 owed to the réservataires = 4.15, 2 oriented
-        "BAILLEUR": (2.15, 0.43, 0.0, 0.0, 0.0, 0.0, 0.0),
-        # AL: 3.3 owed, 3 delivered (the returned one counts); T2 1/3, hors QPV 2/3
-        "AL": (0.3, 0.06, 0.0, 0.0, (10 / 21 - 1 / 21) / 2, 0.0, 0.0),
-        # RU: 1 a year × 181/365, none used
-        "RU": (FRACTION, FRACTION / 5, 0.0, 0.0, 0.0, 0.0, 0.0),
-        # Reims: 0.8 owed on its 8, 1 delivered; T2 100 % vs 5/8, hors QPV 100 % vs 4/8
-        "VILLE-REIMS": (-0.2, -0.04, 1.0, 0.0, (-0.6 - 1.0) / 2, 0.0, 0.0)}
+        "BAILLEUR": (2.15, 0.0, 0.0, 0.0, 0.0),
+        # AL: 3.3 owed, 3 delivered (the returned one counts)
+        "AL": (0.3, 0.0, 0.0, 0.0, 0.0),
+        # RU: 1 a year × 181/365 = 0.4959, none used
+        "RU": (0.5, 0.0, 0.0, 0.0, 0.0),
+        # Reims: 0.8 owed on its 8, 1 delivered
+        "VILLE-REIMS": (-0.2, 0.0, 0.0, 0.0, 0.0)}
     for dest, values in expected.items():
-        assert tuple(d.loc[dest, cols]) == pytest.approx(values, abs=1e-6), dest
+        assert tuple(d.loc[dest, cols]) == pytest.approx(values, abs=1e-9), dest
+    assert round(FRACTION, 4) == 0.4959
 
 
-def test_returned_dwelling_setting_changes_the_lag(marne):
+def test_returned_dwelling_setting_changes_the_deficit(marne):
     set_parametre(marne, "rendu_bailleur_compte_livre", False, "test")
-    al = _dest(marne).loc["AL"]
-    assert al["retard_logements"] == pytest.approx(1.3)
-    assert al["retard"] == pytest.approx(0.26)
+    d = classer_destinations(marne, "B26-13", aujourdhui=TODAY).destinations
+    al = d.set_index("destinataire").loc["AL"]
+    assert (al["deficit"], al["situation"], al["rang"]) == (1.3, "en retard", 2)
+    assert d["destinataire"].tolist()[:3] == ["BAILLEUR", "AL", "PREF-51"]
 
 
-def test_lag_is_clipped(marne):
-    set_parametre(marne, "orientation_echelle_retard", 1.0, "test")
-    d = _dest(marne)
-    assert d.loc["BAILLEUR", "retard"] == 1.0  # 2.15 dwellings behind, scale 1
-    assert d.loc["PREF-51", "retard"] == pytest.approx(0.75)
-
-
-def test_score_is_the_weighted_sum(marne):
+def test_score_is_the_deficit_plus_the_adjustments(marne):
     c = classer_destinations(marne, "B26-13", aujourdhui=TODAY)
     weights = get_parametre(marne, "orientation_poids")
-    assert set(c.composantes["composante"]) == set(COMPOSANTES) == set(weights)
-    for dest, g in c.composantes.groupby("destinataire"):
+    assert set(c.composantes["composante"]) == set(COMPOSANTES) == set(weights) - {"perimetre"}
+    dest = c.destinations.set_index("destinataire")
+    for d, g in c.composantes.groupby("destinataire"):
+        g = g.set_index("composante")
         assert len(g) == len(COMPOSANTES)
-        assert (g["poids"] == g["composante"].map(weights)).all()
-        assert g["contribution"].tolist() == pytest.approx((g["poids"] * g["valeur"]).tolist(),
-                                                           abs=1e-6)
-        score = c.destinations.set_index("destinataire").loc[dest, "score"]
-        assert score == pytest.approx(sum(weights[k] * v for k, v in
-                                          zip(g["composante"], g["valeur"])), abs=1e-6)
+        assert (g.at["retard", "valeur"], g.at["retard", "poids"]) == (dest.at[d, "deficit"], 1.0)
+        for k in AJUSTEMENTS:   # a component at full value weighs its weight / the deficit's
+            assert g.at[k, "poids"] == pytest.approx(weights[k] / weights["retard"])
+            assert g.at[k, "contribution"] == (
+                round(g.at[k, "valeur"] * g.at[k, "poids"], 2) if g.at[k, "applique"] else 0.0)
+        assert dest.at[d, "score"] == pytest.approx(g["contribution"].sum(), abs=1e-9)
 
 
-def test_weights_come_from_the_setting(marne):
-    poids = dict.fromkeys(COMPOSANTES, 0.0) | {"perimetre": 1.0}
+def test_a_large_adjustment_stays_within_its_group(marne):
+    # préfet rule weighing 2 dwellings: the préfet (0,75, à jour) reaches 2,75 but stays
+    # behind the bailleur (2,15, en retard)
+    poids = get_parametre(marne, "orientation_poids") | {"prefet_hors_qpv": 0.8}
     set_parametre(marne, "orientation_poids", poids, "test")
     d = classer_destinations(marne, "B26-13", aujourdhui=TODAY).destinations
-    assert d["destinataire"].iloc[0] == "VILLE-REIMS"
-    assert d.set_index("destinataire")["score"].to_dict() == {
-        "VILLE-REIMS": 1.0, "PREF-51": 0.0, "BAILLEUR": 0.0, "AL": 0.0, "RU": 0.0}
-    # ties are broken by the lag in dwellings, then by name
-    assert d["destinataire"].tolist() == ["VILLE-REIMS", "BAILLEUR", "PREF-51", "RU", "AL"]
+    assert d[["destinataire", "situation", "score"]].head(2).values.tolist() == [
+        ["BAILLEUR", "en retard", 2.15], ["PREF-51", "à jour", 2.75]]
 
 
-def test_commune_convention_only_on_its_commune(marne):
-    d = _dest(marne, "B26-11")  # Châlons
-    assert set(d.index) == {"PREF-51", "AL", "RU", "BAILLEUR"}
-    assert (d["perimetre"] == 0.0).all()
-    assert d.loc["PREF-51", "prefet_hors_qpv"] == 1.0
-
-
-def test_qpv_dwelling_when_prefet_lacks_hors_qpv(marne):
+def test_perimeter_gives_no_bonus(marne):
+    # Châlons dwelling: the Reims convention does not cover it → not a candidate
+    assert set(_dest(marne, "B26-11").index) == {"PREF-51", "AL", "RU", "BAILLEUR"}
+    # Reims dwelling: Reims competes on its deficit alone, no perimeter component
     c = classer_destinations(marne, "B26-12", aujourdhui=TODAY)
+    reims = c.composantes[c.composantes["destinataire"] == "VILLE-REIMS"]
+    assert "perimetre" not in set(reims["composante"])
+    row = c.destinations.set_index("destinataire").loc["VILLE-REIMS"]
+    assert (row["deficit"], row["ajustements"], row["score"]) == (-0.2, 0.0, -0.2)
+
+
+# == the préfet's hors-QPV rule: the gauges' check, préfet and agents pooled ====================
+def _text(c, dest: str, comp: str) -> str:
+    return c.composantes.set_index(["destinataire", "composante"]).loc[(dest, comp),
+                                                                        "explication"]
+
+
+def _check(db) -> pd.Series:
+    return controles_legaux(db, Perimetre(2026, aujourdhui=TODAY)).set_index("code").loc[
+        "prefet_hors_qpv"]
+
+
+def _agents(db, n_hors_qpv: int) -> None:
+    """A State-agent convention (5 %) with n hors-QPV dwellings oriented in May."""
+    insert(db, "reservataire", [{"reservataire_id": "PREF-AG", "nom": "Préfet (agents)",
+                                 "type": "PREFET_FONCTIONNAIRES", "territoire": "51",
+                                 "repris_par_prefet": False}])
+    insert(db, "convention", [{
+        "convention_id": "CONV-PREF-AG", "reservataire_id": "PREF-AG", "departement": "51",
+        "perimetre": None, "annee_debut": 2024, "annee_fin": 2028, "taux_flux": 5.0,
+        "garantie_emprunt": False, "date_signature": date(2024, 3, 1), "derogation_fin": None}])
+    extra = [("41", "RB-T2-04"), ("42", "RB-T2-05"), ("43", "RC-T2-02")][:n_hors_qpv]
+    insert(db, "liberation", [liberation(f"B26-{n}", lid, date(2026, 5, 10)) for n, lid in extra])
+    insert(db, "orientation", [orientation(f"O26-{n}", f"B26-{n}", "PREF-AG",
+                                           date(2026, 5, 12), "ORIENTE") for n, _ in extra])
+
+
+def test_prefet_rule_explained(marne):
+    check = _check(marne)
+    assert not check["respecte"]
+    c = classer_destinations(marne, "B26-13", aujourdhui=TODAY)  # hors QPV
+    assert check["message"] == (f"Lecture A : 0 des 2 logements orientés au préfet sont hors QPV "
+                                f"(0{NNBSP}%) ; il en faut au moins 1 (30{NNBSP}%).")
+    assert _text(c, "PREF-51", "prefet_hors_qpv") == (
+        f"{check['message'][:-1]} — préfet et agents de l'État ensemble, comme sur la page "
+        "Jauges. Règle non respectée : ce logement hors QPV aide à la respecter. "
+        "Ajustement : +0,38 logement.")
+    assert _text(c, "AL", "prefet_hors_qpv") == (
+        "Sans objet : la règle ne vise que le contingent du préfet. Ajustement : aucun.")
+    c = classer_destinations(marne, "B26-12", aujourdhui=TODAY)  # in QPV
+    pref = c.destinations.set_index("destinataire").loc["PREF-51"]
+    assert (pref["prefet_hors_qpv"], pref["c_prefet_hors_qpv"], pref["score"]) == (
+        -1.0, -0.38, 0.37)
+    assert _text(c, "PREF-51", "prefet_hors_qpv").endswith(
+        "Règle non respectée : ce logement en QPV n'y aide pas. Ajustement : -0,38 logement.")
+
+
+def test_hors_qpv_rule_pools_prefet_and_agents(marne):
+    # the préfet line alone fails (0 of its 2 hors QPV) but with the agents' 3 hors-QPV
+    # dwellings the pool has 3 of 5 (2 needed): the gauges say respected, so does the ranking
+    _agents(marne, 3)
+    assert not controle_hors_qpv_prefet("A", 2, 0, 0).respecte   # the line alone
+    check = _check(marne)
+    assert check["respecte"]
+    assert check["message"] == (f"Lecture A : 3 des 5 logements orientés au préfet sont hors QPV "
+                                f"(60{NNBSP}%) ; il en faut au moins 2 (30{NNBSP}%).")
+    c = classer_destinations(marne, "B26-12", aujourdhui=TODAY)  # in QPV: 3 of 6 still OK
     d = c.destinations.set_index("destinataire")
-    assert set(d.index) == {"PREF-51", "AL", "VILLE-REIMS", "RU", "BAILLEUR"}
-    assert d.loc["PREF-51", "prefet_hors_qpv"] == -1.0
-    assert d.loc["VILLE-REIMS", "perimetre"] == 1.0
-    assert (d.drop(index="PREF-51")["prefet_hors_qpv"] == 0.0).all()
-    text = c.composantes.set_index(["destinataire", "composante"]).loc[
-        ("PREF-51", "prefet_hors_qpv"), "explication"]
-    assert text == (f"Le préfet manque de logements hors QPV (lecture A : 0 logements hors QPV "
-                    f"sur 2 orientés au préfet, il en faut 30{NNBSP}%) : ce logement en QPV "
-                    "creuserait l'écart.")
+    for pref in ("PREF-51", "PREF-AG"):
+        assert (d.loc[pref, "prefet_hors_qpv"], d.loc[pref, "c_prefet_hors_qpv"]) == (0.0, 0.0)
+        assert _text(c, pref, "prefet_hors_qpv") == (
+            f"{check['message'][:-1]} — préfet et agents de l'État ensemble, comme sur la page "
+            "Jauges. Règle respectée avec ou sans ce logement. Ajustement : aucun.")
+
+
+def test_qpv_dwelling_that_would_break_the_rule(marne):
+    _agents(marne, 1)   # 1 of 3 hors QPV: respected (1 needed); a fourth in QPV needs 2
+    assert _check(marne)["respecte"]
+    c = classer_destinations(marne, "B26-12", aujourdhui=TODAY)
+    for pref in ("PREF-51", "PREF-AG"):
+        assert c.destinations.set_index("destinataire").loc[pref, "c_prefet_hors_qpv"] == -0.38
+        assert _text(c, pref, "prefet_hors_qpv").endswith(
+            "Avec ce logement en QPV, il en faudrait au moins 2 hors QPV sur 4 : la règle ne "
+            "serait plus respectée. Ajustement : -0,38 logement.")
 
 
 def test_prefet_rule_respected_is_neutral(marne):
@@ -163,9 +223,10 @@ def test_prefet_rule_respected_is_neutral(marne):
         enregistrer_orientation(marne, f"B26-{num}", "PREF-51", "Alice", "", aujourdhui=TODAY)
     c = classer_destinations(marne, "B26-12", aujourdhui=TODAY)
     assert c.destinations.set_index("destinataire").loc["PREF-51", "prefet_hors_qpv"] == 0.0
-    text = c.composantes.set_index(["destinataire", "composante"]).loc[
-        ("PREF-51", "prefet_hors_qpv"), "explication"]
-    assert text.startswith("Règle respectée (lecture A : 2 logements hors QPV sur 4 orientés")
+    assert _text(c, "PREF-51", "prefet_hors_qpv").startswith(
+        "Lecture A : 2 des 4 logements orientés au préfet sont hors QPV")
+    assert _text(c, "PREF-51", "prefet_hors_qpv").endswith(
+        "Règle respectée avec ou sans ce logement. Ajustement : aucun.")
 
 
 def test_reading_B_counts_the_dwelling_once(marne):
@@ -177,14 +238,11 @@ def test_reading_B_counts_the_dwelling_once(marne):
     insert(marne, "orientation", [orientation(f"O26-{n}", f"B26-{n}", "PREF-51", d, "ORIENTE")
                                   for n, _, d in extra])
     set_parametre(marne, "lecture_hors_qpv_prefet", "B", "test")
-    check = controles_legaux(marne, Perimetre(2026, aujourdhui=TODAY)).set_index("code").loc[
-        "prefet_hors_qpv"]
+    check = _check(marne)
     assert check["respecte"]
     assert "le préfet a reçu 3 des 10 logements du flux hors QPV" in check["message"]
     c = classer_destinations(marne, "B26-13", aujourdhui=TODAY)
-    text = c.composantes.set_index(["destinataire", "composante"]).loc[
-        ("PREF-51", "prefet_hors_qpv"), "explication"]
-    assert "3 logements sur 10 du flux hors QPV" in text
+    assert _text(c, "PREF-51", "prefet_hors_qpv").startswith(check["message"][:-1])
     assert c.destinations.set_index("destinataire").loc["PREF-51", "prefet_hors_qpv"] == 0.0
 
 
@@ -195,6 +253,158 @@ def test_internal_use_disappears_once_its_forecast_is_used(marne):
     d = _dest(marne, "B26-12")
     assert "RU" not in d.index and "MUTATION" not in d.index
     assert set(d.index) == {"PREF-51", "AL", "VILLE-REIMS", "BAILLEUR"}
+
+
+# == four réservataires: deficits 3,0 ; 1,5 ; 0,2 ; −2 ==========================================
+def quatre_reservataires(db):
+    """One Reims résidence hors QPV, ten dwellings vacated in 2026 (at TODAY all entered the
+    flux): L01 T4 → C-EMP, L02–L06 T3 → D-AUTRE, L07–L09 T2 → bailleur, L10 T2 awaiting.
+    Rates: A-AL 30 % (owed 3,0, none) ; B-DEP 15 % (1,5, none) ; C-EMP 12 % (1,2, one:
+    1,2 − 1 = 0,19999999999999996) ; D-AUTRE 30 % (3,0, five) ; bailleur 13 % (1,3, three)."""
+    insert(db, "residence", [residence("RX", "51454", "200067213", "51")])
+    typs = ["T4", *["T3"] * 5, *["T2"] * 4]
+    insert(db, "logement", [logement(f"X-{i:02d}", "RX", t) for i, t in enumerate(typs, 1)])
+    _reservataires(db, [("A-AL", "ACTION_LOGEMENT", 30.0), ("B-DEP", "DEPARTEMENT", 15.0),
+                        ("C-EMP", "EMPLOYEUR", 12.0), ("D-AUTRE", "AUTRE", 30.0)])
+    dests = ["C-EMP", *["D-AUTRE"] * 5, *["BAILLEUR"] * 3, None]
+    insert(db, "liberation", [liberation(f"L{i:02d}", f"X-{i:02d}", date(2026, 1 + i // 2, 10))
+                              for i in range(1, 11)])
+    insert(db, "orientation", [orientation(f"O{i:02d}", f"L{i:02d}", d,
+                                           date(2026, 1 + i // 2, 12), "ORIENTE")
+                               for i, d in enumerate(dests, 1) if d])
+    return db
+
+
+def _reservataires(db, rows) -> None:
+    insert(db, "reservataire", [{"reservataire_id": rid, "nom": f"Réservataire {rid}",
+                                 "type": typ, "territoire": "51", "repris_par_prefet": False}
+                                for rid, typ, _ in rows])
+    insert(db, "convention", [{
+        "convention_id": f"CV-{rid}", "reservataire_id": rid, "departement": "51",
+        "perimetre": None, "annee_debut": 2024, "annee_fin": 2028, "taux_flux": taux,
+        "garantie_emprunt": False, "date_signature": date(2023, 11, 15),
+        "derogation_fin": None} for rid, _, taux in rows])
+
+
+@pytest.fixture
+def quatre(empty_db):
+    return quatre_reservataires(empty_db)
+
+
+def _table(c) -> list[list]:
+    return c.destinations[["destinataire", "situation", "deficit", "ajustements",
+                           "score"]].values.tolist()
+
+
+def test_order_is_the_order_of_the_deficits(quatre):
+    c = classer_destinations(quatre, "L10", aujourdhui=TODAY)
+    # neutral CIL (no lease) and fragility (« équilibrée »); the only adjustment is D-AUTRE's
+    # flux quality (5 dwellings, no T2: +0,5 × 0,375 = +0,19), not enough to pass the bailleur
+    assert _table(c) == [["A-AL", "en retard", 3.0, 0.0, 3.0],
+                         ["B-DEP", "en retard", 1.5, 0.0, 1.5],
+                         ["C-EMP", "à jour", 0.2, 0.0, 0.2],
+                         ["BAILLEUR", "en avance", -1.7, 0.0, -1.7],
+                         ["D-AUTRE", "en avance", -2.0, 0.19, -1.81]]
+    assert c.destinations["rang"].tolist() == [1, 2, 3, 4, 5]
+
+
+def test_flux_quality_on_one_dwelling_has_no_effect(quatre):
+    c = classer_destinations(quatre, "L10", aujourdhui=TODAY)
+    emp = c.composantes.set_index(["destinataire", "composante"]).loc[("C-EMP", "qualite")]
+    # its only dwelling is a T4: judged on it, this T2 would earn a bonus
+    assert (emp["valeur"], emp["contribution"], bool(emp["applique"])) == (0.0, 0.0, False)
+    assert emp["explication"] == (
+        "Trop peu de logements orientés pour juger : 1 cette année, il en faut au moins 5 "
+        "(même seuil que la page Jauges). Ajustement : aucun.")
+    assert MIN_ORIENTES_QUALITE == 5
+    assert _text(c, "D-AUTRE", "qualite") == (
+        f"T2 : 0{NNBSP}% de ses 5 logements contre 40{NNBSP}% du flux ; hors QPV : "
+        f"100{NNBSP}% de ses 5 logements contre 100{NNBSP}% du flux : il en a reçu moins que "
+        "le flux. Ajustement : +0,19 logement.")
+
+
+def test_adjustment_never_lifts_a_destination_ahead_above_one_behind(quatre):
+    # flux quality weighing 10 dwellings: D-AUTRE (−2, en avance) scores +3,00, as much as
+    # A-AL, yet stays in its group; inside it, it passes the bailleur
+    poids = get_parametre(quatre, "orientation_poids") | {"qualite": 4.0}
+    set_parametre(quatre, "orientation_poids", poids, "test")
+    c = classer_destinations(quatre, "L10", aujourdhui=TODAY)
+    assert _table(c) == [["A-AL", "en retard", 3.0, 0.0, 3.0],
+                         ["B-DEP", "en retard", 1.5, 0.0, 1.5],
+                         ["C-EMP", "à jour", 0.2, 0.0, 0.2],
+                         ["D-AUTRE", "en avance", -2.0, 5.0, 3.0],
+                         ["BAILLEUR", "en avance", -1.7, 0.0, -1.7]]
+    assert _text(c, "D-AUTRE", "qualite").endswith("Ajustement : +5,00 logements.")
+
+
+def test_ties_are_broken_by_identifier_despite_float_noise(quatre):
+    # E-REG: 2 % of 10 = 0,2 owed, none delivered; C-EMP: 1,2 − 1 = 0,19999999999999996
+    assert 0.12 * 10 - 1 != 0.02 * 10
+    _reservataires(quatre, [("E-REG", "REGION", 2.0)])
+    d = classer_destinations(quatre, "L10", aujourdhui=TODAY).destinations
+    ties = d[d["situation"] == "à jour"]
+    assert ties[["destinataire", "deficit", "score"]].values.tolist() == [
+        ["C-EMP", 0.2, 0.2], ["E-REG", 0.2, 0.2]]
+
+
+def test_sort_key_rounds_before_comparing():
+    noisy, exact = 1.2 - 1, 0.2
+    assert noisy < exact and arrondi(noisy) == arrondi(exact) == 0.2
+    assert arrondi(0.375) == 0.38 and arrondi(-0.375) == -0.38 and arrondi(1.125) == 1.13
+    assert sorted([cle_tri("à jour", exact, exact, "B"), cle_tri("à jour", noisy, noisy, "A")]
+                  )[0][-1] == "A"
+    assert [situation(x) for x in (3.0, 1.0, 0.999999999, 0.995, 0.2, -0.99, -1.0, -2.0)] == [
+        "en retard", "en retard", "en retard", "en retard", "à jour", "à jour", "en avance",
+        "en avance"]
+    # group first: an « en avance » never passes an « en retard », whatever its score
+    assert cle_tri("en retard", 1.0, 1.0, "Z") < cle_tri("à jour", 9.0, 0.9, "A") < cle_tri(
+        "en avance", 99.0, -1.0, "A")
+
+
+def test_explanations_are_exact(quatre):
+    c = classer_destinations(quatre, "L10", aujourdhui=TODAY)
+    assert _text(c, "A-AL", "retard") == (
+        f"Déficit de 3,00 logements (dû à date 3,00 = taux 30,0{NNBSP}% × 10 logements entrés "
+        "sur son périmètre ; livrés 0) : en retard d'au moins un logement, classé avant les "
+        "autres groupes.")
+    assert _text(c, "C-EMP", "retard") == (
+        f"Déficit de 0,20 logement (dû à date 1,20 = taux 12,0{NNBSP}% × 10 logements entrés "
+        "sur son périmètre ; livrés 1) : à jour à moins d'un logement près.")
+    assert _text(c, "BAILLEUR", "retard") == (
+        "Déficit de -1,70 logement (dû à date 1,30 = 10 logements entrés − 8,70 dus aux "
+        "réservataires ; orientés 3) : en avance d'au moins un logement, classé après les "
+        "autres groupes.")
+    assert _text(c, "BAILLEUR", "qualite") == (
+        "Sans objet pour un usage interne ou la part du bailleur. Ajustement : aucun.")
+    assert _text(c, "A-AL", "cil") == (
+        "Aucun bail signé hors QPV cette année dans l'EPCI : objectif pas encore mesurable. "
+        "Ajustement : aucun.")
+    assert _text(c, "A-AL", "fragilite") == (
+        "Résidence « équilibrée » (indice 0,00), comme sur la page Résidences : rien à "
+        "ménager. Ajustement : aucun.")
+    comp = c.composantes
+    assert (comp["libelle"] == comp["composante"].map(COMPOSANTES)).all()
+    assert len(comp) == 5 * len(COMPOSANTES)
+
+
+def test_cil_adjusts_only_with_enough_households(quatre):
+    # leases of 2026 on D-AUTRE's 5 dwellings (quartile 2) and the bailleur's 3 (one Q1):
+    # the EPCI has 1 of 8 leases hors QPV to Q1 (12,5 % < 25 %, one missing)
+    insert(quatre, "attribution", [
+        attribution(f"A{i:02d}", f"O{i:02d}", f"X-{i:02d}", date(2026, 5, 1), date(2026, 5, 15),
+                    quartile=1 if i == 7 else 2) for i in range(2, 10)])
+    c = classer_destinations(quatre, "L10", aujourdhui=TODAY)
+    head = (f"Objectif 1er quartile hors QPV de l'EPCI : 12,5{NNBSP}% (1 sur 8 baux) pour une "
+            f"cible de 25{NNBSP}%, il en manque 1 ; ")
+    assert _text(c, "BAILLEUR", "cil") == head + (
+        "trop peu de ménages logés par ce destinataire pour en juger : 3 attributions en 24 "
+        "mois, il en faut au moins 5 (même seuil que la qualité du flux). Ajustement : aucun.")
+    # D-AUTRE: 0 % of its 5 households in Q1 against 12,5 %: lag 0,5 × −1 = −0,5 → −0,19
+    assert _text(c, "D-AUTRE", "cil") == head + (
+        f"0{NNBSP}% des 5 ménages logés par ce destinataire sont du 1er quartile contre "
+        f"12,5{NNBSP}% en moyenne. Ajustement : -0,19 logement.")
+    d = c.destinations.set_index("destinataire")
+    assert (d.loc["D-AUTRE", "cil"], d.loc["D-AUTRE", "score"]) == (-0.5, -2.0)
 
 
 def test_ranking_is_deterministic(marne):
@@ -210,26 +420,27 @@ def test_every_component_is_explained_in_french(marne):
     comp = c.composantes
     assert len(comp) == 5 * len(COMPOSANTES)
     assert comp["explication"].map(lambda t: isinstance(t, str) and len(t.strip()) > 10).all()
-    assert (comp["libelle"] == comp["composante"].map(COMPOSANTES)).all()
-    text = comp.set_index(["destinataire", "composante"])["explication"]
-    assert text[("PREF-51", "retard")] == (
-        f"En retard de 0,8 logement(s). Taux 25,0{NNBSP}% : dû à date 2,8 sur 11 logements "
-        "entrés, livrés 2.")
-    assert text[("VILLE-REIMS", "retard")].startswith("En avance de 0,2 logement(s).")
-    assert text[("BAILLEUR", "retard")] == (
-        "En retard de 2,2 logement(s). Part non réservée : dû à date 4,2, orientés 2.")
-    assert text[("RU", "retard")] == (
-        "En retard de 0,5 logement(s). Prévision annuelle 1,0 ; 0 utilisés, 0,5 attendus à "
-        "date.")
-    assert text[("VILLE-REIMS", "perimetre")] == (
-        "Convention limitée à son territoire, qui couvre ce logement.")
-    assert text[("PREF-51", "qualite")] == (
-        f"T2 : 100{NNBSP}% de ses logements contre 64{NNBSP}% du flux; hors QPV : 0{NNBSP}% "
-        f"de ses logements contre 64{NNBSP}% du flux.")
+    assert comp.loc[comp["composante"] != "retard", "explication"].str.contains(
+        r"Ajustement : (?:aucun|[+-]\d+,\d\d logements?)\.$").all()
+    assert _text(c, "PREF-51", "retard") == (
+        f"Déficit de 0,75 logement (dû à date 2,75 = taux 25,0{NNBSP}% × 11 logements entrés "
+        "sur son périmètre ; livrés 2) : à jour à moins d'un logement près.")
+    assert _text(c, "BAILLEUR", "retard") == (
+        "Déficit de 2,15 logements (dû à date 4,15 = 11 logements entrés − 6,85 dus aux "
+        "réservataires ; orientés 2) : en retard d'au moins un logement, classé avant les "
+        "autres groupes.")
+    assert _text(c, "RU", "retard") == (
+        f"Déficit de 0,50 logement (dû à date 0,50 = prévision annuelle 1,00 × 49,6{NNBSP}% "
+        "de l'année écoulée ; utilisés 0) : à jour à moins d'un logement près.")
+    assert _text(c, "PREF-51", "qualite") == (
+        "Trop peu de logements orientés pour juger : 2 cette année, il en faut au moins 5 "
+        "(même seuil que la page Jauges). Ajustement : aucun.")
     # Reims EPCI: 1 lease hors QPV this year, not first quartile → lagging, too few data
-    assert text[("AL", "cil")] == (
-        f"Objectif 1er quartile hors QPV : 0{NNBSP}% pour une cible de 25{NNBSP}% ; trop peu "
-        "d'attributions récentes pour ce destinataire.")
+    assert _text(c, "AL", "cil") == (
+        f"Objectif 1er quartile hors QPV de l'EPCI : 0{NNBSP}% (0 sur 1 bail) pour une cible "
+        f"de 25{NNBSP}%, il en manque 1 ; trop peu de ménages logés par ce destinataire pour "
+        "en juger : 2 attributions en 24 mois, il en faut au moins 5 (même seuil que la "
+        "qualité du flux). Ajustement : aucun.")
 
 
 def test_dwelling_card(marne):
@@ -267,8 +478,8 @@ def test_decision_is_recorded_with_its_audit_row(marne):
         "Alice", "orientation", "OR-B26-13")
     details = json.loads(log["details"].iloc[0])
     assert details["liberation_id"] == "B26-13" and details["destinataire"] == "AL"
-    assert details["rang"] == 3 and details["premier"] == "PREF-51"
-    assert details["score"] == pytest.approx(0.4 * 0.06 + 0.15 * 3 / 14, abs=1e-6)
+    assert details["rang"] == 4 and details["premier"] == "BAILLEUR"
+    assert details["score"] == 0.3
     assert _statut(marne, "B26-13") == ("AL", "ORIENTE")
 
 
@@ -382,3 +593,105 @@ def test_correction_to_an_impossible_destination(marne):
     with pytest.raises(OrientationError, match="n'est pas une destination possible"):
         corriger_orientation(marne, "B26-11", "VILLE-REIMS", "Bob", "Changement")
     assert _statut(marne, "B26-11") == ("PREF-51", "ORIENTE")
+
+
+# == convention rules (issue 22): dates, reprise by the préfet, one convention per département ==
+REIMS, EPCI_REIMS = "51454", "200067213"
+CLOS = date(2026, 1, 10)          # ranking once 2025 is over: the reference date is 31/12/2025
+
+
+def _jours(first: date, n: int, step: int) -> list[date]:
+    return [date.fromordinal(first.toordinal() + step * i) for i in range(n)]
+
+
+@pytest.fixture
+def reprise(empty_db):
+    """The Reims of test_conventions' `reprise`: 100 dwellings, préfet 25 % of the
+    département, Ville de Reims 10 % on Reims taken back by the préfet on 01/07/2025; 40
+    dwellings vacated from January to June, 60 from July. Plus: Action Logement 30 % (signed
+    15/11/2023) replaced from 01/07/2025 by a 20 % convention signed 01/06/2025; a commune
+    convention with neither perimeter nor territory; L101 vacated 15/06/2025 and L102
+    15/07/2025, not yet oriented."""
+    db = empty_db
+    insert(db, "residence", [residence("R1", REIMS, EPCI_REIMS, "51")])
+    insert(db, "logement", [logement(f"L{i:03d}", "R1") for i in range(1, 103)])
+
+    def rv(rid, nom, typ, terr, reprise=None, repris=False):
+        return {"reservataire_id": rid, "nom": nom, "type": typ, "territoire": terr,
+                "repris_par_prefet": repris, "date_reprise": reprise}
+
+    def cv(cid, rid, taux, perimetre=None, signature=date(2023, 11, 15), **kw):
+        return {"convention_id": cid, "reservataire_id": rid, "departement": "51",
+                "perimetre": perimetre, "annee_debut": kw.get("debut", 2024),
+                "annee_fin": 2028, "taux_flux": taux, "garantie_emprunt": False,
+                "date_signature": signature, "date_debut": kw.get("date_debut"),
+                "date_fin": None, "fin_pret": None}
+
+    insert(db, "reservataire", [
+        rv("PREF-51", "Préfet de la Marne", "PREFET", "51"),
+        rv("VILLE", "Ville de Reims", "COMMUNE", REIMS, date(2025, 7, 1), True),
+        rv("AL", "Action Logement Services", "ACTION_LOGEMENT", "national"),
+        rv("NULLE", "Commune sans territoire", "COMMUNE", None)])
+    insert(db, "convention", [
+        cv("C-PREF", "PREF-51", 25.0), cv("C-VILLE", "VILLE", 10.0, REIMS),
+        cv("C-AL-1", "AL", 30.0),
+        cv("C-AL-2", "AL", 20.0, signature=date(2025, 6, 1), debut=2025,
+           date_debut=date(2025, 7, 1)),
+        cv("C-NULLE", "NULLE", 5.0)])
+    jours = _jours(date(2025, 1, 2), 40, 4) + _jours(date(2025, 7, 1), 60, 3)
+    insert(db, "liberation", [liberation(f"B{i:03d}", f"L{i:03d}", d)
+                              for i, d in enumerate(jours, start=1)]
+           + [liberation("B101", "L101", date(2025, 6, 15)),
+              liberation("B102", "L102", date(2025, 7, 15))])
+    insert(db, "orientation", [
+        orientation("O010", "B010", "VILLE", jours[9], "ORIENTE"),
+        orientation("O041", "B041", "VILLE", date(2025, 6, 25), "ATTRIBUE"),
+        orientation("O050", "B050", "PREF-51", jours[49], "ORIENTE")])
+    return db
+
+
+def test_commune_taken_back_is_offered_before_its_reprise_only(reprise):
+    juin, juillet = _dest(reprise, "B101", CLOS), _dest(reprise, "B102", CLOS)
+    # the commune is offered for the dwelling vacated 15/06, not for the one vacated 15/07;
+    # the commune without perimeter nor territory never is
+    assert "VILLE" in juin.index and "VILLE" not in juillet.index
+    assert "NULLE" not in juin.index and "NULLE" not in juillet.index
+    assert {"PREF-51", "AL", "BAILLEUR"} <= set(juillet.index)
+    # the commune: 10 % × the 41 dwellings vacated up to 30/06 = 4,1 ; 2 delivered (B010,
+    # and B041 vacated 07/07 but oriented to it on 25/06)
+    assert juin.loc["VILLE", "deficit"] == pytest.approx(2.1)
+
+
+def test_prefet_deficit_includes_the_share_taken_back(reprise):
+    # 102 dwellings entered in 2025; préfet 25 % × 102 = 25,5 + 10 % of the 61 vacated from
+    # 01/07 (60 + B102) = 6,1 → 31,6 owed, 1 delivered: deficit 30,6 for either dwelling
+    for lib in ("B101", "B102"):
+        assert _dest(reprise, lib, CLOS).loc["PREF-51", "deficit"] == pytest.approx(30.6)
+    c = classer_destinations(reprise, "B102", aujourdhui=CLOS)
+    assert _text(c, "PREF-51", "retard") == (
+        f"Déficit de 30,60 logements (dû à date 31,60 = 25,0{NNBSP}% × 102 logements entrés "
+        f"sur son périmètre + 10,0{NNBSP}% × 61 logements entrés sur les droits repris de "
+        "Ville de Reims ; livrés 1) : en retard d'au moins un logement, classé avant les "
+        "autres groupes.")
+    # the gauges say the same
+    g = jauges_reservataires(reprise, Perimetre(2025, aujourdhui=CLOS)).set_index(
+        "reservataire_id")
+    assert g.loc["PREF-51", "du"] == pytest.approx(31.6)
+
+
+def test_overlapping_conventions_latest_signature_wins(reprise):
+    # Action Logement: 30 % up to 30/06 (41 vacated), 20 % from 01/07 (61): 12,3 + 12,2 =
+    # 24,5 owed, nothing delivered; one destination, at the rate in force on the day
+    juin, juillet = _dest(reprise, "B101", CLOS), _dest(reprise, "B102", CLOS)
+    assert juin.loc["AL", "deficit"] == pytest.approx(24.5)
+    assert juillet.loc["AL", "deficit"] == pytest.approx(24.5)
+    # bailleur: 102 − (25,5 + 4,1 + 6,1 + 24,5) = 41,8, nothing oriented to it
+    assert juillet.loc["BAILLEUR", "deficit"] == pytest.approx(41.8)
+
+
+def test_convention_not_in_force_on_the_vacancy_date_is_not_a_candidate(reprise):
+    with reprise.transaction() as cur:
+        cur.execute("delete from convention where convention_id = 'C-AL-1'")
+    # Action Logement's only convention starts on 01/07/2025: 20 % × 61 = 12,2
+    assert "AL" not in _dest(reprise, "B101", CLOS).index
+    assert _dest(reprise, "B102", CLOS).loc["AL", "deficit"] == pytest.approx(12.2)

@@ -141,6 +141,29 @@ def test_gauges_page_grouping_and_commune(app):
     assert "Reims" in app.caption[0].value
 
 
+def test_gauges_page_says_partial_conventions_and_reprises(app_copy):
+    from fluxcore.db import Database
+
+    app, copy = app_copy
+    db = Database(copy)
+    with db.transaction() as cur:
+        cur.execute("update convention set date_debut = date '2026-07-01', annee_debut = 2026 "
+                    "where convention_id = 'CONV-51-AL'")
+        cur.execute("update reservataire set repris_par_prefet = true, date_reprise = "
+                    "date '2026-07-01' where reservataire_id = 'COM-51454'")
+    db.close()
+    app.session_state["annee"] = 2026
+    app.run()
+    app.switch_page("pages/jauges.py").run()
+    assert not app.exception, app.exception
+    text = " ".join(m.value for m in app.markdown).replace("\u202f", " ")
+    assert "**Action Logement Services** : convention du 01/07/2026 au 31/12/2027 : 50 % de " \
+           "l'année" in text
+    assert "**Préfet – Marne (publics prioritaires)** : dont droits repris de Commune de " \
+           "Reims : " in text and "% du flux de son périmètre depuis le 01/07/2026 (" in text
+    assert "**Commune de Reims** : droits repris par le préfet à partir du 01/07/2026" in text
+
+
 def test_orientation_decision_is_recorded_and_reflected(app_copy):
     from fluxcore.db import Database
 
@@ -159,6 +182,28 @@ def test_orientation_decision_is_recorded_and_reflected(app_copy):
                  "where liberation_id = ?", [lib])
     assert row[1:] == ("alice", "Retard du contingent")
     assert db.scalar("select count(*) from audit_log where action = 'orientation.create'") == 1
+
+
+def test_orientation_page_shows_the_principle_and_the_deficit_first(app, demo_db):
+    from datetime import date
+
+    from fluxcore.orientation import PRINCIPE, classer_destinations
+
+    app.run()
+    app.switch_page("pages/orientation.py").run()
+    assert not app.exception, app.exception
+    lib = app.selectbox(key="o_liberation").value
+    assert any(c.value.startswith(PRINCIPE) for c in app.caption)
+    ranking = classer_destinations(demo_db, lib, date.today()).destinations  # the page's date
+    table = app.dataframe[0].value
+    assert list(table.columns) == ["Rang", "Destination", "Situation", "Déficit (logements)",
+                                   "Ajustements", "Déficit ajusté"]
+    assert table["Destination"].tolist() == ranking["nom"].tolist()
+    assert table["Situation"].tolist() == ranking["situation"].tolist()
+    first = app.table[0].value
+    assert first.index[0] == "Déficit sur le dû"
+    assert list(first.columns) == ["Logements", "Pourquoi"]
+    assert first["Pourquoi"].iloc[0].startswith("Déficit de ")
 
 
 def test_settings_editor_changes_a_setting(app_copy):
@@ -190,6 +235,65 @@ def test_objectives_page_explains_what_remains(app):
     assert len(app.get("plotly_chart")) == 1
     destinations = next(f for f in _frames(app) if "Destination" in f.columns)
     assert not {"MUTATION", "RU", "VENTE", "LHI", "ORCOD"} & set(destinations["Destination"])
+
+
+def _app_on(path, monkeypatch, tmp_path) -> AppTest:
+    """The app on a hand-built database file."""
+    monkeypatch.setenv("FLUX_DB", str(path))
+    monkeypatch.setenv("FLUX_UTILISATEURS", str(tmp_path / "aucun-compte.toml"))
+    monkeypatch.chdir(ROOT)
+    import ui.data
+    monkeypatch.setattr(ui.data, "DEFAULT_DB", str(path))
+    monkeypatch.setattr("ui.state.DEFAULT_DB", str(path))
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+
+
+def test_objectives_page_shows_half_percents_exactly(monkeypatch, tmp_path):
+    """Grand Reims 2025: 125 leases hors QPV, 31 to the first quartile = 24,8 % for 25 %
+    (« manque 1 », never « 25 % »); a CIA target of 22,5 % for the prioritaires, 29 of the
+    125 = 23,2 % (never « 22 % »)."""
+    from datetime import date
+
+    from fluxcore.db import Database
+    from tests.factory import attribution, insert, liberation, logement, orientation, residence
+
+    path = tmp_path / "objectifs.duckdb"
+    db = Database(path)
+    insert(db, "residence", [residence("R2", "51454", "200067213", "51")])
+    insert(db, "objectif", [{"epci_siren": "200067213", "annee": 2025,
+                             "indicateur": "PRIORITAIRES", "reservataire_id": None,
+                             "cible_pct": 22.5}])
+    rows = {"logement": [], "liberation": [], "orientation": [], "attribution": []}
+    for i in range(125):
+        n = f"{i:03d}"
+        rows["logement"].append(logement(f"L{n}", "R2"))
+        rows["liberation"].append(liberation(f"B{n}", f"L{n}", date(2025, 1, 5)))
+        rows["orientation"].append(orientation(f"O{n}", f"B{n}", "BAILLEUR",
+                                               date(2025, 1, 6), "ATTRIBUE"))
+        rows["attribution"].append(attribution(
+            f"A{n}", f"O{n}", f"L{n}", date(2025, 2, 1), date(2025, 3, 1),
+            quartile=1 if i < 31 else 2, prioritaire=i < 29))
+    for table, r in rows.items():
+        insert(db, table, r)
+    db.close()
+    at = _app_on(path, monkeypatch, tmp_path)
+    at.run()
+    at.switch_page("pages/objectifs.py").run()
+    assert not at.exception, at.exception
+    text = "\n".join(m.value for m in at.markdown).replace("\u202f", " ")
+    assert ("Q1 hors QPV** : 24,8 % pour 25 % (31/125) — :orange[**manque 1**]" in text), text
+    assert "Prioritaires** : 23,2 % pour 22,5 % (29/125)" in text
+    assert ("Il faut encore 1 attribution hors QPV au premier quartile ou à des relogés "
+            "RU/ORCOD pour atteindre 25 % (31 sur 125, soit 24,8 %)") in text
+    assert ("Cible de 22,5 % atteinte (23,2 %, 29 sur 125 baux hors mutations internes)"
+            in text)
+    assert "Q1 hors QPV** : 25 %" not in text and "pour 22 %" not in text
+    verdict = next(f for f in _frames(at) if "Département" in f.columns).set_index(
+        "Destination")
+    assert verdict.loc["Bailleur (non réservé)", ["Baux signés (hors mutations)",
+                                                 "Prioritaires", "Part", "Cible",
+                                                 "Manque"]].tolist() == [
+        "125", "29", "23,2\u202f%", "25\u202f%", "3"]
 
 
 def test_residences_page_card_and_et_si(app):
@@ -278,7 +382,39 @@ def test_simulator_saves_and_compares(app_copy):
     assert db.scalar("select count(*) from audit_log where action = 'scenario_enregistre'") == 1
 
 
-def test_bilan_preview_and_generation(app):
+def test_simulator_dated_derogation_flags_the_other_years(app):
+    app.run()
+    app.switch_page("pages/simulateur.py").run()
+    editor = next(d for d in app.data_editor if d.key.startswith("sim_lignes_"))
+    table = editor.value
+    row = int(table.index[table["Type"] == "PREFET"][0])
+    app.session_state[editor.key] = {"edited_rows": {row: {"Taux (%)": 33.0}},
+                                     "added_rows": [], "deleted_rows": []}
+    derog = next(d for d in app.data_editor if d.key.startswith("sim_derog_"))
+    debut = int(app.number_input(key="sim_debut").value)
+    app.session_state[derog.key] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
+        {"Arrêté": "Arrêté n° T-1", "Début": f"{debut}-01-01", "Fin": f"{debut}-12-31",
+         "Plafond préfet (%)": 40.0}]}
+    app.run()
+    assert not app.exception, app.exception
+    alerts = [e.value for e in app.error if e.icon == ":material/gavel:"]
+    assert alerts and f"{debut} : conforme du 01/01 au 31/12" in alerts[0]
+    assert f"{debut + 1} : non conforme du 01/01 au 31/12" in alerts[0]
+    assert f"Arrêté n° T-1 du 01/01/{debut} au 31/12/{debut}" in alerts[0]
+
+
+def test_gauges_limits_panel_names_the_derogation(app):
+    app.run()
+    app.switch_page("pages/jauges.py").run()
+    assert not app.exception, app.exception
+    year = int(app.caption[0].value.split("année ")[1][:4])
+    text = " ".join(m.value for m in app.markdown)
+    if year in (2025, 2026):   # the demo's arrêté: 01/03/2025–28/02/2026 in the Ardennes
+        assert "Arrêté préfectoral n° 2025-DDETS-08-0412" in text
+        assert "du 01/03/2025 au 28/02/2026" in text
+
+
+def test_bilan_preview_and_generation(app, demo_db):
     app.run()
     app.switch_page("pages/bilan.py").run()
     app.selectbox(key="bilan_annee").set_value(2025).run()
@@ -286,7 +422,23 @@ def test_bilan_preview_and_generation(app):
     labels = [m.label for m in app.metric]
     assert labels == ["Logements proposés", "Attribués", "dont prioritaires", "Livrés / dû"]
     assert [d.label for d in app.get("download_button")] == [
-        "Classeur du destinataire (XLSX)", "Bilan imprimable (PDF)"]
+        "Classeur du destinataire (XLSX)", "Bilan imprimable (PDF)", "Statistiques (CSV)",
+        "Statistiques (PDF)"]
+    # the annual statistics on reservations (arrêté du 28 novembre 2011): the same figures
+    # as fluxcore's table, whole patrimoine then one département
+    from fluxcore.bilan import calculer_bilan
+    from fluxcore.bilan.statistiques import tableau
+    from fluxcore.formats import fmt_int
+
+    b = calculer_bilan(demo_db, 2025)
+    for dep in ("", "51"):
+        app.selectbox(key="bilan_stat_dep").set_value(dep).run()
+        assert not app.exception, app.exception
+        shown = next(f for f in _frames(app) if "Type de réservataire" in f.columns)
+        expected = tableau(b.statistiques, dep or None)
+        assert shown["Type de réservataire"].tolist() == expected["libelle"].tolist()
+        assert shown["Baux signés"].tolist() == [fmt_int(x) for x in expected["baux"]]
+        assert shown["Type de réservataire"].iloc[1] == "État – agents (fonctionnaires)"
     app.radio(key="bilan_genre").set_value("epci").run()
     assert not app.exception, app.exception
     assert app.metric[0].label == "Libérés sur le territoire"

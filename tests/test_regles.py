@@ -3,16 +3,19 @@ assiette formula; edge cases and invalid inputs."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from fluxcore.assiette import compute_assiette
 from fluxcore.regles import (
+    Derogation,
     controle_hors_qpv_prefet,
     controle_prefet,
-    derogation_valide,
+    controles_prefet,
     droits_uniques_par_an,
+    fin_max_derogation,
+    limite_prefet,
     manque,
     minimum_hors_qpv_prefet,
     minimum_requis,
@@ -61,9 +64,15 @@ def test_ex3_prefet_above_30_percent():
     assert sans.message == (f"Contingent préfectoral de 32{NNBSP}% pour un maximum de "
                             f"30{NNBSP}% : convention irrégulière sans dérogation datée d'un an "
                             "au plus.")
-    avec = controle_prefet(taux, 0.0, derogation=True)[0]
-    assert avec.respecte
-    assert "dérogation préfectorale en vigueur" in avec.message
+    # a dated dérogation covering the whole year at 32 % or more makes it regular
+    year = [(date(2027, 1, 1), date(2027, 12, 31), taux, 0.0)]
+    avec = controles_prefet(year, [Derogation("Arrêté n° 7", date(2027, 1, 1),
+                                              date(2027, 12, 31), 32.0)])[0]
+    assert avec.respecte and (avec.valeur, avec.limite) == (32.0, 32.0)
+    assert avec.message == (
+        f"Contingent préfectoral de 32{NNBSP}% — 2027 : conforme du 01/01 au 31/12 "
+        f"(32{NNBSP}% ≤ 32{NNBSP}% sous la dérogation Arrêté n° 7 du 01/01/2027 au "
+        "31/12/2027).")
 
 
 def test_prefet_exactly_30_percent_passes():
@@ -77,26 +86,71 @@ def test_custom_limits():
     assert not controle_prefet(20.0, 4.0, max_agents_pct=3.0)[1].respecte
 
 
-SIGN = date(2025, 3, 1)
-
-
-@pytest.mark.parametrize(("fin", "reference", "valide"), [
-    (date(2025, 9, 1), date(2025, 6, 1), True),    # six months, in force
-    (date(2026, 3, 1), date(2025, 6, 1), True),    # exactly one year, in force
-    (date(2026, 3, 1), date(2026, 3, 1), True),    # last day of the derogation
-    (date(2025, 9, 1), date(2025, 9, 2), False),   # expired
-    (date(2026, 3, 2), date(2025, 6, 1), False),   # one year and one day: too long
-    (date(2026, 9, 1), date(2025, 6, 1), False),   # eighteen months: too long
-    (None, date(2025, 6, 1), False),               # no derogation
+# -- dated dérogations (R441-5-2: one year at most, own dates and rate) ------------------------
+@pytest.mark.parametrize(("debut", "fin_max", "jours"), [
+    (date(2025, 3, 1), date(2026, 2, 28), 365),
+    (date(2024, 1, 1), date(2024, 12, 31), 366),    # a leap year: 366 days
+    (date(2023, 3, 1), date(2024, 2, 29), 366),     # the span holds 29/02/2024
+    (date(2024, 2, 29), date(2025, 2, 28), 366),    # from a 29 February
+    (date(2025, 7, 15), date(2026, 7, 14), 365),
 ])
-def test_ex3_derogation_dated_one_year_at_most(fin, reference, valide):
-    assert derogation_valide(fin, SIGN, reference) is valide
+def test_one_year_at_most(debut, fin_max, jours):
+    assert fin_max_derogation(debut) == fin_max
+    d = Derogation("A", debut, fin_max, 35.0)
+    assert d.valide and d.jours == jours
+    assert not Derogation("A", debut, fin_max + timedelta(days=1), 35.0).valide
+    assert not Derogation("A", debut, debut - timedelta(days=1), 35.0).valide
 
 
-def test_derogation_over_a_leap_day():
-    # 29/02/2024 lies inside: one year after 01/01/2024 is 01/01/2025 (366 days)
-    assert derogation_valide(date(2025, 1, 1), date(2024, 1, 1), date(2024, 6, 1))
-    assert not derogation_valide(date(2025, 1, 2), date(2024, 1, 1), date(2024, 6, 1))
+def test_limit_of_a_day():
+    d = Derogation("A", date(2025, 7, 15), date(2026, 7, 14), 33.5, 6.0)
+    assert limite_prefet(date(2025, 7, 14), [d]) == (30.0, 5.0, None)
+    assert limite_prefet(date(2025, 7, 15), [d]) == (33.5, 6.0, d)
+    assert limite_prefet(date(2026, 7, 14), [d]) == (33.5, 6.0, d)
+    assert limite_prefet(date(2026, 7, 15), [d]) == (30.0, 5.0, None)
+    # without an agents' rate the 5 % stays; a rate below 30 % never lowers the limit
+    assert limite_prefet(date(2025, 8, 1), [Derogation("B", date(2025, 8, 1),
+                                                       date(2025, 8, 31), 28.0)]) == (
+        30.0, 5.0, Derogation("B", date(2025, 8, 1), date(2025, 8, 31), 28.0))
+    # thirteen months: never applied
+    long = Derogation("C", date(2025, 1, 1), date(2026, 1, 31), 40.0)
+    assert limite_prefet(date(2025, 6, 1), [long]) == (30.0, 5.0, None)
+    # two arrêtés overlapping: the latest applies
+    e = Derogation("E", date(2026, 1, 1), date(2026, 12, 31), 31.0)
+    assert limite_prefet(date(2026, 3, 1), [d, e])[2] == e
+
+
+def test_33_5_percent_with_a_derogation_over_part_of_the_year():
+    # 33,5 % all of 2025, arrêté 15/07/2025–14/07/2026 at 34 %
+    d = Derogation("Arrêté n° 2025-77", date(2025, 7, 15), date(2026, 7, 14), 34.0)
+    c = controles_prefet([(date(2025, 1, 1), date(2025, 12, 31), 33.5, 0.0)], [d])
+    assert [x.code for x in c] == ["prefet_max", "prefet_agents_max"]
+    assert (c[0].valeur, c[0].limite, c[0].respecte) == (33.5, 30.0, False)
+    assert c[0].message == (
+        f"Contingent préfectoral de 33,5{NNBSP}% — 2025 : non conforme du 01/01 au 14/07 "
+        f"(195 jours : 33,5{NNBSP}% > 30{NNBSP}% hors période de dérogation), conforme du "
+        f"15/07 au 31/12 (33,5{NNBSP}% ≤ 34{NNBSP}% sous la dérogation Arrêté n° 2025-77 du "
+        "15/07/2025 au 14/07/2026).")
+    # above the dérogation's own rate
+    c = controles_prefet([(date(2025, 8, 1), date(2025, 12, 31), 36.0, 0.0)], [d])[0]
+    assert not c.respecte and (c.valeur, c.limite) == (36.0, 34.0)
+    assert "non conforme du 01/08 au 31/12 (153 jours : 36" in c.message
+    assert "malgré la dérogation Arrêté n° 2025-77" in c.message
+    # a rate within 30 % needs no dérogation: the plain sentence
+    c = controles_prefet([(date(2025, 1, 1), date(2025, 12, 31), 27.0, 3.0)], [d])
+    assert c[0].message == f"Contingent préfectoral de 27{NNBSP}% pour un maximum de 30{NNBSP}%."
+    assert all(x.respecte for x in c)
+
+
+def test_a_derogation_of_thirteen_months_is_reported():
+    long = Derogation("Arrêté n° 13", date(2025, 2, 1), date(2026, 2, 28), 31.0)
+    c = {x.code: x for x in controles_prefet(
+        [(date(2025, 1, 1), date(2025, 12, 31), 31.0, 0.0)], [long])}
+    assert not c["prefet_max"].respecte
+    assert not c["prefet_derogation_duree"].respecte
+    assert c["prefet_derogation_duree"].message == (
+        "Dérogation de plus d'un an : Arrêté n° 13 du 01/02/2025 au 28/02/2026 (393 jours ; "
+        f"un an au plus, soit jusqu'au 31/01/2026) : limite de 30{NNBSP}% appliquée.")
 
 
 # -- example 4: the assiette -------------------------------------------------------------------

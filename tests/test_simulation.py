@@ -16,6 +16,7 @@ import pytest
 
 from fluxcore.assiette import assiette_departement
 from fluxcore.db import Database
+from fluxcore.regles import Derogation
 from fluxcore.simulation import (
     LigneReservataire,
     Scenario,
@@ -96,9 +97,80 @@ def test_example_3_prefet_above_30_percent_is_void_unless_derogation():
     assert c["valeur"] == pytest.approx(32.0) and not c["respecte"]
     assert c["article"] == "R441-5-2" and "sans dérogation" in c["message"]
     assert not res.conforme
-    derog = simuler(e, Scenario("00", 2027, 2029, reservataires=lines, derogation_prefet=True))
-    assert ctrl(derog, "prefet_max")["respecte"]
-    assert "dérogation préfectorale en vigueur" in ctrl(derog, "prefet_max")["message"]
+    # a dated dérogation covering the whole period at 32 % (three one-year arrêtés)
+    arretes = [Derogation(f"Arrêté n° {y}-01", date(y, 1, 1), date(y, 12, 31), 32.0)
+               for y in ANS]
+    derog = simuler(e, Scenario("00", 2027, 2029, reservataires=lines, derogations=arretes))
+    assert ctrl(derog, "prefet_max")["respecte"] and derog.conforme
+    assert "2029 : conforme du 01/01 au 31/12 (32\u202f% ≤ 32\u202f% sous la dérogation " \
+           "Arrêté n° 2029-01 du 01/01/2029 au 31/12/2029)" in ctrl(derog, "prefet_max")["message"]
+
+
+def test_three_years_with_a_one_year_derogation_flag_the_other_years():
+    # préfet 330 / 1 000 = 33 %; one arrêté 01/07/2027–30/06/2028 at 33,5 %
+    e = entrees_simples(ANS, 1000, 8.0, stock={"PREF": 330})
+    arrete = Derogation("Arrêté préfectoral n° 2027-118", date(2027, 7, 1), date(2028, 6, 30),
+                        33.5)
+    res = simuler(e, Scenario("00", 2027, 2029, reservataires=[
+        L("PREF", "PREFET", methode="part_stock")], derogations=[arrete]))
+    c = ctrl(res, "prefet_max")
+    assert (c["valeur"], c["limite"], c["respecte"]) == (pytest.approx(33.0), 30.0, False)
+    nb = "\u202f"
+    sous = (f"33{nb}% ≤ 33,5{nb}% sous la dérogation Arrêté préfectoral n° 2027-118 du "
+            "01/07/2027 au 30/06/2028")
+    hors = f"33{nb}% > 30{nb}% hors période de dérogation"
+    assert c["message"] == (
+        f"Contingent préfectoral de 33{nb}% — 2027 : non conforme du 01/01 au 30/06 (181 jours "
+        f": {hors}), conforme du 01/07 au 31/12 ({sous}) ; 2028 : conforme du 01/01 au 30/06 "
+        f"({sous}), non conforme du 01/07 au 31/12 (184 jours : {hors}) ; 2029 : non conforme "
+        f"du 01/01 au 31/12 (365 jours : {hors}).")
+    assert not res.conforme
+    # a thirteen-month arrêté is reported and not applied
+    long = Derogation("Arrêté n° 13", date(2027, 1, 1), date(2028, 1, 31), 34.0)
+    res = simuler(e, Scenario("00", 2027, 2029, reservataires=[
+        L("PREF", "PREFET", methode="part_stock")], derogations=[long]))
+    d = ctrl(res, "prefet_derogation_duree")
+    assert not d["respecte"] and "(396 jours ; un an au plus, soit jusqu'au 31/12/2027)" in \
+        d["message"]
+    assert "sans dérogation datée d'un an au plus" in ctrl(res, "prefet_max")["message"]
+
+
+def test_scenario_derogations_json_and_legacy_yes_no():
+    data = {"departement": "51", "annee_debut": 2027, "annee_fin": 2029, "derogations": [
+        {"arrete": "Arrêté n° 5", "date_debut": "01/03/2027", "date_fin": "2028-02-29",
+         "taux_max": 35, "taux_agents_max": 6}]}
+    s = from_dict(data)
+    assert s.derogations == [Derogation("Arrêté n° 5", date(2027, 3, 1), date(2028, 2, 29),
+                                        35.0, 6.0)]
+    assert s.to_dict()["derogations"] == [
+        {"arrete": "Arrêté n° 5", "date_debut": "2027-03-01", "date_fin": "2028-02-29",
+         "taux_max": 35.0, "taux_agents_max": 6.0}]
+    assert from_dict(json.loads(json.dumps(s.to_dict()))) == s
+    # scenarios saved with the yes/no: false = none, true = a first-year arrêté to state
+    base = {"departement": "51", "annee_debut": 2027, "annee_fin": 2029}
+    assert from_dict({**base, "derogation_prefet": False}).derogations == []
+    old = from_dict({**base, "derogation_prefet": True}).derogations
+    assert [(d.date_debut, d.date_fin, d.taux_max) for d in old] == [
+        (date(2027, 1, 1), date(2027, 12, 31), 100.0)]
+    assert "à préciser" in old[0].arrete
+    assert from_dict(base).derogations is None       # the base's arrêtés
+
+
+@pytest.mark.parametrize("derogs, message", [
+    ([{"date_debut": "2027-03-01", "date_fin": "2027-02-01", "taux_max": 35}],
+     r"la fin \(01/02/2027\) précède le début \(01/03/2027\)"),
+    ([{"date_debut": "2027-03-01", "date_fin": "2028-02-29"}], "taux_max est obligatoire"),
+    ([{"date_debut": "mars", "date_fin": "2028-02-29", "taux_max": 35}],
+     "date_debut doit être une date"),
+    ([{"date_debut": "2027-03-01", "date_fin": "2028-02-29", "taux_max": 135}],
+     "entre 0 et 100"),
+    ([{"debut": "2027-03-01"}], r"Champ inconnu dans derogations\[1\] : debut"),
+    ({"taux_max": 35}, "derogations doit être une liste"),
+])
+def test_bad_derogations_are_explained(derogs, message):
+    with pytest.raises(ScenarioError, match=message):
+        from_dict({"departement": "51", "annee_debut": 2027, "annee_fin": 2029,
+                   "derogations": derogs})
 
 
 def test_example_4_assiette_and_droits_every_year():
@@ -276,8 +348,7 @@ def _example_4_database(db: Database) -> Database:
     factory.insert(db, "convention", [
         {"convention_id": f"C-{r}", "reservataire_id": r, "departement": "51",
          "perimetre": perim, "annee_debut": 2024, "annee_fin": 2028, "taux_flux": t,
-         "garantie_emprunt": perim is not None, "date_signature": date(2023, 11, 20),
-         "derogation_fin": None}
+         "garantie_emprunt": perim is not None, "date_signature": date(2023, 11, 20)}
         for r, perim, t in (("PREF-51", None, 20.0), ("PREFF-51", None, 5.0),
                             ("AL", None, 30.0), ("COM-51454", "51454", 15.0))])
     factory.insert(db, "reservation_stock", [
@@ -315,6 +386,38 @@ def test_example_4_from_the_database(empty_db):
     # lettings of 2027 enter once)
     assert by_id(conv)["EMP"] == pytest.approx(100 * 5 / ((80 + 61.6 + 61.6) / 3))
     assert "30 droits uniques sur 6 an(s)" in by_id(conv, "base")["EMP"]
+
+
+def test_base_derogations_and_the_end_of_guaranteed_rights(empty_db):
+    db = _example_4_database(empty_db)
+    factory.insert(db, "derogation", [{
+        "derogation_id": "D51", "departement": "51", "arrete": "Arrêté n° 2028-4",
+        "date_debut": date(2028, 1, 1), "date_fin": date(2028, 12, 31), "taux_max": 32.0,
+        "taux_agents_max": None}])
+    # Reims's guarantee: loan repaid on 30/06/2023, rights until 30/06/2028 (+ 5 years)
+    with db.transaction() as cur:
+        cur.execute("update convention set fin_pret = date '2023-06-30' "
+                    "where convention_id = 'C-COM-51454'")
+    e = charger_entrees(db, "51", 2027, 2029, modele=False)
+    res = simuler(e, Scenario("51", 2027, 2029))
+    assert res.scenario.derogations == [Derogation(
+        "Arrêté n° 2028-4", date(2028, 1, 1), date(2028, 12, 31), 32.0, None, "51", "D51")]
+    assert res.to_dict()["scenario"]["derogations"][0]["date_fin"] == "2028-12-31"
+    com = res.droits[res.droits["reservataire_id"] == "COM-51454"].set_index("annee")["droits"]
+    net = res.annees.set_index("annee")["flux_net"]
+    # 15 % of the flux; 2028 (leap) counts 182 of 366 days, 2029 nothing
+    assert com.tolist() == pytest.approx([0.15 * net[2027], 0.15 * net[2028] * 182 / 366,
+                                          0.0])
+    assert any("droits éteints le 30/06/2028" in w for w in res.avertissements)
+    mc = simuler_tirages(e, res)
+    assert mc.reservataires.set_index("reservataire_id").loc["COM-51454", "esperance"] == \
+        pytest.approx(0.15 * net[2027])
+    # a period after the end: the convention is left out, and said so
+    e30 = charger_entrees(db, "51", 2029, 2031, modele=False)
+    assert "COM-51454" not in {x.reservataire_id for x in lignes_initiales(e30)}
+    res30 = simuler(e30, Scenario("51", 2029, 2031))
+    assert any("prennent fin le 30/06/2028" in w and "non reprise" in w
+               for w in res30.avertissements)
 
 
 def test_demo_baseline_matches_the_assiette_engine(demo_db):
@@ -575,3 +678,33 @@ def test_comparison_survives_awkward_names():
     wb = openpyxl.load_workbook(io.BytesIO(export_xlsx(comp, rs, "t")))
     assert wb.sheetnames[2:4] == ["Droits – Hyp -A-- Action Logeme",
                                   "Droits – Hyp -A-- Action Lo (2)"]
+
+
+def test_base_conventions_follow_their_dates_and_the_latest_signature(empty_db):
+    # example 4's base; Action Logement's 30 % is replaced by a 20 % convention signed on
+    # 15/01/2027 in force from 01/04/2027; a commune convention with neither perimeter nor
+    # territory is left out
+    db = _example_4_database(empty_db)
+    factory.insert(db, "reservataire", [{
+        "reservataire_id": "COM-X", "nom": "Commune sans territoire", "type": "COMMUNE",
+        "territoire": None, "repris_par_prefet": False}])
+    factory.insert(db, "convention", [
+        {"convention_id": "C-AL-2", "reservataire_id": "AL", "departement": "51",
+         "perimetre": None, "annee_debut": 2027, "annee_fin": 2031, "taux_flux": 20.0,
+         "garantie_emprunt": False, "date_signature": date(2027, 1, 15),
+         "date_debut": date(2027, 4, 1), "date_fin": None},
+        {"convention_id": "C-COM-X", "reservataire_id": "COM-X", "departement": "51",
+         "perimetre": None, "annee_debut": 2024, "annee_fin": 2028, "taux_flux": 5.0,
+         "garantie_emprunt": False, "date_signature": date(2023, 11, 20),
+         "date_debut": None, "date_fin": None}])
+    e = charger_entrees(db, "51", 2027, 2029, modele=False)
+    lines = {x.reservataire_id: x for x in lignes_initiales(e)}
+    assert "COM-X" not in lines
+    assert (lines["AL"].taux_pct, lines["AL"].debut_droits) == (20.0, "2027-04-01")
+    res = simuler(e, Scenario("51", 2027, 2029))
+    al = res.droits[res.droits["reservataire_id"] == "AL"].set_index("annee")["droits"]
+    # 2027: 20 % × 80 × 275/365 = 12,05… ; then 20 % × 61,6 = 12,32 a year
+    assert al.tolist() == pytest.approx([0.2 * 80 * 275 / 365, 0.2 * 61.6, 0.2 * 61.6])
+    mc = simuler_tirages(e, res)
+    assert mc.reservataires.set_index("reservataire_id").loc["AL", "esperance"] == \
+        pytest.approx(0.2 * 80 * 275 / 365)

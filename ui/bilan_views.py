@@ -10,10 +10,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from fluxcore.bilan import calculer_bilan, documents
+from fluxcore.bilan import statistiques as stats
 from fluxcore.bilan.archive import generer
 from fluxcore.bilan.classeur import ecrire_xlsx
 from fluxcore.bilan.documents import DocumentBilan
-from fluxcore.bilan.impression import ecrire_pdf
+from fluxcore.bilan.impression import ecrire_pdf, ecrire_pdf_statistiques
 from fluxcore.bilan.textes import TYPES
 from fluxcore.formats import fmt_int, fmt_num, fmt_pct
 from ui.components import show_table
@@ -166,6 +167,30 @@ def figure_qualite(doc: DocumentBilan, dim: str, label: str, projection: bool) -
                       xaxis_title=None)
     fig.update_yaxes(ticksuffix="\u202f%")
     return style(fig, projection)
+
+
+def statistiques(b) -> None:
+    """The annual statistics on reservations per type of réservataire (arrêté du 28 novembre
+    2011): a département or the whole patrimoine, the definitions, CSV and PDF."""
+    deps = sorted(b.statistiques["departement"].unique()) if len(b.statistiques) else []
+    noms = {"": "Tout le patrimoine", **{d: f"{d} – {b.departements.get(d, d)}" for d in deps}}
+    dep = st.selectbox("Département", list(noms), format_func=noms.get, key="bilan_stat_dep")
+    t = stats.tableau(b.statistiques, dep or None)
+    show_table(pd.DataFrame({"Type de réservataire": t["libelle"], **{
+        label: [fmt_int(x) for x in t[code]] for code, label in stats.INDICATEURS.items()}}),
+        max_rows=len(t))
+    with st.expander("Définitions"):
+        st.markdown("\n".join(f"- {line}" for line in stats.notes(
+            bool(b.reglages["rendu_bailleur_compte_livre"]))))
+    left, right = st.columns(2)
+    stem = f"bilan_{b.annee}_statistiques_reservations"
+    left.download_button("Statistiques (CSV)", lambda: stats.texte_csv(
+        b.statistiques, b.departements).encode(), f"{stem}.csv", mime="text/csv",
+        icon=":material/csv:", on_click="ignore", key="bilan_stat_csv")
+    right.download_button("Statistiques (PDF)", lambda: ecrire_pdf_statistiques(b),
+                          f"{stem}.pdf", mime="application/pdf",
+                          icon=":material/picture_as_pdf:", on_click="ignore",
+                          key="bilan_stat_pdf")
 
 
 def generation(path: str, annee: int) -> None:

@@ -77,19 +77,30 @@ def composition(df: pd.DataFrame, dimension: str, projection: bool) -> go.Figure
 
 
 def classement(dest: pd.DataFrame, composantes: dict[str, str], projection: bool) -> go.Figure:
-    """Stacked contributions (weight × value) of each component, per destination."""
+    """The deficit of each destination (coloured by its group) and the adjustments stacked on
+    it, in dwellings; the diamond is the adjusted score. Top row = rank 1."""
     d = dest.iloc[::-1]
+    y = [f"{r.rang}. {r.nom}" for r in d.itertuples()]
     fig = go.Figure()
-    palette = [COULEURS["orientations"], COULEURS["liberations"], COULEURS["en_cours"],
-               COULEURS["attribuees"], "#CC79A7", "#999999"]
-    for (code, label), colour in zip(composantes.items(), palette):
-        fig.add_bar(y=d["nom"], x=d[f"c_{code}"], orientation="h", name=label,
-                    marker_color=colour,
-                    hovertemplate="%{y}<br>" + label + " : %{x:+.2f}<extra></extra>")
-    fig.add_scatter(y=d["nom"], x=d["score"], mode="markers", name="Score",
+    for situation, colour in STATUT_COULEUR.items():   # one trace per group: its legend
+        mask = (d["situation"] == situation).to_numpy()
+        fig.add_bar(y=[v for v, m in zip(y, mask) if m], x=d.loc[mask, "deficit"],
+                    orientation="h", name=f"Déficit, {situation}", marker_color=colour,
+                    hovertemplate="%{y}<br>Déficit : %{x:+.2f} logement(s), " + situation
+                                  + "<extra></extra>")
+    palette = [COULEURS["liberations"], COULEURS["en_cours"], "#CC79A7", "#999999"]
+    for (code, label), colour in zip(
+            [(k, v) for k, v in composantes.items() if k != "retard"], palette):
+        fig.add_bar(y=y, x=d[f"c_{code}"], orientation="h", name=label, marker_color=colour,
+                    hovertemplate="%{y}<br>" + label + " : %{x:+.2f} logement(s)"
+                                  "<extra></extra>")
+    fig.add_scatter(y=y, x=d["score"], mode="markers", name="Déficit ajusté",
                     marker={"symbol": "diamond", "size": 16 if projection else 11,
                             "color": "#000"},
-                    hovertemplate="%{y}<br>Score : %{x:+.2f}<extra></extra>")
-    fig.update_layout(barmode="relative", title="Pourquoi ce classement",
-                      xaxis_title="Contribution au score", yaxis_title=None)
-    return style(fig, projection, height=max(360, (60 if projection else 40) * len(d) + 170))
+                    hovertemplate="%{y}<br>Déficit ajusté : %{x:+.2f}<extra></extra>")
+    fig.update_layout(barmode="relative", title="Déficit et ajustements, en logements",
+                      xaxis_title=None, yaxis_title=None,
+                      yaxis={"categoryorder": "array", "categoryarray": y})
+    fig = style(fig, projection, height=max(360, (60 if projection else 40) * len(d) + 170))
+    # six entries: below the bars, where they do not cover the title
+    return fig.update_layout(legend={"y": -0.1, "yanchor": "top", "x": 0})

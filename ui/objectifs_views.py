@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from fluxcore.formats import MOIS, MOIS_COURTS, USAGES_INTERNES, fmt_int, fmt_pct
+from fluxcore.formats import MOIS, MOIS_COURTS, fmt_cible, fmt_int, fmt_part
 from ui.theme import OKABE_ITO, style
 
 ATTEINT, RETARD = OKABE_ITO[0], OKABE_ITO[5]      # blue / vermillion (colour-blind safe)
@@ -17,12 +17,12 @@ COURTS = {"Q1_HORS_QPV": "Q1 hors QPV", "Q234_EN_QPV": "Q2–Q4 en QPV",
 def _line(r) -> str:
     """One indicator of a card: status mark (shape and colour), share against target."""
     if not r.base:
-        return f"○ **{COURTS[r.indicateur]}** : aucun bail (cible {fmt_pct(r.cible_pct)})"
+        return f"○ **{COURTS[r.indicateur]}** : aucun bail (cible {fmt_cible(r.cible_pct)})"
     ok = r.manque == 0
     mark = ":blue[**✓**]" if ok else ":orange[**✗**]"
     tail = "" if ok else f" — :orange[**manque {fmt_int(r.manque)}**]"
-    shown = fmt_pct(r.pct, 0 if ok else 1)        # 49,6 % never shown as « 50 % » when late
-    return (f"{mark} **{COURTS[r.indicateur]}** : {shown} pour {fmt_pct(r.cible_pct)}"
+    shown = fmt_part(r.pct, r.cible_pct)      # 24,8 % never shown as « 25 % » when late
+    return (f"{mark} **{COURTS[r.indicateur]}** : {shown} pour {fmt_cible(r.cible_pct)}"
             f" ({fmt_int(r.realise)}/{fmt_int(r.base)}){tail}")
 
 
@@ -51,7 +51,7 @@ def trajectoire(df: pd.DataFrame, cibles: dict[str, float], projection: bool) ->
                         hovertemplate="%{customdata} : %{y:.1f}\u202f%<extra>" + label
                         + "</extra>")
         fig.add_scatter(x=months, y=[cibles[code]] * len(months), mode="lines",
-                        name=f"Cible : {label} ({fmt_pct(cibles[code])})",
+                        name=f"Cible : {label} ({fmt_cible(cibles[code])})",
                         line={"color": colour, "dash": "dash", "width": 2}, hoverinfo="skip")
     fig.update_layout(title="Trajectoire de l'année (part cumulée depuis janvier)",
                       yaxis_title="Part des baux signés (%)", xaxis_title=None)
@@ -62,19 +62,26 @@ def trajectoire(df: pd.DataFrame, cibles: dict[str, float], projection: bool) ->
     return fig
 
 
-RES_COLUMNS = {"nom": "Destination", "baux": "Baux signés", "prioritaires": "Prioritaires",
-               "pct": "Part", "cible_pct": "Cible", "manque": "Manque"}
+RES_COLUMNS = {"departement": "Département", "nom": "Destination",
+               "baux": "Baux signés (hors mutations)", "prioritaires": "Prioritaires",
+               "pct": "Part", "cible_pct": "Cible", "manque": "Manque",
+               "mutations": "Mutations internes (hors base)"}
 
 
-def table_reservataires(df: pd.DataFrame) -> pd.DataFrame:
-    out = df[list(RES_COLUMNS)].copy()
-    out["nom"] = [USAGES_INTERNES.get(n, n) for n in out["nom"]]  # MUTATION → Mutations internes
-    out["baux"] = [fmt_int(v) for v in out["baux"]]
-    out["prioritaires"] = [fmt_int(v) for v in out["prioritaires"]]
-    out["pct"] = [fmt_pct(v) for v in out["pct"]]
-    out["cible_pct"] = ["—" if pd.isna(v) else fmt_pct(v) for v in out["cible_pct"]]
+def table_reservataires(df: pd.DataFrame, epci: bool = False) -> pd.DataFrame:
+    """The verdict per convention (réservataire × département), or with `epci=True` the
+    per-EPCI information (its « Cible » is the CIA's commitment, when there is one)."""
+    cols = RES_COLUMNS | ({"cible_pct": "Engagement CIA"} if epci else {})
+    out = df[list(cols)].copy()
+    out["pct"] = [fmt_part(v, None if pd.isna(c) else c)
+                  for v, c in zip(out["pct"], out["cible_pct"])]
+    out["cible_pct"] = ["—" if pd.isna(v) else fmt_cible(v) for v in out["cible_pct"]]
     out["manque"] = ["—" if pd.isna(v) else fmt_int(v) for v in out["manque"]]
-    return out.rename(columns=RES_COLUMNS)
+    for c in ("baux", "prioritaires", "mutations"):
+        out[c] = [fmt_int(v) for v in out[c]]
+    if epci:
+        out = out.drop(columns="departement")
+    return out.rename(columns=cols)
 
 
 def table_detail(df: pd.DataFrame, niveau: str) -> pd.DataFrame:
@@ -86,5 +93,5 @@ def table_detail(df: pd.DataFrame, niveau: str) -> pd.DataFrame:
     for c in ("baux", "baux_hors_qpv", "baux_qpv"):
         out[c] = [fmt_int(v) for v in out[c]]
     for c in ("pct_q1_hors_qpv", "pct_q234_qpv", "pct_prioritaires"):
-        out[c] = ["—" if pd.isna(v) else fmt_pct(v) for v in out[c]]
+        out[c] = ["—" if pd.isna(v) else fmt_part(v) for v in out[c]]
     return out.rename(columns=cols)

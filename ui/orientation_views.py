@@ -1,11 +1,11 @@
-"""Pieces of the Orientation page: dwelling card and component details."""
+"""Pieces of the Orientation page: dwelling card, ranking table and the reasons."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from fluxcore.formats import fmt_date, fmt_int, fmt_num
+from fluxcore.formats import fmt_date, fmt_int, fmt_num, fmt_signe
 
 
 def carte_logement(lg: dict) -> None:
@@ -26,15 +26,24 @@ def carte_logement(lg: dict) -> None:
                f"{fmt_date(pd.Timestamp(lg['date_liberation']).date())}")
 
 
+def table_classement(dest: pd.DataFrame) -> pd.DataFrame:
+    """The ranking as French text: the deficit first, then what adjusts it."""
+    return pd.DataFrame({
+        "Rang": dest["rang"], "Destination": dest["nom"], "Situation": dest["situation"],
+        "Déficit (logements)": [fmt_signe(x, 2) for x in dest["deficit"]],
+        "Ajustements": [fmt_signe(x, 2) for x in dest["ajustements"]],
+        "Déficit ajusté": [fmt_signe(x, 2) for x in dest["score"]]})
+
+
 def details(dest: pd.DataFrame, comps: pd.DataFrame, top: int = 3) -> None:
-    """One expander per destination with each component's value, weight and explanation."""
+    """One expander per destination: its deficit, then each adjustment with its reason."""
     for r in dest.itertuples():
         rows = comps[comps["destinataire"] == r.destinataire]
-        score = f"{r.score:+.2f}".replace(".", ",")
-        with st.expander(f"{r.rang}. {r.nom} — score {score}", expanded=r.rang <= top):
+        title = (f"{r.rang}. {r.nom} — {r.situation}, déficit {fmt_signe(r.deficit, 2)}, "
+                 f"ajusté {fmt_signe(r.score, 2)}")
+        with st.expander(title, expanded=r.rang <= top):
             st.table(pd.DataFrame({
                 "Composante": rows["libelle"],
-                "Valeur": [f"{v:+.2f}".replace(".", ",") for v in rows["valeur"]],
-                "Poids": [f"{w:.2f}".replace(".", ",") for w in rows["poids"]],
-                "Contribution": [f"{v:+.3f}".replace(".", ",") for v in rows["contribution"]],
-                "Explication": rows["explication"]}).set_index("Composante"))
+                "Logements": [fmt_signe(v, 2) if a else "—"
+                              for v, a in zip(rows["contribution"], rows["applique"])],
+                "Pourquoi": rows["explication"]}).set_index("Composante"))

@@ -130,8 +130,6 @@ def hypotheses(e, reglages: dict, projection: bool = False) -> dict:
         index=0 if reglages["lecture_hors_qpv_prefet"] == "A" else 1,
         key="sim_lecture",
         format_func={"A": "A : part de ses logements", "B": "B : taux sur le flux hors QPV"}.get)
-    out["derogation_prefet"] = c2.checkbox("Dérogation préfectorale", key="sim_derog",
-                                           help="Dérogation datée, d'un an au plus.")
     observed_sous = f.sous[:, :, 0].sum(axis=1)
     table = pd.DataFrame({"Soustraits": [USAGES_INTERNES[c] for c in INTERNES],
                           "Prévu par an": observed_sous.round(1)})

@@ -1,5 +1,6 @@
 """Every recipient's files at once: XLSX + PDF per réservataire and per EPCI, a recap workbook
-with the reconciliation of the totals, and a ZIP of everything."""
+with the reconciliation of the totals and the annual statistics on reservations (also as CSV
+and PDF), and a ZIP of everything."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from fluxcore.bilan import statistiques as st
 from fluxcore.bilan.calcul import Bilan
 from fluxcore.bilan.classeur import ecrire_xlsx
 from fluxcore.bilan.documents import DocumentBilan, document, slug
-from fluxcore.bilan.impression import ecrire_pdf
+from fluxcore.bilan.impression import ecrire_pdf, ecrire_pdf_statistiques
 from fluxcore.db import Database
 from fluxcore.regles import INTERNES
 
@@ -77,6 +79,10 @@ def generer(db: Database, b: Bilan, pdf: bool = True,
     paquet.recapitulatif = recapitulatif(docs)
     paquet.rapprochements = rapprochements(b, [d for d, _ in docs])
     paquet.fichiers[f"bilan_{b.annee}_recapitulatif.xlsx"] = _recap_xlsx(paquet, b)
+    stem = f"bilan_{b.annee}_statistiques_reservations"
+    paquet.fichiers[f"{stem}.csv"] = st.texte_csv(b.statistiques, b.departements).encode()
+    if pdf:
+        paquet.fichiers[f"{stem}.pdf"] = ecrire_pdf_statistiques(b)
     return paquet
 
 
@@ -118,6 +124,13 @@ def rapprochements(b: Bilan, docs: list[DocumentBilan]) -> pd.DataFrame:
          sum(int(d.soustraits["realise"].sum()) for d in epci)
          + int((logs["destinataire"].isin(INTERNES) & sans_epci).sum()),
          int(logs["destinataire"].isin(INTERNES).sum())),
+        ("Mis à disposition des réservataires : statistiques par type = fichiers "
+         "réservataires", int(b.statistiques.loc[b.statistiques["ligne"].isin(
+             st.RESERVATAIRES), "mis_a_disposition"].sum()),
+         sum(int(d.chiffres["logements"]) for d in res)),
+        ("Attributions décidées : imputées à un contingent + à aucun = décidées",
+         int(b.statistiques[["imputees", "hors_contingent"]].sum().sum()),
+         int(b.statistiques["decidees"].sum())),
     ]
     for d in res:  # every crossing of a file adds up to its headline
         for dim, t in d.croisements.items():
@@ -158,6 +171,27 @@ def _recap_xlsx(paquet: Paquet, b: Bilan) -> bytes:
         logs["QPV"] = logs["QPV"].map({True: "oui", False: "non"})
         logs["Dans le flux"] = logs["Dans le flux"].map({True: "oui", False: "non"})
         logs.to_excel(xw, sheet_name="Libérations", index=False)
-        for name, width in (("Récapitulatif", 26), ("Rapprochements", 30), ("Libérations", 16)):
+        _statistiques_xlsx(xw, b)
+        for name, width in (("Récapitulatif", 26), ("Rapprochements", 30), ("Libérations", 16),
+                            ("Statistiques réservations", 16)):
             xw.sheets[name].set_column(0, 12, width)
+        xw.sheets["Statistiques réservations"].set_column(1, 1, 48)
     return buf.getvalue()
+
+
+def _statistiques_xlsx(xw: pd.ExcelWriter, b: Bilan) -> None:
+    """Sheet « Statistiques réservations »: the whole patrimoine, then each département, one
+    block each (arrêté du 28 novembre 2011), then the definitions."""
+    name, row = "Statistiques réservations", 0
+    deps = sorted(b.statistiques["departement"].unique()) if len(b.statistiques) else []
+    for dep in [None, *deps]:
+        t = st.tableau(b.statistiques, dep).drop(columns="ligne").rename(
+            columns={"libelle": "Type de réservataire", **st.INDICATEURS})
+        titre = ("Tout le patrimoine" if dep is None
+                 else f"Département {dep} {b.departements.get(dep, '')}".strip())
+        pd.DataFrame({"": [f"Statistiques annuelles des réservations {b.annee} — {titre}"]}
+                     ).to_excel(xw, sheet_name=name, startrow=row, index=False, header=False)
+        t.to_excel(xw, sheet_name=name, startrow=row + 1, index=False)
+        row += len(t) + 3
+    pd.DataFrame({"": st.notes(bool(b.reglages["rendu_bailleur_compte_livre"]))}).to_excel(
+        xw, sheet_name=name, startrow=row, index=False, header=False)

@@ -5,17 +5,21 @@ destination, EPCI and category of each dimension (typologie, financement, QPV/ho
 commune, période de construction), with the attributions, the households' priority and first
 quartile, the dwellings returned to the bailleur; the flux of each réservataire's perimeters
 for the quality comparison; the gauges per convention (rate, flux entered, owed). For year N:
-the forecast of subtracted dwellings per category and the forecast flux per convention.
+the forecast of subtracted dwellings per category and the forecast flux per convention, its
+forecast owed prorated to the days the convention is in force (fluxcore.conventions). The
+annual statistics on reservations per type of réservataire (arrêté du 28 novembre 2011,
+statistiques.py), per département.
 One query per kind of figure; each recipient's document (documents.py) is a filter of these.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
 
+from fluxcore.bilan.statistiques import statistiques
 from fluxcore.db import Database, en_parallele, load_sql
 from fluxcore.errors import BilanError
 from fluxcore.jauges import jauges_conventions
@@ -47,11 +51,14 @@ class Bilan:
     logements: pd.DataFrame      # bilan/logements.sql: the libérations behind the counts
     flux: pd.DataFrame           # bilan/flux_perimetre.sql
     conventions: pd.DataFrame    # gauges per convention of year N−1 (jauges_conventions)
-    prevision: pd.DataFrame      # conventions of year N with flux_net_prevu, droits_prevus
+    prevision: pd.DataFrame      # rights of year N with flux_net_prevu, part_annee,
+    #                              droits_prevus (avec_droits_prevus)
     soustraits_prevus: pd.DataFrame  # departement, epci_siren, commune_insee, categorie, prevision
     communes: dict[str, str]     # INSEE code → name
     epcis: dict[str, str]        # SIREN → name
     departements: dict[str, str]
+    # arrêté du 28 novembre 2011: per département and type of réservataire (statistiques.py)
+    statistiques: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def annee_prevision(self) -> int:
@@ -106,7 +113,7 @@ def calculer_bilan(db: Database, annee: int, aujourdhui: date | None = None) -> 
     bornes = [int(b) for b in s["periodes_construction"]]
     params = {**p.params(), "nb": int(s["rotation_annees_historique"]),
               "premieres": bool(s["premieres_mises_en_location_dans_flux"]), "bornes": bornes}
-    detail, flux, logements, conv, prev, sous, dest = en_parallele(
+    detail, flux, logements, conv, prev, sous, dest, stats = en_parallele(
         lambda: db.df(load_sql("bilan/detail"), params),
         lambda: db.df(load_sql("bilan/flux_perimetre"), params),
         lambda: db.df(load_sql("bilan/logements"), params),
@@ -115,8 +122,9 @@ def calculer_bilan(db: Database, annee: int, aujourdhui: date | None = None) -> 
                                    s),
         lambda: db.df(load_sql("bilan/soustraits_prevus"),
                       {"annee": annee + 1, "nb": int(s["rotation_annees_historique"])}),
-        lambda: db.df(load_sql("bilan/destinataires"), p.params()))
-    prev = prev.assign(droits_prevus=prev["taux_flux"] / 100.0 * prev["flux_net_prevu"])
+        lambda: db.df(load_sql("bilan/destinataires"), p.params()),
+        lambda: db.df(load_sql("bilan/statistiques"), params))
+    prev = avec_droits_prevus(prev)
     return Bilan(
         annee=annee, arret=p.date_arret, complet=p.annee_complete,
         bailleur=str(s.get("bailleur_nom") or "").strip() or "Le bailleur",
@@ -128,7 +136,16 @@ def calculer_bilan(db: Database, annee: int, aujourdhui: date | None = None) -> 
         communes=noms(db, "ref_commune").to_dict(),
         epcis=noms(db, "ref_epci").to_dict(),
         departements=db.df("select departement, nom from ref_departement")
-        .set_index("departement")["nom"].to_dict())
+        .set_index("departement")["nom"].to_dict(),
+        statistiques=statistiques(stats, bool(s["rendu_bailleur_compte_livre"])))
+
+
+def avec_droits_prevus(prev: pd.DataFrame) -> pd.DataFrame:
+    """Next year's gauges per right (jauges_conventions of N) with droits_prevus = rate ×
+    forecast flux of its perimeter × the part of the year it covers (fluxcore.conventions:
+    20 % of 365 from 01/04 to 31/12 → 55)."""
+    return prev.assign(droits_prevus=prev["taux_flux"] / 100.0 * prev["flux_net_prevu"]
+                       * prev["part_annee"])
 
 
 def totaux(detail: pd.DataFrame) -> dict[str, int]:

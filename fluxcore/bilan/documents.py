@@ -19,6 +19,7 @@ from fluxcore.bilan.calcul import (
     DIMENSIONS,
     MESURES,
     Bilan,
+    avec_droits_prevus,
     calculer_bilan,
     ordre_categories,
     totaux,
@@ -227,7 +228,7 @@ def document_epci(db: Database, b: Bilan, epci_siren: str) -> DocumentBilan:
     chiffres["du"] = float(synthese.loc[synthese["groupe"] == "reservataire", "du"].sum())
     crois = {dim: _croisement(b, d, dim, None) for dim in DIMENSIONS}
     detail = {dim: _croisement_destinations(b, d, dim) for dim in DIMENSIONS}
-    prev = prev.assign(droits_prevus=prev["taux_flux"] / 100.0 * prev["flux_net_prevu"])
+    prev = avec_droits_prevus(prev)
     prev["perimetre_libelle"] = [
         "Départementale (sur le territoire)" if pd.isna(c.perimetre)
         else _perimetre_label(b, c.departement, c.perimetre) for c in prev.itertuples()]

@@ -7,7 +7,8 @@ from datetime import date
 
 import pandas as pd
 
-from fluxcore.bilan.calcul import DIMENSIONS
+from fluxcore.bilan import statistiques as st
+from fluxcore.bilan.calcul import DIMENSIONS, Bilan
 from fluxcore.bilan.documents import DocumentBilan
 from fluxcore.bilan.textes import TYPES, indicateurs
 from fluxcore.formats import fmt_date, fmt_int, fmt_num, fmt_pct
@@ -139,3 +140,34 @@ def _croisement(pdf: Document, doc: DocumentBilan, dim: str, label: str) -> None
         total.append("100 %" if t["flux"].sum() else "–")
     pdf.tableau(heads, [*rows, total], widths, taille=8, sections={len(rows)})
     pdf.ln(1.5)
+
+
+def ecrire_pdf_statistiques(b: Bilan) -> bytes:
+    """The annual statistics on reservations (arrêté du 28 novembre 2011): one table for the
+    whole patrimoine, then one per département (A4 landscape)."""
+    titre = f"Statistiques annuelles des réservations {b.annee}"
+    pdf = Document(titre, orientation="L", pied=f"{b.bailleur} — arrêté du 28 novembre 2011")
+    pdf.alias_nb_pages()
+    pdf.add_page()
+    statut = "" if b.complet else " — PROVISOIRE, l'année n'est pas terminée"
+    pdf.entete(f"{b.bailleur}. Période du 01/01/{b.annee} au {fmt_date(b.arret)}{statut}. "
+               "Par type de réservataire, les agents de l'État à part (arrêté du 28 novembre "
+               "2011 ; contingents du SNE).")
+    deps = sorted(b.statistiques["departement"].unique()) if len(b.statistiques) else []
+    for dep in [None, *deps]:
+        nom = ("Tout le patrimoine" if dep is None
+               else f"Département {dep} {b.departements.get(dep, '')}".strip())
+        if pdf.will_page_break(70):
+            pdf.add_page()
+        pdf.titre_section(nom)
+        t = st.tableau(b.statistiques, dep)
+        rows = [[r.libelle, *(fmt_int(getattr(r, c)) for c in st.INDICATEURS)]
+                for r in t.itertuples()]
+        pdf.tableau(["Type de réservataire", *st.COURTS.values()], rows,
+                    [85] + [24] * len(st.INDICATEURS), taille=8, sections={len(rows) - 1})
+    pdf.titre_section("Définitions")
+    for code, label in st.INDICATEURS.items():
+        pdf.paragraphe(f"• {st.COURTS[code]} : {label}.", taille=7.5)
+    for line in st.notes(bool(b.reglages["rendu_bailleur_compte_livre"])):
+        pdf.paragraphe(f"• {line}", taille=7.5)
+    return bytes(pdf.output())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fluxcore.bilan.archive import generer
 from fluxcore.bilan.calcul import calculer_bilan
+from fluxcore.bilan.statistiques import tableau
 from fluxcore.db import Database
 from fluxcore.formats import fmt_date, fmt_int, fmt_num
 
@@ -37,6 +38,14 @@ def ecrire_bilan(db: Database, annee: int, dossier: Path, aujourdhui: date | Non
             lines.append(f"  {x.nom[:48]:<48} {fmt_int(x.logements):>7} {fmt_int(x.attribues):>7}"
                          f" {fmt_int(x.prioritaires):>7} {fmt_num(x.du):>9}")
         lines.append("")
+    lines.append("Statistiques des réservations, tout le patrimoine (mis à disposition / "
+                 "décidées / imputées / à aucun contingent / baux / mutations) :")
+    for x in tableau(b.statistiques).itertuples():
+        lines.append(f"  {x.libelle[:48]:<48} {fmt_int(x.mis_a_disposition):>7} "
+                     f"{fmt_int(x.decidees):>7} {fmt_int(x.imputees):>7} "
+                     f"{fmt_int(x.hors_contingent):>7} {fmt_int(x.baux):>7} "
+                     f"{fmt_int(x.mutations):>7}")
+    lines.append("")
     ok = bool(paquet.rapprochements["ok"].all())
     lines.append("Rapprochements des totaux :")
     for c in paquet.rapprochements.itertuples():

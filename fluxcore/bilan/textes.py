@@ -90,5 +90,6 @@ def indicateurs(doc: DocumentBilan) -> list[tuple[str, float, str]]:
         ("Dû (taux × flux entré sur son périmètre)", c["du"], "num"),
         ("Livrés (dans le flux)", c["livres"], "int"),
         ("Écart livrés − dû", c["ecart"], "num"),
-        (f"Droits prévus {n1} (taux × flux net prévu)", c["droits_prevus"], "num"),
+        (f"Droits prévus {n1} (taux × flux net prévu × part de l'année couverte)",
+         c["droits_prevus"], "num"),
     ]

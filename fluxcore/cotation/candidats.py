@@ -85,7 +85,8 @@ def candidats(db: Database, identifiant: str, aujourdhui: date,
         "date": aujourdhui, "commune": lg["commune_insee"], "epci": lg["epci_siren"],
         "etendue": etendue, **{k: rg[k] for k in ("tmin", "tmax", "typ_num", "ecart", "plafond",
                                                   "loyer", "effort_max")},
-        "uc2": float(s["uc_autre_14_plus"]), "uc_enf": float(s["uc_enfant_moins_14"]),
+        "uc1": float(s["uc_premier_adulte"]), "uc2": float(s["uc_autre_14_plus"]),
+        "uc_enf": float(s["uc_enfant_moins_14"]),
         "prioritaires": [str(c) for c in s["cotation_criteres_prioritaires"]]})
     excl = pd.DataFrame({"motif": list(EXCLUSIONS.values()),
                          "nb": [int((~df[k]).sum()) for k in EXCLUSIONS]})

@@ -16,6 +16,7 @@ from datetime import date
 import pandas as pd
 
 from fluxcore.acces import acteur, exiger
+from fluxcore.criteres import LIBELLES as CRITERES_LIBELLES
 from fluxcore.db import Database, audit, load_sql
 from fluxcore.errors import CotationError
 
@@ -23,26 +24,9 @@ ANCIENNETE = "ANCIENNETE_MOIS"
 REFUS = "REFUS"
 SPECIAUX = {ANCIENNETE: "Ancienneté (par mois complet)",
             REFUS: "Refus d'un logement adapté (par refus)"}
-# labels of the usual criterion codes (L441-1 priorities and frequent local criteria), used
-# when a grid gives none
-LIBELLES = {
-    "DALO": "Reconnu prioritaire DALO",
-    "SANS_LOGEMENT": "Sans logement ou hébergé en structure d'urgence",
-    "VIOLENCES": "Victime de violences au sein du couple ou de la famille",
-    "EXPULSION": "Menacé d'expulsion sans relogement",
-    "HEBERGEMENT_STRUCTURE": "Hébergé en structure ou logement temporaire",
-    "HANDICAP": "Personne en situation de handicap ou famille à charge",
-    "LOGEMENT_INDIGNE": "Logement indigne ou non décent",
-    "SORTIE_SOIN": "Sortie d'appartement de coordination thérapeutique",
-    "SUROCCUPATION": "Suroccupation avec enfant mineur",
-    "HEBERGE_TIERS": "Hébergé chez un tiers ou la famille",
-    "TAUX_EFFORT": "Taux d'effort trop élevé",
-    "REPRISE_EMPLOI": "Reprise d'activité après chômage de longue durée",
-    "PARENT_ISOLE": "Parent isolé",
-    "MUTATION_PRO": "Mutation professionnelle",
-    "RAPPROCHEMENT_TRAVAIL": "Rapprochement domicile-travail",
-    "DECOHABITATION": "Décohabitation contrainte",
-    **SPECIAUX}
+# labels of the usual criterion codes (fluxcore.criteres: L441-1 priorities, DALO and
+# frequent local criteria), used when a grid gives none
+LIBELLES = {**CRITERES_LIBELLES, **SPECIAUX}
 _CODE = re.compile(r"^[A-Z0-9_]{2,40}$")
 POINTS_MAX = 1000.0
 

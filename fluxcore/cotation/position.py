@@ -1,6 +1,7 @@
 """What a demandeur is owed (R441-2-17): the criteria and points behind his score, his rank,
-the scores of similar demandes, the observed waiting time and the effect of a refusal —
-as figures and as plain French sentences that can be checked by hand."""
+the scores of similar demandes, the observed waiting time, the effect of a refusal, and
+whether his demande is prioritaire (L441-1 or DALO, on which criteria) — as figures and as
+plain French sentences that can be checked by hand."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pandas as pd
 
 from fluxcore.cotation.grille import ANCIENNETE, REFUS, SPECIAUX, grille
 from fluxcore.cotation.scores import attentes, classes, quantiles, scores
+from fluxcore.criteres import ARTICLES, LIBELLES, criteres_prioritaires
 from fluxcore.db import Database
 from fluxcore.errors import CotationError
 from fluxcore.formats import fmt_date, fmt_int, fmt_num
@@ -32,6 +34,8 @@ class Position:
     attente: dict                 # niveau, libelle, nb, mediane_mois (None: no attribution)
     refus: dict                   # points, score_apres, rang_apres
     phrases: list[str] = field(default_factory=list)
+    # prioritaire (bool), criteres: [{code, libelle, article}] — L441-1 publics and DALO
+    prioritaire: dict = field(default_factory=dict)
 
 
 def _rang(group: pd.DataFrame, demande_id: str, score: float) -> int:
@@ -110,8 +114,30 @@ def position_demandeur(db: Database, demande_id: str, aujourdhui: date) -> Posit
         if g["date_effet"].notna().any() else None,
         None if pd.isna(d.get("rang_epci")) else int(d["rang_epci"]),
         int(pool["score"].notna().sum()) if score is not None else 0, comp, att, refus)
+    pos.prioritaire = priorite(d["criteres"], s["cotation_criteres_prioritaires"], g)
     pos.phrases = phrases(pos, int(s["cotation_attente_mois"]))
     return pos
+
+
+def priorite(criteres, prioritaires: list[str], g: pd.DataFrame | None = None) -> dict:
+    """Whether the demande is prioritaire (a criterion of the setting's list, or DALO), and on
+    which criteria: code, label (the grid's, else the usual one), article."""
+    lib = dict(zip(g["critere"], g["libelle"])) if g is not None else {}
+    codes = criteres_prioritaires(criteres, prioritaires)
+    return {"prioritaire": bool(codes),
+            "criteres": [{"code": c, "libelle": lib.get(c) or LIBELLES.get(c, c),
+                          "article": ARTICLES.get(c)} for c in codes]}
+
+
+def _phrase_priorite(p: Position) -> str:
+    if not p.prioritaire.get("prioritaire"):
+        return ("Demande non prioritaire : aucun de ses critères ne relève des publics "
+                "prioritaires de l'article L441-1 du CCH ni du DALO.")
+    quoi = " ; ".join(f"{c['libelle']} ({c['article']})" if c["article"] else c["libelle"]
+                      for c in p.prioritaire["criteres"])
+    return (f"Demande prioritaire (article L441-1 du CCH), candidate sur le contingent du "
+            f"préfet et comptée dans l'objectif de 25 % d'attributions aux publics "
+            f"prioritaires, au titre de : {quoi}.")
 
 
 def _detail(d: dict, g: pd.DataFrame | None) -> pd.DataFrame:
@@ -185,7 +211,7 @@ def phrases(p: Position, mois_attente: int) -> list[str]:
     quoi = (f"un {d['typologie_souhaitee']}" if isinstance(d["typologie_souhaitee"], str)
             else "un logement (typologie non précisée)")
     out = [f"Demande déposée le {fmt_date(pd.Timestamp(d['date_depot']).date())} pour {quoi} "
-           f"à {d['commune']}, {menage}."]
+           f"à {d['commune']}, {menage}.", _phrase_priorite(p)]
     if p.grille_version is None:
         ou = (f"pour {d['epci']}" if d["epci_siren"] else
               "pour cette commune (rattachée à aucun EPCI connu)")

@@ -90,7 +90,8 @@ def _demande(db: Database, aujourdhui: date, fmt: str, demande: str) -> str:
         "grille_date_effet": p.grille_date_effet, "anciennete_mois":
             int(p.demande["anciennete_mois"]), "detail": _records(p.detail),
         "rang_epci": p.rang_epci, "nb_epci": p.nb_epci, "comparables": comp,
-        "attente": p.attente, "refus": p.refus, "explication": p.phrases})
+        "attente": p.attente, "refus": p.refus, "prioritaire": p.prioritaire,
+        "explication": p.phrases})
 
 
 def _logement(db: Database, aujourdhui: date, fmt: str, ident: str, demande: str | None,

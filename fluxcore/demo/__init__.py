@@ -115,6 +115,7 @@ def _build_tables(scale: str, seed: int, today: np.datetime64,
     weights = weights.assign(poids=weights["poids"] / weights["poids"].sum())
     return {
         "residence": res, "logement": log, "reservataire": reserv, "convention": conv,
+        "derogation": reservataires.build_derogations(conv, year),
         "stock": stock, "liberation": lib, "orientation": ori, "attribution": att,
         "seuil_quartile": seuils,
         "objectif": menages.build_objectifs(reform, qpv_epcis, years),
@@ -158,8 +159,8 @@ def _write(db: Database, t: dict[str, pd.DataFrame]) -> dict[str, int]:
             " d.nb_pieces, d.surface_m2, d.financement, d.loyer_mensuel, d.etage, d.ascenseur,"
             " d.accessible_pmr, d.date_mise_en_service, d.hors_flux_motif"
             " from log_df d join _log l using (idx) order by d.idx")
-        for name in ("reservataire", "convention", "seuil_quartile", "objectif", "occupation",
-                     "grille_cotation"):
+        for name in ("reservataire", "convention", "derogation", "seuil_quartile", "objectif",
+                     "occupation", "grille_cotation"):
             cur.register("frame_df", t[name])
             cur.execute(f"insert into {name} by name select * from frame_df")
             cur.unregister("frame_df")
@@ -187,8 +188,8 @@ def _write(db: Database, t: dict[str, pd.DataFrame]) -> dict[str, int]:
             " motif_radiation, nb_refus, salarie, agent_public from dem_df order by idx")
         cur.execute("drop table _log")
         counts = {}
-        for name in ("residence", "logement", "reservataire", "convention", "reservation_stock",
-                     "liberation", "orientation", "attribution", "occupation", "objectif",
-                     "seuil_quartile", "demande", "grille_cotation"):
+        for name in ("residence", "logement", "reservataire", "convention", "derogation",
+                     "reservation_stock", "liberation", "orientation", "attribution",
+                     "occupation", "objectif", "seuil_quartile", "demande", "grille_cotation"):
             counts[name] = int(cur.execute(f"select count(*) from {name}").fetchall()[0][0])
     return counts

@@ -41,7 +41,7 @@ def build_reservataires(ref: Reference, res: pd.DataFrame, rng: np.random.Genera
                       "annee_fin": annee_debut + 4, "taux_flux": taux,
                       "garantie_emprunt": garantie,
                       "date_signature": np.datetime64(f"{annee_debut}-06-01") + int(
-                          rng.integers(0, 170)), "derogation_fin": None})
+                          rng.integers(0, 170))})
 
     for dep in sorted(res["departement"].unique()):
         nd = noms_dep[dep]
@@ -72,6 +72,19 @@ def build_reservataires(ref: Reference, res: pd.DataFrame, rng: np.random.Genera
     conv = pd.DataFrame(convs)
     conv["date_signature"] = pd.to_datetime(conv["date_signature"]).dt.date
     return pd.DataFrame(rows), conv
+
+
+def build_derogations(conv: pd.DataFrame, annee: int) -> pd.DataFrame:
+    """One préfectoral dérogation (R441-5-2) in the first département: an arrêté of one year
+    from 1 March of the year before `annee` (its own dates, one year at most), raising the
+    préfet's limit to 32 %. No random draw: the other tables stay those of the seed."""
+    dep = sorted(conv["departement"].unique())[0]
+    debut = pd.Timestamp(annee - 1, 3, 1).date()
+    return pd.DataFrame([{
+        "derogation_id": f"DEROG-{dep}-{annee - 1}", "departement": dep,
+        "arrete": f"Arrêté préfectoral n° {annee - 1}-DDETS-{dep}-0412",
+        "date_debut": debut, "date_fin": pd.Timestamp(annee, 2, 28).date(),
+        "taux_max": 32.0, "taux_agents_max": None}])
 
 
 def slot_matrices(res: pd.DataFrame, conv: pd.DataFrame,

@@ -23,7 +23,7 @@ import pandas as pd
 from fluxcore.acces import acteur, exiger
 from fluxcore.db import Database, audit, default_actor, memoire_bornee
 from fluxcore.errors import FluxcoreError
-from fluxcore.imports import coherence, rpls
+from fluxcore.imports import coherence, derogations, rpls
 from fluxcore.imports.correspondance import Correspondance
 from fluxcore.imports.mapping import appliquer, refusees
 from fluxcore.imports.problems import ERREUR, Problems
@@ -218,6 +218,7 @@ def import_files(db: Database, sources: list[Source], actor: str | None = None,
             progress(0.92, "Contrôles de cohérence")
             for t in targets:
                 coherence.check(cur, t, problems)
+            derogations.reprendre(cur, targets, problems)
             result.counts = pd.DataFrame([t.counts() for t in targets])
             if problems.errors or dry_run:
                 raise _RollbackError

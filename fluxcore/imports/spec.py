@@ -72,7 +72,15 @@ SPECS: dict[str, TableSpec] = {s.table: s for s in (
     TableSpec("convention", "conventions", ("convention_id",),
               bounds={"taux_flux": PART, "annee_debut": (2000, 2100), "annee_fin": (2000, 2100)},
               formats={"departement": DEPARTEMENT},
-              references=(Reference("reservataire_id", "reservataire", "reservataire_id"),)),
+              references=(Reference("reservataire_id", "reservataire", "reservataire_id"),),
+              # years read from date_debut / date_fin when absent; perimetre from the
+              # territoire of a commune or EPCI (fluxcore.imports.upsert)
+              derivable=("annee_debut", "annee_fin")),
+    # préfectoral dérogations to the préfet's limit (R441-5-2): an arrêté, its own dates
+    # (one year at most: fluxcore.regles.Derogation), its rates
+    TableSpec("derogation", "dérogations préfectorales", ("derogation_id",),
+              bounds={"taux_max": PART, "taux_agents_max": PART},
+              formats={"departement": DEPARTEMENT}),
     TableSpec("reservation_stock", "réservations en stock",
               ("logement_id", "reservataire_id", "type_droit"),
               enums={"type_droit": ("SUITE", "UNIQUE")}, bounds={"nb_droits": (0, 1000)},
@@ -146,4 +154,7 @@ ALIASES = {
     "ops_territoire": "occupation_territoire", "occupation_commune": "occupation_territoire",
     "occupation_communes": "occupation_territoire", "ops_epci": "occupation_territoire",
     "enquete_ops_commune": "occupation_territoire",
+    "derogation_prefet": "derogation", "derogations_prefet": "derogation",
+    "derogation_prefectorale": "derogation", "derogations_prefectorales": "derogation",
+    "arrete_derogation": "derogation", "arretes_derogation": "derogation",
 }

@@ -246,6 +246,12 @@ def check_rows(cur, typed: str, sheet: Sheet, table: str, present: list[str],
     if table == "convention" and {"annee_debut", "annee_fin"} <= set(present):
         _report(cur, typed, sheet.where, "annee_fin", "annee_fin < annee_debut", problems,
                 "année de fin antérieure à l'année de début")
+    if table == "convention" and {"date_debut", "date_fin"} <= set(present):
+        _report(cur, typed, sheet.where, "date_fin", "date_fin < date_debut", problems,
+                "date de fin de la convention antérieure à sa date de début")
+    if table == "derogation" and {"date_debut", "date_fin"} <= set(present):
+        _report(cur, typed, sheet.where, "date_fin", "date_fin < date_debut", problems,
+                "date de fin de la dérogation antérieure à sa date de début")
     if sheet.sheet is None:
         return
     pct = [c for c in present if c in PERCENT_COLUMNS or c.startswith(("part_", "taux_"))]

@@ -78,6 +78,40 @@ def derive(cur, target: Target, cols: dict[str, Column], problems: Problems) -> 
     if target.table == "occupation_territoire":
         _add(cur, target, "population", "varchar", "'ENSEMBLE'")   # a file of ENSEMBLE rows
         _check_ops_communes(cur, target, problems)
+    if target.table == "convention":
+        _derive_annees(cur, target, problems)
+
+
+def _derive_annees(cur, target: Target, problems: Problems) -> None:
+    """A convention's years from its dates when the file leaves them out (a file with
+    neither may only update existing rows: check_new_rows)."""
+    for annee, jour in (("annee_debut", "date_debut"), ("annee_fin", "date_fin")):
+        if jour in target.present:
+            _add(cur, target, annee, "integer", f"year({jour})")
+        if annee in target.columns:
+            # a cell of the file must be filled (or its date); a derived one only for new rows
+            new = "" if annee in target.present else (
+                f" and not exists (select 1 from convention c where c.convention_id = "
+                f"{target.typed}.convention_id)")
+            rows = cur.execute(
+                f"select __ligne, count(*) over () from {target.typed} where {annee} is null"
+                f"{new} order by __ligne limit {problems.limit}").fetchall()
+            if rows:
+                problems.add_many(target.sheet.where, [(r[0], None) for r in rows], rows[0][1],
+                                  annee, f"valeur obligatoire manquante (ou {jour})")
+        elif annee not in target.sheet.missing:
+            target.sheet.missing.append(annee)
+
+
+def derive_from_base(cur, target: Target) -> None:
+    """Values read from the rows already written in this batch, just before the sheet's own
+    write: a commune or EPCI convention without perimetre covers the réservataire's
+    territoire (written first: ORDER puts réservataires before conventions)."""
+    if target.table == "convention" and "reservataire_id" in target.columns:
+        t = target.typed
+        _add(cur, target, "perimetre", "varchar",
+             f"(select r.territoire from reservataire r where r.reservataire_id = "
+             f"{t}.reservataire_id and r.type in ('COMMUNE', 'EPCI'))")
 
 
 def _check_ops_communes(cur, target: Target, problems: Problems) -> None:
@@ -134,6 +168,7 @@ def key_join(table: str, cols: dict[str, Column], left: str = "t", right: str = 
 
 def upsert(cur, target: Target, cols: dict[str, Column]) -> None:
     """Write the sheet; sets target.inserted / updated / unchanged."""
+    derive_from_base(cur, target)
     table, typed = target.table, target.typed
     on = key_join(table, cols)
     keys = SPECS[table].key

@@ -11,10 +11,12 @@ segment), the vacancy model's expectation, one global rate, or a rate per segmen
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from fluxcore import conventions
 from fluxcore.geo import dans_perimetre
 from fluxcore.regles import INTERNES, TYPES_PREFET, taux_part_stock
 from fluxcore.simulation.entrees import Entrees
@@ -23,15 +25,56 @@ from fluxcore.simulation.scenario import TYPOLOGIES, LigneReservataire, Scenario
 
 def lignes_initiales(e: Entrees) -> list[LigneReservataire]:
     """One line per current convention (negotiated at its present rate), then one per
-    réservataire holding stock without a convention (converted by share of stock)."""
+    réservataire holding stock without a convention (converted by share of stock). A loan
+    guarantee whose rights ended before the period is left out (droits_eteints)."""
     out = []
     for c in e.conventions.itertuples():
         perim = None if pd.isna(c.perimetre) else str(c.perimetre)
         has_rate = not pd.isna(c.taux_flux)
+        fin = _iso(getattr(c, "fin_droits", None))
+        if fin is not None and fin < date(e.annee_debut, 1, 1).isoformat():
+            continue
         out.append(LigneReservataire(
             c.reservataire_id, c.nom, c.type, perim, bool(c.garantie_emprunt),
-            "negocie" if has_rate else "part_stock", float(c.taux_flux) if has_rate else None))
+            "negocie" if has_rate else "part_stock", float(c.taux_flux) if has_rate else None,
+            fin_droits=fin, debut_droits=_iso(getattr(c, "debut_droits", None))))
     return out
+
+
+def droits_eteints(e: Entrees) -> list[str]:
+    """Warnings for the base's loan-guarantee conventions whose rights end before or
+    during the period (end of the loan + garantie_duree_apres_pret_ans years)."""
+    ans = int(e.reglages.get("garantie_duree_apres_pret_ans", 5))
+    out = []
+    for c in e.conventions.itertuples():
+        fin = _iso(getattr(c, "fin_droits", None))
+        if fin is None or fin > date(e.annee_fin, 12, 31).isoformat():
+            continue
+        jour = date.fromisoformat(fin).strftime("%d/%m/%Y")
+        out.append(f"{c.nom} : les droits liés à la garantie d'emprunt prennent fin le {jour} "
+                   f"(fin du prêt + {ans} ans)" + (
+                       " : convention non reprise dans le scénario." if fin < date(
+                           e.annee_debut, 1, 1).isoformat() else
+                       " : droits comptés jusqu'à cette date, nuls ensuite."))
+    return out
+
+
+def part_annee(fin_droits: str | None, annee: int, debut_droits: str | None = None) -> float:
+    """Share of year `annee` during which rights running from `debut_droits` to `fin_droits`
+    (ISO, both included; None: no start / no end) run: 1 all year, 0 outside, days / days of
+    the year in between (fluxcore.conventions.part_annee: 01/04–31/12 of 2026 → 275/365)."""
+    fin, debut = _iso(fin_droits), _iso(debut_droits)
+    if fin is None and debut is None:
+        return 1.0
+    return conventions.part_annee(
+        date.fromisoformat(debut) if debut else date(annee, 1, 1),
+        date.fromisoformat(fin) if fin else date(annee, 12, 31), annee)
+
+
+def _iso(value) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return pd.Timestamp(value).date().isoformat()
 
 
 SEGMENTS = [(t, q) for t in TYPOLOGIES for q in (False, True)]

@@ -39,6 +39,14 @@ def _rotation(r: Resultats) -> str:
     return ROTATIONS[s.rotation_mode]
 
 
+def texte_derogations(r: Resultats) -> str:
+    """« Arrêté n° … du 01/03/2027 au 29/02/2028 : 35 % » for each arrêté, or « aucune »."""
+    d = r.scenario.derogations or []
+    return " ; ".join(f"{x.libelle()} : {fmt_pct(x.taux_max, 1)}"
+                      + ("" if x.valide else " (plus d'un an : non appliquée)")
+                      for x in d) or "aucune"
+
+
 def comparer(resultats: list[Resultats],
              tirages: list[MonteCarlo | None] | None = None) -> pd.DataFrame:
     """Indicators of each scenario (columns named after the scenarios)."""
@@ -59,6 +67,8 @@ def comparer(resultats: list[Resultats],
         ["dans le flux" if r.scenario.premieres_dans_flux else "hors flux" for r in resultats])
     add(hyp, "Règle hors QPV du préfet", "texte",
         [f"lecture {r.scenario.lecture_hors_qpv}" for r in resultats])
+    add(hyp, "Dérogations préfectorales (R441-5-2)", "texte",
+        [texte_derogations(r) for r in resultats])
     flux = FLUX
     for col, label in (("parc", "Parc au 1er janvier"),
                        ("liberations", "Libérations estimées"),

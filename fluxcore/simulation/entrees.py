@@ -14,9 +14,12 @@ import pandas as pd
 from fluxcore.db import Database, load_sql
 from fluxcore.parametres import BY_KEY, get_parametres
 
+COLONNES_DEROGATION = ("derogation_id", "departement", "arrete", "date_debut", "date_fin",
+                       "taux_max", "taux_agents_max")
 REGLAGES = ("prefet_taux_max_pct", "prefet_fonctionnaires_max_pct", "prefet_hors_qpv_min_pct",
             "garantie_emprunt_max_pct", "garantie_emprunt_base", "lecture_hors_qpv_prefet",
-            "premieres_mises_en_location_dans_flux", "rotation_annees_historique")
+            "premieres_mises_en_location_dans_flux", "rotation_annees_historique",
+            "garantie_duree_apres_pret_ans")
 
 
 @dataclass
@@ -28,7 +31,11 @@ class Entrees:
     soustraits: commune_insee, epci_siren, categorie, par_an (observed mean per year)
     stock: reservataire_id, commune_insee, epci_siren, type_droit, date_fin, logements,
         nb_droits (in force on 1 January of the first year)
-    conventions: reservataire_id, nom, type, perimetre, taux_flux, garantie_emprunt, … en_vigueur
+    conventions: reservataire_id, nom, type, perimetre, taux_flux, garantie_emprunt,
+        date_signature, fin_droits (loan guarantee: end of the loan + N years), debut_droits
+        (a convention starting after 1 January of the first year), … en_vigueur
+    derogations: the préfectoral dérogations of the département touching the period
+        (derogation_id, departement, arrete, date_debut, date_fin, taux_max, taux_agents_max)
     vacance: per flux dwelling in service on 1 January of the first year: commune_insee,
         epci_siren, typologie, en_qpv, p (vacancy probability of the model); may be empty
     """
@@ -45,6 +52,8 @@ class Entrees:
     communes: dict[str, str] = field(default_factory=dict)
     vacance: pd.DataFrame = field(default_factory=pd.DataFrame)
     modele: object | None = None  # fluxcore.simulation.modele.ModeleVacance
+    derogations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=list(COLONNES_DEROGATION)))
 
     @property
     def annees(self) -> list[int]:
@@ -74,7 +83,8 @@ def charger_entrees(db: Database, departement: str, annee_debut: int, annee_fin:
     conventions = db.df(load_sql("simulation/conventions"), p)
     noms = db.df("select code_insee, nom from ref_commune where departement = ?", [departement])
     e = Entrees(departement, annee_debut, annee_fin, _typed(parc), _typed(observe), soustraits,
-                stock, conventions, reglages, dict(zip(noms["code_insee"], noms["nom"])))
+                stock, conventions, reglages, dict(zip(noms["code_insee"], noms["nom"])),
+                derogations=db.df(load_sql("simulation/derogations"), p))
     if modele:
         from fluxcore.simulation.modele import estimer_modele  # sklearn only when asked
 
@@ -130,6 +140,7 @@ def entrees_simples(annees: list[int], parc: dict[tuple[str, bool], int] | int,
                                          "type_droit", "date_fin", "logements", "nb_droits"])
     conv = pd.DataFrame(conventions or [], columns=[
         "reservataire_id", "nom", "type", "perimetre", "taux_flux", "garantie_emprunt",
-        "date_signature", "derogation_fin", "annee_debut", "annee_fin", "en_vigueur"])
+        "date_signature", "fin_droits", "debut_droits", "annee_debut", "annee_fin",
+        "en_vigueur"])
     return Entrees("00", annees[0], annees[-1], parc_df, pd.DataFrame(obs), sous, stock_df,
                    conv, reglages_par_defaut(), {"00001": "Commune exemple"})

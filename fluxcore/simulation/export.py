@@ -118,8 +118,9 @@ NOTES = [
     "rotation_annees_historique), hors premières mises en location.",
     "Fourchette P10–P90 : simulation de Monte-Carlo des libérations de la première année "
     "(modèle de vacance par logement, graine fixée : résultats reproductibles).",
-    "Contrôles : préfet ≤ 30 % dont agents ≤ 5 % (dérogation ≤ 1 an), part hors QPV du "
-    "préfet (lecture A ou B), garanties d'emprunt ≤ 20 %, somme des taux ≤ 100 % par commune.",
+    "Contrôles : préfet ≤ 30 % dont agents ≤ 5 %, année par année, sauf pendant une dérogation "
+    "préfectorale datée (un an au plus, à son taux), part hors QPV du préfet (lecture A ou B), "
+    "garanties d'emprunt ≤ 20 %, somme des taux ≤ 100 % par commune.",
 ]
 
 

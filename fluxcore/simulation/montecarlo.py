@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from fluxcore.geo import commune_mere
-from fluxcore.simulation.calcul import SEGMENTS, cube, flux_perimetre
+from fluxcore.simulation.calcul import SEGMENTS, cube, flux_perimetre, part_annee
 from fluxcore.simulation.entrees import Entrees
 from fluxcore.simulation.resultats import Resultats, ligne
 from fluxcore.simulation.scenario import TYPOLOGIES
@@ -197,9 +197,11 @@ def _resumer(mc: MonteCarlo, e: Entrees, r: Resultats, v: pd.DataFrame, perims: 
         perim = line.perimetre if isinstance(line.perimetre, str) else None
         info = mc._perims.loc[perim or ""]
         total = mc._libs[:, info["zones"], :].sum(axis=(1, 2)).astype(float)
-        droits = float(line.taux_pct) / 100.0 * mc._net(total, perim)
-        esp = float(line.taux_pct) / 100.0 * max(0.0, info["esperance_liberations"]
-                                                 + info["premieres_flux"] - info["soustraits"])
+        rate = float(line.taux_pct) / 100.0 * part_annee(
+            getattr(line, "fin_droits", None), mc.annee, getattr(line, "debut_droits", None))
+        droits = rate * mc._net(total, perim)
+        esp = rate * max(0.0, info["esperance_liberations"] + info["premieres_flux"]
+                         - info["soustraits"])
         q = np.percentile(droits, QUANTILES)
         rows.append({"reservataire_id": line.reservataire_id, "nom": line.nom,
                      "perimetre": perim, "taux_pct": float(line.taux_pct), "esperance": esp,

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from fluxcore.formats import fmt_num, fmt_pct
+from fluxcore.simulation.comparaison import texte_derogations
 from fluxcore.simulation.modele import ModeleVacance
 from fluxcore.simulation.montecarlo import MonteCarlo
 from fluxcore.simulation.resultats import Resultats, ligne
@@ -48,7 +49,8 @@ def texte(r: Resultats, mc: MonteCarlo | None = None) -> str:
     """A plain French summary: flux per year, each line's rate and droits, the checks."""
     s = r.scenario
     lines = [f"Scénario « {s.nom} » — département {s.departement}, "
-             f"{s.annee_debut}–{s.annee_fin}", ""]
+             f"{s.annee_debut}–{s.annee_fin}",
+             f"Dérogations préfectorales (R441-5-2) : {texte_derogations(r)}", ""]
     lines.append("Année   parc  libérations  premières  flux brut  soustraits  flux net  "
                  "part bailleur")
     for a in r.annees.itertuples():

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from fluxcore.formats import fmt_pct
-from fluxcore.regles import (
-    INTERNES,
-    Controle,
-    controle_hors_qpv_prefet,
-    controle_prefet,
-)
+from fluxcore.limites import en_derogations
+from fluxcore.regles import INTERNES, Controle, controle_hors_qpv_prefet, controles_prefet
 from fluxcore.simulation.calcul import (
     SEGMENTS,
     cube,
+    droits_eteints,
     est_prefet,
     flux_perimetre,
     lignes_initiales,
+    part_annee,
     resoudre_taux,
 )
 from fluxcore.simulation.entrees import Entrees
@@ -89,25 +88,30 @@ def simuler(e: Entrees, s: Scenario) -> Resultats:
     flux = {p: flux_perimetre(e, s, p) for p in perims}
     alertes: list[str] = [f"Le périmètre « {p} » ne contient aucune commune du département : "
                           "droits nuls." for p in perims[1:] if not cube(e).masque(p).any()]
+    alertes += droits_eteints(e)
     par_an = {p: f.par_an(e.annees).set_index("annee") for p, f in flux.items()}
     rows, droits = [], []
     for ligne in lignes:
         an = par_an[ligne.perimetre]
         taux, base, a = resoudre_taux(e, s, ligne, float(an["flux_net"].clip(lower=0).mean()))
-        alertes += a
+        alertes += a + _fin_droits(ligne, s)
         for annee, net in an["flux_net"].items():
             droits.append({"reservataire_id": ligne.reservataire_id, "perimetre": ligne.perimetre,
                            "annee": int(annee), "flux_perimetre": max(0.0, float(net)),
-                           "droits": taux / 100.0 * max(0.0, float(net))})
+                           "droits": taux / 100.0 * max(0.0, float(net))
+                           * part_annee(ligne.fin_droits, int(annee),
+                                        ligne.debut_droits)})
         total = sum(d["droits"] for d in droits[-len(an):])
         rows.append({"reservataire_id": ligne.reservataire_id, "nom": ligne.nom or
                      ligne.reservataire_id, "type": ligne.type, "perimetre": ligne.perimetre,
                      "garantie_emprunt": ligne.garantie_emprunt, "methode": ligne.methode,
                      "taux_pct": taux, "base": base, "droits_total": total,
-                     "droits_par_an": total / len(an)})
+                     "droits_par_an": total / len(an), "fin_droits": ligne.fin_droits,
+                     "debut_droits": ligne.debut_droits})
     res = pd.DataFrame(rows, columns=["reservataire_id", "nom", "type", "perimetre",
                                       "garantie_emprunt", "methode", "taux_pct", "base",
-                                      "droits_total", "droits_par_an"])
+                                      "droits_total", "droits_par_an", "fin_droits",
+                                      "debut_droits"])
     dr = pd.DataFrame(droits, columns=["reservataire_id", "perimetre", "annee",
                                        "flux_perimetre", "droits"])
     annees = par_an[None].reset_index()[["annee", *COLONNES_ANNEE]]
@@ -122,7 +126,7 @@ def simuler(e: Entrees, s: Scenario) -> Resultats:
     annees["part_bailleur_pct"] = (100.0 * annees["part_bailleur"]
                                    / annees["flux_net"].where(annees["flux_net"] > 0))
     mix = _mix(flux, lignes, res)
-    ctrl = controles(e, s, res, annees, mix, flux[None])
+    ctrl = controles(e, s, res, annees, mix, flux[None], dr)
     return Resultats(s, annees, res, dr, mix, ctrl, prefet_par_commune(e, s, res, flux[None]),
                      alertes)
 
@@ -134,7 +138,17 @@ def resoudre_reglages(e: Entrees, s: Scenario) -> Scenario:
         changes["premieres_dans_flux"] = bool(e.reglages["premieres_mises_en_location_dans_flux"])
     if s.lecture_hors_qpv is None:
         changes["lecture_hors_qpv"] = str(e.reglages["lecture_hors_qpv_prefet"])
+    if s.derogations is None:
+        changes["derogations"] = en_derogations(e.derogations)
     return replace(s, **changes) if changes else s
+
+
+def _fin_droits(ligne, s: Scenario) -> list[str]:
+    if ligne.fin_droits is None or ligne.fin_droits > f"{s.annee_fin}-12-31":
+        return []
+    jour = date.fromisoformat(ligne.fin_droits).strftime("%d/%m/%Y")
+    return [f"{ligne.nom or ligne.reservataire_id} : droits éteints le {jour} (garantie "
+            "d'emprunt) : comptés au prorata de l'année, nuls ensuite."]
 
 
 def _mix(flux: dict, lignes, res: pd.DataFrame) -> pd.DataFrame:
@@ -171,20 +185,20 @@ def couverture(e: Entrees, res: pd.DataFrame) -> pd.DataFrame:
 
 
 def controles(e: Entrees, s: Scenario, res: pd.DataFrame, annees: pd.DataFrame,
-              mix: pd.DataFrame, flux_dep: pd.DataFrame) -> pd.DataFrame:
-    """Every legal limit of domain.md §3, on the period's expected figures."""
+              mix: pd.DataFrame, flux_dep: pd.DataFrame, dr: pd.DataFrame) -> pd.DataFrame:
+    """Every legal limit of domain.md §3, on the period's expected figures; the préfet's
+    year by year against the scenario's dated dérogations."""
     g = e.reglages
     net = float(annees["flux_net"].clip(lower=0).sum())
     pref = res.loc[res["type"].map(est_prefet).astype(bool)]
-    agents = res.loc[(res["type"] == "PREFET_FONCTIONNAIRES").astype(bool)]
 
     def share(rows: pd.DataFrame) -> float:
         return 100.0 * float(rows["droits_total"].sum()) / net if net > 0 else float(
             rows.loc[rows["perimetre"].isna(), "taux_pct"].sum())
 
-    checks: list[Controle] = list(controle_prefet(
-        share(pref), share(agents), g["prefet_taux_max_pct"], g["prefet_fonctionnaires_max_pct"],
-        s.derogation_prefet))
+    checks: list[Controle] = controles_prefet(
+        parts_prefet(res, annees, dr), s.derogations or [], float(g["prefet_taux_max_pct"]),
+        float(g["prefet_fonctionnaires_max_pct"]))
     pm = mix[mix["reservataire_id"].isin(pref["reservataire_id"])]
     c = controle_hors_qpv_prefet(
         s.lecture_hors_qpv, _arrondi(float(pm["logements"].sum())),
@@ -216,6 +230,32 @@ def controles(e: Entrees, s: Scenario, res: pd.DataFrame, annees: pd.DataFrame,
         f"{_commune(e, worst['commune_insee']) if worst is not None else '–'}) pour un "
         "maximum de 100 %."))
     return pd.DataFrame([c.__dict__ for c in checks])
+
+
+def parts_prefet(res: pd.DataFrame, annees: pd.DataFrame, dr: pd.DataFrame) -> list[tuple]:
+    """Per year of the period: (1 January, 31 December, préfet's share %, agents' share %)
+    of the département's net flux (the rates of its département-wide lines when the flux
+    is nil)."""
+    kinds = res[["reservataire_id", "perimetre", "type"]].assign(
+        perimetre=res["perimetre"].fillna(""))
+    d = dr.assign(perimetre=dr["perimetre"].fillna("")).merge(kinds, how="left",
+                                                               on=["reservataire_id",
+                                                                   "perimetre"])
+    out = []
+    for a in annees.itertuples():
+        y, net = int(a.annee), max(0.0, float(a.flux_net))
+        rows = d[d["annee"] == y]
+        pref = rows[rows["type"].map(est_prefet).astype(bool)]
+        agents = rows[(rows["type"] == "PREFET_FONCTIONNAIRES").astype(bool)]
+        if net > 0:
+            parts = [100.0 * float(x["droits"].sum()) / net for x in (pref, agents)]
+        else:
+            parts = [float(res.loc[res["type"].isin(types) & res["perimetre"].isna(),
+                                   "taux_pct"].sum())
+                     for types in (("PREFET", "PREFET_FONCTIONNAIRES"),
+                                   ("PREFET_FONCTIONNAIRES",))]
+        out.append((date(y, 1, 1), date(y, 12, 31), round(parts[0], 9), round(parts[1], 9)))
+    return out
 
 
 def _commune(e: Entrees, code: str) -> str:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime
 
 from fluxcore.errors import FluxcoreError
-from fluxcore.regles import INTERNES
+from fluxcore.regles import INTERNES, Derogation
 
 METHODES = {
     "negocie": "Taux négocié",
@@ -53,6 +54,10 @@ class LigneReservataire:
     logements_reserves: float | None = None  # overrides the reserved stock (droits de suite)
     droits_uniques: float | None = None    # overrides the remaining droits uniques
     annees_restantes: float | None = None  # overrides their remaining years
+    fin_droits: str | None = None          # ISO date the rights end (loan guarantee: the
+    #                                        loan's end + garantie_duree_apres_pret_ans)
+    debut_droits: str | None = None        # ISO date the rights start (a convention starting
+    #                                        during the period; None = before it)
 
 
 @dataclass
@@ -71,7 +76,8 @@ class Scenario:
     soustraits: dict[str, float] = field(default_factory=dict)  # absent = observed mean
     fonctionnaires_pct: float | None = None            # rate of the préfet's agents line(s)
     lecture_hors_qpv: str | None = None                # None = the base's setting (A/B)
-    derogation_prefet: bool = False
+    derogations: list[Derogation] | None = None        # None = the base's arrêtés (table
+    #                                                    derogation of the département)
     reservataires: list[LigneReservataire] = field(default_factory=list)
     tirages: int = 10_000
     graine: int = 2023
@@ -81,17 +87,32 @@ class Scenario:
         return list(range(self.annee_debut, self.annee_fin + 1))
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if self.derogations is not None:
+            out["derogations"] = [derogation_dict(d) for d in self.derogations]
+        return out
+
+
+DEROGATION_FIELDS = ("arrete", "date_debut", "date_fin", "taux_max", "taux_agents_max")
+
+
+def derogation_dict(d: Derogation) -> dict:
+    """A dérogation as JSON (ISO dates); its id and département stay in the base."""
+    return {"arrete": d.arrete, "date_debut": d.date_debut.isoformat(),
+            "date_fin": d.date_fin.isoformat(), "taux_max": d.taux_max,
+            "taux_agents_max": d.taux_agents_max}
 
 
 _SCENARIO_FIELDS = {f.name for f in fields(Scenario)}
 _LIGNE_FIELDS = {f.name for f in fields(LigneReservataire)}
+LEGACY = "derogation_prefet"  # yes/no of scenarios saved before dated dérogations
 
 
 def from_dict(data: dict) -> Scenario:
     """Build and validate a scenario from its JSON form; French message on the first fault."""
     if not isinstance(data, dict):
         raise ScenarioError("Le scénario doit être un objet JSON.")
+    data = _legacy(dict(data))
     unknown = sorted(set(data) - _SCENARIO_FIELDS)
     if unknown:
         raise ScenarioError(f"Champ inconnu dans le scénario : {', '.join(unknown)}.")
@@ -113,11 +134,76 @@ def from_dict(data: dict) -> Scenario:
         if not ligne.get("reservataire_id"):
             raise ScenarioError(f"reservataires[{i}] : reservataire_id manquant.")
         lignes.append(LigneReservataire(**ligne))
+    derogs = data.get("derogations")
+    if derogs is not None and not isinstance(derogs, list):
+        raise ScenarioError("derogations doit être une liste (ex. [{\"arrete\": \"Arrêté "
+                            "n° 2025-12\", \"date_debut\": \"2025-03-01\", \"date_fin\": "
+                            "\"2026-02-28\", \"taux_max\": 35}]).")
     s = Scenario(**{**data, "reservataires": lignes,
                     "rotation_segments": dict(data.get("rotation_segments") or {}),
-                    "soustraits": dict(data.get("soustraits") or {})})
+                    "soustraits": dict(data.get("soustraits") or {}),
+                    "derogations": None if derogs is None else [
+                        _derogation(d, i) for i, d in enumerate(derogs, start=1)]})
     valider(s)
     return s
+
+
+def _legacy(data: dict) -> dict:
+    """A scenario saved with derogation_prefet (yes/no for the whole period): false means
+    no dérogation; true becomes a one-year dérogation over the first year, at 100 %, named
+    so that the negotiator states the real arrêté, dates and rate."""
+    if LEGACY not in data:
+        return data
+    flag = data.pop(LEGACY)
+    _bool(flag, LEGACY)
+    if "derogations" in data:
+        return data
+    if data.get("annee_debut") in (None, ""):
+        return data          # the missing field is reported by from_dict
+    year = _int(data["annee_debut"], "annee_debut")
+    data["derogations"] = [] if not flag else [{
+        "arrete": "Dérogation d'un ancien scénario : arrêté, dates et taux à préciser",
+        "date_debut": f"{year}-01-01", "date_fin": f"{year}-12-31", "taux_max": 100.0}]
+    return data
+
+
+def _derogation(d, i: int) -> Derogation:
+    where = f"derogations[{i}]"
+    if isinstance(d, Derogation):
+        return d
+    if not isinstance(d, dict):
+        raise ScenarioError(f"{where} doit être un objet JSON.")
+    bad = sorted(set(d) - set(DEROGATION_FIELDS))
+    if bad:
+        raise ScenarioError(f"Champ inconnu dans {where} : {', '.join(bad)}.")
+    arrete = d.get("arrete") or f"Dérogation n° {i}"
+    if not isinstance(arrete, str):
+        raise ScenarioError(f"{where} : arrete doit être un texte.")
+    _pct(d.get("taux_max"), f"{where} taux_max", required=True)
+    _pct(d.get("taux_agents_max"), f"{where} taux_agents_max")
+    debut = _date(d.get("date_debut"), f"{where} date_debut")
+    fin = _date(d.get("date_fin"), f"{where} date_fin")
+    if fin < debut:
+        raise ScenarioError(f"{where} : la fin ({fin:%d/%m/%Y}) précède le début "
+                            f"({debut:%d/%m/%Y}).")
+    agents = d.get("taux_agents_max")
+    return Derogation(arrete.strip(), debut, fin, float(d["taux_max"]),
+                      None if agents is None else float(agents))
+
+
+def _date(value, name: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+            try:
+                return datetime.strptime(value.strip(), fmt).date()
+            except ValueError:
+                pass
+    raise ScenarioError(f"{name} doit être une date AAAA-MM-JJ ou JJ/MM/AAAA (reçu : "
+                        f"{value!r}).")
 
 
 def valider(s: Scenario) -> Scenario:
@@ -155,8 +241,11 @@ def valider(s: Scenario) -> Scenario:
         raise ScenarioError("tirages doit être compris entre 1 et 200 000.")
     if not isinstance(s.nom, str) or not s.nom.strip():
         raise ScenarioError("nom doit être un texte non vide.")
-    for name in ("premieres_dans_flux", "derogation_prefet"):
-        _bool(getattr(s, name), name, optional=name == "premieres_dans_flux")
+    _bool(s.premieres_dans_flux, "premieres_dans_flux", optional=True)
+    if s.derogations is not None:
+        if not isinstance(s.derogations, list):
+            raise ScenarioError("derogations doit être une liste.")
+        s.derogations = [_derogation(d, i) for i, d in enumerate(s.derogations, start=1)]
     s.graine = _int(s.graine, "graine")
     seen = set()
     for i, ligne in enumerate(s.reservataires, start=1):
@@ -190,6 +279,10 @@ def _valider_ligne(ligne: LigneReservataire, i: int) -> None:
         raise ScenarioError(f"{where} : annees_restantes doit être strictement positif.")
     if ligne.perimetre in ("",):
         ligne.perimetre = None
+    if ligne.fin_droits is not None:
+        ligne.fin_droits = _date(ligne.fin_droits, f"{where} fin_droits").isoformat()
+    if ligne.debut_droits is not None:
+        ligne.debut_droits = _date(ligne.debut_droits, f"{where} debut_droits").isoformat()
 
 
 def _bool(value, name: str, optional: bool = False) -> None:

@@ -1,10 +1,15 @@
--- Conventions in force in a département for a year, with their réservataire.
+-- Rights in force in a département for a year: each convention for the days it is in force,
+-- plus the préfet's line for the rights it took back ({{ conventions/droits }}).
 -- $dep, $annee. Returns: convention_id, reservataire_id, nom, type, perimetre, taux_flux,
---   garantie_emprunt, date_signature, derogation_fin, repris_par_prefet.
-select c.convention_id, c.reservataire_id, r.nom, r.type, c.perimetre, c.taux_flux,
-       c.garantie_emprunt, c.date_signature, c.derogation_fin, r.repris_par_prefet
-from convention c
-join reservataire r using (reservataire_id)
-where c.departement = $dep
-  and $annee between c.annee_debut and c.annee_fin
-order by c.perimetre nulls first, c.taux_flux desc, c.reservataire_id
+--   garantie_emprunt, date_signature, debut, fin (its days within the year),
+--   debut_convention, fin_convention, fin_garantie, remplacee_par, reprise, repris_de,
+--   repris_de_nom.
+with {{ conventions/droits }},
+final as (
+    select convention_id, reservataire_id, nom, type, perimetre, taux_flux, garantie_emprunt,
+           date_signature, debut, fin, debut_convention, fin_convention, fin_garantie,
+           remplacee_par, reprise, repris_de, repris_de_nom
+    from droit
+    where departement = $dep
+)
+select * from final order by perimetre nulls first, taux_flux desc, reservataire_id, convention_id

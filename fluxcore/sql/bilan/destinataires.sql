@@ -1,19 +1,25 @@
--- Who receives a bilan for year $annee: every réservataire with a convention in force in
--- $annee or $annee + 1, or with a dwelling oriented to it during $annee; every EPCI where the
--- bailleur has flux dwellings. $annee, $debut, $arret.
+-- Who receives a bilan for year $annee: every réservataire with a convention in force on some
+-- day of $annee or $annee + 1 (its dates, the end of a loan guarantee, the latest signed of
+-- overlapping ones, a commune/EPCI only with a perimeter or territory: conv_unique of
+-- {{ conventions/periodes }}), or with a dwelling oriented to it during $annee; every EPCI
+-- where the bailleur has flux dwellings. $annee, $debut, $arret.
 -- Returns: genre (reservataire | epci), code, nom, type, territoire.
-with orientes as (
+with {{ conventions/periodes }},
+orientes as (
     select distinct o.destinataire
     from orientation o
     join liberation b using (liberation_id)
     where b.date_liberation between $debut and $arret
 ),
+en_vigueur as (
+    select distinct reservataire_id
+    from conv_unique
+    where debut <= make_date($annee + 1, 12, 31) and fin >= make_date($annee, 1, 1)
+),
 res as (
     select 'reservataire' as genre, r.reservataire_id as code, r.nom, r.type, r.territoire
     from reservataire r
-    where exists (select 1 from convention c where c.reservataire_id = r.reservataire_id
-                  and ($annee between c.annee_debut and c.annee_fin
-                       or $annee + 1 between c.annee_debut and c.annee_fin))
+    where r.reservataire_id in (select reservataire_id from en_vigueur)
        or r.reservataire_id in (select destinataire from orientes)
 ),
 epci as (

@@ -4,8 +4,9 @@
 -- ('commune': demandes wishing this commune; 'epci': wishing a commune of its EPCI),
 -- $tmin/$tmax (household sizes for its typologie), $typ_num (its number of rooms) and $ecart
 -- (largest gap in rooms with the typologie wished), $plafond (€/UC/year, NULL: no ceiling),
--- $loyer (monthly rent, NULL: unknown; resources unknown or zero: burden not checked), $effort_max (percent), $uc2 (UC of the 2nd person),
--- $uc_enf (UC of each further person), $prioritaires (criterion codes of priority publics).
+-- $loyer (monthly rent, NULL: unknown; resources unknown or zero: burden not checked),
+-- $effort_max (percent), $uc1 (UC of the first adult), $uc2 (UC of the 2nd person), $uc_enf
+-- (UC of each further person), $prioritaires (criterion codes of priority publics).
 -- Columns: every column of cotation/scores, uc, taux_effort, ok_taille, ok_plafond, ok_effort,
 --   ok_typologie, eligible, prioritaire, dalo, rang (among the eligible, NULL otherwise).
 with s as (
@@ -13,8 +14,8 @@ with s as (
 ),
 u as (
     select s.*,
-           1 + $uc2 * least(s.taille_menage - 1, 1) + $uc_enf * greatest(s.taille_menage - 2, 0)
-               as uc
+           $uc1 + $uc2 * least(s.taille_menage - 1, 1)
+               + $uc_enf * greatest(s.taille_menage - 2, 0) as uc
     from s
     where case when $etendue = 'epci' then s.epci_siren = $epci
                else s.commune_souhaitee = $commune end

@@ -1,44 +1,102 @@
 -- Where every possible destination of one dwelling stands, in one pass over the year's flux
 -- of its département (to the reference date). Parameters: those of {{ jauges/lignes }} with
 -- $dep = the dwelling's département, plus $commune_l, $epci_l (the dwelling's commune and
--- EPCI), $typologie, $en_qpv (the dwelling's), $nb (past years for the internal-use forecast).
+-- EPCI), $date_l (the day it was vacated), $typologie, $en_qpv (the dwelling's), $nb (past
+-- years for the internal-use forecast).
+-- A réservataire is a possible destination when one of its rights (`droit` of
+-- {{ conventions/droits }}: its own convention, or the préfet's line for rights it took back)
+-- covers the dwelling on the day it was vacated: a convention not yet or no longer in force,
+-- one replaced by a later signature, a commune/EPCI convention outside its territory (or
+-- with neither perimeter nor territory), a réservataire whose rights the préfet took back
+-- from that day (repris_par_prefet, date_reprise; none: the whole year) are not. What it is
+-- owed to date is, as in the gauges, Σ over all its rights of the département of rate × the
+-- dwellings vacated on that right's days on its perimeter: the préfet's includes the shares
+-- it took back.
 -- Returns one row per destination: destinataire (réservataire id, an internal use or
---   BAILLEUR), nom, type, perimetre, taux_flux, entres, orientes, rendus, flux_meme_typo,
+--   BAILLEUR), nom, type, perimetre, taux_flux (of the right covering the dwelling, its own
+--   first), entres (dwellings entered on its perimeters, counted once), du (owed to date,
+--   NULL for the others), droits (list of {taux, entres, repris_de_nom} per right, for the
+--   explanation), orientes, rendus (delivered to it: the gauges' `livre`), flux_meme_typo,
 --   orientes_meme_typo, flux_meme_qpv, orientes_meme_qpv, orientes_hors_qpv, flux_hors_qpv,
---   du_reservataires (Σ over every convention of rate × flux entered on its perimeter),
+--   du_reservataires (Σ over every right of rate × flux entered on its perimeter on its days),
 --   prevu_interne (internal uses: mean yearly count over the past $nb years),
 --   attributions_24m, q1_24m (households housed through this destination in the département
 --   over the last 24 months, of which first quartile). The EPCI's CIL figures come from
 --   fluxcore.objectifs.
 with {{ jauges/lignes }},
 couvre as (
-    select * from conv
+    -- the rights covering the dwelling on the day it was vacated
+    select * from droit
     where departement = $dep
       and dans_perimetre(perimetre, $commune_l, $epci_l)
+      and cast($date_l as date) between debut and fin
+),
+cand as (
+    select reservataire_id as destinataire, first(nom) as nom, first(type) as type,
+           first(perimetre order by repris_de is not null, convention_id) as perimetre,
+           first(taux_flux order by repris_de is not null, convention_id) as taux_flux
+    from couvre group by all
+),
+par_droit as (
+    select c.reservataire_id, c.convention_id, c.taux_flux, c.repris_de_nom,
+           count(cl.liberation_id) as n
+    from droit c
+    left join cl using (convention_id)
+    where c.departement = $dep
+      and c.reservataire_id in (select destinataire from cand)
+    group by all
+),
+du as (
+    select reservataire_id as destinataire, sum(taux_flux * n) / 100.0 as du,
+           list({'taux': taux_flux, 'entres': n, 'repris_de_nom': repris_de_nom}
+                order by repris_de_nom nulls first, convention_id) as droits
+    from par_droit group by all
+),
+flux_r as (
+    -- the flux of its perimeters, each dwelling once
+    select distinct c.reservataire_id as destinataire, cl.liberation_id, cl.typologie,
+           cl.en_qpv
+    from cl
+    join droit c using (convention_id)
+    where c.reservataire_id in (select destinataire from cand)
+),
+flux_a as (
+    select destinataire, count(*) as entres,
+           count(*) filter (where typologie = $typologie) as flux_meme_typo,
+           count(*) filter (where en_qpv = $en_qpv) as flux_meme_qpv,
+           count(*) filter (where not en_qpv) as flux_hors_qpv
+    from flux_r group by all
+),
+livre_a as (
+    select destinataire, count(*) as orientes,
+           count(*) filter (where statut = 'RENDU_BAILLEUR') as rendus,
+           count(*) filter (where typologie = $typologie) as orientes_meme_typo,
+           count(*) filter (where en_qpv = $en_qpv) as orientes_meme_qpv,
+           count(*) filter (where not en_qpv) as orientes_hors_qpv
+    from livre
+    where destinataire in (select destinataire from cand)
+    group by all
 ),
 res as (
-    select c.reservataire_id as destinataire, c.nom, c.type, c.perimetre, c.taux_flux,
-           count(cl.liberation_id) as entres,
-           count(*) filter (where cl.destinataire = c.reservataire_id) as orientes,
-           count(*) filter (where cl.destinataire = c.reservataire_id
-                            and cl.statut = 'RENDU_BAILLEUR') as rendus,
-           count(*) filter (where cl.typologie = $typologie) as flux_meme_typo,
-           count(*) filter (where cl.destinataire = c.reservataire_id
-                            and cl.typologie = $typologie) as orientes_meme_typo,
-           count(*) filter (where cl.en_qpv = $en_qpv) as flux_meme_qpv,
-           count(*) filter (where cl.destinataire = c.reservataire_id
-                            and cl.en_qpv = $en_qpv) as orientes_meme_qpv,
-           count(*) filter (where cl.destinataire = c.reservataire_id and not cl.en_qpv)
-               as orientes_hors_qpv,
-           count(*) filter (where not cl.en_qpv) as flux_hors_qpv
-    from couvre c
-    left join cl on cl.convention_id = c.convention_id
-    group by all
+    select c.destinataire, c.nom, c.type, c.perimetre, c.taux_flux,
+           coalesce(f.entres, 0) as entres, d.du, d.droits,
+           coalesce(l.orientes, 0) as orientes, coalesce(l.rendus, 0) as rendus,
+           coalesce(f.flux_meme_typo, 0) as flux_meme_typo,
+           coalesce(l.orientes_meme_typo, 0) as orientes_meme_typo,
+           coalesce(f.flux_meme_qpv, 0) as flux_meme_qpv,
+           coalesce(l.orientes_meme_qpv, 0) as orientes_meme_qpv,
+           coalesce(l.orientes_hors_qpv, 0) as orientes_hors_qpv,
+           coalesce(f.flux_hors_qpv, 0) as flux_hors_qpv
+    from cand c
+    left join du d using (destinataire)
+    left join flux_a f using (destinataire)
+    left join livre_a l using (destinataire)
 ),
 autres as (
     select d.destinataire, d.destinataire as nom, d.destinataire as type,
            null::varchar as perimetre, null::double as taux_flux,
-           (select count(*) from entree) as entres,
+           (select count(*) from entree) as entres, null::double as du,
+           null::struct(taux double, entres bigint, repris_de_nom varchar)[] as droits,
            count(l.liberation_id) as orientes, 0 as rendus,
            (select count(*) from entree where typologie = $typologie) as flux_meme_typo,
            count(*) filter (where l.typologie = $typologie) as orientes_meme_typo,
