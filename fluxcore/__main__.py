@@ -16,7 +16,10 @@ Commands
   correspondances  list, show or delete the saved column mappings
   export   write every table as canonical CSV (re-importable as is)
   modeles  write the empty templates (one CSV per table, one workbook)
-  backup   copy the database to a file;  restore  replace it by a backup
+  backup   copy the database to a file;  restore  replace it by a backup (refused while
+           another process has the base open)
+  recuperer  a base that no longer opens (WAL of another state): open it without the WAL
+           (--sans-wal) or restore a backup (--depuis)
   simuler  run negotiation scenarios from a JSON file (text or JSON; XLSX/PDF comparison)
   bilan    annual bilan (R441-5-1): XLSX + PDF per réservataire and EPCI, recap, ZIP
   coter    cotation: every score, a demandeur's position, the candidates of a dwelling
@@ -193,6 +196,16 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--from", dest="source", required=True, help="fichier de sauvegarde")
     res.add_argument("--confirmer", action="store_true",
                      help="confirmer le remplacement (sinon : description de la sauvegarde)")
+    rec = sub.add_parser("recuperer", help="réparer une base qui ne s'ouvre plus (journal WAL "
+                                           "d'un autre état du fichier)")
+    rec.add_argument("--db", required=True)
+    choix = rec.add_mutually_exclusive_group()
+    choix.add_argument("--sans-wal", action="store_true",
+                       help="ouvrir la base sans son journal (les écritures depuis le dernier "
+                            "point de contrôle sont perdues ; les fichiers restent dans "
+                            "recuperation/)")
+    choix.add_argument("--depuis", metavar="SAUVEGARDE",
+                       help="restaurer cette sauvegarde vérifiée à la place")
     return parser
 
 
@@ -353,6 +366,36 @@ def cmd_restore(args) -> int:
         return 1
     restore_database(args.db, args.source)
     print(f"Base « {args.db} » restaurée.")
+    return 0
+
+
+def cmd_recuperer(args) -> int:
+    from fluxcore.backup import describe_backup, recuperer_sans_wal, restore_database
+    from fluxcore.db import Database
+    from fluxcore.fichier import WalInvalideError, dossier_recuperation
+
+    if args.depuis:
+        info = describe_backup(args.depuis)
+        restore_database(args.db, args.depuis)
+        print(f"Base « {args.db} » restaurée depuis « {args.depuis} » (schéma "
+              f"{info['version']}, dernier événement {info['dernier_evenement']:%d/%m/%Y %H:%M}"
+              f") ; l'ancien état reste dans « {dossier_recuperation(args.db)} ».")
+        return 0
+    if args.sans_wal:
+        taille = recuperer_sans_wal(args.db)
+        if taille == 0:
+            print(f"La base « {args.db} » s'ouvre normalement : rien à récupérer.")
+        else:
+            print(f"Base « {args.db} » ouverte sans son journal ({taille} octets écartés : les "
+                  "écritures faites depuis le dernier point de contrôle sont perdues). Les "
+                  f"fichiers d'origine sont dans « {dossier_recuperation(args.db)} ».")
+        return 0
+    try:
+        Database(args.db, read_only=True).close()
+    except WalInvalideError as exc:
+        print(exc)
+        return 1
+    print(f"La base « {args.db} » s'ouvre normalement : rien à récupérer.")
     return 0
 
 
@@ -623,7 +666,7 @@ COMMANDS = {"demo": cmd_demo, "check": cmd_check, "migrate": cmd_migrate, "info"
             "correspondances": cmd_correspondances,
             "export": cmd_export, "modeles": cmd_modeles, "backup": cmd_backup,
             "restore": cmd_restore, "simuler": cmd_simuler, "bilan": cmd_bilan,
-            "coter": cmd_coter, "utilisateur": cmd_utilisateur}
+            "coter": cmd_coter, "utilisateur": cmd_utilisateur, "recuperer": cmd_recuperer}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from fluxcore import fichier
 from fluxcore.acces import (
     AccesRefuseError,
     Utilisateur,
@@ -34,7 +35,7 @@ from fluxcore.acces import (
     verifier_ecriture,
     verifier_lecture,
 )
-from fluxcore.errors import DatabaseError, DatabaseLockedError
+from fluxcore.errors import DatabaseError
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
@@ -47,7 +48,6 @@ CONTRACT_TABLES = (
     "import_batch", "audit_log", "scenario",
 )
 
-_LOCK_PID = re.compile(r"PID (\d+)")
 _NAMED_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -97,23 +97,38 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
             f"La base de données « {path} » n'existe pas. Créez-la avec "
             f"« python -m fluxcore demo --db {path} » ou importez des données."
         )
-    try:
-        return duckdb.connect(path, read_only=read_only)
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            pid = _LOCK_PID.search(text)
-            who = f"le processus {pid.group(1)}" if pid else "un autre processus"
-            raise DatabaseLockedError(
-                f"La base de données « {path} » est verrouillée : {who} l'a ouverte en écriture "
-                "(DuckDB n'admet qu'un seul processus écrivain, et aucun lecteur pendant ce "
-                "temps). "
-                "Arrêtez l'application Streamlit ou la commande en cours sur ce fichier, "
-                "puis relancez la commande."
-            ) from exc
-        raise DatabaseError(f"Impossible d'ouvrir la base « {path} » : {text}") from exc
-    except duckdb.Error as exc:
-        raise DatabaseError(f"Impossible d'ouvrir la base « {path} » : {exc}") from exc
+    return fichier.connect(path, read_only)
+
+
+class _Etat:
+    """What a Database and its bound copies (`pour`) share: the connection, the file's
+    identity when opened, the side lock, and whether the file was replaced since. This
+    process's registry (fluxcore.fichier) holds these, so that a restore closes them all."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.identite: tuple[int, int] | None = None
+        self.verrou: Any = None
+        self.remplacee = False
+        self.fermee = False
+
+    def liberer(self) -> None:
+        self.fermee = True
+        if self.verrou is not None:
+            self.verrou.close()
+            self.verrou = None
+        if self.path != ":memory:":
+            fichier.oublier(self.path, self)
+
+    def marquer_remplacee(self) -> None:
+        """The file is being replaced by this process: close, and refuse any further use."""
+        self.remplacee = True
+        try:
+            if self.con is not None:
+                self.con.close()
+        finally:
+            self.liberer()
 
 
 class Database:
@@ -124,7 +139,16 @@ class Database:
         self.read_only = read_only
         if not read_only and self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._con = _connect(self.path, read_only)
+        self._etat = _Etat(self.path)
+        if self.path != ":memory:":
+            self._etat.verrou = fichier.prendre_partage(self.path, self._etat)
+        try:
+            self._con = self._etat.con = _connect(self.path, read_only)
+        except BaseException:
+            self._etat.liberer()
+            raise
+        if self.path != ":memory:":
+            self._etat.identite = fichier.identite(self.path)
         self._write_lock = threading.Lock()
         self.utilisateur: Utilisateur | None = None
         if migrate and not read_only:
@@ -150,6 +174,7 @@ class Database:
         if self.utilisateur is not None:
             raise AccesRefuseError("Accès refusé : pas de curseur libre pour un compte "
                                    "connecté ; passez par les fonctions de fluxcore.")
+        self._verifier_fichier()
         return self._con.cursor()
 
     def _read_cursor(self, sql: str) -> duckdb.DuckDBPyConnection:
@@ -163,6 +188,7 @@ class Database:
                 raise AccesRefuseError(
                     f"Accès refusé : le compte « {user.login} » ne peut exécuter que des "
                     "lectures (SELECT) en dehors des fonctions d'écriture de fluxcore.")
+        self._verifier_fichier()
         return self._con.cursor()
 
     def df(self, sql: str, params: Sequence[Any] | dict | None = None) -> pd.DataFrame:
@@ -187,6 +213,7 @@ class Database:
 
     def version(self) -> int:
         """A number that changes on every audited write: the key of cached page data."""
+        self._verifier_fichier()
         cur = self._con.cursor()  # allowed to every role: the key of cached data
         try:
             return int(cur.execute("select coalesce(max(audit_id), 0) from audit_log")
@@ -207,6 +234,7 @@ class Database:
                 raise AccesRefuseError("Accès refusé : écriture sans action déclarée.")
             exiger(self, action)
         with self._write_lock, ecriture_de(self.utilisateur):
+            self._verifier_fichier()        # never a write into a file replaced meanwhile
             cur = self._con.cursor()
             cur.execute("begin transaction")
             try:
@@ -220,6 +248,17 @@ class Database:
 
     def close(self) -> None:
         self._con.close()
+        self._etat.liberer()
+
+    def _verifier_fichier(self) -> None:
+        """DatabaseError (French) if the file was restored or replaced since this opened."""
+        if self.path == ":memory:":
+            return
+        etat = self._etat
+        if etat.remplacee or (not etat.fermee
+                              and fichier.identite(self.path) != etat.identite):
+            etat.remplacee = True
+            raise DatabaseError(fichier.RESTAUREE)
 
     def _check_schema(self) -> None:
         known = {v for v, _, _ in list_migrations()}

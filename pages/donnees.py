@@ -4,12 +4,19 @@ audit log."""
 import streamlit as st
 
 from fluxcore.errors import FluxcoreError
+from fluxcore.fichier import WalInvalideError
 from fluxcore.formats import fmt_int
 from ui import state
 from ui.components import show_table
 from ui.correspondance_views import correspondance_panel
 from ui.data import get_db, load
-from ui.donnees_views import backup_panel, import_panel, settings_editor, templates_panel
+from ui.donnees_views import (
+    backup_panel,
+    import_panel,
+    recovery_panel,
+    settings_editor,
+    templates_panel,
+)
 
 TABLES = {
     "residence": "Résidences", "logement": "Logements", "reservataire": "Réservataires",
@@ -33,6 +40,9 @@ try:
     audit = load(path, "fluxcore.journal.derniers_evenements", 50)
     params = load(path, "fluxcore.journal.liste_parametres")
     imports = load(path, "fluxcore.journal.derniers_imports", 30)
+except WalInvalideError as exc:      # a base that no longer opens: the two ways out
+    recovery_panel(path, exc)
+    st.stop()
 except FluxcoreError as exc:
     st.error(str(exc))
     st.stop()

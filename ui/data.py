@@ -27,7 +27,10 @@ def _open(path: str) -> Database:
 
 
 def release_db(path: str) -> None:
-    """Close the cached connection (before a restore replaces the file)."""
+    """Close the cached connection shared by every session (before a restore replaces the
+    file: `st.cache_resource` is process-wide, and `on_release` closes it). A session still
+    holding that Database gets « la base a été restaurée… » on its next use (fluxcore.fichier:
+    the restore also closes every connection of this process to the file)."""
     _open.clear()
 
 

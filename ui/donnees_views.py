@@ -8,9 +8,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from fluxcore.backup import backup_database, describe_backup, restore_database
+from fluxcore.backup import (
+    backup_database,
+    describe_backup,
+    recuperer_sans_wal,
+    restore_database,
+)
 from fluxcore.errors import FluxcoreError
 from fluxcore.exports import dictionary, template_csv_zip, template_xlsx
+from fluxcore.fichier import WalInvalideError
 from fluxcore.formats import fmt_int
 from fluxcore.imports import Correspondance, ImportResult, import_uploads, summary
 from fluxcore.journal import valeur_json, valeur_saisie
@@ -163,7 +169,60 @@ def backup_panel(path: str) -> None:
         sure = st.checkbox("Je confirme remplacer toute la base actuelle par cette sauvegarde.")
         if st.button("Restaurer", type="primary", disabled=not sure):
             release_db(path)
-            restore_database(path, source, utilisateur=auth.utilisateur())
-            st.cache_data.clear()
+            try:
+                restore_database(path, source, utilisateur=auth.utilisateur())
+            except FluxcoreError as exc:
+                st.error(str(exc))
+                return
+            finally:
+                st.cache_data.clear()
             st.toast("Base restaurée.", icon=":material/check_circle:")
+            st.rerun()
+
+
+def recovery_panel(path: str, exc: WalInvalideError) -> None:
+    """The error screen of a base whose WAL cannot be replayed: the two ways out."""
+    st.error(str(exc))
+    if not auth.peut("sauvegarder"):
+        auth.refus("réparer la base (rôle administrateur)")
+        return
+    st.subheader("Réparer la base")
+    perte = fmt_int(exc.taille_wal)
+    st.markdown(f"**Ouvrir sans le journal** : le journal écarté ({perte} octets) contient les "
+                "écritures faites depuis le dernier point de contrôle ; elles seront perdues. "
+                "Les deux fichiers d'origine restent dans le dossier `recuperation/`.")
+    sure = st.checkbox(f"J'accepte de perdre les écritures de ce journal ({perte} octets).",
+                       key="recup_sans_wal_ok")
+    if st.button("Ouvrir sans le journal", disabled=not sure, key="recup_sans_wal"):
+        release_db(path)
+        try:
+            recuperer_sans_wal(path, utilisateur=auth.utilisateur())
+        except FluxcoreError as err:
+            st.error(str(err))
+            return
+        st.cache_data.clear()
+        st.rerun()
+    st.markdown("**Ou restaurer la dernière sauvegarde vérifiée** (elle remplace toute la "
+                "base) :")
+    upload = st.file_uploader("Sauvegarde (.duckdb)", type=["duckdb"], key="recup_file")
+    if upload is None:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "restauration.duckdb"
+        source.write_bytes(upload.getvalue())
+        try:
+            info = describe_backup(source)
+        except FluxcoreError as err:
+            st.error(str(err))
+            return
+        st.info(f"Sauvegarde vérifiée : schéma {info['version']}, dernier événement le "
+                f"{info['dernier_evenement']:%d/%m/%Y à %H:%M}.")
+        if st.button("Restaurer cette sauvegarde", type="primary", key="recup_restaurer"):
+            release_db(path)
+            try:
+                restore_database(path, source, utilisateur=auth.utilisateur())
+            except FluxcoreError as err:
+                st.error(str(err))
+                return
+            st.cache_data.clear()
             st.rerun()

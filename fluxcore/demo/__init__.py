@@ -2,13 +2,13 @@
 (default: 08, 10, 51 and 52, the territory of the RPLS 2019 calibration).
 
 `generate_demo(path, scale, seed, today)` writes a new DuckDB file (built beside the target,
-then renamed: nothing half-written). Same seed and reference date → identical tables.
+then renamed under the exclusive hold of fluxcore.fichier: nothing half-written,
+never under another process). Same seed and reference date → identical tables.
 Everything is vectorised numpy; strings are built once, joins happen in DuckDB.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import date
 from pathlib import Path
@@ -19,6 +19,7 @@ import pandas as pd
 from fluxcore.db import Database, audit
 from fluxcore.demo import flux, menages, patrimoine, reservataires
 from fluxcore.errors import FluxcoreError
+from fluxcore.fichier import remplacement
 from fluxcore.geo import load_reference, load_zone
 
 # tier: (logements, demandes) — design.md §5
@@ -60,24 +61,25 @@ def generate_demo(path: str | Path, scale: str = "moyen", seed: int = 42,
         raise FluxcoreError(f"Le fichier « {path} » existe déjà : ajoutez --force pour le "
                             "remplacer.")
     today = today or date.today()
-    tmp = path.with_name(path.name + ".generation")
-    for p in (tmp, Path(str(tmp) + ".wal")):
-        p.unlink(missing_ok=True)
-    started = time.perf_counter()
-    tables = _build_tables(scale, seed, np.datetime64(today, "D"), departements)
-    db = Database(tmp)
-    try:
-        counts = _write(db, tables)
-        with db.transaction() as cur:
-            audit(cur, "demo", "demo.generate", None, None,
-                  {"echelle": scale, "graine": seed, "date_reference": today.isoformat(),
-                   "departements": list(departements),
-                   "lignes": counts, "secondes": round(time.perf_counter() - started, 1)})
-        db.cursor().execute("checkpoint")
-    finally:
-        db.close()
-    os.replace(tmp, path)
-    Path(str(path) + ".wal").unlink(missing_ok=True)
+    with remplacement(path) as hold:     # refused if another process has the base open
+        tmp = path.with_name(path.name + ".generation")
+        for p in (tmp, Path(str(tmp) + ".wal"), Path(str(tmp) + ".lock")):
+            p.unlink(missing_ok=True)
+        started = time.perf_counter()
+        tables = _build_tables(scale, seed, np.datetime64(today, "D"), departements)
+        db = Database(tmp)
+        try:
+            counts = _write(db, tables)
+            with db.transaction() as cur:
+                audit(cur, "demo", "demo.generate", None, None,
+                      {"echelle": scale, "graine": seed, "date_reference": today.isoformat(),
+                       "departements": list(departements),
+                       "lignes": counts, "secondes": round(time.perf_counter() - started, 1)})
+            db.cursor().execute("checkpoint")
+        finally:
+            db.close()
+            Path(str(tmp) + ".lock").unlink(missing_ok=True)
+        hold.remplacer(tmp)
     return counts
 
 
