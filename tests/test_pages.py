@@ -731,3 +731,30 @@ def test_donnees_correspondance_proposes_a_mapping_for_a_new_file(app_copy):
 
     saved = get_db(str(_)).scalar("select valeurs from correspondance where nom = 'SNE Marne'")
     assert '"radiée pour attribution": "ATTRIBUEE"' in saved
+
+
+def test_donnees_restores_an_uploaded_backup(app_copy, tmp_path):
+    """Données › Sauvegarde: an uploaded backup is checked, said, and restored once confirmed;
+    the page's cached connection is released and the restored content is what is read."""
+    from fluxcore.backup import backup_database
+    from fluxcore.db import Database
+    from ui.data import get_db, release_db
+
+    at, path = app_copy
+    db = Database(path)
+    saved = backup_database(db, tmp_path / "sauvegarde.duckdb")
+    with db.transaction() as cur:
+        cur.execute("delete from orientation")
+    db.close()
+    at.run()
+    at.switch_page("pages/donnees.py").run()
+    at.file_uploader(key="restore_file").set_value(
+        ("sauvegarde.duckdb", saved.read_bytes(), "application/octet-stream")).run()
+    assert not at.exception, at.exception
+    assert any(i.value.startswith("Sauvegarde vérifiée : schéma ") for i in at.info)
+    assert at.button(key="restore_go").disabled
+    at.checkbox(key="restore_go_ok").check().run()
+    at.button(key="restore_go").click().run()
+    assert not at.exception, at.exception
+    release_db(str(path))
+    assert get_db(str(path)).scalar("select count(*) from orientation") > 0

@@ -155,6 +155,13 @@ def backup_panel(path: str) -> None:
                               key="restore_file")
     if upload is None:
         return
+    _restore_upload(path, upload, "Restaurer", "restore_go",
+                    "Je confirme remplacer toute la base actuelle par cette sauvegarde.")
+
+
+def _restore_upload(path: str, upload, button: str, key: str, confirm: str | None = None
+                    ) -> None:
+    """Check an uploaded backup, say what it holds, and restore it once confirmed."""
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "restauration.duckdb"
         source.write_bytes(upload.getvalue())
@@ -164,10 +171,10 @@ def backup_panel(path: str) -> None:
             st.error(str(exc))
             return
         lignes = ", ".join(f"{fmt_int(n)} {t}" for t, n in info["lignes"].items())
-        st.info(f"Sauvegarde du schéma {info['version']}, dernier événement le "
+        st.info(f"Sauvegarde vérifiée : schéma {info['version']}, dernier événement le "
                 f"{info['dernier_evenement']:%d/%m/%Y à %H:%M} : {lignes}.")
-        sure = st.checkbox("Je confirme remplacer toute la base actuelle par cette sauvegarde.")
-        if st.button("Restaurer", type="primary", disabled=not sure):
+        sure = st.checkbox(confirm, key=f"{key}_ok") if confirm else True
+        if st.button(button, type="primary", disabled=not sure, key=key):
             release_db(path)
             try:
                 restore_database(path, source, utilisateur=auth.utilisateur())
@@ -205,24 +212,5 @@ def recovery_panel(path: str, exc: WalInvalideError) -> None:
     st.markdown("**Ou restaurer la dernière sauvegarde vérifiée** (elle remplace toute la "
                 "base) :")
     upload = st.file_uploader("Sauvegarde (.duckdb)", type=["duckdb"], key="recup_file")
-    if upload is None:
-        return
-    with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / "restauration.duckdb"
-        source.write_bytes(upload.getvalue())
-        try:
-            info = describe_backup(source)
-        except FluxcoreError as err:
-            st.error(str(err))
-            return
-        st.info(f"Sauvegarde vérifiée : schéma {info['version']}, dernier événement le "
-                f"{info['dernier_evenement']:%d/%m/%Y à %H:%M}.")
-        if st.button("Restaurer cette sauvegarde", type="primary", key="recup_restaurer"):
-            release_db(path)
-            try:
-                restore_database(path, source, utilisateur=auth.utilisateur())
-            except FluxcoreError as err:
-                st.error(str(err))
-                return
-            st.cache_data.clear()
-            st.rerun()
+    if upload is not None:
+        _restore_upload(path, upload, "Restaurer cette sauvegarde", "recup_restaurer")
