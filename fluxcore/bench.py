@@ -251,24 +251,12 @@ def bench_localisation(n: int = 150_000, repeat: int = 3) -> Mesure:
     """Locating `n` dwellings spread over the whole country (Lambert-93 and UTM coordinates,
     QPV 2024 membership, distance to their commune), as an import of a national landlord's
     RPLS file does (one row per dwelling)."""
-    from pyproj import Transformer
-
-    from fluxcore.geo import default_epsg, load_reference
+    from fluxcore.demo.fichiers import points_france
     from fluxcore.localisation import localiser
 
-    com = load_reference().communes
-    com = com[(com["zone"] != "com") & com["lon"].notna()]
     rng = np.random.default_rng(1)
-    pick = rng.choice(len(com), n, p=(w := com["population"].fillna(0).to_numpy(float)) / w.sum())
-    lon = com["lon"].to_numpy()[pick] + rng.normal(0, 0.004, n)
-    lat = com["lat"].to_numpy()[pick] + rng.normal(0, 0.004, n)
-    epsg = default_epsg(com["code_dep"].to_numpy()[pick])
-    x, y = np.empty(n), np.empty(n)
-    for code in np.unique(epsg):
-        rows = epsg == code
-        x[rows], y[rows] = Transformer.from_crs(4326, int(code), always_xy=True).transform(
-            lon[rows], lat[rows])
-    df = pd.DataFrame({"commune_insee": com["code_insee"].to_numpy()[pick], "x": x, "y": y,
+    communes, x, y, epsg = points_france(n, rng)
+    df = pd.DataFrame({"commune_insee": communes, "x": x, "y": y,
                        "epsg": epsg, "en_qpv_fichier": rng.random(n) < 0.3})
     memoire = peak_mb(lambda: localiser(df.head(1000)))
     med, p95 = _time(lambda: localiser(df), repeat)

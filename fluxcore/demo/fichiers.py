@@ -16,31 +16,42 @@ from fluxcore.imports.nomenclatures import FINAN_LIBELLE
 OPEN_DATA_FINAN = ("13", "10", "14", "52", "16", "12")
 
 
-def rpls_open_data(path: str | Path, n: int, seed: int = 1, par_adresse: int = 20) -> Path:
-    """Write `n` dwellings to `path` in the current RPLS open-data layout; returns the path."""
+def points_france(n: int, rng: np.random.Generator, ecart: float = 0.004,
+                  arrondissements: bool = True) -> tuple[np.ndarray, ...]:
+    """`n` points drawn over France (outre-mer included, COM excluded) by commune population,
+    around each commune's centre (`ecart` degrees), projected in the département's legal
+    system: (commune codes, x, y, EPSG codes)."""
     from pyproj import Transformer
 
     from fluxcore.geo import default_epsg, load_reference
 
     com = load_reference().communes
-    com = com[(com["zone"] != "com") & com["lon"].notna()
-              & (com["type"] != "arrondissement-municipal")]
-    rng = np.random.default_rng(seed)
-    na = max(1, n // par_adresse)
+    keep = (com["zone"] != "com") & com["lon"].notna()
+    if not arrondissements:
+        keep &= com["type"] != "arrondissement-municipal"
+    com = com[keep]
     weight = com["population"].fillna(0).to_numpy(float)
-    pick = rng.choice(len(com), na, p=weight / weight.sum())
-    lon = com["lon"].to_numpy()[pick] + rng.normal(0, 0.003, na)
-    lat = com["lat"].to_numpy()[pick] + rng.normal(0, 0.003, na)
+    pick = rng.choice(len(com), n, p=weight / weight.sum())
+    lon = com["lon"].to_numpy()[pick] + rng.normal(0, ecart, n)
+    lat = com["lat"].to_numpy()[pick] + rng.normal(0, ecart, n)
     epsg = default_epsg(com["code_dep"].to_numpy()[pick])
-    x, y = np.empty(na), np.empty(na)
+    x, y = np.empty(n), np.empty(n)
     for code in np.unique(epsg):
         rows = epsg == code
         x[rows], y[rows] = Transformer.from_crs(4326, int(code), always_xy=True).transform(
             lon[rows], lat[rows])
+    return com["code_insee"].to_numpy()[pick], x, y, epsg
+
+
+def rpls_open_data(path: str | Path, n: int, seed: int = 1, par_adresse: int = 20) -> Path:
+    """Write `n` dwellings to `path` in the current RPLS open-data layout; returns the path."""
+    rng = np.random.default_rng(seed)
+    na = max(1, n // par_adresse)
+    communes, x, y, epsg = points_france(na, rng, 0.003, arrondissements=False)
     a = np.sort(rng.integers(0, na, n))
     fin = np.array(OPEN_DATA_FINAN)[rng.integers(0, len(OPEN_DATA_FINAN), n)]
     frame = pd.DataFrame({
-        "DEPCOM": com["code_insee"].to_numpy()[pick][a],
+        "DEPCOM": communes[a],
         "NUMVOIE": (a % 200 + 1).astype(str), "INDREP": "", "TYPVOIE": "RUE",
         "NOMVOIE": "DES ACACIAS " + (a // 200).astype(str),
         "ETAGE": rng.integers(0, 10, n).astype(str),

@@ -40,7 +40,13 @@ import json
 
 from fluxcore.imports import parsing
 from fluxcore.imports.geographie import locate, normalise_communes
-from fluxcore.imports.nomenclatures import CONTINGENT, FINAN_CATEGORIE, code_label, finan_code
+from fluxcore.imports.nomenclatures import (
+    CONTINGENT,
+    FINAN_CATEGORIE,
+    TYPECONST,
+    code_label,
+    finan_code,
+)
 from fluxcore.imports.problems import AVERTISSEMENT, ERREUR, Problems
 from fluxcore.imports.reader import Sheet, normalise
 from fluxcore.imports.staging import check_cells
@@ -222,7 +228,6 @@ def _codes(cur, sheet: Sheet) -> None:
             rows.append([v, code, categorie])
         if rows:
             cur.executemany("insert into rpls_finan values (?, ?, ?)", rows)
-    from fluxcore.imports.nomenclatures import TYPECONST
     cur.execute("create or replace temp table rpls_typeconst (valeur varchar, code varchar)")
     typeconst = _find(sheet, ("typeconst",))
     if typeconst:
