@@ -35,6 +35,8 @@ SOURCE_HINTS = {
     "seuil_quartile": "arrêté préfectoral des seuils du premier quartile",
     "demande": "extraction SNE des demandes (identifiants pseudonymisés)",
     "grille_cotation": "grille de cotation de l'EPCI",
+    "radiation_sne": "extrait SNE des radiations pour attribution (numéro unique, date, "
+                     "identifiant RPLS, contingent imputé, DALO, accord collectif)",
     "parametre": "export de l'application (Données › Paramètres)",
 }
 
@@ -53,6 +55,21 @@ NOTES = {
                                   "annee_debut)",
     ("convention", "date_fin"): "dernier jour (vide : 31 décembre de annee_fin), pas avant "
                                 "date_debut",
+    ("radiation_sne", "date_radiation"): "date de la radiation pour attribution (dès la "
+                                         "signature du bail)",
+    ("radiation_sne", "logement_rpls"): "identifiant RPLS du logement attribué (ou l'identifiant "
+                                        "du logement dans l'outil)",
+    ("radiation_sne", "contingent"): "ETAT_PRIORITAIRES, ETAT_FONCTIONNAIRES, COLLECTIVITES, "
+                                     "EMPLOYEURS, AUTRES ou NON_RESERVE ; un libellé du SNE ou "
+                                     "un code RPLS 1 à 7 est lu ; vide : aucun contingent",
+    ("radiation_sne", "reservataire"): "réservataire indiqué par l'extrait (identifiant ou nom), "
+                                       "s'il y en a un",
+    ("radiation_sne", "motif_radiation"): "seules les radiations pour attribution sont "
+                                          "rapprochées (vide : attribution)",
+    ("logement", "identifiant_rpls"): "identifiant RPLS du logement quand logement_id est "
+                                      "un identifiant interne (rapprochement SNE)",
+    ("attribution", "numero_unique"): "numéro unique de la demande satisfaite (rapprochement "
+                                      "SNE)",
     ("convention", "fin_pret"): "fin du prêt garanti : plus de droits après fin_pret + la durée "
                                 "du paramètre garantie_duree_apres_pret_ans",
 }

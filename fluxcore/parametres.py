@@ -15,6 +15,7 @@ from typing import Any
 from fluxcore import criteres
 from fluxcore.acces import pour_reservataire
 from fluxcore.errors import ParametreError
+from fluxcore.formats import CONTINGENT_DU_TYPE, CONTINGENTS
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,27 @@ PARAMETRES: tuple[Parametre, ...] = (
     Parametre("cotation_rang_bien_cotees_pct", 90.0,
               "Centile de score (dans l'EPCI) à partir duquel une demande est « bien cotée » "
               "pour la revue des demandes non satisfaites.", "Choix du produit"),
+    Parametre("sne_tolerance_jours", 30,
+              "Rapprochement SNE : écart maximal (jours) entre la date de radiation enregistrée "
+              "au SNE et la date de signature du bail dans l'outil ; au-delà, la ligne est "
+              "signalée (« dates éloignées »).", "Arrêté du 17 septembre 2012 (radiation dès "
+              "la signature du bail) ; choix du produit pour le délai de saisie"),
+    Parametre("sne_contingent_par_type", dict(CONTINGENT_DU_TYPE),
+              "Rapprochement SNE : contingent du SNE auquel l'attribution d'un logement orienté "
+              "à un réservataire doit être imputée, selon le type du réservataire (préfet → État "
+              "publics prioritaires, préfet agents → État fonctionnaires, Action Logement et "
+              "employeurs → employeurs, communes, EPCI, département, région → collectivités, "
+              "autres → autre contingent). Les usages du bailleur (part non réservée, "
+              "mutations, relogements) sont toujours « non réservé ».",
+              "CCH R441-2-9 ; arrêté du 17 septembre 2012 §6.2"),
+    Parametre("sne_contingent_par_reservataire", {},
+              "Rapprochement SNE : contingent propre à un réservataire, qui remplace celui de son "
+              "type, ex. {\"CIL-EMPLOYEUR\": \"AUTRES\"}.",
+              "Choix local (conventions de réservation)"),
+    Parametre("sne_siren_bailleur", [],
+              "Rapprochement SNE : SIREN du bailleur (un ou plusieurs) ; les radiations d'un "
+              "extrait enregistrées par un autre organisme sont écartées. Vide : toutes les "
+              "radiations importées sont celles du bailleur.", "Arrêté du 17 septembre 2012 §6.2"),
     Parametre("vacance_alerte_jours", 30,
               "Délai (jours) au-delà duquel un logement libéré sans orientation est signalé.",
               "Choix du produit"),
@@ -232,6 +254,20 @@ def check_valeur(cle: str, valeur: Any) -> None:
             raise ParametreError("Chaque code FINAN doit correspondre à PLAI, PLUS, PLS, PLI "
                                  "ou AUTRE.")
         return
+    if cle in ("sne_contingent_par_type", "sne_contingent_par_reservataire"):
+        if not isinstance(valeur, dict) or not all(
+                isinstance(k, str) and k.strip() and v in CONTINGENTS for k, v in valeur.items()):
+            raise ParametreError("Chaque contingent doit être l'un de "
+                                 f"{', '.join(CONTINGENTS)}.")
+        if cle == "sne_contingent_par_type" and set(valeur) != set(defaut):
+            raise ParametreError(f"Il faut un contingent pour chacun des types {sorted(defaut)}.")
+        return
+    if cle == "sne_siren_bailleur":
+        if not isinstance(valeur, list) or not all(
+                isinstance(v, str) and len(v) == 9 and v.isdigit() for v in valeur):
+            raise ParametreError("Les SIREN du bailleur sont une liste de codes à 9 chiffres, "
+                                 'par exemple ["123456789"].')
+        return
     if isinstance(defaut, dict) and (not isinstance(valeur, dict) or set(valeur) != set(
             defaut) or not all(isinstance(v, (int, float)) and v >= 0 for v in valeur.values())):
         raise ParametreError(
@@ -250,7 +286,7 @@ def check_valeur(cle: str, valeur: Any) -> None:
                              '["DALO", "SANS_LOGEMENT"].')
     bornes = {"cotation_rang_bien_cotees_pct": (0, 100), "cotation_min_comparables": (1, 10_000),
               "cotation_attente_mois": (1, 240), "cotation_ecart_typologie_max": (0, 5),
-              "cotation_taux_effort_max_pct": (1, 100)}
+              "cotation_taux_effort_max_pct": (1, 100), "sne_tolerance_jours": (0, 366)}
     if cle in bornes and not bornes[cle][0] <= valeur <= bornes[cle][1]:
         raise ParametreError(f"« {cle} » doit être compris entre {bornes[cle][0]} et "
                              f"{bornes[cle][1]}.")

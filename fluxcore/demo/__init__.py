@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from fluxcore.db import Database, audit
-from fluxcore.demo import flux, menages, patrimoine, reservataires
+from fluxcore.demo import flux, menages, patrimoine, reservataires, sne
 from fluxcore.errors import FluxcoreError
 from fluxcore.fichier import remplacement
 from fluxcore.geo import load_reference, load_zone
@@ -69,7 +69,7 @@ def generate_demo(path: str | Path, scale: str = "moyen", seed: int = 42,
         tables = _build_tables(scale, seed, np.datetime64(today, "D"), departements)
         db = Database(tmp)
         try:
-            counts = _write(db, tables)
+            counts = _write(db, tables, seed)
             with db.transaction() as cur:
                 audit(cur, "demo", "demo.generate", None, None,
                       {"echelle": scale, "graine": seed, "date_reference": today.isoformat(),
@@ -127,7 +127,7 @@ def _build_tables(scale: str, seed: int, today: np.datetime64,
     }
 
 
-def _write(db: Database, t: dict[str, pd.DataFrame]) -> dict[str, int]:
+def _write(db: Database, t: dict[str, pd.DataFrame], seed: int) -> dict[str, int]:
     res = t["residence"]
     log = t["logement"].assign(idx=np.arange(len(t["logement"])),
                                residence_id=res["residence_id"].to_numpy()[
@@ -178,7 +178,10 @@ def _write(db: Database, t: dict[str, pd.DataFrame]) -> dict[str, int]:
             " printf('LIB%09d', lib_idx + 1), destinataire, date_orientation, statut, 'demo',"
             " justification from ori_df order by lib_idx")
         cur.execute(
-            "insert into attribution select printf('ATT%09d', a.orientation_id_idx + 1),"
+            "insert into attribution (attribution_id, orientation_id, logement_id, date_caleol,"
+            " date_bail, menage_id, taille_menage, ressources_uc, quartile, prioritaire, dalo,"
+            " mutation_interne, relogement, salarie)"
+            " select printf('ATT%09d', a.orientation_id_idx + 1),"
             " printf('ORI%09d', a.orientation_id_idx + 1), l.logement_id, a.date_caleol,"
             " a.date_bail, printf('MEN%09d', a.menage_num), a.taille_menage, a.ressources_uc,"
             " a.quartile, a.prioritaire, a.dalo, a.mutation_interne, a.relogement, a.salarie"
@@ -189,9 +192,11 @@ def _write(db: Database, t: dict[str, pd.DataFrame]) -> dict[str, int]:
             f" list_filter([{crit_cols}], lambda x: x is not null), statut, date_radiation,"
             " motif_radiation, nb_refus, salarie, agent_public from dem_df order by idx")
         cur.execute("drop table _log")
+        sne.inserer_radiations(cur, seed)
         counts = {}
         for name in ("residence", "logement", "reservataire", "convention", "derogation",
                      "reservation_stock", "liberation", "orientation", "attribution",
-                     "occupation", "objectif", "seuil_quartile", "demande", "grille_cotation"):
+                     "occupation", "objectif", "seuil_quartile", "demande", "grille_cotation",
+                     "radiation_sne"):
             counts[name] = int(cur.execute(f"select count(*) from {name}").fetchall()[0][0])
     return counts

@@ -23,7 +23,7 @@ import pandas as pd
 from fluxcore.acces import acteur, exiger
 from fluxcore.db import Database, audit, default_actor, memoire_bornee
 from fluxcore.errors import FluxcoreError
-from fluxcore.imports import coherence, derogations, rpls
+from fluxcore.imports import coherence, derogations, rpls, sne
 from fluxcore.imports.correspondance import Correspondance
 from fluxcore.imports.mapping import appliquer, refusees
 from fluxcore.imports.problems import ERREUR, Problems
@@ -112,6 +112,7 @@ def _stage(cur, sources: list[Source], problems: Problems, schemas, progress) ->
 
 def _targets_of(cur, sheet: Sheet, problems: Problems, schemas: dict[str, dict[str, Column]],
                 corr: Correspondance | None = None) -> list[Target]:
+    corr = corr or sne.correspondance(sheet.headers)   # an SNE extract: its ready mapping
     if corr is not None and not appliquer(cur, sheet, corr, problems):
         return []
     table = corr.table if corr is not None else detect_table(sheet, schemas)

@@ -76,6 +76,27 @@ CONTINGENT: dict[str, tuple[str, tuple[str, ...]]] = {
     "7": ("Non réservé", ()),
 }
 
+# The contingent of an SNE radiation (docs/sne.md), as extracts write it, to the product's codes
+# (fluxcore.formats.CONTINGENTS): the RPLS codes 1 to 7 above, or a label. The arrêté du
+# 17 septembre 2012 (§6.2) names « contingent de l'Etat "fonctionnaires" », « contingent de l'Etat
+# "prioritaires" », « contingent des collectivités territoriales, de leurs établissements
+# publics et des EPCI », « contingent des employeurs et des collecteurs du 1 % logement »,
+# « autre contingent » and, by default, none. Patterns are tried in order on the lower-case
+# label without accents (« Autre contingent (… de l'Etat …) » is AUTRES, « Etat – agents » is
+# ETAT_FONCTIONNAIRES); a cell matching none stays as given and the import reports it.
+CONTINGENT_SNE_CODES = {"1": "ETAT_FONCTIONNAIRES", "2": "ETAT_PRIORITAIRES", "3": "EMPLOYEURS",
+                        "4": "COLLECTIVITES", "5": "ETAT_FONCTIONNAIRES", "6": "AUTRES",
+                        "7": "NON_RESERVE"}
+CONTINGENT_SNE_LIBELLES: tuple[tuple[str, str], ...] = (
+    (r"autre", "AUTRES"),
+    (r"fonctionnaire|agents?|r ?314", "ETAT_FONCTIONNAIRES"),
+    (r"non.?reserv|aucun|sans contingent|hors contingent|bailleur|^non$|^libre", "NON_RESERVE"),
+    (r"prio|prefet|prefecture|dalo|^etat$|contingent de l.etat$", "ETAT_PRIORITAIRES"),
+    (r"collectivit|commune|epci|intercommun|departement|region|metropole|ville|mairie",
+     "COLLECTIVITES"),
+    (r"employeur|action.logement|1 ?%|collecteur|entreprise|^al$", "EMPLOYEURS"),
+)
+
 TYPECONST = {"C": "C", "COLLECTIF": "C", "I": "I", "INDIVIDUEL": "I", "E": "E",
              "ETUDIANT": "E", "LOGEMENT_ETUDIANT": "E"}
 

@@ -21,6 +21,8 @@ the file) and returns a DuckDB expression. Rules, stated once:
 
 from __future__ import annotations
 
+from fluxcore.imports.nomenclatures import CONTINGENT_SNE_CODES, CONTINGENT_SNE_LIBELLES
+
 TRUE = ("oui", "o", "1", "1.0", "vrai", "true", "yes", "y", "x")
 FALSE = ("non", "n", "0", "0.0", "faux", "false", "no")
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M:%S",
@@ -161,6 +163,16 @@ def code(col: str) -> str:
     return f"nullif(regexp_replace(strip_accents(upper({text(col)})), '[\\s-]+', '_', 'g'), '')"
 
 
+def contingent(col: str) -> str:
+    """The contingent of an SNE radiation: an RPLS code 1 to 7 or a label
+    (fluxcore.imports.nomenclatures.CONTINGENT_SNE_LIBELLES), else the cell as a code."""
+    v = f"lower(strip_accents({_squeezed(col)}))"
+    codes = " ".join(f"when {v} = '{k}' then '{c}'" for k, c in CONTINGENT_SNE_CODES.items())
+    labels = " ".join(f"when regexp_matches(replace({v}, '_', ' '), '{pattern}') then '{c}'"
+                      for pattern, c in CONTINGENT_SNE_LIBELLES)
+    return f"case {codes} {labels} else {code(col)} end"
+
+
 def padded(col: str, width: int) -> str:
     """A code whose leading zero a spreadsheet dropped (8105 → 08105)."""
     v = f"upper({text(col)})"
@@ -180,6 +192,8 @@ def expression(col: str, sql_type: str, column: str, enum: bool) -> str:
         return padded(col, 5)
     if column == "departement":
         return padded(col, 2)
+    if column == "contingent" and enum:
+        return contingent(col)
     if enum:
         return f"replace({code(col)}, 'PLA_I', 'PLAI')"
     if sql_type in ("INTEGER", "BIGINT") and banded(column):

@@ -25,11 +25,13 @@ from fluxcore.db import list_migrations
 from fluxcore.errors import CorrespondanceError
 from fluxcore.imports.problems import Problems
 from fluxcore.imports.reader import normalise, read_file
+from fluxcore.imports.sne import ENTETES as ENTETES_SNE
 from fluxcore.imports.spec import MANAGED, SPECS
 from fluxcore.imports.staging import Column, table_columns
 
 # Known headers of foreign files, per table and target column (compared once normalised).
 ALIASES_ENTETES: dict[str, dict[str, tuple[str, ...]]] = {
+    "radiation_sne": ENTETES_SNE,   # SNE radiations extracts (fluxcore.imports.sne)
     "demande": {   # SNE extracts (« export des demandes »)
         "demande_id": ("Numéro unique", "Numéro unique départemental", "Numéro unique régional",
                        "NUR", "NUD", "N° unique", "Numéro de la demande"),

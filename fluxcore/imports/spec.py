@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fluxcore.formats import CONTINGENTS
+
 INTERNES = ("MUTATION", "RU", "ORCOD", "LHI", "VENTE", "BAILLEUR")
 TYPOLOGIES = ("T1", "T2", "T3", "T4", "T5", "T6")
 FINANCEMENTS = ("PLAI", "PLUS", "PLS", "PLI", "AUTRE")
@@ -126,6 +128,12 @@ SPECS: dict[str, TableSpec] = {s.table: s for s in (
               bounds={"taille_menage": (1, 20), "ressources_uc": (0, 1_000_000),
                       "nb_refus": (0, 100)},
               formats={"commune_souhaitee": COMMUNE}),
+    # radiations for attribution as the landlord extracts them from the SNE (migration 007,
+    # docs/sne.md): the RPLS id may be unknown to the product, which the reconciliation says
+    TableSpec("radiation_sne", "radiations SNE", ("numero_unique",),
+              enums={"contingent": tuple(CONTINGENTS)},
+              formats={"commune_insee": COMMUNE,
+                       "siren_bailleur": (r"^[0-9]{9}$", "un SIREN à 9 chiffres")}),
     TableSpec("grille_cotation", "grilles de cotation", ("epci_siren", "version", "critere"),
               bounds={"version": (1, 10_000), "points": (-1000, 1000)},
               formats={"epci_siren": SIREN}),
@@ -157,4 +165,7 @@ ALIASES = {
     "derogation_prefet": "derogation", "derogations_prefet": "derogation",
     "derogation_prefectorale": "derogation", "derogations_prefectorales": "derogation",
     "arrete_derogation": "derogation", "arretes_derogation": "derogation",
+    "sne": "radiation_sne", "radiations": "radiation_sne", "radiations_sne": "radiation_sne",
+    "sne_radiations": "radiation_sne", "radiation": "radiation_sne",
+    "radiations_attribution": "radiation_sne", "radiations_pour_attribution": "radiation_sne",
 }

@@ -194,6 +194,9 @@ def check_cells(cur: duckdb.DuckDBPyConnection, typed: str, where: str, table: s
             quoted = ", ".join(f"'{v}'" for v in allowed)
             expected = (f"{allowed[0]} à {allowed[-1]} (T6 = 6 pièces et plus, studio = T1)"
                         if name in parsing.TYPOLOGIES else f"l'un de {', '.join(allowed)}")
+            if name == "contingent":
+                expected += (", un libellé du SNE (« Etat prioritaires », « Employeurs et "
+                             "collecteurs 1 % », « Autre contingent »…) ou un code RPLS 1 à 7")
             report(f"{name} is not null and {name} not in ({quoted})",
                    f"code inconnu : attendu {expected}")
         if name in spec.bounds:

@@ -1,0 +1,213 @@
+-- The SNE's radiations against the product's attributions, one line per attribution or
+-- radiation of year $annee in a territory (fluxcore.sne, docs/sne.md).
+-- Parameters: $annee, $debut / $fin (1 January / 31 December), $dep, $epci, $commune,
+--   $tolerance (days), $fenetre (days: farthest apart a radiation and a lease of the same
+--   dwelling may be paired), $types / $type_contingents and $res_ids / $res_contingents (the
+--   SNE contingent of each réservataire type, and of the réservataires set apart), $sirens
+--   (the landlord's SIREN; empty: every radiation), $compte_rendu (a dwelling given back to
+--   the bailleur still counts for its réservataire: setting rendu_bailleur_compte_livre).
+-- Pairing, one to one: (1) the numéro unique recorded on the attribution; (2) then twice,
+-- the same dwelling (RPLS id or product id, leading zeros aside) and the nearest dates, when
+-- each is the other's nearest. Only radiations for attribution (motif empty or naming an
+-- attribution) of the landlord's SIREN take part; attributions take part once their lease is
+-- signed (date_bail), or when a radiation pairs with them (their CALEOL date then stands in).
+with
+contingent_type as (
+    select unnest(cast($types as varchar[])) as type,
+           unnest(cast($type_contingents as varchar[])) as contingent
+),
+contingent_res as (
+    select unnest(cast($res_ids as varchar[])) as reservataire_id,
+           unnest(cast($res_contingents as varchar[])) as contingent
+),
+resa as (
+    select r.reservataire_id, r.nom, coalesce(cr.contingent, ct.contingent, 'AUTRES') as contingent
+    from reservataire r
+    left join contingent_res cr using (reservataire_id)
+    left join contingent_type ct using (type)
+),
+rad0 as (
+    select s.*, nullif(ltrim(upper(trim(s.logement_rpls)), '0'), '') as cle
+    from radiation_sne s
+    where (s.motif_radiation is null
+           or regexp_matches(lower(strip_accents(s.motif_radiation)), 'attribu|bail'))
+      and (len(cast($sirens as varchar[])) = 0 or s.siren_bailleur is null
+           or list_contains(cast($sirens as varchar[]), s.siren_bailleur))
+      and s.date_radiation between cast($debut as date) - interval 400 day
+                               and cast($fin as date) + interval 400 day
+),
+rad_log as (
+    select r.numero_unique, k.logement_id
+    from rad0 r
+    join (select ltrim(upper(trim(logement_id)), '0') as cle, logement_id, 1 as rang
+          from logement
+          union all
+          select ltrim(upper(trim(identifiant_rpls)), '0'), logement_id, 0
+          from logement where identifiant_rpls is not null) k on k.cle = r.cle
+    qualify row_number() over (partition by r.numero_unique order by k.rang, k.logement_id) = 1
+),
+rad as (
+    select r.*, rl.logement_id from rad0 r left join rad_log rl using (numero_unique)
+),
+att as (
+    select a.attribution_id, a.logement_id, a.numero_unique as nur, a.dalo, a.orientation_id,
+           coalesce(a.date_bail, a.date_caleol) as date_outil, a.date_bail is not null as bail_signe,
+           o.destinataire, o.statut
+    from attribution a
+    left join orientation o using (orientation_id)
+    where coalesce(a.date_bail, a.date_caleol) between cast($debut as date) - interval 400 day
+                                                   and cast($fin as date) + interval 400 day
+),
+p1 as (
+    select a.attribution_id, r.numero_unique
+    from att a join rad r on r.numero_unique = a.nur
+    qualify row_number() over (partition by a.attribution_id order by r.numero_unique) = 1
+        and row_number() over (partition by r.numero_unique order by a.attribution_id) = 1
+),
+c2 as (
+    select a.attribution_id, r.numero_unique,
+           abs(datediff('day', a.date_outil, r.date_radiation)) as ecart
+    from att a join rad r using (logement_id)
+    where a.attribution_id not in (select attribution_id from p1)
+      and r.numero_unique not in (select numero_unique from p1)
+      and abs(datediff('day', a.date_outil, r.date_radiation)) <= $fenetre
+),
+p2 as (
+    select x.attribution_id, x.numero_unique
+    from (select * from c2 qualify row_number() over (
+              partition by attribution_id order by ecart, numero_unique) = 1) x
+    join (select * from c2 qualify row_number() over (
+              partition by numero_unique order by ecart, attribution_id) = 1) y
+      using (attribution_id, numero_unique)
+),
+c3 as (
+    select * from c2
+    where attribution_id not in (select attribution_id from p2)
+      and numero_unique not in (select numero_unique from p2)
+),
+p3 as (
+    select x.attribution_id, x.numero_unique
+    from (select * from c3 qualify row_number() over (
+              partition by attribution_id order by ecart, numero_unique) = 1) x
+    join (select * from c3 qualify row_number() over (
+              partition by numero_unique order by ecart, attribution_id) = 1) y
+      using (attribution_id, numero_unique)
+),
+paires as (
+    select * from p1 union all select * from p2 union all select * from p3
+),
+tout as (
+    select attribution_id, numero_unique from paires
+    union all
+    select attribution_id, null from att
+    where bail_signe and attribution_id not in (select attribution_id from paires)
+    union all
+    select null, numero_unique from rad
+    where numero_unique not in (select numero_unique from paires)
+),
+detail as (
+    select t.attribution_id, t.numero_unique,
+           a.logement_id as logement_outil, a.date_outil, a.bail_signe, a.dalo as dalo_outil,
+           a.orientation_id, a.destinataire, a.statut as statut_orientation,
+           r.logement_rpls, r.logement_id as logement_sne, r.date_radiation,
+           r.contingent is not null as contingent_renseigne,
+           coalesce(r.contingent, 'NON_RESERVE') as contingent_sne, r.dalo as dalo_sne,
+           r.accord_collectif, r.reservataire as reservataire_fichier,
+           r.commune_insee as commune_fichier,
+           case when a.attribution_id is null or a.destinataire is null then null
+                when a.destinataire in ('BAILLEUR', 'MUTATION', 'RU', 'ORCOD', 'LHI', 'VENTE')
+                     or (a.statut = 'RENDU_BAILLEUR' and not $compte_rendu) then 'NON_RESERVE'
+                else coalesce(ro.contingent, 'AUTRES') end as contingent_outil,
+           case when a.attribution_id is null or a.destinataire is null then null
+                when ro.reservataire_id is null
+                     or (a.statut = 'RENDU_BAILLEUR' and not $compte_rendu) then 'BAILLEUR'
+                else ro.reservataire_id end as reservataire_outil
+    from tout t
+    left join att a using (attribution_id)
+    left join rad r using (numero_unique)
+    left join resa ro on ro.reservataire_id = a.destinataire
+),
+geo as (
+    select d.*, coalesce(d.logement_outil, d.logement_sne) as logement_id,
+           coalesce(rs.departement, rc.departement) as departement,
+           coalesce(rs.commune_insee, rc.code_insee) as commune_insee,
+           coalesce(rs.epci_siren, rc.epci_siren) as epci_siren
+    from detail d
+    left join logement l on l.logement_id = coalesce(d.logement_outil, d.logement_sne)
+    left join residence rs on rs.residence_id = l.residence_id
+    left join ref_commune rc on l.logement_id is null and rc.code_insee = d.commune_fichier
+),
+annee as (
+    select *,
+           coalesce(year(date_outil) = $annee, false) as compte_outil,
+           coalesce(year(date_radiation) = $annee, false) as compte_sne
+    from geo
+    where (year(date_outil) = $annee or year(date_radiation) = $annee)
+      and ($dep is null or departement = $dep)
+      and ($epci is null or epci_siren = $epci)
+      and ($commune is null or commune_insee = $commune)
+),
+cand as (
+    select d.numero_unique, c.reservataire_id,
+           case when c.perimetre is null then 2 when c.perimetre = d.epci_siren then 1
+                else 0 end as portee
+    from annee d
+    join convention c on c.departement = d.departement
+     and dans_perimetre(c.perimetre, d.commune_insee, d.epci_siren)
+     and year(d.date_radiation) between c.annee_debut and c.annee_fin
+    join resa s on s.reservataire_id = c.reservataire_id and s.contingent = d.contingent_sne
+    where d.numero_unique is not null and d.contingent_sne <> 'NON_RESERVE'
+),
+unique_cand as (
+    select numero_unique, min(reservataire_id) as reservataire_id,
+           count(distinct reservataire_id) as n
+    from (select * from cand qualify rank() over (partition by numero_unique order by portee) = 1)
+    group by numero_unique
+),
+nomme as (
+    select d.numero_unique, min(s.reservataire_id) as reservataire_id,
+           count(distinct s.reservataire_id) as n
+    from annee d
+    join resa s on upper(trim(d.reservataire_fichier)) = upper(s.reservataire_id)
+                or lower(strip_accents(trim(d.reservataire_fichier)))
+                   = lower(strip_accents(trim(s.nom)))
+    where d.reservataire_fichier is not null
+    group by d.numero_unique
+),
+resolu as (
+    select d.*,
+           abs(datediff('day', d.date_outil, d.date_radiation)) as ecart_jours,
+           case when d.numero_unique is null then null
+                when d.contingent_sne = 'NON_RESERVE' then 'BAILLEUR'
+                when n.n = 1 then n.reservataire_id
+                when d.contingent_outil = d.contingent_sne and d.reservataire_outil <> 'BAILLEUR'
+                     then d.reservataire_outil
+                when u.n = 1 then u.reservataire_id
+                else 'SNE:' || d.contingent_sne end as reservataire_sne
+    from annee d
+    left join nomme n using (numero_unique)
+    left join unique_cand u using (numero_unique)
+)
+select *,
+       attribution_id is not null and numero_unique is not null
+           and contingent_outil is distinct from contingent_sne
+           and contingent_outil is not null as contingent_different,
+       coalesce(ecart_jours > $tolerance, false) as dates_eloignees,
+       coalesce(year(date_outil) <> year(date_radiation), false) as autre_annee,
+       coalesce(dalo_sne <> dalo_outil, false) as dalo_different,
+       attribution_id is not null and numero_unique is not null and not bail_signe
+           as bail_non_date,
+       case when numero_unique is null then 'ABSENTE_DU_SNE'
+            when attribution_id is null and logement_sne is null then 'LOGEMENT_INCONNU'
+            when attribution_id is null then 'SANS_ATTRIBUTION'
+            when logement_sne is distinct from logement_outil then 'LOGEMENT_DIFFERENT'
+            when destinataire is null then 'SANS_ORIENTATION'
+            when contingent_outil <> contingent_sne then 'CONTINGENT_DIFFERENT'
+            when ecart_jours > $tolerance then 'DATES_ELOIGNEES'
+            when year(date_outil) <> year(date_radiation) then 'AUTRE_ANNEE'
+            when dalo_sne <> dalo_outil then 'DALO_DIFFERENT'
+            when not bail_signe then 'BAIL_NON_DATE'
+            else 'CONFORME' end as statut
+from resolu
+order by statut = 'CONFORME', departement, commune_insee, coalesce(date_outil, date_radiation),
+         attribution_id, numero_unique
