@@ -23,6 +23,9 @@ Commands
   simuler  run negotiation scenarios from a JSON file (text or JSON; XLSX/PDF comparison)
   bilan    annual bilan (R441-5-1): XLSX + PDF per réservataire and EPCI, recap, ZIP
   coter    cotation: every score, a demandeur's position, the candidates of a dwelling
+  sne rapprocher  the SNE's radiations for attribution of a year against the attributions
+           (text, CSV or JSON; XLSX or one workbook per réservataire in a ZIP); the extract
+           itself is imported by `import` (recognised by its headers)
 """
 
 from __future__ import annotations
@@ -109,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     _scope(sub.add_parser("fragilite", help="indice de fragilité des résidences"), annee=False,
            default="csv")
 
-    imp = sub.add_parser("import", help="importer des fichiers CSV, XLSX ou RPLS")
+    imp = sub.add_parser("import", help="importer des fichiers CSV, XLSX, RPLS ou un extrait "
+                                        "SNE des radiations (reconnu à ses en-têtes)")
     imp.add_argument("--db", required=True)
     imp.add_argument("fichiers", nargs="+", metavar="FICHIER")
     imp.add_argument("--controle", action="store_true",
@@ -118,8 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--rapport", help="écrire le rapport complet en CSV (séparateur ;)")
     imp.add_argument("--correspondance", metavar="FICHIER_OU_NOM",
                      help="correspondance de colonnes d'un fichier d'un autre système (extrait "
-                          "SNE, export d'ERP…) : fichier JSON ou CSV, ou nom d'une "
-                          "correspondance enregistrée ; appliquée à chaque fichier")
+                          "SNE aux en-têtes non reconnus, export d'ERP…) : fichier JSON ou "
+                          "CSV, ou nom d'une correspondance enregistrée ; appliquée à chaque "
+                          "fichier")
     imp.add_argument("--enregistrer-correspondance", metavar="NOM",
                      help="enregistrer la correspondance sous ce nom si l'import (ou le "
                           "contrôle) réussit")
@@ -206,7 +211,54 @@ def build_parser() -> argparse.ArgumentParser:
                             "recuperation/)")
     choix.add_argument("--depuis", metavar="SAUVEGARDE",
                        help="restaurer cette sauvegarde vérifiée à la place")
+    _parser_sne(sub)
     return parser
+
+
+SNE_IMPORT = ("L'extrait SNE des radiations s'importe avec « python -m fluxcore import --db "
+              "FICHIER EXTRAIT.csv » (ou .xlsx) : il est reconnu à ses en-têtes ; un extrait "
+              "aux en-têtes différents passe par --correspondance (docs/sne.md).")
+SNE_ACTIONS = {"rapprocher": "rapprocher les radiations pour attribution d'une année des "
+                             "attributions de l'outil, et dire quoi corriger"}
+SNE_USAGE = ("python -m fluxcore sne rapprocher --db FICHIER --annee AAAA [--departement D | "
+             "--epci SIREN | --commune INSEE] [--format texte|csv|json] [--sortie FICHIER] "
+             "[--xlsx FICHIER | --zip FICHIER]")
+
+
+def _parser_sne(sub) -> None:
+    sne = sub.add_parser(
+        "sne", help="rapprochement SNE : radiations pour attribution et attributions de l'outil",
+        description="Rapprochement des radiations pour attribution du SNE (contingent imputé, "
+                    "date, logement, DALO) avec les attributions et orientations de l'outil.",
+        epilog=SNE_IMPORT)
+    actions = sne.add_subparsers(dest="action", metavar="ACTION")
+    rap = actions.add_parser(
+        "rapprocher", help=SNE_ACTIONS["rapprocher"],
+        description="Rapproche les radiations SNE d'une année (toute l'année) des baux signés "
+                    "dans l'outil : lignes par statut, taux de concordance, attributions par "
+                    "réservataire selon le bailleur et selon le SNE, correction à faire pour "
+                    "chaque écart.", epilog=SNE_IMPORT)
+    rap.add_argument("--db", required=True)
+    rap.add_argument("--annee", type=int, required=True,
+                     help="année des baux et des radiations rapprochés")
+    terr = rap.add_mutually_exclusive_group()
+    terr.add_argument("--departement", metavar="D", help="un département (ex. 51, 2A, 974)")
+    terr.add_argument("--epci", metavar="SIREN", help="un EPCI (SIREN)")
+    terr.add_argument("--commune", metavar="INSEE", help="une commune (code INSEE)")
+    rap.add_argument("--format", choices=["texte", "csv", "json"], default="texte",
+                     help="texte : résumé, tableau par réservataire et écarts ; csv : toutes "
+                          "les lignes (séparateur ;) ; json : tout (défaut : texte)")
+    rap.add_argument("--sortie", metavar="FICHIER",
+                     help="écrire la sortie dans ce fichier plutôt qu'à l'écran (CSV avec BOM "
+                          "UTF-8, lisible par Excel)")
+    fichier = rap.add_mutually_exclusive_group()
+    fichier.add_argument("--xlsx", metavar="FICHIER",
+                         help="écrire aussi le classeur du rapprochement (synthèse par "
+                              "réservataire, écarts avec la correction à faire, toutes les "
+                              "lignes)")
+    fichier.add_argument("--zip", metavar="FICHIER",
+                         help="écrire aussi une archive ZIP : un classeur par réservataire (à "
+                              "lui envoyer) et le classeur complet")
 
 
 OBJECTIFS_COLONNES = ["epci_siren", "nom", "indicateur", "realise", "base", "pct", "cible_pct",
@@ -660,16 +712,227 @@ def cmd_coter(args) -> int:
     return 0
 
 
+
+SNE_ECARTS_MAX = 50     # discrepancy lines printed in text; the files hold them all
+
+
+def _territoire_sne(db, args):
+    """The Perimetre of `sne rapprocher` and its label; a territory unknown to the official
+    geography, or where neither the patrimoine nor the radiations lie, is refused."""
+    from fluxcore.perimetre import Perimetre
+
+    dep, epci, commune = (x.strip().upper() if x else None
+                          for x in (args.departement, args.epci, args.commune))
+    p = Perimetre(args.annee, departement=dep, epci_siren=epci, commune_insee=commune)
+    if not (dep or epci or commune):
+        return p, p.libelle()
+    table, cle, champ, genre, code = (
+        ("ref_departement", "departement", "departement", "Département", dep) if dep else
+        ("ref_epci", "epci_siren", "epci_siren", "EPCI", epci) if epci else
+        ("ref_commune", "code_insee", "commune_insee", "Commune", commune))
+    nom = db.scalar(f"select nom from {table} where {cle} = ?", [code])
+    if nom is None:
+        raise FluxcoreError(f"{genre} « {code} » inconnu{'e' if genre == 'Commune' else ''} "
+                            "du code officiel géographique 2026.")
+    rc_champ = "code_insee" if champ == "commune_insee" else champ
+    present = db.scalar(
+        f"select (select count(*) from residence where {champ} = $c) + (select count(*) from "
+        f"radiation_sne s join ref_commune rc on rc.code_insee = s.commune_insee "
+        f"where rc.{rc_champ} = $c)", {"c": code})
+    if not present:
+        connus = db.df(f"select distinct {champ} as c from residence where {champ} is not null "
+                       "order by 1")["c"].tolist()
+        liste = ", ".join(connus[:20]) + (" …" if len(connus) > 20 else "")
+        raise FluxcoreError(
+            f"{genre} « {code} » ({nom}) : aucune résidence du patrimoine ni aucune radiation "
+            f"SNE n'y est ; {'départements' if dep else 'EPCI' if epci else 'communes'} du "
+            f"patrimoine : {liste or 'aucun'}.")
+    return p, f"{nom} ({code})"
+
+
+def _sne_json(valeur):
+    """json.dumps default: ISO dates, numpy numbers, missing values as null."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(valeur, pd.Timestamp | date):
+        return (valeur.date() if isinstance(valeur, pd.Timestamp) else valeur).isoformat()
+    if isinstance(valeur, np.integer | np.bool_):
+        return valeur.item()
+    if isinstance(valeur, np.floating):
+        return None if np.isnan(valeur) else float(valeur)
+    if valeur is pd.NA or valeur is pd.NaT:
+        return None
+    raise TypeError(f"valeur non sérialisable : {valeur!r}")
+
+
+def _records(df) -> list[dict]:
+    import pandas as pd
+
+    out = df.astype(object).where(df.notna(), None)
+    return [{k: (None if v is pd.NA or v is pd.NaT else v) for k, v in row.items()}
+            for row in out.to_dict("records")]
+
+
+SNE_JSON_LIGNES = ["statut", "libelle_statut", "correction", "numero_unique", "date_radiation",
+                   "logement_rpls", "contingent_sne", "contingent_sne_libelle",
+                   "reservataire_sne", "reservataire_sne_nom", "dalo_sne", "attribution_id",
+                   "logement_id", "departement", "epci_siren", "commune_insee", "date_outil",
+                   "orientation_id", "reservataire_outil", "reservataire_outil_nom",
+                   "contingent_outil", "contingent_outil_libelle", "dalo_outil", "ecart_jours",
+                   "compte_outil", "compte_sne"]
+
+
+def _sne_sortie_json(r, libelle: str) -> str:
+    import pandas as pd
+
+    p = r.perimetre
+    lignes = r.lignes[SNE_JSON_LIGNES].copy()
+    for c in ("date_radiation", "date_outil"):
+        lignes[c] = pd.to_datetime(lignes[c]).dt.strftime("%Y-%m-%d")
+    out = {"annee": p.annee,
+           "perimetre": {"departement": p.departement, "epci_siren": p.epci_siren,
+                         "commune_insee": p.commune_insee, "libelle": libelle},
+           "tolerance_jours": r.tolerance,
+           "concordance_pct": None if r.concordance_pct is None
+           else round(r.concordance_pct, 2),
+           "radiations_importees": r.importees, "radiations_ecartees": r.ecartees,
+           "synthese": _records(r.synthese), "par_reservataire": _records(r.par_reservataire),
+           "lignes": _records(lignes)}
+    return json.dumps(out, ensure_ascii=False, indent=2, default=_sne_json) + "\n"
+
+
+def _sne_sortie_texte(r, libelle: str) -> str:
+    from fluxcore.formats import fmt_int, fmt_pct
+    from fluxcore.sne import STATUTS
+
+    p, n = r.perimetre, len(r.lignes)
+    lines = [f"Rapprochement SNE {p.annee} — {libelle} — tolérance sur les dates : "
+             f"{r.tolerance} jours",
+             f"{fmt_int(n)} lignes : {fmt_int(int(r.lignes['compte_outil'].sum()))} baux de "
+             f"l'année dans l'outil, {fmt_int(int(r.lignes['compte_sne'].sum()))} radiations "
+             f"de l'année au SNE ({fmt_int(r.importees)} radiations importées, toutes années)"]
+    conformes = int((r.lignes["statut"] == "CONFORME").sum())
+    lines.append(f"Concordance : {fmt_pct(r.concordance_pct, 1)} ({fmt_int(conformes)} lignes "
+                 f"concordantes sur {fmt_int(n)})")
+    ec = r.ecartees
+    if ec.get("autre_motif") or ec.get("autre_bailleur"):
+        lines.append(f"Radiations de {p.annee} écartées (toute la base) : "
+                     f"{fmt_int(ec.get('autre_motif', 0))} pour un autre motif que "
+                     f"l'attribution, {fmt_int(ec.get('autre_bailleur', 0))} d'un autre "
+                     "bailleur (SIREN)")
+    else:
+        lines.append(f"Radiations de {p.annee} écartées : aucune")
+    lines += ["", "Lignes par statut :"]
+    lines += [f"  {x.libelle:<44}{fmt_int(x.lignes):>8}" for x in r.synthese.itertuples()]
+    lines += ["", "Attributions par réservataire :",
+              f"  {'Réservataire':<58}{'selon le bailleur':>18}{'selon le SNE':>14}"
+              f"{'écart':>8}{'concordantes':>14}{'à corriger':>12}"]
+    for x in r.par_reservataire.itertuples():
+        ecart = f"{x.ecart:+d}" if x.ecart else "0"
+        lines.append(f"  {x.libelle[:57]:<58}{fmt_int(x.selon_bailleur):>18}"
+                     f"{fmt_int(x.selon_sne):>14}{ecart:>8}{fmt_int(x.concordantes):>14}"
+                     f"{fmt_int(x.a_corriger):>12}")
+    if r.par_reservataire.empty:
+        lines.append("  (aucune attribution ni radiation sur ce territoire)")
+    ecarts = r.ecarts
+    lines += ["", f"Écarts à corriger ({fmt_int(len(ecarts))} lignes) :"]
+    for x in ecarts.head(SNE_ECARTS_MAX).to_dict("records"):
+        refs = [f"n° unique {x['numero_unique']}" if isinstance(x["numero_unique"], str) else "",
+                f"attribution {x['attribution_id']}" if isinstance(x["attribution_id"], str)
+                else "",
+                f"logement {x['logement_id']}" if isinstance(x["logement_id"], str) else ""]
+        lines.append(f"  [{STATUTS[x['statut']][0]}] {', '.join(f for f in refs if f)} — "
+                     f"{x['correction']}")
+    if len(ecarts) > SNE_ECARTS_MAX:
+        lines.append(f"  … et {fmt_int(len(ecarts) - SNE_ECARTS_MAX)} autres lignes : la liste "
+                     "complète est dans --format csv, --xlsx ou --zip.")
+    if ecarts.empty:
+        lines.append("  aucun")
+    return "\n".join(lines).replace("\u202f", " ") + "\n"
+
+
+def _ecrire(chemin: str, data: bytes) -> None:
+    try:
+        with open(chemin, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        raison = ("le dossier n'existe pas" if isinstance(exc, FileNotFoundError) else
+                  "accès refusé" if isinstance(exc, PermissionError) else
+                  "c'est un dossier" if isinstance(exc, IsADirectoryError) else
+                  exc.strerror or str(exc))
+        raise FluxcoreError(f"Impossible d'écrire « {chemin} » : {raison}.") from exc
+
+
+def cmd_sne(args) -> int:
+    from fluxcore import sne
+    from fluxcore.db import Database
+
+    if args.action not in SNE_ACTIONS:     # main() answers first; kept for direct calls
+        return _usage_sne(args.action)
+    db = Database(args.db, read_only=True)
+    p, libelle = _territoire_sne(db, args)
+    if not db.scalar("select count(*) from radiation_sne where year(date_radiation) = ?",
+                     [p.annee]):
+        raise FluxcoreError(f"Aucune radiation SNE importée pour {p.annee} : rapprochement non "
+                            f"fait. {SNE_IMPORT}")
+    r = sne.rapprocher(db, p)
+    if args.format == "csv":
+        texte = sne.lignes_export(r).to_csv(index=False, sep=";", decimal=",")
+    elif args.format == "json":
+        texte = _sne_sortie_json(r, libelle)
+    else:
+        texte = _sne_sortie_texte(r, libelle)
+    messages = []
+    if args.sortie:
+        bom = "\ufeff" if args.format == "csv" else ""
+        _ecrire(args.sortie, (bom + texte).encode("utf-8"))
+        messages.append(f"Rapprochement écrit : « {args.sortie} ».")
+    else:
+        sys.stdout.write(texte)
+    if args.xlsx:
+        _ecrire(args.xlsx, sne.classeur_xlsx(r))
+        messages.append(f"Classeur écrit : « {args.xlsx} ».")
+    if args.zip:
+        _ecrire(args.zip, sne.classeurs_zip(r))
+        messages.append(f"Archive écrite : « {args.zip} » ({len(r.par_reservataire)} "
+                        "classeurs par réservataire et le classeur complet).")
+    # stdout carries the CSV or JSON unless --sortie took it: the notes then go to stderr
+    vers = sys.stdout if args.sortie or args.format == "texte" else sys.stderr
+    for m in messages:
+        print(m, file=vers)
+    return 0
+
+
 COMMANDS = {"demo": cmd_demo, "check": cmd_check, "migrate": cmd_migrate, "info": cmd_info,
             "jauges": cmd_jauges, "orienter": cmd_orienter, "bench": cmd_bench,
             "objectifs": cmd_objectifs, "fragilite": cmd_fragilite, "import": cmd_import,
             "correspondances": cmd_correspondances,
             "export": cmd_export, "modeles": cmd_modeles, "backup": cmd_backup,
             "restore": cmd_restore, "simuler": cmd_simuler, "bilan": cmd_bilan,
-            "coter": cmd_coter, "utilisateur": cmd_utilisateur, "recuperer": cmd_recuperer}
+            "coter": cmd_coter, "utilisateur": cmd_utilisateur, "recuperer": cmd_recuperer,
+            "sne": cmd_sne}
+
+
+def _usage_sne(action: str | None) -> int:
+    """`sne` without an action, or with an unknown one: the usage in French (exit code 2)."""
+    if action is None or action.startswith("-"):
+        first = "Erreur : indiquez l'action de la commande « sne »."
+    else:
+        first = f"Erreur : action « {action} » inconnue pour la commande « sne »."
+    lines = [first, f"Usage : {SNE_USAGE}", "Actions :"]
+    lines += [f"  {nom:<12} {aide}" for nom, aide in SNE_ACTIONS.items()]
+    lines.append(SNE_IMPORT)
+    print("\n".join(lines), file=sys.stderr)
+    return 2
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["sne"]:
+        action = argv[1] if len(argv) > 1 else None
+        if action not in SNE_ACTIONS and action not in ("-h", "--help"):
+            return _usage_sne(action)
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.commande](args)

@@ -29,6 +29,7 @@ from fluxcore import bench_pandas as bp
 from fluxcore import (
     bilan,
     cotation,
+    sne,
     fragilite,
     jauges,
     objectifs,
@@ -48,7 +49,8 @@ CIBLES_MS = {"page": {"grand": 150, "national": 3000}, "classement": {"grand": 5
              "import": {}, "montecarlo": {"grand": 2000}, "premiere_vue": {},
              "generation": {}, "localisation": {"grand": 5000, "national": 5000},
              "import_rpls": {"petit": 30_000, "moyen": 30_000, "grand": 30_000,
-                             "national": 30_000}}
+                             "national": 30_000},
+             "sne": {"national": 3000}}
 RPLS_LIGNES = 1_000_000          # issue « files as they really come »: < 30 s, < 2 GB
 RPLS_CIBLE_MO = 2048.0
 BENCH_DATE = date(2026, 11, 23)
@@ -242,6 +244,8 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
     out.append(_bench_bilan(db, bil=bilan.calculer_bilan(db, 2025, BENCH_DATE)))
     out.append(bench_localisation(repeat=min(repeat, 3)))
     out.append(bench_import_rpls(Path(folder), RPLS_LIGNES if scale != "petit" else 20_000))
+    out.append(bench_sne(db, Path(folder), SNE_RADIATIONS if scale in ("grand", "national")
+                         else 20_000, min(repeat, 5)))
     out.append(_bench_import(db, Path(folder), pandas))
     db.close()
     return out
@@ -297,6 +301,54 @@ def bench_import_rpls(folder: Path, n: int = RPLS_LIGNES) -> Mesure:
 
 
 DEMANDES_NATIONAL = 2_700_000  # design.md §5, tier national
+SNE_RADIATIONS = 420_000         # radiations for attribution in a year, France entière
+SNE_TABLES = {"residence": ("residence_id",), "logement": ("logement_id", "residence_id"),
+              "orientation": ("orientation_id", "liberation_id"),
+              "attribution": ("attribution_id", "orientation_id", "logement_id"),
+              "radiation_sne": ("numero_unique", "logement_rpls")}
+
+
+def bench_sne(db: Database, folder: Path, volume: int = SNE_RADIATIONS,
+              repeat: int = 3) -> Mesure:
+    """Reconciling a national year of SNE radiations (`volume`, 420 000) with a national
+    base: the tier's patrimoine, orientations, attributions and radiations copied (ids
+    suffixed) until the year 2025 holds `volume` radiations (built once, reused), then
+    fluxcore.sne.rapprocher over the whole base for 2025."""
+    path = folder / f"bench-sne-{volume}.duckdb"
+    if not path.exists():
+        par_copie = db.scalar("select count(*) from radiation_sne "
+                              "where year(date_radiation) = 2025") or 1
+        copies = -(-volume // par_copie)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        target = Database(tmp)
+        with target.transaction() as cur:
+            for name in ("reservataire", "convention"):
+                cur.register("src_df", db.df(f"select * from {name}"))
+                cur.execute(f"insert into {name} by name select * from src_df")
+                cur.unregister("src_df")
+            for name, ids in SNE_TABLES.items():
+                cur.register("src_df", db.df(f"select * from {name}"))
+                repl = ", ".join(f"{c} || '-' || k as {c}" for c in ids)
+                cur.execute(f"insert into {name} by name select src_df.* replace ({repl}) "
+                            "from src_df, range(?) t(k)", [copies])
+                cur.unregister("src_df")
+        target.cursor().execute("checkpoint")
+        target.close()
+        Path(str(tmp) + ".lock").unlink(missing_ok=True)
+        tmp.rename(path)
+    target = Database(path, read_only=True)
+    p = Perimetre(2025, aujourdhui=BENCH_DATE)
+    n = target.scalar("select count(*) from radiation_sne where year(date_radiation) = 2025")
+    logements = target.scalar("select count(*) from logement")
+    memoire = peak_mb(lambda: sne.rapprocher(target, p))
+    med, p95 = _time(lambda: sne.rapprocher(target, p), repeat)
+    target.close()
+    national = n >= SNE_RADIATIONS
+    return Mesure(f"Rapprochement SNE : {fmt_int(n)} radiations, {fmt_int(logements)} "
+                  "logements" + (" (année nationale)" if national else " (copies)"), "sne",
+                  round(med, 1), round(p95, 1),
+                  CIBLES_MS["sne"]["national"] if national else None, None, memoire)
 
 
 def _bench_scores_national(db: Database, folder: Path, repeat: int,

@@ -1,6 +1,7 @@
 """Every recipient's files at once: XLSX + PDF per réservataire and per EPCI, a recap workbook
-with the reconciliation of the totals and the annual statistics on reservations (also as CSV
-and PDF), and a ZIP of everything."""
+with the reconciliation of the totals, the annual statistics on reservations (also as CSV
+and PDF) and the reconciliation with the SNE's radiations (fluxcore.sne), and a ZIP of
+everything."""
 
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ from fluxcore.bilan.classeur import ecrire_xlsx
 from fluxcore.bilan.documents import DocumentBilan, document, slug
 from fluxcore.bilan.impression import ecrire_pdf, ecrire_pdf_statistiques
 from fluxcore.db import Database
+from fluxcore.formats import fmt_int
+from fluxcore.perimetre import Perimetre
 from fluxcore.regles import INTERNES
+from fluxcore.sne import Rapprochement, rapprocher
+from fluxcore.sne import recapitulatif as recapitulatif_sne
 
 Progression = Callable[[int, int, str], None]
 
@@ -31,6 +36,8 @@ class Paquet:
     fichiers: dict[str, bytes] = field(default_factory=dict)
     recapitulatif: pd.DataFrame = field(default_factory=pd.DataFrame)
     rapprochements: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the year's reconciliation with the SNE, whole patrimoine; None: no radiation of the year
+    sne: Rapprochement | None = None
 
     @property
     def racine(self) -> str:
@@ -78,12 +85,23 @@ def generer(db: Database, b: Bilan, pdf: bool = True,
             progression(i, total, doc.nom)
     paquet.recapitulatif = recapitulatif(docs)
     paquet.rapprochements = rapprochements(b, [d for d, _ in docs])
+    paquet.sne = rapprochement_sne(db, b)
     paquet.fichiers[f"bilan_{b.annee}_recapitulatif.xlsx"] = _recap_xlsx(paquet, b)
     stem = f"bilan_{b.annee}_statistiques_reservations"
     paquet.fichiers[f"{stem}.csv"] = st.texte_csv(b.statistiques, b.departements).encode()
     if pdf:
         paquet.fichiers[f"{stem}.pdf"] = ecrire_pdf_statistiques(b)
     return paquet
+
+
+def rapprochement_sne(db: Database, b: Bilan) -> Rapprochement | None:
+    """The SNE's radiations of the bilan's year against its attributions, over the bilan's
+    territory (the whole patrimoine, the whole year); None when no radiation of the year is
+    imported (the recap then says the reconciliation was not made)."""
+    if not db.scalar("select count(*) from radiation_sne where year(date_radiation) = ?",
+                     [b.annee]):
+        return None
+    return rapprocher(db, Perimetre(b.annee, aujourdhui=b.arret))
 
 
 def recapitulatif(docs: list[tuple[DocumentBilan, str]]) -> pd.DataFrame:
@@ -172,11 +190,66 @@ def _recap_xlsx(paquet: Paquet, b: Bilan) -> bytes:
         logs["Dans le flux"] = logs["Dans le flux"].map({True: "oui", False: "non"})
         logs.to_excel(xw, sheet_name="Libérations", index=False)
         _statistiques_xlsx(xw, b)
+        _sne_xlsx(xw, b, paquet.sne)
         for name, width in (("Récapitulatif", 26), ("Rapprochements", 30), ("Libérations", 16),
-                            ("Statistiques réservations", 16)):
+                            ("Statistiques réservations", 16), (SNE_FEUILLE, 18)):
             xw.sheets[name].set_column(0, 12, width)
         xw.sheets["Statistiques réservations"].set_column(1, 1, 48)
+        xw.sheets[SNE_FEUILLE].set_column(0, 0, 52)
     return buf.getvalue()
+
+
+SNE_FEUILLE = "Rapprochement SNE"
+SNE_LIGNE_TABLEAU = 3       # row (from 0) of the recap's header on the sheet
+
+
+def _sne_xlsx(xw: pd.ExcelWriter, b: Bilan, r: Rapprochement | None) -> None:
+    """Sheet « Rapprochement SNE »: a title, the concordance and the tolerance, then per
+    réservataire the attributions according to the bailleur and to the SNE (sne.recapitulatif)
+    and the lines per statut; or the sentence saying no radiation of the year is imported."""
+    titre = f"Rapprochement avec le SNE {b.annee} — Tout le patrimoine"
+    if r is None:
+        pd.DataFrame({"": [titre, f"Aucune radiation SNE importée pour {b.annee} : "
+                                  "rapprochement non fait",
+                           "Importer l'extrait SNE des radiations pour attribution (page "
+                           "Données › Importer ou python -m fluxcore import), puis régénérer "
+                           "le bilan (docs/sne.md)."]}).to_excel(
+            xw, sheet_name=SNE_FEUILLE, index=False, header=False)
+        return
+    conformes = int((r.lignes["statut"] == "CONFORME").sum())
+    recap = recapitulatif_sne(r)
+    recap.to_excel(xw, sheet_name=SNE_FEUILLE, startrow=SNE_LIGNE_TABLEAU, index=False)
+    ws = xw.sheets[SNE_FEUILLE]
+    ws.write_string(0, 0, titre)
+    ws.write_string(1, 0, "Concordance (% des lignes rapprochées)")
+    if r.concordance_pct is None:
+        ws.write_string(1, 1, "–")
+    else:
+        ws.write_number(1, 1, round(r.concordance_pct, 1))
+    ws.write_string(1, 2, "Tolérance sur les dates (jours)")
+    ws.write_number(1, 3, r.tolerance)
+    ws.write_string(2, 0, f"{fmt_int(conformes)} lignes concordantes sur "
+                          f"{fmt_int(len(r.lignes))} ; radiations de l'année au SNE : "
+                          f"{fmt_int(int(r.lignes['compte_sne'].sum()))}, baux de l'année "
+                          f"dans l'outil : {fmt_int(int(r.lignes['compte_outil'].sum()))}"
+                    .replace("\u202f", " "))
+    row = SNE_LIGNE_TABLEAU + len(recap) + 2
+    r.synthese.drop(columns="statut").rename(columns={
+        "libelle": "Statut", "lignes": "Lignes"}).to_excel(
+        xw, sheet_name=SNE_FEUILLE, startrow=row, index=False)
+    row += len(r.synthese) + 2
+    ecartees = r.ecartees
+    notes = [
+        "Selon le bailleur : baux signés dans l'année dont l'orientation désigne le "
+        "réservataire ; selon le SNE : radiations pour attribution de l'année imputées à son "
+        "contingent. Écart = SNE − bailleur ; lignes à corriger : écarts qui le touchent.",
+        f"Radiations de {b.annee} écartées : {ecartees.get('autre_motif', 0)} pour un autre "
+        f"motif que l'attribution, {ecartees.get('autre_bailleur', 0)} d'un autre bailleur "
+        "(SIREN).",
+        f"Détail et corrections : python -m fluxcore sne rapprocher --annee {b.annee} --zip "
+        "FICHIER (un classeur par réservataire) ; méthode : docs/sne.md."]
+    pd.DataFrame({"": notes}).to_excel(xw, sheet_name=SNE_FEUILLE, startrow=row, index=False,
+                                       header=False)
 
 
 def _statistiques_xlsx(xw: pd.ExcelWriter, b: Bilan) -> None:

@@ -27,36 +27,53 @@ resa as (
     left join contingent_type ct using (type)
 ),
 rad0 as (
-    select s.*, nullif(ltrim(upper(trim(s.logement_rpls)), '0'), '') as cle
+    select s.*, upper(trim(s.logement_rpls)) as cle
     from radiation_sne s
     where (s.motif_radiation is null
            or regexp_matches(lower(strip_accents(s.motif_radiation)), 'attribu|bail'))
       and (len(cast($sirens as varchar[])) = 0 or s.siren_bailleur is null
            or list_contains(cast($sirens as varchar[]), s.siren_bailleur))
-      and s.date_radiation between cast($debut as date) - interval 400 day
-                               and cast($fin as date) + interval 400 day
+      and s.date_radiation between cast($debut as date) - to_days(cast($fenetre as integer))
+                               and cast($fin as date) + to_days(cast($fenetre as integer))
+),
+-- the dwelling a radiation names: its RPLS id as the product's id or identifiant_rpls, a
+-- spreadsheet's lost leading zeros put back (« 800000001 » is 0800000001)
+rad_cle as (
+    select numero_unique, cle as essai, 0 as rang from rad0 where cle <> ''
+    union all
+    select numero_unique, repeat('0', z) || cle, z
+    from rad0, range(1, 4) t(z)
+    where regexp_full_match(cle, '[0-9]{1,9}')
 ),
 rad_log as (
-    select r.numero_unique, k.logement_id
-    from rad0 r
-    join (select ltrim(upper(trim(logement_id)), '0') as cle, logement_id, 1 as rang
-          from logement
+    select k.numero_unique,
+           arg_min(struct_pack(logement_id := l.logement_id, residence_id := l.residence_id),
+                   struct_pack(r := k.rang, s := l.source, l := l.logement_id)) as trouve
+    from rad_cle k
+    join (select logement_id, residence_id, logement_id as essai, 1 as source from logement
           union all
-          select ltrim(upper(trim(identifiant_rpls)), '0'), logement_id, 0
-          from logement where identifiant_rpls is not null) k on k.cle = r.cle
-    qualify row_number() over (partition by r.numero_unique order by k.rang, k.logement_id) = 1
+          select logement_id, residence_id, upper(trim(identifiant_rpls)), 0 from logement
+          where identifiant_rpls is not null) l using (essai)
+    group by k.numero_unique
 ),
 rad as (
-    select r.*, rl.logement_id from rad0 r left join rad_log rl using (numero_unique)
+    select r.* rename (commune_insee as commune_fichier), rl.trouve.logement_id as logement_id,
+           res.departement, res.commune_insee, res.epci_siren
+    from rad0 r
+    left join rad_log rl using (numero_unique)
+    left join residence res on res.residence_id = rl.trouve.residence_id
 ),
 att as (
     select a.attribution_id, a.logement_id, a.numero_unique as nur, a.dalo, a.orientation_id,
            coalesce(a.date_bail, a.date_caleol) as date_outil, a.date_bail is not null as bail_signe,
-           o.destinataire, o.statut
+           o.destinataire, o.statut, res.departement, res.commune_insee, res.epci_siren
     from attribution a
     left join orientation o using (orientation_id)
-    where coalesce(a.date_bail, a.date_caleol) between cast($debut as date) - interval 400 day
-                                                   and cast($fin as date) + interval 400 day
+    join logement l on l.logement_id = a.logement_id
+    join residence res on res.residence_id = l.residence_id
+    where coalesce(a.date_bail, a.date_caleol)
+          between cast($debut as date) - to_days(cast($fenetre as integer))
+              and cast($fin as date) + to_days(cast($fenetre as integer))
 ),
 p1 as (
     select a.attribution_id, r.numero_unique
@@ -72,12 +89,14 @@ c2 as (
       and r.numero_unique not in (select numero_unique from p1)
       and abs(datediff('day', a.date_outil, r.date_radiation)) <= $fenetre
 ),
+-- each attribution's nearest radiation and each radiation's nearest attribution (ties: the
+-- smaller id); a pair when both agree
 p2 as (
     select x.attribution_id, x.numero_unique
-    from (select * from c2 qualify row_number() over (
-              partition by attribution_id order by ecart, numero_unique) = 1) x
-    join (select * from c2 qualify row_number() over (
-              partition by numero_unique order by ecart, attribution_id) = 1) y
+    from (select attribution_id, arg_min(numero_unique, struct_pack(e := ecart,
+                 n := numero_unique)) as numero_unique from c2 group by attribution_id) x
+    join (select numero_unique, arg_min(attribution_id, struct_pack(e := ecart,
+                 a := attribution_id)) as attribution_id from c2 group by numero_unique) y
       using (attribution_id, numero_unique)
 ),
 c3 as (
@@ -87,10 +106,10 @@ c3 as (
 ),
 p3 as (
     select x.attribution_id, x.numero_unique
-    from (select * from c3 qualify row_number() over (
-              partition by attribution_id order by ecart, numero_unique) = 1) x
-    join (select * from c3 qualify row_number() over (
-              partition by numero_unique order by ecart, attribution_id) = 1) y
+    from (select attribution_id, arg_min(numero_unique, struct_pack(e := ecart,
+                 n := numero_unique)) as numero_unique from c3 group by attribution_id) x
+    join (select numero_unique, arg_min(attribution_id, struct_pack(e := ecart,
+                 a := attribution_id)) as attribution_id from c3 group by numero_unique) y
       using (attribution_id, numero_unique)
 ),
 paires as (
@@ -113,7 +132,10 @@ detail as (
            r.contingent is not null as contingent_renseigne,
            coalesce(r.contingent, 'NON_RESERVE') as contingent_sne, r.dalo as dalo_sne,
            r.accord_collectif, r.reservataire as reservataire_fichier,
-           r.commune_insee as commune_fichier,
+           coalesce(a.logement_id, r.logement_id) as logement_id,
+           coalesce(a.departement, r.departement, rc.departement) as departement,
+           coalesce(a.commune_insee, r.commune_insee, rc.code_insee) as commune_insee,
+           coalesce(a.epci_siren, r.epci_siren, rc.epci_siren) as epci_siren,
            case when a.attribution_id is null or a.destinataire is null then null
                 when a.destinataire in ('BAILLEUR', 'MUTATION', 'RU', 'ORCOD', 'LHI', 'VENTE')
                      or (a.statut = 'RENDU_BAILLEUR' and not $compte_rendu) then 'NON_RESERVE'
@@ -126,22 +148,14 @@ detail as (
     left join att a using (attribution_id)
     left join rad r using (numero_unique)
     left join resa ro on ro.reservataire_id = a.destinataire
-),
-geo as (
-    select d.*, coalesce(d.logement_outil, d.logement_sne) as logement_id,
-           coalesce(rs.departement, rc.departement) as departement,
-           coalesce(rs.commune_insee, rc.code_insee) as commune_insee,
-           coalesce(rs.epci_siren, rc.epci_siren) as epci_siren
-    from detail d
-    left join logement l on l.logement_id = coalesce(d.logement_outil, d.logement_sne)
-    left join residence rs on rs.residence_id = l.residence_id
-    left join ref_commune rc on l.logement_id is null and rc.code_insee = d.commune_fichier
+    left join ref_commune rc on r.logement_id is null and a.attribution_id is null
+                            and rc.code_insee = r.commune_fichier
 ),
 annee as (
     select *,
            coalesce(year(date_outil) = $annee, false) as compte_outil,
            coalesce(year(date_radiation) = $annee, false) as compte_sne
-    from geo
+    from detail
     where (year(date_outil) = $annee or year(date_radiation) = $annee)
       and ($dep is null or departement = $dep)
       and ($epci is null or epci_siren = $epci)

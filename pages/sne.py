@@ -1,0 +1,59 @@
+"""Rapprochement SNE: before sending the bilan, where the national register's radiations for
+attribution disagree with the landlord's orientations, per réservataire, and what to correct
+(fluxcore.sne)."""
+
+import streamlit as st
+
+from fluxcore.errors import FluxcoreError
+from fluxcore.formats import fmt_int
+from ui import sne_views as views
+from ui import state
+from ui.components import show_table
+from ui.data import load
+
+st.title("Rapprochement SNE")
+path, p, proj = state.db_path(), state.perimetre(), state.projection()
+try:
+    r = load(path, "fluxcore.sne.rapprocher", p)
+except FluxcoreError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.markdown("Avant d'envoyer le bilan : les réservataires, l'État et l'EPCI lisent leurs "
+            "résultats dans le SNE. Cette page montre où le contingent, le logement, la date ou "
+            "la mention DALO enregistrés à la radiation diffèrent des orientations du bailleur, "
+            "et ce qu'il faut corriger.")
+st.caption(f"{state.libelle_perimetre()} · année {p.annee} entière · tolérance de "
+           f"{fmt_int(r.tolerance)} jours entre la radiation et la signature du bail (paramètre "
+           f"sne_tolerance_jours, Données › Paramètres) · {fmt_int(r.importees)} radiations "
+           "importées (toutes années)")
+if r.importees == 0:
+    views.sans_radiation()
+    st.stop()
+if r.lignes.empty:
+    st.info(f"Aucune attribution ni radiation en {p.annee} sur ce territoire.")
+    st.stop()
+
+views.metrics(r, proj)
+
+st.subheader("Par réservataire")
+st.caption("Attributions de l'année comptées pour chaque réservataire : selon le bailleur "
+           "(baux signés dont l'orientation le désigne) et selon le SNE (radiations imputées à "
+           "son contingent). Concordantes : comptées pour lui des deux côtés.")
+st.plotly_chart(views.figure_par_reservataire(r.par_reservataire, proj), width="stretch")
+show_table(views.table_par_reservataire(r.par_reservataire),
+           max_rows=len(r.par_reservataire) if proj else 15)
+
+st.subheader("Par type d'écart")
+views.synthese(r, proj)
+if proj:  # the lines name households' demandes: never on a projector
+    st.caption("Liste des écarts et classeurs masqués en mode projection.")
+    st.stop()
+
+st.subheader("Écarts à corriger")
+statuts, cle = views.filtres(r)
+views.liste_ecarts(r, statuts, cle)
+noms = dict(zip(r.par_reservataire["cle"], r.par_reservataire["libelle"]))
+views.telechargements(r, cle, noms.get(cle))
+st.caption("Chaque classeur : la synthèse, les écarts avec la correction à faire, puis toutes "
+           "les lignes ; à envoyer au réservataire ou à traiter dans le SNE.")
