@@ -29,12 +29,12 @@ from fluxcore import bench_pandas as bp
 from fluxcore import (
     bilan,
     cotation,
-    sne,
     fragilite,
     jauges,
     objectifs,
     orientation,
     simulation,
+    sne,
     tableau_de_bord,
 )
 from fluxcore.assiette import assiette_departement

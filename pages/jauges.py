@@ -11,7 +11,7 @@ from fluxcore.limites import textes_derogations
 from ui import figures_flux, state
 from ui.components import show_table
 from ui.data import load
-from ui.tables import table_jauges, table_qualite
+from ui.tables import table_jauges, table_qualite, table_sne
 
 st.title("Jauges de flux")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
@@ -64,6 +64,15 @@ show_table(table_jauges(vue, proj))
 if len(remarques):  # conventions on part of the year, rights taken back by the préfet
     st.markdown("**Conventions sur une partie de l'année et droits repris par le préfet**\n"
                 + "\n".join(f"- **{r.nom}** : {r.remarque}" for r in remarques.itertuples()))
+
+if st.toggle("Comparer avec la lecture du SNE", key="j_sne",
+             help="Baux signés de l'année par réservataire selon le bailleur et selon les "
+                  "radiations enregistrées au SNE (détail : page Rapprochement SNE)."):
+    sne = load(path, "fluxcore.sne.rapprocher", p)
+    if sne.importees == 0:
+        st.info("Aucune radiation SNE importée : importez un extrait SNE (Données › Importer).")
+    else:
+        show_table(table_sne(sne.par_reservataire, proj))
 
 st.subheader("Dû et orienté au fil de l'année")
 noms = dict(zip(jauges["reservataire_id"], jauges["nom"]))

@@ -7,7 +7,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from fluxcore import acces, bilan, jauges, tableau_de_bord
+from fluxcore import acces, bilan, jauges, sne, tableau_de_bord
 from fluxcore.acces import AccesRefuseError, Utilisateur, UtilisateursError
 from fluxcore.backup import restore_database
 from fluxcore.db import Database
@@ -115,7 +115,9 @@ def test_reservataire_sees_only_its_gauges(demo_db):
     lambda db: bilan.calculer_bilan(db, 2025, DEMO_DATE),
     lambda db: db.df("select * from attribution"),
     lambda db: db.scalar("select count(*) from orientation"),
-], ids=["controles", "repartition_prefet", "chiffres_cles", "bilan_complet", "sql", "scalar"])
+    lambda db: sne.rapprocher(db, P),
+], ids=["controles", "repartition_prefet", "chiffres_cles", "bilan_complet", "sql", "scalar",
+        "rapprochement_sne"])
 def test_reservataire_cannot_read_the_rest(demo_db, call):
     with pytest.raises(AccesRefuseError, match="ne voit que ses propres"):
         call(demo_db.pour(AL))

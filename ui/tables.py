@@ -59,3 +59,16 @@ def table_qualite(q: pd.DataFrame, projection: bool = False) -> tuple[pd.DataFra
         "Plus grand écart": [constat_court(c) if projection else c for c in q["constat"]]})
     config = {"Plus grand écart": st.column_config.TextColumn(width="large")}
     return out.reset_index(drop=True), config
+
+
+def table_sne(par_reservataire: pd.DataFrame, projection: bool = False) -> pd.DataFrame:
+    """Per réservataire, the year's leases according to the landlord and to the SNE
+    (fluxcore.sne.Rapprochement.par_reservataire); projector: the counts only."""
+    df = par_reservataire
+    out = pd.DataFrame({"Réservataire": df["libelle"],
+                        "Selon le bailleur": [fmt_int(x) for x in df["selon_bailleur"]],
+                        "Selon le SNE": [fmt_int(x) for x in df["selon_sne"]],
+                        "Écart (SNE − bailleur)": [fmt_signe(x, 0) for x in df["ecart"]]})
+    if not projection:
+        out["Lignes à corriger"] = [fmt_int(x) for x in df["a_corriger"]]
+    return out.reset_index(drop=True)
