@@ -758,3 +758,20 @@ def test_donnees_restores_an_uploaded_backup(app_copy, tmp_path):
     assert not at.exception, at.exception
     release_db(str(path))
     assert get_db(str(path)).scalar("select count(*) from orientation") > 0
+
+
+def test_gauges_page_shows_the_sne_reading_on_demand(app, demo_db):
+    from fluxcore import sne
+    from fluxcore.perimetre import Perimetre
+
+    app.run()
+    app.switch_page("pages/jauges.py").run()
+    tables = len(app.dataframe)
+    app.toggle(key="j_sne").set_value(True).run()
+    assert not app.exception and len(app.dataframe) == tables + 1
+    shown = next(t.value for t in app.dataframe if "Selon le SNE" in t.value.columns)
+    annee = int(app.session_state["annee"]) if "annee" in app.session_state else 2026
+    expected = sne.rapprocher(demo_db, Perimetre(annee)).par_reservataire
+    assert list(shown["Réservataire"]) == list(expected["libelle"])
+    assert [int(x.replace("\u202f", "")) for x in shown["Selon le SNE"]] == list(
+        expected["selon_sne"])
