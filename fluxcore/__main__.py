@@ -723,6 +723,8 @@ def _territoire_sne(db, args):
 
     dep, epci, commune = (x.strip().upper() if x else None
                           for x in (args.departement, args.epci, args.commune))
+    if dep and dep.isdigit() and len(dep) == 1:     # « 8 » as a spreadsheet writes it: 08
+        dep = "0" + dep
     p = Perimetre(args.annee, departement=dep, epci_siren=epci, commune_insee=commune)
     if not (dep or epci or commune):
         return p, p.libelle()

@@ -14,7 +14,8 @@ and says for each line what disagrees and what to correct:
 - CONTINGENT_DIFFERENT: the SNE charges another contingent than the orientation's
   destinataire implies (setting sne_contingent_par_type, sne_contingent_par_reservataire; the
   bailleur's own uses are « non réservé », a dwelling given back to the bailleur follows
-  rendu_bailleur_compte_livre);
+  rendu_bailleur_compte_livre); RESERVATAIRE_DIFFERENT: the same contingent, but the extract
+  names another réservataire than the orientation's;
 - DATES_ELOIGNEES, AUTRE_ANNEE (within the tolerance, but each side counts it in another
   year), DALO_DIFFERENT, BAIL_NON_DATE (paired with an attribution whose lease date the product
   lacks), LOGEMENT_DIFFERENT (same numéro unique, another dwelling);
@@ -48,6 +49,9 @@ from fluxcore.perimetre import Perimetre
 
 # how far apart a radiation and a lease of the same dwelling may be and still be paired
 FENETRE_JOURS = 183
+# a motif of radiation for attribution (« Attribution d'un logement », « Signature du bail »);
+# an empty motif counts as one (lower case, no accents)
+MOTIF_ATTRIBUTION = r"attribu|\bbail\b"
 BAILLEUR = "BAILLEUR"
 BAILLEUR_LIBELLE = "Bailleur (non réservé)"
 
@@ -56,8 +60,11 @@ STATUTS: dict[str, tuple[str, str]] = {
     "CONTINGENT_DIFFERENT": ("Contingent différent",
                              "Corriger le contingent dans le SNE : {contingent_sne_libelle} → "
                              "{contingent_outil_libelle}"),
+    "RESERVATAIRE_DIFFERENT": ("Réservataire différent",
+                               "Corriger le réservataire dans le SNE : {reservataire_sne_nom} → "
+                               "{reservataire_outil_nom} (même contingent)"),
     "ABSENTE_DU_SNE": ("Absente du SNE",
-                       "Radier la demande pour attribution dans le SNE (logement {logement}, "
+                       "Radier la demande pour attribution dans le SNE (logement RPLS {rpls}, "
                        "bail du {date_bail}, contingent {contingent_outil_libelle})"),
     "SANS_ATTRIBUTION": ("Radiation sans attribution dans l'outil",
                          "Vérifier le logement dans le SNE ; si la radiation est juste, "
@@ -67,7 +74,7 @@ STATUTS: dict[str, tuple[str, str]] = {
                          "importer le logement dans l'outil"),
     "LOGEMENT_DIFFERENT": ("Logement différent",
                            "Corriger l'identifiant RPLS dans le SNE : « {logement_rpls} » → "
-                           "« {logement} »"),
+                           "« {rpls} »"),
     "SANS_ORIENTATION": ("Attribution sans orientation",
                          "Enregistrer l'orientation du logement dans l'outil (le SNE impute "
                          "{contingent_sne_libelle})"),
@@ -112,7 +119,7 @@ class Rapprochement:
 
     @property
     def concordance_pct(self) -> float | None:
-        """Share of paired lines of the year that agree entirely."""
+        """Share of the year's lines (paired or not) that agree entirely."""
         n = len(self.lignes)
         return None if n == 0 else 100.0 * int((self.lignes["statut"] == "CONFORME").sum()) / n
 
@@ -125,7 +132,8 @@ def _parametres(db: Database, p: Perimetre, s: dict) -> dict:
             "types": list(types), "type_contingents": list(types.values()),
             "res_ids": list(propres), "res_contingents": list(propres.values()),
             "sirens": list(s["sne_siren_bailleur"]),
-            "compte_rendu": bool(s["rendu_bailleur_compte_livre"])}
+            "compte_rendu": bool(s["rendu_bailleur_compte_livre"]),
+            "motif_attribution": MOTIF_ATTRIBUTION}
 
 
 def rapprocher(db: Database, p: Perimetre, settings: dict | None = None) -> Rapprochement:
@@ -190,6 +198,9 @@ def _corrections(df: pd.DataFrame) -> pd.Series:
         "contingent_sne_libelle": d["contingent_sne_libelle"],
         "contingent_outil_libelle": d["contingent_outil_libelle"],
         "logement": d["logement_id"].fillna("–"), "logement_rpls": d["logement_rpls"].fillna("–"),
+        "rpls": d["rpls_outil"].fillna("–"),
+        "reservataire_sne_nom": d["reservataire_sne_nom"],
+        "reservataire_outil_nom": d["reservataire_outil_nom"],
         "date_bail": _dates(d["date_outil"]), "date_radiation": _dates(d["date_radiation"]),
         "ecart_jours": ecart.where(d["ecart_jours"].notna(), "–"),
         "dalo_sne": _oui_non(d["dalo_sne"]), "dalo_outil": _oui_non(d["dalo_outil"]),
@@ -214,7 +225,8 @@ def correction(row: dict) -> str:
 
 def _par_reservataire(lignes: pd.DataFrame, noms: dict[str, str]) -> pd.DataFrame:
     """Per réservataire (and the bailleur, and contingents whose réservataire the SNE does not
-    say): counts on each side, the lines both count for it, the gap and the lines to correct."""
+    say): counts on each side, the lines both count for it with nothing to correct
+    (concordantes), the gap and the lines to correct that name it on either side."""
     cols = ["cle", "libelle", "selon_bailleur", "selon_sne", "ecart", "concordantes",
             "a_corriger"]
     if lignes.empty:
@@ -223,8 +235,8 @@ def _par_reservataire(lignes: pd.DataFrame, noms: dict[str, str]) -> pd.DataFram
     bail = outil[lignes["compte_outil"]].value_counts()
     sne = sne_[lignes["compte_sne"]].value_counts()
     meme = (outil == sne_).to_numpy()
-    concord = outil[lignes["compte_outil"] & lignes["compte_sne"] & meme].value_counts()
     ecart = (lignes["statut"] != "CONFORME").to_numpy()
+    concord = outil[lignes["compte_outil"] & lignes["compte_sne"] & meme & ~ecart].value_counts()
     # a line to correct counts once for each réservataire it touches
     touche = outil[ecart].value_counts().add(sne_[ecart & ~meme].value_counts(), fill_value=0)
     keys = sorted(set(bail.index) | set(sne.index) | set(touche.index),
@@ -241,12 +253,15 @@ def _par_reservataire(lignes: pd.DataFrame, noms: dict[str, str]) -> pd.DataFram
 def _ecartees(db: Database, params: dict) -> dict[str, int]:
     """Radiations of the year (whole base) the reconciliation sets aside, and why."""
     row = db.df(
-        "select count(*) filter (where motif_radiation is not null and not regexp_matches("
-        "lower(strip_accents(motif_radiation)), 'attribu|bail')) as autre_motif, "
-        "count(*) filter (where len(cast($sirens as varchar[])) > 0 and siren_bailleur is not "
-        "null and not list_contains(cast($sirens as varchar[]), siren_bailleur)) as autre_bailleur "
-        "from radiation_sne where year(date_radiation) = $annee",
-        {"annee": params["annee"], "sirens": params["sirens"]})
+        "with r as (select coalesce(motif_radiation is null or regexp_matches(lower("
+        "strip_accents(motif_radiation)), $motif), false) as attribution, siren_bailleur "
+        "from radiation_sne where year(date_radiation) = $annee) "
+        "select count(*) filter (where not attribution) as autre_motif, "
+        "count(*) filter (where attribution and len(cast($sirens as varchar[])) > 0 and "
+        "siren_bailleur is not null and not list_contains(cast($sirens as varchar[]), "
+        "siren_bailleur)) as autre_bailleur from r",
+        {"annee": params["annee"], "sirens": params["sirens"],
+         "motif": params["motif_attribution"]})
     return {"autre_motif": int(row["autre_motif"].iloc[0] or 0),
             "autre_bailleur": int(row["autre_bailleur"].iloc[0] or 0)}
 

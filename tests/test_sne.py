@@ -28,6 +28,8 @@ Each case is named by a tag (A1, B2…); `CAS` says its expected line. Dates and
 - La/Lb: two leases of one dwelling (01/02 préfet, 01/03 Action Logement) and two radiations
   (Lx 25/02 EMPLOYEURS, Ly 20/03 ETAT_PRIORITAIRES). Gaps: La–Lx 24, La–Ly 47, Lb–Lx 4, Lb–Ly 19.
   Round 1 pairs the mutual nearest Lb–Lx (4, CONFORME); round 2 pairs La–Ly (47: DATES_ELOIGNEES);
+- P1 RESERVATAIRE_DIFFERENT: oriented to Reims, the extract names « CU du Grand Reims » (same
+  contingent, another réservataire);
 - set aside: M (motif « Abandon », on A1's dwelling the day of its lease), N (SIREN 999888777);
   K2 (an attribution without lease nor radiation) is no line; O (2025) is outside 2026.
 """
@@ -151,6 +153,8 @@ ATTRIBUTIONS = {
            False, None),
     "O": ("5100000015", D(2025, 3, 1), "PREF51", "ATTRIBUE", D(2025, 4, 20), D(2025, 5, 1),
           False, None),
+    "P1": ("5100000002", D(2026, 6, 1), "REIMS", "ATTRIBUE", D(2026, 6, 20), D(2026, 7, 1),
+           False, None),
 }
 
 # tag: (date, RPLS id, contingent, DALO, réservataire named, commune, SIREN, motif)
@@ -183,6 +187,8 @@ RADIATIONS = {
     "M": (D(2026, 2, 10), "5100000001", None, None, None, None, SIREN, "Abandon de la demande"),
     "N": (D(2026, 6, 16), "5100000008", "EMPLOYEURS", False, None, None, AUTRE_SIREN, None),
     "O": (D(2025, 5, 3), "5100000015", "ETAT_PRIORITAIRES", False, None, None, SIREN, None),
+    "P1": (D(2026, 7, 2), "5100000002", "COLLECTIVITES", False, "CU du Grand Reims", None,
+           SIREN, None),
 }
 
 
@@ -295,23 +301,27 @@ CAS = {
     "La": ("A-La", "NU-Ly", "DATES_ELOIGNEES", "PREF51", "PREF51", True, True,
            "ETAT_PRIORITAIRES", "ETAT_PRIORITAIRES", 47),
     "Lb": ("A-Lb", "NU-Lx", "CONFORME", "AL", "AL", True, True, "EMPLOYEURS", "EMPLOYEURS", 4),
+    "P1": ("A-P1", "NU-P1", "RESERVATAIRE_DIFFERENT", "REIMS", "GRAND-REIMS", True, True,
+           "COLLECTIVITES", "COLLECTIVITES", 1),
 }
 # the SQL's order: écarts first, then département, commune, date (lease, else radiation)
-ORDRE = ["J1", "B3", "G1", "K1", "I1", "La", "H1", "B1", "B2", "C1", "D1", "E1", "F1",
+ORDRE = ["J1", "B3", "G1", "K1", "I1", "La", "H1", "B1", "B2", "C1", "P1", "D1", "E1", "F1",
          "A4", "A5", "A2", "A8", "A9", "A1", "Lb", "A3", "A6", "A7"]
 
 # (cle, selon_bailleur, selon_sne, ecart, concordantes, a_corriger), in the order of the names,
 # then the unidentified contingents, then the bailleur
 TABLE_2026 = [
-    ("AL", 5, 5, 0, 4, 3),            # A4 A8 C1 H1 Lb | A4 A8 E1 H1 Lb; to correct C1 E1 H1
+    ("AL", 5, 5, 0, 3, 3),            # A4 A8 C1 H1 Lb | A4 A8 E1 H1 Lb; agree A4 A8 Lb;
+                                      # to correct C1 E1 H1
     ("CIL", 1, 1, 0, 1, 0),           # A3
-    ("GRAND-REIMS", 0, 1, 1, 0, 1),   # B2 (named by the extract)
-    ("CRC", 1, 1, 0, 1, 1),           # K1
-    ("PREF51", 4, 5, 1, 3, 5),        # A1 B1 F1 La | A1 D1 F1 I1 La; B1 D1 F1 I1 La
+    ("GRAND-REIMS", 0, 2, 2, 0, 2),   # B2 P1 (named by the extract)
+    ("CRC", 1, 1, 0, 0, 1),           # K1 (lease date missing: to correct)
+    ("PREF51", 4, 5, 1, 1, 5),        # A1 B1 F1 La | A1 D1 F1 I1 La; agree A1;
+                                      # to correct B1 D1 F1 I1 La
     ("PREFF51", 1, 1, 0, 1, 0),       # A9
-    ("PREF08", 3, 2, -1, 2, 2),       # A5 B3 J1 | A5 J1; B3 J1
+    ("PREF08", 3, 2, -1, 1, 2),       # A5 B3 J1 | A5 J1; agree A5; to correct B3 J1
     ("EPERNAY", 1, 2, 1, 1, 1),       # A2 | A2 G1; G1
-    ("REIMS", 0, 1, 1, 0, 1),         # B1 (the most local convention)
+    ("REIMS", 1, 1, 0, 0, 2),         # P1 | B1 (the most local convention); B1 P1
     ("SNE:AUTRES", 0, 1, 1, 0, 1),    # B3
     ("BAILLEUR", 3, 2, -1, 2, 1),     # A6 A7 B2 | A6 A7; B2
 ]
@@ -349,15 +359,16 @@ def test_every_line_of_2026_has_the_statut_computed_by_hand(db):
     # every statut of the specification appears
     assert set(r.lignes["statut"]) == set(sne.STATUTS)
     assert r.synthese[["statut", "lignes"]].values.tolist() == [
-        ["CONTINGENT_DIFFERENT", 3], ["ABSENTE_DU_SNE", 1], ["SANS_ATTRIBUTION", 1],
+        ["CONTINGENT_DIFFERENT", 3], ["RESERVATAIRE_DIFFERENT", 1], ["ABSENTE_DU_SNE", 1],
+        ["SANS_ATTRIBUTION", 1],
         ["LOGEMENT_INCONNU", 1], ["LOGEMENT_DIFFERENT", 1], ["SANS_ORIENTATION", 1],
         ["DATES_ELOIGNEES", 2], ["AUTRE_ANNEE", 1], ["DALO_DIFFERENT", 1],
         ["BAIL_NON_DATE", 1], ["CONFORME", 10]]
-    assert r.concordance_pct == pytest.approx(100 * 10 / 23)
-    assert len(r.ecarts) == 13
+    assert r.concordance_pct == pytest.approx(100 * 10 / 24)
+    assert len(r.ecarts) == 14
     # set aside: one radiation for another motif, one of another SIREN; 25 in the base
     assert r.ecartees == {"autre_motif": 1, "autre_bailleur": 1}
-    assert r.importees == 25
+    assert r.importees == 26
 
 
 def test_dwellings_are_found_by_rpls_id_leading_zeros_aside_and_by_identifiant_rpls(db):
@@ -422,9 +433,9 @@ def test_the_gaps_add_up_to_the_sides(db):
         cote_bailleur = int((x["compte_outil"] & x["reservataire_outil"].notna()).sum())
         assert int(r.par_reservataire["ecart"].sum()) == cote_sne - cote_bailleur, (p, changes)
     r = sne.rapprocher(db, Perimetre(ANNEE))
-    assert int(r.lignes["compte_sne"].sum()) == 22
-    assert int(r.lignes["compte_outil"].sum()) == 20
-    assert int(r.par_reservataire["ecart"].sum()) == 3 == 22 - 19
+    assert int(r.lignes["compte_sne"].sum()) == 23
+    assert int(r.lignes["compte_outil"].sum()) == 21
+    assert int(r.par_reservataire["ecart"].sum()) == 3 == 23 - 20
 
 
 def test_corrections_name_the_contingents_and_dates(db):
@@ -438,7 +449,7 @@ def test_corrections_name_the_contingents_and_dates(db):
               "Non réservé (bailleur)",
         "B3": "Corriger le contingent dans le SNE : Autres réservataires → "
               "État – publics prioritaires",
-        "C1": "Radier la demande pour attribution dans le SNE (logement 5100000008, bail du "
+        "C1": "Radier la demande pour attribution dans le SNE (logement RPLS 5100000008, bail du "
               "15/06/2026, contingent Employeurs / Action Logement)",
         "D1": "Vérifier le logement dans le SNE ; si la radiation est juste, enregistrer "
               "l'attribution dans l'outil (logement 5100000009)",
@@ -455,6 +466,8 @@ def test_corrections_name_the_contingents_and_dates(db):
               "deux années différentes",
         "J1": "Corriger la mention DALO dans le SNE (oui → non), ou dans l'outil",
         "K1": "Saisir la date de signature du bail dans l'outil (radiation du 11/11/2026)",
+        "P1": "Corriger le réservataire dans le SNE : CU du Grand Reims → Ville de Reims "
+              "(même contingent)",
     }
     assert lignes["B3"]["reservataire_sne_nom"] == (
         "Autres réservataires (réservataire non identifié)")
@@ -478,14 +491,14 @@ def test_territory_filters_keep_only_their_lines(db):
     r08 = sne.rapprocher(db, Perimetre(ANNEE, departement="08"))
     assert _obtenu(r08) == {t: v for t, v in _attendu(CAS).items()
                             if t in ("A4", "A5", "B3", "J1")}
-    assert _table(r08) == [("AL", 1, 1, 0, 1, 0), ("PREF08", 3, 2, -1, 2, 2),
+    assert _table(r08) == [("AL", 1, 1, 0, 1, 0), ("PREF08", 3, 2, -1, 1, 2),
                            ("SNE:AUTRES", 0, 1, 1, 0, 1)]
     epernay = sne.rapprocher(db, Perimetre(ANNEE, commune_insee=EPERNAY))
     assert set(_lignes(epernay)) == {"A2", "A8", "A9", "G1", "K1"}
-    assert _table(epernay) == [("AL", 1, 1, 0, 1, 0), ("CRC", 1, 1, 0, 1, 1),
+    assert _table(epernay) == [("AL", 1, 1, 0, 1, 0), ("CRC", 1, 1, 0, 0, 1),
                                ("PREFF51", 1, 1, 0, 1, 0), ("EPERNAY", 1, 2, 1, 1, 1)]
     reims = {"A1", "A3", "A6", "A7", "B1", "B2", "C1", "D1", "E1", "F1", "H1", "I1", "La",
-             "Lb"}
+             "Lb", "P1"}
     assert set(_lignes(sne.rapprocher(db, Perimetre(ANNEE, commune_insee=REIMS)))) == reims
     assert set(_lignes(sne.rapprocher(db, Perimetre(ANNEE, epci_siren="200067213")))) == reims
     assert set(_lignes(sne.rapprocher(db, Perimetre(ANNEE, departement="51")))) == (
@@ -530,7 +543,7 @@ def test_rendu_bailleur_not_counted_as_delivered_expects_non_reserve(db):
     assert {t: v for t, v in _obtenu(r).items() if t != "A8"} == {
         t: v for t, v in _attendu(CAS).items() if t != "A8"}
     table = {c[0]: c[1:] for c in _table(r)}
-    assert table["AL"] == (4, 5, 1, 3, 4)
+    assert table["AL"] == (4, 5, 1, 2, 4)
     assert table["BAILLEUR"] == (4, 2, -2, 2, 2)
 
 
@@ -610,7 +623,7 @@ def test_workbook_of_one_reservataire_holds_only_its_lines(db):
     assert wb.sheetnames == ["Synthèse", "Écarts", "Toutes les lignes"]
     synthese = list(wb["Synthèse"].iter_rows(values_only=True))
     assert synthese[0][0] == "Rapprochement SNE 2026 — Tout le patrimoine — tolérance 30 jours"
-    assert synthese[3][:6] == ("Préfet des Ardennes", 3, 2, -1, 2, 2)
+    assert synthese[3][:6] == ("Préfet des Ardennes", 3, 2, -1, 1, 2)
     assert len([row for row in synthese[3:] if any(v is not None for v in row)]) == 1
     toutes = _feuille(wb["Toutes les lignes"])
     assert [x["Numéro unique (SNE)"] for x in toutes] == ["NU-J1", "NU-B3", "NU-A5"]
@@ -625,8 +638,8 @@ def test_workbook_of_one_reservataire_holds_only_its_lines(db):
         "prioritaires")
     # the whole workbook has every line
     wb = openpyxl.load_workbook(io.BytesIO(sne.classeur_xlsx(r)))
-    assert len(_feuille(wb["Toutes les lignes"])) == 23
-    assert len(_feuille(wb["Écarts"])) == 13
+    assert len(_feuille(wb["Toutes les lignes"])) == 24
+    assert len(_feuille(wb["Écarts"])) == 14
 
 
 def test_zip_has_one_workbook_per_reservataire(db):
@@ -638,7 +651,8 @@ def test_zip_has_one_workbook_per_reservataire(db):
         assert "rapprochement_sne_2026_Ville_d_Epernay.xlsx" in names
         wb = openpyxl.load_workbook(io.BytesIO(
             z.read("rapprochement_sne_2026_Ville_de_Reims.xlsx")))
-        assert [x["Numéro unique (SNE)"] for x in _feuille(wb["Toutes les lignes"])] == ["NU-B1"]
+        assert [x["Numéro unique (SNE)"] for x in _feuille(wb["Toutes les lignes"])] == [
+            "NU-B1", "NU-P1"]
 
 
 def test_values_starting_with_equals_are_written_as_text(db):
@@ -662,3 +676,54 @@ def test_values_starting_with_equals_are_written_as_text(db):
     assert all(c.data_type == "s" for c in cells)
     wb = openpyxl.load_workbook(io.BytesIO(sne.classeur_xlsx(r, "CRC")))
     assert wb["Synthèse"]["A4"].value == "=2+3" and wb["Synthèse"]["A4"].data_type == "s"
+
+
+# -- defects found by this case, fixed --------------------------------------------------------
+def test_a_motif_naming_the_bailleur_is_not_an_attribution(db):
+    with db.transaction() as cur:
+        cur.execute("update radiation_sne set motif_radiation = 'Doublon supprimé par le "
+                    "bailleur' where numero_unique = 'NU-D1'")
+    r = sne.rapprocher(db, Perimetre(ANNEE))
+    assert "NU-D1" not in set(r.lignes["numero_unique"])
+    assert r.ecartees["autre_motif"] == 2
+
+
+def test_a_motif_naming_the_lease_is_an_attribution(db):
+    with db.transaction() as cur:
+        cur.execute("update radiation_sne set motif_radiation = 'Signature du bail' "
+                    "where numero_unique = 'NU-D1'")
+    r = sne.rapprocher(db, Perimetre(ANNEE))
+    assert _lignes(r)["D1"]["statut"] == "SANS_ATTRIBUTION"
+    assert r.ecartees["autre_motif"] == 1
+
+
+def test_logement_different_correction_gives_the_rpls_id_to_enter(db):
+    with db.transaction() as cur:
+        cur.execute("update attribution set numero_unique = 'NU-A5' where attribution_id = 'A-A5'")
+        cur.execute("update radiation_sne set logement_rpls = '0800000003' "
+                    "where numero_unique = 'NU-A5'")
+    a5 = _lignes(sne.rapprocher(db, Perimetre(ANNEE)))["A5"]
+    assert a5["statut"] == "LOGEMENT_DIFFERENT"
+    assert a5["correction"] == ("Corriger l'identifiant RPLS dans le SNE : « 0800000003 » → "
+                                "« 0800000077 »")
+
+
+def test_the_pairing_does_not_depend_on_the_year_viewed(db):
+    lid = "5100000020"
+    insert(db, "logement", [{**_logement("5100000001"), "logement_id": lid}])
+    insert(db, "liberation", [liberation("B-W1", lid, D(2025, 3, 1)),
+                              liberation("B-W2", lid, D(2025, 10, 1))])
+    insert(db, "orientation", [orientation("O-W1", "B-W1", "PREF51", D(2025, 3, 5), "ATTRIBUE"),
+                               orientation("O-W2", "B-W2", "AL", D(2025, 10, 5), "ATTRIBUE")])
+    insert(db, "attribution", [
+        {**attribution("A-W1", "O-W1", lid, D(2025, 4, 20), D(2025, 5, 1)),
+         "numero_unique": None},
+        {**attribution("A-W2", "O-W2", lid, D(2025, 12, 20), D(2026, 1, 10)),
+         "numero_unique": None}])
+    insert(db, "radiation_sne", [{**_radiation("O"), "numero_unique": "NU-W",
+                                  "date_radiation": D(2025, 7, 15), "logement_rpls": lid}])
+    # 15/07/2025 is 75 days after the first lease, 179 after the second: it is the first's
+    w25 = _lignes(sne.rapprocher(db, Perimetre(2025)))["W1"]
+    assert (w25["numero_unique"], w25["statut"]) == ("NU-W", "DATES_ELOIGNEES")
+    w26 = _lignes(sne.rapprocher(db, Perimetre(ANNEE)))["W2"]
+    assert (_texte(w26["numero_unique"]), w26["statut"]) == (None, "ABSENTE_DU_SNE")

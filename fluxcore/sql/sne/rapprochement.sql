@@ -7,8 +7,9 @@
 --   (the landlord's SIREN; empty: every radiation), $compte_rendu (a dwelling given back to
 --   the bailleur still counts for its réservataire: setting rendu_bailleur_compte_livre).
 -- Pairing, one to one: (1) the numéro unique recorded on the attribution; (2) then twice,
--- the same dwelling (RPLS id or product id, leading zeros aside) and the nearest dates, when
--- each is the other's nearest. Only radiations for attribution (motif empty or naming an
+-- the same dwelling (RPLS id as the product's id or identifiant_rpls, or an id of up to 9
+-- digits with one to three leading zeros put back) and the nearest dates, when each is the
+-- other's nearest. Only radiations for attribution (motif empty or naming an
 -- attribution) of the landlord's SIREN take part; attributions take part once their lease is
 -- signed (date_bail), or when a radiation pairs with them (their CALEOL date then stands in).
 with
@@ -30,11 +31,11 @@ rad0 as (
     select s.*, upper(trim(s.logement_rpls)) as cle
     from radiation_sne s
     where (s.motif_radiation is null
-           or regexp_matches(lower(strip_accents(s.motif_radiation)), 'attribu|bail'))
+           or regexp_matches(lower(strip_accents(s.motif_radiation)), $motif_attribution))
       and (len(cast($sirens as varchar[])) = 0 or s.siren_bailleur is null
            or list_contains(cast($sirens as varchar[]), s.siren_bailleur))
-      and s.date_radiation between cast($debut as date) - to_days(cast($fenetre as integer))
-                               and cast($fin as date) + to_days(cast($fenetre as integer))
+      and s.date_radiation between cast($debut as date) - to_days(3 * cast($fenetre as integer))
+                               and cast($fin as date) + to_days(3 * cast($fenetre as integer))
 ),
 -- the dwelling a radiation names: its RPLS id as the product's id or identifiant_rpls, a
 -- spreadsheet's lost leading zeros put back (« 800000001 » is 0800000001)
@@ -47,24 +48,28 @@ rad_cle as (
 ),
 rad_log as (
     select k.numero_unique,
-           arg_min(struct_pack(logement_id := l.logement_id, residence_id := l.residence_id),
+           arg_min(struct_pack(logement_id := l.logement_id, residence_id := l.residence_id,
+                               rpls := l.rpls),
                    struct_pack(r := k.rang, s := l.source, l := l.logement_id)) as trouve
     from rad_cle k
-    join (select logement_id, residence_id, logement_id as essai, 1 as source from logement
+    join (select logement_id, residence_id, coalesce(identifiant_rpls, logement_id) as rpls,
+                 logement_id as essai, 1 as source from logement
           union all
-          select logement_id, residence_id, upper(trim(identifiant_rpls)), 0 from logement
-          where identifiant_rpls is not null) l using (essai)
+          select logement_id, residence_id, identifiant_rpls, upper(trim(identifiant_rpls)), 0
+          from logement where identifiant_rpls is not null) l using (essai)
     group by k.numero_unique
 ),
 rad as (
     select r.* rename (commune_insee as commune_fichier), rl.trouve.logement_id as logement_id,
+           rl.trouve.rpls as rpls,
            res.departement, res.commune_insee, res.epci_siren
     from rad0 r
     left join rad_log rl using (numero_unique)
     left join residence res on res.residence_id = rl.trouve.residence_id
 ),
 att as (
-    select a.attribution_id, a.logement_id, a.numero_unique as nur, a.dalo, a.orientation_id,
+    select a.attribution_id, a.logement_id, coalesce(l.identifiant_rpls, l.logement_id) as rpls,
+           a.numero_unique as nur, a.dalo, a.orientation_id,
            coalesce(a.date_bail, a.date_caleol) as date_outil, a.date_bail is not null as bail_signe,
            o.destinataire, o.statut, res.departement, res.commune_insee, res.epci_siren
     from attribution a
@@ -72,8 +77,8 @@ att as (
     join logement l on l.logement_id = a.logement_id
     join residence res on res.residence_id = l.residence_id
     where coalesce(a.date_bail, a.date_caleol)
-          between cast($debut as date) - to_days(cast($fenetre as integer))
-              and cast($fin as date) + to_days(cast($fenetre as integer))
+          between cast($debut as date) - to_days(3 * cast($fenetre as integer))
+              and cast($fin as date) + to_days(3 * cast($fenetre as integer))
 ),
 p1 as (
     select a.attribution_id, r.numero_unique
@@ -133,13 +138,15 @@ detail as (
            coalesce(r.contingent, 'NON_RESERVE') as contingent_sne, r.dalo as dalo_sne,
            r.accord_collectif, r.reservataire as reservataire_fichier,
            coalesce(a.logement_id, r.logement_id) as logement_id,
+           coalesce(a.rpls, r.rpls) as rpls_outil,
            coalesce(a.departement, r.departement, rc.departement) as departement,
            coalesce(a.commune_insee, r.commune_insee, rc.code_insee) as commune_insee,
            coalesce(a.epci_siren, r.epci_siren, rc.epci_siren) as epci_siren,
            case when a.attribution_id is null or a.destinataire is null then null
                 when a.destinataire in ('BAILLEUR', 'MUTATION', 'RU', 'ORCOD', 'LHI', 'VENTE')
                      or (a.statut = 'RENDU_BAILLEUR' and not $compte_rendu) then 'NON_RESERVE'
-                else coalesce(ro.contingent, 'AUTRES') end as contingent_outil,
+                when ro.reservataire_id is null then 'NON_RESERVE'
+                else ro.contingent end as contingent_outil,
            case when a.attribution_id is null or a.destinataire is null then null
                 when ro.reservataire_id is null
                      or (a.statut = 'RENDU_BAILLEUR' and not $compte_rendu) then 'BAILLEUR'
@@ -217,6 +224,7 @@ select *,
             when logement_sne is distinct from logement_outil then 'LOGEMENT_DIFFERENT'
             when destinataire is null then 'SANS_ORIENTATION'
             when contingent_outil <> contingent_sne then 'CONTINGENT_DIFFERENT'
+            when reservataire_outil <> reservataire_sne then 'RESERVATAIRE_DIFFERENT'
             when ecart_jours > $tolerance then 'DATES_ELOIGNEES'
             when year(date_outil) <> year(date_radiation) then 'AUTRE_ANNEE'
             when dalo_sne <> dalo_outil then 'DALO_DIFFERENT'
