@@ -25,7 +25,7 @@ PAGES = [
     st.Page("pages/bilan.py", title="Bilan annuel", icon=":material/summarize:",
             url_path="bilan"),
     st.Page("pages/sne.py", title="Rapprochement SNE", icon=":material/compare_arrows:",
-            url_path="rapprochement-sne"),
+            url_path="sne"),
     st.Page("pages/cotation.py", title="Cotation", icon=":material/format_list_numbered:",
             url_path="cotation"),
     st.Page("pages/reservataire.py", title="Espace réservataire", icon=":material/handshake:",

@@ -93,6 +93,9 @@ STATUTS: dict[str, tuple[str, str]] = {
     "CONFORME": ("Concordant", ""),
 }
 ECARTS = [s for s in STATUTS if s != "CONFORME"]
+# LOGEMENT_INCONNU when the radiation gives no RPLS id at all
+SANS_IDENTIFIANT_RPLS = ("Saisir dans le SNE l'identifiant RPLS du logement attribué (la "
+                         "radiation n'en a pas)")
 CONTINGENT_NON_RENSEIGNE = "non renseigné"
 
 
@@ -105,6 +108,7 @@ class Rapprochement:
     par_reservataire: pd.DataFrame         # cle, libelle, contingent, selon_bailleur, …
     ecartees: dict[str, int] = field(default_factory=dict)   # radiations set aside, and why
     importees: int = 0                     # radiations in the base (all years)
+    territoire: str = "Tout le patrimoine"  # the territory, named
 
     @property
     def synthese(self) -> pd.DataFrame:
@@ -146,7 +150,17 @@ def rapprocher(db: Database, p: Perimetre, settings: dict | None = None) -> Rapp
     lignes = _libelles(lignes, noms)
     return Rapprochement(p, params["tolerance"], lignes, _par_reservataire(lignes, noms),
                          _ecartees(db, params), int(db.scalar(
-                             "select count(*) from radiation_sne") or 0))
+                             "select count(*) from radiation_sne") or 0), _territoire(db, p))
+
+
+def _territoire(db: Database, p: Perimetre) -> str:
+    """The territory of `p` by its name (« Marne », « CU du Grand Reims », « Reims »)."""
+    for code, sql in ((p.commune_insee, "select nom from ref_commune where code_insee = ?"),
+                      (p.epci_siren, "select nom from ref_epci where epci_siren = ?"),
+                      (p.departement, "select nom from ref_departement where departement = ?")):
+        if code:
+            return p.libelle({code: db.scalar(sql, [code]) or code})
+    return p.libelle()
 
 
 def _noms(db: Database) -> dict[str, str]:
@@ -205,8 +219,9 @@ def _corrections(df: pd.DataFrame) -> pd.Series:
         "ecart_jours": ecart.where(d["ecart_jours"].notna(), "–"),
         "dalo_sne": _oui_non(d["dalo_sne"]), "dalo_outil": _oui_non(d["dalo_outil"]),
     }
+    sans_rpls = ((d["statut"] == "LOGEMENT_INCONNU") & d["logement_rpls"].isna()).to_numpy()
     for statut, (_, template) in STATUTS.items():
-        mask = (d["statut"] == statut).to_numpy()
+        mask = (d["statut"] == statut).to_numpy() & ~sans_rpls
         if not template or not mask.any():
             continue
         text = pd.Series("", index=d.index[mask], dtype=object)
@@ -215,6 +230,7 @@ def _corrections(df: pd.DataFrame) -> pd.Series:
             if name:
                 text = text + champs[name][mask].astype(str)
         out.loc[text.index] = text
+    out.loc[d.index[sans_rpls]] = SANS_IDENTIFIANT_RPLS
     return out
 
 
@@ -316,7 +332,7 @@ def classeur_xlsx(r: Rapprochement, cle: str | None = None) -> bytes:
         "libelle": "Réservataire", "selon_bailleur": "Selon le bailleur",
         "selon_sne": "Selon le SNE", "ecart": "Écart (SNE − bailleur)",
         "concordantes": "Concordantes", "a_corriger": "Lignes à corriger"})
-    titre = (f"Rapprochement SNE {r.perimetre.annee} — {r.perimetre.libelle()} — tolérance "
+    titre = (f"Rapprochement SNE {r.perimetre.annee} — {r.territoire} — tolérance "
              f"{r.tolerance} jours")
     with pd.ExcelWriter(buf, engine="xlsxwriter",
                         engine_kwargs={"options": {"strings_to_formulas": False,
@@ -345,9 +361,13 @@ def classeurs_zip(r: Rapprochement) -> bytes:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         annee = r.perimetre.annee
         z.writestr(f"rapprochement_sne_{annee}_complet.xlsx", classeur_xlsx(r))
+        vus: set[str] = set()
         for cle, libelle in zip(r.par_reservataire["cle"], r.par_reservataire["libelle"]):
-            z.writestr(f"rapprochement_sne_{annee}_{_nom_fichier(libelle)}.xlsx",
-                       classeur_xlsx(r, cle))
+            nom = _nom_fichier(libelle)
+            if nom.lower() in vus:             # two réservataires of the same name
+                nom = f"{nom}_{_nom_fichier(cle)}"
+            vus.add(nom.lower())
+            z.writestr(f"rapprochement_sne_{annee}_{nom}.xlsx", classeur_xlsx(r, cle))
     return buf.getvalue()
 
 

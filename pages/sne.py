@@ -19,7 +19,9 @@ except FluxcoreError as exc:
     st.error(str(exc))
     st.stop()
 
-st.markdown("Avant d'envoyer le bilan : les réservataires, l'État et l'EPCI lisent leurs "
+st.markdown("Avant d'envoyer le bilan : où le SNE diffère des orientations du bailleur."
+            if proj else
+            "Avant d'envoyer le bilan : les réservataires, l'État et l'EPCI lisent leurs "
             "résultats dans le SNE. Cette page montre où le contingent, le logement, la date ou "
             "la mention DALO enregistrés à la radiation diffèrent des orientations du bailleur, "
             "et ce qu'il faut corriger.")
@@ -39,7 +41,8 @@ views.metrics(r, proj)
 st.subheader("Par réservataire")
 st.caption("Attributions de l'année comptées pour chaque réservataire : selon le bailleur "
            "(baux signés dont l'orientation le désigne) et selon le SNE (radiations imputées à "
-           "son contingent). Concordantes : comptées pour lui des deux côtés.")
+           "son contingent). Concordantes : comptées pour lui des deux côtés, sans rien à "
+           "corriger.")
 st.plotly_chart(views.figure_par_reservataire(r.par_reservataire, proj), width="stretch")
 show_table(views.table_par_reservataire(r.par_reservataire),
            max_rows=len(r.par_reservataire) if proj else 15)

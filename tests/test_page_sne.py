@@ -4,6 +4,7 @@ mode without personal lines, and a base without radiations."""
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -57,8 +58,13 @@ def _liste(app: AppTest):
 
 
 def _rapprochement(app: AppTest, demo_db, departement: str | None = None):
-    return sne.rapprocher(demo_db, Perimetre(int(app.session_state["annee"]),
-                                             departement=departement))
+    return sne.rapprocher(demo_db, Perimetre(_annee(app), departement=departement))
+
+
+def _annee(app: AppTest) -> int:
+    """The year the page shows: the sidebar's, else the current year (ui.state.perimetre)."""
+    return int(app.session_state["annee"]) if "annee" in app.session_state else (
+        date.today().year)
 
 
 @pytest.mark.parametrize("projection", [False, True], ids=["normal", "projection"])
@@ -81,7 +87,7 @@ def test_per_reservataire_figures_are_those_of_fluxcore(app, demo_db, projection
     assert metrics["Concordantes"] == fmt_pct(r.concordance_pct, 1)
     assert metrics["Lignes à corriger"] == fmt_int(len(r.ecarts))
     assert metrics["Écartées : autre motif"] == fmt_int(r.ecartees["autre_motif"])
-    assert metrics["Écartées : autre organisme"] == fmt_int(r.ecartees["autre_bailleur"])
+    assert metrics["Écartées : autre SIREN"] == fmt_int(r.ecartees["autre_bailleur"])
     chart = app.get("plotly_chart")
     assert len(chart) == 1
     header = " ".join(c.value for c in app.caption)
@@ -90,8 +96,14 @@ def test_per_reservataire_figures_are_those_of_fluxcore(app, demo_db, projection
 
 
 def test_territory_of_the_sidebar_applies(app, demo_db):
-    _open(app, territoire="departement:51")
+    _open(app)
+    app.selectbox(key="sne_reservataire").set_value("PREF-10").run()   # Préfet – Aube
+    app.session_state["territoire"] = "departement:51"     # the sidebar's choice (ui.state)
+    app.run()
+    assert not app.exception, app.exception
     r = _rapprochement(app, demo_db, "51")
+    assert "PREF-10" not in set(r.par_reservataire["cle"])
+    assert app.selectbox(key="sne_reservataire").value == ""    # back to every réservataire
     shown = _table(app, "Réservataire")
     assert shown["Selon le SNE"].tolist() == [fmt_int(x) for x in r.par_reservataire["selon_sne"]]
     assert {m.label: m.value for m in app.metric}["Lignes rapprochées"] == fmt_int(len(r.lignes))
@@ -113,7 +125,10 @@ def test_filters_narrow_the_list(app, demo_db):
     assert set(narrowed["Écart"]) == {sne.STATUTS[statut][0]}
     # one réservataire's lines, either side; its own workbook is offered
     cle = r.par_reservataire.sort_values("a_corriger")["cle"].iloc[-1]
-    app.multiselect(key="sne_statuts").set_value(sne.ECARTS).run()
+    assert app.multiselect(key="sne_statuts").options == [
+        f"{sne.STATUTS[s][0]} ({fmt_int(n)})" for s, n in counts.items() if n > 0]
+    app.multiselect(key="sne_statuts").set_value(
+        [s for s in sne.ECARTS if counts[s] > 0]).run()
     app.selectbox(key="sne_reservataire").set_value(cle).run()
     assert not app.exception, app.exception
     mine = _liste(app)
@@ -153,6 +168,7 @@ def test_radiations_set_aside_are_counted(demo_path, monkeypatch, tmp_path):
     copy = tmp_path / "ecartees.duckdb"
     shutil.copy(demo_path, copy)
     db = Database(copy)
+    avant = sne.rapprocher(db, Perimetre(2026)).ecartees["autre_motif"]  # the demo's abandons
     with db.transaction() as cur:
         cur.execute("update radiation_sne set motif_radiation = 'Renouvellement non effectué' "
                     "where numero_unique in (select numero_unique from radiation_sne "
@@ -161,9 +177,9 @@ def test_radiations_set_aside_are_counted(demo_path, monkeypatch, tmp_path):
     db.close()
     app = _open(_app(copy, monkeypatch, tmp_path), annee=2026)
     metrics = {m.label: m.value for m in app.metric}
-    assert r.ecartees["autre_motif"] == 3
-    assert metrics["Écartées : autre motif"] == "3"
-    assert metrics["Écartées : autre organisme"] == "0"
+    assert r.ecartees["autre_motif"] == avant + 3
+    assert metrics["Écartées : autre motif"] == fmt_int(avant + 3)
+    assert metrics["Écartées : autre SIREN"] == "0"
 
 
 def test_base_without_radiations_explains_the_import(demo_path, monkeypatch, tmp_path):
@@ -177,8 +193,17 @@ def test_base_without_radiations_explains_the_import(demo_path, monkeypatch, tmp
         cur.execute("delete from radiation_sne")
     db.close()
     app = _open(_app(copy, monkeypatch, tmp_path))
-    text = " ".join(i.value for i in app.info)
+    text = " ".join(i.value for i in app.info).replace("\u00a0", " ")
     assert "Aucune radiation du SNE" in text and "Données › Importer" in text
     assert f"« {ENTETES['numero_unique'][0]} »" in text
     assert f"« {ENTETES['date_radiation'][0]} »" in text
     assert not app.get("plotly_chart") and not app.metric and _liste(app) is None
+
+
+def test_long_list_is_cut_and_says_so(app, demo_db, monkeypatch):
+    monkeypatch.setattr("ui.sne_views.MAX_LIGNES", 10)
+    _open(app)
+    r = _rapprochement(app, demo_db)
+    assert len(_liste(app)) == 10
+    assert any(c.value.startswith(f"Les 10 premières lignes sur {fmt_int(len(r.ecarts))}")
+               for c in app.caption)

@@ -35,7 +35,7 @@ MAP = ".maplibregl-canvas, .mapboxgl-canvas"
 # README screenshots (docs/captures/<url_path>-normal.png, -projection.png), 1280×720
 CAPTURES = ROOT / "docs" / "captures"
 CAPTURE_PAGES = ("tableau-de-bord", "jauges", "orientation", "residences", "simulateur",
-                 "cotation")
+                 "cotation", "sne")
 
 
 @dataclass(frozen=True)

@@ -14,32 +14,38 @@ from fluxcore.imports.sne import ENTETES
 from ui.components import show_table
 from ui.theme import COULEURS, style
 
+NBSP = "\u00a0"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # the two sides of the chart (one meaning per colour: the landlord's orientations in blue)
 BAILLEUR = ("selon_bailleur", "Selon le bailleur", COULEURS["orientations"])
 SNE = ("selon_sne", "Selon le SNE", COULEURS["en_cours"])
 ENTETE_PX, LIGNE_PX = 35, 68    # list of discrepancies: three lines of text per row
+MAX_LIGNES = 5000               # lines sent to the browser at once
 
 
 def sans_radiation() -> None:
     """What to do when the base holds no SNE radiation at all."""
-    exemples = " ; ".join(f"« {ENTETES[c][0]} »" + (f" ou « {ENTETES[c][5]} »" if c ==
-                                                      "numero_unique" else "")
-                          for c in ("numero_unique", "date_radiation", "logement_rpls",
-                                    "contingent"))
+    def cite(texte: str) -> str:            # no line break inside the guillemets
+        return f"«{NBSP}{texte.replace(' ', NBSP)}{NBSP}»"
+
+    exemples = ", ".join(cite(ENTETES[c][0]) for c in ("numero_unique", "date_radiation",
+                                                       "logement_rpls", "contingent"))
+    usuels = ", ".join(cite(h) for h in ("NUR", "N° RPLS")
+                       if h in ENTETES["numero_unique"] + ENTETES["logement_rpls"])
     st.info(
         "Aucune radiation du SNE dans la base : le rapprochement compare les radiations pour "
         "attribution enregistrées au SNE avec les attributions et les orientations de l'outil."
         "\n\nImportez un extrait du SNE (fichier CSV ou XLSX, une ligne par radiation) dans "
         "**Données › Importer**. L'extrait est reconnu à ses en-têtes : un numéro de demande, "
-        "une date et le logement ou le contingent, par exemple " + exemples + ". Un fichier "
-        "aux en-têtes différents s'importe avec une correspondance de colonnes (même onglet).",
+        f"une date et le logement ou le contingent, par exemple {exemples} (et les graphies "
+        f"usuelles des extraits : {usuels}…). Un fichier aux en-têtes différents s'importe "
+        "avec une correspondance de colonnes (même onglet).",
         icon=":material/upload_file:")
 
 
 def metrics(r: sne.Rapprochement, projection: bool) -> None:
-    """Lines, concordant share, lines to correct, radiations set aside (two reasons, which may
-    overlap: never added up)."""
+    """Lines, concordant share, lines to correct, and the radiations set aside for each of
+    their two reasons."""
     ecartees = r.ecartees
     values = [
         ("Lignes rapprochées", fmt_int(len(r.lignes)),
@@ -53,7 +59,7 @@ def metrics(r: sne.Rapprochement, projection: bool) -> None:
         ("Écartées : autre motif", fmt_int(ecartees.get("autre_motif", 0)),
          "Radiations de l'année (toute la base, tous territoires) pour un autre motif que "
          "l'attribution d'un logement : hors du rapprochement."),
-        ("Écartées : autre organisme", fmt_int(ecartees.get("autre_bailleur", 0)),
+        ("Écartées : autre SIREN", fmt_int(ecartees.get("autre_bailleur", 0)),
          "Radiations de l'année (toute la base, tous territoires) enregistrées par un autre "
          "organisme que le bailleur (SIREN, paramètre sne_siren_bailleur) : hors du "
          "rapprochement."),
@@ -106,20 +112,28 @@ def synthese(r: sne.Rapprochement, projection: bool) -> None:
     with left:
         show_table(table, max_rows=len(table))
     right.markdown(
-        "**Où corriger.** Dans le SNE : le contingent imputé, l'identifiant RPLS du logement, "
-        "la date de radiation, la mention DALO, ou la radiation qui manque (« Absente du "
-        "SNE »). Dans l'outil : l'attribution ou l'orientation qui manque, la date du bail."
+        "**Où corriger.** Dans le SNE : le contingent imputé ou le réservataire, l'identifiant "
+        "RPLS du logement, la date de radiation, la mention DALO, ou la radiation qui manque "
+        "(« Absente du SNE »). Dans l'outil : l'attribution ou l'orientation qui manque, la "
+        "date du bail."
         f"\n\nDates éloignées : plus de {fmt_int(r.tolerance)} jours entre la radiation et "
         "le bail (paramètre sne_tolerance_jours). Année différente : dans la tolérance, mais "
         "comptée sur deux années.")
 
 
 def filtres(r: sne.Rapprochement) -> tuple[list[str], str | None]:
-    """Type of discrepancy (every discrepancy by default) and réservataire (all by default)."""
+    """Type of discrepancy (the types that occur; every discrepancy by default) and
+    réservataire (all by default)."""
     lignes = dict(zip(r.synthese["statut"], r.synthese["lignes"]))
+    types = [s for s in sne.STATUTS if lignes.get(s, 0) > 0]
+    choix = st.session_state.get("sne_statuts")
+    if choix is None:
+        st.session_state["sne_statuts"] = [s for s in types if s != "CONFORME"]
+    elif any(s not in types for s in choix):          # another year or territory
+        st.session_state["sne_statuts"] = [s for s in choix if s in types]
     statuts = st.multiselect(
-        "Type d'écart", list(sne.STATUTS), default=sne.ECARTS, key="sne_statuts", wrap=True,
-        format_func=lambda s: f"{sne.STATUTS[s][0]} ({fmt_int(lignes.get(s, 0))})",
+        "Type d'écart", types, key="sne_statuts", wrap=True,
+        format_func=lambda s: f"{sne.STATUTS[s][0]} ({fmt_int(lignes[s])})",
         placeholder="Choisissez un ou plusieurs types")
     noms = {"": "Tous les réservataires"} | dict(zip(r.par_reservataire["cle"],
                                                      r.par_reservataire["libelle"]))
@@ -139,6 +153,7 @@ def liste_ecarts(r: sne.Rapprochement, statuts: list[str], cle: str | None) -> N
     if not total:
         st.success("Aucune ligne de ce type pour cette sélection.", icon=":material/check:")
         return
+    lignes = lignes.head(MAX_LIGNES)   # a national year: the browser gets the first ones only
     ecart = "Écart (jours)"
     shown = lignes.assign(**{ecart: [None if pd.isna(x) else fmt_int(x) for x in lignes[ecart]]})
     dates = {c: st.column_config.DateColumn(c, format="DD/MM/YYYY")
@@ -151,8 +166,11 @@ def liste_ecarts(r: sne.Rapprochement, statuts: list[str], cle: str | None) -> N
                      "Correction à faire": st.column_config.TextColumn(
                          "Correction à faire", width=430),
                      ecart: st.column_config.Column(ecart, alignment="right"), **dates})
-    st.caption(f"{fmt_int(total)} ligne(s). Colonnes « (SNE) » : ce que dit l'extrait ; "
-               "« (outil) » : ce que dit l'outil.")
+    shown_n = (f"{fmt_int(total)} ligne(s)" if total <= MAX_LIGNES else
+               f"Les {fmt_int(MAX_LIGNES)} premières lignes sur {fmt_int(total)} : choisissez "
+               "un type d'écart ou un réservataire, ou téléchargez le classeur")
+    st.caption(f"{shown_n}. Colonnes « (SNE) » : ce que dit l'extrait ; « (outil) » : ce que "
+               "dit l'outil.")
 
 
 def telechargements(r: sne.Rapprochement, cle: str | None, libelle: str | None) -> None:

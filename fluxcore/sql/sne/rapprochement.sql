@@ -80,11 +80,15 @@ att as (
           between cast($debut as date) - to_days(3 * cast($fenetre as integer))
               and cast($fin as date) + to_days(3 * cast($fenetre as integer))
 ),
+-- (a numéro unique carried by several attributions: the one on the radiation's dwelling,
+-- then with a signed lease, then the nearest date)
 p1 as (
     select a.attribution_id, r.numero_unique
     from att a join rad r on r.numero_unique = a.nur
-    qualify row_number() over (partition by a.attribution_id order by r.numero_unique) = 1
-        and row_number() over (partition by r.numero_unique order by a.attribution_id) = 1
+    qualify row_number() over (
+        partition by r.numero_unique
+        order by (a.logement_id = r.logement_id) desc nulls last, a.bail_signe desc,
+                 abs(datediff('day', a.date_outil, r.date_radiation)), a.attribution_id) = 1
 ),
 c2 as (
     select a.attribution_id, r.numero_unique,
