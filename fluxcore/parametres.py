@@ -169,6 +169,24 @@ PARAMETRES: tuple[Parametre, ...] = (
               "Rapprochement SNE : SIREN du bailleur (un ou plusieurs) ; les radiations d'un "
               "extrait enregistrées par un autre organisme sont écartées. Vide : toutes les "
               "radiations importées sont celles du bailleur.", "Arrêté du 17 septembre 2012 §6.2"),
+    Parametre("delai_proposition_jours", 30,
+              "Délai (jours) laissé au réservataire pour proposer ses candidats une fois le "
+              "logement mis à sa disposition, quand sa convention n'en fixe pas ; passé ce "
+              "délai, le logement peut être rendu au bailleur.",
+              "Convention de réservation (R441-5 ; défaut du produit)"),
+    Parametre("nb_candidats_max", 3,
+              "Nombre de candidats qu'un réservataire peut proposer pour un logement, quand sa "
+              "convention n'en fixe pas (la CALEOL examine au moins trois demandes par "
+              "logement, sauf insuffisance de candidats).", "L441-2 ; convention de réservation"),
+    Parametre("echeance_alerte_jours", 7,
+              "Nombre de jours avant la fin du délai de proposition à partir duquel un logement "
+              "apparaît dans les échéances proches.", "Choix du produit"),
+    Parametre("reservataire_propose_candidats", False,
+              "Les comptes réservataires peuvent proposer eux-mêmes leurs candidats pour les "
+              "logements mis à leur disposition.", "Choix du bailleur"),
+    Parametre("bailleur_contact", "",
+              "Contact du bailleur cité dans les avis de mise à disposition (service, "
+              "téléphone, adresse électronique).", "Choix du bailleur"),
     Parametre("vacance_alerte_jours", 30,
               "Délai (jours) au-delà duquel un logement libéré sans orientation est signalé.",
               "Choix du produit"),
@@ -286,7 +304,9 @@ def check_valeur(cle: str, valeur: Any) -> None:
                              '["DALO", "SANS_LOGEMENT"].')
     bornes = {"cotation_rang_bien_cotees_pct": (0, 100), "cotation_min_comparables": (1, 10_000),
               "cotation_attente_mois": (1, 240), "cotation_ecart_typologie_max": (0, 5),
-              "cotation_taux_effort_max_pct": (1, 100), "sne_tolerance_jours": (0, 366)}
+              "cotation_taux_effort_max_pct": (1, 100), "sne_tolerance_jours": (0, 366),
+              "delai_proposition_jours": (1, 365), "nb_candidats_max": (1, 20),
+              "echeance_alerte_jours": (0, 90)}
     if cle in bornes and not bornes[cle][0] <= valeur <= bornes[cle][1]:
         raise ParametreError(f"« {cle} » doit être compris entre {bornes[cle][0]} et "
                              f"{bornes[cle][1]}.")

@@ -24,7 +24,7 @@ def test_demo_then_check(tmp_path):
     report = json.loads(_run("check", "--db", str(db), "--format", "json").stdout)
     assert {r["code"] for r in report} >= {"taux_somme", "orientation_destinataire"}
     info = _run("info", "--db", str(db))
-    assert "schéma version 7" in info.stdout
+    assert "schéma version 8" in info.stdout
 
 
 def test_existing_file_and_bad_arguments_are_explained(tmp_path):

@@ -49,9 +49,9 @@ def test_every_contract_table_and_column_exists(empty_db):
 
 def test_migrations_recorded_and_idempotent(empty_db):
     versions = empty_db.df("select version from schema_version order by 1")["version"].tolist()
-    assert versions == [1, 2, 3, 4, 5, 6, 7]
+    assert versions == [1, 2, 3, 4, 5, 6, 7, 8]
     assert apply_migrations(empty_db) == []
-    assert empty_db.scalar("select count(*) from schema_version") == 7
+    assert empty_db.scalar("select count(*) from schema_version") == 8
 
 
 def test_reference_names_seeded(empty_db):
