@@ -9,11 +9,13 @@
 -- dwelling), REFUSE_CALEOL (refused by the CALEOL, with a motif), AJOURNE (decision
 -- postponed), REFUS_MENAGE (the household declined the dwelling, with a motif: it counts for
 -- the cotation's refusal rule), RETIRE (withdrawn before the CALEOL).
--- avis: every notice of availability sent or downloaded for an orientation.
+-- avis: every notice of availability sent or downloaded for an orientation; a réservataire's
+-- e-mail address (reservataire.email) receives them.
 
 alter table convention add column delai_proposition_jours integer;
 alter table convention add column nb_candidats_max integer;
 alter table orientation add column date_limite date;
+alter table reservataire add column email varchar;
 alter table orientation add column modifie_le timestamp;
 
 create table candidature (
