@@ -220,7 +220,9 @@ def enregistrer_orientation(db: Database, liberation_id: str, destinataire: str,
                 f"Ce logement a déjà été orienté vers « {who} » par {by or 'un autre utilisateur'}"
                 f" le {pd.Timestamp(when).strftime('%d/%m/%Y')} : rien n'a été modifié. "
                 "Rechargez la page ; pour changer de destination, utilisez la correction.")
-        cur.execute("insert into orientation values (?, ?, ?, ?, 'ORIENTE', ?, ?)",
+        cur.execute("insert into orientation (orientation_id, liberation_id, destinataire, "
+                    "date_orientation, statut, decided_by, justification) "
+                    "values (?, ?, ?, ?, 'ORIENTE', ?, ?)",
                     [orientation_id, liberation_id, destinataire,
                      aujourdhui or datetime.now().date(), auteur.strip(),
                      justification.strip() or None])

@@ -99,7 +99,9 @@ def variant(tmp_path_factory):
         for prefix, dest, shift, where in (("X", "BAILLEUR", 3, "'%1'"), ("Y", "MUTATION", 0,
                                                                             "'%5'")):
             cur.execute(
-                f"insert into orientation select '{prefix}' || orientation_id, liberation_id,"
+                "insert into orientation (orientation_id, liberation_id, destinataire,"
+                " date_orientation, statut, decided_by, justification)"
+                f" select '{prefix}' || orientation_id, liberation_id,"
                 f" '{dest}', date_orientation + {shift}, 'ORIENTE', 'test', null"
                 f" from orientation where orientation_id like {where}")
         cur.execute("update residence set epci_siren = null"

@@ -174,7 +174,9 @@ def _write(db: Database, t: dict[str, pd.DataFrame], seed: int) -> dict[str, int
             " b.date_conge, b.date_liberation, b.motif"
             " from lib_df b join _log l on l.idx = b.logement_idx order by b.idx")
         cur.execute(
-            "insert into orientation select printf('ORI%09d', lib_idx + 1),"
+            "insert into orientation (orientation_id, liberation_id, destinataire,"
+            " date_orientation, statut, decided_by, justification)"
+            " select printf('ORI%09d', lib_idx + 1),"
             " printf('LIB%09d', lib_idx + 1), destinataire, date_orientation, statut, 'demo',"
             " justification from ori_df order by lib_idx")
         cur.execute(
