@@ -144,11 +144,12 @@ def test_invalid_mappings_are_explained():
                                       valeurs or {}))
 
     assert check() == []
+    from fluxcore.imports.spec import SPECS
+
     assert check("demandes") == [
-        "table cible inconnue « demandes » (tables possibles : residence, logement, "
-        "reservataire, convention, derogation, reservation_stock, liberation, orientation, "
-        "attribution, occupation, occupation_territoire, objectif, seuil_quartile, demande, "
-        "grille_cotation, parametre)"]
+        f"table cible inconnue « demandes » (tables possibles : {', '.join(SPECS)})"]
+    assert list(SPECS)[:5] == ["residence", "logement", "reservataire", "convention",
+                               "derogation"] and "radiation_sne" in SPECS
     assert check(colonnes={"demande_id": "N", "statut_sne": "Statut"}) == [
         "colonne cible inconnue pour la table demande : « statut_sne » (colonnes possibles : "
         "demande_id, date_depot, commune_souhaitee, typologie_souhaitee, taille_menage, "

@@ -96,7 +96,10 @@ def test_lambert93_origin():
 
 def test_templates_list_every_table(empty_db, tmp_path):
     names = zipfile.ZipFile(io.BytesIO(template_csv_zip(empty_db))).namelist()
-    assert "logement.csv" in names and "LISEZMOI.csv" in names and len(names) == 17
+    from fluxcore.imports.spec import SPECS
+
+    assert "logement.csv" in names and "LISEZMOI.csv" in names
+    assert sorted(names) == sorted([f"{t}.csv" for t in SPECS] + ["LISEZMOI.csv"])
     path = tmp_path / "modele.xlsx"
     path.write_bytes(template_xlsx(empty_db))
     sheets = pd.read_excel(path, sheet_name=None, engine="calamine")
