@@ -16,6 +16,8 @@ PAGES = [
             url_path="jauges"),
     st.Page("pages/orientation.py", title="Orientation", icon=":material/alt_route:",
             url_path="orientation"),
+    st.Page("pages/suivi.py", title="Suivi des logements", icon=":material/event_upcoming:",
+            url_path="suivi"),
     st.Page("pages/residences.py", title="Résidences", icon=":material/location_city:",
             url_path="residences"),
     st.Page("pages/objectifs.py", title="Objectifs CIL", icon=":material/flag:",

@@ -11,7 +11,9 @@ provider is configured for Streamlit. The app then binds the database to the sig
 - lecteur: every reading, no write;
 - reservataire: only its own figures, through the functions marked `@pour_reservataire`
   (its gauges, its flux quality, its attributions, its bilan); any other read on a database
-  bound to a réservataire is refused (default deny), every write too.
+  bound to a réservataire is refused (default deny), every write too — except proposing
+  candidates for a dwelling oriented to it when the setting reservataire_propose_candidats
+  allows it (`@ecriture_reservataire("proposer")`, fluxcore.suivi).
 
 Every write made on a bound database is audited with the user's login (`acteur`), whatever
 name the caller passes.
@@ -63,7 +65,10 @@ ACTIONS = {"lire": "consulter les données de tous les réservataires",
            "sauvegarder": "sauvegarder ou restaurer la base",
            "orienter": "enregistrer ou corriger une orientation",
            "simuler": "enregistrer ou supprimer un scénario",
-           "coter": "modifier une grille de cotation"}
+           "coter": "modifier une grille de cotation",
+           # no role holds it: a réservataire account gets it inside the functions marked
+           # @ecriture_reservataire("proposer"), which check the setting and the orientation
+           "proposer": "proposer des candidats pour un logement mis à sa disposition"}
 ITERATIONS = 600_000
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "utilisateurs.toml"
 
@@ -99,6 +104,8 @@ class Utilisateur:
 # only allowed inside one), and the login of the bound writer (used by db.audit)
 _scope: ContextVar[str | None] = ContextVar("flux_scope", default=None)
 _acteur: ContextVar[str | None] = ContextVar("flux_acteur", default=None)
+# the write a réservataire-callable write function allows while it runs (ecriture_reservataire)
+_delegation: ContextVar[str | None] = ContextVar("flux_delegation", default=None)
 
 
 def utilisateur_de(db) -> Utilisateur | None:
@@ -116,7 +123,8 @@ def verifier_lecture(user: Utilisateur | None) -> None:
 
 def verifier_ecriture(user: Utilisateur | None) -> None:
     """Called by Database.transaction(): readers and réservataires never write."""
-    if user is not None and not (PERMISSIONS[user.role] - {"lire"}):
+    if user is not None and not (PERMISSIONS[user.role] - {"lire"}) \
+            and _delegue(user) is None:
         raise AccesRefuseError(
             f"Accès refusé : le compte « {user.login} » ({ROLES[user.role].lower()}) est en "
             "lecture seule.")
@@ -126,10 +134,16 @@ def exiger(db_or_user, action: str) -> None:
     """Refuse (AccesRefuseError) unless the bound user may `action`; open mode allows all."""
     user = db_or_user if isinstance(db_or_user, Utilisateur) or db_or_user is None \
         else utilisateur_de(db_or_user)
-    if user is not None and not user.peut(action):
+    if user is not None and not user.peut(action) and _delegue(user) != action:
         raise AccesRefuseError(
             f"Accès refusé : le rôle {ROLES[user.role].lower()} du compte « {user.login} » ne "
             f"permet pas {de(ACTIONS[action])}.")
+
+
+def _delegue(user: Utilisateur) -> str | None:
+    """The write a réservataire account may make now (inside an @ecriture_reservataire
+    function), else None; other roles never get one."""
+    return _delegation.get() if user.role == "reservataire" else None
 
 
 def de(text: str) -> str:
@@ -193,6 +207,30 @@ def pour_reservataire(argument: str | None = None, colonne: str | None = None,
                 out = out[out[colonne] == user.reservataire_id].reset_index(drop=True)
                 out = out.drop(columns=[c for c in masquer if c in out.columns])
             return out
+
+        return wrapper
+
+    return decorate
+
+
+def ecriture_reservataire(action: str) -> Callable:
+    """Mark a write function a réservataire account may call for `action` (ACTIONS, held by
+    no role). Inside it, the account reads as in a @pour_reservataire function and may open
+    a transaction for that action only; the function itself must check what the account may
+    touch (its own rows, the setting that allows it). Other users: no change."""
+
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(db, *args, **kwargs):
+            user = utilisateur_de(db)
+            if user is None or user.role != "reservataire":
+                return func(db, *args, **kwargs)
+            scope, delegation = _scope.set(func.__qualname__), _delegation.set(action)
+            try:
+                return func(db, *args, **kwargs)
+            finally:
+                _delegation.reset(delegation)
+                _scope.reset(scope)
 
         return wrapper
 

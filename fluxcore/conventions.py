@@ -25,7 +25,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from fluxcore.formats import fmt_date, fmt_num, fmt_pct
+from fluxcore.formats import de, fmt_date, fmt_num, fmt_pct
 
 REPRISE_SANS_DATE = date(1900, 1, 1)  # repris_par_prefet without date_reprise (SQL: the same)
 
@@ -68,7 +68,7 @@ def remarque(ligne, annee: int) -> str | None:
     if isinstance(ligne.repris_de, str):
         quand = (f" (reprise du {fmt_date(reprise)})" if reprise is not None
                  and REPRISE_SANS_DATE < reprise < debut else "")
-        return (f"dont droits repris de {ligne.repris_de_nom}{quand} : "
+        return (f"dont droits repris {de(ligne.repris_de_nom)}{quand} : "
                 f"{fmt_pct(ligne.taux_flux, 1)} du flux de son périmètre depuis le "
                 f"{fmt_date(debut)} ({fmt_num(ligne.du)} dû à date, "
                 f"{fmt_num(ligne.droits_annuels)} sur l'année)")

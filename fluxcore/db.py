@@ -44,7 +44,8 @@ CONTRACT_TABLES = (
     "residence", "logement", "reservataire", "convention", "derogation", "reservation_stock",
     "liberation",
     "orientation", "attribution", "occupation", "occupation_territoire", "objectif",
-    "seuil_quartile", "demande", "radiation_sne", "grille_cotation", "parametre",
+    "seuil_quartile", "demande", "candidature", "avis", "radiation_sne", "grille_cotation",
+    "parametre",
     "schema_version",
     "import_batch", "audit_log", "scenario",
 )

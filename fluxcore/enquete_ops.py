@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from fluxcore.formats import fmt_int, fmt_pct
+from fluxcore.formats import de, fmt_int, fmt_pct
 
 NIVEAUX = ("résidence", "commune × QPV", "commune")
 PARTS_RECENTS = {"recents_ressources_faibles": "ressources faibles",
@@ -60,9 +60,9 @@ def libelle_enquete(row: pd.Series) -> str:
         return f"enquête OPS {annee} de la résidence"
     commune = row["nom_commune_enquete"]
     if niveau == "commune":
-        return f"enquête OPS {annee} au niveau commune (ménages de {commune})"
+        return f"enquête OPS {annee} au niveau commune (ménages {de(commune)})"
     cote = "en QPV" if row["en_qpv"] else "hors QPV"
-    return f"enquête OPS {annee} au niveau commune × QPV (ménages {cote} de {commune})"
+    return f"enquête OPS {annee} au niveau commune × QPV (ménages {cote} {de(commune)})"
 
 
 def recents(row: pd.Series) -> str | None:

@@ -17,6 +17,7 @@ import pandas as pd
 from fluxcore.db import Database
 from fluxcore.imports import parsing
 from fluxcore.imports.spec import MANAGED, SPECS
+from fluxcore.suivi import STATUTS_CANDIDATURE
 
 SOURCE_HINTS = {
     "residence": "ERP (programmes/groupes) ou RPLS regroupé par adresse",
@@ -34,6 +35,9 @@ SOURCE_HINTS = {
     "objectif": "CIA / convention intercommunale d'attribution",
     "seuil_quartile": "arrêté préfectoral des seuils du premier quartile",
     "demande": "extraction SNE des demandes (identifiants pseudonymisés)",
+    "candidature": "outil de gestion des attributions ou saisie de l'application : candidats "
+                   "proposés pour chaque logement orienté et décisions (identifiants de demande "
+                   "pseudonymisés)",
     "grille_cotation": "grille de cotation de l'EPCI",
     "radiation_sne": "extrait SNE des radiations pour attribution (numéro unique, date, "
                      "identifiant RPLS, contingent imputé, DALO, accord collectif)",
@@ -70,6 +74,17 @@ NOTES = {
                                       "un identifiant interne (rapprochement SNE)",
     ("attribution", "numero_unique"): "numéro unique de la demande satisfaite (rapprochement "
                                       "SNE)",
+    ("convention", "delai_proposition_jours"): "jours laissés au réservataire pour proposer "
+                                               "ses candidats (vide : le paramètre "
+                                               "delai_proposition_jours)",
+    ("convention", "nb_candidats_max"): "candidats qu'il peut proposer par logement (vide : "
+                                        "le paramètre nb_candidats_max)",
+    ("orientation", "date_limite"): "fin du délai de proposition (vide : calculée d'après la "
+                                    "convention du destinataire)",
+    ("candidature", "statut"): ", ".join(f"{k} = {v}" for k, v in STATUTS_CANDIDATURE.items()),
+    ("candidature", "rang"): "ordre de présentation (1 = premier candidat)",
+    ("candidature", "propose_par"): "identifiant de la personne qui l'a proposé",
+    ("candidature", "motif"): "motif du refus, de l'ajournement ou du retrait",
     ("convention", "fin_pret"): "fin du prêt garanti : plus de droits après fin_pret + la durée "
                                 "du paramètre garantie_duree_apres_pret_ans",
 }
@@ -128,7 +143,9 @@ def dictionary(db: Database) -> pd.DataFrame:
                 if ref.column == c:
                     rules.append(f"renvoie à {ref.table}.{ref.target}"
                                  + (f" ou {', '.join(ref.also)}" if ref.also else ""))
-            required = not r.nullable and r.column_default is None and c not in spec.derivable
+            # (column_default reads NaN, not None, when there is none)
+            required = (not r.nullable and pd.isna(r.column_default)
+                        and c not in spec.derivable)
             if (table, c) in NOTES:
                 rules.append(NOTES[(table, c)])
             rules.append(parsing.EXPECTED.get(r.data_type, r.data_type))

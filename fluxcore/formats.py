@@ -76,6 +76,14 @@ def fmt_num(x: float | None, decimals: int = 1) -> str:
     return _texte(_arrondi(x, decimals), decimals)
 
 
+def fmt_nombre(x: float | None, max_decimals: int = 2) -> str:
+    """A number with the decimals it needs, `max_decimals` at most: 0.4 -> '0,4', 30.0 ->
+    '30', 13400 -> '13 400', 1/3 -> '0,33'."""
+    if _vide(x):
+        return "–"
+    return _texte(_arrondi(x, max_decimals))
+
+
 def fmt_signe(x: float | None, decimals: int = 1) -> str:
     """A gap with its sign: 4 -> '+4,0', -47 -> '-47,0', -0.04 -> '0,0'."""
     text = fmt_num(x, decimals)
@@ -139,3 +147,106 @@ def libelle_destination(code: str, type_reservataire: str | None = None) -> str:
     if code in USAGES_INTERNES:
         return USAGES_INTERNES[code]
     return TYPES_RESERVATAIRE.get(type_reservataire or "", code)
+
+
+# == French words: elision, agreement, names of codes ==========================================
+TYPES_RESERVATAIRE_UN = {
+    "PREFET": "Préfet (publics prioritaires)", "PREFET_FONCTIONNAIRES": "Préfet (agents de l'État)",
+    "ACTION_LOGEMENT": "Action Logement", "COMMUNE": "Commune", "EPCI": "EPCI",
+    "DEPARTEMENT": "Département", "REGION": "Région", "EMPLOYEUR": "Employeur",
+    "AUTRE": "Autre réservataire"}
+_VOYELLES = frozenset("aeiouyàâäéèêëîïôöùûüœæ")
+# the article a name starts with and the form « de » takes before it (« Le Havre » → « du
+# Havre »); « La » and « L' » stay after « de » (« de La Chapelle-Saint-Luc »)
+_ARTICLES = (("Le ", "du "), ("Les ", "des "), ("Aux ", "des "))
+# INSEE TNCC (fluxcore.toponymes) → the article and the form « de » takes
+_TNCC = {2: ("le ", "du "), 3: ("la ", "de la "), 4: ("les ", "des "), 5: ("l'", "de l'")}
+
+
+def commence_par_voyelle(mot: str) -> bool:
+    """Whether `mot` starts with a vowel (accents and capitals included, y too: « Yonne »)."""
+    return bool(mot) and mot[0].lower() in _VOYELLES
+
+
+def de(nom: str, h_muet: bool = False) -> str:
+    """« de » before a name, elided or contracted: « de Reims », « d'Épernay », « du Havre »
+    (Le Havre), « des Mureaux » (Les Mureaux), « de La Chapelle-Saint-Luc ». An initial h takes
+    « d' » only when told it is mute (`h_muet`, see de_commune): « de Hagnicourt »."""
+    for article, forme in _ARTICLES:
+        if nom.startswith(article):
+            return forme + nom[len(article):]
+    if commence_par_voyelle(nom) or (h_muet and nom[:1] in "Hh"):
+        return "d'" + nom
+    return "de " + nom
+
+
+def a(nom: str) -> str:
+    """« à » before a place name, contracted with its article: « à Reims », « au Havre »,
+    « aux Mureaux », « à La Chapelle-Saint-Luc », « à L'Haÿ-les-Roses »."""
+    for article, forme in (("Le ", "au "), ("Les ", "aux "), ("Aux ", "aux ")):
+        if nom.startswith(article):
+            return forme + nom[len(article):]
+    return "à " + nom
+
+
+def de_commune(code: str | None, nom: str) -> str:
+    """« de » before a commune's name, the h by the reference: « d'Hautvillers » (51287),
+    « de Hagnicourt » (08205)."""
+    from fluxcore.toponymes import H_ASPIRE
+
+    return de(nom, h_muet=code is not None and str(code) not in H_ASPIRE)
+
+
+def le_departement(code: str | None, nom: str) -> str:
+    """A département's name with its article: « la Marne », « les Ardennes », « l'Aube »,
+    « Paris »."""
+    from fluxcore.toponymes import TNCC_DEPARTEMENTS
+
+    article = _TNCC.get(TNCC_DEPARTEMENTS.get(str(code), -1))
+    return article[0] + nom if article else nom
+
+
+def de_departement(code: str | None, nom: str) -> str:
+    """« de » before a département: « de la Marne », « des Ardennes », « de l'Aube », « du
+    Nord », « d'Eure-et-Loir », « de Paris »."""
+    from fluxcore.toponymes import TNCC_DEPARTEMENTS
+
+    article = _TNCC.get(TNCC_DEPARTEMENTS.get(str(code), -1))
+    return article[1] + nom if article else de(nom)
+
+
+def pluriel(n: float | None, singulier: str, plur: str) -> str:
+    """The word agreeing with `n`: plural from 2 on (« 0 logement », « 1,5 logement »,
+    « 2 logements »)."""
+    return plur if not _vide(n) and abs(n) >= 2 else singulier
+
+
+def accord(n: float | None, singulier: str, plur: str, decimals: int | None = None) -> str:
+    """`n` and its agreeing words: accord(1, "logement livré", "logements livrés") →
+    « 1 logement livré », accord(2, …) → « 2 logements livrés », accord(1234, …) →
+    « 1 234 logements livrés ». `decimals`: digits shown (default: none for a whole number,
+    one otherwise)."""
+    if decimals is None:
+        decimals = 0 if _vide(n) or float(n).is_integer() else 1
+    return f"{fmt_num(n, decimals)} {pluriel(n, singulier, plur)}"
+
+
+def libelle_type_reservataire(code: str, groupe: bool = False) -> str:
+    """French name of a réservataire type: « Commune » (`groupe`: « Communes »)."""
+    table = TYPES_RESERVATAIRE if groupe else TYPES_RESERVATAIRE_UN
+    return table.get(code) or USAGES_INTERNES.get(code) or "Autre réservataire"
+
+
+def libelle_statut(code: str) -> str:
+    """French name of an orientation's status: « Passé en CALEOL »."""
+    return STATUTS.get(code, "Statut inconnu")
+
+
+def libelle_contingent(code: str) -> str:
+    """French name of a contingent of the SNE: « État – publics prioritaires »."""
+    return CONTINGENTS.get(code, "Contingent inconnu")
+
+
+def libelle_segment(typologie: str, en_qpv: bool) -> str:
+    """A segment of the parc (typologie × QPV): « T3 · hors QPV », « T3 · en QPV »."""
+    return f"{typologie} · {'en QPV' if en_qpv else 'hors QPV'}"

@@ -18,8 +18,13 @@ import pandas as pd
 from fluxcore.acces import pour_reservataire, sauf_reservataire
 from fluxcore.conventions import part_annee, remarque
 from fluxcore.db import Database, load_sql
-from fluxcore.formats import MOIS_COURTS, fmt_pct
-from fluxcore.limites import controle_garantie, controles_prefet_departements, derogations
+from fluxcore.formats import MOIS_COURTS, fmt_pct, libelle_type_reservataire
+from fluxcore.limites import (
+    controle_garantie,
+    controles_prefet_departements,
+    derogations,
+    la_commune,
+)
 from fluxcore.parametres import get_parametres
 from fluxcore.perimetre import Perimetre
 from fluxcore.referentiel import noms
@@ -197,6 +202,8 @@ def controles_legaux(db: Database, p: Perimetre, settings: dict | None = None) -
     against the dated dérogations, guarantees: fluxcore.limites)."""
     s = settings or get_parametres(db)
     rates = db.df(load_sql("jauges/taux_par_commune"), p.params())
+    rates["commune_nom"] = rates["commune_insee"].map(noms(db, "ref_commune",
+                                                           rates["commune_insee"]))
     prefet = controles_prefet_departements(rates, derogations(db, p), s)
     comp = composition(db, p, s)
     qpv = comp[(comp["dimension"] == "qpv") & comp["type"].isin(TYPES_PREFET)]
@@ -211,8 +218,8 @@ def controles_legaux(db: Database, p: Perimetre, settings: dict | None = None) -
         rows.append((dep, Controle(
             "somme_taux", "Somme des taux", "R441-5", float(worst_t["total"]), 100.0,
             worst_t["total"] <= 100.0,
-            f"Somme des taux au plus de {fmt_pct(worst_t['total'], 1)} sur une commune "
-            f"({worst_t['commune_insee']}) pour un maximum de 100 %.")))
+            f"Somme des taux au plus de {fmt_pct(worst_t['total'], 1)} sur le flux "
+            f"{la_commune(worst_t)} pour un maximum de 100 %.")))
         q = qpv[qpv["reservataire_id"].isin(_prefets_of(db, dep))]
         total = int(q["orientes"].sum())
         hors = int(q.loc[q["categorie"] == "Hors QPV", "orientes"].sum())
@@ -263,7 +270,8 @@ def regrouper_par_type(jauges: pd.DataFrame) -> pd.DataFrame:
     cols = ["droits_annuels", "du", "orientes", "attribues", "rendus", "en_cours", "livres",
             "ecart", "entres"]
     g = jauges.groupby("type", as_index=False, sort=False)[cols].sum()
-    g["nom"] = g["type"].map(TYPE_GROUPES).fillna(g["type"])
+    g["nom"] = [TYPE_GROUPES.get(t) or libelle_type_reservataire(t, groupe=True)
+                for t in g["type"]]
     g["reservataire_id"] = g["type"]
     g["ecart_pct"] = 100.0 * g["ecart"] / g["du"].where(g["du"] > 0)
     return g

@@ -1,44 +1,293 @@
-"""Read side of the audit log and of the settings, for the Données page."""
+"""The audit log read as a French journal (Données › Journal): what happened, said in words
+(« Orientation enregistrée », « Paramètre modifié »), its details as a sentence, filters, and
+exports whose cells are never read as formulas. Also the latest imports (lineage).
+
+ACTIONS names every action code the product writes (fluxcore.db.audit); a test fails when an
+`audit(...)` call of the code base uses a code missing here.
+"""
 
 from __future__ import annotations
 
+import io
 import json
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pandas as pd
 
-from fluxcore.db import Database
-from fluxcore.parametres import BY_KEY
+from fluxcore.db import CONTRACT_TABLES, Database, load_sql
+from fluxcore.formats import USAGES_INTERNES, accord, fmt_date, fmt_int, pluriel
+from fluxcore.geo import noms_departements
+from fluxcore.reglages import changement, libelle
+
+ACTIONS = {
+    "orientation.create": "Orientation enregistrée",
+    "orientation.correct": "Orientation corrigée",
+    "suivi.proposer": "Candidats proposés",
+    "suivi.retirer": "Candidat retiré",
+    "suivi.caleol": "Passage en CALEOL",
+    "suivi.decision": "Décision de la CALEOL",
+    "suivi.refus_menage": "Refus du ménage",
+    "suivi.bail": "Bail signé",
+    "suivi.rendre": "Logement rendu au bailleur",
+    "attribution.delete": "Attribution annulée",
+    "avis.envoi": "Avis de mise à disposition envoyé",
+    "avis.telechargement": "Avis de mise à disposition téléchargé",
+    "import": "Import",
+    "correspondance.create": "Correspondance de colonnes créée",
+    "correspondance.update": "Correspondance de colonnes modifiée",
+    "correspondance.delete": "Correspondance de colonnes supprimée",
+    "grille_cotation.create": "Grille de cotation enregistrée",
+    "parametre.set": "Paramètre modifié",
+    "parametre.defaut": "Paramètre mis à jour (nouvelle valeur par défaut)",
+    "parametre.seed": "Paramètres ajoutés",
+    "scenario_enregistre": "Scénario enregistré",
+    "scenario_modifie": "Scénario modifié",
+    "scenario_supprime": "Scénario supprimé",
+    "sauvegarde": "Sauvegarde",
+    "restauration": "Restauration",
+    "recuperation.sans_wal": "Base rouverte sans son journal d'écritures",
+    "schema.migrate": "Mise à jour du schéma",
+    "referentiel.seed": "Référentiel géographique chargé",
+    "demo.generate": "Base de démonstration générée",
+}
+TABLES = {
+    "residence": "Résidences", "logement": "Logements", "reservataire": "Réservataires",
+    "convention": "Conventions", "derogation": "Dérogations préfectorales",
+    "reservation_stock": "Réservations en stock (avant flux)", "liberation": "Libérations",
+    "orientation": "Orientations", "attribution": "Attributions",
+    "occupation": "Enquêtes OPS par résidence",
+    "occupation_territoire": "Enquêtes OPS par commune (QPV, hors QPV)",
+    "objectif": "Objectifs CIL", "seuil_quartile": "Seuils du premier quartile",
+    "demande": "Demandes", "candidature": "Candidatures", "avis": "Avis de mise à disposition",
+    "radiation_sne": "Radiations du SNE", "grille_cotation": "Grilles de cotation",
+    "parametre": "Paramètres", "schema_version": "Versions du schéma",
+    "import_batch": "Lots d'import", "audit_log": "Journal d'audit", "scenario": "Scénarios",
+    "correspondance": "Correspondances de colonnes", "ref_commune": "Référentiel géographique",
+}
+assert set(CONTRACT_TABLES) <= set(TABLES)
+COLONNES = {"horodatage": "Date et heure", "utilisateur": "Utilisateur", "action": "Action",
+            "table": "Table", "element": "Élément", "details": "Détails"}
 
 
-def derniers_evenements(db: Database, limite: int = 50) -> pd.DataFrame:
-    """Latest audit_log rows, newest first; timestamps as JJ/MM/AAAA HH:MM:SS text."""
-    df = db.df("select logged_at, actor, action, table_name, entity_id, details from audit_log "
-               "order by audit_id desc limit ?", [limite])
-    df.insert(0, "horodatage", df.pop("logged_at").dt.strftime("%d/%m/%Y %H:%M:%S"))
-    return df
+def libelle_action(code: str) -> str:
+    """French name of an action code (« Orientation enregistrée »)."""
+    return ACTIONS.get(code, "Autre opération")
 
 
-def _display(value) -> str:
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, float):
-        return f"{value:g}".replace(".", ",")
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {_display(v)}" for k, v in value.items())
-    return str(value)
+def libelle_table(names: str | None) -> str:
+    """French name of a table, or of the comma-separated tables of an import."""
+    if not isinstance(names, str) or not names:
+        return "—"
+    return ", ".join(TABLES.get(t, t) for t in names.split(","))
 
 
-def liste_parametres(db: Database) -> pd.DataFrame:
-    """Every setting with its current value shown in French, description and reference."""
-    df = db.df("select cle, valeur, description, reference, updated_at, updated_by "
-               "from parametre order by cle")
-    df["valeur"] = [_display(json.loads(v)) for v in df["valeur"]]
-    df["modifie_le"] = df.pop("updated_at").dt.strftime("%d/%m/%Y")
-    df["modifie_par"] = df.pop("updated_by")
-    df = df[df["cle"].isin(BY_KEY)]
-    return df.reset_index(drop=True)
+@dataclass(frozen=True)
+class Filtres:
+    """The journal's filters (None: no filter)."""
+
+    debut: date | None = None
+    fin: date | None = None
+    acteurs: tuple[str, ...] | None = None
+    actions: tuple[str, ...] | None = None
+    tables: tuple[str, ...] | None = None
+
+
+def options_filtres(db: Database) -> dict:
+    """Users, action codes and tables found in the log, and its first and last day."""
+    df = db.df(load_sql("journal/filtres"))
+    values = {g: df.loc[df["genre"] == g, "valeur"].tolist() for g in
+              ("acteur", "action", "table", "debut", "fin")}
+    jour = {g: date.fromisoformat(values[g][0]) if values[g] else None for g in ("debut", "fin")}
+    return {"acteurs": values["acteur"], "actions": values["action"],
+            "tables": values["table"], **jour}
+
+
+def journal(db: Database, filtres: Filtres = Filtres(), limite: int = 500) -> pd.DataFrame:
+    """The filtered audit log, newest first, in French: horodatage (text), utilisateur,
+    action, table, element, details (a sentence); the action code is kept in `code`."""
+    f = filtres
+    df = db.df(load_sql("journal/evenements"), {
+        "debut": f.debut, "fin": f.fin + timedelta(days=1) if f.fin else None,
+        "acteurs": list(f.acteurs) if f.acteurs is not None else None,
+        "actions": list(f.actions) if f.actions is not None else None,
+        "tables": list(f.tables) if f.tables is not None else None, "limite": limite})
+    noms = _noms(db, df)
+    return pd.DataFrame({
+        "horodatage": df["logged_at"].dt.strftime("%d/%m/%Y %H:%M:%S"),
+        "utilisateur": df["actor"], "action": [libelle_action(a) for a in df["action"]],
+        "table": [libelle_table(t) for t in df["table_name"]],
+        "element": [_element(a, e, noms) for a, e in zip(df["action"], df["entity_id"])],
+        "details": [phrase(a, _json(d), noms, e) for a, d, e in
+                    zip(df["action"], df["details"], df["entity_id"])],
+        "code": df["action"]})
+
+
+def _json(details) -> dict:
+    if not isinstance(details, str):
+        return {}
+    try:
+        value = json.loads(details)
+    except json.JSONDecodeError:
+        return {"texte": details}
+    return value if isinstance(value, dict) else {"texte": str(value)}
+
+
+def _noms(db: Database, df: pd.DataFrame) -> dict[str, str]:
+    """Names of the réservataires, EPCI and départements the rows may cite."""
+    res = db.df("select reservataire_id, nom from reservataire")
+    epci = db.df("select epci_siren, nom from ref_epci where epci_siren in (select unnest(?))",
+                 [[e for e in df["entity_id"].dropna().unique() if str(e).isdigit()]])
+    return {**noms_departements(), **dict(zip(epci["epci_siren"], epci["nom"])),
+            **{"BAILLEUR": "Bailleur (non réservé)"}, **USAGES_INTERNES,
+            **dict(zip(res["reservataire_id"], res["nom"]))}
+
+
+def _element(action: str, entity, noms: dict[str, str]) -> str:
+    if not isinstance(entity, str) or not entity:
+        return "—"
+    if action.startswith("parametre."):
+        return libelle(entity)
+    if action == "grille_cotation.create":
+        return noms.get(entity, entity)
+    return entity
+
+
+def _nom(noms: dict[str, str], code) -> str:
+    return noms.get(str(code), str(code)) if code is not None else "—"
+
+
+def _lignes_import(d: dict) -> str:
+    counts = list((d.get("lignes") or {}).values())
+    parts = []
+    for key, (sing, plur) in (("inseres", ("ligne ajoutée", "lignes ajoutées")),
+                              ("modifies", ("ligne modifiée", "lignes modifiées")),
+                              ("inchanges", ("ligne inchangée", "lignes inchangées"))):
+        n = sum(int(c.get(key, 0)) for c in counts if isinstance(c, dict))
+        if n:
+            parts.append(accord(n, sing, plur))
+    tables = sorted({c.get("table") for c in counts if isinstance(c, dict) and c.get("table")})
+    return (", ".join(parts) or "aucune ligne") + (f" ({libelle_table(','.join(tables))})"
+                                                   if tables else "")
+
+
+def phrase(action: str, d: dict, noms: dict[str, str] | None = None,
+           entity: str | None = None) -> str:
+    """The details of an audit row as a French sentence (never JSON); `noms`: names of the
+    réservataires, EPCI and départements it may cite; `entity`: the row's entity_id."""
+    noms = noms or {}
+    if d.get("resume"):                       # fluxcore.suivi writes its own sentence
+        return str(d["resume"])
+    if action == "orientation.create":
+        text = (f"Logement libéré {d.get('liberation_id', '—')} orienté vers "
+                f"{_nom(noms, d.get('destinataire'))} (rang {d.get('rang', '—')})")
+        if d.get("premier") and d.get("premier") != d.get("destinataire"):
+            text += f" ; premier du classement : {_nom(noms, d['premier'])}"
+        return text + (f" ; justification : « {d['justification']} »"
+                       if d.get("justification") else "") + "."
+    if action == "orientation.correct":
+        return (f"Destination corrigée : {_nom(noms, d.get('avant'))} → "
+                f"{_nom(noms, d.get('apres'))} ; motif : « {d.get('motif') or '—'} ».")
+    if action in ("parametre.set", "parametre.defaut"):
+        return changement(str(entity or ""), d.get("avant"), d.get("apres"), noms) + "."
+    if action == "parametre.seed":
+        ajoutes = d.get("ajoutes") or []
+        leur = pluriel(len(ajoutes), "sa", "leur")
+        return (f"{accord(len(ajoutes), 'paramètre ajouté', 'paramètres ajoutés')} avec {leur} "
+                f"valeur par défaut : {', '.join(libelle(c) for c in ajoutes)}.")
+    if action == "import":
+        text = f"Fichiers {', '.join(d.get('fichiers') or [])} : {_lignes_import(d)}"
+        return text + (f" ; correspondance « {d['correspondance']} »"
+                       if d.get("correspondance") else "") + "."
+    if action.startswith("correspondance."):
+        cols = d.get("colonnes") or {}
+        return (f"Pour la table {libelle_table(d.get('table'))} : "
+                f"{accord(len(cols), 'colonne associée', 'colonnes associées')}.")
+    if action == "grille_cotation.create":
+        changes = [accord(len(d.get(k) or {}), sing, plur) for k, sing, plur in (
+            ("ajoutes", "critère ajouté", "critères ajoutés"),
+            ("retires", "critère retiré", "critères retirés"),
+            ("modifies", "critère modifié", "critères modifiés")) if d.get(k)]
+        debut = d.get("date_effet")
+        return (f"Version {d.get('version', '—')}, applicable à partir du "
+                f"{fmt_date(date.fromisoformat(debut)) if debut else '—'}"
+                + (f" : {', '.join(changes)}" if changes else "") + ".")
+    if action.startswith("scenario_"):
+        if not d:
+            return "Scénario supprimé de la base."
+        return (f"Scénario « {d.get('nom', '—')} » : {_nom(noms, d.get('departement'))}, "
+                f"{str(d.get('periode', '—')).replace('-', '–')}.")
+    if action.startswith("avis."):
+        quoi = {"ENVOYE": "envoyé", "ECHEC": "non envoyé (échec)",
+                "TELECHARGE": "téléchargé"}.get(d.get("statut"), "traité")
+        text = (f"Avis pour {_nom(noms, d.get('reservataire_id'))} {quoi}"
+                + (f" à {d['destinataire']}" if d.get("destinataire") else "")
+                + f", orientation {d.get('orientation_id', '—')}")
+        return text + (f" ; erreur : {d['erreur']}" if d.get("erreur") else "") + "."
+    return _autres(action, d, noms, entity)
+
+
+def _autres(action: str, d: dict, noms: dict[str, str], entity: str | None) -> str:
+    if action == "sauvegarde":
+        return f"Copie complète de la base enregistrée dans {d.get('fichier', '—')}."
+    if action == "restauration":
+        return f"Base remplacée par la sauvegarde {d.get('source', '—')}."
+    if action == "recuperation.sans_wal":
+        return (f"Journal d'écritures écarté ({fmt_int(d.get('wal_octets'))} octets) ; "
+                f"fichiers d'origine copiés dans {d.get('copies', '—')}.")
+    if action == "schema.migrate":
+        return f"Schéma de la base passé en version {entity or '—'}."
+    if action == "referentiel.seed":
+        return (f"{accord(d.get('lignes', 0), 'ligne', 'lignes')} de référence (communes, EPCI, "
+                "départements, QPV) chargées.")
+    if action == "demo.generate":
+        deps = ", ".join(_nom(noms, x) for x in d.get("departements") or [])
+        total = sum(v for v in (d.get("lignes") or {}).values() if isinstance(v, int))
+        jour = d.get("date_reference")
+        return (f"Échelle « {d.get('echelle', '—')} », départements {deps or '—'}, date de "
+                f"référence {fmt_date(date.fromisoformat(jour)) if jour else '—'} : "
+                f"{accord(total, 'ligne', 'lignes')}.")
+    if not d:
+        return "—"
+    return " ; ".join(f"{k.replace('_', ' ')} : {_valeur(v)}" for k, v in d.items()) + "."
+
+
+def _valeur(v) -> str:
+    if isinstance(v, (list, dict)):
+        items = v.items() if isinstance(v, dict) else ((None, x) for x in v)
+        return ", ".join(f"{k} {_valeur(x)}" if k else _valeur(x) for k, x in items) or "—"
+    return ("—" if v is None else ("oui" if v else "non") if isinstance(v, bool)
+            else str(v).replace(".", ",") if isinstance(v, float) else str(v))
+
+
+_FORMULE = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _sans_formules(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells a spreadsheet would read as a formula, prefixed by an apostrophe."""
+    return df.map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULE) else v)
+
+
+def _export(df: pd.DataFrame) -> pd.DataFrame:
+    return df.drop(columns=["code"], errors="ignore").rename(columns=COLONNES)
+
+
+def journal_csv(df: pd.DataFrame) -> bytes:
+    """The journal as CSV (semicolons, UTF-8 with BOM for Excel); no cell starts a formula."""
+    return _sans_formules(_export(df)).to_csv(index=False, sep=";").encode("utf-8-sig")
+
+
+def journal_xlsx(df: pd.DataFrame) -> bytes:
+    """The journal as an XLSX sheet; every cell is written as a value, never as a formula."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="xlsxwriter",
+                        engine_kwargs={"options": {"strings_to_formulas": False,
+                                                   "strings_to_urls": False}}) as xw:
+        _export(df).to_excel(xw, sheet_name="Journal", index=False)
+        ws = xw.sheets["Journal"]
+        for i, width in enumerate((20, 14, 34, 24, 20, 90)):
+            ws.set_column(i, i, width)
+    return buf.getvalue()
 
 
 def derniers_imports(db: Database, limite: int = 30) -> pd.DataFrame:
@@ -48,46 +297,5 @@ def derniers_imports(db: Database, limite: int = 30) -> pd.DataFrame:
                "left(sha256, 12) as empreinte from import_batch "
                "order by batch_id desc limit ?", [limite])
     df.insert(0, "horodatage", df.pop("imported_at").dt.strftime("%d/%m/%Y %H:%M"))
+    df["table_name"] = [libelle_table(t) for t in df["table_name"]]
     return df
-
-
-def valeur_saisie(cle: str, texte: str):
-    """A setting typed in a text field: JSON (30, true, [1, 2], {"a": 1}) or French text for
-    numbers (« 30,5 »), oui/non for booleans, plain text for text settings."""
-    from fluxcore.errors import ParametreError
-
-    defaut = BY_KEY[cle].defaut if cle in BY_KEY else None
-    texte = texte.strip()
-    if isinstance(defaut, bool):
-        low = texte.lower()
-        if low in ("oui", "vrai", "true", "1"):
-            return True
-        if low in ("non", "faux", "false", "0"):
-            return False
-        raise ParametreError(f"« {texte} » : attendu oui ou non.")
-    if isinstance(defaut, (int, float)):
-        try:
-            number = float(texte.replace("\u202f", "").replace(" ", "").replace(",", "."))
-        except ValueError as exc:
-            raise ParametreError(f"« {texte} » : attendu un nombre.") from exc
-        return int(number) if isinstance(defaut, int) and number.is_integer() else number
-    if isinstance(defaut, str):
-        return texte
-    try:
-        return json.loads(texte)
-    except json.JSONDecodeError as exc:
-        raise ParametreError(
-            f"« {texte} » : attendu une valeur au format JSON (ex. [1949, 1975] ou "
-            '{"retard": 0.4}).') from exc
-
-
-def valeur_json(db: Database, cle: str) -> str:
-    """Current value of a setting as editable text (JSON, French decimal for numbers)."""
-    from fluxcore.parametres import get_parametre
-
-    value = get_parametre(db, cle)
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, (int, float)):
-        return f"{value:g}".replace(".", ",")
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

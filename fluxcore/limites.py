@@ -14,7 +14,8 @@ from __future__ import annotations
 import pandas as pd
 
 from fluxcore.db import Database, load_sql
-from fluxcore.formats import fmt_date, fmt_int, fmt_pct
+from fluxcore.formats import accord, de_commune, fmt_date, fmt_int, fmt_pct
+from fluxcore.geo import noms_departements
 from fluxcore.perimetre import Perimetre
 from fluxcore.regles import EPS, Controle, Derogation, controles_prefet
 
@@ -65,8 +66,7 @@ def controle_garantie(p: Perimetre, rates: pd.DataFrame, conv: pd.DataFrame | No
     if s["garantie_emprunt_base"] != "departement" or conv is None:
         worst = rates.loc[rates["garantie"].idxmax()]
         value = float(worst["garantie"])
-        return _garantie(value, limit, f"{fmt_pct(value, 1)} du flux d'une commune "
-                                       f"({worst['commune_insee']})")
+        return _garantie(value, limit, f"{fmt_pct(value, 1)} du flux {la_commune(worst)}")
     prevu, gar, entres = garantie_departement(conv)
     txt_prevu = fmt_pct(prevu, 1) if prevu is not None else "non calculable"
     if p.date_arret < p.date_debut or entres == 0:
@@ -98,6 +98,15 @@ def garantie_departement(conv: pd.DataFrame) -> tuple[float | None, int, int]:
     return prevu, int(g["orientes"].sum()), int(conv["total_entres"].iloc[0])
 
 
+def la_commune(row) -> str:
+    """« de la commune de Reims » for a row with commune_insee and commune_nom (name read
+    from the reference), « d'une commune » when the name is unknown."""
+    nom = row.get("commune_nom")
+    if not isinstance(nom, str) or not nom:
+        return "d'une commune"
+    return f"de la commune {de_commune(row['commune_insee'], nom)}"
+
+
 def _garantie(value: float, limit: float, detail: str) -> Controle:
     return Controle("garantie_max", "Garanties d'emprunt", "R441-5-2", value, limit,
                     value <= limit + EPS,
@@ -124,10 +133,11 @@ def textes_derogations(df: pd.DataFrame) -> list[str]:
     for d, r in zip(en_derogations(df), df.itertuples()):
         agents = ("" if d.taux_agents_max is None else
                   f", agents de l'État {fmt_pct(d.taux_agents_max, 1)}")
-        etat = (f"{d.jours} jours" if d.valide else
+        etat = (accord(d.jours, "jour", "jours") if d.valide else
                 f"{d.jours} jours, plus d'un an : non appliquée, limite ordinaire sur ses "
                 f"jours (un an au plus : jusqu'au {fmt_date(d.fin_maximale)})")
-        out.append(f"Dérogation préfectorale (R441-5-2, département {r.departement}) : "
+        dep = noms_departements().get(r.departement, r.departement)
+        out.append(f"Dérogation préfectorale (R441-5-2, {dep}) : "
                    f"{d.libelle()} — plafond du préfet {fmt_pct(d.taux_max, 1)}{agents} ; "
                    f"{etat}.")
     return out

@@ -29,12 +29,13 @@ from fluxcore import orientation_ajustements as aj
 from fluxcore.acces import acteur, exiger
 from fluxcore.db import Database, audit, en_parallele, load_sql
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import fmt_num, fmt_pct, libelle_destination
+from fluxcore.formats import de, fmt_num, fmt_pct, libelle_destination
 from fluxcore.fragilite import impact
 from fluxcore.objectifs import suivi_epci
 from fluxcore.parametres import get_parametres
 from fluxcore.perimetre import Perimetre
 from fluxcore.regles import INTERNES
+from fluxcore.suivi import ConflitError, fixer_date_limite, meme_version, modifie_par
 
 PRINCIPE = aj.PRINCIPE
 SITUATIONS = aj.SITUATIONS
@@ -182,7 +183,7 @@ def _detail_du(e) -> str:
         return (f"taux {fmt_pct(e.taux_flux, 1)} × {e.entres} logements entrés sur son "
                 f"périmètre")
     termes = [f"{fmt_pct(d['taux'], 1)} × {d['entres']} logements entrés"
-              + (f" sur les droits repris de {d['repris_de_nom']}"
+              + (f" sur les droits repris {de(d['repris_de_nom'])}"
                  if isinstance(d["repris_de_nom"], str) else " sur son périmètre")
               for d in droits]
     return " + ".join(termes)
@@ -232,13 +233,17 @@ def enregistrer_orientation(db: Database, liberation_id: str, destinataire: str,
                "rang": int(row["rang"]), "score": float(row["score"]),
                "premier": str(ranking.destinations["destinataire"].iloc[0]),
                "justification": justification})
+        fixer_date_limite(cur, orientation_id)   # the deadline of its convention (suivi)
     return orientation_id
 
 
 def corriger_orientation(db: Database, liberation_id: str, destinataire: str, auteur: str,
-                         motif: str) -> None:
+                         motif: str, modifie_le_attendu=None) -> None:
     """Change the destination of a not-yet-attributed orientation; the reason is mandatory
-    and the audit row keeps the previous destination."""
+    and the audit row keeps the previous destination; the deadline is recomputed from the
+    new destination's convention. ConflitError (nothing written) if the orientation changed
+    since it was read here, or since `modifie_le_attendu` (its modifie_le as the caller saw
+    it, e.g. fluxcore.suivi.dossier) when given."""
     exiger(db, "orienter")
     auteur = acteur(db, auteur)
     if not motif or not motif.strip():
@@ -252,19 +257,31 @@ def corriger_orientation(db: Database, liberation_id: str, destinataire: str, au
     possibles = set(classer_destinations(db, liberation_id).destinations["destinataire"])
     if destinataire not in possibles | {lg["destinataire"]}:
         raise OrientationError(f"« {destinataire} » n'est pas une destination possible.")
+    oid = lg["orientation_id"]
     with db.transaction("orienter") as cur:
+        now = cur.execute("select destinataire, statut, modifie_le from orientation "
+                          "where orientation_id = ?", [oid]).fetchone()
+        seen = (lg["destinataire"], lg["statut"])
+        if now is None or now[:2] != seen or (modifie_le_attendu is not None and not
+                                              meme_version(modifie_le_attendu, now[2])):
+            raise ConflitError(
+                f"L'orientation du logement {lg['logement_id']} a été modifiée "
+                f"{modifie_par(cur, oid, now[2] if now else None)} : rechargez la page (rien "
+                "n'a été corrigé).")
         cur.execute("update orientation set destinataire = ?, decided_by = ?, "
                     "justification = ? where orientation_id = ?",
-                    [destinataire, auteur, motif.strip(), lg["orientation_id"]])
-        audit(cur, auteur, "orientation.correct", "orientation", lg["orientation_id"],
+                    [destinataire, auteur, motif.strip(), oid])
+        fixer_date_limite(cur, oid)
+        audit(cur, auteur, "orientation.correct", "orientation", oid,
               {"avant": lg["destinataire"], "apres": destinataire, "motif": motif.strip()})
+
 
 
 def orientations_corrigeables(db: Database, p: Perimetre) -> pd.DataFrame:
     """Orientations still at statut ORIENTE in the territory (the ones a correction may change),
     most recent first: liberation_id, logement_id, typologie, commune, destinataire, nom,
     date_orientation, decided_by."""
-    return db.df(
+    df = db.df(
         "select o.liberation_id, b.logement_id, l.typologie,"
         " coalesce(c.nom, r.commune_insee) as commune, o.destinataire,"
         " coalesce(rv.nom, o.destinataire) as nom, o.date_orientation, o.decided_by"
@@ -276,3 +293,6 @@ def orientations_corrigeables(db: Database, p: Perimetre) -> pd.DataFrame:
         " and ($epci is null or r.epci_siren = $epci)"
         " order by o.date_orientation desc, o.liberation_id limit 200",
         {"dep": p.departement, "epci": p.epci_siren})
+    internes = df["destinataire"].isin(INTERNES)      # « Bailleur (non réservé) », not a code
+    df.loc[internes, "nom"] = df.loc[internes, "destinataire"].map(libelle_destination)
+    return df

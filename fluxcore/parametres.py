@@ -193,6 +193,13 @@ PARAMETRES: tuple[Parametre, ...] = (
 )
 
 BY_KEY = {p.cle: p for p in PARAMETRES}
+# bounds of the numeric settings that have some (check_valeur; the settings form uses them)
+BORNES: dict[str, tuple[float, float]] = {
+    "cotation_rang_bien_cotees_pct": (0, 100), "cotation_min_comparables": (1, 10_000),
+    "cotation_attente_mois": (1, 240), "cotation_ecart_typologie_max": (0, 5),
+    "cotation_taux_effort_max_pct": (1, 100), "sne_tolerance_jours": (0, 366),
+    "delai_proposition_jours": (1, 365), "nb_candidats_max": (1, 20),
+    "echeance_alerte_jours": (0, 90)}
 
 
 # Former defaults replaced because they misread the texts: a database still holding one that
@@ -302,14 +309,9 @@ def check_valeur(cle: str, valeur: Any) -> None:
             or not all(isinstance(v, str) and v.strip() for v in valeur)):
         raise ParametreError("Les critères prioritaires sont une liste de codes, par exemple "
                              '["DALO", "SANS_LOGEMENT"].')
-    bornes = {"cotation_rang_bien_cotees_pct": (0, 100), "cotation_min_comparables": (1, 10_000),
-              "cotation_attente_mois": (1, 240), "cotation_ecart_typologie_max": (0, 5),
-              "cotation_taux_effort_max_pct": (1, 100), "sne_tolerance_jours": (0, 366),
-              "delai_proposition_jours": (1, 365), "nb_candidats_max": (1, 20),
-              "echeance_alerte_jours": (0, 90)}
-    if cle in bornes and not bornes[cle][0] <= valeur <= bornes[cle][1]:
-        raise ParametreError(f"« {cle} » doit être compris entre {bornes[cle][0]} et "
-                             f"{bornes[cle][1]}.")
+    if cle in BORNES and not BORNES[cle][0] <= valeur <= BORNES[cle][1]:
+        raise ParametreError(f"« {cle} » doit être compris entre {BORNES[cle][0]} et "
+                             f"{BORNES[cle][1]}.")
     if cle in ("cotation_occupants_min", "cotation_occupants_max") and not all(
             float(v).is_integer() and v >= 1 for v in valeur.values()):
         raise ParametreError("Les tailles de ménage sont des nombres entiers d'au moins 1.")

@@ -12,7 +12,8 @@ import hashlib
 
 import pandas as pd
 
-from fluxcore.geo import DEFAULT_REF_DIR, load_reference
+from fluxcore.formats import de_commune, de_departement
+from fluxcore.geo import DEFAULT_REF_DIR, load_reference, noms_departements
 
 _SOURCES = ("communes.csv", "communes_anciens_codes.csv", "epci.csv", "qpv2024.csv")
 
@@ -89,3 +90,33 @@ def noms(db, table: str, codes=None) -> pd.Series:
         df = db.df(f"select {key}, nom from {table} where {key} in (select unnest(?))",
                    [[str(c) for c in pd.unique(pd.Series(codes).dropna())]])
     return df.set_index(key)["nom"]
+
+
+def libelle_perimetre(perimetre: str | None, departement: str | None,
+                      noms_perimetres: dict[str, str]) -> str:
+    """A convention's perimeter in words: « Commune de Reims », « Commune d'Épernay », « CU du
+    Grand Reims » (an EPCI's name says what it is), « Tout le département de la Marne » (no
+    perimeter). `noms_perimetres`: names of the communes and EPCI (noms_de_perimetres)."""
+    if perimetre is None or pd.isna(perimetre) or str(perimetre).strip() == "":
+        nom = noms_departements().get(str(departement)) if departement else None
+        if nom is None:
+            return "Tout le département"
+        return f"Tout le département {de_departement(departement, nom)}"
+    code = str(perimetre)
+    nom = noms_perimetres.get(code)
+    if len(code) == 9 and code.isdigit():          # a SIREN: an EPCI
+        return nom or f"EPCI (SIREN {code})"
+    return f"Commune {de_commune(code, nom)}" if nom else f"Commune (code INSEE {code})"
+
+
+def noms_de_perimetres(db, codes) -> dict[str, str]:
+    """Names of the communes (INSEE) and EPCI (SIREN) among `codes`."""
+    codes = [str(c) for c in pd.unique(pd.Series(list(codes), dtype=object).dropna())]
+    return {**noms(db, "ref_commune", codes).to_dict(), **noms(db, "ref_epci", codes).to_dict()}
+
+
+def libelles_perimetres(db, perimetres, departements) -> list[str]:
+    """libelle_perimetre of each (perimetre, departement) pair, names read once."""
+    perimetres, departements = list(perimetres), list(departements)
+    table = noms_de_perimetres(db, [p for p in perimetres if isinstance(p, str)])
+    return [libelle_perimetre(p, d, table) for p, d in zip(perimetres, departements)]

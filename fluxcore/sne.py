@@ -148,6 +148,12 @@ def rapprocher(db: Database, p: Perimetre, settings: dict | None = None) -> Rapp
     lignes = db.df(load_sql("sne/rapprochement"), params)
     noms = _noms(db)
     lignes = _libelles(lignes, noms)
+    codes = [c for c in lignes["commune_insee"].dropna().unique()]
+    communes = db.df("select code_insee, nom from ref_commune where code_insee in "
+                     "(select unnest(?))", [codes]) if codes else pd.DataFrame()
+    lignes["commune"] = lignes["commune_insee"].map(
+        dict(zip(communes.get("code_insee", []), communes.get("nom", [])))).fillna(
+        lignes["commune_insee"])
     return Rapprochement(p, params["tolerance"], lignes, _par_reservataire(lignes, noms),
                          _ecartees(db, params), int(db.scalar(
                              "select count(*) from radiation_sne") or 0), _territoire(db, p))
@@ -289,7 +295,7 @@ COLONNES_EXPORT = {
     "logement_rpls": "Identifiant RPLS (SNE)", "contingent_sne_libelle": "Contingent (SNE)",
     "reservataire_sne_nom": "Réservataire selon le SNE", "dalo_sne": "DALO (SNE)",
     "attribution_id": "Attribution (outil)", "logement_id": "Logement (outil)",
-    "commune_insee": "Commune", "date_outil": "Bail (outil)",
+    "commune": "Commune", "date_outil": "Bail (outil)",
     "orientation_id": "Orientation (outil)", "reservataire_outil_nom": "Orienté à (outil)",
     "contingent_outil_libelle": "Contingent attendu (outil)", "dalo_outil": "DALO (outil)",
     "ecart_jours": "Écart (jours)",

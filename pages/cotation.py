@@ -1,6 +1,7 @@
 """Cotation de la demande: the EPCI's grid (versioned), the distribution of scores, the ranked
 candidates of a vacated dwelling per possible destination, the well-scored demandes left
-unsatisfied, and what a demandeur must be told (R441-2-17)."""
+unsatisfied, and what a demandeur must be told (R441-2-17). ?demande=<id> opens that
+demandeur's position (link of the sidebar search)."""
 
 from dataclasses import replace
 
@@ -9,15 +10,16 @@ import streamlit as st
 from fluxcore.cotation import candidats_contingent
 from fluxcore.cotation.candidats import resume
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import fmt_date, fmt_int, fmt_num
+from fluxcore.formats import accord, fmt_date, fmt_int, fmt_num
 from ui import cotation_views as views
-from ui import onglets_cotation, state
+from ui import onglets_cotation, recherche_views, state
 from ui.components import show_table
 from ui.data import load
 
 st.title("Cotation")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
 today = p.aujourdhui
+demande = recherche_views.parametre("demande")
 try:
     epcis = load(path, "fluxcore.cotation.epcis_cotation", today)
 except FluxcoreError as exc:
@@ -35,8 +37,10 @@ st.caption("La cotation est une aide à la décision pour désigner les candidat
            "CALEOL ; elle ne décide jamais seule (L441-2-8). Scores au "
            f"{fmt_date(today)}, selon la version de la grille en vigueur à cette date.")
 
+if demande and recherche_views.connu(path, "demande", demande, "La demande"):
+    st.session_state.update(c_demande=demande, c_onglet="Demandeur")
 onglets = st.tabs(["Scores", "Candidats d'un logement", "Non satisfaites", "Demandeur",
-                   "Grille"])
+                   "Grille"], key="c_onglet", on_change="rerun")
 
 with onglets[0]:
     dist = load(path, "fluxcore.cotation.distribution", today, epci)
@@ -55,7 +59,8 @@ with onglets[0]:
                    f"9e décile {fmt_num(q['d9'], 0)} ; de {fmt_num(dist['min'], 0)} à "
                    f"{fmt_num(dist['max'], 0)} points.")
     if dist["sans_grille"]:
-        st.warning(f"{fmt_int(dist['sans_grille'])} demande(s) sans grille en vigueur à cette "
+        st.warning(f"{accord(dist['sans_grille'], 'demande', 'demandes')} sans grille en vigueur "
+                   "à cette "
                    "date : classées par ancienneté seulement.")
 
 with onglets[1]:
@@ -96,7 +101,8 @@ with onglets[1]:
                 top = candidats_contingent(cand, cont)
                 n = 10 if proj else 25
                 show_table(views.table_candidats(top.head(n), proj), max_rows=n)
-                st.caption(f"{fmt_int(len(top))} candidat(s) ; classement par score, à score "
+                st.caption(f"{accord(len(top), 'candidat', 'candidats')} ; classement par score, "
+                           "à score "
                            "égal la demande la plus ancienne d'abord."
                            + (" Détail des ménages masqué en mode projection." if proj else ""))
 

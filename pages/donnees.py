@@ -5,30 +5,16 @@ import streamlit as st
 
 from fluxcore.errors import FluxcoreError
 from fluxcore.fichier import WalInvalideError
-from fluxcore.formats import fmt_int
+from fluxcore.formats import accord, fmt_int
+from fluxcore.journal import TABLES, libelle_table
 from ui import state
 from ui.components import show_table
 from ui.correspondance_views import correspondance_panel
 from ui.data import get_db, load
-from ui.donnees_views import (
-    backup_panel,
-    import_panel,
-    recovery_panel,
-    settings_editor,
-    templates_panel,
-)
+from ui.donnees_views import backup_panel, import_panel, recovery_panel, templates_panel
+from ui.journal_views import journal_panel
+from ui.reglages_views import COLONNES_PARAMETRES, settings_editor, settings_table
 
-TABLES = {
-    "residence": "Résidences", "logement": "Logements", "reservataire": "Réservataires",
-    "convention": "Conventions", "reservation_stock": "Réservations en stock (avant flux)",
-    "liberation": "Libérations", "orientation": "Orientations", "attribution": "Attributions",
-    "occupation": "Enquêtes OPS par résidence",
-    "occupation_territoire": "Enquêtes OPS par commune (QPV, hors QPV)",
-    "objectif": "Objectifs CIL",
-    "seuil_quartile": "Seuils du premier quartile", "demande": "Demandes",
-    "grille_cotation": "Grilles de cotation", "parametre": "Paramètres",
-    "schema_version": "Versions du schéma", "import_batch": "Lots d'import",
-    "audit_log": "Journal d'audit", "scenario": "Scénarios"}
 NIVEAUX = {"ERREUR": "Erreur", "AVERTISSEMENT": "Avertissement"}
 
 st.title("Données")
@@ -37,8 +23,7 @@ try:
     db = get_db(path)
     counts = load(path, "fluxcore.db.row_counts")
     report = load(path, "fluxcore.check.run_checks")
-    audit = load(path, "fluxcore.journal.derniers_evenements", 50)
-    params = load(path, "fluxcore.journal.liste_parametres")
+    params = load(path, "fluxcore.reglages.liste_parametres")
     imports = load(path, "fluxcore.journal.derniers_imports", 30)
 except WalInvalideError as exc:      # a base that no longer opens: the two ways out
     recovery_panel(path, exc)
@@ -61,7 +46,7 @@ with tab_modeles:
     templates_panel(path)
 
 with tab_tables:
-    table = counts.assign(table=counts["table_name"].map(TABLES),
+    table = counts.assign(table=counts["table_name"].map(TABLES).fillna(counts["table_name"]),
                           lignes=[fmt_int(n) for n in counts["lignes"]])
     show_table(table[["table", "lignes", "table_name"]], max_rows=len(table),
                column_config={"table": "Table", "table_name": "Nom technique",
@@ -71,16 +56,17 @@ with tab_check:
     errors = report[(report["niveau"] == "ERREUR") & (report["nombre"] > 0)]
     warnings = report[(report["niveau"] == "AVERTISSEMENT") & (report["nombre"] > 0)]
     if len(errors):
-        st.error(f"{len(errors)} contrôle(s) en erreur : corrigez les données sources puis "
-                 "réimportez-les.")
+        st.error(f"{accord(len(errors), 'contrôle en erreur', 'contrôles en erreur')} : "
+                 "corrigez les données sources puis réimportez-les.")
     elif len(warnings):
-        st.warning(f"Aucune erreur ; {len(warnings)} avertissement(s).")
+        st.warning(f"Aucune erreur ; {accord(len(warnings), 'avertissement', 'avertissements')}"
+                   ".")
     else:
         st.success(f"Les {len(report)} contrôles d'intégrité sont satisfaits.")
     shown = report.assign(
         resultat=["Conforme" if n == 0 else NIVEAUX[v] for n, v in
                   zip(report["nombre"], report["niveau"])],
-        nombre=[fmt_int(n) for n in report["nombre"]])
+        nombre=[fmt_int(n) for n in report["nombre"]], table=report["table"].map(libelle_table))
     # the examples are identifiers, a demande's among them: not on a projector
     show_table(shown[["resultat", "libelle", "table", "nombre", *([] if proj else ["exemples"])]],
                max_rows=len(shown),
@@ -99,18 +85,11 @@ with tab_check:
 
 with tab_param:
     settings_editor(path)
-    show_table(params[["cle", "valeur", "description"]] if proj else params,
-               max_rows=len(params),
-               column_config={"cle": "Paramètre", "valeur": "Valeur",
-                              "description": "Description", "reference": "Référence",
-                              "modifie_le": "Modifié le", "modifie_par": "Par"})
+    show_table(settings_table(params, proj), max_rows=len(params),
+               column_config=COLONNES_PARAMETRES)
 
 with tab_backup:
     backup_panel(path)
 
 with tab_audit:
-    show_table(audit, column_config={"horodatage": "Date et heure", "actor": "Utilisateur",
-                                     "action": "Action", "table_name": "Table",
-                                     "entity_id": "Élément", "details": "Détails"})
-    st.caption(f"Les {fmt_int(len(audit))} derniers événements sur {fmt_int(db.version())} "
-               "enregistrés.")
+    journal_panel(path, db.version(), proj)

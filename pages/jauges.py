@@ -5,7 +5,8 @@ from dataclasses import replace
 import streamlit as st
 
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import fmt_date, fmt_int, fmt_num, fmt_signe
+from fluxcore.formats import accord, fmt_date, fmt_int, fmt_num, fmt_signe
+from fluxcore.geo import noms_departements
 from fluxcore.jauges import DIMENSIONS, regrouper_par_type
 from fluxcore.limites import textes_derogations
 from ui import figures_flux, state
@@ -38,18 +39,19 @@ if jauges["entres"].max() == 0:
     st.info("Aucun logement n'est encore entré dans le flux sur ce périmètre cette année.")
     st.stop()
 
-lecture = param["lecture_hors_qpv_prefet"]
+lecture, deps = param["lecture_hors_qpv_prefet"], noms_departements()
 for c in controles[~controles["respecte"]].itertuples():
-    st.error(f"**{c.libelle}** ({c.article}, département {c.departement}) — {c.message}",
-             icon=":material/gavel:")
-with st.expander(f"Limites légales : {int(controles['respecte'].sum())} contrôle(s) respecté(s)"
-                 f" sur {len(controles)} — règle hors QPV du préfet en lecture {lecture}"
-                 + (f" — {len(derogations)} dérogation(s) préfectorale(s)" if len(derogations)
-                    else "")):
+    st.error(f"**{c.libelle}** ({c.article}, {deps.get(c.departement, c.departement)}) — "
+             f"{c.message}", icon=":material/gavel:")
+respectes = accord(int(controles["respecte"].sum()), "contrôle respecté", "contrôles respectés")
+arretes = accord(len(derogations), "dérogation préfectorale", "dérogations préfectorales")
+with st.expander(f"Limites légales : {respectes} sur {len(controles)} — règle hors QPV du "
+                 f"préfet en lecture {lecture}" + (f" — {arretes}" if len(derogations) else "")):
     for texte in textes_derogations(derogations):
         st.markdown(f"- {texte}")
     for c in controles[controles["respecte"]].itertuples():
-        st.markdown(f"- **{c.libelle}** ({c.article}, {c.departement}) : {c.message}")
+        st.markdown(f"- **{c.libelle}** ({c.article}, {deps.get(c.departement, c.departement)})"
+                    f" : {c.message}")
 
 grouper = st.toggle("Regrouper par type de réservataire", value=not p.departement,
                     help="Une jauge par type (préfet, Action Logement, communes…).")

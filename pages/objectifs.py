@@ -6,8 +6,9 @@ from dataclasses import replace
 import streamlit as st
 
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import fmt_cible, fmt_date, fmt_int
+from fluxcore.formats import accord, fmt_cible, fmt_date
 from fluxcore.objectifs import phrase
+from fluxcore.reglages import libelle
 from ui import objectifs_views as views
 from ui import state
 from ui.components import show_table
@@ -66,12 +67,14 @@ for r in rows.to_dict("records"):
     st.markdown(f"- **{r['libelle']}** — {phrase(r)}")
 inconnus = int(rows["quartile_inconnu"].iloc[0])
 if inconnus:
-    st.warning(f"{fmt_int(inconnus)} bail(s) sans quartile connu (ni quartile, ni ressources "
-               "par UC face à un seuil) : comptés dans la base, dans aucun numérateur.")
+    st.warning(f"{accord(inconnus, 'bail', 'baux')} sans quartile connu (ni quartile, ni "
+               "ressources par UC face à un seuil) : comptés dans la base, dans aucun "
+               "numérateur.")
 nb = int(reglages["rotation_annees_historique"])
 st.caption(f"Baux attendus d'ici la fin de l'année : parc × rotation observée sur "
            f"{'la dernière année' if nb == 1 else f'les {nb} dernières années'} (paramètre "
-           "rotation_annees_historique), au prorata des jours restants.")
+           f"« {libelle('rotation_annees_historique')} », Données › Paramètres), au prorata des "
+           "jours restants.")
 
 cibles = dict(zip(rows["indicateur"], rows["cible_pct"]))
 st.plotly_chart(views.trajectoire(traj, cibles, proj), width="stretch", theme="streamlit")

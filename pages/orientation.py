@@ -1,24 +1,28 @@
-"""Orientation: a dwelling is vacated — to whom, and why? Ranked, explained, recorded."""
+"""Orientation: a dwelling is vacated — to whom, and why? Ranked, explained, with the
+cotation's candidates and the résidence's fragility; recorded. ?liberation=<id> opens a
+dwelling (link of the sidebar search)."""
 
 import streamlit as st
 
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import fmt_date
+from fluxcore.formats import accord, fmt_date
 from fluxcore.orientation import (
     COMPOSANTES,
     PRINCIPE,
     corriger_orientation,
     enregistrer_orientation,
 )
-from ui import auth, figures_flux, orientation_views, state
+from ui import auth, figures_flux, orientation_views, recherche_views, state
 from ui.components import show_table
 from ui.data import get_db, load
 
 st.title("Orientation")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
+lien = recherche_views.parametre("liberation")
 try:
     vacants = load(path, "fluxcore.tableau_de_bord.vacants_en_attente", p)
     param = load(path, "fluxcore.parametres.get_parametres")
+    orientation_views.ouvrir(path, lien, vacants, p.aujourdhui)
 except FluxcoreError as exc:
     st.error(str(exc))
     st.stop()
@@ -28,7 +32,8 @@ if vacants.empty:
 else:
     labels = {r.liberation_id: f"{r.logement_id} · {r.typologie} · {r.commune} · "
                                f"{r.jours_attente} j d'attente" for r in vacants.itertuples()}
-    st.caption(f"{len(vacants)} logement(s) libéré(s) en attente d'orientation, le plus ancien "
+    st.caption(f"{accord(len(vacants), 'logement libéré', 'logements libérés')} en attente "
+               "d'orientation, le plus ancien "
                "en premier.")
     lib = st.selectbox("Logement à orienter", list(labels), format_func=labels.get,
                        key="o_liberation")
@@ -45,6 +50,8 @@ else:
     show_table(orientation_views.table_classement(dest))
     st.plotly_chart(figures_flux.classement(dest, COMPOSANTES, proj), width="stretch")
     orientation_views.details(dest, ranking.composantes, top=1 if proj else 3)
+    orientation_views.candidats(path, lib, p.aujourdhui, proj)
+    orientation_views.fragilite(path, ranking.logement["residence_id"], p.date_arret)
 
     st.subheader("Décision")
     noms = dict(zip(dest["destinataire"], dest["nom"]))

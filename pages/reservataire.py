@@ -1,5 +1,6 @@
 """Espace réservataire: one réservataire's own gauge, month by month, flux quality, the dwellings
-oriented to it and its annual bilan. A réservataire account sees only this page, with its own
+oriented to it, those awaiting its candidates (proposed here when the bailleur allows it) and its
+annual bilan. A réservataire account sees only this page, with its own
 figures (enforced by fluxcore); the team can preview what a réservataire sees."""
 
 from datetime import date
@@ -8,7 +9,7 @@ import streamlit as st
 
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import STATUTS, fmt_date, fmt_int, fmt_num
-from ui import auth, bilan_views, figures_flux, state
+from ui import auth, bilan_views, figures_flux, state, suivi_actions, suivi_views
 from ui.components import show_table
 from ui.data import load
 from ui.tables import table_jauges
@@ -16,6 +17,7 @@ from ui.tables import table_jauges
 st.title("Espace réservataire")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
 user = auth.utilisateur()
+suivi_actions.annoncer()
 try:
     jauges = load(path, "fluxcore.jauges.jauges_reservataires", p)
 except FluxcoreError as exc:
@@ -79,6 +81,9 @@ else:
                               "commune": "Commune", "typologie": "Typologie",
                               "financement": "Financement", "en_qpv": "En QPV",
                               "statut": "Statut", "date_bail": "Bail signé le"})
+
+st.subheader("Candidats à proposer")
+suivi_views.propositions_reservataire(path, p, rid, proj)
 
 st.subheader("Bilan annuel")
 annees = [a for a in load(path, "fluxcore.tableau_de_bord.annees_disponibles")

@@ -1,4 +1,5 @@
-"""Résidences: fragility of each résidence on an offline map, its card, and « et si… »."""
+"""Résidences: fragility of each résidence on an offline map, its card, and « et si… ».
+?residence=<id> opens that résidence's card (link of the sidebar search)."""
 
 import streamlit as st
 
@@ -6,8 +7,8 @@ from fluxcore.enquete_ops import resume_niveaux
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_date, fmt_int, fmt_pct, fmt_signe
 from fluxcore.fragilite import LIBELLES
+from ui import recherche_views, state
 from ui import residences_views as views
-from ui import state
 from ui.components import show_table
 from ui.data import load
 from ui.figures_residences import CLASS_LABELS, carte
@@ -15,6 +16,7 @@ from ui.figures_residences import CLASS_LABELS, carte
 st.title("Résidences")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
 arret = p.date_arret
+lien = recherche_views.parametre("residence")
 try:
     df = load(path, "fluxcore.fragilite.fragilite", arret, p.epci_siren, p.departement)
 except FluxcoreError as exc:
@@ -37,6 +39,7 @@ for col, cls in zip(cols, CLASS_LABELS):
 
 labels = {r.residence_id: f"{r.nom} — {r.commune} ({CLASS_LABELS[r.classe]}, "
           f"{r.indice:+.2f})".replace(".", ",") for r in df.itertuples()}
+recherche_views.preselectionner(path, "residence", lien, labels, "r_residence", "La résidence")
 choice = st.selectbox("Résidence", list(labels), format_func=labels.get, key="r_residence")
 st.plotly_chart(carte(df, proj, choice), width="stretch", theme="streamlit",
                 config={"scrollZoom": True})

@@ -51,7 +51,7 @@ hyp["derogations"] = derogations.editer(e, f"sim_derog_{dep}_{debut}_{fin}", pro
 st.subheader("Réservataires et taux")
 st.caption("Partez des conventions actuelles ; changez un taux ou la méthode de conversion "
            "(part du stock réservé, droits uniques). Les résultats suivent.")
-edited = views.editer_lignes(views.table_lignes(lignes_initiales(e)),
+edited = views.editer_lignes(views.table_lignes(lignes_initiales(e), e),
                              key=f"sim_lignes_{dep}_{debut}_{fin}", projection=proj)
 try:
     s = Scenario(dep, int(debut), fin, nom=st.session_state.get("sim_nom") or "Scénario",

@@ -6,6 +6,7 @@ import streamlit as st
 
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_int
+from fluxcore.reglages import libelle
 from ui import sne_views as views
 from ui import state
 from ui.components import show_table
@@ -27,7 +28,8 @@ st.markdown("Avant d'envoyer le bilan : où le SNE diffère des orientations du 
             "et ce qu'il faut corriger.")
 st.caption(f"{state.libelle_perimetre()} · année {p.annee} entière · tolérance de "
            f"{fmt_int(r.tolerance)} jours entre la radiation et la signature du bail (paramètre "
-           f"sne_tolerance_jours, Données › Paramètres) · {fmt_int(r.importees)} radiations "
+           f"« {libelle('sne_tolerance_jours')} », Données › Paramètres) · "
+           f"{fmt_int(r.importees)} radiations "
            "importées (toutes années)")
 if r.importees == 0:
     views.sans_radiation()

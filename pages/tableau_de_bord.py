@@ -5,7 +5,7 @@ import streamlit as st
 from fluxcore import tableau_de_bord as tdb
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_date, fmt_int
-from ui import figures, state
+from ui import figures, state, suivi_views
 from ui.components import bandeau_echeance_bilan, show_table
 from ui.data import load
 
@@ -17,6 +17,7 @@ try:
     mensuel = load(path, "fluxcore.tableau_de_bord.flux_mensuel", p)
     vacants = load(path, "fluxcore.tableau_de_bord.vacants_en_attente", p)
     param = load(path, "fluxcore.parametres.get_parametres")
+    echeances = load(path, "fluxcore.suivi.nombre_echeances", p)
 except FluxcoreError as exc:
     st.error(str(exc))
     st.stop()
@@ -26,6 +27,7 @@ st.caption(f"{state.libelle_perimetre()} · année {p.annee} · données arrêt�
 
 tranches = tdb.vacants_par_anciennete(vacants)
 bandeau_echeance_bilan(p.aujourdhui, param)
+suivi_views.bandeau_echeances(echeances, int(param["echeance_alerte_jours"]))
 
 c1, c2, c3, c4, c5 = st.columns(5) if not proj else (*st.columns(3), *st.columns(3)[:2])
 c1.metric("Logements du flux", fmt_int(chiffres["logements_flux"]),

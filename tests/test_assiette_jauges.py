@@ -499,8 +499,8 @@ def test_legal_checks_reading_A_then_B(marne):
     assert (c["prefet_agents_max"]["valeur"], c["prefet_agents_max"]["respecte"]) == (0.0, True)
     assert (c["garantie_max"]["valeur"], c["garantie_max"]["respecte"]) == (10.0, True)
     assert c["garantie_max"]["message"] == (
-        f"Réservations en contrepartie de garanties d'emprunt : 10,0{NNBSP}% du flux d'une "
-        f"commune (51454) pour un maximum de 20{NNBSP}%.")
+        f"Réservations en contrepartie de garanties d'emprunt : 10,0{NNBSP}% du flux de la "
+        f"commune de Reims pour un maximum de 20{NNBSP}%.")
     assert (c["somme_taux"]["valeur"], c["somme_taux"]["respecte"]) == (65.0, True)
     a = c["prefet_hors_qpv"]
     assert not a["respecte"]
@@ -572,7 +572,7 @@ def test_sum_of_rates_above_100_is_flagged(marne):
         cur.execute("update convention set taux_flux = 70 where convention_id = 'CONV-AL-51'")
     c = _controles(marne)
     assert (c["somme_taux"]["valeur"], c["somme_taux"]["respecte"]) == (105.0, False)
-    assert "(51454)" in c["somme_taux"]["message"]
+    assert "de la commune de Reims" in c["somme_taux"]["message"]
 
 
 def test_guarantee_above_20_percent_is_flagged(marne):

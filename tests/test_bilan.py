@@ -145,7 +145,7 @@ def test_other_reservataires(bilan):
     assert (com.chiffres["logements"], com.chiffres["rendus"], com.chiffres["attribues"],
             com.chiffres["prioritaires"]) == (1, 1, 0, 0)   # the bailleur's lease is not its
     assert com.chiffres["du"] == pytest.approx(0.1 * 5)      # Reims: B1 B2 B3 B4 B11
-    assert com.synthese["perimetre_libelle"].tolist() == ["Reims"]
+    assert com.synthese["perimetre_libelle"].tolist() == ["Commune de Reims"]
     pref10 = document_reservataire(bilan, "PREF-10")
     assert _table(pref10, "construction")["logements"].to_dict() == {"Année inconnue": 1}
     assert pref10.chiffres["prioritaires"] == 1 and pref10.chiffres["q1"] == 0
@@ -470,5 +470,5 @@ def test_statistics_in_every_export(year_db):
         paquet.fichiers["bilan_2025_statistiques_reservations.pdf"])).pages)
     for part in ("Statistiques annuelles des réservations 2025", "Tout le patrimoine",
                  "Département 10", "État – agents (fonctionnaires)", "Non réservé (bailleur)",
-                 "Imputées", "Hors contingent", "rendu_bailleur_compte_livre"):
+                 "Imputées", "Hors contingent", "compté comme livré"):
         assert part in text, part

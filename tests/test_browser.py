@@ -9,6 +9,7 @@ normal and projector mode; same as tools/captures.py).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -88,7 +89,7 @@ def test_import_from_the_data_page(chromium, tmp_path):
         b.wait_ready(page)
         upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
         upload.set_input_files(str(bad))
-        page.get_by_text("erreur(s) : corrigez les fichiers").wait_for(timeout=30_000)
+        page.get_by_text(re.compile(r"erreurs? : corrigez les fichiers")).wait_for(timeout=30_000)
         b.wait_ready(page)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "donnees-import-erreur.png"))

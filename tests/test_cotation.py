@@ -213,7 +213,7 @@ def test_candidates_for_a_dwelling_ranked_with_tie_breaks(db):
         "taille du ménage inadaptée à la typologie": 1, "typologie souhaitée trop éloignée": 0,
         "ressources au-dessus du plafond du financement": 1, "taux d'effort trop élevé": 2}
     # (D13 fails twice: alone, 4 200 / 9 000 = 46,7 % too)
-    assert resume(c).startswith("6 demande(s) éligible(s) sur 9 demande(s) active(s) à Reims")
+    assert resume(c).startswith("6 demandes éligibles sur 9 demandes actives à Reims")
     # a PLAI dwelling: ceiling 13 400 €/UC removes D02 (20 000)
     assert "D02" not in cotation.candidats(db, "L5", T).eligibles["demande_id"].tolist()
     # the whole EPCI: Fismes' D04 (66) comes second

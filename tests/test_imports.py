@@ -193,10 +193,11 @@ def test_export_then_import_gives_identical_tables(demo_db, empty_db, tmp_path):
 
 
 def test_import_history_and_setting_input(fr_db):
-    from fluxcore.journal import derniers_imports, valeur_json, valeur_saisie
+    from fluxcore.journal import derniers_imports
+    from fluxcore.reglages import valeur_json, valeur_saisie
 
     hist = derniers_imports(fr_db)
-    assert len(hist) == 8 and set(hist["table_name"]) >= {"residence", "demande"}
+    assert len(hist) == 8 and set(hist["table_name"]) >= {"Résidences", "Demandes"}
     assert hist["empreinte"].str.len().eq(12).all()
     assert valeur_saisie("prefet_taux_max_pct", "27,5") == 27.5
     assert valeur_saisie("rotation_annees_historique", "4") == 4

@@ -214,10 +214,18 @@ def test_settings_editor_changes_a_setting(app_copy):
     at.run()
     at.switch_page("pages/donnees.py").run()
     at.selectbox(key="param_cle").set_value("prefet_taux_max_pct").run()
-    at.text_input[0].set_value("27,5")
-    at.button[0].click().run()
+    box = at.number_input(key="param_val_prefet_taux_max_pct")
+    assert box.label == "Plafond du préfet (%)" and (box.min, box.max) == (0.0, 100.0)
+    box.set_value(27.5)
+    next(b for b in at.button if b.label == "Enregistrer").click().run()
     assert not at.exception and not at.error, at.error
     assert get_parametre(Database(path), "prefet_taux_max_pct") == 27.5
+    # the journal says it in words
+    at.run()
+    journal = next(f.value for f in at.dataframe if "utilisateur" in f.value.columns)
+    assert journal["action"].iloc[0] == "Paramètre modifié"
+    assert journal["element"].iloc[0] == "Plafond du préfet"
+    assert journal["details"].iloc[0] == "30\u202f% → 27,5\u202f%."
 
 
 def test_objectives_page_explains_what_remains(app):
@@ -689,7 +697,7 @@ def test_donnees_correspondance_imports_a_foreign_file(app_copy):
     assert at.selectbox(key="corr_0_SNE_demande_val_statut_Radiée").value == "RADIEE"
     counts = next(f for f in _frames(at) if "Ajoutées" in f.columns)
     assert counts[["Table", "Lignes", "Ajoutées"]].values.tolist() == [["demande", 3, 3]]
-    assert [w.value for w in at.warning] == ["1 avertissement(s) : l'import reste possible."]
+    assert [w.value for w in at.warning] == ["1 avertissement : l'import reste possible."]
     at.button(key="corr_round_confirmer").click().run()
     assert not at.exception, at.exception
     assert any(s.value.startswith("Import effectué : 3 ligne(s) ajoutée(s)") for s in at.success)
@@ -718,7 +726,7 @@ def test_donnees_correspondance_proposes_a_mapping_for_a_new_file(app_copy):
     # « radiée pour attribution » has no close code: left as it is, refused by the check
     assert at.selectbox(key=f"{key}_demande_val_statut_radiée pour attribution").value \
         == "(telle quelle)"
-    assert any("erreur(s)" in e.value for e in at.error)
+    assert any("corrigez les fichiers" in e.value for e in at.error)
     at.selectbox(key=f"{key}_demande_val_statut_radiée pour attribution") \
         .set_value("ATTRIBUEE").run()
     at.selectbox(key=f"{key}_demande_col_commune_souhaitee").set_value("— (non importée)").run()

@@ -385,7 +385,7 @@ def test_example_4_from_the_database(empty_db):
     # 30 rights over 6 years = 5 a year, over the mean net flux (80, 61.6, 61.6: the first
     # lettings of 2027 enter once)
     assert by_id(conv)["EMP"] == pytest.approx(100 * 5 / ((80 + 61.6 + 61.6) / 3))
-    assert "30 droits uniques sur 6 an(s)" in by_id(conv, "base")["EMP"]
+    assert "30 droits uniques sur 6 ans" in by_id(conv, "base")["EMP"]
 
 
 def test_base_derogations_and_the_end_of_guaranteed_rights(empty_db):

@@ -173,7 +173,7 @@ def statistiques(b) -> None:
     """The annual statistics on reservations per type of réservataire (arrêté du 28 novembre
     2011): a département or the whole patrimoine, the definitions, CSV and PDF."""
     deps = sorted(b.statistiques["departement"].unique()) if len(b.statistiques) else []
-    noms = {"": "Tout le patrimoine", **{d: f"{d} – {b.departements.get(d, d)}" for d in deps}}
+    noms = {"": "Tout le patrimoine", **{d: b.departements.get(d, d) for d in deps}}
     dep = st.selectbox("Département", list(noms), format_func=noms.get, key="bilan_stat_dep")
     t = stats.tableau(b.statistiques, dep or None)
     show_table(pd.DataFrame({"Type de réservataire": t["libelle"], **{

@@ -107,9 +107,19 @@ def show_table(df: pd.DataFrame, column_config: dict | None = None,
             cfg = config.get(name)
             if cfg is None or isinstance(cfg, str):
                 config[name] = st.column_config.Column(cfg, alignment="right")
-    kwargs.setdefault("height", table_height(max(min(len(df), max_rows), 1), False))
+    rows = max(min(len(df), max_rows), 1)
+    if kwargs.get("row_height"):       # taller rows (wrapped texts): the header stays as is
+        kwargs.setdefault("height", table_height(0, False) + kwargs["row_height"] * rows)
+    kwargs.setdefault("height", table_height(rows, False))
     st.dataframe(df, hide_index=True, width="stretch", placeholder="—", column_config=config,
                  **kwargs)
+
+
+def choix_multiple(where, label: str, options, **kwargs) -> list:
+    """A multiselect in French: no bulk « Select all » entry (Streamlit writes it in English
+    and offers no way to translate it), a French placeholder. `where`: st or a container."""
+    kwargs.setdefault("placeholder", "Choisissez")
+    return where.multiselect(label, options, select_all=False, **kwargs)
 
 
 def bandeau_echeance_bilan(aujourdhui: date, param: dict) -> EcheanceBilan:

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from fluxcore.errors import FluxcoreError
+from fluxcore.formats import accord
 from fluxcore.imports import import_uploads
 from fluxcore.imports.correspondance import (
     Contenu,
@@ -157,7 +158,7 @@ def _value_maps(table: str, colonnes: dict[str, str], contenu: Contenu,
                 if v.strip().lower() not in {f.lower() for f in found}}
         by_value = {v.strip().lower(): c for v, c in valeurs.get(target, {}).items()}
         guess = proposer_valeurs(table, target, found)
-        st.caption(f"{target} ← « {colonnes[target]} » : {len(found)} valeur(s)"
+        st.caption(f"{target} ← « {colonnes[target]} » : {accord(len(found), 'valeur', 'valeurs')}"
                    + (f" les plus fréquentes sur {total}" if total > len(found) else ""))
         grid = st.columns(3)
         chosen = {}

@@ -1,5 +1,5 @@
-"""Blocks of the Données page: import with preview and report, templates, settings editor,
-backup and restore."""
+"""Blocks of the Données page: import with preview and report, templates, backup and
+restore (settings: ui.reglages_views; journal: ui.journal_views)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,8 @@ from fluxcore.backup import (
 from fluxcore.errors import FluxcoreError
 from fluxcore.exports import dictionary, template_csv_zip, template_xlsx
 from fluxcore.fichier import WalInvalideError
-from fluxcore.formats import fmt_int
+from fluxcore.formats import accord, fmt_int
 from fluxcore.imports import Correspondance, ImportResult, import_uploads, summary
-from fluxcore.journal import valeur_json, valeur_saisie
-from fluxcore.parametres import BY_KEY, set_parametre
 from ui import auth, state
 from ui.components import show_table
 from ui.data import get_db, release_db
@@ -71,10 +69,12 @@ def show_check(check: ImportResult, key: str) -> None:
             # no household id nor household detail on a projector
             show_table(sans_menages(frame) if proj else frame, max_rows=10)
     if not check.ok:
-        st.error(f"{check.problems.errors} erreur(s) : corrigez les fichiers puis déposez-les "
+        st.error(f"{accord(check.problems.errors, 'erreur', 'erreurs')} : corrigez les fichiers "
+                 "puis déposez-les "
                  "de nouveau. La base n'a pas été modifiée.")
     elif check.problems.warnings:
-        st.warning(f"{check.problems.warnings} avertissement(s) : l'import reste possible.")
+        st.warning(f"{accord(check.problems.warnings, 'avertissement', 'avertissements')} : "
+                   "l'import reste possible.")
     if len(report):
         shown = report.drop(columns=["valeur"]) if proj else report   # a value may be an id
         show_table(shown.rename(columns=REPORT_COLUMNS),
@@ -115,25 +115,6 @@ def templates_panel(path: str) -> None:
     show_table(dico, column_config={"table": "Table", "colonne": "Colonne",
                                 "obligatoire": "Obligatoire", "regle": "Règle",
                                 "source": "Source conseillée"})
-
-
-def settings_editor(path: str) -> None:
-    if not auth.peut("parametrer"):
-        auth.refus("modifier les paramètres (rôle administrateur)")
-        return
-    db = get_db(path)
-    cle = st.selectbox("Paramètre à modifier", sorted(BY_KEY), key="param_cle",
-                       format_func=lambda c: f"{c} — {BY_KEY[c].description[:70]}")
-    st.caption(f"{BY_KEY[cle].description} Référence : {BY_KEY[cle].reference}.")
-    with st.form("param_form"):
-        texte = st.text_input("Nouvelle valeur", value=valeur_json(db, cle))
-        if st.form_submit_button("Enregistrer"):
-            try:
-                set_parametre(db, cle, valeur_saisie(cle, texte))
-            except FluxcoreError as exc:
-                st.error(str(exc))
-            else:
-                st.toast(f"Paramètre « {cle} » enregistré.", icon=":material/check_circle:")
 
 
 def backup_panel(path: str) -> None:

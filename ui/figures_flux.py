@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from fluxcore.formats import fmt_int
+from fluxcore.formats import accord, fmt_int, fmt_pct
 from fluxcore.jauges import statut_ecart
 from ui.theme import COULEURS, style
 
@@ -13,36 +14,60 @@ STATUT_COULEUR = {"en retard": COULEURS["rendus"], "à jour": COULEURS["attribue
                   "en avance": COULEURS["orientations"]}
 
 
+def echelle(pct) -> float:
+    """Right end of the gauges' axis, in % of the droits: the largest bar, unless it would
+    squeeze the others (more than half as far again as the 80th percentile of the bars —
+    the bar at or below it, so that a few bars still give a mark — and at least 100 %): then
+    that mark; the bars beyond it are cut there and say their value."""
+    values = [float(v) for v in pct if v == v]
+    if not values:
+        return 100.0
+    cap = max(100.0, float(np.percentile(values, 80, method="lower"))) * 1.5
+    return max(100.0, max(values)) if max(values) <= cap else cap
+
+
 def jauges(df: pd.DataFrame, projection: bool) -> go.Figure:
     """Bullet gauge per réservataire on its own scale (100 % = its droits of the year):
-    delivered (bar, coloured by status) and owed to date (black tick); absolute counts as text."""
+    delivered (bar, coloured by status) and owed to date (black tick); absolute counts as text.
+    An outlier does not stretch the axis: its bar stops at the axis end (`echelle`), marked
+    by a chevron and its value."""
     d = df[df["droits_annuels"] > 0].iloc[::-1]
     base = d["droits_annuels"]
     statut = [statut_ecart(e, u) for e, u in zip(d["ecart"], d["du"])]
-    text = [f"{fmt_int(liv)} livrés · dû {fmt_int(du)}" for liv, du in zip(d["livres"], d["du"])]
+    pct = 100 * d["livres"] / base
+    fin = echelle(pct)
+    hors = pct > fin
+    text = [f"{accord(liv, 'livré', 'livrés')} · dû {fmt_int(du)}"
+            + (f" ({fmt_pct(v)} des droits)" if h else "")
+            for liv, du, v, h in zip(d["livres"], d["du"], pct, hors)]
     fig = go.Figure()
     fig.add_bar(y=d["nom"], x=[100] * len(d), orientation="h",
                 name="Droits de l'année (100\u202f%)",
                 marker_color="#e3e3e3", width=0.8, customdata=base,
                 hovertemplate="%{y}<br>Droits de l'année : %{customdata:,.1f}<extra></extra>")
-    fig.add_bar(y=d["nom"], x=100 * d["livres"] / base, orientation="h", name="Livrés",
+    fig.add_bar(y=d["nom"], x=pct.clip(upper=fin), orientation="h", name="Livrés",
                 marker_color=[STATUT_COULEUR[s] for s in statut], width=0.45,
-                customdata=list(zip(d["livres"], d["du"], statut)),
+                customdata=list(zip(d["livres"], d["du"], statut, pct)),
                 hovertemplate="%{y}<br>Livrés : %{customdata[0]:,d} · dû à date "
-                              "%{customdata[1]:,.1f} (%{customdata[2]})<extra></extra>")
+                              "%{customdata[1]:,.1f} (%{customdata[2]}) · "
+                              "%{customdata[3]:.0f}\u202f% des droits<extra></extra>")
     fig.add_scatter(y=d["nom"], x=100 * d["du"] / base, mode="markers", name="Dû à date",
                     marker={"symbol": "line-ns", "size": 34 if projection else 24,
                             "line": {"width": 5 if projection else 3, "color": "#000"}},
                     hovertemplate="%{y}<br>Dû à date : %{x:.0f}\u202f% des droits<extra></extra>")
-    pct = 100 * d["livres"] / base
-    fig.add_scatter(y=d["nom"], x=[max(100.0, v) + 2 for v in pct], mode="text", text=text,
-                    textposition="middle right", showlegend=False, hoverinfo="skip",
-                    textfont={"color": "#111", "size": 20 if projection else 13})
+    if hors.any():     # the cut bars: a chevron at the axis end
+        fig.add_scatter(y=d["nom"][hors], x=[fin] * int(hors.sum()), mode="markers",
+                        name="Au-delà de l'échelle", hoverinfo="skip",
+                        marker={"symbol": "triangle-right", "size": 18 if projection else 13,
+                                "color": "#111"})
+    fig.add_scatter(y=d["nom"], x=[max(100.0, min(v, fin)) + 2 for v in pct], mode="text",
+                    text=text, textposition="middle right", showlegend=False,
+                    hoverinfo="skip", textfont={"color": "#111", "size": 20 if projection else 13})
     fig.update_layout(barmode="overlay", title="Livrés et dû à date, en % des droits de l'année",
                       xaxis_title="% des droits de l'année", yaxis_title=None,
                       uniformtext={"minsize": 12, "mode": "show"})
-    fig.update_xaxes(range=[0, max(100.0, float(pct.max())) + 55],
-                     ticksuffix="\u202f%")
+    room = 75 if hors.any() else 55        # the text of a cut bar is longer
+    fig.update_xaxes(range=[0, fin + room], ticksuffix="\u202f%")
     height = max(380, (62 if projection else 36) * len(d) + 170)
     return style(fig, projection, height=height)
 
@@ -86,13 +111,13 @@ def classement(dest: pd.DataFrame, composantes: dict[str, str], projection: bool
         mask = (d["situation"] == situation).to_numpy()
         fig.add_bar(y=[v for v, m in zip(y, mask) if m], x=d.loc[mask, "deficit"],
                     orientation="h", name=f"Déficit, {situation}", marker_color=colour,
-                    hovertemplate="%{y}<br>Déficit : %{x:+.2f} logement(s), " + situation
+                    hovertemplate="%{y}<br>Déficit en logements : %{x:+.2f}, " + situation
                                   + "<extra></extra>")
     palette = [COULEURS["liberations"], COULEURS["en_cours"], "#CC79A7", "#999999"]
     for (code, label), colour in zip(
             [(k, v) for k, v in composantes.items() if k != "retard"], palette):
         fig.add_bar(y=y, x=d[f"c_{code}"], orientation="h", name=label, marker_color=colour,
-                    hovertemplate="%{y}<br>" + label + " : %{x:+.2f} logement(s)"
+                    hovertemplate="%{y}<br>" + label + " (en logements) : %{x:+.2f}"
                                   "<extra></extra>")
     fig.add_scatter(y=y, x=d["score"], mode="markers", name="Déficit ajusté",
                     marker={"symbol": "diamond", "size": 16 if projection else 11,

@@ -17,10 +17,32 @@ CLASS_LABELS = {"fragile": "Fragile", "à surveiller": "À surveiller",
                 "équilibrée": "Équilibrée"}
 
 
-def _zoom(df: pd.DataFrame) -> float:
-    span = max(df["longitude"].max() - df["longitude"].min(),
-               (df["latitude"].max() - df["latitude"].min()) * 1.5, 0.05)
-    return max(5.5, min(12.0, math.log2(360 / span) - 0.1))
+# the map's drawing area at 1280 px (sidebar open; projector: sidebar folded, larger margins)
+TAILLE_CARTE = {False: (800, 520), True: (1140, 600)}
+MARGE = 0.08          # share of the frame left around the résidences on each side
+
+
+def _y(lat: float) -> float:
+    """Web Mercator ordinate of a latitude (radians of the projected plane)."""
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def cadrage(pts: pd.DataFrame, projection: bool) -> tuple[dict, float]:
+    """Centre and zoom that fit the résidences of `pts` in the map drawn at 1280 px: the
+    centre of their bounding box in Web Mercator (not their mean, which a dense town pulls
+    aside), the largest zoom that keeps the box inside the frame with a margin (MapLibre:
+    a world 512 px wide at zoom 0), between 4 and 14."""
+    width, height = TAILLE_CARTE[projection]
+    west, east = float(pts["longitude"].min()), float(pts["longitude"].max())
+    south, north = float(pts["latitude"].min()), float(pts["latitude"].max())
+    y_mid = (_y(south) + _y(north)) / 2
+    lat_mid = math.degrees(2 * math.atan(math.exp(y_mid)) - math.pi / 2)
+    usable = 1 - 2 * MARGE
+    span_x = max(east - west, 0.01) / 360                          # share of the world
+    span_y = max(_y(north) - _y(south), 0.0002) / (2 * math.pi)
+    zoom = min(math.log2(width * usable / (512 * span_x)),
+               math.log2(height * usable / (512 * span_y)))
+    return {"lat": lat_mid, "lon": (west + east) / 2}, max(4.0, min(14.0, zoom))
 
 
 def _cadre(pts: pd.DataFrame, selection: str | None) -> tuple[pd.DataFrame, list[str]]:
@@ -78,14 +100,14 @@ def carte(df: pd.DataFrame, projection: bool, selection: str | None = None) -> g
                            marker={"size": 34, "color": "#000000", "opacity": 0.35})
     layers = territory_layers(pts, projection)
     cadre, ailleurs = _cadre(pts, selection)
-    center = ({"lat": float(cadre["latitude"].mean()), "lon": float(cadre["longitude"].mean())}
-              if len(cadre) else {"lat": 46.6, "lon": 2.5})
+    center, zoom = cadrage(cadre, projection) if len(cadre) else ({"lat": 46.6, "lon": 2.5},
+                                                                   4.5)
     title = ("Résidences par classe de fragilité (QPV 2024 en violet, contours des EPCI en "
              "gris foncé)")
     if ailleurs:
         title += f"<br><sup>Hors du cadre : {', '.join(ailleurs)} (choisir le territoire)</sup>"
     fig.update_layout(map={"style": "white-bg", "layers": layers, "center": center,
-                           "zoom": _zoom(cadre) if len(cadre) else 4.5}, title=title)
+                           "zoom": zoom}, title=title)
     fig = style(fig, projection, height=720 if projection else 620)
     fig.update_layout(legend={"orientation": "h", "y": -0.02, "yanchor": "top", "x": 0},
                       margin={"t": 60, "b": 10, "l": 0, "r": 0})

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from fluxcore.formats import MOIS, MOIS_COURTS, fmt_cible, fmt_int, fmt_part
+from fluxcore.geo import noms_departements
 from ui.theme import OKABE_ITO, style
 
 ATTEINT, RETARD = OKABE_ITO[0], OKABE_ITO[5]      # blue / vermillion (colour-blind safe)
@@ -79,6 +80,8 @@ def table_reservataires(df: pd.DataFrame, epci: bool = False) -> pd.DataFrame:
     out["manque"] = ["—" if pd.isna(v) else fmt_int(v) for v in out["manque"]]
     for c in ("baux", "prioritaires", "mutations"):
         out[c] = [fmt_int(v) for v in out[c]]
+    deps = noms_departements()
+    out["departement"] = [deps.get(d, d) for d in out["departement"]]
     if epci:
         out = out.drop(columns="departement")
     return out.rename(columns=cols)

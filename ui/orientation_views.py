@@ -1,11 +1,22 @@
-"""Pieces of the Orientation page: dwelling card, ranking table and the reasons."""
+"""Pieces of the Orientation page: deep link, dwelling card, ranking table and the reasons,
+the cotation's candidates and the résidence's fragility card."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from fluxcore.formats import fmt_date, fmt_int, fmt_num, fmt_signe
+from fluxcore.cotation import candidats_contingent
+from fluxcore.cotation.candidats import resume
+from fluxcore.errors import FluxcoreError
+from fluxcore.formats import accord, fmt_date, fmt_int, fmt_num, fmt_signe
+from fluxcore.recherche import lien
+from ui import cotation_views, recherche_views, residences_views
+from ui.components import show_table
+from ui.cotation_views import NON_OUI
+from ui.data import load
 
 
 def carte_logement(lg: dict) -> None:
@@ -47,3 +58,88 @@ def details(dest: pd.DataFrame, comps: pd.DataFrame, top: int = 3) -> None:
                 "Logements": [fmt_signe(v, 2) if a else "—"
                               for v, a in zip(rows["contribution"], rows["applique"])],
                 "Pourquoi": rows["explication"]}).set_index("Composante"))
+
+
+def ouvrir(path: str, lib: str | None, vacants: pd.DataFrame, aujourdhui: date) -> None:
+    """Deep link ?liberation=: select the dwelling when it awaits an orientation here; else
+    say where it stands, with a link to « Suivi des logements » once it is oriented."""
+    if lib is None:
+        return
+    if lib in set(vacants["liberation_id"]):
+        st.session_state["o_liberation"] = lib
+        return
+    etat = load(path, "fluxcore.recherche.etat_liberation", lib, aujourdhui)
+    if etat is None:
+        st.warning(f"Libération inconnue : « {lib} ». Vérifiez le lien ou cherchez le logement "
+                   "dans la barre latérale.")
+        return
+    quoi = f"Le logement {etat['logement_id']}"
+    if etat["etat"] == "attente":
+        st.warning(f"{quoi} (libération {lib}) {recherche_views.HORS_TERRITOIRE}")
+    elif etat["etat"] == "preavis":
+        st.info(f"{quoi} n'attend pas encore d'orientation : {etat['situation']}.")
+    else:
+        st.info(f"{quoi} n'attend plus d'orientation : {etat['situation']}.")
+        recherche_views.lien(etat["lien"], "Voir ce logement dans le suivi des logements",
+                             ":material/event_upcoming:")
+
+
+def table_candidats(df: pd.DataFrame, projection: bool) -> pd.DataFrame:
+    """Best candidates of one destination: score first; projector: no pseudonymous id and no
+    household detail (their counts are in the caption)."""
+    out = pd.DataFrame({"Rang": df["rang_contingent"]})
+    if not projection:
+        out["Demande"] = df["demande_id"]
+    out["Score"] = [fmt_num(s, 0) if pd.notna(s) else "sans grille" for s in df["score"]]
+    out["Typologie souhaitée"] = df["typologie_souhaitee"]
+    out["Ancienneté (mois)"] = df["anciennete_mois"].map(fmt_int)
+    if not projection:
+        out["Prioritaire"] = df["prioritaire"].map(NON_OUI)
+        out["DALO"] = df["dalo"].map(NON_OUI)
+    return out
+
+
+def candidats(path: str, lib: str, aujourdhui: date, projection: bool) -> None:
+    """The cotation's eligible demandes for this dwelling: per destination (count, best
+    score), then the best ones for the destination picked (fluxcore.cotation.par_destination)."""
+    st.subheader("Candidats de la cotation")
+    try:
+        cand, dest = load(path, "fluxcore.cotation.par_destination", lib, aujourdhui)
+    except FluxcoreError as exc:
+        st.warning(str(exc))
+        return
+    st.caption(resume(cand) + " Aide à la désignation des candidats, jamais automatique.")
+    show_table(cotation_views.table_destinations(dest))
+    choix = {r.destinataire: f"{r.rang_orientation}. {r.nom}"
+             for r in dest.itertuples() if r.contingent != "hors_cotation"}
+    if not choix:
+        st.info("Aucune destination possible ne désigne ses candidats par la cotation "
+                "(usages internes, bailleur).")
+        return
+    if st.session_state.get("o_candidats") not in choix:   # another dwelling was picked
+        st.session_state.pop("o_candidats", None)
+    d = st.selectbox("Meilleurs candidats pour", list(choix), format_func=choix.get,
+                     key="o_candidats")
+    top = candidats_contingent(cand, dest.set_index("destinataire").at[d, "contingent"])
+    n = 5 if projection else 10
+    show_table(table_candidats(top.head(n), projection), max_rows=n)
+    st.caption(f"{accord(len(top), 'candidat éligible', 'candidats éligibles')} pour ce "
+               f"contingent, dont {accord(top['prioritaire'].sum(), 'prioritaire', 'prioritaires')}"
+               " et "
+               f"{fmt_int(top['dalo'].sum())} DALO ; classement par score, à score égal la "
+               "demande la plus ancienne d'abord."
+               + (" Identifiants des demandes masqués en mode projection." if projection
+                  else " Détail et position de chaque demande : page Cotation."))
+
+
+def fragilite(path: str, residence_id: str, arret: date) -> None:
+    """The résidence's fragility card, the one of the Résidences page."""
+    st.subheader("Fragilité de la résidence")
+    try:
+        fiche = load(path, "fluxcore.fragilite.fiche", residence_id, arret)
+    except FluxcoreError as exc:
+        st.warning(str(exc))
+        return
+    residences_views.card(fiche)
+    recherche_views.lien(lien("residences", residence=residence_id),
+                         "Voir la résidence sur la carte", ":material/map:")

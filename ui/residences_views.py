@@ -19,7 +19,7 @@ def card(fiche: dict) -> None:
     """Indicators of one résidence against its reference group, with the explanation."""
     r = fiche["residence"]
     st.markdown(f"### {r['nom']} — {r['commune']}")
-    cols = st.columns(4)
+    cols = st.columns([1.6, 1, 1, 1.2])    # the class label (« Équilibrée ») in full on a projector
     cols[0].metric("Classe", CLASS_LABELS[r["classe"]])
     cols[1].metric("Indice", fmt_num(r["indice"], 2))
     cols[2].metric("Logements", fmt_int(r["logements"]))

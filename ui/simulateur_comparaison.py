@@ -6,13 +6,14 @@ import streamlit as st
 
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_num, fmt_pct
+from fluxcore.geo import noms_departements
 from fluxcore.simulation import simuler
 from fluxcore.simulation.comparaison import comparer, formater
 from fluxcore.simulation.export import export_pdf, export_xlsx
 from fluxcore.simulation.montecarlo import simuler_tirages
 from fluxcore.simulation.stockage import charger_scenario, enregistrer_scenario
 from ui import auth
-from ui.components import show_table
+from ui.components import choix_multiple, show_table
 from ui.data import get_db, load
 
 EN_COURS = "__en_cours__"
@@ -32,10 +33,11 @@ def panneau(path: str, e, s, res, mc, projection: bool) -> None:
             st.error(str(exc))
     saved = load(path, "fluxcore.simulation.stockage.lister_scenarios")
     options = {EN_COURS: f"Scénario en cours ({s.nom})"}
-    options.update({r.scenario_id: f"{r.nom} — {r.departement}, {r.annee_debut}–{r.annee_fin}"
-                    for r in saved.itertuples()})
-    choix = st.multiselect("Comparer (trois au plus)", list(options), format_func=options.get,
-                           max_selections=3, key="sim_comparer",
+    deps = noms_departements()
+    options.update({r.scenario_id: f"{r.nom} — {deps.get(r.departement, r.departement)}, "
+                                   f"{r.annee_debut}–{r.annee_fin}" for r in saved.itertuples()})
+    choix = choix_multiple(st, "Comparer (trois au plus)", list(options),
+                           format_func=options.get, max_selections=3, key="sim_comparer",
                            placeholder="Choisissez des scénarios")
     if len(choix) < 2:
         st.caption("Choisissez deux ou trois scénarios pour les voir côte à côte et remettre "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from fluxcore.formats import fmt_date, fmt_pct
+from fluxcore.formats import accord, fmt_date, fmt_pct
 from fluxcore.limites import en_derogations
 from ui.components import canvas_key
 
@@ -51,7 +51,7 @@ def editer(e, key: str, projection: bool = False) -> list[dict]:
                            f"(un an au plus : jusqu'au {fmt_date(d.fin_maximale)}).")
             else:
                 st.caption(f"✓ {d.libelle()} : plafond {fmt_pct(d.taux_max, 1)}, "
-                           f"{d.jours} jours.")
+                           f"{accord(d.jours, 'jour', 'jours')}.")
     return out
 
 
@@ -61,9 +61,15 @@ LARGEURS_PROJECTION = {"Arrêté": 400, "Début": 150, "Fin": 150, "Plafond pré
 TITRES_PROJECTION = {"Plafond préfet (%)": "Préfet", "Plafond agents (%)": "Agents"}
 
 
+# normal mode: every column inside the ~790 px of the expander at 1280 px (row markers too)
+LARGEURS = {"Arrêté": 250, "Début": 110, "Fin": 110, "Plafond préfet (%)": 130,
+            "Plafond agents (%)": 130}
+TITRES = {"Plafond préfet (%)": "Préfet (%)", "Plafond agents (%)": "Agents (%)"}
+
+
 def _editeur(df: pd.DataFrame, key: str, projection: bool) -> pd.DataFrame:
-    w = LARGEURS_PROJECTION if projection else {"Arrêté": "large"}
-    t = TITRES_PROJECTION if projection else {}
+    w = LARGEURS_PROJECTION if projection else LARGEURS
+    t = TITRES_PROJECTION if projection else TITRES
     return st.data_editor(
         df, key=key, hide_index=True, width="stretch", num_rows="dynamic", placeholder="–",
         column_config={

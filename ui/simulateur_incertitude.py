@@ -6,8 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from fluxcore.formats import fmt_num, fmt_pct
-from ui.components import show_table
+from fluxcore.formats import accord, fmt_num, fmt_pct
+from ui.components import choix_multiple, show_table
 from ui.theme import OKABE_ITO, style
 
 
@@ -15,14 +15,14 @@ def question(res, mc, projection: bool = False) -> None:
     """« At least k T3+ outside QPV for réservataire X »: the Monte Carlo's answer."""
     t = res.reservataires
     options = {"": "Tout le flux net"}
-    for r in t.itertuples():
+    for r in t.itertuples():   # key: id and perimeter code (never shown)
         key = f"{r.reservataire_id}|{r.perimetre if isinstance(r.perimetre, str) else ''}"
-        options[key] = r.nom + (f" ({r.perimetre})" if isinstance(r.perimetre, str) else "")
+        options[key] = r.libelle
     c = st.columns([1.6, 2.8, 1.3, 1] if projection else [2, 2, 1.4, 1])  # 4 typologies fit
     choix = c[0].selectbox("Pour", list(options), format_func=options.get, key="sim_q_qui")
-    typ = c[1].multiselect("Typologies", ["T1", "T2", "T3", "T4", "T5", "T6"],
-                           default=["T3", "T4", "T5", "T6"], key="sim_q_typ",
-                           placeholder="Choisissez des typologies")
+    typ = choix_multiple(c[1], "Typologies", ["T1", "T2", "T3", "T4", "T5", "T6"],
+                         default=["T3", "T4", "T5", "T6"], key="sim_q_typ",
+                         placeholder="Choisissez des typologies")
     qpv = c[2].radio("Situation", ["hors", "en", "tous"], key="sim_q_qpv",
                      format_func={"hors": "Hors QPV", "en": "En QPV", "tous": "Partout"}.get)
     rid, _, perim = choix.partition("|")
@@ -30,8 +30,9 @@ def question(res, mc, projection: bool = False) -> None:
     ref = mc.probabilite(typ, en_qpv, 0, rid or None, perim or None)
     k = c[3].number_input("Au moins", 0, value=round(ref["p50"]), step=1, key="sim_q_k")
     ans = mc.probabilite(typ, en_qpv, int(k), rid or None, perim or None)
-    st.metric(f"Chance d'au moins {int(k)} logement(s) {', '.join(typ) or '–'} "
-              f"{ {False: 'hors QPV', True: 'en QPV', None: ''}[en_qpv]} en {mc.annee}",
+    ou = {False: " hors QPV", True: " en QPV", None: ""}[en_qpv]
+    st.metric(f"Chance d'au moins {accord(int(k), 'logement', 'logements')} "
+              f"{', '.join(typ) or '–'}{ou} en {mc.annee}",
               fmt_pct(100 * ans["probabilite"], 0))
     st.caption(f"Attendu : {fmt_num(ans['esperance'])} ; 8 chances sur 10 entre "
                f"{fmt_num(ans['p10'], 0)} et {fmt_num(ans['p90'], 0)}.")

@@ -6,9 +6,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from fluxcore.formats import USAGES_INTERNES, fmt_num, fmt_pct
+from fluxcore.formats import USAGES_INTERNES, accord, fmt_num, fmt_pct, libelle_segment
 from fluxcore.regles import INTERNES
 from fluxcore.simulation.calcul import flux_perimetre
+from fluxcore.simulation.resultats import libelle_ligne
 from fluxcore.simulation.scenario import (
     METHODES,
     ROTATIONS,
@@ -16,11 +17,11 @@ from fluxcore.simulation.scenario import (
     Scenario,
     segment_key,
 )
-from ui.components import canvas_key
+from ui.components import canvas_key, table_height
 from ui.theme import OKABE_ITO, style
 
 COLONNES = {"reservataire_id": "Code", "nom": "Réservataire", "type": "Type",
-            "perimetre": "Périmètre", "garantie_emprunt": "Garantie",
+            "perimetre": "Code du périmètre", "garantie_emprunt": "Garantie",
             "methode": "Méthode", "taux_pct": "Taux (%)",
             "logements_reserves": "Réservés",
             "droits_uniques": "Droits uniques",
@@ -29,14 +30,24 @@ INVERSE = {v: k for k, v in COLONNES.items()}
 METHODE_CODE = {v: k for k, v in METHODES.items()}
 
 
-def table_lignes(lignes: list[LigneReservataire]) -> pd.DataFrame:
-    """The scenario's lines as the editable table (French headers, method labels)."""
+def table_lignes(lignes: list[LigneReservataire], e=None) -> pd.DataFrame:
+    """The scenario's lines as the editable table (French headers, method labels, the
+    perimeter in words beside its hidden code; `e`: the simulation's Entrees, for names)."""
     df = pd.DataFrame([vars(x) for x in lignes], columns=list(COLONNES))
     df["methode"] = df["methode"].map(METHODES)
-    df["perimetre"] = df["perimetre"].fillna("Département")
+    df.insert(df.columns.get_loc("perimetre"), "perimetre_libelle",
+              [_perimetre(n, p, e) for n, p in zip(df["nom"], df["perimetre"])])
     for col in ("taux_pct", "logements_reserves", "droits_uniques", "annees_restantes"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")  # empty, not None
-    return df.rename(columns=COLONNES)
+    return df.rename(columns={**COLONNES, "perimetre_libelle": "Périmètre"})
+
+
+def _perimetre(nom: str, perimetre, e) -> str:
+    """« Tout le département », « Son territoire » (« Commune de Sedan » on Sedan), a name."""
+    if not isinstance(perimetre, str):
+        return "Tout le département"
+    libelle = e.libelle_perimetre(perimetre) if e is not None else perimetre
+    return "Son territoire" if libelle_ligne(nom, perimetre, libelle) == nom else libelle
 
 
 def editer_lignes(df: pd.DataFrame, key: str, projection: bool = False) -> pd.DataFrame:
@@ -46,6 +57,10 @@ def editer_lignes(df: pd.DataFrame, key: str, projection: bool = False) -> pd.Da
         return _editeur(df, key, projection)
 
 
+# normal mode: pixel widths that keep every column inside the 820 px the page has at 1280 px
+# (named widths left « Années rest. » past the right edge, behind a scroll bar)
+LARGEURS = {"Réservataire": 180, "Périmètre": 125, "Garantie": 82, "Méthode": 105,
+            "Taux (%)": 64, "Réservés": 86, "Droits uniques": 78, "Années rest.": 78}
 # projector: shorter headers and pixel widths (Streamlit's named widths are pixels sized for
 # 14 px text), so that every column fits 1280 px with 21 px text
 LARGEURS_PROJECTION = {"Réservataire": 345, "Garantie": 125, "Méthode": 165, "Taux (%)": 100,
@@ -54,14 +69,15 @@ TITRES_PROJECTION = {"Taux (%)": "Taux", "Droits uniques": "Uniques", "Années r
 
 
 def _editeur(df: pd.DataFrame, key: str, projection: bool) -> pd.DataFrame:
-    w = LARGEURS_PROJECTION if projection else {"Réservataire": "medium", "Garantie": "small",
-                                                "Méthode": "medium"}
-    t = TITRES_PROJECTION if projection else {}
+    w = LARGEURS_PROJECTION if projection else LARGEURS
+    t = TITRES_PROJECTION           # short headers in both modes (they fit their column)
     return st.data_editor(
         df, key=key, hide_index=True, width="stretch", num_rows="fixed", placeholder="(base)",
-        disabled=["Code", "Réservataire", "Type", "Périmètre"],
+        disabled=["Code", "Réservataire", "Type", "Périmètre", "Code du périmètre"],
         column_config={
-            "Code": None, "Type": None, **({"Périmètre": None} if projection else {}),
+            "Code": None, "Type": None, "Code du périmètre": None,
+            **({"Périmètre": None} if projection else
+               {"Périmètre": st.column_config.TextColumn(width=w["Périmètre"])}),
             "Méthode": st.column_config.SelectboxColumn(options=list(METHODES.values()),
                                                         required=True, width=w["Méthode"]),
             "Réservataire": st.column_config.TextColumn(width=w["Réservataire"]),
@@ -85,10 +101,10 @@ def _editeur(df: pd.DataFrame, key: str, projection: bool) -> pd.DataFrame:
 
 def lignes_depuis_table(df: pd.DataFrame) -> list[LigneReservataire]:
     out = []
-    for row in df.rename(columns=INVERSE).to_dict("records"):
+    for row in df.drop(columns=["Périmètre"], errors="ignore").rename(
+            columns=INVERSE).to_dict("records"):
         row = {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in row.items()}
-        row["perimetre"] = None if row["perimetre"] in ("Département", None) else str(
-            row["perimetre"])
+        row["perimetre"] = None if row["perimetre"] in ("", None) else str(row["perimetre"])
         row["methode"] = METHODE_CODE.get(row["methode"], "negocie")
         row["garantie_emprunt"] = bool(row["garantie_emprunt"])
         for k in ("taux_pct", "logements_reserves", "droits_uniques", "annees_restantes"):
@@ -111,8 +127,6 @@ def hypotheses(e, reglages: dict, projection: bool = False) -> dict:
         out["rotation_pct"] = c1.select_slider(
             "Taux de rotation", [x / 10 for x in range(20, 201)], key="sim_rot_pct",
             value=min(max(round(observed, 1), 2.0), 20.0), format_func=lambda v: fmt_pct(v, 1))
-    elif mode == "segments":
-        out["rotation_segments"] = _rotation_segments(c1, f)
     c1.caption(f"Rotation moyenne observée : {fmt_pct(observed, 1)}")
     known = float(f.premieres[:, 0].sum())
     prem = c2.number_input("Premières mises en location par an", 0, value=round(known),
@@ -142,22 +156,27 @@ def hypotheses(e, reglages: dict, projection: bool = False) -> dict:
         INTERNES, edited["Prévu par an"], table["Prévu par an"])
         if not pd.isna(v) and abs(float(v) - float(o)) > 1e-9}
     c3.caption("Valeurs de départ : moyenne par an des années précédentes.")
+    if mode == "segments":    # full width: in the first column its last column was hidden
+        out["rotation_segments"] = _rotation_segments(st.container(), f)
     return out
 
 
 def _rotation_segments(col, f) -> dict[str, float]:
     rows = [(t, q) for t in ("T1", "T2", "T3", "T4", "T5", "T6") for q in (False, True)]
     parc = f.parc[:, 0]
-    table = pd.DataFrame({"Segment": [segment_key(t, q) for t, q in rows],
+    table = pd.DataFrame({"Segment": [libelle_segment(t, q) for t, q in rows],
                           "Observée (%)": (100 * f.rotation).round(1),
-                          "Scénario (%)": (100 * f.rotation).round(1)})[parc > 0]
+                          "Scénario (%)": (100 * f.rotation).round(1)},
+                         index=[segment_key(t, q) for t, q in rows])[parc > 0]
+    col.caption("Taux de rotation par segment (typologie × QPV) : changez ceux du scénario.")
     edited = col.container(key=canvas_key("sim-rotation")).data_editor(
         table, key="sim_rot_seg", hide_index=True, width="stretch",
+        height=table_height(len(table)),
         disabled=["Segment", "Observée (%)"],
         column_config={"Observée (%)": st.column_config.NumberColumn(format="localized"),
                        "Scénario (%)": st.column_config.NumberColumn(
                            min_value=0.0, max_value=100.0, format="localized")})
-    return {k: float(v) for k, v, o in zip(edited["Segment"], edited["Scénario (%)"],
+    return {k: float(v) for k, v, o in zip(table.index, edited["Scénario (%)"],
                                            table["Scénario (%)"])
             if not pd.isna(v) and abs(float(v) - float(o)) > 1e-9}
 
@@ -169,8 +188,9 @@ def alerte(res) -> None:
                    icon=":material/check_circle:")
         return
     lines = "\n".join(f"- **{c.libelle}** ({c.article}) : {c.message}" for c in bad.itertuples())
-    st.error(f"**Convention irrégulière en l'état** : {len(bad)} limite(s) légale(s) "
-             f"dépassée(s).\n{lines}", icon=":material/gavel:")
+    depasse = accord(len(bad), "limite légale dépassée", "limites légales dépassées")
+    st.error(f"**Convention irrégulière en l'état** : {depasse}.\n{lines}",
+             icon=":material/gavel:")
 
 
 def figure_droits(res, mc, projection: bool) -> go.Figure:
@@ -240,9 +260,8 @@ def table_annees(res) -> pd.DataFrame:
 
 
 def _libelles(t: pd.DataFrame) -> list[str]:
-    """« Commune de Sedan (08409) »: a line's name, with its perimeter when it has one."""
-    return [n if not isinstance(p, str) else f"{n} ({p})" for n, p in zip(t["nom"],
-                                                                         t["perimetre"])]
+    """A line's name, with its perimeter when the name does not say it (resultats.libelle)."""
+    return t["libelle"].tolist()
 
 
 def figure_mix(res, projection: bool) -> go.Figure:
@@ -260,7 +279,7 @@ def figure_mix(res, projection: bool) -> go.Figure:
             d = m[(m["typologie"] == typ) & (m["en_qpv"] == qpv)]
             if d.empty:
                 continue
-            label = f"{typ} {'en QPV' if qpv else 'hors QPV'}"
+            label = libelle_segment(typ, qpv)
             fig.add_bar(y=d["ligne"], x=d["part"], orientation="h", name=label,
                         marker={"color": OKABE_ITO[i % len(OKABE_ITO)],
                                 "pattern": {"shape": pattern}},
@@ -278,6 +297,6 @@ def figure_mix(res, projection: bool) -> go.Figure:
 
 def table_prefet(res) -> pd.DataFrame:
     t = res.prefet_par_commune
-    return pd.DataFrame({"Commune": t["nom"], "Code": t["commune_insee"],
+    return pd.DataFrame({"Commune": t["nom"],
                          "Flux net": [fmt_num(v) for v in t["flux"]],
                          "Dû au préfet": [fmt_num(v) for v in t["du_prefet"]]})

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from fluxcore import sne
-from fluxcore.formats import fmt_int, fmt_pct, fmt_signe
+from fluxcore.formats import accord, fmt_int, fmt_pct, fmt_signe
 from fluxcore.imports.sne import ENTETES
 from ui.components import show_table
 from ui.theme import COULEURS, style
@@ -61,7 +61,7 @@ def metrics(r: sne.Rapprochement, projection: bool) -> None:
          "l'attribution d'un logement : hors du rapprochement."),
         ("Écartées : autre SIREN", fmt_int(ecartees.get("autre_bailleur", 0)),
          "Radiations de l'année (toute la base, tous territoires) enregistrées par un autre "
-         "organisme que le bailleur (SIREN, paramètre sne_siren_bailleur) : hors du "
+         "organisme que le bailleur (paramètre « SIREN du bailleur ») : hors du "
          "rapprochement."),
     ]
     # projector: three then two, in large type (as on the Tableau de bord)
@@ -117,7 +117,8 @@ def synthese(r: sne.Rapprochement, projection: bool) -> None:
         "(« Absente du SNE »). Dans l'outil : l'attribution ou l'orientation qui manque, la "
         "date du bail."
         f"\n\nDates éloignées : plus de {fmt_int(r.tolerance)} jours entre la radiation et "
-        "le bail (paramètre sne_tolerance_jours). Année différente : dans la tolérance, mais "
+        "le bail (paramètre « Tolérance de date du rapprochement SNE »). Année différente : "
+        "dans la tolérance, mais "
         "comptée sur deux années.")
 
 
@@ -132,7 +133,7 @@ def filtres(r: sne.Rapprochement) -> tuple[list[str], str | None]:
     elif any(s not in types for s in choix):          # another year or territory
         st.session_state["sne_statuts"] = [s for s in choix if s in types]
     statuts = st.multiselect(
-        "Type d'écart", types, key="sne_statuts", wrap=True,
+        "Type d'écart", types, key="sne_statuts", wrap=True, select_all=False,
         format_func=lambda s: f"{sne.STATUTS[s][0]} ({fmt_int(lignes[s])})",
         placeholder="Choisissez un ou plusieurs types")
     noms = {"": "Tous les réservataires"} | dict(zip(r.par_reservataire["cle"],
@@ -166,7 +167,7 @@ def liste_ecarts(r: sne.Rapprochement, statuts: list[str], cle: str | None) -> N
                      "Correction à faire": st.column_config.TextColumn(
                          "Correction à faire", width=430),
                      ecart: st.column_config.Column(ecart, alignment="right"), **dates})
-    shown_n = (f"{fmt_int(total)} ligne(s)" if total <= MAX_LIGNES else
+    shown_n = (accord(total, "ligne", "lignes") if total <= MAX_LIGNES else
                f"Les {fmt_int(MAX_LIGNES)} premières lignes sur {fmt_int(total)} : choisissez "
                "un type d'écart ou un réservataire, ou téléchargez le classeur")
     st.caption(f"{shown_n}. Colonnes « (SNE) » : ce que dit l'extrait ; « (outil) » : ce que "

@@ -1,4 +1,5 @@
-"""Shared sidebar: database file, year, territory, projector mode (kept in session_state)."""
+"""Shared sidebar: database file, search, year, territory, projector mode (kept in
+session_state)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import streamlit as st
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_int
 from fluxcore.perimetre import Perimetre
-from ui import auth
+from ui import auth, recherche_views
 from ui.data import DEFAULT_DB, get_db, load
 
 
@@ -31,6 +32,10 @@ def sidebar() -> None:
         except FluxcoreError as exc:
             st.error(str(exc))
             annees, terr = [], None
+        user = auth.utilisateur()
+        if terr is not None and (user is None or user.role != "reservataire"):
+            # a réservataire sees only its own figures: no search over everyone's data
+            recherche_views.boite(path, projection(), date.today())
         annees = annees or [date.today().year]
         if st.session_state.get("annee") not in annees:
             st.session_state["annee"] = annees[0]

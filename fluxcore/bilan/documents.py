@@ -34,6 +34,7 @@ from fluxcore.formats import (
 from fluxcore.geo import dans_perimetre
 from fluxcore.jauges import jauges_conventions, jauges_reservataires
 from fluxcore.perimetre import Perimetre
+from fluxcore.referentiel import libelle_perimetre
 from fluxcore.regles import INTERNES
 
 NON_ORIENTE = "NON_ORIENTE"
@@ -91,9 +92,8 @@ def _info(b: Bilan, genre: str, code: str) -> pd.Series:
 
 
 def _perimetre_label(b: Bilan, dep: str, perimetre) -> str:
-    if perimetre is None or pd.isna(perimetre):
-        return f"Tout le département ({dep} {b.departements.get(dep, '')})".replace(" )", ")")
-    return b.communes.get(perimetre) or b.epcis.get(perimetre) or str(perimetre)
+    """« Tout le département de la Marne », « Commune de Reims », « CU du Grand Reims »."""
+    return libelle_perimetre(perimetre, dep, {**b.communes, **b.epcis})
 
 
 def _masque_perimetres(df: pd.DataFrame, conv: pd.DataFrame) -> pd.Series:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import pandas as pd
 
 from fluxcore.formats import CONTINGENT_DU_TYPE, CONTINGENTS
+from fluxcore.reglages import libelle
 from fluxcore.regles import INTERNES
 
 # rows: the contingents, then the dwellings no contingent covers
@@ -108,8 +109,9 @@ def notes(rendu_compte_livre: bool) -> list[str]:
         "réservataire à qui le logement a été orienté ; les agents de l'État à part.",
         "Imputées au contingent : attributions décidées sur les logements d'un réservataire, "
         "y compris un logement qu'il a rendu, qui compte comme livré : "
-        + ("oui" if rendu_compte_livre else "non") + " (paramètre "
-        "rendu_bailleur_compte_livre). La part non réservée du bailleur, les usages soustraits "
+        + ("oui" if rendu_compte_livre else "non") + " (paramètre « "
+        + libelle("rendu_bailleur_compte_livre") + " »). La part non réservée du bailleur, "
+        "les usages soustraits "
         "du flux (mutations, relogements : R441-5) et les attributions sans orientation ne "
         "sont imputés à aucun contingent.",
         "Mutations internes : attributions décidées à un ménage déjà locataire du bailleur "

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from fluxcore.bilan.calcul import Bilan
 from fluxcore.formats import TYPES_RESERVATAIRE, fmt_date
+from fluxcore.reglages import libelle
 
 if TYPE_CHECKING:
     from fluxcore.bilan.documents import DocumentBilan
@@ -25,12 +26,13 @@ def notes_methode(b: Bilan, genre: str) -> list[str]:
         "renseigné, sinon ressources par UC sous le seuil de l'EPCI de l'année.",
         "Rendus au bailleur : aucun candidat proposé dans le délai ; ils comptent comme livrés "
         "au réservataire : " + ("oui" if r["rendu_bailleur_compte_livre"] else "non")
-        + " (paramètre rendu_bailleur_compte_livre).",
+        + f" (paramètre « {libelle('rendu_bailleur_compte_livre')} »).",
         "Dû : taux de la convention × logements entrés dans le flux de son périmètre "
         "(libérations non utilisées pour une catégorie soustraite ; premières mises en "
         "location " + ("incluses" if r["premieres_mises_en_location_dans_flux"] else "exclues")
         + ").",
-        f"Périodes de construction : bornes {bornes} (paramètre periodes_construction) ; "
+        f"Périodes de construction : bornes {bornes} (paramètre "
+        f"« {libelle('periodes_construction')} ») ; "
         "année de construction de la résidence, à défaut année de mise en service.",
         f"Prévisionnel {b.annee + 1} : soustraits prévus = moyenne annuelle des "
         f"{r['rotation_annees_historique']} années précédentes par catégorie ; flux net prévu "

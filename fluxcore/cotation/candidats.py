@@ -12,7 +12,7 @@ import pandas as pd
 
 from fluxcore.db import Database, en_parallele, load_sql
 from fluxcore.errors import CotationError, FluxcoreError
-from fluxcore.formats import fmt_int, fmt_num, fmt_pct
+from fluxcore.formats import a, accord, fmt_int, fmt_num, fmt_pct
 from fluxcore.parametres import get_parametres
 from fluxcore.regles import INTERNES
 
@@ -136,13 +136,14 @@ def par_destination(db: Database, liberation_id: str, aujourdhui: date,
 def resume(c: Candidats) -> str:
     """One French sentence on the rules and the count of eligible demandes."""
     r, lg = c.regles, c.logement
-    lieu = f"à {lg['commune']}" if r["etendue"] == "commune" else f"dans {lg['epci']}"
+    lieu = a(lg["commune"]) if r["etendue"] == "commune" else f"dans {lg['epci']}"
     plafond = (f"ressources ≤ {fmt_int(r['plafond'])} € par UC ({lg['financement']})"
                if r["plafond"] is not None else f"pas de plafond ({lg['financement']})")
     effort = (f"taux d'effort ≤ {fmt_pct(r['effort_max'])} pour un loyer de "
               f"{fmt_num(r['loyer'], 0)} €" if r["loyer"] is not None else
               "loyer inconnu : taux d'effort non vérifié")
-    return (f"{fmt_int(len(c.eligibles))} demande(s) éligible(s) sur {fmt_int(len(c.demandes))}"
-            f" demande(s) active(s) {lieu} : ménage de {r['tmin']} à {r['tmax']} personnes pour "
-            f"un {lg['typologie']}, typologie souhaitée à {r['ecart']} pièce(s) près, {plafond}, "
-            f"{effort}.")
+    eligibles = accord(len(c.eligibles), "demande éligible", "demandes éligibles")
+    actives = accord(len(c.demandes), "demande active", "demandes actives")
+    return (f"{eligibles} sur {actives} {lieu} : ménage de {r['tmin']} à {r['tmax']} personnes "
+            f"pour un {lg['typologie']}, typologie souhaitée à "
+            f"{accord(r['ecart'], 'pièce', 'pièces')} près, {plafond}, {effort}.")

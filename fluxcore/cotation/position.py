@@ -16,7 +16,7 @@ from fluxcore.cotation.scores import attentes, classes, quantiles, scores
 from fluxcore.criteres import ARTICLES, LIBELLES, criteres_prioritaires
 from fluxcore.db import Database
 from fluxcore.errors import CotationError
-from fluxcore.formats import fmt_date, fmt_int, fmt_num
+from fluxcore.formats import de, fmt_date, fmt_int, fmt_num
 from fluxcore.parametres import get_parametres
 
 STATUTS_DEMANDE = {"ATTRIBUEE": "satisfaite (logement attribué)", "RADIEE": "radiée"}
@@ -222,7 +222,7 @@ def phrases(p: Position, mois_attente: int) -> list[str]:
         return out
     depuis = (f" en vigueur depuis le {fmt_date(p.grille_date_effet)}"
               if p.grille_date_effet else "")
-    out.append(f"Elle est cotée selon la grille de {d['epci']}, version {p.grille_version}"
+    out.append(f"Elle est cotée selon la grille {de(d['epci'])}, version {p.grille_version}"
                f"{depuis}.")
     parts = [f"{r.libelle} : {_pts(r.points)}" for r in p.detail.itertuples()
              if r.critere not in SPECIAUX and r.points != 0]

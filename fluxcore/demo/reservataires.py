@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fluxcore.formats import de_commune
 from fluxcore.geo import Reference, commune_mere
 
 # destination slots of the orientation/stock matrices, in this order
@@ -64,7 +65,8 @@ def build_reservataires(ref: Reference, res: pd.DataFrame, rng: np.random.Genera
         dep_com = stock[stock.index.str.startswith(dep)].sort_values(ascending=False)
         for code in sorted(dep_com.index[:2].tolist() + dep_com.index[2:4][
                 dep_com.iloc[2:4] >= 0.05 * dep_com.sum()].tolist()):
-            add(f"COM-{code}", f"Commune de {noms_com[code]}", "COMMUNE", code, dep, code,
+            add(f"COM-{code}", f"Commune {de_commune(code, noms_com[code])}", "COMMUNE", code,
+                dep, code,
                 _round_half(rng.uniform(6, 10)), True)
     if "51" in set(res["departement"]):
         add("EMP-CHU", "Centre hospitalier universitaire (employeur)", "EMPLOYEUR", "51", "51",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fluxcore.formats import CONTINGENTS
+from fluxcore.suivi import STATUTS_CANDIDATURE
 
 INTERNES = ("MUTATION", "RU", "ORCOD", "LHI", "VENTE", "BAILLEUR")
 TYPOLOGIES = ("T1", "T2", "T3", "T4", "T5", "T6")
@@ -17,6 +18,7 @@ FINANCEMENTS = ("PLAI", "PLUS", "PLS", "PLI", "AUTRE")
 TYPES_RESERVATAIRE = ("PREFET", "PREFET_FONCTIONNAIRES", "ACTION_LOGEMENT", "COMMUNE", "EPCI",
                       "DEPARTEMENT", "REGION", "EMPLOYEUR", "AUTRE")
 STATUTS_ORIENTATION = ("ORIENTE", "CANDIDATS_PROPOSES", "CALEOL", "ATTRIBUE", "RENDU_BAILLEUR")
+ORIGINES_CANDIDATURE = ("BAILLEUR", "RESERVATAIRE")
 
 COMMUNE = (r"^([0-9]{5}|2[AB][0-9]{3})$", "un code INSEE de commune à 5 caractères (ex. 08105)")
 DEPARTEMENT = (r"^([0-9]{2}|2[AB]|97[0-9])$", "un code de département (ex. 08, 2A, 974)")
@@ -70,9 +72,13 @@ SPECS: dict[str, TableSpec] = {s.table: s for s in (
               strict_lower=("surface_m2",),
               references=(Reference("residence_id", "residence", "residence_id"),)),
     TableSpec("reservataire", "réservataires", ("reservataire_id",),
-              enums={"type": TYPES_RESERVATAIRE}),
+              enums={"type": TYPES_RESERVATAIRE},
+              formats={"email": (r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                                 "une adresse électronique (ex. flux@reservataire.fr)")}),
     TableSpec("convention", "conventions", ("convention_id",),
-              bounds={"taux_flux": PART, "annee_debut": (2000, 2100), "annee_fin": (2000, 2100)},
+              bounds={"taux_flux": PART, "annee_debut": (2000, 2100), "annee_fin": (2000, 2100),
+                      # the bounds of the settings these override (fluxcore.parametres)
+                      "delai_proposition_jours": (1, 365), "nb_candidats_max": (1, 20)},
               formats={"departement": DEPARTEMENT},
               references=(Reference("reservataire_id", "reservataire", "reservataire_id"),),
               # years read from date_debut / date_fin when absent; perimetre from the
@@ -128,6 +134,12 @@ SPECS: dict[str, TableSpec] = {s.table: s for s in (
               bounds={"taille_menage": (1, 20), "ressources_uc": (0, 1_000_000),
                       "nb_refus": (0, 100)},
               formats={"commune_souhaitee": COMMUNE}),
+    # households proposed for an oriented dwelling and what became of each (fluxcore.suivi)
+    TableSpec("candidature", "candidatures", ("candidature_id",),
+              enums={"statut": tuple(STATUTS_CANDIDATURE), "origine": ORIGINES_CANDIDATURE},
+              bounds={"rang": (1, 100)},
+              references=(Reference("orientation_id", "orientation", "orientation_id"),
+                          Reference("demande_id", "demande", "demande_id"))),
     # radiations for attribution as the landlord extracts them from the SNE (migration 007,
     # docs/sne.md): the RPLS id may be unknown to the product, which the reconciliation says
     TableSpec("radiation_sne", "radiations SNE", ("numero_unique",),
@@ -145,7 +157,9 @@ ORDER = tuple(SPECS)
 
 # Columns the importer never takes from a file (kept as they are in the database).
 MANAGED = {"parametre": ("updated_at", "updated_by"),
-           "logement": ("signature",)}   # signature: computed by the RPLS import
+           "logement": ("signature",),   # signature: computed by the RPLS import
+           # modifie_le: set by the product's writes (two users at once: fluxcore.suivi)
+           "orientation": ("modifie_le",), "candidature": ("modifie_le",)}
 
 # Table names as they may appear in a sheet or file name.
 ALIASES = {
@@ -168,4 +182,5 @@ ALIASES = {
     "sne": "radiation_sne", "radiations": "radiation_sne", "radiations_sne": "radiation_sne",
     "sne_radiations": "radiation_sne", "radiation": "radiation_sne",
     "radiations_attribution": "radiation_sne", "radiations_pour_attribution": "radiation_sne",
+    "candidats": "candidature", "propositions": "candidature",
 }

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from fluxcore import conventions
+from fluxcore.formats import pluriel
 from fluxcore.geo import dans_perimetre
 from fluxcore.regles import INTERNES, TYPES_PREFET, taux_part_stock
 from fluxcore.simulation.entrees import Entrees
@@ -268,7 +269,8 @@ def resoudre_taux(e: Entrees, s: Scenario, ligne: LigneReservataire,
             par_an = droits / annees
             t = 100.0 * par_an / flux_net_moyen
             taux += t
-            textes.append(f"{_n(droits)} droits uniques sur {_n(annees, 1)} an(s) = "
+            textes.append(f"{_n(droits)} droits uniques sur {_n(annees, 1)} "
+                          f"{pluriel(annees, 'an', 'ans')} = "
                           f"{_n(par_an, 1)} par an, soit {_p(t)} d'un flux net moyen de "
                           f"{_n(flux_net_moyen, 1)}")
         elif droits > 0:

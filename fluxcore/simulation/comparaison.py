@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from fluxcore.formats import USAGES_INTERNES, fmt_num, fmt_pct
+from fluxcore.formats import USAGES_INTERNES, accord, fmt_num, fmt_pct
+from fluxcore.geo import noms_departements
 from fluxcore.simulation.montecarlo import MonteCarlo
 from fluxcore.simulation.resultats import Resultats, ligne
 from fluxcore.simulation.scenario import METHODES, ROTATIONS
@@ -35,7 +36,8 @@ def _rotation(r: Resultats) -> str:
     if s.rotation_mode == "globale":
         return f"{fmt_pct(s.rotation_pct, 1)} pour tous les segments"
     if s.rotation_mode == "segments":
-        return f"Par segment ({len(s.rotation_segments)} fixé(s), autres observés)"
+        fixes = accord(len(s.rotation_segments), "fixé", "fixés")
+        return f"Par segment ({fixes}, les autres observés)"
     return ROTATIONS[s.rotation_mode]
 
 
@@ -59,7 +61,9 @@ def comparer(resultats: list[Resultats],
                      **dict(zip(noms, values))})
 
     hyp = HYP
-    add(hyp, "Département", "texte", [r.scenario.departement for r in resultats])
+    deps = noms_departements()
+    add(hyp, "Département", "texte", [deps.get(r.scenario.departement, r.scenario.departement)
+                                       for r in resultats])
     add(hyp, "Période", "texte",
         [f"{r.scenario.annee_debut}–{r.scenario.annee_fin}" for r in resultats])
     add(hyp, "Rotation", "texte", [_rotation(r) for r in resultats])
@@ -93,8 +97,7 @@ def comparer(resultats: list[Resultats],
     rubriques: list[str] = []
     for rid, perim in keys:
         found = [_ligne(r, rid, perim) for r in resultats]
-        nom = next(f["nom"] for f in found if f is not None)
-        rub = f"{nom}" + (f" (périmètre {perim})" if perim else "")
+        rub = next(f.get("libelle") or f["nom"] for f in found if f is not None)
         if rub in rubriques or rub in (HYP, FLUX, CTRL):
             rub = f"{rub} [{rid}]"
         rubriques.append(rub)

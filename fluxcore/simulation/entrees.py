@@ -13,6 +13,7 @@ import pandas as pd
 
 from fluxcore.db import Database, load_sql
 from fluxcore.parametres import BY_KEY, get_parametres
+from fluxcore.referentiel import libelle_perimetre
 
 COLONNES_DEROGATION = ("derogation_id", "departement", "arrete", "date_debut", "date_fin",
                        "taux_max", "taux_agents_max")
@@ -54,6 +55,12 @@ class Entrees:
     modele: object | None = None  # fluxcore.simulation.modele.ModeleVacance
     derogations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=list(COLONNES_DEROGATION)))
+    epcis: dict[str, str] = field(default_factory=dict)     # names of the EPCI (SIREN)
+
+    def libelle_perimetre(self, perimetre: str | None) -> str:
+        """A line's perimeter in words: « Commune d'Épernay », « CU du Grand Reims », « Tout
+        le département de la Marne »."""
+        return libelle_perimetre(perimetre, self.departement, {**self.communes, **self.epcis})
 
     @property
     def annees(self) -> list[int]:
@@ -84,7 +91,8 @@ def charger_entrees(db: Database, departement: str, annee_debut: int, annee_fin:
     noms = db.df("select code_insee, nom from ref_commune where departement = ?", [departement])
     e = Entrees(departement, annee_debut, annee_fin, _typed(parc), _typed(observe), soustraits,
                 stock, conventions, reglages, dict(zip(noms["code_insee"], noms["nom"])),
-                derogations=db.df(load_sql("simulation/derogations"), p))
+                derogations=db.df(load_sql("simulation/derogations"), p),
+                epcis=_noms_epci(db, departement))
     if modele:
         from fluxcore.simulation.modele import estimer_modele  # sklearn only when asked
 
@@ -94,6 +102,12 @@ def charger_entrees(db: Database, departement: str, annee_debut: int, annee_fin:
 
     cube(e)  # the arrays travel with the object (cached by the page)
     return e
+
+
+def _noms_epci(db: Database, departement: str) -> dict[str, str]:
+    df = db.df("select epci_siren, nom from ref_epci where epci_siren in (select epci_siren "
+               "from ref_commune where departement = ?)", [departement])
+    return dict(zip(df["epci_siren"], df["nom"]))
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:

@@ -86,7 +86,7 @@ def _feuille_droits(wb, name: str, r: Resultats, f_head, f_num, f_pct, f_title) 
                         "Total", "Comment le taux est obtenu"], f_head)
     for i, t in enumerate(r.reservataires.itertuples(), start=3):
         ws.write(i, 0, t.nom)
-        ws.write(i, 1, t.perimetre if isinstance(t.perimetre, str) else "Département")
+        ws.write(i, 1, t.perimetre_libelle)
         ws.write(i, 2, METHODES[t.methode])
         ws.write_number(i, 3, float(t.taux_pct), f_pct)
         d = ligne(r.droits, t.reservataire_id, t.perimetre).set_index("annee")["droits"]

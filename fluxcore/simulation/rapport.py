@@ -59,7 +59,7 @@ def texte(r: Resultats, mc: MonteCarlo | None = None) -> str:
                      f"{a.part_bailleur:8.1f} ({fmt_pct(a.part_bailleur_pct, 1)})")
     lines += ["", "Réservataires (taux, droits par an, méthode)"]
     for t in r.reservataires.itertuples():
-        perim = f" [{t.perimetre}]" if isinstance(t.perimetre, str) else ""
+        perim = f" [{t.perimetre_libelle}]" if t.libelle != t.nom else ""
         band = ""
         if mc is not None:
             sel = ligne(mc.reservataires, t.reservataire_id, t.perimetre)

@@ -9,7 +9,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from fluxcore.formats import fmt_pct
+from fluxcore.formats import de_commune, fmt_pct
 from fluxcore.limites import en_derogations
 from fluxcore.regles import INTERNES, Controle, controle_hors_qpv_prefet, controles_prefet
 from fluxcore.simulation.calcul import (
@@ -112,12 +112,16 @@ def simuler(e: Entrees, s: Scenario) -> Resultats:
                                       "garantie_emprunt", "methode", "taux_pct", "base",
                                       "droits_total", "droits_par_an", "fin_droits",
                                       "debut_droits"])
+    res["perimetre_libelle"] = [e.libelle_perimetre(p) for p in res["perimetre"]]
+    res["libelle"] = [libelle_ligne(n, p, lib) for n, p, lib in
+                      zip(res["nom"], res["perimetre"], res["perimetre_libelle"])]
     dr = pd.DataFrame(droits, columns=["reservataire_id", "perimetre", "annee",
                                        "flux_perimetre", "droits"])
     annees = par_an[None].reset_index()[["annee", *COLONNES_ANNEE]]
     for p, f in par_an.items():
         if (f["flux_net"] < 0).any():
-            where = "du département" if p is None else f"du périmètre {p}"
+            where = ("du département" if p is None
+                     else f"du périmètre « {e.libelle_perimetre(p)} »")
             alertes.append(f"Les soustraits dépassent le flux brut {where} : flux net ramené "
                            "à zéro pour les droits.")
     annees["droits_reservataires"] = annees["annee"].map(dr.groupby("annee")["droits"].sum()
@@ -129,6 +133,15 @@ def simuler(e: Entrees, s: Scenario) -> Resultats:
     ctrl = controles(e, s, res, annees, mix, flux[None], dr)
     return Resultats(s, annees, res, dr, mix, ctrl, prefet_par_commune(e, s, res, flux[None]),
                      alertes)
+
+
+def libelle_ligne(nom: str, perimetre, perimetre_libelle: str) -> str:
+    """A line's name for people: the réservataire's name, with its perimeter when the name
+    does not already say it (« Commune de Sedan » on Sedan, « Action Logement Services – CU du
+    Grand Reims »)."""
+    if not isinstance(perimetre, str) or perimetre_libelle in nom or nom in perimetre_libelle:
+        return nom
+    return f"{nom} – {perimetre_libelle}"
 
 
 def resoudre_reglages(e: Entrees, s: Scenario) -> Scenario:
@@ -216,8 +229,8 @@ def controles(e: Entrees, s: Scenario, res: pd.DataFrame, annees: pd.DataFrame,
     else:
         worst = cov.loc[cov["garantie"].idxmax()] if len(cov) else None
         gar = float(worst["garantie"]) if worst is not None else 0.0
-        where = (f"du flux de la commune la plus engagée ({_commune(e, worst['commune_insee'])})"
-                 if worst is not None else "du flux")
+        where = (f"du flux de la commune la plus engagée, "
+                 f"{_commune(e, worst['commune_insee'])}," if worst is not None else "du flux")
     checks.append(Controle(
         "garantie_max", "Garanties d'emprunt", "R441-5-2", gar, limit, gar <= limit + 1e-9,
         f"Réservations en contrepartie de garanties d'emprunt : {fmt_pct(gar, 1)} {where} "
@@ -226,9 +239,9 @@ def controles(e: Entrees, s: Scenario, res: pd.DataFrame, annees: pd.DataFrame,
     total = float(worst["total"]) if worst is not None else 0.0
     checks.append(Controle(
         "somme_taux", "Somme des taux", "R441-5", total, 100.0, total <= 100.0 + 1e-9,
-        f"Somme des taux de {fmt_pct(total, 1)} au plus (commune "
-        f"{_commune(e, worst['commune_insee']) if worst is not None else '–'}) pour un "
-        "maximum de 100 %."))
+        f"Somme des taux de {fmt_pct(total, 1)} au plus"
+        + (f" (commune {de_commune(worst['commune_insee'], _commune(e, worst['commune_insee']))})"
+           if worst is not None else "") + " pour un maximum de 100 %."))
     return pd.DataFrame([c.__dict__ for c in checks])
 
 
@@ -259,8 +272,8 @@ def parts_prefet(res: pd.DataFrame, annees: pd.DataFrame, dr: pd.DataFrame) -> l
 
 
 def _commune(e: Entrees, code: str) -> str:
-    nom = e.communes.get(code)
-    return f"{nom} ({code})" if nom else code
+    """A commune's name (its code when the reference does not know it)."""
+    return e.communes.get(code) or code
 
 
 def prefet_par_commune(e: Entrees, s: Scenario, res: pd.DataFrame,

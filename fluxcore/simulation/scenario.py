@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 
 from fluxcore.errors import FluxcoreError
+from fluxcore.formats import accord
 from fluxcore.regles import INTERNES, Derogation
 
 METHODES = {
@@ -215,7 +216,7 @@ def valider(s: Scenario) -> Scenario:
     if not DUREE_MIN <= duree <= DUREE_MAX:
         raise ScenarioError(
             f"La période d'une convention couvre de {DUREE_MIN} à {DUREE_MAX} ans "
-            f"({s.annee_debut}–{s.annee_fin} : {duree} an(s)).")
+            f"({s.annee_debut}–{s.annee_fin} : {accord(duree, 'an', 'ans')}).")
     if s.rotation_mode not in ROTATIONS:
         raise ScenarioError(f"rotation_mode « {s.rotation_mode} » inconnu (attendu : "
                             f"{', '.join(ROTATIONS)}).")

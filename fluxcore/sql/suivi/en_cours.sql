@@ -1,0 +1,40 @@
+-- Orientations not finished in a territory (fluxcore.suivi.en_cours): statut ORIENTE,
+-- CANDIDATS_PROPOSES or CALEOL, or ATTRIBUE with an attribution whose lease is not signed yet
+-- (an ATTRIBUE orientation without attribution row is history imported as such); every year.
+-- $dep, $epci, $commune (NULL: all), $aujourdhui (for jours_restants), $orientation (NULL).
+-- Returns one row per orientation: liberation_id, orientation_id, logement_id, typologie,
+--   commune (name), destinataire, destinataire_nom (réservataire's name, else the code),
+--   destinataire_type, statut, date_orientation, date_limite ({{ suivi/delais }}),
+--   jours_restants (date_limite − $aujourdhui, NULL without deadline), nb_candidats
+--   (candidatures in play: PROPOSE, AJOURNE, RETENU), nb_candidats_max, modifie_le.
+with {{ suivi/delais }},
+cand as (
+    select orientation_id,
+           count(*) filter (where statut in ('PROPOSE', 'AJOURNE', 'RETENU')) as nb_candidats
+    from candidature group by all
+),
+final as (
+    select d.liberation_id, d.orientation_id, b.logement_id, l.typologie,
+           coalesce(c.nom, d.commune_insee) as commune, d.destinataire,
+           coalesce(rv.nom, d.destinataire) as destinataire_nom,
+           rv.type as destinataire_type, d.statut, d.date_orientation, d.date_limite,
+           datediff('day', cast($aujourdhui as date), d.date_limite) as jours_restants,
+           coalesce(k.nb_candidats, 0) as nb_candidats, d.nb_candidats_max, d.modifie_le
+    from delai d
+    join liberation b using (liberation_id)
+    join logement l using (logement_id)
+    left join ref_commune c on c.code_insee = d.commune_insee
+    left join reservataire rv on rv.reservataire_id = d.destinataire
+    left join cand k using (orientation_id)
+    where ($dep is null or d.departement = $dep)
+      and ($epci is null or d.epci_siren = $epci)
+      and ($commune is null or d.commune_insee = $commune)
+      and (d.statut in ('ORIENTE', 'CANDIDATS_PROPOSES', 'CALEOL')
+           or (d.statut = 'ATTRIBUE'
+               and exists (select 1 from attribution a
+                           where a.orientation_id = d.orientation_id and a.date_bail is null)
+               and not exists (select 1 from attribution a
+                               where a.orientation_id = d.orientation_id
+                                 and a.date_bail is not null)))
+)
+select * from final order by date_limite nulls last, date_orientation, liberation_id
