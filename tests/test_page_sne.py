@@ -91,7 +91,8 @@ def test_per_reservataire_figures_are_those_of_fluxcore(app, demo_db, projection
     chart = app.get("plotly_chart")
     assert len(chart) == 1
     header = " ".join(c.value for c in app.caption)
-    assert f"tolérance de {r.tolerance} jours" in header and "Tolérance de date du rapprochement SNE" in header
+    assert f"tolérance de {r.tolerance} jours" in header
+    assert "Tolérance de date du rapprochement SNE" in header
     assert f"{fmt_int(r.importees)} radiations importées" in header
 
 
