@@ -35,9 +35,11 @@ PAGES = [
     st.Page("pages/donnees.py", title="Données", icon=":material/database:", url_path="donnees"),
 ]
 
-# authentication is optional: off for the demo, on with a users file or an OIDC configuration;
-# a réservataire account only gets its own space (fluxcore refuses the rest anyway)
-user = auth.exiger_connexion()
+# authentication is optional: off for the demo (FLUX_UTILISATEURS=aucun), on with a users file
+# or an OIDC configuration; a setting to correct keeps the app closed (never open). Until
+# someone signs in, the pages are registered hidden and not run. A réservataire account only
+# gets its own space (fluxcore refuses the rest anyway)
+user = auth.exiger_connexion(PAGES)
 if user is not None and user.role == "reservataire":
     PAGES = [page for page in PAGES if page.url_path == "reservataire"]
 navigation = st.navigation(PAGES)

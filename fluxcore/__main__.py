@@ -268,6 +268,7 @@ OBJECTIFS_COLONNES = ["epci_siren", "nom", "indicateur", "realise", "base", "pct
 
 def cmd_objectifs(args) -> int:
     from fluxcore.db import Database
+    from fluxcore.neutralisation import csv
     from fluxcore.objectifs import phrase, suivi
     from fluxcore.perimetre import Perimetre
 
@@ -276,7 +277,7 @@ def cmd_objectifs(args) -> int:
     df = suivi(db, p)
     out = df[OBJECTIFS_COLONNES].round(2)
     if args.format == "csv":
-        sys.stdout.write(out.to_csv(index=False, sep=";", decimal=","))
+        sys.stdout.write(csv(out, index=False, sep=";", decimal=","))
     elif args.format == "json":
         print(out.to_json(orient="records", force_ascii=False, indent=2))
     else:
@@ -298,13 +299,14 @@ FRAGILITE_COLONNES = ["residence_id", "nom", "commune_insee", "epci_siren", "en_
 def cmd_fragilite(args) -> int:
     from fluxcore.db import Database
     from fluxcore.fragilite import fragilite
+    from fluxcore.neutralisation import csv
 
     db = Database(args.db, read_only=True)
     df = fragilite(db, args.date or date.today(), args.epci, args.departement)
     contrib = [c for c in df.columns if c.startswith("c_")]
     out = df[FRAGILITE_COLONNES + contrib].round(4)
     if args.format == "csv":
-        sys.stdout.write(out.to_csv(index=False, sep=";", decimal=","))
+        sys.stdout.write(csv(out, index=False, sep=";", decimal=","))
     elif args.format == "json":
         print(out.to_json(orient="records", force_ascii=False, indent=2))
     else:
@@ -320,6 +322,7 @@ def cmd_import(args) -> int:
     from fluxcore.errors import CorrespondanceError
     from fluxcore.imports import import_paths, summary
     from fluxcore.imports.correspondance import enregistrer, resoudre, verifier
+    from fluxcore.neutralisation import csv
 
     if args.enregistrer_correspondance and not args.correspondance:
         raise CorrespondanceError("--enregistrer-correspondance demande --correspondance "
@@ -341,7 +344,7 @@ def cmd_import(args) -> int:
     if report:
         print(report, file=sys.stderr if not result.ok else sys.stdout)
     if args.rapport:
-        result.problems.frame().to_csv(args.rapport, sep=";", index=False)
+        csv(result.problems.frame(), args.rapport, sep=";", index=False)
     print(summary(result))
     if result.ok and args.enregistrer_correspondance:
         new = enregistrer(db, corr, args.auteur)
@@ -364,10 +367,13 @@ def cmd_correspondances(args) -> int:
     saved = lister(db)
     if saved.empty:
         print("Aucune correspondance enregistrée.")
+    from fluxcore.formats import pluriel
+
     for r in saved.itertuples():
-        print(f"{r.nom:<30} → {r.table_cible:<18} {r.nb_colonnes:>3} colonne(s) "
-              f"{r.nb_valeurs:>3} valeur(s) codée(s)  modifiée le {r.modifie_le:%d/%m/%Y} "
-              f"par {r.modifie_par}")
+        print(f"{r.nom:<30} → {r.table_cible:<18} {r.nb_colonnes:>3} "
+              f"{pluriel(r.nb_colonnes, 'colonne', 'colonnes'):<8} {r.nb_valeurs:>3} "
+              f"{pluriel(r.nb_valeurs, 'valeur codée', 'valeurs codées'):<14} "
+              f"modifiée le {r.modifie_le:%d/%m/%Y} par {r.modifie_par}")
     return 0
 
 
@@ -401,8 +407,13 @@ def cmd_backup(args) -> int:
     from fluxcore.backup import backup_database
     from fluxcore.db import Database
 
-    out = backup_database(Database(args.db), args.out)
-    print(f"Sauvegarde écrite : « {out} ».")
+    db = Database(args.db)
+    try:
+        out = backup_database(db, args.out)
+    finally:
+        db.close()
+    print(f"Sauvegarde écrite et vérifiée (relue en entier) : « {out} » ; empreinte SHA-256 "
+          f"et contenu des tables dans « {out}.sha256 ».")
     return 0
 
 
@@ -411,8 +422,10 @@ def cmd_restore(args) -> int:
 
     info = describe_backup(args.source)
     lines = ", ".join(f"{t} {n}" for t, n in info["lignes"].items())
-    print(f"Sauvegarde « {args.source} » : schéma {info['version']}, dernier événement "
-          f"{info['dernier_evenement']:%d/%m/%Y %H:%M} ; {lines}.")
+    verified = ("empreinte SHA-256 conforme, relue en entier" if info["empreinte_enregistree"]
+                else "relue en entier, sans fichier d'empreinte .sha256")
+    print(f"Sauvegarde « {args.source} » vérifiée ({verified}) : schéma {info['version']}, "
+          f"dernier événement {info['dernier_evenement']:%d/%m/%Y %H:%M} ; {lines}.")
     if not args.confirmer:
         print("Ajoutez --confirmer pour remplacer la base « " + args.db + " » par ce fichier.")
         return 1
@@ -605,10 +618,9 @@ def cmd_demo(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from fluxcore.check import ERREUR, has_errors, run_checks
-    from fluxcore.db import Database
+    from fluxcore.check import ERREUR, has_errors, ouvrir_pour_controle, run_checks
 
-    db = Database(args.db, read_only=True)
+    db = ouvrir_pour_controle(args.db)
     report = run_checks(db)
     if args.format == "json":
         print(json.dumps(report.to_dict(orient="records"), ensure_ascii=False, indent=2))
@@ -649,6 +661,7 @@ JAUGES_COLONNES = ["reservataire_id", "nom", "type", "taux", "droits_annuels", "
 def cmd_jauges(args) -> int:
     from fluxcore.db import Database
     from fluxcore.jauges import controles_legaux, jauges_reservataires
+    from fluxcore.neutralisation import csv
     from fluxcore.perimetre import Perimetre
 
     db = Database(args.db, read_only=True)
@@ -656,7 +669,7 @@ def cmd_jauges(args) -> int:
                   args.commune)
     df = jauges_reservataires(db, p)[JAUGES_COLONNES].round(2)
     if args.format == "csv":
-        sys.stdout.write(df.to_csv(index=False, sep=";", decimal=","))
+        sys.stdout.write(csv(df, index=False, sep=";", decimal=","))
     elif args.format == "json":
         print(df.to_json(orient="records", force_ascii=False, indent=2))
     else:
@@ -869,6 +882,7 @@ def _ecrire(chemin: str, data: bytes) -> None:
 def cmd_sne(args) -> int:
     from fluxcore import sne
     from fluxcore.db import Database
+    from fluxcore.neutralisation import csv
 
     if args.action not in SNE_ACTIONS:     # main() answers first; kept for direct calls
         return _usage_sne(args.action)
@@ -880,7 +894,7 @@ def cmd_sne(args) -> int:
                             f"fait. {SNE_IMPORT}")
     r = sne.rapprocher(db, p)
     if args.format == "csv":
-        texte = sne.lignes_export(r).to_csv(index=False, sep=";", decimal=",")
+        texte = csv(sne.lignes_export(r), index=False, sep=";", decimal=",")
     elif args.format == "json":
         texte = _sne_sortie_json(r, libelle)
     else:

@@ -1,9 +1,11 @@
 """Who may do what: users, roles, and their enforcement inside fluxcore.
 
 Authentication is optional. The demo runs open (a `Database` without user: every function
-works, writes are audited with the system user). It switches on when a users file exists
-(`FLUX_UTILISATEURS`, by default `utilisateurs.toml` at the project root) or when an OIDC
-provider is configured for Streamlit. The app then binds the database to the signed-in user
+works, writes are audited with the system user) — only on purpose: `FLUX_UTILISATEURS=aucun`,
+or neither the variable nor the default file `utilisateurs.toml` at the project root. It
+switches on when a users file exists or is named by `FLUX_UTILISATEURS` (a named file that
+cannot be read keeps the app closed, never open) or when an OIDC provider is configured for
+Streamlit. The app then binds the database to the signed-in user
 (`db.pour(utilisateur)`) and fluxcore enforces the role itself, not only the pages:
 
 - admin: everything (imports, settings, backups, and what the others may do);
@@ -71,6 +73,9 @@ ACTIONS = {"lire": "consulter les données de tous les réservataires",
            "proposer": "proposer des candidats pour un logement mis à sa disposition"}
 ITERATIONS = 600_000
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "utilisateurs.toml"
+VARIABLE = "FLUX_UTILISATEURS"
+# FLUX_UTILISATEURS=aucun: no accounts, on purpose (demo, tests): every visitor is admin
+OUVERT = "aucun"
 
 
 class AccesRefuseError(FluxcoreError):
@@ -253,7 +258,14 @@ def sauf_reservataire(func: Callable) -> Callable:
 
 # -- accounts -------------------------------------------------------------------------------
 def fichier_utilisateurs() -> Path:
-    return Path(os.environ.get("FLUX_UTILISATEURS") or DEFAULT_FILE)
+    """The users file the command line writes and lists (`FLUX_UTILISATEURS`, else the
+    default file)."""
+    value = (os.environ.get(VARIABLE) or "").strip()
+    if value.lower() == OUVERT:
+        raise UtilisateursError(
+            f"{VARIABLE}={OUVERT} : l'application tourne sans comptes. Indiquez le fichier des "
+            f"comptes avec --fichier, ou donnez son chemin à {VARIABLE}.")
+    return Path(value) if value else DEFAULT_FILE
 
 
 def hacher(mot_de_passe: str, sel: bytes | None = None, iterations: int = ITERATIONS) -> str:
@@ -285,15 +297,19 @@ def lire_utilisateurs(path: str | Path) -> dict[str, Compte]:
     """Accounts of the users file, by login; UtilisateursError names the file and line."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except FileNotFoundError as exc:
         raise UtilisateursError(f"Fichier des utilisateurs introuvable : « {path} ».") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UtilisateursError(
+            f"Fichier des utilisateurs illisible : « {path} » ({_raison(exc)}).") from exc
     except tomllib.TOMLDecodeError as exc:
         raise UtilisateursError(f"{path.name} : syntaxe TOML invalide ({exc}).") from exc
     table = data.get("utilisateurs")
     if not isinstance(table, dict):
         raise UtilisateursError(f"{path.name} : aucune table [utilisateurs.<identifiant>].")
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = text.splitlines()
     comptes = {}
     for login, entry in table.items():
         where = _ligne(lines, login)
@@ -319,6 +335,16 @@ def lire_utilisateurs(path: str | Path) -> dict[str, Compte]:
                            str(entry["email"]).lower() if entry.get("email") else None)
         comptes[login] = Compte(user, entry.get("mot_de_passe"))
     return comptes
+
+
+def _raison(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "il n'est pas encodé en UTF-8"
+    if isinstance(exc, IsADirectoryError):
+        return "c'est un dossier, pas un fichier"
+    if isinstance(exc, PermissionError):
+        return "lecture refusée à l'utilisateur qui fait tourner l'application"
+    return exc.strerror or exc.__class__.__name__
 
 
 def _ligne(lines: list[str], login: str) -> int | str:

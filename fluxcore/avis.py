@@ -230,6 +230,40 @@ def envoyer_avis(db: Database, orientation_id: str, auteur: str | None = None,
     return _journaliser(db, a, "COURRIEL", "ENVOYE", auteur)
 
 
+def a_l_orientation(db: Database, orientation_id: str, auteur: str | None = None,
+                    smtp: dict | None = None) -> dict:
+    """What becomes of the notice once an orientation is recorded (the orientation itself is
+    already committed: a failed sending never undoes it). Returns {"issue": code, "message":
+    French sentence, "avis": the logged row or None}, code one of
+    INTERNE (internal destination: nobody to notify), ENVOYE, ECHEC (logged with its error),
+    MANUEL (setting avis_envoi_automatique off), SANS_SMTP (no SMTP server), SANS_ADRESSE
+    (the réservataire has no e-mail address) — the last three: to send or download from the
+    orientation's dossier. `smtp`: as for envoyer_avis."""
+    try:
+        a = preparer_avis(db, orientation_id)
+    except DestinationInterneError:
+        return {"issue": "INTERNE", "avis": None,
+                "message": "Destination interne : pas d'avis de mise à disposition."}
+    suite = "téléchargez-le ou envoyez-le depuis le dossier du logement."
+    if not get_parametres(db)["avis_envoi_automatique"]:
+        return {"issue": "MANUEL", "avis": None,
+                "message": f"Avis de mise à disposition non envoyé (envoi automatique "
+                           f"désactivé) : {suite}"}
+    if smtp is None and not smtp_configure():
+        return {"issue": "SANS_SMTP", "avis": None,
+                "message": f"Envoi par courriel non configuré : {suite}"}
+    if a.destinataire is None:
+        return {"issue": "SANS_ADRESSE", "avis": None,
+                "message": f"Avis non envoyé, {SANS_ADRESSE[:-1]} ; {suite}"}
+    row = envoyer_avis(db, orientation_id, auteur, smtp)
+    if row["statut"] == "ENVOYE":
+        return {"issue": "ENVOYE", "avis": row,
+                "message": f"Avis de mise à disposition envoyé à {a.reservataire_nom} "
+                           f"({a.destinataire})."}
+    return {"issue": "ECHEC", "avis": row,
+            "message": f"L'avis n'a pas pu être envoyé ({row['erreur']}) : {suite}"}
+
+
 def telecharger_avis(db: Database, orientation_id: str, auteur: str | None = None) -> bytes:
     """The notice's PDF, its download logged (TELECHARGE)."""
     exiger(db, "orienter")

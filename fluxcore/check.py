@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+import duckdb
 import pandas as pd
 
+from fluxcore.backup import TABLES_SQL, SauvegardeEndommageeError, lire_tables
 from fluxcore.db import Database, load_sql
+from fluxcore.errors import DatabaseError
 from fluxcore.geo import distance_to_commune
 from fluxcore.limites import derogations_trop_longues
 from fluxcore.localisation import HORS_COMMUNE_M, distance_text, hors_commune
@@ -258,8 +262,46 @@ PY_CHECKS: tuple[CheckPython, ...] = (
 )
 
 
+def _endommagee(db: Database, detail: object) -> SauvegardeEndommageeError:
+    return SauvegardeEndommageeError(
+        f"La base « {db.path} » est endommagée : elle ne se lit pas entièrement (fichier "
+        f"tronqué ou altéré). Restaurez la dernière sauvegarde vérifiée (python -m fluxcore "
+        f"restore --db {db.path} --from SAUVEGARDE.duckdb). Détail DuckDB : {detail}")
+
+
+def lecture_complete(db: Database) -> dict[str, dict]:
+    """Read every column of every row of every table of the base (an aggregate hash per
+    column: DuckDB loads, and checks, every block), so that a truncated or altered file never
+    passes the integrity report. Per table: {"lignes", "empreinte"};
+    SauvegardeEndommageeError (French) on the first table that does not read through."""
+    try:
+        tables = db.df(TABLES_SQL)["table_name"].tolist()
+    except duckdb.Error as exc:
+        raise _endommagee(db, exc) from exc
+    return lire_tables(db.one, tables, f"La base « {db.path} »")
+
+
+def ouvrir_pour_controle(path: str | Path) -> Database:
+    """The base opened read-only for the report; a file DuckDB cannot read gives a French
+    DatabaseError, never a DuckDB traceback."""
+    try:
+        return Database(path, read_only=True)
+    except duckdb.Error as exc:
+        raise DatabaseError(f"La base « {path} » est endommagée : elle ne s'ouvre pas (fichier "
+                            f"tronqué ou altéré). Détail DuckDB : {exc}") from exc
+
+
 def run_checks(db: Database, max_examples: int = 5) -> pd.DataFrame:
-    """One row per check: code, niveau, table, libelle, nombre, exemples (text)."""
+    """One row per check: code, niveau, table, libelle, nombre, exemples (text). Every table
+    is read through first (lecture_complete): a damaged base raises a French DatabaseError."""
+    lecture_complete(db)
+    try:
+        return _run_checks(db, max_examples)
+    except duckdb.Error as exc:
+        raise _endommagee(db, exc) from exc
+
+
+def _run_checks(db: Database, max_examples: int) -> pd.DataFrame:
     rows = []
     for c in CHECKS:
         found = db.df(f"select count(*) over () as n, exemple from ({c.sql}) "

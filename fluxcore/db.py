@@ -35,7 +35,7 @@ from fluxcore.acces import (
     verifier_ecriture,
     verifier_lecture,
 )
-from fluxcore.errors import DatabaseError
+from fluxcore.errors import DatabaseError, EcritureConcurrenteError
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
@@ -114,6 +114,7 @@ class _Etat:
         self.verrou: Any = None
         self.remplacee = False
         self.fermee = False
+        self.generation = 0     # writes committed through this process (transaction)
 
     def liberer(self) -> None:
         self.fermee = True
@@ -246,6 +247,54 @@ class Database:
                 cur.close()
                 raise
             cur.execute("commit")
+            self._etat.generation += 1
+            cur.close()
+
+    @contextmanager
+    def transaction_sans_verrou(self, action: str | None = None
+                                ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Like transaction(), but the work inside runs without the write lock: other writers
+        go on meanwhile (a long check such as an import's). The lock is taken only for the
+        commit, and the commit happens only if no other write was committed since this
+        began (what was checked is still what is written); otherwise everything is rolled
+        back and EcritureConcurrenteError is raised, for the caller to do it again under
+        transaction(). An exception inside rolls back without ever taking the lock."""
+        if self.read_only:
+            raise DatabaseError(f"La base « {self.path} » est ouverte en lecture seule.")
+        verifier_ecriture(self.utilisateur)
+        if self.utilisateur is not None:
+            if action is None:
+                raise AccesRefuseError("Accès refusé : écriture sans action déclarée.")
+            exiger(self, action)
+        with ecriture_de(self.utilisateur):
+            self._verifier_fichier()
+            debut = self._etat.generation
+            cur = self._con.cursor()
+            cur.execute("begin transaction")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("rollback")
+                cur.close()
+                raise
+            with self._write_lock:
+                try:
+                    self._verifier_fichier()
+                    if self._etat.generation != debut:
+                        raise EcritureConcurrenteError(
+                            "Une autre écriture a été enregistrée pendant le contrôle : à "
+                            "refaire sous verrou.")
+                except BaseException:
+                    cur.execute("rollback")
+                    cur.close()
+                    raise
+                try:
+                    cur.execute("commit")
+                except duckdb.TransactionException as exc:   # DuckDB's own conflict check
+                    cur.close()
+                    raise EcritureConcurrenteError(
+                        "Conflit avec une autre écriture : rien n'a été écrit.") from exc
+                self._etat.generation += 1
             cur.close()
 
     def close(self) -> None:

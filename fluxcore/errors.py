@@ -13,6 +13,11 @@ class DatabaseError(FluxcoreError):
     """The database file is missing, unreadable or of an unknown schema."""
 
 
+class EcritureConcurrenteError(DatabaseError):
+    """A write checked without the lock found, at its commit, that another write was
+    committed meanwhile: nothing was written; do it again under the lock."""
+
+
 class ParametreError(FluxcoreError):
     """An unknown setting, or a value of the wrong type."""
 

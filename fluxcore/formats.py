@@ -18,6 +18,9 @@ TYPES_RESERVATAIRE = {
     "ACTION_LOGEMENT": "Action Logement", "COMMUNE": "Communes", "EPCI": "EPCI",
     "DEPARTEMENT": "Département", "REGION": "Région", "EMPLOYEUR": "Employeurs",
     "AUTRE": "Autres réservataires"}
+# logement.hors_flux_motif: dwellings kept in stock outside the flux (R441-5, L441-1)
+HORS_FLUX = {"DEFENSE": "défense nationale", "SECURITE_INTERIEURE": "sécurité intérieure",
+             "SANTE": "établissements de santé"}
 USAGES_INTERNES = {
     "MUTATION": "Mutations internes", "RU": "Relogements NPNRU", "ORCOD": "Relogements ORCOD",
     "LHI": "Relogements habitat indigne", "VENTE": "Relogements vente HLM",

@@ -18,6 +18,7 @@ import pandas as pd
 from fluxcore.db import CONTRACT_TABLES, Database, load_sql
 from fluxcore.formats import USAGES_INTERNES, accord, fmt_date, fmt_int, pluriel
 from fluxcore.geo import noms_departements
+from fluxcore.neutralisation import csv, excel_writer
 from fluxcore.reglages import changement, libelle
 
 ACTIONS = {
@@ -30,6 +31,7 @@ ACTIONS = {
     "suivi.refus_menage": "Refus du ménage",
     "suivi.bail": "Bail signé",
     "suivi.rendre": "Logement rendu au bailleur",
+    "suivi.attribution_bailleur": "Attribution à un candidat du bailleur",
     "attribution.delete": "Attribution annulée",
     "avis.envoi": "Avis de mise à disposition envoyé",
     "avis.telechargement": "Avis de mise à disposition téléchargé",
@@ -260,29 +262,20 @@ def _valeur(v) -> str:
             else str(v).replace(".", ",") if isinstance(v, float) else str(v))
 
 
-_FORMULE = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _sans_formules(df: pd.DataFrame) -> pd.DataFrame:
-    """Text cells a spreadsheet would read as a formula, prefixed by an apostrophe."""
-    return df.map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULE) else v)
-
-
 def _export(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns=["code"], errors="ignore").rename(columns=COLONNES)
 
 
 def journal_csv(df: pd.DataFrame) -> bytes:
     """The journal as CSV (semicolons, UTF-8 with BOM for Excel); no cell starts a formula."""
-    return _sans_formules(_export(df)).to_csv(index=False, sep=";").encode("utf-8-sig")
+    return csv(_export(df), index=False, sep=";").encode("utf-8-sig")
 
 
 def journal_xlsx(df: pd.DataFrame) -> bytes:
-    """The journal as an XLSX sheet; every cell is written as a value, never as a formula."""
+    """The journal as an XLSX sheet; every cell is written as a value, never as a formula
+    (fluxcore.neutralisation)."""
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter",
-                        engine_kwargs={"options": {"strings_to_formulas": False,
-                                                   "strings_to_urls": False}}) as xw:
+    with excel_writer(buf) as xw:
         _export(df).to_excel(xw, sheet_name="Journal", index=False)
         ws = xw.sheets["Journal"]
         for i, width in enumerate((20, 14, 34, 24, 20, 90)):

@@ -29,7 +29,7 @@ from fluxcore import orientation_ajustements as aj
 from fluxcore.acces import acteur, exiger
 from fluxcore.db import Database, audit, en_parallele, load_sql
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import de, fmt_num, fmt_pct, libelle_destination
+from fluxcore.formats import HORS_FLUX, STATUTS, de, fmt_num, fmt_pct, libelle_destination
 from fluxcore.fragilite import impact
 from fluxcore.objectifs import suivi_epci
 from fluxcore.parametres import get_parametres
@@ -74,7 +74,8 @@ def classer_destinations(db: Database, liberation_id: str,
     lg = fiche_logement(db, liberation_id)
     if lg["hors_flux_motif"] is not None and not pd.isna(lg["hors_flux_motif"]):
         raise OrientationError(
-            f"Le logement {lg['logement_id']} est hors flux ({lg['hors_flux_motif']}) : il reste "
+            f"Le logement {lg['logement_id']} est hors flux ("
+            f"{HORS_FLUX.get(lg['hors_flux_motif'], lg['hors_flux_motif'])}) : il reste "
             "géré en stock et n'est pas orienté dans le flux.")
     today = aujourdhui or date.today()
     annee = pd.Timestamp(lg["date_liberation"]).year
@@ -209,16 +210,18 @@ def enregistrer_orientation(db: Database, liberation_id: str, destinataire: str,
     if destinataire not in dest.index:
         raise OrientationError(
             f"« {destinataire} » n'est pas une destination possible pour ce logement "
-            f"(possibles : {', '.join(dest.index)}).")
+            f"(possibles : {', '.join(dest['nom'])}).")
     orientation_id = f"OR-{liberation_id}"
     with db.transaction("orienter") as cur:
         existing = cur.execute(
-            "select destinataire, decided_by, date_orientation from orientation "
-            "where liberation_id = ?", [liberation_id]).fetchall()
+            "select o.destinataire, o.decided_by, o.date_orientation, r.nom from orientation o "
+            "left join reservataire r on r.reservataire_id = o.destinataire "
+            "where o.liberation_id = ?", [liberation_id]).fetchall()
         if existing:
-            who, by, when = existing[0]
+            who, by, when, nom = existing[0]
+            nom = nom or libelle_destination(who)
             raise OrientationDejaFaiteError(
-                f"Ce logement a déjà été orienté vers « {who} » par {by or 'un autre utilisateur'}"
+                f"Ce logement a déjà été orienté vers « {nom} » par {by or 'un autre utilisateur'}"
                 f" le {pd.Timestamp(when).strftime('%d/%m/%Y')} : rien n'a été modifié. "
                 "Rechargez la page ; pour changer de destination, utilisez la correction.")
         cur.execute("insert into orientation (orientation_id, liberation_id, destinataire, "
@@ -239,7 +242,8 @@ def enregistrer_orientation(db: Database, liberation_id: str, destinataire: str,
 
 def corriger_orientation(db: Database, liberation_id: str, destinataire: str, auteur: str,
                          motif: str, modifie_le_attendu=None) -> None:
-    """Change the destination of a not-yet-attributed orientation; the reason is mandatory
+    """Change the destination of an orientation still ORIENTE (before any candidate is
+    proposed), to one of destinations_correction(); the reason is mandatory
     and the audit row keeps the previous destination; the deadline is recomputed from the
     new destination's convention. ConflitError (nothing written) if the orientation changed
     since it was read here, or since `modifie_le_attendu` (its modifie_le as the caller saw
@@ -251,12 +255,11 @@ def corriger_orientation(db: Database, liberation_id: str, destinataire: str, au
     lg = fiche_logement(db, liberation_id)
     if lg["orientation_id"] is None or pd.isna(lg["orientation_id"]):
         raise OrientationError("Ce logement n'est pas encore orienté : rien à corriger.")
-    if lg["statut"] in ("ATTRIBUE", "RENDU_BAILLEUR"):
+    possibles = destinations_correction(db, liberation_id)
+    if destinataire not in possibles and destinataire != lg["destinataire"]:
         raise OrientationError(
-            f"L'orientation est au statut « {lg['statut']} » : elle ne peut plus être corrigée.")
-    possibles = set(classer_destinations(db, liberation_id).destinations["destinataire"])
-    if destinataire not in possibles | {lg["destinataire"]}:
-        raise OrientationError(f"« {destinataire} » n'est pas une destination possible.")
+            f"« {destinataire} » n'est pas une destination possible pour ce logement "
+            f"(possibles : {', '.join(possibles.values()) or 'aucune autre'}).")
     oid = lg["orientation_id"]
     with db.transaction("orienter") as cur:
         now = cur.execute("select destinataire, statut, modifie_le from orientation "
@@ -268,6 +271,11 @@ def corriger_orientation(db: Database, liberation_id: str, destinataire: str, au
                 f"L'orientation du logement {lg['logement_id']} a été modifiée "
                 f"{modifie_par(cur, oid, now[2] if now else None)} : rechargez la page (rien "
                 "n'a été corrigé).")
+        if lg["statut"] != "ORIENTE":
+            raise OrientationError(
+                f"L'orientation est au statut « {STATUTS[lg['statut']]} » : elle ne peut plus "
+                "être corrigée (une correction se fait avant toute proposition de candidat ; "
+                "retirez d'abord les candidats proposés, page Suivi des logements).")
         cur.execute("update orientation set destinataire = ?, decided_by = ?, "
                     "justification = ? where orientation_id = ?",
                     [destinataire, auteur, motif.strip(), oid])
@@ -276,9 +284,19 @@ def corriger_orientation(db: Database, liberation_id: str, destinataire: str, au
               {"avant": lg["destinataire"], "apres": destinataire, "motif": motif.strip()})
 
 
+def destinations_correction(db: Database, liberation_id: str,
+                            aujourdhui: date | None = None) -> dict[str, str]:
+    """The destinations an oriented dwelling may be corrected to, best ranked first, as
+    {code: name} — its current destination excluded (an empty dict if it has none other)."""
+    lg = fiche_logement(db, liberation_id)
+    dest = classer_destinations(db, liberation_id, aujourdhui).destinations
+    dest = dest[dest["destinataire"] != lg["destinataire"]]
+    return dict(zip(dest["destinataire"], dest["nom"]))
+
 
 def orientations_corrigeables(db: Database, p: Perimetre) -> pd.DataFrame:
-    """Orientations still at statut ORIENTE in the territory (the ones a correction may change),
+    """Orientations still at statut ORIENTE in the territory (the ones a correction may change;
+    not a dwelling outside the flux, which has no ranking to correct against),
     most recent first: liberation_id, logement_id, typologie, commune, destinataire, nom,
     date_orientation, decided_by."""
     df = db.df(
@@ -289,7 +307,8 @@ def orientations_corrigeables(db: Database, p: Perimetre) -> pd.DataFrame:
         " join logement l using (logement_id) join residence r using (residence_id)"
         " left join ref_commune c on c.code_insee = r.commune_insee"
         " left join reservataire rv on rv.reservataire_id = o.destinataire"
-        " where o.statut = 'ORIENTE' and ($dep is null or r.departement = $dep)"
+        " where o.statut = 'ORIENTE' and l.hors_flux_motif is null"
+        " and ($dep is null or r.departement = $dep)"
         " and ($epci is null or r.epci_siren = $epci)"
         " order by o.date_orientation desc, o.liberation_id limit 200",
         {"dep": p.departement, "epci": p.epci_siren})

@@ -184,6 +184,10 @@ PARAMETRES: tuple[Parametre, ...] = (
     Parametre("reservataire_propose_candidats", False,
               "Les comptes réservataires peuvent proposer eux-mêmes leurs candidats pour les "
               "logements mis à leur disposition.", "Choix du bailleur"),
+    Parametre("avis_envoi_automatique", True,
+              "L'avis de mise à disposition part par courriel dès l'orientation enregistrée "
+              "(si un serveur d'envoi est configuré et l'adresse du réservataire connue) ; "
+              "sinon il est proposé au téléchargement.", "Choix du bailleur"),
     Parametre("bailleur_contact", "",
               "Contact du bailleur cité dans les avis de mise à disposition (service, "
               "téléphone, adresse électronique).", "Choix du bailleur"),

@@ -28,7 +28,7 @@ from fluxcore.acces import sauf_reservataire
 from fluxcore.cotation.position import STATUTS_DEMANDE
 from fluxcore.db import Database, load_sql
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import STATUTS, USAGES_INTERNES, fmt_date, fmt_int
+from fluxcore.formats import STATUTS, USAGES_INTERNES, a, accord, fmt_date
 
 TYPES = {"demande": "Demande", "logement": "Logement", "residence": "Résidence"}
 COLONNES = ["type", "identifiant", "libelle", "lien"]
@@ -86,11 +86,12 @@ def libelle(r) -> str:
     """French label of one result row: what it is, where, and where it stands."""
     if r.type == "demande":
         statut = "active" if r.statut == "ACTIVE" else STATUTS_DEMANDE.get(r.statut, r.statut)
-        lieu = f" à {r.commune}" if isinstance(r.commune, str) else ""
+        lieu = f" {a(r.commune)}" if isinstance(r.commune, str) else ""
         return f"{r.typologie or 'Typologie non précisée'}{lieu} · {statut}"
     if r.type == "residence":
         adresse_ = f"{r.adresse}, " if isinstance(r.adresse, str) and r.adresse else ""
-        return f"{r.residence} · {adresse_}{r.commune} · {fmt_int(r.logements)} logement(s)"
+        return (f"{r.residence} · {adresse_}{r.commune} · "
+                f"{accord(r.logements, 'logement', 'logements')}")
     return f"{r.typologie} · {r.residence}, {r.commune} · {situation(r)}"
 
 

@@ -62,6 +62,7 @@ LIBELLES = {
     "nb_candidats_max": "Nombre maximal de candidats",
     "echeance_alerte_jours": "Alerte avant la fin du délai de proposition",
     "reservataire_propose_candidats": "Candidats proposés par les réservataires",
+    "avis_envoi_automatique": "Envoi automatique de l'avis de mise à disposition",
     "bailleur_contact": "Contact du bailleur",
     "vacance_alerte_jours": "Alerte de vacance sans orientation",
 }

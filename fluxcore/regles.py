@@ -9,6 +9,8 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from fluxcore.formats import accord, fmt_int, pluriel
+
 INTERNES = ("MUTATION", "RU", "ORCOD", "LHI", "VENTE")
 DESTINATIONS_BAILLEUR = (*INTERNES, "BAILLEUR")
 TYPES_PREFET = ("PREFET", "PREFET_FONCTIONNAIRES")
@@ -101,15 +103,45 @@ def controle_hors_qpv_prefet(lecture: str, prefet_total: int, prefet_hors_qpv: i
         return Controle(
             "prefet_hors_qpv", "Préfet : part hors QPV (lecture A)", "R441-5-2", share, pct,
             prefet_hors_qpv >= need,
-            f"Lecture A : {prefet_hors_qpv} des {prefet_total} logements orientés au préfet sont "
-            f"hors QPV ({_p(share)}) ; il en faut au moins {need} ({_p(pct)}).")
+            f"Lecture A : {_hors_qpv_a(prefet_total, prefet_hors_qpv, share, need, pct)}.")
     need = minimum_requis(pct, flux_hors_qpv)
     share = 100.0 * prefet_hors_qpv / flux_hors_qpv if flux_hors_qpv else 100.0
     return Controle(
         "prefet_hors_qpv", "Préfet : taux sur le flux hors QPV (lecture B)", "R441-5-2", share,
         pct, prefet_hors_qpv >= need,
-        f"Lecture B : le préfet a reçu {prefet_hors_qpv} des {flux_hors_qpv} logements du flux "
-        f"hors QPV ({_p(share)}) ; il en faut au moins {need} ({_p(pct)}).")
+        f"Lecture B : {_hors_qpv_b(flux_hors_qpv, prefet_hors_qpv, share, need, pct)}.")
+
+
+def _hors_qpv_a(total: int, hors: int, share: float, need: int, pct: float) -> str:
+    """Reading A in words, agreeing with the counts: « aucun logement orienté au préfet »,
+    « le logement orienté au préfet est hors QPV », « 1 des 3 logements orientés au préfet est
+    hors QPV », « 5 des 20 … sont hors QPV »."""
+    if not total:
+        return f"aucun logement orienté au préfet, aucun n'est exigé hors QPV ({_p(pct)})"
+    faut = f"il en faut au moins {fmt_int(need)} ({_p(pct)})"
+    if total == 1:
+        etat = "est hors QPV" if hors else "n'est pas hors QPV"
+        return f"le logement orienté au préfet {etat} ({_p(share)}) ; {faut}"
+    des = f"des {fmt_int(total)} logements orientés au préfet"
+    if not hors:
+        return f"aucun {des} n'est hors QPV ({_p(share)}) ; {faut}"
+    verbe = pluriel(hors, "est", "sont")
+    return f"{fmt_int(hors)} {des} {verbe} hors QPV ({_p(share)}) ; {faut}"
+
+
+def _hors_qpv_b(flux: int, recus: int, share: float, need: int, pct: float) -> str:
+    """Reading B in words: « le préfet a reçu 14 des 50 logements du flux hors QPV », « le
+    préfet a reçu le logement du flux hors QPV », « aucun logement dans le flux hors QPV »."""
+    if not flux:
+        return f"aucun logement dans le flux hors QPV, aucun n'est exigé pour le préfet ({_p(pct)})"
+    faut = f"il en faut au moins {fmt_int(need)} ({_p(pct)})"
+    if flux == 1:
+        recu = "a reçu" if recus else "n'a pas reçu"
+        return f"le préfet {recu} le logement du flux hors QPV ({_p(share)}) ; {faut}"
+    des = f"des {fmt_int(flux)} logements du flux hors QPV"
+    if not recus:
+        return f"le préfet n'a reçu aucun {des} ({_p(share)}) ; {faut}"
+    return f"le préfet a reçu {fmt_int(recus)} {des} ({_p(share)}) ; {faut}"
 
 
 # -- préfectoral dérogations (R441-5-2, domain.md §3) ------------------------------------------
@@ -285,7 +317,7 @@ def _vue(tr: list[Tranche], col: str, col_lim: str) -> list[tuple]:
 
 def _phrase(du: date, au: date, taux: float, lim: float, d: Derogation | None,
             agents: bool = False) -> str:
-    when = f"du {du:%d/%m} au {au:%d/%m}"
+    when = f"le {du:%d/%m}" if du == au else f"du {du:%d/%m} au {au:%d/%m}"
     sous = d is not None and (not agents or d.taux_agents_max is not None)
     if taux <= lim + EPS:
         why = f"{_p(taux)} ≤ {_p(lim)}" + (f" sous la dérogation {d.libelle()}" if sous else "")
@@ -297,7 +329,7 @@ def _phrase(du: date, au: date, taux: float, lim: float, d: Derogation | None,
                "des agents")
     else:
         why = f"{_p(taux)} > {_p(lim)} hors période de dérogation"
-    return f"non conforme {when} ({(au - du).days + 1} jours : {why})"
+    return f"non conforme {when} ({accord((au - du).days + 1, 'jour', 'jours')} : {why})"
 
 
 def _d(x: date) -> str:

@@ -10,7 +10,7 @@ import streamlit as st
 from fluxcore.cotation import candidats_contingent
 from fluxcore.cotation.candidats import resume
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import accord, fmt_date, fmt_int, fmt_num
+from fluxcore.formats import accord, fmt_date, fmt_int, fmt_num, pluriel
 from ui import cotation_views as views
 from ui import onglets_cotation, recherche_views, state
 from ui.components import show_table
@@ -60,8 +60,8 @@ with onglets[0]:
                    f"{fmt_num(dist['max'], 0)} points.")
     if dist["sans_grille"]:
         st.warning(f"{accord(dist['sans_grille'], 'demande', 'demandes')} sans grille en vigueur "
-                   "à cette "
-                   "date : classées par ancienneté seulement.")
+                   f"à cette date : {pluriel(dist['sans_grille'], 'classée', 'classées')} par "
+                   "ancienneté seulement.")
 
 with onglets[1]:
     vacants = load(path, "fluxcore.tableau_de_bord.vacants_en_attente",
@@ -102,8 +102,7 @@ with onglets[1]:
                 n = 10 if proj else 25
                 show_table(views.table_candidats(top.head(n), proj), max_rows=n)
                 st.caption(f"{accord(len(top), 'candidat', 'candidats')} ; classement par score, "
-                           "à score "
-                           "égal la demande la plus ancienne d'abord."
+                           "à score égal la demande la plus ancienne d'abord."
                            + (" Détail des ménages masqué en mode projection." if proj else ""))
 
 with onglets[2]:

@@ -4,6 +4,7 @@ dwelling (link of the sidebar search)."""
 
 import streamlit as st
 
+from fluxcore.avis import a_l_orientation
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import accord, fmt_date
 from fluxcore.orientation import (
@@ -13,11 +14,12 @@ from fluxcore.orientation import (
     enregistrer_orientation,
 )
 from ui import auth, figures_flux, orientation_views, recherche_views, state
-from ui.components import show_table
+from ui.components import annoncer, fait, show_table
 from ui.data import get_db, load
 
 st.title("Orientation")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
+annoncer()
 lien = recherche_views.parametre("liberation")
 try:
     vacants = load(path, "fluxcore.tableau_de_bord.vacants_en_attente", p)
@@ -59,23 +61,30 @@ else:
         auth.refus("enregistrer une orientation")
     else:
         with st.form("decision"):
-            choix = st.selectbox("Destination retenue", list(noms), format_func=noms.get)
+            choix = st.selectbox("Destination retenue", list(noms), format_func=noms.get,
+                                 key="o_destination")
             auteur = st.text_input("Décidé par", value=auth.auteur(), key="o_auteur",
                                    disabled=auth.utilisateur() is not None)
             justification = st.text_area("Justification", placeholder="Motif de la décision",
                                          key="o_justification")
             if st.form_submit_button("Enregistrer l'orientation", type="primary"):
                 try:
-                    enregistrer_orientation(get_db(path), lib, choix, auteur, justification,
-                                            p.aujourdhui)
+                    oid = enregistrer_orientation(get_db(path), lib, choix, auteur,
+                                                  justification, p.aujourdhui)
                 except FluxcoreError as exc:
                     st.error(str(exc))
                 else:
                     st.session_state["auteur"] = auteur
-                    st.toast(f"Orientation vers « {noms[choix]} » enregistrée.")
-                    st.rerun()
+                    # the notice of availability: sent now when it can be, else offered below
+                    suite = a_l_orientation(get_db(path), oid, auteur)
+                    st.session_state["o_derniere"] = {
+                        "orientation_id": oid, "liberation_id": lib, "nom": noms[choix],
+                        "logement": ranking.logement["logement_id"], **suite}
+                    fait(f"Orientation vers « {noms[choix]} » enregistrée.")
 
-with st.expander("Corriger une orientation (avant la CALEOL)"):
+orientation_views.derniere(path, st.session_state.get("o_derniere"))
+
+with st.expander("Corriger une orientation (avant toute proposition de candidat)"):
     if not auth.peut("orienter"):
         auth.refus("corriger une orientation")
         st.stop()
@@ -87,14 +96,25 @@ with st.expander("Corriger une orientation (avant la CALEOL)"):
                                 f"({fmt_date(r.date_orientation.date())})"
                for r in recentes.itertuples()}
         cible = st.selectbox("Orientation", list(lab), format_func=lab.get, key="c_lib")
-        nouvelle = st.text_input("Nouvelle destination (identifiant)", key="c_dest")
+        try:
+            autres = load(path, "fluxcore.orientation.destinations_correction", cible,
+                          p.aujourdhui)
+        except FluxcoreError as exc:
+            st.error(str(exc))
+            st.stop()
+        if not autres:
+            st.info("Aucune autre destination possible pour ce logement.")
+            st.stop()
+        if st.session_state.get("c_dest") not in autres:   # another orientation was picked
+            st.session_state.pop("c_dest", None)
+        nouvelle = st.selectbox("Nouvelle destination", list(autres), format_func=autres.get,
+                                key="c_dest", help="Classées comme ci-dessus, la destination "
+                                "actuelle exclue.")
         motif = st.text_input("Motif de la correction", key="c_motif")
         if st.button("Corriger", key="c_go"):
             try:
-                corriger_orientation(get_db(path), cible, nouvelle.strip(),
-                                     auth.auteur(), motif)
+                corriger_orientation(get_db(path), cible, nouvelle, auth.auteur(), motif)
             except FluxcoreError as exc:
                 st.error(str(exc))
             else:
-                st.toast("Orientation corrigée.")
-                st.rerun()
+                fait(f"Orientation corrigée : nouvelle destination « {autres[nouvelle]} ».")

@@ -9,15 +9,15 @@ import streamlit as st
 
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import STATUTS, fmt_date, fmt_int, fmt_num
-from ui import auth, bilan_views, figures_flux, state, suivi_actions, suivi_views
-from ui.components import show_table
+from ui import auth, bilan_views, figures_flux, state, suivi_views
+from ui.components import annoncer, show_table
 from ui.data import load
 from ui.tables import table_jauges
 
 st.title("Espace réservataire")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
 user = auth.utilisateur()
-suivi_actions.annoncer()
+annoncer()
 try:
     jauges = load(path, "fluxcore.jauges.jauges_reservataires", p)
 except FluxcoreError as exc:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from fluxcore.enquete_ops import resume_niveaux
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import fmt_date, fmt_int, fmt_pct, fmt_signe
+from fluxcore.formats import accord, fmt_date, fmt_int, fmt_pct, fmt_signe, pluriel
 from fluxcore.fragilite import LIBELLES
 from ui import recherche_views, state
 from ui import residences_views as views
@@ -61,7 +61,11 @@ with st.expander("Et si… un ménage emménageait dans cette résidence ?"):
                      int(taille)))
 
 st.subheader("Toutes les résidences")
-show_table(views.table(df, proj), column_config=None if proj else views.TABLE_CONFIG)
+views.tableau(df, proj)
+if len(sans := views.enquetes(df)):
+    with st.expander(f"{accord(len(sans), 'résidence', 'résidences')} sans enquête OPS à "
+                     f"{pluriel(len(sans), 'son', 'leur')} niveau"):
+        show_table(sans)
 
 with st.expander("Contrôle de l'indice par analyse en composantes principales"):
     diag = load(path, "fluxcore.fragilite.diagnostic", arret)

@@ -8,12 +8,12 @@ from fluxcore.errors import FluxcoreError
 from fluxcore.formats import accord, fmt_int
 from ui import auth, avis_views, state, suivi_actions
 from ui import suivi_views as views
-from ui.components import show_table
+from ui.components import annoncer, show_table
 from ui.data import load
 
 st.title("Suivi des logements")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
-suivi_actions.annoncer()
+annoncer()
 try:
     param = load(path, "fluxcore.parametres.get_parametres")
     encours = load(path, "fluxcore.suivi.en_cours", p)

@@ -504,20 +504,20 @@ def test_legal_checks_reading_A_then_B(marne):
     assert (c["somme_taux"]["valeur"], c["somme_taux"]["respecte"]) == (65.0, True)
     a = c["prefet_hors_qpv"]
     assert not a["respecte"]
-    assert a["message"] == (f"Lecture A : 0 des 2 logements orientés au préfet sont hors QPV "
-                            f"(0{NNBSP}%) ; il en faut au moins 1 (30{NNBSP}%).")
+    assert a["message"] == (f"Lecture A : aucun des 2 logements orientés au préfet n'est hors "
+                            f"QPV (0{NNBSP}%) ; il en faut au moins 1 (30{NNBSP}%).")
     set_parametre(marne, "lecture_hors_qpv_prefet", "B", "test")
     b = _controles(marne)["prefet_hors_qpv"]
     assert not b["respecte"]
-    assert b["message"] == (f"Lecture B : le préfet a reçu 0 des 7 logements du flux hors QPV "
-                            f"(0{NNBSP}%) ; il en faut au moins 3 (30{NNBSP}%).")
+    assert b["message"] == (f"Lecture B : le préfet n'a reçu aucun des 7 logements du flux "
+                            f"hors QPV (0{NNBSP}%) ; il en faut au moins 3 (30{NNBSP}%).")
 
 
 def test_legal_checks_after_a_hors_qpv_orientation(marne):
     _orient(marne, "13", "PREF-51")  # Reims hors QPV
     a = _controles(marne)["prefet_hors_qpv"]
     assert a["respecte"]
-    assert a["message"].startswith("Lecture A : 1 des 3 logements orientés au préfet sont hors "
+    assert a["message"].startswith("Lecture A : 1 des 3 logements orientés au préfet est hors "
                                    f"QPV (33,3{NNBSP}%) ; il en faut au moins 1")
     set_parametre(marne, "lecture_hors_qpv_prefet", "B", "test")
     b = _controles(marne)["prefet_hors_qpv"]
@@ -534,7 +534,8 @@ def test_legal_checks_when_only_qpv_dwellings_entered(marne):
     # on 16/01/2026 only B26-01 (in QPV, oriented to the préfet) has entered the flux
     c = _controles(marne, Perimetre(2026, aujourdhui=D(2026, 1, 16)))
     assert not c["prefet_hors_qpv"]["respecte"]
-    assert "0 des 1 logements" in c["prefet_hors_qpv"]["message"]
+    assert c["prefet_hors_qpv"]["message"].startswith(
+        "Lecture A : le logement orienté au préfet n'est pas hors QPV")
 
 
 def test_prefet_at_32_percent_is_flagged(marne):

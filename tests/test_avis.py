@@ -367,7 +367,7 @@ def _panneau(path: str, orientation_id: str) -> None:
 def app(db, monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv("FLUX_UTILISATEURS", str(tmp_path / "aucun-compte.toml"))
+    monkeypatch.setenv("FLUX_UTILISATEURS", "aucun")
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
     db.cursor().execute("checkpoint")
     return AppTest.from_function(_panneau, args=(db.path, "O7"), default_timeout=30)
@@ -429,3 +429,42 @@ def test_every_smtp_variable_is_documented():
         text = doc.read_text(encoding="utf-8")
         for name in (*ENV.values(), FICHIER_MOT_DE_PASSE):
             assert f"`{name}`" in text, f"{name} absent de {doc.name}"
+
+
+# -- the notice at the orientation (fluxcore.avis.a_l_orientation) ------------------------------
+def test_notice_sent_as_soon_as_the_dwelling_is_oriented(db, serveur):
+    out = avis.a_l_orientation(db, "O7", "claire", smtp=_smtp(serveur.server_address[1]))
+    assert out["issue"] == "ENVOYE"
+    assert out["message"] == ("Avis de mise à disposition envoyé à Action Logement Services "
+                              "(flux.grand-est@al.example).")
+    assert len(serveur.messages) == 1 and out["avis"]["cree_par"] == "claire"
+    assert db.df("select canal, statut from avis").values.tolist() == [["COURRIEL", "ENVOYE"]]
+
+
+def test_notice_at_orientation_failed_logged_and_left_to_the_dossier(db):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = avis.a_l_orientation(db, "O7", smtp=_smtp(port))
+    assert out["issue"] == "ECHEC"
+    assert out["message"].startswith("L'avis n'a pas pu être envoyé (Échec de l'envoi par "
+                                     "courriel : connexion refusée")
+    assert out["message"].endswith("téléchargez-le ou envoyez-le depuis le dossier du logement.")
+    assert db.scalar("select statut from avis") == "ECHEC"
+
+
+def test_notice_at_orientation_not_sent(db, serveur, monkeypatch):
+    monkeypatch.delenv("FLUX_SMTP_HOTE", raising=False)
+    out = avis.a_l_orientation(db, "O7")
+    assert (out["issue"], out["avis"]) == ("SANS_SMTP", None)
+    assert out["message"] == ("Envoi par courriel non configuré : téléchargez-le ou "
+                              "envoyez-le depuis le dossier du logement.")
+    smtp = _smtp(serveur.server_address[1])
+    out = avis.a_l_orientation(db, "O1", smtp=smtp)             # no address for the préfet
+    assert out["issue"] == "SANS_ADRESSE"
+    assert out["message"].startswith("Avis non envoyé, adresse électronique du réservataire "
+                                     "non renseignée : importez")
+    set_parametre(db, "avis_envoi_automatique", False)
+    assert avis.a_l_orientation(db, "O7", smtp=smtp)["issue"] == "MANUEL"
+    assert serveur.messages == [] and db.scalar("select count(*) from avis") == 0
+    assert avis.a_l_orientation(db, "O2")["issue"] == "INTERNE"          # mutations internes

@@ -97,7 +97,7 @@ def test_import_from_the_data_page(chromium, tmp_path):
         page.get_by_role("button", name="Remove reservataire.csv").click()
         upload.set_input_files(str(good))
         page.get_by_role("button", name="Confirmer l'import").click(timeout=30_000)
-        page.get_by_text("Import effectué : 1 ligne(s) ajoutée(s)").first.wait_for(
+        page.get_by_text("Import effectué : 1 ligne ajoutée").first.wait_for(
             timeout=30_000)
         b.wait_ready(page)
         page.screenshot(path=str(SHOTS / "donnees-import-ok.png"))

@@ -49,7 +49,7 @@ MAPPING = {
                            "Radiée pour attribution": "ATTRIBUEE"},
                 "commune_souhaitee": {"Reims": "51454"}},
 }
-IGNORED = ("2 colonne(s) du fichier ignorée(s), absente(s) de la correspondance : "
+IGNORED = ("2 colonnes du fichier ignorées, absentes de la correspondance : "
            "« Revenu mensuel », « Nom du demandeur »")
 
 
@@ -75,8 +75,8 @@ def test_sne_extract_imported_through_a_mapping_file(empty_db, sne, tmp_path):
     corr = lire_fichier(write_mapping(tmp_path, MAPPING))
     result = import_paths(empty_db, [sne], actor="test", correspondance=corr)
     assert result.ok and result.applied, result.problems.text()
-    assert summary(result) == ("Import effectué : 3 ligne(s) ajoutée(s), 0 modifiée(s), "
-                               "0 inchangée(s).")
+    assert summary(result) == ("Import effectué : 3 lignes ajoutées, 0 modifiée, "
+                               "0 inchangée.")
     report = result.problems.frame()
     assert report[["niveau", "fichier", "ligne", "probleme"]].values.tolist() == [
         ["AVERTISSEMENT", "« extrait_sne.csv »", 1, IGNORED]]
@@ -188,7 +188,7 @@ def test_errors_write_nothing(empty_db, sne, tmp_path):
     assert result.problems.frame()[["fichier", "probleme"]].values.tolist() == [
         ["correspondance « SNE v2 »", "colonne obligatoire absente de la correspondance : "
          "demande_id (identifiant de la table demande)"]]
-    assert summary(result) == "Import refusé : 1 erreur(s). La base n'a pas été modifiée."
+    assert summary(result) == "Import refusé : 1 erreur. La base n'a pas été modifiée."
     # a value neither mapped nor a code is left for the cell checks, named by its file header
     unmapped = Correspondance("SNE", "demande", MAPPING["colonnes"], {"statut": {"Active":
                                                                                  "ACTIVE"}})
@@ -297,15 +297,15 @@ def test_cli_saves_then_reuses_a_mapping_by_name(tmp_path, sne):
     out = _cli("import", "--db", db, "--correspondance", str(mapping),
                "--enregistrer-correspondance", "SNE 51", "--controle", str(sne))
     assert out.returncode == 0, out.stderr
-    assert "Contrôle réussi (rien n'est écrit) : 3 ligne(s) ajoutée(s)" in out.stdout
+    assert "Contrôle réussi (rien n'est écrit) : 3 lignes ajoutées" in out.stdout
     assert "Correspondance « SNE 51 » enregistrée." in out.stdout
     assert f"[AVERTISSEMENT] « extrait_sne.csv », ligne 1 — {IGNORED}" in out.stdout
     listed = _cli("correspondances", "--db", db)
     assert listed.returncode == 0 and listed.stdout.startswith("SNE 51")
-    assert "demande" in listed.stdout and "8 colonne(s)" in listed.stdout
+    assert "demande" in listed.stdout and "8 colonnes" in listed.stdout
     out = _cli("import", "--db", db, "--correspondance", "SNE 51", "--auteur", "cli", str(sne))
     assert out.returncode == 0, out.stderr
-    assert "Import effectué : 3 ligne(s) ajoutée(s)" in out.stdout
+    assert "Import effectué : 3 lignes ajoutées" in out.stdout
     shown = json.loads(_cli("correspondances", "--db", db, "--afficher", "SNE 51").stdout)
     assert shown["colonnes"] == MAPPING["colonnes"] and shown["nom"] == "SNE 51"
     check = Database(db, read_only=True)

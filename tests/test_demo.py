@@ -6,15 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fluxcore import suivi
+from fluxcore.avis import preparer_avis
 from fluxcore.check import has_errors, run_checks
-from fluxcore.db import Database
+from fluxcore.db import Database, load_sql
 from fluxcore.demo import generate_demo
 from fluxcore.errors import FluxcoreError
 from fluxcore.geo import commune_at, qpv_code_at
 from tests.conftest import DEMO_DATE, DEMO_SEED
 
 TABLES = ("residence", "logement", "reservataire", "convention", "reservation_stock",
-          "liberation", "orientation", "attribution", "occupation", "objectif",
+          "liberation", "orientation", "candidature", "attribution", "occupation", "objectif",
           "seuil_quartile", "demande", "grille_cotation")
 
 
@@ -179,3 +181,114 @@ def test_typologies_and_financing_are_typical(demo_db):
     assert 4.5 < rent < 7.5
     assert np.isclose(demo_db.scalar("select count(*) from logement where hors_flux_motif "
                                      "is not null") / 3000, 0.004, atol=0.004)
+
+
+def test_reservataires_have_fictitious_addresses(demo_db):
+    r = demo_db.df("select reservataire_id, type, email from reservataire")
+    assert r["email"].str.fullmatch(r"[a-z0-9.-]+@[a-z0-9-]+\.example").all()  # RFC 2606
+    assert r["email"].is_unique
+    email = dict(zip(r["reservataire_id"], r["email"]))
+    assert email["PREF-51"] == "contingent-prioritaire@prefecture-51.example"
+    assert email["AL"] == "attributions@action-logement.example"
+    assert email["COM-51454"] == "logement@ville-reims.example"
+    avis = preparer_avis(demo_db, demo_db.scalar(
+        "select min(orientation_id) from orientation where destinataire = 'PREF-51'"))
+    assert avis.destinataire == email["PREF-51"]
+
+
+def test_orientations_carry_their_deadline(demo_db):
+    o = demo_db.df(f"""
+        with {load_sql("suivi/delais")}
+        select d.date_limite_calculee, o.date_limite, o.modifie_le, o.date_orientation,
+               d.reservataire
+        from delai d join orientation o using (orientation_id)""", {"orientation": None})
+    assert (o["date_limite"].notna() == o["reservataire"]).all()   # internal uses have none
+    assert o["reservataire"].mean() > 0.3
+    both = o["date_limite"].notna()
+    assert (o.loc[both, "date_limite"] == o.loc[both, "date_limite_calculee"]).all()
+    # as after an import (modifie_le is no column of the files: fluxcore.imports.spec.MANAGED)
+    assert o["modifie_le"].isna().all()
+
+
+def test_candidatures_follow_the_statut_of_their_orientation(demo_db):
+    c = demo_db.df("""
+        select c.*, o.statut as statut_orientation, o.date_orientation, o.date_limite,
+               a.date_caleol, d.statut as statut_demande, d.date_depot,
+               d.date_radiation, d.typologie_souhaitee, l.typologie
+        from candidature c join orientation o using (orientation_id)
+        join liberation b using (liberation_id) join logement l using (logement_id)
+        left join attribution a using (orientation_id)
+        left join demande d using (demande_id)""")
+    par = c.groupby(["statut_orientation", "statut"]).size()
+    assert set(par["CANDIDATS_PROPOSES"].index) <= {"PROPOSE", "RETIRE"}
+    assert set(par["CALEOL"].index) <= {"PROPOSE", "AJOURNE", "RETIRE"}
+    assert set(par["ATTRIBUE"].index) == {"REFUSE_CALEOL", "RETIRE", "REFUS_MENAGE"}
+    assert set(par["RENDU_BAILLEUR"].index) == {"RETIRE"}
+    assert "ORIENTE" not in par
+    # every candidate is a demande of the demo (the importer checks it): the households of the
+    # demo's attributions (MEN…) are none, so no candidate is RETENU; once per dwelling;
+    # those in play are ACTIVE and on one dwelling only
+    assert c["statut_demande"].notna().all()
+    assert not c.duplicated(["orientation_id", "demande_id"]).any()
+    assert (c["date_depot"] <= c["date_proposition"]).all()
+    assert not (c["date_radiation"] <= c["date_proposition"]).any()
+    assert (c["typologie_souhaitee"] == c["typologie"]).mean() > 0.8
+    en_jeu = c[c["statut_orientation"].isin(["CANDIDATS_PROPOSES", "CALEOL"])
+               & c["statut"].isin(["PROPOSE", "AJOURNE"])]
+    assert (en_jeu["statut_demande"] == "ACTIVE").all()
+    assert en_jeu["demande_id"].is_unique
+    assert c[c["statut"].isin(["PROPOSE", "AJOURNE", "RETENU"])].groupby(
+        "orientation_id").size().max() <= 3                  # setting nb_candidats_max
+    # dates: proposed within the deadline, decided after, never after the CALEOL
+    assert (c["date_proposition"] >= c["date_orientation"]).all()
+    assert not (c["date_proposition"] > c["date_limite"]).any()
+    assert (c["date_proposition"] <= pd.Timestamp(DEMO_DATE)).all()
+    assert (c["date_decision"].isna() == (c["statut"] == "PROPOSE")).all()
+    assert not (c["date_decision"] < c["date_proposition"]).any()
+    assert not (c["date_decision"] > c["date_caleol"]).any()
+    assert c.loc[c["statut"].isin(["REFUSE_CALEOL", "REFUS_MENAGE", "RETIRE"]), "motif"
+                 ].notna().all()
+    assert (c["propose_par"] == "demo").all() and (c["origine"] == "BAILLEUR").all()
+    assert c["modifie_le"].isna().all()
+    rangs = c.groupby("orientation_id")["rang"].agg(["max", "size"])
+    assert (rangs["max"] == rangs["size"]).all()
+
+
+def test_dwellings_in_progress_have_candidates_and_actions(demo_db):
+    libs = demo_db.df("select liberation_id, statut from orientation "
+                      "where statut in ('CANDIDATS_PROPOSES', 'CALEOL')")
+    assert len(libs) >= 10
+    for lib, statut in libs.itertuples(index=False):
+        dos = suivi.dossier(demo_db, lib, DEMO_DATE)
+        assert len(dos["candidatures"]), lib
+        assert dos["orientation"]["nb_candidats"] >= 1
+        if statut == "CANDIDATS_PROPOSES":
+            assert {"RETIRER", "CALEOL"} <= set(dos["actions"]), (lib, dos["actions"])
+        else:   # the CALEOL met: its attribution awaits the lease
+            assert dos["actions"] == ["REFUS_MENAGE", "SIGNER_BAIL"], (lib, dos["actions"])
+
+
+def test_a_household_that_is_a_demande_is_the_candidate_retained():
+    """The demo's households (MEN…) are no demandes; were one a demande, it would be the
+    candidate RETENU (ATTRIBUE) or among those proposed (CALEOL), and never in play again."""
+    from fluxcore.demo.candidatures import _candidatures
+
+    d = pd.DataFrame({"demande_id": [f"D{i:02d}" for i in range(30)],
+                      "date_depot": pd.Timestamp("2025-01-01"), "typologie_souhaitee": "T3",
+                      "statut": "ACTIVE", "date_radiation": pd.NaT, "nb_refus": 1,
+                      "departement": "51"})
+    o = pd.DataFrame({
+        "orientation_id": ["O1", "O2", "O3"],
+        "statut": ["ATTRIBUE", "CALEOL", "CANDIDATS_PROPOSES"],
+        "date_orientation": pd.to_datetime(["2026-03-01", "2026-10-01", "2026-11-01"]),
+        "date_limite": pd.to_datetime(["2026-03-31", "2026-10-31", "2026-12-01"]),
+        "nb_candidats_max": 3, "typologie": "T3", "departement": "51",
+        "menage_id": ["D05", "D07", None],
+        "date_caleol": pd.to_datetime(["2026-04-10", "2026-11-10", None])})
+    today = int(np.datetime64(DEMO_DATE, "D").astype("int64"))
+    for seed in range(20):
+        c = _candidatures(o, d, np.random.default_rng(seed), today, 30).set_index(
+            ["orientation_id", "demande_id"])["statut"]
+        assert c[("O1", "D05")] == "RETENU" and (c.loc["O1"] == "RETENU").sum() == 1
+        assert c[("O2", "D07")] == "PROPOSE"
+        assert c.loc["O3"].get("D05") in (None, "RETIRE") and c.index.is_unique

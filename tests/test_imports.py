@@ -257,3 +257,77 @@ def test_long_upload_names(empty_db):
     name = "r" * 300 + ".csv"
     result = import_uploads(empty_db, [(name, b"reservataire_id;nom;type\nX;X;AUTRE\n")])
     assert result.ok and result.counts.iloc[0]["fichier"] == name
+
+
+# == the write lock: an import's checking pass does not hold it (issue 29) ======================
+def _en_pause(db, f: Path, dry_run: bool):
+    """Start importing `f` in a thread that pauses inside its checking pass (at its first
+    « Écriture » step); returns (thread, paused event, resume event, results)."""
+    import threading
+
+    arrete, reprise, out = threading.Event(), threading.Event(), {}
+
+    def progress(_f, message):
+        if message.startswith("Écriture") and not arrete.is_set():
+            arrete.set()
+            assert reprise.wait(60)
+
+    def run():
+        out["result"] = import_paths(db, [f], actor="import", dry_run=dry_run,
+                                     progress=progress)
+
+    t = threading.Thread(target=run)
+    t.start()
+    assert arrete.wait(60)
+    return t, reprise, out
+
+
+def _ecrire_pendant(db) -> str:
+    """A user's write while the import is paused: it must not wait for the import."""
+    rid = db.scalar("select min(reservataire_id) from reservataire")
+    with db.transaction("orienter") as cur:
+        cur.execute("update reservataire set nom = 'Nom changé pendant' "
+                    "where reservataire_id = ?", [rid])
+    return rid
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["essai", "import"])
+def test_a_write_goes_through_while_an_import_is_checked(fr_db, tmp_path, dry_run):
+    f = tmp_path / "reservataire.csv"
+    f.write_text("reservataire_id,nom,type\nCOM-99999,Commune nouvelle,COMMUNE\n",
+                 encoding="utf-8")
+    import threading
+
+    t, reprise, out = _en_pause(fr_db, f, dry_run)
+    ecrit = {}
+    w = threading.Thread(target=lambda: ecrit.update(rid=_ecrire_pendant(fr_db)))
+    w.start()
+    w.join(30)                 # blocked until the import ends if it held the write lock
+    fini_pendant = not w.is_alive()
+    reprise.set()
+    t.join(60)
+    w.join(60)
+    assert fini_pendant, "l'écriture a attendu la fin du contrôle de l'import"
+    assert not t.is_alive()
+    rid = ecrit["rid"]
+    result = out["result"]
+    assert result.ok, result.problems.text()
+    assert result.applied is (not dry_run)
+    noms = dict(fr_db.df("select reservataire_id, nom from reservataire").values.tolist())
+    assert noms[rid] == "Nom changé pendant"                     # the user's write kept
+    assert ("COM-99999" in noms) is (not dry_run)                 # redone under the lock
+    assert fr_db.scalar("select count(*) from audit_log where action = 'import'") == (
+        1 if dry_run else 2)
+
+
+def test_an_import_checked_while_nothing_else_is_written_commits_once(fr_db, tmp_path):
+    f = tmp_path / "reservataire.csv"
+    f.write_text("reservataire_id,nom,type\nCOM-99998,Autre commune,COMMUNE\n",
+                 encoding="utf-8")
+    etapes = []
+    result = import_paths(fr_db, [f], actor="import",
+                          progress=lambda _f, m: etapes.append(m))
+    assert result.applied
+    assert not [e for e in etapes if e.startswith("Une autre écriture")]
+    assert fr_db.scalar("select count(*) from reservataire where reservataire_id = "
+                        "'COM-99998'") == 1

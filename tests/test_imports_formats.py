@@ -152,7 +152,7 @@ def test_cli_import_export_backup_restore(tmp_path, capsys):
     assert pd.read_csv(tmp_path / "rapport.csv", sep=";")["ligne"].tolist() == [2]
     good = ROOT / "tests" / "fixtures" / "import_fr"
     assert main(["import", "--db", db_path, *map(str, sorted(good.glob("*.csv")))]) == 0
-    assert "13 ligne(s) ajoutée(s)" in capsys.readouterr().out
+    assert "13 lignes ajoutées" in capsys.readouterr().out
     assert main(["export", "--db", db_path, "--out", str(tmp_path / "exp")]) == 0
     assert (tmp_path / "exp" / "logement.csv").read_text().count("\n") == 4
     assert main(["backup", "--db", db_path, "--out", str(tmp_path / "bak.duckdb")]) == 0

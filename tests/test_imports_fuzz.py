@@ -303,7 +303,7 @@ def test_bands_serial_dates_and_typologies(db, tmp_path):
     serial = frame[frame["colonne"] == "date_mise_en_service"]
     assert serial["probleme"].tolist() == [
         "date au format numérique d'Excel, lue comme 01/01/2024 (nombre de jours depuis le "
-        "30/12/1899 ; 2 cellule(s) de la colonne dans ce cas) : vérifiez-la, ou formatez la "
+        "30/12/1899 ; 2 cellules de la colonne dans ce cas) : vérifiez-la, ou formatez la "
         "colonne en date"]
     assert (frame["niveau"] == "AVERTISSEMENT").all()
     preview = next(iter(result.previews.values()))

@@ -114,7 +114,7 @@ def test_csv_extract_is_recognised_and_imported(empty_db, extrait):
     report = result.problems.frame()
     assert report[["niveau", "fichier", "ligne", "probleme"]].values.tolist() == [
         ["AVERTISSEMENT", "« extrait_sne_2026.csv »", 1,
-         "1 colonne(s) du fichier ignorée(s), absente(s) de la correspondance : "
+         "1 colonne du fichier ignorée, absente de la correspondance : "
          "« Nom du demandeur »"]]
     assert result.counts[["table", "inseres", "modifies", "inchanges"]].values.tolist() == [
         ["radiation_sne", 13, 0, 0]]
@@ -172,7 +172,7 @@ def test_xlsx_extract_with_other_spellings(empty_db, tmp_path):
     assert result.ok and result.applied, result.problems.text()
     warnings = result.problems.frame()
     assert warnings["probleme"].tolist() == [
-        "1 colonne(s) du fichier ignorée(s), absente(s) de la correspondance : « Téléphone »"]
+        "1 colonne du fichier ignorée, absente de la correspondance : « Téléphone »"]
     assert warnings["fichier"].tolist() == ["« radiations.xlsx », feuille « Export »"]
     vide = dict.fromkeys(COLONNES)
     assert _radiations(empty_db) == {

@@ -46,6 +46,9 @@ DE_VOYELLE = re.compile(r"\b[Dd]e [AEIOUYÉÈÊËÀÂÎÏÔÛÙŒaeiouyéèêà�
 SEGMENT = re.compile(r"[^\s|]\|[^\s|]")
 ACTION = re.compile(r"(?<![\w.])(" + "|".join(
     re.escape(c) for c in ACTIONS if "." in c or "_" in c) + r")(?![\w.])")
+# « ligne(s) ajoutée(s) », « nouveau(x) »: a plural in parentheses, never on screen (accord)
+PARENTHESE = re.compile(r"(?<![\w.])(\w+)\((?:s|x|e|es)\)")
+FONCTIONS_SQL = {"avg", "trim", "count", "sum", "min", "max", "mode"}   # avg(x) in SQL text
 
 
 def _en_mots(text: str) -> None:
@@ -141,7 +144,7 @@ def test_journal_exports_never_write_formulas(journal_db):
 
     ws = load_workbook(io.BytesIO(journal_xlsx(df))).active
     values = [c.value for row in ws.iter_rows() for c in row]
-    assert "Paramètre modifié" in values and "@zoe" in values
+    assert "Paramètre modifié" in values and "'@zoe" in values   # neutralised, as in CSV
 
 
 def test_phrases_of_every_action_are_sentences():
@@ -255,6 +258,105 @@ def test_agreement(n, attendu):
 
 def test_pluriel_word_only():
     assert pluriel(1, "jour", "jours") == "jour" and pluriel(3, "jour", "jours") == "jours"
+
+
+def _pluriels_entre_parentheses(text: str) -> list[str]:
+    return [m.group(0) for m in PARENTHESE.finditer(text) if m.group(1) not in FONCTIONS_SQL]
+
+
+def test_no_plural_in_parentheses_in_the_code():
+    """Every text of fluxcore, ui and pages agrees with its count (formats.accord, pluriel):
+    no « ligne(s) », « nouveau(x) », « créée(s) » left in a string (docstrings aside)."""
+    found = []
+    for path in [*ROOT.glob("fluxcore/**/*.py"), *ROOT.glob("ui/*.py"), *ROOT.glob("pages/*.py"),
+                 ROOT / "app.py"]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = {id(n.body[0].value) for n in ast.walk(tree)
+                if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                  ast.AsyncFunctionDef))
+                and n.body and isinstance(n.body[0], ast.Expr)
+                and isinstance(n.body[0].value, ast.Constant)}
+        found += [f"{path.relative_to(ROOT)}:{n.lineno} {s}" for n in ast.walk(tree)
+                  if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                  and id(n) not in docs for s in _pluriels_entre_parentheses(n.value)]
+    assert not found, found
+    assert _pluriels_entre_parentheses("3 ligne(s) ajoutée(s), 2 nouveau(x)") == [
+        "ligne(s)", "ajoutée(s)", "nouveau(x)"]
+    assert not _pluriels_entre_parentheses("select avg(x) as x, trim(s) from t")
+
+
+def _resultat(inseres: int, modifies: int, inchanges: int, erreurs: int = 0,
+              applique: bool = True):
+    from fluxcore.imports import ImportResult
+    from fluxcore.imports.problems import Problems
+
+    problems = Problems()
+    for i in range(erreurs):
+        problems.add("« a.csv »", i + 2, "x", "?", "valeur invalide")
+    counts = pd.DataFrame({"inseres": [inseres], "modifies": [modifies],
+                           "inchanges": [inchanges]})
+    return ImportResult(problems, counts, applied=applique and not erreurs)
+
+
+@pytest.mark.parametrize(("n", "attendu"), [
+    ((0, 0, 0), "Import effectué : 0 ligne ajoutée, 0 modifiée, 0 inchangée."),
+    ((1, 1, 1), "Import effectué : 1 ligne ajoutée, 1 modifiée, 1 inchangée."),
+    ((2, 3, 1234), "Import effectué : 2 lignes ajoutées, 3 modifiées, 1\u202f234 inchangées.")])
+def test_import_summary_agrees_with_its_counts(n, attendu):
+    from fluxcore.imports import summary
+
+    assert summary(_resultat(*n)) == attendu
+    assert summary(_resultat(*n, applique=False)) == attendu.replace(
+        "Import effectué", "Contrôle réussi (rien n'est écrit)")
+
+
+def test_import_refusal_and_cut_report_agree():
+    from fluxcore.imports import summary
+    from fluxcore.imports.problems import Problems
+
+    assert summary(_resultat(0, 0, 0, erreurs=1)) == (
+        "Import refusé : 1 erreur. La base n'a pas été modifiée.")
+    assert summary(_resultat(0, 0, 0, erreurs=2)).startswith("Import refusé : 2 erreurs.")
+    for total, reste in ((3, "… et 1 autre ligne : date invalide"),
+                         (4, "… et 2 autres lignes : date invalide")):
+        p = Problems(limit=2)
+        p.add_many("« a.csv »", [(2, "x"), (3, "y")], total, "date", "date invalide")
+        assert p.frame()["probleme"].iloc[-1] == reste
+
+
+def test_cotation_grid_shows_labels_not_codes():
+    from ui.cotation_views import libelle_critere, table_grille
+
+    g = pd.DataFrame({"critere": ["DALO", "SANS_LOGEMENT", "ACCUEIL_FAMILIAL",
+                                  "ANCIENNETE_MOIS"],
+                      "libelle": ["", "SANS_LOGEMENT", None, "Ancienneté (par mois complet)"],
+                      "points": [100.0, 50.0, 5.0, 1.0]})
+    shown = table_grille(g)
+    assert list(shown.columns) == ["Critère", "Points"]
+    assert shown["Critère"].tolist() == [
+        "Ménage DALO, reconnu prioritaire et à loger d'urgence",
+        "Sans logement ou hébergé en structure d'urgence", "Accueil familial",
+        "Ancienneté (par mois complet)"]
+    for label in shown["Critère"]:
+        _en_mots(label)
+    assert libelle_critere("VIOLENCES", "Violences conjugales") == "Violences conjugales"
+
+
+def test_residence_table_in_french_words():
+    from ui.residences_views import LARGEURS, TABLE, table
+
+    df = pd.DataFrame({"nom": ["Les Tilleuls", "Le Parc"], "commune": ["Épernay", "Reims"],
+                       "en_qpv": [True, False], "logements": [1234, 1], "vacants": [0, 1],
+                       "indice": [1.7234, -0.4], "classe": ["fragile", "équilibrée"],
+                       "part_ressources_faibles": [66.25, None], "taux_impayes": [12.0, 3.0],
+                       "entrees_q1_pct": [100.0, 0.0], "niveau_enquete": ["résidence", None]})
+    out = table(df)
+    assert out.iloc[0].tolist() == ["Les Tilleuls", "Épernay", "oui", "1\u202f234",
+                                    "1,72 · Fragile", "66,3\u202f%", "12,0\u202f%",
+                                    "100,0\u202f%"]
+    assert out.iloc[1].tolist()[3:6] == ["1", "-0,40 · Équilibrée", "–"]
+    assert set(LARGEURS) == set(TABLE) and sum(LARGEURS.values()) <= 816   # 1280 px, sidebar
+    assert "QPV" not in table(df, projection=True).columns
 
 
 def test_perimeters_in_words(demo_db):
@@ -374,7 +476,7 @@ def textes_affiches(at: AppTest) -> list[str]:
 @pytest.fixture
 def app(demo_path, monkeypatch, tmp_path):
     monkeypatch.setenv("FLUX_DB", str(demo_path))
-    monkeypatch.setenv("FLUX_UTILISATEURS", str(tmp_path / "aucun-compte.toml"))
+    monkeypatch.setenv("FLUX_UTILISATEURS", "aucun")
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr("ui.data.DEFAULT_DB", str(demo_path))
     monkeypatch.setattr("ui.state.DEFAULT_DB", str(demo_path))
@@ -392,6 +494,9 @@ def test_no_code_on_screen(app, page):
         assert not SEGMENT.search(text), f"clé de segment : {text!r}"
         assert not ACTION.search(text), f"code d'action : {text!r}"
         assert not DE_VOYELLE.search(text), f"« de » sans élision : {text!r}"
+        assert not _pluriels_entre_parentheses(text), f"pluriel entre parenthèses : {text!r}"
+        assert not re.search(r"(?<![\d\u202f,])1 (?:logements|lignes|résidences|demandes|"
+                             r"candidats|erreurs|résultats)\b", text), f"accord : {text!r}"
         assert "Select all" not in text, text
     # Streamlit writes its bulk entry « Select all » in English: every multiselect goes without
     for e in _arbre(app._tree, []):

@@ -219,7 +219,8 @@ def test_legacy_derogation_fin_of_an_imported_convention(empty_db, tmp_path):
                     encoding="utf-8")
     result = import_paths(empty_db, [path], actor="test")
     assert result.ok, result.problems.text()
-    assert "1 dérogation(s) préfectorale(s) d'un an" in result.problems.text()
+    assert ("1 dérogation préfectorale d'un an finissant à cette date créée dans"
+            in result.problems.text())
     d = empty_db.df("select * from derogation").iloc[0]
     assert d["derogation_id"] == "DEROG-C-PREF"
     assert (d["date_debut"].date(), d["date_fin"].date()) == (D(2025, 10, 1), D(2026, 9, 30))

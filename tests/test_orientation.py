@@ -173,8 +173,8 @@ def test_prefet_rule_explained(marne):
     check = _check(marne)
     assert not check["respecte"]
     c = classer_destinations(marne, "B26-13", aujourdhui=TODAY)  # hors QPV
-    assert check["message"] == (f"Lecture A : 0 des 2 logements orientés au préfet sont hors QPV "
-                                f"(0{NNBSP}%) ; il en faut au moins 1 (30{NNBSP}%).")
+    assert check["message"] == (f"Lecture A : aucun des 2 logements orientés au préfet n'est "
+                                f"hors QPV (0{NNBSP}%) ; il en faut au moins 1 (30{NNBSP}%).")
     assert _text(c, "PREF-51", "prefet_hors_qpv") == (
         f"{check['message'][:-1]} — préfet et agents de l'État ensemble, comme sur la page "
         "Jauges. Règle non respectée : ce logement hors QPV aide à la respecter. "
@@ -500,7 +500,8 @@ def test_refused_decision_writes_nothing(marne, dest, auteur, match):
 def test_second_decision_is_refused(marne):
     enregistrer_orientation(marne, "B26-13", "PREF-51", "Alice", "", aujourdhui=TODAY)
     before = _writes(marne)
-    with pytest.raises(OrientationDejaFaiteError, match="« PREF-51 » par Alice le 30/06/2026"):
+    with pytest.raises(OrientationDejaFaiteError,
+                       match="« Préfet de la Marne » par Alice le 30/06/2026"):
         enregistrer_orientation(marne, "B26-13", "AL", "Bob", "", aujourdhui=TODAY)
     assert _writes(marne) == before
     assert _statut(marne, "B26-13") == ("PREF-51", "ORIENTE")
@@ -529,8 +530,9 @@ def test_two_users_at_the_same_time(marne):
     ko = [w for w, r in results.items() if isinstance(r, OrientationDejaFaiteError)]
     assert len(ok) == 1 and len(ko) == 1, results
     winner = {"Alice": "PREF-51", "Bob": "AL"}[ok[0]]
+    nom = marne.df("select nom from reservataire where reservataire_id = ?", [winner])["nom"][0]
     message = str(results[ko[0]])
-    assert f"déjà été orienté vers « {winner} » par {ok[0]}" in message
+    assert f"déjà été orienté vers « {nom} » par {ok[0]}" in message
     assert "rien n'a été modifié" in message
     rows = marne.df("select destinataire from orientation where liberation_id = 'B26-13'")
     assert rows["destinataire"].tolist() == [winner]
@@ -577,8 +579,8 @@ def test_correction_needs_a_reason(marne, motif):
 
 
 @pytest.mark.parametrize(("lib", "match"), [
-    ("B26-01", "ATTRIBUE"),            # lease signed
-    ("B26-06", "RENDU_BAILLEUR"),
+    ("B26-01", "« Attribué »"),            # lease signed
+    ("B26-06", "« Rendu au bailleur »"),
     ("B26-12", "pas encore orienté"),
 ])
 def test_correction_refused(marne, lib, match):
@@ -586,6 +588,45 @@ def test_correction_refused(marne, lib, match):
     with pytest.raises(OrientationError, match=match):
         corriger_orientation(marne, lib, "BAILLEUR", "Bob", "Changement")
     assert _writes(marne) == before
+
+
+def test_concurrent_corrections_keep_a_true_audit_chain(marne):
+    """Two users correct the same orientation at once, many times: each correction either
+    applies to what its user saw or is refused (ConflitError), so the audit rows chain —
+    each « avant » is the previous « après » — and end on the recorded destination."""
+    from fluxcore.suivi import ConflitError
+
+    enregistrer_orientation(marne, "B26-13", "PREF-51", "Alice", "", aujourdhui=TODAY)
+    refus = 0
+    for i in range(12):
+        actuelle = _statut(marne, "B26-13")[0]
+        cibles = [d for d in ("PREF-51", "AL", "BAILLEUR") if d != actuelle]
+        barrier, out = threading.Barrier(2), {}
+
+        def corriger(qui, dest, barrier=barrier, out=out, i=i):
+            barrier.wait()
+            try:
+                corriger_orientation(marne, "B26-13", dest, qui, f"Essai {i}")
+                out[qui] = "ok"
+            except ConflitError:
+                out[qui] = "conflit"
+
+        threads = [threading.Thread(target=corriger, args=(q, d))
+                   for q, d in zip(("Alice", "Bob"), cibles)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert not any(t.is_alive() for t in threads)
+        assert "ok" in out.values(), out
+        refus += list(out.values()).count("conflit")
+    log = [json.loads(d) for d in marne.df(
+        "select details from audit_log where action = 'orientation.correct' "
+        "order by audit_id")["details"]]
+    assert 12 <= len(log) == 24 - refus
+    chaine = ["PREF-51"] + [e["apres"] for e in log]
+    assert [e["avant"] for e in log] == chaine[:-1]
+    assert chaine[-1] == _statut(marne, "B26-13")[0]
 
 
 def test_correction_to_an_impossible_destination(marne):

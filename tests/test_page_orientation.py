@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def app(demo_path, monkeypatch, tmp_path):
     monkeypatch.setenv("FLUX_DB", str(demo_path))
-    monkeypatch.setenv("FLUX_UTILISATEURS", str(tmp_path / "aucun-compte.toml"))
+    monkeypatch.setenv("FLUX_UTILISATEURS", "aucun")
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr("ui.data.DEFAULT_DB", str(demo_path))
     monkeypatch.setattr("ui.state.DEFAULT_DB", str(demo_path))

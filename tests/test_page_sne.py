@@ -21,7 +21,7 @@ PAGE = "pages/sne.py"
 def _app(db_path: Path, monkeypatch, tmp_path) -> AppTest:
     monkeypatch.setenv("FLUX_DB", str(db_path))
     # open mode whatever users file the developer keeps at the project root
-    monkeypatch.setenv("FLUX_UTILISATEURS", str(tmp_path / "aucun-compte.toml"))
+    monkeypatch.setenv("FLUX_UTILISATEURS", "aucun")
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr("ui.data.DEFAULT_DB", str(db_path))
     monkeypatch.setattr("ui.state.DEFAULT_DB", str(db_path))

@@ -17,7 +17,11 @@ from fluxcore.acces import hacher
 from fluxcore.cotation import candidats_contingent, par_destination
 from fluxcore.db import Database
 from fluxcore.formats import fmt_int
-from fluxcore.orientation import classer_destinations, enregistrer_orientation
+from fluxcore.orientation import (
+    classer_destinations,
+    destinations_correction,
+    enregistrer_orientation,
+)
 from fluxcore.parametres import set_parametre
 from fluxcore.perimetre import Perimetre
 from fluxcore.regles import INTERNES
@@ -31,7 +35,7 @@ PAGE = "pages/suivi.py"
 def _app(db_path: Path, monkeypatch, tmp_path, comptes: Path | None = None) -> AppTest:
     monkeypatch.setenv("FLUX_DB", str(db_path))
     # open mode whatever users file the developer keeps at the project root
-    monkeypatch.setenv("FLUX_UTILISATEURS", str(comptes or tmp_path / "aucun-compte.toml"))
+    monkeypatch.setenv("FLUX_UTILISATEURS", str(comptes or "aucun"))
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr("ui.data.DEFAULT_DB", str(db_path))
     monkeypatch.setattr("ui.state.DEFAULT_DB", str(db_path))
@@ -239,6 +243,55 @@ def test_unknown_deep_link_is_explained(app):
     assert [e.value for e in app.error] == ["Libération inconnue : « LIB-INCONNUE »."]
 
 
+def test_corrected_then_given_back_then_attributed_by_the_bailleur(copie, monkeypatch,
+                                                                   tmp_path):
+    lib = _orienter(copie)
+    oid = f"OR-{lib}"
+    db = Database(copie)
+    avant = db.scalar("select destinataire from orientation where orientation_id = ?", [oid])
+    possibles = destinations_correction(db, lib, date.today())
+    db.close()
+    at = _open(_app(copie, monkeypatch, tmp_path), liberation=lib)
+    assert "Corriger la destination" in [e.label for e in at.expander]
+    box = at.selectbox(key=f"s_dest_corriger_{lib}")
+    assert box.options == list(possibles.values())          # names, the current one excluded
+    code = next(c for c in possibles if c not in (*INTERNES, "BAILLEUR"))
+    box.set_value(code)
+    at.text_input(key=f"s_motif_corriger_{lib}").set_value("Erreur de contingent")
+    at.button(key=f"s_ok_corriger_{lib}").click().run()
+    _ok(at)
+    assert [t.value for t in at.toast] == [
+        f"Orientation corrigée : nouvelle destination « {possibles[code]} »."]
+    db = Database(copie)
+    assert db.one("select destinataire from orientation where orientation_id = ?",
+                  [oid]) == (code,) != (avant,)
+    db.close()
+
+    at.checkbox(key=f"s_sur_{lib}").check()
+    at.button(key=f"s_ok_rendre_{lib}").click().run()
+    _ok(at)
+    assert _statut(at) == "Rendu au bailleur"
+    assert at.selectbox(key="s_liberation").value == lib     # still followed: no lease yet
+    assert at.expander[0].label == "Attribuer à un candidat du bailleur"
+    db = Database(copie)
+    demande = db.scalar("select min(demande_id) from demande where statut = 'ACTIVE'")
+    db.close()
+    at.text_input(key=f"s_demande_attr_{lib}").set_value(demande)
+    at.button(key=f"s_ok_attr_{lib}").click().run()
+    _ok(at)
+    assert [t.value for t in at.toast] == [
+        "Attribution enregistrée : reste à enregistrer la signature du bail."]
+    at.button(key=f"s_ok_bail_{lib}").click().run()
+    _ok(at)
+    db = Database(copie)
+    assert db.one("select o.statut, a.menage_id, a.date_bail from orientation o join "
+                  "attribution a using (orientation_id) where orientation_id = ?",
+                  [oid]) == ("RENDU_BAILLEUR", demande, date.today())
+    etapes = next(f for f in _frames(at) if "Étape" in f.columns)["Étape"].tolist()
+    assert etapes[-3:] == ["Logement rendu au bailleur",
+                           "Attribution à un candidat du bailleur", "Bail signé"]
+
+
 def test_a_change_made_meanwhile_is_refused(copie, monkeypatch, tmp_path):
     lib = _orienter(copie)
     at = _open(_app(copie, monkeypatch, tmp_path), liberation=lib)
@@ -307,9 +360,12 @@ def test_reservataire_proposes_its_candidates_when_allowed(copie, monkeypatch, t
     encours = suivi.en_cours(db, Perimetre(date.today().year, aujourdhui=date.today()))
     attente = encours[encours["statut"].isin(EN_ATTENTE)
                       & encours["destinataire"].str.startswith("PREF-")]
-    rid, oid = attente[["destinataire", "orientation_id"]].iloc[0]
-    demandes = db.df("select demande_id from demande where statut = 'ACTIVE' "
-                     "order by demande_id limit 2")["demande_id"].tolist()
+    # room for two more candidates (the demo's dwellings already have some)
+    place = attente[attente["nb_candidats"] + 2 <= attente["nb_candidats_max"]]
+    rid, oid = place[["destinataire", "orientation_id"]].iloc[0]
+    demandes = db.df("select demande_id from demande where statut = 'ACTIVE' and demande_id "
+                     "not in (select demande_id from candidature where orientation_id = ?) "
+                     "order by demande_id limit 2", [oid])["demande_id"].tolist()
     db.close()
     comptes = _comptes(tmp_path / "comptes.toml", rid)
 
@@ -332,7 +388,7 @@ def test_reservataire_proposes_its_candidates_when_allowed(copie, monkeypatch, t
     assert [t.value for t in at.toast] == ["2 candidats proposés."]
     db = Database(copie)
     rows = db.df("select demande_id, origine, propose_par from candidature "
-                 "where orientation_id = ? order by rang", [oid])
+                 "where orientation_id = ? and propose_par = 'res' order by rang", [oid])
     assert rows.values.tolist() == [[d, "RESERVATAIRE", "res"] for d in demandes]
 
 

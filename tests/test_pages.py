@@ -22,7 +22,7 @@ def declared_pages() -> list[str]:
 def app(demo_path, monkeypatch, tmp_path):
     monkeypatch.setenv("FLUX_DB", str(demo_path))
     # open mode whatever users file the developer keeps at the project root
-    monkeypatch.setenv("FLUX_UTILISATEURS", str(tmp_path / "aucun-compte.toml"))
+    monkeypatch.setenv("FLUX_UTILISATEURS", "aucun")
     monkeypatch.chdir(ROOT)
     import ui.data
     monkeypatch.setattr(ui.data, "DEFAULT_DB", str(demo_path))
@@ -63,7 +63,7 @@ def outre_mer_path(tmp_path_factory):
 def test_page_opens_for_a_landlord_in_lyon_and_la_reunion(outre_mer_path, monkeypatch,
                                                           tmp_path, page):
     monkeypatch.setenv("FLUX_DB", str(outre_mer_path))
-    monkeypatch.setenv("FLUX_UTILISATEURS", str(tmp_path / "aucun-compte.toml"))
+    monkeypatch.setenv("FLUX_UTILISATEURS", "aucun")
     monkeypatch.chdir(ROOT)
     import ui.data
     monkeypatch.setattr(ui.data, "DEFAULT_DB", str(outre_mer_path))
@@ -164,24 +164,49 @@ def test_gauges_page_says_partial_conventions_and_reprises(app_copy):
     assert "**Commune de Reims** : droits repris par le préfet à partir du 01/07/2026" in text
 
 
-def test_orientation_decision_is_recorded_and_reflected(app_copy):
+def test_orientation_decision_is_recorded_and_reflected(app_copy, monkeypatch):
     from fluxcore.db import Database
 
+    monkeypatch.delenv("FLUX_SMTP_HOTE", raising=False)
     at, path = app_copy
     at.run()
     at.switch_page("pages/orientation.py").run()
     lib = at.selectbox(key="o_liberation").value
     before = len(at.selectbox(key="o_liberation").options)
+    db = Database(path)
+    codes = dict(db.df("select nom, reservataire_id from reservataire").values.tolist())
+    # the options show names; the first réservataire (a notice goes to it)
+    nom = next(n for n in at.selectbox(key="o_destination").options if n in codes)
+    dest = codes[nom]
+    at.selectbox(key="o_destination").set_value(dest)
     at.text_input(key="o_auteur").set_value("alice")
     at.text_area(key="o_justification").set_value("Retard du contingent")
-    at.button[0].click().run()
+    next(b for b in at.button if b.label == "Enregistrer l'orientation").click().run()
     assert not at.exception, at.exception
     assert len(at.selectbox(key="o_liberation").options) == before - 1
-    db = Database(path)
     row = db.one("select destinataire, decided_by, justification from orientation "
                  "where liberation_id = ?", [lib])
-    assert row[1:] == ("alice", "Retard du contingent")
+    assert row == (dest, "alice", "Retard du contingent")
     assert db.scalar("select count(*) from audit_log where action = 'orientation.create'") == 1
+    assert [t.value for t in at.toast] == [f"Orientation vers « {nom} » enregistrée."]
+    # no SMTP server: the notice is offered at once, to download or send from the dossier
+    assert "Envoi par courriel non configuré : téléchargez-le ou envoyez-le depuis le dossier " \
+           "du logement." in [w.value for w in at.warning]
+    assert any(f"→ {nom}." in m.value for m in at.markdown)
+    assert [b.label for b in at.get("download_button")] == ["Télécharger l'avis (PDF)"]
+
+    # the correction: a named destination, the current one excluded
+    at.selectbox(key="c_lib").set_value(lib).run()
+    choix = at.selectbox(key="c_dest")
+    assert nom not in choix.options and len(choix.options) >= 1
+    autre = codes[next(n for n in choix.options if n in codes)]
+    at.selectbox(key="c_dest").set_value(autre)
+    at.text_input(key="c_motif").set_value("Erreur de saisie")
+    at.button(key="c_go").click().run()
+    assert not at.exception, at.exception
+    assert db.one("select destinataire, justification from orientation where liberation_id = ?",
+                  [lib]) == (autre, "Erreur de saisie")
+    assert at.toast[0].value.startswith("Orientation corrigée : nouvelle destination « ")
 
 
 def test_orientation_page_shows_the_principle_and_the_deficit_first(app, demo_db):
@@ -248,7 +273,7 @@ def test_objectives_page_explains_what_remains(app):
 def _app_on(path, monkeypatch, tmp_path) -> AppTest:
     """The app on a hand-built database file."""
     monkeypatch.setenv("FLUX_DB", str(path))
-    monkeypatch.setenv("FLUX_UTILISATEURS", str(tmp_path / "aucun-compte.toml"))
+    monkeypatch.setenv("FLUX_UTILISATEURS", "aucun")
     monkeypatch.chdir(ROOT)
     import ui.data
     monkeypatch.setattr(ui.data, "DEFAULT_DB", str(path))
@@ -697,10 +722,10 @@ def test_donnees_correspondance_imports_a_foreign_file(app_copy):
     assert at.selectbox(key="corr_0_SNE_demande_val_statut_Radiée").value == "RADIEE"
     counts = next(f for f in _frames(at) if "Ajoutées" in f.columns)
     assert counts[["Table", "Lignes", "Ajoutées"]].values.tolist() == [["demande", 3, 3]]
-    assert [w.value for w in at.warning] == ["1 avertissement : l'import reste possible."]
+    assert [w.value for w in at.main.warning] == ["1 avertissement : l'import reste possible."]
     at.button(key="corr_round_confirmer").click().run()
     assert not at.exception, at.exception
-    assert any(s.value.startswith("Import effectué : 3 ligne(s) ajoutée(s)") for s in at.success)
+    assert any(s.value.startswith("Import effectué : 3 lignes ajoutées") for s in at.success)
     from ui.data import get_db  # the page's cached connection
 
     db = get_db(str(path))

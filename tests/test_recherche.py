@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 
@@ -47,7 +48,7 @@ def rows(df) -> list[tuple]:
 
 def test_words_ignore_accents_and_case_and_bring_the_open_dwellings(db):
     assert rows(rechercher(db, "EPERNAY", aujourdhui=T)) == [
-        ("Résidence", "R4", "Les Tilleuls · 12 rue de l'Église, Épernay · 3 logement(s)",
+        ("Résidence", "R4", "Les Tilleuls · 12 rue de l'Église, Épernay · 3 logements",
          "/residences?residence=R4"),
         # L7 (notice) and L9 (never vacated) are not being oriented: found by their id only
         ("Logement", "L8", "T3 · Les Tilleuls, Épernay · libéré le 01/10/2026 (B8), à orienter",
@@ -65,7 +66,7 @@ def test_commune_named_exactly_comes_first(db):
     # « reims »: R1, R2, R5 are in Reims, by name; L3 (at the CALEOL) follows its résidence R2
     found = rechercher(db, "reims", aujourdhui=T)
     assert found["identifiant"].tolist() == ["R5", "R1", "R2", "L3"]
-    assert found["libelle"].iloc[1] == "Résidence R1 · Reims · 2 logement(s)"
+    assert found["libelle"].iloc[1] == "Résidence R1 · Reims · 2 logements"
 
 
 def test_identifier_prefix_typed_in_full_first(db):
@@ -136,3 +137,19 @@ def test_a_reservataire_account_is_refused(db):
             call()
     lecteur = db.pour(Utilisateur("lea", "Léa", "lecteur"))
     assert len(rechercher(lecteur, "L", aujourdhui=T)) == 11
+
+
+def test_labels_agree_with_their_counts_and_places(db):
+    # R5 has no dwelling yet: « 0 logement », singular as in French
+    assert rows(rechercher(db, "saint eloi", aujourdhui=T))[0][2] == (
+        "Clos Saint-Éloi · 3 avenue de Champagne, Reims · 0 logement")
+    insert(db, "logement", [logement("L10", "R5", "T2")])
+    assert rows(rechercher(db, "saint eloi", aujourdhui=T))[0][2].endswith(" · 1 logement")
+    big = SimpleNamespace(type="residence", residence="Les Cèdres", adresse=None,
+                          commune="Reims", logements=1234)
+    assert recherche.libelle(big) == "Les Cèdres · Reims · 1\u202f234 logements"
+    # « à » contracts with the commune's article
+    for commune, lieu in (("Le Havre", "T3 au Havre"), ("Les Mureaux", "T3 aux Mureaux"),
+                          ("Épernay", "T3 à Épernay")):
+        r = SimpleNamespace(type="demande", statut="ACTIVE", commune=commune, typologie="T3")
+        assert recherche.libelle(r) == f"{lieu} · active"

@@ -142,6 +142,17 @@ def test_33_5_percent_with_a_derogation_over_part_of_the_year():
     assert all(x.respecte for x in c)
 
 
+def test_a_single_day_out_of_the_derogation_reads_in_the_singular():
+    d = Derogation("Arrêté n° 2", date(2025, 1, 2), date(2025, 12, 31), 34.0)
+    c = controles_prefet([(date(2025, 1, 1), date(2025, 12, 31), 33.5, 0.0)], [d])[0]
+    assert not c.respecte
+    assert (f"2025 : non conforme le 01/01 (1 jour : 33,5{NNBSP}% > 30{NNBSP}% hors période "
+            f"de dérogation), conforme du 02/01 au 31/12") in c.message
+    two = Derogation("Arrêté n° 3", date(2025, 1, 3), date(2025, 12, 31), 34.0)
+    c = controles_prefet([(date(2025, 1, 1), date(2025, 12, 31), 33.5, 0.0)], [two])[0]
+    assert "non conforme du 01/01 au 02/01 (2 jours : " in c.message
+
+
 def test_a_derogation_of_thirteen_months_is_reported():
     long = Derogation("Arrêté n° 13", date(2025, 2, 1), date(2026, 2, 28), 31.0)
     c = {x.code: x for x in controles_prefet(
@@ -229,8 +240,39 @@ def test_ex7_reading_B_on_counts():
 def test_hors_qpv_without_dwellings_passes():
     assert controle_hors_qpv_prefet("A", 0, 0, 0).respecte
     assert controle_hors_qpv_prefet("B", 0, 0, 0).respecte
+    assert controle_hors_qpv_prefet("A", 0, 0, 0).message == (
+        f"Lecture A : aucun logement orienté au préfet, aucun n'est exigé hors QPV (30{NNBSP}%).")
+    assert controle_hors_qpv_prefet("B", 0, 0, 0).message == (
+        f"Lecture B : aucun logement dans le flux hors QPV, aucun n'est exigé pour le préfet "
+        f"(30{NNBSP}%).")
     assert minimum_hors_qpv_prefet(0) == 0
     assert minimum_hors_qpv_prefet(10, pct=50.0) == 5
+
+
+@pytest.mark.parametrize(("total", "hors", "attendu"), [
+    (1, 0, f"le logement orienté au préfet n'est pas hors QPV (0{NNBSP}%) ; il en faut au "
+           f"moins 1"),
+    (1, 1, f"le logement orienté au préfet est hors QPV (100{NNBSP}%) ; il en faut au moins 1"),
+    (3, 0, f"aucun des 3 logements orientés au préfet n'est hors QPV (0{NNBSP}%)"),
+    (3, 1, f"1 des 3 logements orientés au préfet est hors QPV (33,3{NNBSP}%)"),
+    (3, 2, f"2 des 3 logements orientés au préfet sont hors QPV (66,7{NNBSP}%)"),
+    (2000, 1500, f"1{NNBSP}500 des 2{NNBSP}000 logements orientés au préfet sont hors QPV "
+                 f"(75{NNBSP}%) ; il en faut au moins 600 (30{NNBSP}%).")])
+def test_reading_A_agrees_with_its_counts(total, hors, attendu):
+    assert attendu in controle_hors_qpv_prefet("A", total, hors, 0).message
+
+
+@pytest.mark.parametrize(("flux", "recus", "attendu"), [
+    (1, 0, f"le préfet n'a pas reçu le logement du flux hors QPV (0{NNBSP}%) ; il en faut au "
+           "moins 1"),
+    (1, 1, f"le préfet a reçu le logement du flux hors QPV (100{NNBSP}%)"),
+    (7, 0, f"le préfet n'a reçu aucun des 7 logements du flux hors QPV (0{NNBSP}%)"),
+    (7, 1, f"le préfet a reçu 1 des 7 logements du flux hors QPV (14,3{NNBSP}%)"),
+    (7, 3, f"le préfet a reçu 3 des 7 logements du flux hors QPV (42,9{NNBSP}%)")])
+def test_reading_B_agrees_with_its_counts(flux, recus, attendu):
+    message = controle_hors_qpv_prefet("B", 10, recus, flux).message
+    assert message.startswith("Lecture B : ") and attendu in message
+    assert " 1 logements" not in message and "des 1 " not in message
 
 
 # -- example 8: Q1 hors QPV ------------------------------------------------------------------

@@ -176,9 +176,9 @@ def test_next_years_file_keeps_the_identity_of_dwellings_without_id(empty_db, tm
     assert empty_db.scalar("select count(*) from logement") == 302        # 300 - 0 + 2
     assert ids - set(empty_db.df("select logement_id from logement")["logement_id"]) == set()
     text = result.problems.text()
-    assert "2 nouveau(x) logement(s) en tout" in text
-    assert "1 logement(s) importé(s) auparavant dans les communes de ce fichier n'y " \
-           "figurent plus" in text
+    assert "2 nouveaux logements en tout" in text
+    assert "1 logement importé auparavant dans les communes de ce fichier n'y figure plus " \
+           "(vendu, démoli, ou décrit autrement ?) : il reste dans la base" in text
     # the same file again: nothing new, nothing changed
     again = import_paths(empty_db, [second])
     assert again.counts.set_index("table").loc["logement", "inchanges"] == 301

@@ -26,7 +26,12 @@ from fluxcore.cotation import scores
 from fluxcore.exports import dictionary
 from fluxcore.imports import import_paths
 from fluxcore.jauges import jauges_reservataires
-from fluxcore.orientation import corriger_orientation, enregistrer_orientation
+from fluxcore.orientation import (
+    OrientationError,
+    corriger_orientation,
+    destinations_correction,
+    enregistrer_orientation,
+)
 from fluxcore.parametres import set_parametre
 from fluxcore.perimetre import Perimetre
 from fluxcore.suivi import ConflitError, SuiviError
@@ -159,7 +164,9 @@ def test_a_dwelling_from_orientation_to_lease(marne):
         "Action Logement Services", "Attribué", D(2026, 7, 15), -6, "CONV-AL-51", 2)
     cands = d["candidatures"][["demande_id", "statut_libelle", "motif"]].astype(object)
     assert cands.where(cands.notna(), None).values.tolist() == [
-        ["D1", "Retenu par la CALEOL", None], ["D2", "Ajourné", "Pièces manquantes"]]
+        ["D1", "Retenu par la CALEOL", None],
+        # postponed, then withdrawn once the lease is signed
+        ["D2", "Retiré", "Logement attribué à un autre candidat"]]
     assert d["attribution"]["attribution_id"] == att
     assert [(e["etape"], e["date"], e["qui"]) for e in d["etapes"]] == [
         ("Libération du logement", D(2026, 6, 20), None),
@@ -176,7 +183,7 @@ def test_a_dwelling_from_orientation_to_lease(marne):
         ("Bruno", "suivi.caleol", "CALEOL du 10/07/2026 : demandes D1, D2"),
         ("Bruno", "suivi.decision", "Demande D2 : ajourné (Pièces manquantes)"),
         ("Bruno", "suivi.decision", "Demande D1 : retenu par la CALEOL"),
-        ("Chloé", "suivi.bail", "Bail signé le 20/07/2026")]
+        ("Chloé", "suivi.bail", "Bail signé le 20/07/2026 ; 1 autre candidat retiré")]
 
 
 def test_imported_history_is_told_from_the_rows(marne):
@@ -414,8 +421,11 @@ def test_en_cours_lists_every_unfinished_orientation(marne):
                    15, 1, 2),
         "B26-11": ("Préfet de la Marne", "ORIENTE", pd.Timestamp(2026, 7, 30), 30, 0, 3),
         "B26-07": ("Bailleur (non réservé)", "CALEOL", pd.NaT, pd.NA, 0, 3),
-        "B26-08": ("Mutations internes", "ORIENTE", pd.NaT, pd.NA, 0, 3)}
-    assert df["liberation_id"].tolist()[:4] == ["B26-02", "B26-16", "B26-13", "B26-11"]
+        "B26-08": ("Mutations internes", "ORIENTE", pd.NaT, pd.NA, 0, 3),
+        # given back, no lease yet: the bailleur attributes it; its deadline no longer runs
+        "B26-06": ("Action Logement Services", "RENDU_BAILLEUR", pd.Timestamp(2026, 4, 2),
+                   pd.NA, 0, 2)}
+    assert df["liberation_id"].tolist()[:5] == ["B26-02", "B26-06", "B26-16", "B26-13", "B26-11"]
     chalons = suivi.en_cours(marne, Perimetre(2026, aujourdhui=TODAY, commune_insee=CHALONS))
     assert chalons["liberation_id"].tolist() == ["B26-11"]
 
@@ -474,6 +484,72 @@ def test_dwellings_given_back_count_per_the_setting(marne):
     after = jauges_reservataires(marne, P).set_index("reservataire_id")
     assert after.loc["PREF-51", cols].tolist() == [2, 1, 1]
     assert after.loc["AL", cols].tolist() == [4, 2, 2]
+
+
+def test_a_dwelling_given_back_is_attributed_by_the_bailleur(marne):
+    _oriente(marne)
+    suivi.proposer_candidats(marne, OID, ["D1"], "Alice", D(2026, 7, 1))
+    suivi.rendre_au_bailleur(marne, [OID], "Bruno", date_rendu=D(2026, 7, 20))
+    d = suivi.dossier(marne, "B26-13")
+    assert d["actions"] == ["ATTRIBUER_BAILLEUR"]
+    assert suivi.ACTIONS_DOSSIER["ATTRIBUER_BAILLEUR"] == "Attribuer à un candidat du bailleur"
+    assert OID in set(suivi.en_cours(marne, P)["orientation_id"])
+    jauges = jauges_reservataires(marne, P)
+    before = _audits(marne)
+    with pytest.raises(SuiviError, match="Demande inconnue : DX"):
+        suivi.attribuer_apres_rendu(marne, OID, "DX", D(2026, 7, 25), "Bruno")
+    with pytest.raises(SuiviError, match="n'est plus active"):
+        suivi.attribuer_apres_rendu(marne, OID, "D9", D(2026, 7, 25), "Bruno")
+    with pytest.raises(SuiviError, match="date de la CALEOL"):
+        suivi.attribuer_apres_rendu(marne, OID, "D3", D(2026, 6, 1), "Bruno")
+    with pytest.raises(ConflitError, match="statut « Orienté »"):
+        suivi.attribuer_apres_rendu(marne, "O26-02", "D3", D(2026, 7, 25), "Bruno")
+    assert _audits(marne) == before
+
+    att = suivi.attribuer_apres_rendu(marne, OID, "D3", D(2026, 7, 25), "Bruno")
+    assert att == "AT-CA-OR-B26-13-2"
+    assert _orientation(marne) == ("AL", "RENDU_BAILLEUR")          # the bailleur's attribution
+    assert _candidatures(marne)[1] == ("CA-OR-B26-13-2", "D3", 2, "RETENU", "BAILLEUR", "Bruno")
+    assert marne.one("select dalo, menage_id, date_caleol from attribution where "
+                     "attribution_id = ?", [att]) == (True, "D3", D(2026, 7, 25))
+    assert suivi.dossier(marne, "B26-13")["actions"] == ["REFUS_MENAGE", "SIGNER_BAIL"]
+    # the household declines: the attribution goes, the dwelling stays the bailleur's
+    suivi.refus_menage(marne, "CA-OR-B26-13-2", "Trop loin", D(2026, 7, 27), "Bruno")
+    assert _orientation(marne) == ("AL", "RENDU_BAILLEUR")
+    assert marne.scalar("select count(*) from attribution where orientation_id = ?", [OID]) == 0
+    assert marne.scalar("select nb_refus from demande where demande_id = 'D3'") == 1
+    assert suivi.dossier(marne, "B26-13")["actions"] == ["ATTRIBUER_BAILLEUR"]
+    with pytest.raises(SuiviError, match="D3 a déjà été proposée"):
+        suivi.attribuer_apres_rendu(marne, OID, "D3", D(2026, 7, 28), "Bruno")
+    att = suivi.attribuer_apres_rendu(marne, OID, "D4", D(2026, 7, 28), "Bruno")
+    suivi.signer_bail(marne, att, D(2026, 8, 3), "Chloé")
+    assert _orientation(marne) == ("AL", "RENDU_BAILLEUR")
+    assert OID not in set(suivi.en_cours(marne, P)["orientation_id"])
+    assert suivi.dossier(marne, "B26-13")["actions"] == []
+    # the flux counts it as before (rendu_bailleur_compte_livre), whoever attributed it
+    assert jauges_reservataires(marne, P).equals(jauges)
+    assert [e["etape"] for e in suivi.dossier(marne, "B26-13")["etapes"]][3:] == [
+        "Logement rendu au bailleur", "Attribution à un candidat du bailleur",
+        "Attribution annulée", "Refus du ménage", "Attribution à un candidat du bailleur",
+        "Bail signé"]
+
+
+def test_correction_before_any_candidate_to_a_named_destination(marne):
+    _oriente(marne)
+    possibles = destinations_correction(marne, "B26-13", TODAY)
+    assert "AL" not in possibles and possibles["PREF-51"] == "Préfet de la Marne"
+    assert possibles["BAILLEUR"] == "Bailleur (non réservé)"
+    assert suivi.dossier(marne, "B26-13")["actions"][-1] == "CORRIGER"
+    suivi.proposer_candidats(marne, OID, ["D1"], "Alice", D(2026, 7, 1))
+    assert "CORRIGER" not in suivi.dossier(marne, "B26-13")["actions"]
+    before = _audits(marne)
+    with pytest.raises(OrientationError, match="statut « Candidats proposés » : elle ne peut "
+                                               "plus être corrigée"):
+        corriger_orientation(marne, "B26-13", "PREF-51", "Bob", "Erreur")
+    with pytest.raises(OrientationError, match=r"« XX » n'est pas une destination possible "
+                                               r"pour ce logement \(possibles : "):
+        corriger_orientation(marne, "B26-13", "XX", "Bob", "Erreur")
+    assert _audits(marne) == before
 
 
 # == two users at once ==========================================================================

@@ -132,3 +132,18 @@ def bandeau_echeance_bilan(aujourdhui: date, param: dict) -> EcheanceBilan:
     else:
         st.caption(f":material/event: {texte}")
     return ech
+
+
+def annoncer() -> None:
+    """The toast of the write finished on the previous run (fait), then its notes (e.g.
+    what became of a notice), once."""
+    message = st.session_state.pop("fait", None)
+    if message:
+        st.toast(message, icon=":material/check_circle:")
+
+
+def fait(message: str) -> None:
+    """After a write: rerun so that the page shows the data as they now are, and announce
+    `message` on that run (annoncer)."""
+    st.session_state["fait"] = message
+    st.rerun()

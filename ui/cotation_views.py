@@ -6,10 +6,22 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from fluxcore.cotation.grille import LIBELLES
-from fluxcore.formats import fmt_date, fmt_int, fmt_num, fmt_pct
+from fluxcore.formats import accord, fmt_date, fmt_int, fmt_num, fmt_pct
 from ui.theme import OKABE_ITO, style
 
 NON_OUI = {True: "oui", False: "non"}
+
+
+def libelle_critere(code: str, libelle=None) -> str:
+    """A criterion in words: the grid's own label, else the usual one (fluxcore.criteres, the
+    special codes of fluxcore.cotation.grille), else the code read as words (« ACCUEIL_FAMILIAL »
+    → « Accueil familial »): a code never stands where a label belongs."""
+    if isinstance(libelle, str) and libelle.strip() and libelle.strip() != code:
+        return libelle.strip()
+    if code in LIBELLES:
+        return LIBELLES[code]
+    mots = str(code).replace("_", " ").strip().lower()
+    return mots[:1].upper() + mots[1:]
 
 
 def histogramme(classes: pd.DataFrame, projection: bool, titre: str,
@@ -18,8 +30,10 @@ def histogramme(classes: pd.DataFrame, projection: bool, titre: str,
     fig = go.Figure()
     fig.add_bar(x=classes["debut"] + (classes["fin"] - classes["debut"]) / 2, y=classes["nb"],
                 width=(classes["fin"] - classes["debut"]) * 0.92,
-                marker_color=OKABE_ITO[0], customdata=classes["libelle"],
-                hovertemplate="%{customdata} points : %{y} demandes<extra></extra>")
+                marker_color=OKABE_ITO[0],
+                customdata=[f"{lib} points : {accord(n, 'demande', 'demandes')}"
+                            for lib, n in zip(classes["libelle"], classes["nb"])],
+                hovertemplate="%{customdata}<extra></extra>")
     if repere is not None:
         fig.add_vline(x=repere, line={"color": OKABE_ITO[5], "width": 5 if projection else 3,
                                       "dash": "dash"})
@@ -39,8 +53,10 @@ def destinations(dest: pd.DataFrame, projection: bool) -> go.Figure:
         x=d["nb_candidats"], y=labels, orientation="h", marker_color=colors,
         text=[fmt_int(n) if c != "hors_cotation" else "hors cotation"
               for n, c in zip(d["nb_candidats"], d["contingent"])],
-        textposition="outside", customdata=d["libelle_contingent"],
-        hovertemplate="%{y} : %{x} candidats (%{customdata})<extra></extra>"))
+        textposition="outside",
+        customdata=[f"{accord(n, 'candidat', 'candidats')} ({c})"
+                    for n, c in zip(d["nb_candidats"], d["libelle_contingent"])],
+        hovertemplate="%{y} : %{customdata}<extra></extra>"))
     fig.update_layout(title="Candidats éligibles par destination possible (rang d'orientation)",
                       xaxis_title="Demandes éligibles", yaxis_title=None, showlegend=False)
     if d["nb_candidats"].max() <= 10:  # whole candidates only on the axis
@@ -94,20 +110,25 @@ def table_non_satisfaites(df: pd.DataFrame, projection: bool) -> pd.DataFrame:
     if not projection:
         out["Attente mesurée sur"] = df["niveau_attente"].map(
             {"commune": "la commune", "epci": "l'EPCI", "typologie": "tout le territoire"})
-        out["Critères"] = [", ".join(LIBELLES.get(c, c) for c in crit)
+        out["Critères"] = [", ".join(libelle_critere(c) for c in crit)
                            for crit in df["criteres"]]
     return out
 
 
 def table_detail(detail: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
-        "Critère": detail["libelle"], "Quantité": detail["quantite"].map(fmt_int),
+        "Critère": [libelle_critere(c, lib) for c, lib in zip(detail["critere"],
+                                                               detail["libelle"])],
+        "Quantité": detail["quantite"].map(fmt_int),
         "Points par unité": detail["points_unitaires"].map(lambda x: fmt_num(x, 1)),
         "Points": detail["points"].map(lambda x: fmt_num(x, 1))})
 
 
 def table_grille(g: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({"Code": g["critere"], "Critère": g["libelle"],
+    """The grid as read: each criterion by its French label and its points (the codes, keys
+    of the demandes' files, are in the editor of a new version)."""
+    return pd.DataFrame({"Critère": [libelle_critere(c, lib) for c, lib in
+                                     zip(g["critere"], g["libelle"])],
                          "Points": g["points"].map(lambda x: fmt_num(x, 1))})
 
 

@@ -19,6 +19,7 @@ from fluxcore.exports import dictionary, template_csv_zip, template_xlsx
 from fluxcore.fichier import WalInvalideError
 from fluxcore.formats import accord, fmt_int
 from fluxcore.imports import Correspondance, ImportResult, import_uploads, summary
+from fluxcore.neutralisation import csv
 from ui import auth, state
 from ui.components import show_table
 from ui.data import get_db, release_db
@@ -80,7 +81,7 @@ def show_check(check: ImportResult, key: str) -> None:
         show_table(shown.rename(columns=REPORT_COLUMNS),
                    column_config={"Problème": st.column_config.TextColumn(width="large")})
         st.download_button("Télécharger le rapport (CSV)",
-                           report.to_csv(index=False, sep=";").encode("utf-8-sig"),
+                           csv(report, index=False, sep=";").encode("utf-8-sig"),
                            "rapport_import.csv", "text/csv", key=f"{key}_rapport")
 
 
@@ -126,8 +127,11 @@ def backup_panel(path: str) -> None:
                 "paramètres, journal d'audit, scénarios).")
     if st.button("Préparer une sauvegarde"):
         with tempfile.TemporaryDirectory() as folder:
-            out = backup_database(db, Path(folder) / "sauvegarde.duckdb")
-            st.session_state["backup_bytes"] = out.read_bytes()
+            try:
+                out = backup_database(db, Path(folder) / "sauvegarde.duckdb")
+                st.session_state["backup_bytes"] = out.read_bytes()
+            except FluxcoreError as exc:     # disk full, unreadable copy…: nothing written
+                st.error(str(exc))
     if "backup_bytes" in st.session_state:
         st.download_button("Télécharger la sauvegarde", st.session_state["backup_bytes"],
                            "sauvegarde_flux.duckdb", "application/octet-stream")
@@ -145,7 +149,12 @@ def _restore_upload(path: str, upload, button: str, key: str, confirm: str | Non
     """Check an uploaded backup, say what it holds, and restore it once confirmed."""
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "restauration.duckdb"
-        source.write_bytes(upload.getvalue())
+        try:
+            source.write_bytes(upload.getvalue())
+        except OSError as exc:
+            st.error(f"Impossible d'enregistrer la sauvegarde reçue : {exc.strerror or exc}. "
+                     "Rien n'a été restauré.")
+            return
         try:
             info = describe_backup(source)
         except FluxcoreError as exc:

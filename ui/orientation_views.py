@@ -13,7 +13,7 @@ from fluxcore.cotation.candidats import resume
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import accord, fmt_date, fmt_int, fmt_num, fmt_signe
 from fluxcore.recherche import lien
-from ui import cotation_views, recherche_views, residences_views
+from ui import avis_views, cotation_views, recherche_views, residences_views
 from ui.components import show_table
 from ui.cotation_views import NON_OUI
 from ui.data import load
@@ -143,3 +143,36 @@ def fragilite(path: str, residence_id: str, arret: date) -> None:
     residences_views.card(fiche)
     recherche_views.lien(lien("residences", residence=residence_id),
                          "Voir la résidence sur la carte", ":material/map:")
+
+
+ICONES_AVIS = {"ENVOYE": ":material/mark_email_read:", "ECHEC": ":material/error:",
+               "INTERNE": ":material/home_work:"}
+
+
+def derniere(path: str, info: dict | None) -> None:
+    """The orientation just recorded: what became of its notice of availability
+    (fluxcore.avis.a_l_orientation) and, when it was not sent, the notice to download or
+    send; a link to its dossier."""
+    if not info:
+        return
+    with st.container(border=True):
+        st.markdown(f"**Orientation enregistrée :** logement {info['logement']} → "
+                    f"{info['nom']}.")
+        icone = ICONES_AVIS.get(info["issue"], ":material/outgoing_mail:")
+        if info["issue"] == "ECHEC":
+            st.error(info["message"], icon=icone)
+        elif info["issue"] in ("ENVOYE", "INTERNE"):
+            st.success(info["message"], icon=icone)
+        else:
+            st.warning(info["message"], icon=icone)
+        if info["issue"] not in ("ENVOYE", "INTERNE"):
+            with st.expander("Avis de mise à disposition", expanded=True):
+                avis_views.panneau_avis(path, info["orientation_id"])
+        gauche, droite = st.columns([3, 1])
+        with gauche:
+            recherche_views.lien(lien("suivi", liberation=info["liberation_id"]),
+                                 "Suivre ce logement (candidats, CALEOL, bail)",
+                                 ":material/event_upcoming:")
+        if droite.button("Masquer", key="o_derniere_masquer"):
+            st.session_state.pop("o_derniere", None)
+            st.rerun()

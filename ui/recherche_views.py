@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from fluxcore.errors import FluxcoreError
+from fluxcore.formats import accord
 from ui.data import load
 
 # url_path (app.py) -> page file, for st.page_link
@@ -100,8 +101,9 @@ def boite(path: str, projection: bool, aujourdhui: date) -> None:
             st.caption(detail)
     if len(found) > AFFICHES:
         reste = len(found) - AFFICHES
-        st.caption((f"Au moins {reste} autres résultats" if len(found) + masquees >= LIMITE
-                    else f"{reste} autre(s) résultat(s)") + " : précisez la recherche.")
+        st.caption(("Au moins " if len(found) + masquees >= LIMITE else "")
+                   + accord(reste, "autre résultat", "autres résultats")
+                   + " : précisez la recherche.")
 
 
 def titre_et_detail(r) -> tuple[str, str]:

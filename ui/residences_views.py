@@ -6,13 +6,22 @@ import pandas as pd
 import streamlit as st
 
 from fluxcore.enquete_ops import libelle_enquete, recents
-from fluxcore.formats import NNBSP, fmt_int, fmt_num
-from ui.components import show_table
+from fluxcore.formats import NNBSP, accord, fmt_int, fmt_num, pluriel
+from ui.components import MAX_ROWS, show_table, table_height
 from ui.figures_residences import CLASS_LABELS
 
 
 def _v(x, unit: str = NNBSP + "%") -> str:
     return "–" if x is None or pd.isna(x) else fmt_num(x) + unit
+
+
+def _unite(indicateur: str, x) -> str:
+    """« % », or « point(s) » for a change (evol_…), agreeing with the value shown (1,5 point,
+    2,0 points)."""
+    if not indicateur.startswith("evol_"):
+        return NNBSP + "%"
+    return " " + pluriel(None if x is None or pd.isna(x) else round(float(x), 1), "point",
+                         "points")
 
 
 def card(fiche: dict) -> None:
@@ -26,16 +35,17 @@ def card(fiche: dict) -> None:
     cols[3].metric("Vacants aujourd'hui", fmt_int(r["vacants"]))
     st.markdown(fiche["explication"])
     st.caption(f"{'En QPV' if r['en_qpv'] else 'Hors QPV'} · {libelle_enquete(r)} · "
-               f"{fmt_int(r['entrees_24m'])} emménagements en 24 mois · référence : "
-               f"{fiche['reference']} ({fiche['taille_reference']} résidences)")
+               f"{accord(r['entrees_24m'], 'emménagement', 'emménagements')} en 24 mois · "
+               f"référence : {fiche['reference']} "
+               f"({accord(fiche['taille_reference'], 'résidence', 'résidences')})")
     if (texte := recents(r)) is not None:
         st.caption(texte)
     t = fiche["indicateurs"]
-    unit = [" points" if c.startswith("evol_") else NNBSP + "%" for c in t["indicateur"]]
     shown = pd.DataFrame({
         "Indicateur": t["libelle"],
-        "Résidence": [_v(x, u) for x, u in zip(t["residence"], unit)],
-        "Moyenne de la référence": [_v(x, u) for x, u in zip(t["reference"], unit)],
+        "Résidence": [_v(x, _unite(c, x)) for c, x in zip(t["indicateur"], t["residence"])],
+        "Moyenne de la référence": [_v(x, _unite(c, x)) for c, x in zip(t["indicateur"],
+                                                                          t["reference"])],
         "Contribution à l'indice": [None if pd.isna(c) else fmt_num(c, 2)
                                     for c in t["contribution"]]})
     show_table(shown)
@@ -55,30 +65,74 @@ def et_si(result) -> None:
     show_table(shown)
 
 
+# « Toutes les résidences »: every column inside 1280 px with the sidebar open (about 820 px
+# for the table). Short headers, their meaning in the header's tooltip; the index and its class
+# in one column (the class follows from the index). The dwellings vacant today are on each
+# résidence's card; the survey level, the same for nearly every résidence, is counted in the
+# caption above the map and the exceptions listed under the table (`enquetes`).
 TABLE = {"nom": "Résidence", "commune": "Commune", "en_qpv": "QPV", "logements": "Logements",
-         "classe": "Classe", "indice": "Indice", "niveau_enquete": "Enquête OPS",
-         "part_ressources_faibles": "Ress. faibles (%)", "taux_impayes": "Impayés (%)",
-         "entrees_q1_pct": "Entrants Q1 (%)", "vacants": "Vacants"}
+         "indice": "Fragilité", "part_ressources_faibles": "Ress. faibles",
+         "taux_impayes": "Impayés", "entrees_q1_pct": "Entrants Q1"}
+POURCENTS = ("part_ressources_faibles", "taux_impayes", "entrees_q1_pct")
+AIDE = {
+    "en_qpv": "Résidence en quartier prioritaire de la politique de la ville (QPV 2024).",
+    "indice": "Indice de fragilité (moyenne pondérée des indicateurs centrés-réduits par "
+              "rapport aux résidences de l'EPCI, ou du parc) et sa classe ; le tableau se trie "
+              "sur l'indice.",
+    "part_ressources_faibles": "Ménages à ressources faibles, en % (enquête OPS).",
+    "taux_impayes": "Impayés, en % (enquête OPS ; inconnus au niveau de la commune).",
+    "entrees_q1_pct": "Entrants des 24 derniers mois au 1er quartile de ressources, en %.",
+}
+# pixel widths, 814 in all: the longest names and French numbers of the demo (« Résidence Les
+# Marronniers », « Châlons-en-Champagne », « 0,72 · À surveiller »); a longer name is cut
+LARGEURS = {"nom": 174, "commune": 150, "en_qpv": 44, "logements": 82, "indice": 120,
+            "part_ressources_faibles": 90, "taux_impayes": 66, "entrees_q1_pct": 88}
+PROJECTION = ("nom", "commune", "logements", "indice", *POURCENTS)
 
 
-# numbers stay numbers (the table sorts), shown with the reader's locale (1,65 in French)
-TABLE_CONFIG = {label: st.column_config.NumberColumn(label, format="localized")
-                for col, label in TABLE.items()
-                if col in ("logements", "indice", "part_ressources_faibles", "taux_impayes",
-                           "entrees_q1_pct", "vacants")}
+def _fragilite(indice, classe) -> str:
+    return "–" if indice is None or pd.isna(indice) else \
+        f"{fmt_num(indice, 2)} · {CLASS_LABELS.get(classe, classe)}"
 
 
 def table(df: pd.DataFrame, projection: bool = False) -> pd.DataFrame:
-    """All résidences. Projector: the columns that fit 1280 px, numbers as French text with
-    fixed decimals (the locale format writes 1,6 next to 1,65)."""
-    out = df[list(TABLE)].copy()
-    out["classe"] = out["classe"].map(CLASS_LABELS)
-    out["en_qpv"] = out["en_qpv"].map({True: "oui", False: "non"})
-    out["niveau_enquete"] = out["niveau_enquete"].fillna("aucune")
-    if projection:   # the survey level is in the caption above the map
-        out = out.drop(columns=["en_qpv", "vacants", "niveau_enquete"])
-        out["logements"] = [fmt_int(x) for x in out["logements"]]
-        out["indice"] = [fmt_num(x, 2) for x in out["indice"]]
-        for col in ("part_ressources_faibles", "taux_impayes", "entrees_q1_pct"):
-            out[col] = [fmt_num(x) for x in out[col]]
-    return out.round(2).rename(columns=TABLE)
+    """All résidences as French text (the projector's static table: no QPV there, the map
+    shows it): « 1,72 · Fragile », « 66,3 % », « oui »."""
+    cols = list(PROJECTION if projection else TABLE)
+    out = pd.DataFrame({c: df[c] for c in cols})
+    out["indice"] = [_fragilite(i, c) for i, c in zip(df["indice"], df["classe"])]
+    out["logements"] = [fmt_int(x) for x in df["logements"]]
+    for col in POURCENTS:
+        out[col] = [_v(x) for x in df[col]]
+    if "en_qpv" in out:
+        out["en_qpv"] = df["en_qpv"].map({True: "oui", False: "non"})
+    return out.rename(columns=TABLE)
+
+
+def tableau(df: pd.DataFrame, projection: bool = False) -> None:
+    """Draw « Toutes les résidences ». Normal mode: numbers stay numbers, so that the table
+    sorts on them, shown as French text by a pandas Styler (« 66,3 % », « 1,72 · Fragile »:
+    fixed decimals where the locale format would write 1,6 next to 1,65)."""
+    if projection:
+        show_table(table(df, True))
+        return
+    data = df[list(TABLE)].reset_index(drop=True)
+    data = data.assign(en_qpv=data["en_qpv"].map({True: "oui", False: "non"}))
+    classes = dict(zip(df["indice"], df["classe"]))   # the class follows from the index
+    styled = data.style.format({
+        "logements": fmt_int, "indice": lambda x: _fragilite(x, classes.get(x)),
+        **{c: _v for c in POURCENTS}}, na_rep="–")
+    config = {c: (st.column_config.NumberColumn if c in ("logements", "indice", *POURCENTS)
+                  else st.column_config.TextColumn)(label, width=LARGEURS[c], help=AIDE.get(c))
+              for c, label in TABLE.items()}
+    rows = max(min(len(data), MAX_ROWS), 1)
+    st.dataframe(styled, hide_index=True, width="stretch", column_config=config,
+                 height=table_height(rows, False), placeholder="–")
+
+
+def enquetes(df: pd.DataFrame) -> pd.DataFrame:
+    """The résidences whose indicators do not come from their own OPS survey: name, commune,
+    survey level (« commune × QPV », « commune », « aucune »)."""
+    autres = df[df["niveau_enquete"] != "résidence"]
+    return pd.DataFrame({"Résidence": autres["nom"], "Commune": autres["commune"],
+                         "Enquête OPS": autres["niveau_enquete"].fillna("aucune")})

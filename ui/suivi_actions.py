@@ -16,23 +16,13 @@ from fluxcore import suivi
 from fluxcore.cotation import candidats_contingent
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_int, fmt_num
+from fluxcore.orientation import corriger_orientation
 from fluxcore.suivi.commun import A_DECIDER, EN_JEU
 from ui import auth
+from ui.components import fait
 from ui.data import get_db, load
 
 DECISIONS = ("RETENU", "REFUSE_CALEOL", "AJOURNE")
-
-
-def annoncer() -> None:
-    """The toast of the action finished on the previous run."""
-    message = st.session_state.pop("s_fait", None)
-    if message:
-        st.toast(message, icon=":material/check_circle:")
-
-
-def _fait(message: str) -> None:
-    st.session_state["s_fait"] = message
-    st.rerun()
 
 
 def _essayer(func, *args, **kwargs) -> tuple[bool, object]:
@@ -128,7 +118,7 @@ def proposer(path: str, orientation_id: str, demande_ids: list[str], jour: date,
                          auteur=auth.auteur(), date_proposition=jour,
                          modifie_le_attendu=attendu)
     if ok:
-        _fait(f"{fmt_int(len(faits))} candidat{'s' * (len(faits) > 1)} proposé"
+        fait(f"{fmt_int(len(faits))} candidat{'s' * (len(faits) > 1)} proposé"
               f"{'s' * (len(faits) > 1)}.")
 
 
@@ -140,7 +130,7 @@ def _retirer(path, dos, lib, today, proj):
             ok, _ = _essayer(suivi.retirer_candidat, get_db(path), cid, auteur=auth.auteur(),
                              motif=motif, date_retrait=today, modifie_le_attendu=vu(lib))
             if ok:
-                _fait("Candidat retiré.")
+                fait("Candidat retiré.")
 
 
 def _caleol(path, dos, lib, today, proj):
@@ -152,7 +142,7 @@ def _caleol(path, dos, lib, today, proj):
                              dos["orientation"]["orientation_id"], jour, auteur=auth.auteur(),
                              modifie_le_attendu=vu(lib))
             if ok:
-                _fait("Dossier présenté à la CALEOL.")
+                fait("Dossier présenté à la CALEOL.")
 
 
 def _decider(path, dos, lib, today, proj):
@@ -169,7 +159,7 @@ def _decider(path, dos, lib, today, proj):
                              auteur=auth.auteur(), motif=motif, modifie_le_attendu=vu(lib))
             if ok:
                 texte = suivi.STATUTS_CANDIDATURE[decision]
-                _fait(f"Décision enregistrée : {texte[:1].lower()}{texte[1:]}.")
+                fait(f"Décision enregistrée : {texte[:1].lower()}{texte[1:]}.")
 
 
 def _refus_menage(path, dos, lib, today, proj):
@@ -183,7 +173,7 @@ def _refus_menage(path, dos, lib, today, proj):
             ok, _ = _essayer(suivi.refus_menage, get_db(path), cid, motif, date_refus=jour,
                              auteur=auth.auteur(), modifie_le_attendu=vu(lib))
             if ok:
-                _fait("Refus du ménage enregistré.")
+                fait("Refus du ménage enregistré.")
 
 
 def _signer_bail(path, dos, lib, today, proj):
@@ -195,7 +185,9 @@ def _signer_bail(path, dos, lib, today, proj):
                              dos["attribution"]["attribution_id"], jour, auteur=auth.auteur(),
                              modifie_le_attendu=vu(lib))
             if ok:
-                _fait("Bail enregistré : le logement est attribué.")
+                fait("Bail enregistré : le logement est attribué"
+                     + (" ; les autres candidats sont retirés." if
+                        (dos["candidatures"]["statut"].isin(A_DECIDER)).any() else "."))
 
 
 def rendre(path: str, orientation_ids: list[str], motif: str, compte_livre: bool,
@@ -206,7 +198,7 @@ def rendre(path: str, orientation_ids: list[str], motif: str, compte_livre: bool
     if ok:
         compte = ("ils restent comptés comme livrés à leur réservataire" if compte_livre else
                   "ils ne comptent pas comme livrés à leur réservataire")
-        _fait(f"{fmt_int(n)} logement{'s' * (n > 1)} rendu{'s' * (n > 1)} au bailleur : "
+        fait(f"{fmt_int(n)} logement{'s' * (n > 1)} rendu{'s' * (n > 1)} au bailleur : "
               f"{compte} (paramètre rendu_bailleur_compte_livre).")
 
 
@@ -226,6 +218,49 @@ def _rendre(path, dos, lib, today, proj):
                        in st.session_state else None)
 
 
+def _corriger(path, dos, lib, today, proj):
+    try:
+        noms = load(path, "fluxcore.orientation.destinations_correction", lib, today)
+    except FluxcoreError as exc:
+        st.warning(str(exc))
+        return
+    if not noms:
+        st.caption("Aucune autre destination possible pour ce logement.")
+        return
+    with st.form(f"s_form_corriger_{lib}"):
+        st.caption("Tant qu'aucun candidat n'est proposé, la destination peut être changée ; "
+                   "le délai de proposition repart de la convention de la nouvelle "
+                   "destination. Destinations classées comme sur la page Orientation.")
+        dest = st.selectbox("Nouvelle destination", list(noms), format_func=noms.get,
+                            key=f"s_dest_corriger_{lib}")
+        motif = st.text_input("Motif de la correction", key=f"s_motif_corriger_{lib}")
+        if st.form_submit_button("Corriger la destination", key=f"s_ok_corriger_{lib}"):
+            ok, _ = _essayer(corriger_orientation, get_db(path), lib, dest, auth.auteur(),
+                             motif, modifie_le_attendu=vu(lib))
+            if ok:
+                fait(f"Orientation corrigée : nouvelle destination « {noms[dest]} ».")
+
+
+def _attribuer_bailleur(path, dos, lib, today, proj):
+    with st.form(f"s_form_attribuer_{lib}"):
+        st.caption("Le logement a été rendu au bailleur : indiquez la demande que la CALEOL "
+                   "a retenue parmi les candidats du bailleur. L'attribution compte pour le "
+                   "bailleur ; le logement reste compté pour le réservataire selon le paramètre "
+                   "rendu_bailleur_compte_livre.")
+        demande = st.text_input("Demande retenue (numéro)", key=f"s_demande_attr_{lib}",
+                                type="password" if proj else "default")
+        jour = st.date_input("Date de la CALEOL", value=today, format="DD/MM/YYYY",
+                             key=f"s_date_attr_{lib}")
+        if st.form_submit_button("Enregistrer l'attribution", type="primary",
+                                 key=f"s_ok_attr_{lib}"):
+            ok, _ = _essayer(suivi.attribuer_apres_rendu, get_db(path),
+                             dos["orientation"]["orientation_id"], demande, jour,
+                             auteur=auth.auteur(), modifie_le_attendu=vu(lib))
+            if ok:
+                fait("Attribution enregistrée : reste à enregistrer la signature du bail.")
+
+
 FORMULAIRES = {"PROPOSER": _proposer, "RETIRER": _retirer, "CALEOL": _caleol,
                "DECIDER": _decider, "REFUS_MENAGE": _refus_menage,
-               "SIGNER_BAIL": _signer_bail, "RENDRE": _rendre}
+               "SIGNER_BAIL": _signer_bail, "RENDRE": _rendre, "CORRIGER": _corriger,
+               "ATTRIBUER_BAILLEUR": _attribuer_bailleur}

@@ -5,6 +5,8 @@
 then renamed under the exclusive hold of fluxcore.fichier: nothing half-written,
 never under another process). Same seed and reference date → identical tables.
 Everything is vectorised numpy; strings are built once, joins happen in DuckDB.
+The daily follow-up (fluxcore.suivi) comes last, from the rows written: each orientation's
+deadline and the candidates proposed for it (demo/candidatures.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from fluxcore.db import Database, audit
-from fluxcore.demo import flux, menages, patrimoine, reservataires, sne
+from fluxcore.demo import candidatures, flux, menages, patrimoine, reservataires, sne
 from fluxcore.errors import FluxcoreError
 from fluxcore.fichier import remplacement
 from fluxcore.geo import load_reference, load_zone
@@ -28,6 +30,14 @@ SCALES = {"petit": (3_000, 2_000), "moyen": (15_000, 10_000), "grand": (120_000,
 
 
 DEPARTEMENTS = ("08", "10", "51", "52")
+# seeded streams, one per step; a new step takes a new stream at the end, so that the draws of
+# the others never shift (same seed → same tables as before it)
+N_FLUX = 11
+FLUX_CANDIDATURES = 10
+
+
+def _flux(seed: int) -> list[np.random.Generator]:
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(N_FLUX)]
 
 
 def check_departements(departements) -> tuple[str, ...]:
@@ -69,7 +79,7 @@ def generate_demo(path: str | Path, scale: str = "moyen", seed: int = 42,
         tables = _build_tables(scale, seed, np.datetime64(today, "D"), departements)
         db = Database(tmp)
         try:
-            counts = _write(db, tables, seed)
+            counts = _write(db, tables, seed, np.datetime64(today, "D"))
             with db.transaction() as cur:
                 audit(cur, "demo", "demo.generate", None, None,
                       {"echelle": scale, "graine": seed, "date_reference": today.isoformat(),
@@ -86,7 +96,7 @@ def generate_demo(path: str | Path, scale: str = "moyen", seed: int = 42,
 def _build_tables(scale: str, seed: int, today: np.datetime64,
                   departements: tuple[str, ...]) -> dict[str, pd.DataFrame]:
     n_log, n_dem = SCALES[scale]
-    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(10)]
+    rngs = _flux(seed)
     ref = load_reference()
     zone = load_zone(departements)
     year = int(str(today)[:4])
@@ -127,7 +137,8 @@ def _build_tables(scale: str, seed: int, today: np.datetime64,
     }
 
 
-def _write(db: Database, t: dict[str, pd.DataFrame], seed: int) -> dict[str, int]:
+def _write(db: Database, t: dict[str, pd.DataFrame], seed: int,
+           today: np.datetime64) -> dict[str, int]:
     res = t["residence"]
     log = t["logement"].assign(idx=np.arange(len(t["logement"])),
                                residence_id=res["residence_id"].to_numpy()[
@@ -195,10 +206,11 @@ def _write(db: Database, t: dict[str, pd.DataFrame], seed: int) -> dict[str, int
             " motif_radiation, nb_refus, salarie, agent_public from dem_df order by idx")
         cur.execute("drop table _log")
         sne.inserer_radiations(cur, seed)
+        candidatures.inserer_candidatures(cur, _flux(seed)[FLUX_CANDIDATURES], today)
         counts = {}
         for name in ("residence", "logement", "reservataire", "convention", "derogation",
-                     "reservation_stock", "liberation", "orientation", "attribution",
-                     "occupation", "objectif", "seuil_quartile", "demande", "grille_cotation",
-                     "radiation_sne"):
+                     "reservation_stock", "liberation", "orientation", "candidature",
+                     "attribution", "occupation", "objectif", "seuil_quartile", "demande",
+                     "grille_cotation", "radiation_sne"):
             counts[name] = int(cur.execute(f"select count(*) from {name}").fetchall()[0][0])
     return counts

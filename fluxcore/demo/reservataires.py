@@ -4,9 +4,14 @@ Per département: the préfet (prioritaires and agents de l'État), Action Logem
 Département; the largest communes and the CA/CU EPCIs of the landlord's stock sign for their own
 territory (loan guarantees); one hospital employer in the Marne. Rates respect domain.md §3:
 préfet ≤ 30 % (agents ≤ 5 %), guarantees ≤ 20 % on any territory, sum ≤ 100 %.
+Each réservataire has a fictitious e-mail address (the notices of availability, fluxcore.avis)
+under the reserved top-level domain `.example` (RFC 2606): never anybody's real address.
 """
 
 from __future__ import annotations
+
+import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -23,6 +28,34 @@ def _round_half(x: float) -> float:
     return float(np.round(x * 2) / 2)
 
 
+def _slug(text: str) -> str:
+    """« CA Ardenne Métropole » → « ca-ardenne-metropole » (a DNS label: 63 characters)."""
+    plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:63].strip("-") or "x"
+
+
+def courriel_fictif(rid: str, typ: str, nom: str, territoire: str) -> str:
+    """A plausible, fictitious address for a demo réservataire, from its type, territory and
+    name: attributions@prefecture-51.example, habitat@ca-ardenne-metropole.example,
+    logement@ville-reims.example… (no random draw)."""
+    terr = _slug(territoire)
+    if typ == "PREFET":
+        return f"contingent-prioritaire@prefecture-{terr}.example"
+    if typ == "PREFET_FONCTIONNAIRES":
+        return f"logement-agents-etat@prefecture-{terr}.example"
+    if typ == "ACTION_LOGEMENT":
+        return "attributions@action-logement.example"
+    if typ == "DEPARTEMENT":
+        return f"habitat@departement-{terr}.example"
+    if typ == "EPCI":
+        return f"habitat@{_slug(nom)}.example"
+    if typ == "COMMUNE":
+        return f"logement@{_slug(re.sub(r'^Commune (de |du |des |d.)?', 'ville-', nom))}.example"
+    if typ == "EMPLOYEUR":
+        return f"logement-personnel@{_slug(nom.split('(')[0])}-{terr}.example"
+    return f"reservations@{_slug(rid)}.example"
+
+
 def build_reservataires(ref: Reference, res: pd.DataFrame, rng: np.random.Generator,
                         annee_debut: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Réservataires and one convention per réservataire × département."""
@@ -36,7 +69,8 @@ def build_reservataires(ref: Reference, res: pd.DataFrame, rng: np.random.Genera
     def add(rid, nom, typ, terr, dep, perim, taux, garantie):
         if rid not in {r["reservataire_id"] for r in rows}:
             rows.append({"reservataire_id": rid, "nom": nom, "type": typ, "territoire": terr,
-                         "repris_par_prefet": False})
+                         "repris_par_prefet": False,
+                         "email": courriel_fictif(rid, typ, nom, terr)})
         convs.append({"convention_id": f"CONV-{dep}-{rid}", "reservataire_id": rid,
                       "departement": dep, "perimetre": perim, "annee_debut": annee_debut,
                       "annee_fin": annee_debut + 4, "taux_flux": taux,

@@ -6,6 +6,11 @@ tell (references, dates, rates per département); then commit, or roll everythin
 single error was found or when `dry_run` asks for a preview. Each imported sheet leaves an
 `import_batch` row (file name, sha256, rows inserted / updated / unchanged, who, when) and the
 batch one `audit_log` row.
+
+The checking runs without the write lock, so that users go on orienting meanwhile (a dry run
+never takes it); the commit takes it, and happens only if nothing else was written since the
+batch began — otherwise the batch is checked again under the lock (Database.
+transaction_sans_verrou).
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ import pandas as pd
 
 from fluxcore.acces import acteur, exiger
 from fluxcore.db import Database, audit, default_actor, memoire_bornee
-from fluxcore.errors import FluxcoreError
+from fluxcore.errors import EcritureConcurrenteError, FluxcoreError
+from fluxcore.formats import accord, pluriel
 from fluxcore.imports import coherence, derogations, rpls, sne
 from fluxcore.imports.correspondance import Correspondance
 from fluxcore.imports.mapping import appliquer, refusees
@@ -151,7 +157,8 @@ def _stop_if_aborted(cur, src: Source, rest: list[Source], problems: Problems) -
                          f"({_detail(exc)})")
         if rest:
             problems.add("lot", None, None, None,
-                         "fichier(s) non contrôlé(s) après l'erreur de « " + src.name + " » : "
+                         pluriel(len(rest), "fichier non contrôlé", "fichiers non contrôlés")
+                         + " après l'erreur de « " + src.name + " » : "
                          + ", ".join(f"« {s.name} »" for s in rest)
                          + " ; corrigez-la, puis relancez l'import")
         raise _RollbackError from exc
@@ -194,10 +201,27 @@ def import_files(db: Database, sources: list[Source], actor: str | None = None,
         sources = [replace(s, correspondance=correspondance) for s in sources]
     progress = progress or (lambda _f, _m: None)
     actor = acteur(db, actor) or default_actor()
+    # the checking pass holds no write lock (orientations go on meanwhile); its commit takes
+    # it, and only if nothing else was written since — else the batch is redone under it
+    try:
+        result = _passe(db, sources, actor, dry_run, progress, verrou=False)
+    except EcritureConcurrenteError:
+        progress(0.0, "Une autre écriture a eu lieu pendant le contrôle : reprise du lot")
+        result = _passe(db, sources, actor, dry_run, progress, verrou=True)
+    progress(1.0, "Terminé")
+    return result
+
+
+def _passe(db: Database, sources: list[Source], actor: str, dry_run: bool,
+           progress: Progress, verrou: bool) -> ImportResult:
+    """One pass over the batch in one transaction (see import_files): under the write lock
+    (`verrou`), or checked without it and committed under it (Database.transaction_sans_verrou:
+    EcritureConcurrenteError if another write was committed meanwhile)."""
     problems = Problems()
     result = ImportResult(problems, pd.DataFrame())
+    transaction = db.transaction if verrou else db.transaction_sans_verrou
     try:
-        with memoire_bornee(db, IMPORT_MEMORY), db.transaction("importer") as cur:
+        with memoire_bornee(db, IMPORT_MEMORY), transaction("importer") as cur:
             schemas = {t: table_columns(cur, t) for t in SPECS}
             targets = _stage(cur, sources, problems, schemas, progress)
             targets.sort(key=lambda t: ORDER.index(t.table))
@@ -235,7 +259,6 @@ def import_files(db: Database, sources: list[Source], actor: str | None = None,
         problems.add("lot", None, None, None,
                      f"import interrompu par une erreur inattendue ({_detail(exc)}) : la base "
                      "n'a pas été modifiée")
-    progress(1.0, "Terminé")
     return result
 
 
@@ -272,13 +295,14 @@ def import_uploads(db: Database, uploads: list[tuple[str, bytes]], actor: str | 
 def summary(result: ImportResult) -> str:
     """One French sentence on the outcome."""
     if not result.ok:
-        return (f"Import refusé : {result.problems.errors} erreur(s). La base n'a pas été "
-                "modifiée.")
+        return (f"Import refusé : {accord(result.problems.errors, 'erreur', 'erreurs')}. "
+                "La base n'a pas été modifiée.")
     c = result.counts
     n = {k: int(c[k].sum()) if len(c) else 0 for k in ("inseres", "modifies", "inchanges")}
     verb = "Import effectué" if result.applied else "Contrôle réussi (rien n'est écrit)"
-    return (f"{verb} : {n['inseres']} ligne(s) ajoutée(s), {n['modifies']} modifiée(s), "
-            f"{n['inchanges']} inchangée(s).")
+    return (f"{verb} : {accord(n['inseres'], 'ligne ajoutée', 'lignes ajoutées')}, "
+            f"{accord(n['modifies'], 'modifiée', 'modifiées')}, "
+            f"{accord(n['inchanges'], 'inchangée', 'inchangées')}.")
 
 
 __all__ = ["ERREUR", "Correspondance", "ImportResult", "Source", "import_files", "import_paths",

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from fluxcore.db import load_sql
+from fluxcore.formats import accord, pluriel
 from fluxcore.imports.problems import AVERTISSEMENT, Problems
 
 COLONNES = "derogation_id, departement, arrete, date_debut, date_fin, taux_max"
@@ -21,7 +22,10 @@ def reprendre(cur, targets, problems: Problems) -> None:
     if ids:
         shown = ", ".join(sorted(ids)[:5]) + (" …" if len(ids) > 5 else "")
         problems.add(files[0].sheet.where, None, "derogation_fin", None,
-                     f"ancienne colonne : {len(ids)} dérogation(s) préfectorale(s) d'un an "
-                     f"finissant à cette date créée(s) dans la table derogation ({shown}), au "
+                     "ancienne colonne : "
+                     f"{accord(len(ids), 'dérogation préfectorale', 'dérogations préfectorales')}"
+                     " d'un an finissant à cette date "
+                     f"{pluriel(len(ids), 'créée', 'créées')} dans la table derogation "
+                     f"({shown}), au "
                      "taux total du préfet ; importez désormais la table derogation (arrêté, "
                      "dates, taux)", AVERTISSEMENT)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from fluxcore.formats import accord
 from fluxcore.imports.problems import AVERTISSEMENT, Problems
 from fluxcore.localisation import FICHIER, distance_text, hors_commune, localiser
 
@@ -34,7 +35,7 @@ def normalise_communes(cur, table: str, where: str, problems: Problems, label: s
         f"group by all order by 1").fetchall()
     for ligne, old, new, n in rows[: problems.limit]:
         problems.add(where, ligne, label, old, f"ancien code de commune, remplacé par le code "
-                     f"2026 {new} ({n} ligne(s))", AVERTISSEMENT)
+                     f"2026 {new} ({accord(n, 'ligne', 'lignes')})", AVERTISSEMENT)
     if rows and raw is None:
         cur.execute(f"update {table} set commune_insee = commune_2026(commune_insee) "
                     f"where commune_insee is not null")
@@ -44,7 +45,8 @@ def normalise_communes(cur, table: str, where: str, problems: Problems, label: s
         f"t.commune_insee) group by commune_insee order by 1").fetchall()
     for ligne, code, n in found[: problems.limit]:
         problems.add(where, ligne, label, code,
-                     f"commune inconnue du code officiel géographique 2026 ({n} ligne(s)) : "
+                     "commune inconnue du code officiel géographique 2026 "
+                     f"({accord(n, 'ligne', 'lignes')}) : "
                      "ni EPCI, ni QPV, ni carte pour ces résidences", AVERTISSEMENT)
 
 

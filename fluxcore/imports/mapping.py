@@ -5,6 +5,7 @@ file ignored (one warning lists them), value maps applied to the staged text bef
 
 from __future__ import annotations
 
+from fluxcore.formats import accord, pluriel
 from fluxcore.imports.correspondance import Correspondance, erreurs
 from fluxcore.imports.problems import AVERTISSEMENT, Problems
 from fluxcore.imports.reader import Sheet, normalise
@@ -51,7 +52,8 @@ def appliquer(cur, sheet: Sheet, corr: Correspondance, problems: Problems) -> bo
                index.values()]
     if ignored:
         problems.add(sheet.where, 1, None, None,
-                     f"{len(ignored)} colonne(s) du fichier ignorée(s), absente(s) de la "
+                     f"{accord(len(ignored), 'colonne', 'colonnes')} du fichier "
+                     f"{pluriel(len(ignored), 'ignorée, absente', 'ignorées, absentes')} de la "
                      f"correspondance : {', '.join(f'« {h} »' for h in ignored)}", AVERTISSEMENT)
     headers = [""] * len(sheet.headers)
     staged: dict[str, str] = {}

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from fluxcore.formats import accord
+
 ERREUR, AVERTISSEMENT = "ERREUR", "AVERTISSEMENT"
 COLUMNS = ["niveau", "fichier", "ligne", "colonne", "valeur", "probleme"]
 
@@ -48,7 +50,8 @@ class Problems:
         """Every problem, errors first; one extra line per rule that was cut."""
         rows = list(self.rows) + [
             {"niveau": niveau, "fichier": fichier, "ligne": None, "colonne": colonne,
-             "valeur": None, "probleme": f"… et {n} autre(s) ligne(s) : {probleme}"}
+             "valeur": None,
+             "probleme": f"… et {accord(n, 'autre ligne', 'autres lignes')} : {probleme}"}
             for (niveau, fichier, colonne, probleme), n in self.hidden.items()]
         df = pd.DataFrame(rows, columns=COLUMNS)
         df["ligne"] = df["ligne"].astype("Int64")

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 
+from fluxcore.formats import accord, fmt_int, pluriel
 from fluxcore.imports import parsing
 from fluxcore.imports.geographie import locate, normalise_communes
 from fluxcore.imports.nomenclatures import (
@@ -334,10 +335,14 @@ def _identify(cur, src: str, where: str, problems: Problems, has_id: bool) -> No
             f"(select distinct commune_insee from {src}) and not exists (select 1 from {src} "
             f"s where s.logement_id = k.logement_id)").fetchall()[0]
         if vanished[0]:
+            un = vanished[0] < 2
             problems.add(where, None, None, vanished[1],
-                         f"{vanished[0]} logement(s) importé(s) auparavant dans les communes de "
-                         "ce fichier n'y figurent plus (vendus, démolis, ou décrits "
-                         "autrement ?) : ils restent dans la base, à vérifier", AVERTISSEMENT)
+                         f"{accord(vanished[0], 'logement importé', 'logements importés')} "
+                         "auparavant dans les communes de ce fichier "
+                         + ("n'y figure plus (vendu, démoli, ou décrit autrement ?) : il reste"
+                            if un else "n'y figurent plus (vendus, démolis, ou décrits "
+                            "autrement ?) : ils restent")
+                         + " dans la base, à vérifier", AVERTISSEMENT)
     cur.execute("drop table rpls_known")
 
 
@@ -354,12 +359,14 @@ def _report_new(cur, src: str, where: str, problems: Problems) -> None:
     if new:
         problems.add_many(where, [(ligne, None) for ligne, _ in new[: problems.limit]],
                           len(new), None,
-                          f"logement sans identifiant absent du parc déjà importé : il sera "
-                          f"ajouté comme nouveau logement ({total_new} nouveau(x) logement(s) "
+                          "logement sans identifiant absent du parc déjà importé : il sera "
+                          "ajouté comme nouveau logement "
+                          f"({accord(total_new, 'nouveau logement', 'nouveaux logements')} "
                           "en tout dans ce fichier)", AVERTISSEMENT)
     for ligne, n, avant in ambiguous[: problems.limit]:
         problems.add(where, ligne, None, None,
-                     f"{n} logement(s) identique(s) dans le fichier contre {avant} dans la base "
+                     f"{accord(n, 'logement identique', 'logements identiques')} dans le "
+                     f"fichier contre {fmt_int(avant)} dans la base "
                      "(même commune, adresse, étage, pièces, surface, année, type) : "
                      "impossible de dire lequel est nouveau ou disparu ; les premiers gardent "
                      "leurs identifiants", AVERTISSEMENT)
@@ -411,7 +418,8 @@ def _stock(cur, sheet: Sheet, src: str, problems: Problems, label: str) -> list[
         f"group by all order by 3").fetchall()
     for code, n, ligne in unknown:
         problems.add(sheet.where, ligne, label, code,
-                     f"code de contingent inconnu pour {n} logement(s) : attendu 1 à 7 "
+                     f"code de contingent inconnu pour {accord(n, 'logement', 'logements')} : "
+                     "attendu 1 à 7 "
                      "(1 État fonctionnaires, 2 État prioritaires, 3 employeurs/Action "
                      "Logement, 4 collectivités/EPCI, 5 État conventions R314-4, 6 autre, "
                      "7 non réservé)", ERREUR)
@@ -423,16 +431,19 @@ def _stock(cur, sheet: Sheet, src: str, problems: Problems, label: str) -> list[
         name, types = CONTINGENT[code]
         problems.add(sheet.where, ligne, label, code,
                      f"contingent « {name} » : aucun réservataire de type "
-                     f"{' ou '.join(types)} pour le territoire de {n} logement(s) ; ces "
-                     "réservations ne sont pas reprises dans l'inventaire du stock (créez le "
-                     "réservataire puis réimportez le fichier)", AVERTISSEMENT)
+                     f"{' ou '.join(types)} pour le territoire "
+                     + ("du logement ; cette réservation n'est pas reprise" if n < 2 else
+                        f"des {fmt_int(n)} logements ; ces réservations ne sont pas reprises")
+                     + " dans l'inventaire du stock (créez le réservataire puis réimportez le "
+                     "fichier)", AVERTISSEMENT)
     tied = cur.execute(f"select contingent, count(*), min(__ligne) from {stock} "
                        f"where egaux > 1 group by all order by 3").fetchall()
     for code, n, ligne in tied:
         problems.add(sheet.where, ligne, label, code,
                      f"contingent « {CONTINGENT[code][0]} » : plusieurs réservataires "
-                     f"conviennent également pour {n} logement(s) ; le premier par "
-                     "identifiant est retenu, précisez leurs territoires", AVERTISSEMENT)
+                     f"conviennent également pour {accord(n, 'logement', 'logements')} ; le "
+                     "premier par identifiant est retenu, précisez leurs territoires",
+                     AVERTISSEMENT)
     cur.execute(f"delete from {stock} where reservataire_id is null")
     cur.execute("drop table rpls_contingent")
     return [Target(sheet, "reservation_stock", stock,
@@ -443,9 +454,10 @@ def _report_finan(cur, src: str, where: str, problems: Problems, label: str | No
     if label is None:
         n = cur.execute(f"select count(*) from {src}").fetchall()[0][0]
         problems.add(where, 1, "FINAN", None,
-                     f"pas de colonne FINAN (financement) : les {n} logement(s) sont classés "
-                     "AUTRE ; ajoutez la colonne FINAN ou FINAN_CODE pour les classer en PLAI, "
-                     "PLUS, PLS ou PLI", AVERTISSEMENT)
+                     "pas de colonne FINAN (financement) : "
+                     f"{accord(n, 'logement classé', 'logements classés')} AUTRE ; ajoutez la "
+                     f"colonne FINAN ou FINAN_CODE pour {pluriel(n, 'le', 'les')} classer en "
+                     "PLAI, PLUS, PLS ou PLI", AVERTISSEMENT)
         return
     rows = cur.execute(f"select r__financement, count(*), min(__ligne) from {src} "
                        f"where nullif(trim(r__financement), '') is not null and "
@@ -453,6 +465,7 @@ def _report_finan(cur, src: str, where: str, problems: Problems, label: str | No
                        f"is not null) group by all order by 3").fetchall()
     for raw, n, ligne in rows:
         problems.add(where, ligne, label, raw,
-                     f"financement inconnu de la nomenclature RPLS pour {n} logement(s), classé "
-                     "AUTRE (ajoutez-le au paramètre rpls_codes_financement s'il correspond à "
-                     "PLAI, PLUS, PLS ou PLI)", AVERTISSEMENT)
+                     "financement inconnu de la nomenclature RPLS pour "
+                     f"{accord(n, 'logement', 'logements')}, classé AUTRE (ajoutez-le au "
+                     "paramètre rpls_codes_financement s'il correspond à PLAI, PLUS, PLS ou "
+                     "PLI)", AVERTISSEMENT)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fluxcore.formats import CONTINGENTS
+from fluxcore.formats import CONTINGENTS, HORS_FLUX
 from fluxcore.suivi import STATUTS_CANDIDATURE
 
 INTERNES = ("MUTATION", "RU", "ORCOD", "LHI", "VENTE", "BAILLEUR")
@@ -66,7 +66,7 @@ SPECS: dict[str, TableSpec] = {s.table: s for s in (
               derivable=("departement", "en_qpv", "nom")),
     TableSpec("logement", "logements", ("logement_id",),
               enums={"typologie": TYPOLOGIES, "financement": FINANCEMENTS,
-                     "hors_flux_motif": ("DEFENSE", "SECURITE_INTERIEURE", "SANTE")},
+                     "hors_flux_motif": tuple(HORS_FLUX)},
               bounds={"nb_pieces": (1, 20), "surface_m2": (0, 1000), "loyer_mensuel": (0, 10000),
                       "etage": (-5, 100)},
               strict_lower=("surface_m2",),

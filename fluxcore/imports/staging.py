@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from fluxcore.formats import accord
 from fluxcore.imports import parsing
 from fluxcore.imports.problems import AVERTISSEMENT, ERREUR, Problems
 from fluxcore.imports.reader import Sheet, normalise
@@ -235,8 +236,9 @@ def _warn_read_as(cur, typed: str, where: str, name: str, col: Column, label: st
             line, value, day, n = found[0]
             problems.add(where, line, label or name, value,
                          f"date au format numérique d'Excel, lue comme {day:%d/%m/%Y} (nombre de "
-                         f"jours depuis le 30/12/1899 ; {n} cellule(s) de la colonne dans ce "
-                         "cas) : vérifiez-la, ou formatez la colonne en date", AVERTISSEMENT)
+                         f"jours depuis le 30/12/1899 ; "
+                         f"{accord(n, 'cellule de la colonne', 'cellules de la colonne')} dans "
+                         "ce cas) : vérifiez-la, ou formatez la colonne en date", AVERTISSEMENT)
 
 
 PERCENT_COLUMNS = ("taux_flux", "cible_pct")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from fluxcore.formats import accord
 from fluxcore.imports.geographie import locate, normalise_communes
 from fluxcore.imports.problems import AVERTISSEMENT, Problems
 from fluxcore.imports.reader import Sheet
@@ -130,8 +131,8 @@ def _check_ops_communes(cur, target: Target, problems: Problems) -> None:
         what = (f"ancien code de commune (code 2026 : {new})" if new != code else
                 "commune inconnue du code officiel géographique 2026")
         problems.add(target.sheet.where, ligne, "commune_insee", code,
-                     f"{what} ({n} ligne(s)) : ces agrégats ne seront rapprochés d'aucune "
-                     "résidence pour l'indice de fragilité", AVERTISSEMENT)
+                     f"{what} ({accord(n, 'ligne', 'lignes')}) : ces agrégats ne seront "
+                     "rapprochés d'aucune résidence pour l'indice de fragilité", AVERTISSEMENT)
 
 
 def _check_parametres(cur, target: Target, problems: Problems) -> None:

@@ -21,7 +21,8 @@ inside the transaction that the rows are still as the caller saw them (ConflitEr
 
 Modules: commun (codes, errors, deadline, checks shared by the writes), lecture (en_cours,
 echeances, dossier), candidats (proposer, retirer, CALEOL), decisions (CALEOL decisions,
-household refusal, lease, given back). Import from here: `from fluxcore.suivi import …`.
+household refusal, lease, given back, attributed by the bailleur once given back). Import
+from here: `from fluxcore.suivi import …`.
 """
 
 from fluxcore.suivi.candidats import passer_en_caleol, proposer_candidats, retirer_candidat
@@ -36,6 +37,7 @@ from fluxcore.suivi.commun import (
     modifie_par,
 )
 from fluxcore.suivi.decisions import (
+    attribuer_apres_rendu,
     decision_caleol,
     refus_menage,
     rendre_au_bailleur,
@@ -44,6 +46,7 @@ from fluxcore.suivi.decisions import (
 from fluxcore.suivi.lecture import dossier, echeances, en_cours, nombre_echeances
 
 __all__ = ["ACTIONS_DOSSIER", "STATUTS_CANDIDATURE", "ConflitError", "SuiviError",
+           "attribuer_apres_rendu",
            "date_limite", "decision_caleol", "dossier", "echeances", "en_cours",
            "fixer_date_limite", "meme_version", "modifie_par", "nombre_echeances",
            "passer_en_caleol", "proposer_candidats", "refus_menage", "rendre_au_bailleur",

@@ -112,7 +112,7 @@ def _verifier_demandes(cur, oid: str, ids: list[str], maxi: int, convention) -> 
         raise SuiviError(f"Demande déjà proposée pour ce logement : {', '.join(deja)}.")
     ailleurs = [r[0] for r in cur.execute(
         "select distinct c.demande_id from candidature c join orientation o using "
-        "(orientation_id) where c.statut = 'RETENU' and o.statut = 'ATTRIBUE' "
+        "(orientation_id) where c.statut = 'RETENU' and o.statut in ('ATTRIBUE', 'RENDU_BAILLEUR') "
         "and c.demande_id in (select unnest(?)) and c.orientation_id <> ?", [ids, oid]
     ).fetchall()]
     if ailleurs:

@@ -12,6 +12,7 @@ from fluxcore.acces import acteur
 from fluxcore.db import Database, bind, default_actor, load_sql
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import STATUTS, fmt_date
+from fluxcore.journal import ACTIONS
 from fluxcore.perimetre import Perimetre
 from fluxcore.regles import INTERNES
 
@@ -24,13 +25,14 @@ ACTIONS_DOSSIER = {"PROPOSER": "Proposer des candidats", "RETIRER": "Retirer un 
                    "CALEOL": "Passer en CALEOL", "DECIDER": "Enregistrer la décision de la CALEOL",
                    "REFUS_MENAGE": "Enregistrer le refus du ménage",
                    "SIGNER_BAIL": "Enregistrer la signature du bail",
-                   "RENDRE": "Rendre le logement au bailleur"}
-ETAPES = {"orientation.create": "Orientation décidée",
-          "orientation.correct": "Orientation corrigée",
-          "suivi.proposer": "Candidats proposés", "suivi.retirer": "Candidat retiré",
-          "suivi.caleol": "Passage en CALEOL", "suivi.decision": "Décision de la CALEOL",
-          "suivi.refus_menage": "Refus du ménage", "attribution.delete": "Attribution annulée",
-          "suivi.bail": "Bail signé", "suivi.rendre": "Logement rendu au bailleur"}
+                   "RENDRE": "Rendre le logement au bailleur",
+                   "CORRIGER": "Corriger la destination",
+                   "ATTRIBUER_BAILLEUR": "Attribuer à un candidat du bailleur"}
+# the steps of a dossier's history: the journal's names, the decision told as such
+ETAPES = {**{k: v for k, v in ACTIONS.items()
+             if k.partition(".")[0] in ("orientation", "suivi", "attribution")},
+          "orientation.create": "Orientation décidée"}
+AUTRE_CANDIDAT = "Logement attribué à un autre candidat"   # motif of the others at the lease
 EN_ATTENTE = ("ORIENTE", "CANDIDATS_PROPOSES")   # waiting for candidates: the deadline runs
 RELOGEMENTS = tuple(c for c in INTERNES if c != "MUTATION")  # attribution.relogement codes
 

@@ -8,10 +8,11 @@ from datetime import date, datetime
 from fluxcore.acces import exiger
 from fluxcore.criteres import DALO, criteres_prioritaires
 from fluxcore.db import Database, audit
-from fluxcore.formats import fmt_date, libelle_destination
+from fluxcore.formats import accord, fmt_date, libelle_destination
 from fluxcore.parametres import get_parametres
 from fluxcore.suivi.commun import (
     A_DECIDER,
+    AUTRE_CANDIDAT,
     EN_ATTENTE,
     EN_JEU,
     RELOGEMENTS,
@@ -108,7 +109,8 @@ def refus_menage(db: Database, candidature_id: str, motif: str, date_refus: date
                  auteur: str | None = None, modifie_le_attendu=None) -> None:
     """The household declines the dwelling: candidature REFUS_MENAGE, demande.nb_refus + 1
     (the cotation's refusal rule). A retained candidate's attribution is removed (audited with
-    its content) and the orientation is CANDIDATS_PROPOSES again."""
+    its content) and the orientation is CANDIDATS_PROPOSES again — a dwelling given back to the
+    bailleur stays RENDU_BAILLEUR (attribuer_apres_rendu again)."""
     exiger(db, "orienter")
     motif = motif_nettoye(motif, "Le refus du ménage doit être motivé.")
     qui, now, jour = auteur_de(db, auteur), datetime.now(), date_refus or date.today()
@@ -116,7 +118,8 @@ def refus_menage(db: Database, candidature_id: str, motif: str, date_refus: date
     with db.transaction("orienter") as cur:
         c = candidature_attendue(cur, candidature_id, EN_JEU, quoi)
         oid = c["orientation_id"]
-        o = orientation_attendue(cur, oid, ("ATTRIBUE",) if c["statut"] == "RETENU" else
+        o = orientation_attendue(cur, oid, ("ATTRIBUE", "RENDU_BAILLEUR")
+                                 if c["statut"] == "RETENU" else
                                  ("CANDIDATS_PROPOSES", "CALEOL"), modifie_le_attendu, quoi)
         pas_avant(jour, c["date_proposition"], "du refus", "la proposition")
         supprimee = None
@@ -139,8 +142,10 @@ def refus_menage(db: Database, candidature_id: str, motif: str, date_refus: date
                 "orientation_id": oid, "attribution_id": supprimee["attribution_id"],
                 "date": jour, "attribution": supprimee,
                 "resume": f"Attribution {supprimee['attribution_id']} annulée (refus du ménage)"})
-        suite = ("CANDIDATS_PROPOSES" if c["statut"] == "RETENU"
-                 or (o["statut"] == "CALEOL" and not nb_a_decider(cur, oid)) else None)
+        # a dwelling given back stays the bailleur's: it looks for another household itself
+        suite = (None if o["statut"] == "RENDU_BAILLEUR" else "CANDIDATS_PROPOSES"
+                 if c["statut"] == "RETENU" or (o["statut"] == "CALEOL"
+                                                and not nb_a_decider(cur, oid)) else None)
         marquer(cur, oid, now, suite)
         audit(cur, qui, "suivi.refus_menage", "candidature", candidature_id, {
             "orientation_id": oid, "candidature_id": candidature_id,
@@ -154,7 +159,9 @@ def signer_bail(db: Database, attribution_id: str, date_bail: date, auteur: str 
                 modifie_le_attendu=None) -> None:
     """The lease is signed: attribution.date_bail (not before the CALEOL), the demande is
     ATTRIBUEE (radiated for attribution that day); the orientation is finished (ATTRIBUE —
-    also one imported at CALEOL with its attribution row)."""
+    also one imported at CALEOL with its attribution row; a dwelling given back stays
+    RENDU_BAILLEUR, the bailleur's attribution). The candidates still proposed or postponed
+    for the dwelling are withdrawn (« logement attribué à un autre candidat »)."""
     exiger(db, "orienter")
     qui, now = auteur_de(db, auteur), datetime.now()
     with db.transaction("orienter") as cur:
@@ -163,8 +170,8 @@ def signer_bail(db: Database, attribution_id: str, date_bail: date, auteur: str 
             raise SuiviError(f"Attribution inconnue : « {attribution_id} ».")
         oid = a["orientation_id"]
         if oid is not None:
-            orientation_attendue(cur, oid, ("ATTRIBUE", "CALEOL"), modifie_le_attendu,
-                                 "enregistrer le bail")
+            o = orientation_attendue(cur, oid, ("ATTRIBUE", "CALEOL", "RENDU_BAILLEUR"),
+                                     modifie_le_attendu, "enregistrer le bail")
         if a["date_bail"] is not None:
             raise ConflitError(f"Le bail est déjà enregistré (signé le "
                                f"{fmt_date(a['date_bail'])}) : rechargez la page.")
@@ -175,11 +182,69 @@ def signer_bail(db: Database, attribution_id: str, date_bail: date, auteur: str 
         demande = a["numero_unique"] or a["menage_id"]
         cur.execute("update demande set statut = 'ATTRIBUEE', date_radiation = ?, "
                     "motif_radiation = 'ATTRIBUTION' where demande_id = ?", [date_bail, demande])
+        retires = []
         if oid is not None:
-            marquer(cur, oid, now, "ATTRIBUE")
+            retires = [r[0] for r in cur.execute(
+                "update candidature set statut = 'RETIRE', date_decision = ?, motif = ?, "
+                "modifie_le = ? where orientation_id = ? and statut in ('PROPOSE', 'AJOURNE') "
+                "returning candidature_id",
+                [date_bail, AUTRE_CANDIDAT, now, oid]).fetchall()]
+            marquer(cur, oid, now, None if o["statut"] == "RENDU_BAILLEUR" else "ATTRIBUE")
         audit(cur, qui, "suivi.bail", "attribution", attribution_id, {
             "orientation_id": oid, "attribution_id": attribution_id, "demande_id": demande,
-            "date": date_bail, "resume": f"Bail signé le {fmt_date(date_bail)}"})
+            "date": date_bail, "candidatures_retirees": retires,
+            "resume": f"Bail signé le {fmt_date(date_bail)}" + (
+                f" ; {accord(len(retires), 'autre candidat retiré', 'autres candidats retirés')}"
+                if retires else "")})
+
+
+def attribuer_apres_rendu(db: Database, orientation_id: str, demande_id: str,
+                          date_caleol: date, auteur: str | None = None,
+                          modifie_le_attendu=None) -> str:
+    """A dwelling given back to the bailleur (RENDU_BAILLEUR) is attributed by the CALEOL to
+    a household the bailleur chose: a candidature of origin BAILLEUR, RETENU that day, and
+    the attribution row (its pseudonymous household data from the demande); the orientation
+    stays RENDU_BAILLEUR, so that the attribution is the bailleur's (objectifs/baux.sql) and
+    the flux counts the dwelling per rendu_bailleur_compte_livre. Returns the attribution id.
+    Refused (nothing written): orientation not RENDU_BAILLEUR or already attributed, unknown
+    or inactive demande, a CALEOL before the dwelling was given back."""
+    exiger(db, "orienter")
+    demande_id = (demande_id or "").strip()
+    if not demande_id:
+        raise SuiviError("Indiquez la demande retenue par la CALEOL.")
+    qui, now, s = auteur_de(db, auteur), datetime.now(), get_parametres(db)
+    quoi = "enregistrer cette attribution"
+    with db.transaction("orienter") as cur:
+        o = orientation_attendue(cur, orientation_id, ("RENDU_BAILLEUR",), modifie_le_attendu,
+                                 quoi)
+        pas_avant(date_caleol, o["date_orientation"], "de la CALEOL", "l'orientation")
+        if cur.execute("select count(*) from candidature where orientation_id = ? and "
+                       "demande_id = ? and statut <> 'RETIRE'",
+                       [orientation_id, demande_id]).fetchone()[0]:
+            raise SuiviError(f"La demande {demande_id} a déjà été proposée pour ce logement.")
+        existing = cur.execute("select candidature_id, rang from candidature "
+                               "where orientation_id = ?", [orientation_id]).fetchall()
+        taken = {r[0] for r in existing}
+        n = len(existing) + 1
+        while f"CA-{orientation_id}-{n}" in taken:
+            n += 1
+        c = {"candidature_id": f"CA-{orientation_id}-{n}", "orientation_id": orientation_id,
+             "demande_id": demande_id, "rang": max((r[1] for r in existing), default=0) + 1,
+             "date_proposition": date_caleol, "propose_par": qui, "origine": "BAILLEUR",
+             "statut": "RETENU", "date_decision": date_caleol, "modifie_le": now}
+        if ligne(cur, "select demande_id from demande where demande_id = ?",
+                 [demande_id]) is None:
+            raise SuiviError(f"Demande inconnue : {demande_id}.")
+        att = _attribution(cur, o, c, date_caleol, s)
+        cur.execute(f"insert into candidature ({', '.join(c)}) values "
+                    f"({', '.join('?' for _ in c)})", list(c.values()))
+        marquer(cur, orientation_id, now)
+        audit(cur, qui, "suivi.attribution_bailleur", "candidature", c["candidature_id"], {
+            "orientation_id": orientation_id, "candidature_id": c["candidature_id"],
+            "demande_id": demande_id, "date": date_caleol,
+            "attribution_id": att["attribution_id"], "attribution": att,
+            "resume": f"Demande {demande_id} retenue par la CALEOL (candidat du bailleur)"})
+    return att["attribution_id"]
 
 
 def rendre_au_bailleur(db: Database, orientation_ids: list[str], auteur: str | None = None,

@@ -33,7 +33,9 @@ from fluxcore.suivi.commun import (
 @pour_reservataire(colonne="destinataire")
 def en_cours(db: Database, p: Perimetre) -> pd.DataFrame:
     """Orientations not finished in the territory of `p` (every year): ORIENTE,
-    CANDIDATS_PROPOSES, CALEOL, or ATTRIBUE with no lease signed; one row each (columns in
+    CANDIDATS_PROPOSES, CALEOL, ATTRIBUE with no lease signed, or RENDU_BAILLEUR with no
+    lease signed (the bailleur attributes it; not once the dwelling was vacated again); one
+    row each (columns in
     sql/suivi/en_cours.sql, plus statut_libelle). jours_restants counts from p.aujourdhui."""
     df = db.df(load_sql("suivi/en_cours"),
                {**p.params(), "aujourdhui": jour_de(p), "orientation": None})
@@ -106,7 +108,9 @@ def dossier(db: Database, liberation_id: str, aujourdhui: date | None = None) ->
         o["destinataire_nom"] = libelle_destination(o["destinataire"])
     out.update(orientation=o, candidatures=cands, attribution=att,
                etapes=_historique(db, o, cands, att, liberee),
-               actions=_actions(db, o, cands, att))
+               actions=[a for a in _actions(db, o, cands, att)
+                        # outside the flux: no ranking to correct against
+                        if a != "CORRIGER" or pd.isna(row["hors_flux_motif"])])
     return out
 
 
@@ -127,7 +131,7 @@ def _historique(db: Database, o: dict, cands: pd.DataFrame, att: dict | None,
     """The steps in date order (stable): the libération, the audit rows, and the rows
     themselves where no audit row tells them (data imported rather than recorded here)."""
     log = db.df(load_sql("suivi/journal"), {"orientation": o["orientation_id"]})
-    steps, seen, faits = [liberee], set(), set()
+    steps, seen, faits, dits = [liberee], set(), set(), set()
     noms = _noms_destinations(db)
     if "orientation.create" not in set(log["action"]):
         steps.append(_etape("Orientation décidée", o["date_orientation"], o["decided_by"],
@@ -135,7 +139,9 @@ def _historique(db: Database, o: dict, cands: pd.DataFrame, att: dict | None,
     for r in log.itertuples():
         d = json.loads(r.details) if isinstance(r.details, str) else {}
         seen |= {*d.get("candidatures", []), d.get("candidature_id")}
-        faits.add((r.action, d.get("attribution_id")))
+        dits |= set(d.get("candidatures_retirees", []))   # told by the lease or the return
+        decision = r.action in ("suivi.decision", "suivi.attribution_bailleur")
+        faits.add(("suivi.decision" if decision else r.action, d.get("attribution_id")))
         detail = d.get("resume") or (
             f"Vers {noms.get(d['destinataire'], d['destinataire'])}" if "destinataire" in d
             else f"{noms.get(d.get('avant'), d.get('avant'))} → "
@@ -148,7 +154,7 @@ def _historique(db: Database, o: dict, cands: pd.DataFrame, att: dict | None,
             continue
         steps.append(_etape("Candidat proposé", c.date_proposition, c.propose_par,
                             f"Demande {c.demande_id}"))
-        if c.statut != "PROPOSE":
+        if c.statut != "PROPOSE" and c.candidature_id not in dits:
             steps.append(_etape(STATUTS_CANDIDATURE[c.statut], c.date_decision, None,
                                 f"Demande {c.demande_id}"))
     aid = None if att is None else att["attribution_id"]
@@ -170,17 +176,23 @@ def _actions(db: Database, o: dict, cands: pd.DataFrame, att: dict | None) -> li
         ok = (user.role == "reservataire" and o["destinataire"] == user.reservataire_id
               and bool(get_parametres(db)["reservataire_propose_candidats"]))
         return ["PROPOSER"] if ok and st in EN_ATTENTE and place else []
-    # an orientation imported at CALEOL may come with its attribution row
-    sans_bail = st in ("ATTRIBUE", "CALEOL") and att is not None and pd.isna(att["date_bail"])
+    # an orientation imported at CALEOL may come with its attribution row; a dwelling given
+    # back is attributed by the bailleur (ATTRIBUER_BAILLEUR), its statut unchanged
+    sans_bail = (st in ("ATTRIBUE", "CALEOL", "RENDU_BAILLEUR") and att is not None
+                 and pd.isna(att["date_bail"]))
+    retenu = bool((statuts == "RETENU").any())
     found = {"PROPOSER": st in EN_ATTENTE and place,
              "RETIRER": st in EN_ATTENTE and a_decider,
              "CALEOL": st == "CANDIDATS_PROPOSES" and propose,
              "DECIDER": st == "CALEOL" and a_decider and att is None,
              "REFUS_MENAGE": (st in ("CANDIDATS_PROPOSES", "CALEOL") and a_decider)
-             or (st == "ATTRIBUE" and sans_bail and bool((statuts == "RETENU").any())),
+             or (st in ("ATTRIBUE", "RENDU_BAILLEUR") and sans_bail and retenu),
              "SIGNER_BAIL": sans_bail,
              # only a réservataire's dwelling can be given back
-             "RENDRE": st in EN_ATTENTE and isinstance(o["destinataire_type"], str)}
+             "RENDRE": st in EN_ATTENTE and isinstance(o["destinataire_type"], str),
+             # a change of destination before any candidate (fluxcore.orientation)
+             "CORRIGER": st == "ORIENTE",
+             "ATTRIBUER_BAILLEUR": st == "RENDU_BAILLEUR" and att is None}
     return [k for k in ACTIONS_DOSSIER if found[k]]
 
 

@@ -1,11 +1,13 @@
 -- Orientations not finished in a territory (fluxcore.suivi.en_cours): statut ORIENTE,
 -- CANDIDATS_PROPOSES or CALEOL, or ATTRIBUE with an attribution whose lease is not signed yet
--- (an ATTRIBUE orientation without attribution row is history imported as such); every year.
+-- (an ATTRIBUE orientation without attribution row is history imported as such), or
+-- RENDU_BAILLEUR without a signed lease (the bailleur attributes it); every year.
 -- $dep, $epci, $commune (NULL: all), $aujourdhui (for jours_restants), $orientation (NULL).
 -- Returns one row per orientation: liberation_id, orientation_id, logement_id, typologie,
 --   commune (name), destinataire, destinataire_nom (réservataire's name, else the code),
 --   destinataire_type, statut, date_orientation, date_limite ({{ suivi/delais }}),
---   jours_restants (date_limite − $aujourdhui, NULL without deadline), nb_candidats
+--   jours_restants (date_limite − $aujourdhui while candidates are awaited: ORIENTE,
+--   CANDIDATS_PROPOSES; NULL otherwise or without deadline), nb_candidats
 --   (candidatures in play: PROPOSE, AJOURNE, RETENU), nb_candidats_max, modifie_le.
 with {{ suivi/delais }},
 cand as (
@@ -18,7 +20,9 @@ final as (
            coalesce(c.nom, d.commune_insee) as commune, d.destinataire,
            coalesce(rv.nom, d.destinataire) as destinataire_nom,
            rv.type as destinataire_type, d.statut, d.date_orientation, d.date_limite,
-           datediff('day', cast($aujourdhui as date), d.date_limite) as jours_restants,
+           case when d.statut in ('ORIENTE', 'CANDIDATS_PROPOSES')
+                then datediff('day', cast($aujourdhui as date), d.date_limite)
+           end as jours_restants,
            coalesce(k.nb_candidats, 0) as nb_candidats, d.nb_candidats_max, d.modifie_le
     from delai d
     join liberation b using (liberation_id)
@@ -35,6 +39,15 @@ final as (
                            where a.orientation_id = d.orientation_id and a.date_bail is null)
                and not exists (select 1 from attribution a
                                where a.orientation_id = d.orientation_id
-                                 and a.date_bail is not null)))
+                                 and a.date_bail is not null))
+           -- given back: the bailleur still has to attribute it (no lease signed yet), unless
+           -- the dwelling was vacated again since (history imported without its attribution)
+           or (d.statut = 'RENDU_BAILLEUR'
+               and not exists (select 1 from attribution a
+                               where a.orientation_id = d.orientation_id
+                                 and a.date_bail is not null)
+               and not exists (select 1 from liberation b2
+                               where b2.logement_id = b.logement_id
+                                 and b2.date_liberation > b.date_liberation)))
 )
 select * from final order by date_limite nulls last, date_orientation, liberation_id
