@@ -82,6 +82,8 @@ else:
                         "logement": ranking.logement["logement_id"], **suite}
                     fait(f"Orientation vers « {noms[choix]} » enregistrée.")
 
+# the orientation just recorded and its notice of availability, under the form where the
+# user stands when the page reruns
 orientation_views.derniere(path, st.session_state.get("o_derniere"))
 
 with st.expander("Corriger une orientation (avant toute proposition de candidat)"):

@@ -158,12 +158,20 @@ def test_vacance_jusqu_au_bail(demo_path, tmp_path):
             expect(choix).to_have_value(cas["nom"], timeout=TIMEOUT)
             form.get_by_label("Justification").fill("Test navigateur : premier réservataire")
             form.get_by_role("button", name="Enregistrer l'orientation").click()
-            # once recorded, the dwelling leaves the list and the page moves to the next one
-            # (the toast, sent just before st.rerun(), is not reliably seen: not waited for)
+            # once recorded, the dwelling leaves the list and the page moves to the next one;
+            # the page says it and, with no mail server, offers the notice at once
             expect(logement).not_to_have_value(re.compile(rf"^{re.escape(cas['logement'])} "),
                                                timeout=TIMEOUT)
+            expect(page.get_by_text(f"logement {cas['logement']} → {cas['nom']}.")
+                   ).to_be_visible(timeout=TIMEOUT)
+            expect(page.get_by_text("Envoi par courriel non configuré : téléchargez-le ou "
+                                    "envoyez-le depuis le dossier du logement.")
+                   ).to_be_visible(timeout=TIMEOUT)
+            expect(page.get_by_role("button", name="Télécharger l'avis (PDF)")
+                   ).to_be_visible(timeout=TIMEOUT)
             b.wait_ready(page, TIMEOUT)
             _sans_exception(page)
+            page.screenshot(path=str(SHOTS / "suivi-0-orientation-avis.png"), full_page=True)
 
             # 2. suivi: the dossier opened by its deep link
             dossier = f"{srv.url}/suivi?liberation={lib}"

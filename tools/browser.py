@@ -122,7 +122,9 @@ class Server:
 def start_server(db: Path, log: Path, timeout: float = 60) -> Server:
     """Start `streamlit run app.py` on a free port with FLUX_DB=db; wait for /_stcore/health."""
     port = free_port()
-    env = {**os.environ, "FLUX_DB": str(db)}
+    # open mode asked explicitly (whatever users file the developer keeps), no mail server
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("FLUX_SMTP_")},
+           "FLUX_DB": str(db), "FLUX_UTILISATEURS": "aucun"}
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as out:
         proc = subprocess.Popen(
