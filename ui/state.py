@@ -8,7 +8,7 @@ from datetime import date
 import streamlit as st
 
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import fmt_int
+from fluxcore.formats import accord
 from fluxcore.perimetre import Perimetre
 from ui import auth, recherche_views
 from ui.data import DEFAULT_DB, get_db, load
@@ -45,7 +45,7 @@ def sidebar() -> None:
             for r in terr.itertuples():
                 prefix = "Département" if r.niveau == "departement" else "EPCI"
                 options[f"{r.niveau}:{r.code}"] = (
-                    f"{prefix} – {r.nom} ({fmt_int(r.logements)} logements)")
+                    f"{prefix} – {r.nom} ({accord(r.logements, 'logement', 'logements')})")
         if st.session_state.get("territoire") not in options:
             st.session_state["territoire"] = ""
         st.selectbox("Territoire", list(options), format_func=options.get, key="territoire")
