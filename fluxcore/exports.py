@@ -3,7 +3,10 @@ templates a data manager fills from the ERP (one CSV per table, or one workbook 
 per table and a README sheet describing every column).
 
 Canonical CSV: UTF-8, `,` separator, header = the table's columns, ISO dates, true/false,
-lists as `A|B` (`[]` for an empty list), empty cell = no value.
+lists as `A|B` (`[]` for an empty list), empty cell = no value. A text starting with `=`, `+`,
+`-`, `@`, a tab or a carriage return is prefixed by `'` (fluxcore.neutralisation: never a
+formula in a spreadsheet); the importer takes that apostrophe off (`sql_retablir`), so that
+export → import still gives the same tables.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import pandas as pd
 from fluxcore.db import Database
 from fluxcore.imports import parsing
 from fluxcore.imports.spec import MANAGED, SPECS
+from fluxcore.neutralisation import csv, excel_writer, sql_neutraliser
 from fluxcore.suivi import STATUTS_CANDIDATURE
 
 SOURCE_HINTS = {
@@ -99,11 +103,17 @@ def _columns(db: Database, table: str) -> pd.DataFrame:
 
 def _select(db: Database, table: str) -> str:
     cols = _columns(db, table)
-    parts = [f"case when {c} is null then null when len({c}) = 0 then '[]' "
-             f"else array_to_string({c}, '|') end as {c}" if t == "VARCHAR[]" else c
-             for c, t in zip(cols["column_name"], cols["data_type"])]
+    parts = [f"{sql_neutraliser(_texte(c, t))} as {c}" if t in ("VARCHAR", "VARCHAR[]")
+             else c for c, t in zip(cols["column_name"], cols["data_type"])]
     order = ", ".join(f"{k} nulls first" for k in SPECS[table].key)
     return f"select {', '.join(parts)} from {table} order by {order}"
+
+
+def _texte(c: str, t: str) -> str:
+    if t == "VARCHAR[]":
+        return (f"case when {c} is null then null when len({c}) = 0 then '[]' "
+                f"else array_to_string({c}, '|') end")
+    return c
 
 
 def export_tables(db: Database, out_dir: str | Path) -> dict[str, int]:
@@ -162,7 +172,7 @@ def template_csv_zip(db: Database) -> bytes:
         for table in SPECS:
             header = ",".join(_columns(db, table)["column_name"])
             zf.writestr(f"{table}.csv", header + "\n")
-        zf.writestr("LISEZMOI.csv", dictionary(db).to_csv(index=False, sep=";"))
+        zf.writestr("LISEZMOI.csv", csv(dictionary(db), index=False, sep=";"))
     return buf.getvalue()
 
 
@@ -170,7 +180,7 @@ def template_xlsx(db: Database) -> bytes:
     """One workbook: a README sheet, then one sheet per table with its header row."""
     buf = io.BytesIO()
     dico = dictionary(db)
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as writer:
+    with excel_writer(buf) as writer:
         book = writer.book
         bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         intro = pd.DataFrame({"Mode d'emploi": [

@@ -44,6 +44,7 @@ import pandas as pd
 
 from fluxcore.db import Database, load_sql
 from fluxcore.formats import CONTINGENTS
+from fluxcore.neutralisation import excel_writer
 from fluxcore.parametres import get_parametres
 from fluxcore.perimetre import Perimetre
 
@@ -340,9 +341,7 @@ def classeur_xlsx(r: Rapprochement, cle: str | None = None) -> bytes:
         "concordantes": "Concordantes", "a_corriger": "Lignes à corriger"})
     titre = (f"Rapprochement SNE {r.perimetre.annee} — {r.territoire} — tolérance "
              f"{r.tolerance} jours")
-    with pd.ExcelWriter(buf, engine="xlsxwriter",
-                        engine_kwargs={"options": {"strings_to_formulas": False,
-                                                   "strings_to_urls": False}}) as xw:
+    with excel_writer(buf) as xw:     # texts neutralised (fluxcore.neutralisation)
         counts.to_excel(xw, sheet_name="Synthèse", index=False, startrow=2)
         ws = xw.sheets["Synthèse"]
         ws.write_string(0, 0, titre)

@@ -20,6 +20,7 @@ from fluxcore.bilan.documents import DocumentBilan, document, slug
 from fluxcore.bilan.impression import ecrire_pdf, ecrire_pdf_statistiques
 from fluxcore.db import Database
 from fluxcore.formats import fmt_int
+from fluxcore.neutralisation import excel_writer
 from fluxcore.perimetre import Perimetre
 from fluxcore.regles import INTERNES
 from fluxcore.sne import Rapprochement, rapprocher
@@ -175,7 +176,7 @@ def _recap_xlsx(paquet: Paquet, b: Bilan) -> bytes:
               "prioritaires": "dont prioritaires", "q1": "dont 1er quartile",
               "rendus": "Rendus au bailleur", "du": "Dû", "droits_prevus":
               f"Droits prévus {b.annee + 1}"}
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as xw:
+    with excel_writer(buf) as xw:     # texts neutralised, never formulas
         recap = paquet.recapitulatif.rename(columns=labels)
         recap["Destinataire"] = recap["Destinataire"].map({"reservataire": "Réservataire",
                                                            "epci": "EPCI"})

@@ -3,7 +3,9 @@
 Sheets: « Synthèse », one per dimension (Typologie, Financement, QPV, Communes, Construction),
 « Soustraits », « Prévisionnel N », « Notes ». Numbers stay numbers (French display comes from
 the number formats); totals are SUM formulas with their value cached, so that they show
-without recalculation and equal the headline figures of the synthesis.
+without recalculation and equal the headline figures of the synthesis. Every text is written
+as text, neutralised (fluxcore.neutralisation): a name starting with `=` never becomes a
+formula.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from fluxcore.bilan.calcul import DIMENSIONS
 from fluxcore.bilan.documents import DocumentBilan
 from fluxcore.bilan.textes import TYPES, indicateurs
 from fluxcore.formats import fmt_date
+from fluxcore.neutralisation import classeur
 
 FEUILLES = {"typologie": "Typologie", "financement": "Financement", "qpv": "QPV",
             "commune": "Communes", "construction": "Construction"}
@@ -82,7 +85,7 @@ class _Formats:
 def ecrire_xlsx(doc: DocumentBilan) -> bytes:
     """The recipient's workbook as bytes."""
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = classeur(buf, {"in_memory": True})   # every text neutralised, never a formula
     wb.set_properties({"title": doc.titre, "author": doc.bailleur,
                        "comments": "Bilan R441-5-1 — gestion en flux"})
     f = _Formats(wb)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import pandas as pd
 
 from fluxcore.formats import CONTINGENT_DU_TYPE, CONTINGENTS
+from fluxcore.neutralisation import csv
 from fluxcore.reglages import libelle
 from fluxcore.regles import INTERNES
 
@@ -130,4 +131,4 @@ def texte_csv(stats: pd.DataFrame, departements: dict[str, str]) -> str:
         parts.append(t)
     out = pd.concat(parts, ignore_index=True).rename(
         columns={"ligne": "contingent", "libelle": "libellé", **INDICATEURS})
-    return "\ufeff" + out.to_csv(index=False, sep=";")
+    return "\ufeff" + csv(out, index=False, sep=";")

@@ -13,6 +13,7 @@ from fluxcore.cotation.position import position_demandeur
 from fluxcore.cotation.scores import scores
 from fluxcore.db import Database
 from fluxcore.errors import CotationError
+from fluxcore.neutralisation import csv
 
 COLONNES_SCORES = ["demande_id", "epci_siren", "version", "commune_souhaitee",
                    "typologie_souhaitee", "date_depot", "anciennete_mois", "nb_refus",
@@ -38,7 +39,7 @@ def _csv(df: pd.DataFrame) -> str:
             out[col] = out[col].dt.strftime("%d/%m/%Y")
         elif out[col].dtype == bool:
             out[col] = out[col].map({True: "oui", False: "non"})
-    return out.to_csv(index=False, sep=";", decimal=",")
+    return csv(out, index=False, sep=";", decimal=",")
 
 
 def sortie(db: Database, aujourdhui: date, fmt: str = "csv", demande: str | None = None,

@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 
 from fluxcore.formats import fmt_date
+from fluxcore.neutralisation import classeur
 from fluxcore.pdf import Document
 from fluxcore.simulation.comparaison import CTRL, FIXES, FLUX, HYP, RESERVATAIRES, formater
 from fluxcore.simulation.resultats import Resultats, ligne
@@ -17,10 +18,8 @@ from fluxcore.simulation.scenario import METHODES
 def export_xlsx(comp: pd.DataFrame, resultats: list[Resultats], titre: str) -> bytes:
     """Workbook: « Comparaison » (numbers kept as numbers), one « Droits » sheet per
     scenario (per réservataire and year) and « Notes » (method and settings)."""
-    import xlsxwriter
-
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = classeur(buf, {"in_memory": True})   # texts neutralised, never formulas
     f_title = wb.add_format({"bold": True, "font_size": 14, "font_color": "#005AA0"})
     f_head = wb.add_format({"bold": True, "bg_color": "#E1E9F2", "border": 1, "text_wrap": True})
     f_rub = wb.add_format({"bold": True, "top": 1})
