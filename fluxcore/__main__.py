@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 import time
 from datetime import date
@@ -46,12 +48,87 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"date invalide « {text} » (attendu AAAA-MM-JJ)") from exc
 
 
+ANNEE_MIN, ANNEE_MAX = 2000, 2100     # the years the import specs accept (spec.py bounds)
+
+
+def _annee(text: str) -> int:
+    """--annee: an integer between ANNEE_MIN and ANNEE_MAX."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not ANNEE_MIN <= value <= ANNEE_MAX:
+        raise argparse.ArgumentTypeError(f"année invalide « {text} » (attendu un nombre entre "
+                                         f"{ANNEE_MIN} et {ANNEE_MAX})")
+    return value
+
+
+def _entier(mini: int, maxi: int):
+    """Type of an integer option bounded to [mini, maxi], refused in French."""
+    def lire(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not mini <= value <= maxi:
+            raise argparse.ArgumentTypeError(f"nombre entier invalide « {text} » (attendu "
+                                             f"entre {mini} et {maxi})")
+        return value
+    lire.__name__ = "entier"
+    return lire
+
+
+_ARGPARSE_FR = [
+    (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
+    (r"unrecognized arguments: (.*)", r"arguments non reconnus : \1"),
+    (r"ambiguous option: (.*) could match (.*)", r"option ambiguë : \1 peut désigner \2"),
+    (r"one of the arguments (.*) is required", r"un des arguments \1 est obligatoire"),
+    (r"expected one argument", "une valeur est attendue"),
+    (r"expected at least one argument", "au moins une valeur est attendue"),
+    (r"expected at most one argument", "une valeur au plus est attendue"),
+    (r"invalid int value: (.*)", r"nombre entier invalide : \1"),
+    (r"invalid choice: (.*) \(choose from (.*)\)", r"choix invalide : \1 (valeurs possibles : "
+                                                 r"\2)"),
+    (r"invalid .* value: (.*)", r"valeur invalide : \1"),
+    (r"not allowed with argument (.*)", r"incompatible avec l'argument \1"),
+    (r"ignored explicit argument (.*)", r"valeur inattendue : \1"),
+]
+
+
+def _argparse_fr(message: str) -> str:
+    """argparse's (English) error messages in French."""
+    m = re.fullmatch(r"argument (\S+?): (.*)", message, re.S)
+    if m:
+        return f"argument {m.group(1)} : {_argparse_fr(m.group(2))}"
+    for motif, fr in _ARGPARSE_FR:
+        if re.fullmatch(motif, message, re.S):
+            return re.sub(motif, fr, message, count=1, flags=re.S)
+    return message
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage, help headings and errors are in French."""
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage: ", "Usage : ", 1)
+
+    def format_help(self) -> str:
+        return (super().format_help().replace("usage: ", "Usage : ", 1)
+                .replace("positional arguments:", "arguments positionnels :")
+                .replace("\noptions:", "\noptions :")
+                .replace("show this help message and exit", "afficher cette aide et quitter"))
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"Erreur : {_argparse_fr(message)}\n")
+
+
 def _scope(parser: argparse.ArgumentParser, annee: bool = True, commune: bool = False,
            formats: tuple[str, ...] = ("texte", "csv", "json"), default: str = "texte") -> None:
     """Arguments shared by the commands that read a territory at a date."""
     parser.add_argument("--db", required=True)
     if annee:
-        parser.add_argument("--annee", type=int, required=True)
+        parser.add_argument("--annee", type=_annee, required=True)
     parser.add_argument("--departement")
     parser.add_argument("--epci")
     if commune:
@@ -62,7 +139,7 @@ def _scope(parser: argparse.ArgumentParser, annee: bool = True, commune: bool = 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m fluxcore",
         description="Gestion en flux des réservations de logements sociaux — outils en ligne "
                     "de commande.")
@@ -72,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--db", required=True, help="fichier DuckDB à créer")
     demo.add_argument("--scale", default="moyen", choices=["petit", "moyen", "grand", "national"],
                       help="échelle (défaut : moyen, 15 000 logements)")
-    demo.add_argument("--seed", type=int, default=42, help="graine (même graine → mêmes tables)")
+    demo.add_argument("--seed", type=_entier(0, 2**32 - 1), default=42,
+                      help="graine (même graine → mêmes tables)")
     demo.add_argument("--date", type=_date, default=None,
                       help="date de référence AAAA-MM-JJ (défaut : aujourd'hui)")
     demo.add_argument("--force", action="store_true", help="remplacer le fichier s'il existe")
@@ -103,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="mesurer les temps de calcul des pages")
     bench.add_argument("--scale", default="grand",
                        choices=["petit", "moyen", "grand", "national"])
-    bench.add_argument("--repeat", type=int, default=10)
+    bench.add_argument("--repeat", type=_entier(1, 10_000), default=10)
     bench.add_argument("--out", help="fichier JSON des résultats")
     bench.add_argument("--dossier", default="data", help="où garder les bases du banc d'essai")
     bench.add_argument("--sans-pandas", action="store_true",
@@ -154,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--scenario", required=True,
                      help="fichier JSON : un scénario (objet) ou plusieurs (liste)")
     sim.add_argument("--format", choices=["texte", "json"], default="texte")
-    sim.add_argument("--tirages", type=int, default=None,
+    sim.add_argument("--tirages", type=_entier(0, 200_000), default=None,
                      help="nombre de tirages de Monte-Carlo (0 = sans Monte-Carlo)")
     sim.add_argument("--xlsx", help="écrire la comparaison des scénarios dans ce classeur")
     sim.add_argument("--pdf", help="écrire la comparaison sur une page PDF")
@@ -163,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--auteur", default=None)
     bil = sub.add_parser("bilan", help="bilan annuel R441-5-1 : fichiers par destinataire")
     bil.add_argument("--db", required=True)
-    bil.add_argument("--annee", type=int, required=True,
+    bil.add_argument("--annee", type=_annee, required=True,
                      help="année du bilan (N-1), le prévisionnel porte sur l'année suivante")
     bil.add_argument("--out", required=True, help="dossier où écrire les fichiers")
     bil.add_argument("--date", type=_date, default=None,
@@ -239,7 +317,7 @@ def _parser_sne(sub) -> None:
                     "réservataire selon le bailleur et selon le SNE, correction à faire pour "
                     "chaque écart.", epilog=SNE_IMPORT)
     rap.add_argument("--db", required=True)
-    rap.add_argument("--annee", type=int, required=True,
+    rap.add_argument("--annee", type=_annee, required=True,
                      help="année des baux et des radiations rapprochés")
     terr = rap.add_mutually_exclusive_group()
     terr.add_argument("--departement", metavar="D", help="un département (ex. 51, 2A, 974)")
@@ -273,8 +351,12 @@ def cmd_objectifs(args) -> int:
     from fluxcore.perimetre import Perimetre
 
     db = Database(args.db, read_only=True)
+    territoire_du_patrimoine(db, args)
     p = Perimetre(args.annee, args.departement, args.epci, args.date or date.today())
     df = suivi(db, p)
+    if df.empty:
+        raise FluxcoreError(f"Aucun EPCI du patrimoine sur ce territoire en {args.annee} : "
+                            "pas d'objectifs CIL à suivre.")
     out = df[OBJECTIFS_COLONNES].round(2)
     if args.format == "csv":
         sys.stdout.write(csv(out, index=False, sep=";", decimal=","))
@@ -302,6 +384,7 @@ def cmd_fragilite(args) -> int:
     from fluxcore.neutralisation import csv
 
     db = Database(args.db, read_only=True)
+    territoire_du_patrimoine(db, args)
     df = fragilite(db, args.date or date.today(), args.epci, args.departement)
     contrib = [c for c in df.columns if c.startswith("c_")]
     out = df[FRAGILITE_COLONNES + contrib].round(4)
@@ -584,6 +667,11 @@ def cmd_bilan(args) -> int:
     from fluxcore.db import Database
 
     db = Database(args.db, read_only=True)
+    if not db.scalar("select count(*) from reservataire"):
+        # bilan/archive.py fails on a base without any recipient: refused here, in French
+        raise FluxcoreError(f"La base « {args.db} » ne contient aucun réservataire : aucun "
+                            "bilan à écrire (importez d'abord le patrimoine et les "
+                            "conventions).")
     text, ok = ecrire_bilan(db, args.annee, Path(args.out), args.date, not args.sans_pdf,
                             args.progression)
     print(text)
@@ -665,6 +753,7 @@ def cmd_jauges(args) -> int:
     from fluxcore.perimetre import Perimetre
 
     db = Database(args.db, read_only=True)
+    territoire_du_patrimoine(db, args)
     p = Perimetre(args.annee, args.departement, args.epci, args.date or date.today(),
                   args.commune)
     df = jauges_reservataires(db, p)[JAUGES_COLONNES].round(2)
@@ -943,18 +1032,239 @@ def _usage_sne(action: str | None) -> int:
     return 2
 
 
+# -- checks made before a command reads or writes anything -----------------------------------
+FICHIER, DOSSIER = "fichier", "dossier"
+FICHIER_DOSSIER_CREE = "fichier, dossiers créés au besoin"
+SORTIES = {       # command → (attribute, option, kind) of the paths it writes
+    "demo": [("db", "--db", FICHIER)],
+    "migrate": [("db", "--db", FICHIER)],
+    "import": [("rapport", "--rapport", FICHIER)],
+    "export": [("out", "--out", DOSSIER)],
+    "modeles": [("out", "--out", DOSSIER)],
+    "backup": [("out", "--out", FICHIER_DOSSIER_CREE)],
+    "restore": [("db", "--db", FICHIER)],
+    "recuperer": [("db", "--db", FICHIER)],
+    "simuler": [("xlsx", "--xlsx", FICHIER), ("pdf", "--pdf", FICHIER)],
+    "bilan": [("out", "--out", DOSSIER)],
+    "bench": [("out", "--out", FICHIER), ("dossier", "--dossier", DOSSIER)],
+    "utilisateur": [("fichier", "--fichier", FICHIER)],
+    "sne": [("sortie", "--sortie", FICHIER), ("xlsx", "--xlsx", FICHIER),
+            ("zip", "--zip", FICHIER)],
+}
+ENTREES = {       # command → (attribute, option) of the files it reads
+    "restore": [("source", "--from")],
+    "recuperer": [("depuis", "--depuis")],
+    "simuler": [("scenario", "--scenario")],
+}
+
+
+def _ecrivable(dossier, option: str, chemin: str, creer: bool = False) -> None:
+    """The folder that will receive `chemin` exists (or, with `creer`, its nearest existing
+    ancestor), is a folder, and may be written to."""
+    if creer:
+        while not dossier.exists() and dossier != dossier.parent:
+            dossier = dossier.parent
+    raison = ("le dossier n'existe pas" if not dossier.exists() else
+              f"« {dossier} » n'est pas un dossier" if not dossier.is_dir() else
+              f"accès refusé en écriture au dossier « {dossier} »"
+              if not os.access(dossier, os.W_OK | os.X_OK) else None)
+    if raison:
+        raise FluxcoreError(f"Impossible d'écrire « {chemin} » ({option}) : {raison}.")
+
+
+
+def verifier_sortie(chemin: str, option: str, genre: str = FICHIER) -> None:
+    """Refuse (FluxcoreError, in French, naming the option) an output path that cannot be
+    written, before anything is read, computed or written: a file whose folder is missing
+    or read-only, a file that is a folder, a folder that is a file. A DOSSIER may be created
+    (its parent must exist); FICHIER_DOSSIER_CREE: the command creates the missing folders
+    (backup)."""
+    from pathlib import Path
+
+    if not chemin or not chemin.strip():
+        raise FluxcoreError(f"{option} : indiquez un chemin (valeur vide).")
+    p = Path(chemin)
+    if genre == DOSSIER:
+        if p.exists():
+            if not p.is_dir():
+                raise FluxcoreError(f"Impossible d'écrire dans « {chemin} » ({option}) : ce "
+                                    "n'est pas un dossier (un fichier porte ce nom).")
+            _ecrivable(p, option, chemin)
+        else:
+            _ecrivable(p.absolute().parent, option, chemin)
+        return
+    if p.is_dir():
+        raise FluxcoreError(f"Impossible d'écrire « {chemin} » ({option}) : c'est un dossier "
+                            "(indiquez un nom de fichier).")
+    _ecrivable(p.absolute().parent, option, chemin, creer=genre == FICHIER_DOSSIER_CREE)
+    if p.exists() and not os.access(p, os.W_OK):
+        raise FluxcoreError(f"Impossible d'écrire « {chemin} » ({option}) : fichier protégé "
+                            "en écriture.")
+
+
+def _verifier_entree(chemin: str, option: str) -> None:
+    from pathlib import Path
+
+    p = Path(chemin)
+    if not chemin or not p.exists():
+        raise FluxcoreError(f"{option} : fichier « {chemin} » introuvable.")
+    if p.is_dir():
+        raise FluxcoreError(f"{option} : « {chemin} » est un dossier, pas un fichier.")
+
+
+def _departement(code: str) -> str:
+    code = code.strip().upper()
+    return "0" + code if code.isdigit() and len(code) == 1 else code   # « 8 » → 08
+
+
+def verifier_territoire(args) -> None:
+    """--departement, --epci and --commune checked against the official geography (data/ref,
+    the source of the ref_* tables): an unknown code is refused naming the argument, instead
+    of a table of zeros or a crash further on. Codes are normalised in place (« 8 » → 08)."""
+    from fluxcore.geo import load_reference, noms_departements
+
+    dep = getattr(args, "departement", None)
+    if dep is not None:
+        code = _departement(dep)
+        if code not in noms_departements():
+            raise FluxcoreError(f"--departement : département « {dep} » inconnu du code "
+                                "officiel géographique (ex. 08, 2A, 974).")
+        args.departement = code
+    epci = getattr(args, "epci", None)
+    if epci is not None:
+        code = epci.strip()
+        if code not in set(load_reference().epci["siren_epci"]):
+            raise FluxcoreError(f"--epci : EPCI « {epci} » inconnu (attendu le SIREN à 9 "
+                                "chiffres d'un EPCI du code officiel géographique).")
+        args.epci = code
+    commune = getattr(args, "commune", None)
+    if commune is not None:
+        code = commune.strip().upper()
+        if code not in set(load_reference().communes["code_insee"]):
+            raise FluxcoreError(f"--commune : commune « {commune} » inconnue du code officiel "
+                                "géographique (attendu un code INSEE à 5 caractères).")
+        args.commune = code
+
+
+def _verifier_base(chemin: str) -> None:
+    """--db: not a folder; a base that does not exist yet (created by demo, migrate, import…)
+    must at least have its folder, never created on the way."""
+    from pathlib import Path
+
+    p = Path(chemin)
+    if p.is_dir():
+        raise FluxcoreError(f"--db : « {chemin} » est un dossier, pas une base DuckDB.")
+    dossier = p.absolute().parent
+    if not p.exists() and not dossier.is_dir():
+        raise FluxcoreError(f"--db : la base « {chemin} » n'existe pas, ni son dossier "
+                            f"« {dossier} ».")
+    if not p.exists():
+        verifier_sortie(chemin, "--db")
+
+
+def territoire_du_patrimoine(db, args) -> None:
+    """A known territory where the patrimoine has no résidence is refused (FluxcoreError
+    naming the argument and the territories of the patrimoine), rather than a table of
+    zeros."""
+    for attr, champ, genre in (("commune", "commune_insee", "communes"),
+                               ("epci", "epci_siren", "EPCI"),
+                               ("departement", "departement", "départements")):
+        code = getattr(args, attr, None)
+        if code is None:
+            continue
+        if db.scalar(f"select count(*) from residence where {champ} = ?", [code]):
+            continue
+        connus = db.df(f"select distinct {champ} as c from residence where {champ} is not null "
+                       "order by 1")["c"].tolist()
+        liste = ", ".join(connus[:20]) + (" …" if len(connus) > 20 else "")
+        raise FluxcoreError(f"--{attr} : aucune résidence du patrimoine dans « {code} » ; "
+                            f"{genre} du patrimoine : {liste or 'aucun'}.")
+
+
+def verifier_arguments(args) -> None:
+    """Every check that needs no database: output and input paths, territories."""
+    if getattr(args, "db", None) is not None:
+        _verifier_base(args.db)
+    lecture = args.commande == "utilisateur" and args.liste      # --liste only reads
+    for attr, option, genre in [] if lecture else SORTIES.get(args.commande, []):
+        valeur = getattr(args, attr, None)
+        if valeur is not None:
+            verifier_sortie(valeur, option, genre)
+    for attr, option in ENTREES.get(args.commande, []):
+        valeur = getattr(args, attr, None)
+        if valeur is not None:
+            _verifier_entree(valeur, option)
+    if args.commande != "sne":      # sne rapprocher checks its territory against the base
+        verifier_territoire(args)
+
+
+_ERRNO_FR = {"ENOENT": "fichier ou dossier introuvable", "EACCES": "accès refusé",
+             "EPERM": "opération non permise", "ENOSPC": "disque plein",
+             "EISDIR": "c'est un dossier", "ENOTDIR": "un élément du chemin n'est pas un dossier",
+             "EROFS": "système de fichiers en lecture seule", "ENAMETOOLONG": "nom trop long",
+             "EEXIST": "le fichier existe déjà", "EBUSY": "fichier occupé",
+             "EDQUOT": "quota disque dépassé", "ENOMEM": "mémoire insuffisante"}
+
+
+def _message_os(exc: OSError) -> str:
+    import errno
+
+    nom = errno.errorcode.get(exc.errno or 0, "")
+    raison = _ERRNO_FR.get(nom, f"erreur système n° {exc.errno}" if exc.errno else "erreur "
+                           "système")
+    return f"{raison} (« {exc.filename} »)" if exc.filename else raison
+
+
+def _memoire(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryException"
+
+
+def _inattendue(commande: str, exc: BaseException) -> int:
+    """Last resort: an exception no check foresaw, told in French (the traceback only with
+    FLUX_DEBUG=1, on stderr)."""
+    if os.environ.get("FLUX_DEBUG", "") not in ("", "0"):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    if _memoire(exc):
+        print(f"Erreur : mémoire insuffisante pour terminer la commande « {commande} » ; "
+              "fermez d'autres applications ou traitez moins de données à la fois (un import "
+              "découpé en plusieurs fichiers, un territoire plus petit).", file=sys.stderr)
+        return 3
+    if isinstance(exc, OSError):
+        print(f"Erreur : commande « {commande} » interrompue : {_message_os(exc)}.",
+              file=sys.stderr)
+        return 3
+    print(f"Erreur inattendue pendant la commande « {commande} » ({type(exc).__name__}) ; "
+          "relancez avec FLUX_DEBUG=1 pour afficher le détail technique et signalez-le.",
+          file=sys.stderr)
+    return 3
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    for a in argv:
+        if "\0" in a:
+            lisible = a.replace("\0", "\\0")
+            print(f"Erreur : l'argument « {lisible} » contient un caractère nul : refusé.",
+                  file=sys.stderr)
+            return 2
     if argv[:1] == ["sne"]:
         action = argv[1] if len(argv) > 1 else None
         if action not in SNE_ACTIONS and action not in ("-h", "--help"):
             return _usage_sne(action)
     args = build_parser().parse_args(argv)
     try:
+        verifier_arguments(args)
         return COMMANDS[args.commande](args)
     except FluxcoreError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("Interrompu.", file=sys.stderr)
+        return 130
+    except Exception as exc:        # the last resort, see _inattendue
+        return _inattendue(args.commande, exc)
 
 
 if __name__ == "__main__":
