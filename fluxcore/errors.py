@@ -36,3 +36,23 @@ class CorrespondanceError(FluxcoreError):
     def __init__(self, message: str, erreurs: list[str] | None = None):
         super().__init__(message)
         self.erreurs = erreurs or [message]
+
+
+class MemoireInsuffisanteError(FluxcoreError):
+    """The machine ran out of memory during a heavy task (an import): the input is not at
+    fault; nothing was written."""
+
+
+def memoire_epuisee(exc: BaseException) -> bool:
+    """Whether `exc` is Python's or DuckDB's out-of-memory error."""
+    import duckdb
+
+    return isinstance(exc, (MemoryError, duckdb.OutOfMemoryException))
+
+
+def memoire_insuffisante(nom: str, exc: BaseException) -> MemoireInsuffisanteError:
+    """The French error for an import of `nom` stopped by lack of memory."""
+    return MemoireInsuffisanteError(
+        f"Mémoire insuffisante pendant l'import de « {nom} » : le fichier n'est pas en cause "
+        "et la base n'a pas été modifiée. Relancez l'import quand le serveur est moins "
+        f"chargé, ou découpez le fichier ({type(exc).__name__}).")

@@ -331,3 +331,32 @@ def test_an_import_checked_while_nothing_else_is_written_commits_once(fr_db, tmp
     assert not [e for e in etapes if e.startswith("Une autre écriture")]
     assert fr_db.scalar("select count(*) from reservataire where reservataire_id = "
                         "'COM-99998'") == 1
+
+
+# == out of memory is said as such, not blamed on the file (issue 29) ===========================
+@pytest.mark.parametrize("erreur", ["duckdb", "python"])
+def test_out_of_memory_is_not_blamed_on_the_file(fr_db, tmp_path, monkeypatch, capsys, erreur):
+    import duckdb
+
+    from fluxcore import __main__ as cli
+    from fluxcore.errors import MemoireInsuffisanteError
+
+    def plus_de_memoire(*_a, **_k):
+        raise (duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate")
+               if erreur == "duckdb" else MemoryError())
+
+    f = tmp_path / "reservataire.csv"
+    f.write_text("reservataire_id,nom,type\nCOM-99997,Commune,COMMUNE\n", encoding="utf-8")
+    before = checksums(fr_db)
+    monkeypatch.setattr("fluxcore.imports.read_file", plus_de_memoire)
+    with pytest.raises(MemoireInsuffisanteError, match=r"^Mémoire insuffisante pendant "
+                                                       r"l'import de « reservataire\.csv » : "
+                                                       r"le fichier n'est pas en cause"):
+        import_paths(fr_db, [f])
+    assert checksums(fr_db) == before
+    path = fr_db.path
+    fr_db.close()
+    code = cli.main(["import", "--db", path, str(f)])
+    err = capsys.readouterr().err
+    assert code != 0 and "Mémoire insuffisante" in err and "guillemet" not in err
+    assert "Traceback" not in err

@@ -27,9 +27,14 @@ import pandas as pd
 
 from fluxcore.acces import acteur, exiger
 from fluxcore.db import Database, audit, default_actor, memoire_bornee
-from fluxcore.errors import EcritureConcurrenteError, FluxcoreError
+from fluxcore.errors import (
+    EcritureConcurrenteError,
+    FluxcoreError,
+    memoire_epuisee,
+    memoire_insuffisante,
+)
 from fluxcore.formats import accord, pluriel
-from fluxcore.imports import coherence, derogations, rpls, sne
+from fluxcore.imports import coherence, derogations, rpls, sne, zeros
 from fluxcore.imports.correspondance import Correspondance
 from fluxcore.imports.mapping import appliquer, refusees
 from fluxcore.imports.problems import ERREUR, Problems
@@ -108,11 +113,14 @@ def _stage(cur, sources: list[Source], problems: Problems, schemas, progress) ->
         except FluxcoreError:
             raise
         except Exception as exc:         # a case no reader foresaw: a message, no traceback
+            if memoire_epuisee(exc):
+                raise memoire_insuffisante(src.name, exc) from exc
             problems.add(f"« {src.name} »", None, None, None,
                          f"fichier illisible : erreur inattendue pendant la lecture "
                          f"({_detail(exc)})")
         _stop_if_aborted(cur, src, sources[i + 1:], problems)
     _check_duplicates(cur, targets, problems, schemas)
+    zeros.check(cur, targets, problems, schemas)   # ids whose leading zeros were lost
     return targets
 
 
@@ -151,6 +159,8 @@ def _stop_if_aborted(cur, src: Source, rest: list[Source], problems: Problems) -
     try:
         cur.execute("select 1").fetchall()
     except duckdb.Error as exc:
+        if memoire_epuisee(exc):
+            raise memoire_insuffisante(src.name, exc) from exc
         if not problems.errors:
             problems.add(f"« {src.name} »", None, None, None,
                          f"fichier illisible : erreur inattendue pendant la lecture "
@@ -255,6 +265,8 @@ def _passe(db: Database, sources: list[Source], actor: str, dry_run: bool,
     except FluxcoreError:                # access refused, database locked: said in French
         raise
     except Exception as exc:             # never a traceback: the batch is refused, rolled back
+        if memoire_epuisee(exc):
+            raise memoire_insuffisante(", ".join(s.name for s in sources), exc) from exc
         result.applied = False
         problems.add("lot", None, None, None,
                      f"import interrompu par une erreur inattendue ({_detail(exc)}) : la base "

@@ -22,6 +22,7 @@ the file) and returns a DuckDB expression. Rules, stated once:
 from __future__ import annotations
 
 from fluxcore.imports.nomenclatures import CONTINGENT_SNE_CODES, CONTINGENT_SNE_LIBELLES
+from fluxcore.neutralisation import sql_retablir
 
 TRUE = ("oui", "o", "1", "1.0", "vrai", "true", "yes", "y", "x")
 FALSE = ("non", "n", "0", "0.0", "faux", "false", "no")
@@ -56,7 +57,9 @@ def _quote(values: tuple[str, ...]) -> str:
 
 
 def text(col: str) -> str:
-    return f"nullif(trim({col}), '')"
+    # the apostrophe the product's exports put before = + - @ tab CR (fluxcore.neutralisation)
+    # is taken off: export then import gives the same values
+    return f"nullif({sql_retablir(f'trim({col})')}, '')"
 
 
 def number(col: str) -> str:

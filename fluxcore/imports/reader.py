@@ -7,6 +7,12 @@ DuckDB's reader then streams the rows, every column as VARCHAR, with `__ligne` t
 a spreadsheet shows (header = line 1). XLSX: every sheet, read with calamine. Values are typed
 later, in SQL (fluxcore.imports.parsing), so that every bad cell is reported.
 
+Nothing is damaged silently: a text mixing UTF-8 and Windows-1252 lines is refused at its
+first line that is not UTF-8 (only a file whose every non-ASCII line is Windows-1252 is read as
+such); a workbook formula without a computed value is refused with its cell (« B12 »); a value
+holding a control character (a NUL byte…) or longer than spec.max_chars is refused with its
+cell (check_values).
+
 A file that cannot be read as a table is refused with its reason in French (FileError), never
 a traceback: missing, a folder, unreadable, too large (checked before reading), empty, binary
 or of another format (by its first bytes), of an unknown encoding, a workbook that is
@@ -32,6 +38,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from fluxcore.errors import memoire_epuisee, memoire_insuffisante
 from fluxcore.imports.nomenclatures import RPLS_BAILLEUR
 from fluxcore.imports.problems import AVERTISSEMENT, Problems
 
@@ -140,23 +147,51 @@ def _undecodable(encoding: str, exc: UnicodeDecodeError, line: int) -> FileError
 
 
 def _utf8_problem(path: Path) -> tuple[int, int, bool] | None:
-    """None for a UTF-8 file; else (line, byte) of its first invalid byte, and whether text
-    before it already used UTF-8 beyond ASCII (then the file mixes encodings)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    line, wide = 1, False
-    with path.open("rb") as fh:
-        while True:
-            block = fh.read(CHUNK)
+    """None for a UTF-8 file; else (line, byte) of its first line that is not UTF-8, and
+    whether another line is UTF-8 beyond ASCII (then the file mixes encodings: it must not be
+    read whole as Windows-1252, « Ã©tÃ© »). Every line is looked at, streamed; a line of
+    ASCII only fits both encodings."""
+    first: tuple[int, int] | None = None
+    wide = False
+    line, rest = 1, b""
+
+    def scan(part: bytes, line: int) -> None:
+        nonlocal first, wide
+        if part.isascii():
+            return
+        if first is None:
             try:
-                text = decoder.decode(block, final=not block)
+                part.decode("utf-8")
+                wide = True
+                return
+            except UnicodeDecodeError:
+                pass
+        for i, text in enumerate(part.split(b"\n")):
+            if text.isascii():
+                continue
+            try:
+                text.decode("utf-8")
+                wide = True
             except UnicodeDecodeError as exc:
-                before = exc.object[:exc.start]
-                return (line + before.count(b"\n"), exc.object[exc.start],
-                        wide or not before.isascii())
-            if not block:
-                return None
-            wide = wide or not text.isascii()
-            line += text.count("\n")
+                if first is None:
+                    first = (line + i, text[exc.start])
+            if first is not None and wide:
+                return
+
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(CHUNK), b""):
+            data = rest + block
+            cut = data.rfind(b"\n") + 1
+            if not cut and len(data) > 16 * CHUNK:      # no line end: cut after an ASCII byte
+                cut = len(data.rstrip(bytes(range(128, 256)))) or len(data)
+            part, rest = data[:cut], data[cut:]
+            scan(part, line)
+            line += part.count(b"\n")
+            if first is not None and wide:
+                break
+        else:
+            scan(rest, line)
+    return None if first is None else (*first, wide)
 
 
 def _utf16(head: bytes) -> str | None:
@@ -186,7 +221,7 @@ def _not_text(head: bytes, size: int) -> str | None:
                 "lignes blanches")
     if _utf16(head):
         return None
-    if b"\x00" in head:
+    if head.count(0) > max(len(head) // 200, 1):   # a stray NUL is a cell problem (values)
         return f"format non reconnu : contenu binaire (octets nuls){advice}"
     if len(head) - len(head.translate(None, _CONTROLS)) > len(head) / 50:
         return f"format non reconnu : contenu binaire (caractères de contrôle){advice}"
@@ -253,6 +288,8 @@ def read_csv(cur: duckdb.DuckDBPyConnection, path: Path, name: str, staging: str
             f"where trim(concat_ws('', {', '.join(cols)})) <> ''",
             [str(source), sep])
     except duckdb.Error as exc:
+        if memoire_epuisee(exc):             # the machine, not the file
+            raise memoire_insuffisante(name, exc) from exc
         line = _ERROR_LINE.search(str(exc))
         problems.add(f"« {name} »", int(line.group(1)) if line else None, None, None,
                      "ligne illisible : le nombre de champs ne correspond pas à l'en-tête "
@@ -372,6 +409,9 @@ def _check_workbook(path: Path, suffix: str) -> dict[str, list[tuple[int, int, s
 
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _ERROR_CELL = re.compile(rb'<c\s([^>]*\bt="e"[^>]*)>(.*?)</c>', re.S)
+# a cell with a formula: its attributes (not a self-closed <c/>) and content
+_FORMULA_CELL = re.compile(rb'<c\s([^>]*?)(?<!/)>((?:(?!</c>).)*?<f[\s>/].*?)</c>', re.S)
+NO_VALUE = None                     # _formula_errors: a formula the workbook holds no value of
 
 
 def _formula_errors(zf: zipfile.ZipFile) -> dict[str, list[tuple[int, int, str]]]:
@@ -397,18 +437,47 @@ def _formula_errors(zf: zipfile.ZipFile) -> dict[str, list[tuple[int, int, str]]
             for block in iter(lambda: fh.read(CHUNK), b""):
                 data = rest + block
                 cut = data.rfind(b"</row>") + len(b"</row>") if b"</row>" in data else 0
-                if b't="e"' in data[:cut]:
+                if b't="e"' in data[:cut] or b"<f" in data[:cut]:
                     cells += _error_cells(data[:cut])
                 rest = data[cut:]
-            if b't="e"' in rest:
+            if b't="e"' in rest or b"<f" in rest:
                 cells += _error_cells(rest)
         if cells:
             found[a.get("name", "")] = cells[:10_000]
     return found
 
 
-def _error_cells(xml: bytes) -> list[tuple[int, int, str]]:
-    cells = []
+def _cell_ref(tag: bytes) -> tuple[int, int] | None:
+    """(line, column index) of a cell's r="B12" attribute."""
+    ref = re.search(rb'\br="([A-Z]+)([0-9]+)"', tag)
+    if not ref:
+        return None
+    column = 0
+    for letter in ref.group(1):
+        column = column * 26 + letter - 64
+    return int(ref.group(2)), column - 1
+
+
+def cell_name(line: int, column: int) -> str:
+    """A cell as the spreadsheet names it (« B12 »)."""
+    letters, n = "", column + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(65 + r) + letters
+    return f"{letters}{line}"
+
+
+def _error_cells(xml: bytes) -> list[tuple[int, int, str | None]]:
+    """Error cells (their « #N/A ») and formula cells without a cached value (NO_VALUE: a
+    workbook written by a program that computes nothing, openpyxl…, read as empty)."""
+    cells: list[tuple[int, int, str | None]] = []
+    if b"<f" in xml:
+        for tag, inner in _FORMULA_CELL.findall(xml):
+            if b't="e"' in tag or re.search(rb"<v>[^<]+</v>|<is>", inner) or (
+                    b't="str"' in tag and b"<v" in inner):   # a formula giving ""
+                continue
+            if (ref := _cell_ref(tag)) is not None:
+                cells.append((*ref, NO_VALUE))
     for tag, inner in _ERROR_CELL.findall(xml):
         ref = re.search(rb'\br="([A-Z]+)([0-9]+)"', tag)
         value = re.search(rb"<v>([^<]*)</v>", inner)
@@ -437,6 +506,8 @@ def read_xlsx(cur: duckdb.DuckDBPyConnection, path: Path, name: str, prefix: str
     try:
         books = pd.read_excel(path, sheet_name=None, header=None, dtype=str, engine="calamine")
     except Exception as exc:
+        if memoire_epuisee(exc):
+            raise memoire_insuffisante(name, exc) from exc
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         if suffix == ".xls":
             raise FileError("classeur Excel 97-2003 (.xls) illisible, endommagé ou protégé par "
@@ -449,14 +520,26 @@ def read_xlsx(cur: duckdb.DuckDBPyConnection, path: Path, name: str, prefix: str
     for i, (sheet, frame) in enumerate(books.items()):
         if normalise(sheet) in ("readme", "lisez_moi", "lisezmoi", "notice") or frame.empty:
             continue
+        uncached = []
         for line, column, value in errors.get(sheet, []):
-            if line <= len(frame) and column < frame.shape[1]:
+            if value is NO_VALUE:
+                uncached.append((line, column))
+            elif line <= len(frame) and column < frame.shape[1]:
                 frame.iat[line - 1, column] = value       # calamine reads it as empty
         filled = frame.dropna(how="all")
         if filled.empty:
             continue
         top = filled.index[0]             # blank lines above the header are skipped
         headers = ["" if pd.isna(h) else str(h).strip() for h in frame.loc[top]]
+        where = Sheet(name, sheet, [], "", 0, "").where
+        for line, column in sorted(uncached)[: problems.limit]:
+            if line - 1 > top:
+                header = headers[column] if column < len(headers) else None
+                problems.add(where, line, header or cell_name(1, column).rstrip("1"), None,
+                             f"formule sans valeur calculée (cellule {cell_name(line, column)}) "
+                             ": le classeur a été écrit par un programme qui ne calcule pas "
+                             "les formules ; ouvrez-le dans le tableur et enregistrez-le, ou "
+                             "collez les valeurs seules")
         body = frame.loc[top + 1:].dropna(how="all").copy()
         if body.empty:
             continue                      # a template sheet left empty
@@ -472,6 +555,60 @@ def read_xlsx(cur: duckdb.DuckDBPyConnection, path: Path, name: str, prefix: str
         problems.add(f"« {name} »", None, None, None, "classeur sans données : ses feuilles "
                      "sont vides ou n'ont qu'une ligne d'en-tête", AVERTISSEMENT)
     return sheets
+
+
+# control characters no value may hold (tab, line feed and carriage return may)
+_CONTROL_CODES = (*range(9), 11, 12, *range(14, 32), 127)
+CONTROL_CHARS = "[" + "".join(f"\\x{c:02x}" for c in _CONTROL_CODES) + "]"
+
+
+def check_values(cur: duckdb.DuckDBPyConnection, sheet: Sheet, problems: Problems) -> None:
+    """Refuse, cell by cell, what a value must never hold once stored: a control character
+    (a NUL byte…: a damaged file) or more characters than spec.max_chars allows — in one
+    scan of the staged sheet."""
+    from fluxcore.imports.spec import max_chars
+
+    cols = [(f"c{i}", h) for i, h in enumerate(sheet.headers)]
+    if not cols or not sheet.rows:
+        return
+    bounds = {c: max_chars(normalise(h)) for c, h in cols}
+    texts = [f"cast({c} as varchar)" for c, _ in cols]
+    suspect = (f"regexp_matches(concat_ws('', {', '.join(texts)}), ?) or "
+               + " or ".join(f"length({t}) > {bounds[c]}" for t, (c, _) in zip(texts, cols,
+                                                                             strict=True)))
+    if not cur.execute(f"select count(*) from (select 1 from {sheet.staging} where {suspect} "
+                       "limit 1)", [CONTROL_CHARS]).fetchall()[0][0]:
+        return                            # the usual case: one cheap scan, no unpivot
+    names = ", ".join(f"'{c}'" for c, _ in cols)
+    cases = " ".join(f"when '{c}' then {bounds[c]}" for c, _ in cols)
+    found = cur.execute(
+        f"select __ligne, col, v, length(v), regexp_matches(v, ?), count(*) over () from ("
+        f"select __ligne, col, v from (unpivot (select __ligne, "
+        f"{', '.join(f'cast({c} as varchar) as {c}' for c, _ in cols)} "
+        f"from {sheet.staging}) on {names} into name col value v)) "
+        f"where regexp_matches(v, ?) or length(v) > case col {cases} end "
+        f"order by __ligne, col limit {problems.limit}",
+        [CONTROL_CHARS, CONTROL_CHARS]).fetchall()
+    for line, col, value, size, control, _n in found:
+        header = sheet.headers[int(col[1:])] or col
+        if control:
+            char = next(ch for ch in value if re.match(CONTROL_CHARS, ch))
+            what = "octet nul" if char == "\x00" else f"caractère 0x{ord(char):02X}"
+            message = (f"caractère de contrôle dans la valeur ({what}) : fichier endommagé ou "
+                       "mal exporté ; corrigez la cellule")
+        else:
+            message = (f"valeur trop longue : {size:_} caractères, au plus "
+                       f"{bounds[col]:_} dans cette colonne".replace("_", "\u202f")
+                       + " (fichier endommagé, ou colonnes décalées ?)")
+        shown = value if len(value) <= 60 else value[:60] + "…"
+        problems.add(sheet.where, line, header, shown.translate(_VISIBLE), message)
+    if found and found[0][5] > len(found):
+        problems.add(sheet.where, None, None, None,
+                     f"… et {found[0][5] - len(found)} autres cellules endommagées (caractère "
+                     "de contrôle ou valeur trop longue)")
+
+
+_VISIBLE = {c: "\ufffd" for c in _CONTROL_CODES}
 
 
 def max_bytes() -> int:
@@ -525,6 +662,8 @@ def read_file(cur: duckdb.DuckDBPyConnection, path: Path, name: str, prefix: str
             raise FileError("format non reconnu (attendu : CSV, TXT ou classeur XLSX)")
         if any(s.sha256 != before for s in sheets):
             raise FileError(CHANGED)
+        for s in sheets:
+            check_values(cur, s, problems)
         for s in sheets:
             if not s.rows:
                 problems.add(s.where, None, None, None, "aucune ligne de données sous la ligne "

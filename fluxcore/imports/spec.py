@@ -184,3 +184,15 @@ ALIASES = {
     "radiations_attribution": "radiation_sne", "radiations_pour_attribution": "radiation_sne",
     "candidats": "candidature", "propositions": "candidature",
 }
+
+
+# The longest value a cell may hold, in characters (fluxcore.imports.reader.check_values): a
+# longer one is a damaged file or shifted columns, never stored. A few columns hold more.
+MAX_CHARS = 1000
+MAX_CHARS_COLUMNS = {"valeur": 100_000, "description": 4000, "commentaire": 4000,
+                     "motif": 4000, "observations": 4000}
+
+
+def max_chars(column: str) -> int:
+    """The bound of a column (its normalised header)."""
+    return MAX_CHARS_COLUMNS.get(column, MAX_CHARS)
