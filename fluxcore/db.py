@@ -225,10 +225,8 @@ class Database:
             cur.close()
 
     # -- writing ---------------------------------------------------------------------------
-    @contextmanager
-    def transaction(self, action: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor inside BEGIN … COMMIT; any exception rolls everything back. On a database
-        bound to a user, `action` (fluxcore.acces.ACTIONS) must be one the role allows."""
+    def _peut_ecrire(self, action: str | None) -> None:
+        """Refuse a write on a read-only file, or one the bound user's role does not allow."""
         if self.read_only:
             raise DatabaseError(f"La base « {self.path} » est ouverte en lecture seule.")
         verifier_ecriture(self.utilisateur)
@@ -236,6 +234,12 @@ class Database:
             if action is None:
                 raise AccesRefuseError("Accès refusé : écriture sans action déclarée.")
             exiger(self, action)
+
+    @contextmanager
+    def transaction(self, action: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor inside BEGIN … COMMIT; any exception rolls everything back. On a database
+        bound to a user, `action` (fluxcore.acces.ACTIONS) must be one the role allows."""
+        self._peut_ecrire(action)
         with self._write_lock, ecriture_de(self.utilisateur):
             self._verifier_fichier()        # never a write into a file replaced meanwhile
             cur = self._con.cursor()
@@ -259,13 +263,7 @@ class Database:
         began (what was checked is still what is written); otherwise everything is rolled
         back and EcritureConcurrenteError is raised, for the caller to do it again under
         transaction(). An exception inside rolls back without ever taking the lock."""
-        if self.read_only:
-            raise DatabaseError(f"La base « {self.path} » est ouverte en lecture seule.")
-        verifier_ecriture(self.utilisateur)
-        if self.utilisateur is not None:
-            if action is None:
-                raise AccesRefuseError("Accès refusé : écriture sans action déclarée.")
-            exiger(self, action)
+        self._peut_ecrire(action)
         with ecriture_de(self.utilisateur):
             self._verifier_fichier()
             debut = self._etat.generation
