@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 DB     := data/demo.duckdb
 PORT   ?= 8501
 
-.PHONY: run test demo lint bench clean
+.PHONY: run test test-lent demo lint bench clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -27,9 +27,14 @@ $(DB): | $(VENV)/.deps
 run: $(VENV)/.deps $(DB)
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
+# `make test`: ruff, then every test but the three slow families (under 5 minutes on 2 cores).
+# `make test-lent`: the browser tests, the benchmark run and the rebuild of data/ref; CI runs both.
 test: $(VENV)/.deps-dev
 	$(PY) -m ruff check .
 	$(PY) -m pytest
+
+test-lent: $(VENV)/.deps-dev
+	$(PY) -m pytest -n 0 -m "browser or bench or lent"
 
 demo: $(VENV)/.deps
 	$(PY) -m fluxcore demo --db $(DB) --scale moyen --force

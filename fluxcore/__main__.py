@@ -26,6 +26,12 @@ Commands
   sne rapprocher  the SNE's radiations for attribution of a year against the attributions
            (text, CSV or JSON; XLSX or one workbook per réservataire in a ZIP); the extract
            itself is imported by `import` (recognised by its headers)
+
+Every CSV (--format csv, --rapport, --sortie, export, modeles) is written for French Excel
+by fluxcore.neutralisation (`;`, decimal comma, oui/non, ISO dates, UTF-8 with BOM). On
+standard output the BOM is written when it is a file or a pipe (`> jauges.csv` opens right
+in Excel), not to a terminal. A reader that closes the pipe early (`| head -1`) ends the
+command quietly (see `main`).
 """
 
 from __future__ import annotations
@@ -123,6 +129,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"Erreur : {_argparse_fr(message)}\n")
 
 
+AIDE_FORMAT = ("csv : pour Excel en français (séparateur ;, virgule décimale, oui/non, dates "
+               "AAAA-MM-JJ), en UTF-8 avec BOM quand la sortie est redirigée (« > fichier.csv » "
+               "s'ouvre tel quel dans Excel)")
+
+
 def _scope(parser: argparse.ArgumentParser, annee: bool = True, commune: bool = False,
            formats: tuple[str, ...] = ("texte", "csv", "json"), default: str = "texte") -> None:
     """Arguments shared by the commands that read a territory at a date."""
@@ -135,7 +146,8 @@ def _scope(parser: argparse.ArgumentParser, annee: bool = True, commune: bool = 
         parser.add_argument("--commune")
     parser.add_argument("--date", type=_date, default=None,
                         help="date de référence (défaut : aujourd'hui)")
-    parser.add_argument("--format", choices=list(formats), default=default)
+    parser.add_argument("--format", choices=list(formats), default=default,
+                        help=AIDE_FORMAT if "csv" in formats else None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -197,7 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--controle", action="store_true",
                      help="contrôler seulement (rien n'est écrit)")
     imp.add_argument("--auteur", help="auteur de l'import (défaut : compte système)")
-    imp.add_argument("--rapport", help="écrire le rapport complet en CSV (séparateur ;)")
+    imp.add_argument("--rapport", help="écrire le rapport complet en CSV pour Excel "
+                                       "(séparateur ;, UTF-8 avec BOM)")
     imp.add_argument("--correspondance", metavar="FICHIER_OU_NOM",
                      help="correspondance de colonnes d'un fichier d'un autre système (extrait "
                           "SNE aux en-têtes non reconnus, export d'ERP…) : fichier JSON ou "
@@ -215,7 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     cor.add_argument("--supprimer", metavar="NOM", help="supprimer la correspondance")
     cor.add_argument("--auteur", help="auteur de la suppression (défaut : compte système)")
 
-    exp = sub.add_parser("export", help="exporter toutes les tables au format canonique")
+    exp = sub.add_parser("export", help="exporter toutes les tables au format canonique (CSV "
+                                        "pour Excel : séparateur ;, UTF-8 avec BOM ; "
+                                        "réimportable tel quel)")
     exp.add_argument("--db", required=True)
     exp.add_argument("--out", required=True, help="dossier de sortie")
 
@@ -261,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="candidats souhaitant la commune du logement ou tout son EPCI")
     cot.add_argument("--date", type=_date, default=None,
                      help="date de référence (défaut : aujourd'hui)")
-    cot.add_argument("--format", choices=["csv", "json"], default="csv")
+    cot.add_argument("--format", choices=["csv", "json"], default="csv", help=AIDE_FORMAT)
     usr = sub.add_parser("utilisateur", help="créer ou modifier un compte (active la connexion)")
     usr.add_argument("--fichier", default=None,
                      help="fichier des comptes (défaut : $FLUX_UTILISATEURS ou utilisateurs.toml)")
@@ -325,10 +340,11 @@ def _parser_sne(sub) -> None:
     terr.add_argument("--commune", metavar="INSEE", help="une commune (code INSEE)")
     rap.add_argument("--format", choices=["texte", "csv", "json"], default="texte",
                      help="texte : résumé, tableau par réservataire et écarts ; csv : toutes "
-                          "les lignes (séparateur ;) ; json : tout (défaut : texte)")
+                          "les lignes, pour Excel en français (séparateur ;, UTF-8 avec BOM "
+                          "quand la sortie est redirigée) ; json : tout (défaut : texte)")
     rap.add_argument("--sortie", metavar="FICHIER",
-                     help="écrire la sortie dans ce fichier plutôt qu'à l'écran (CSV avec BOM "
-                          "UTF-8, lisible par Excel)")
+                     help="écrire la sortie dans ce fichier plutôt qu'à l'écran (CSV en UTF-8 "
+                          "avec BOM, lisible par Excel)")
     fichier = rap.add_mutually_exclusive_group()
     fichier.add_argument("--xlsx", metavar="FICHIER",
                          help="écrire aussi le classeur du rapprochement (synthèse par "
@@ -337,6 +353,23 @@ def _parser_sne(sub) -> None:
     fichier.add_argument("--zip", metavar="FICHIER",
                          help="écrire aussi une archive ZIP : un classeur par réservataire (à "
                               "lui envoyer) et le classeur complet")
+
+
+def _sortie_csv(texte: str) -> None:
+    """A CSV (fluxcore.neutralisation.csv) on standard output. To a file or a pipe: UTF-8
+    bytes after the BOM, whatever the locale's encoding, so that `> fichier.csv` opens right
+    in French Excel; to a terminal: the text, without the BOM."""
+    from fluxcore.neutralisation import octets
+
+    out = sys.stdout
+    buffer = getattr(out, "buffer", None)
+    if out.isatty() or buffer is None:
+        out.write(texte if out.isatty() else octets(texte).decode("utf-8"))
+        return
+    out.flush()                     # what was printed before stays before
+    data = memoryview(octets(texte))
+    while data:     # a write cut short (the reader closed the pipe meanwhile) is retried:
+        data = data[buffer.write(data) or len(data):]     # the next one fails, see main
 
 
 OBJECTIFS_COLONNES = ["epci_siren", "nom", "indicateur", "realise", "base", "pct", "cible_pct",
@@ -359,7 +392,7 @@ def cmd_objectifs(args) -> int:
                             "pas d'objectifs CIL à suivre.")
     out = df[OBJECTIFS_COLONNES].round(2)
     if args.format == "csv":
-        sys.stdout.write(csv(out, index=False, sep=";", decimal=","))
+        _sortie_csv(csv(out))
     elif args.format == "json":
         print(out.to_json(orient="records", force_ascii=False, indent=2))
     else:
@@ -389,7 +422,7 @@ def cmd_fragilite(args) -> int:
     contrib = [c for c in df.columns if c.startswith("c_")]
     out = df[FRAGILITE_COLONNES + contrib].round(4)
     if args.format == "csv":
-        sys.stdout.write(csv(out, index=False, sep=";", decimal=","))
+        _sortie_csv(csv(out))
     elif args.format == "json":
         print(out.to_json(orient="records", force_ascii=False, indent=2))
     else:
@@ -427,7 +460,7 @@ def cmd_import(args) -> int:
     if report:
         print(report, file=sys.stderr if not result.ok else sys.stdout)
     if args.rapport:
-        csv(result.problems.frame(), args.rapport, sep=";", index=False)
+        csv(result.problems.frame(), args.rapport)
     print(summary(result))
     if result.ok and args.enregistrer_correspondance:
         new = enregistrer(db, corr, args.auteur)
@@ -463,10 +496,11 @@ def cmd_correspondances(args) -> int:
 def cmd_export(args) -> int:
     from fluxcore.db import Database
     from fluxcore.exports import export_tables
+    from fluxcore.formats import fmt_int
 
     counts = export_tables(Database(args.db, read_only=True), args.out)
     for table, n in counts.items():
-        print(f"  {table + '.csv':<24} {n:>10,}".replace(",", "\u202f"))
+        print(f"  {table + '.csv':<24} {fmt_int(n):>10}")
     print(f"{len(counts)} fichiers écrits dans « {args.out} ».")
     return 0
 
@@ -692,6 +726,7 @@ def cmd_bench(args) -> int:
 
 def cmd_demo(args) -> int:
     from fluxcore.demo import generate_demo
+    from fluxcore.formats import fmt_int
 
     started = time.perf_counter()
     deps = args.departements.split(",")
@@ -701,7 +736,7 @@ def cmd_demo(args) -> int:
           f"départements {', '.join(d.strip() for d in deps)}) "
           f"créée en {time.perf_counter() - started:.1f} s :")
     for table, n in counts.items():
-        print(f"  {table:<20} {n:>10,}".replace(",", "\u202f"))
+        print(f"  {table:<20} {fmt_int(n):>10}")
     return 0
 
 
@@ -733,12 +768,13 @@ def cmd_migrate(args) -> int:
 
 def cmd_info(args) -> int:
     from fluxcore.db import Database, row_counts
+    from fluxcore.formats import fmt_int
 
     db = Database(args.db, read_only=True)
     version = db.scalar("select max(version) from schema_version")
     print(f"Base « {args.db} », schéma version {version}")
     for r in row_counts(db).itertuples():
-        print(f"  {r.table_name:<20} {r.lignes:>10,}".replace(",", "\u202f"))
+        print(f"  {r.table_name:<20} {fmt_int(r.lignes):>10}")
     return 0
 
 
@@ -758,7 +794,7 @@ def cmd_jauges(args) -> int:
                   args.commune)
     df = jauges_reservataires(db, p)[JAUGES_COLONNES].round(2)
     if args.format == "csv":
-        sys.stdout.write(csv(df, index=False, sep=";", decimal=","))
+        _sortie_csv(csv(df))
     elif args.format == "json":
         print(df.to_json(orient="records", force_ascii=False, indent=2))
     else:
@@ -809,8 +845,12 @@ def cmd_coter(args) -> int:
     from fluxcore.db import Database
 
     db = Database(args.db, read_only=True)
-    sys.stdout.write(sortie(db, args.date or date.today(), args.format, args.demande,
-                            args.logement, args.epci, args.etendue))
+    texte = sortie(db, args.date or date.today(), args.format, args.demande, args.logement,
+                   args.epci, args.etendue)
+    if args.format == "csv":
+        _sortie_csv(texte)
+    else:
+        sys.stdout.write(texte)
     return 0
 
 
@@ -971,7 +1011,7 @@ def _ecrire(chemin: str, data: bytes) -> None:
 def cmd_sne(args) -> int:
     from fluxcore import sne
     from fluxcore.db import Database
-    from fluxcore.neutralisation import csv
+    from fluxcore.neutralisation import csv, octets
 
     if args.action not in SNE_ACTIONS:     # main() answers first; kept for direct calls
         return _usage_sne(args.action)
@@ -983,16 +1023,17 @@ def cmd_sne(args) -> int:
                             f"fait. {SNE_IMPORT}")
     r = sne.rapprocher(db, p)
     if args.format == "csv":
-        texte = csv(sne.lignes_export(r), index=False, sep=";", decimal=",")
+        texte = csv(sne.lignes_export(r))
     elif args.format == "json":
         texte = _sne_sortie_json(r, libelle)
     else:
         texte = _sne_sortie_texte(r, libelle)
     messages = []
     if args.sortie:
-        bom = "\ufeff" if args.format == "csv" else ""
-        _ecrire(args.sortie, (bom + texte).encode("utf-8"))
+        _ecrire(args.sortie, octets(texte) if args.format == "csv" else texte.encode("utf-8"))
         messages.append(f"Rapprochement écrit : « {args.sortie} ».")
+    elif args.format == "csv":
+        _sortie_csv(texte)
     else:
         sys.stdout.write(texte)
     if args.xlsx:
@@ -1241,7 +1282,39 @@ def _inattendue(commande: str, exc: BaseException) -> int:
     return 3
 
 
+def _tuyau_ferme() -> int:
+    """Standard output closed by its reader (`python -m fluxcore … | head -1`): no traceback,
+    no message. What is still buffered goes to /dev/null, so that the interpreter's last
+    flush does not fail again (« Exception ignored … BrokenPipeError »)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):    # a stdout without a file descriptor
+        pass
+    return TUYAU_FERME
+
+
+# Exit status when the reader closed the pipe: 141 = 128 + SIGPIPE, what `cat`, `grep` or
+# `sort` killed by SIGPIPE give to the shell; a script under `set -o pipefail` sees the
+# command as any Unix tool (its output was cut), and 0 stays « everything was written ».
+TUYAU_FERME = 141
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The command line; exit status 0 (done), 1 (done, with errors found: import refused,
+    check failed…), 2 (refused: argument, base, file), 3 (unexpected), 130 (interrupted),
+    141 (the reader closed standard output, see TUYAU_FERME)."""
+    try:
+        try:
+            return _main(argv)
+        finally:        # the last buffered output fails here rather than at exit
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return _tuyau_ferme()
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     for a in argv:
         if "\0" in a:
@@ -1260,6 +1333,8 @@ def main(argv: list[str] | None = None) -> int:
     except FluxcoreError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:         # standard output closed by its reader: see main
+        raise
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)
         return 130

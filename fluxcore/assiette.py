@@ -1,4 +1,4 @@
-"""The annual flux of a département (domain.md §2): assiette, flux brut and net, droits.
+"""The annual flux of a département (docs/regles.md#flux): assiette, flux brut and net, droits.
 
     liberations_est = Σ_segments parc × rotation observed over the past years
     flux_brut       = liberations_est + premières mises en location (setting: in or out)
@@ -6,7 +6,7 @@
     droit(r)        = taux_r × flux_net of the convention's perimeter × part of the year it
                       covers (fluxcore.conventions) ; part bailleur = rest
 
-`compute_assiette` is the pure formula (domain.md §9 example 4); `assiette_departement` reads
+`compute_assiette` is the pure formula (docs/regles.md#ex4); `assiette_departement` reads
 its inputs from the database, every input overridable.
 """
 
@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from fluxcore.codes import SOUSTRAITS
 from fluxcore.conventions import part_annee
 from fluxcore.db import Database, load_sql
 from fluxcore.parametres import get_parametres
 from fluxcore.perimetre import Perimetre
-from fluxcore.regles import INTERNES
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,8 @@ def assiette_departement(db: Database, departement: str, annee: int,
         seg["rotation"] = [rot.get((t, q), 0.0) if isinstance(rot, dict) else float(rot)
                            for t, q in zip(seg["typologie"], seg["en_qpv"])]
         seg["liberations_est"] = seg["parc"] * seg["rotation"]
-    soustraits = {c: float(hist[f"soustraits_{c}"]) for c in INTERNES}
+    passes = {d["categorie"]: d["par_an"] for d in hist["soustraits"]}
+    soustraits = {c: float(passes.get(c, 0.0)) for c in SOUSTRAITS}
     soustraits.update({k: float(v) for k, v in s.get("soustraits", {}).items()})
     premieres = float(s.get("premieres", hist["premieres"]))
     in_flux = bool(s.get("premieres_dans_flux", params["premieres_mises_en_location_dans_flux"]))

@@ -18,6 +18,7 @@ import pandas as pd
 
 from fluxcore import courriel
 from fluxcore.acces import acteur, exiger
+from fluxcore.codes import FINANCEMENTS
 from fluxcore.db import Database, audit, default_actor, load_sql
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_date, fmt_date_longue, fmt_num, libelle_destination
@@ -28,10 +29,6 @@ from fluxcore.suivi.commun import fiche as termes_convention
 
 CANAUX = {"COURRIEL": "Courriel", "TELECHARGEMENT": "Téléchargement"}
 STATUTS = {"ENVOYE": "Envoyé", "ECHEC": "Échec", "TELECHARGE": "Téléchargé"}
-FINANCEMENTS = {"PLAI": "PLAI (prêt locatif aidé d'intégration)",
-                "PLUS": "PLUS (prêt locatif à usage social)",
-                "PLS": "PLS (prêt locatif social)", "PLI": "PLI (prêt locatif intermédiaire)",
-                "AUTRE": "autre financement"}
 SANS_ADRESSE = ("adresse électronique du réservataire non renseignée : importez un fichier "
                 "des réservataires avec la colonne « email » (page Données).")
 
@@ -104,7 +101,7 @@ def _caracteristiques(f: dict) -> tuple[tuple[str, str], ...]:
             ("Étage", _etage(f["etage"], f["ascenseur"])), ("Accessibilité", pmr),
             ("Loyer mensuel hors charges", "non renseigné" if f["loyer_mensuel"] is None
              else f"{fmt_num(f['loyer_mensuel'], 2)}\u00a0€"),
-            ("Financement", FINANCEMENTS.get(f["financement"], f["financement"])),
+            ("Financement", FINANCEMENTS.libelles.get(f["financement"], f["financement"])),
             ("Résidence", lieu),
             ("Quartier prioritaire (QPV)", qpv),
             ("Disponible à partir du", fmt_date(f["date_liberation"])),

@@ -36,6 +36,7 @@ from fluxcore.acces import Utilisateur, acteur, exiger
 from fluxcore.db import Database, audit
 from fluxcore.errors import DatabaseError
 from fluxcore.fichier import dossier_recuperation, ouvrir_sans_wal, remplacement
+from fluxcore.formats import fmt_taille
 
 COMPTEES = ("residence", "logement", "liberation", "orientation", "attribution")
 SUFFIXE_TEMPORAIRE = ".sauvegarde-en-cours"
@@ -259,10 +260,6 @@ def _lire_empreinte(path: Path) -> dict | None:
     return recorded
 
 
-def _taille(n: int) -> str:
-    text = f"{n / 1024:.0f} Ko" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} Mo"
-    return text.replace(".", ",")
-
 
 def verifier_sauvegarde(path: str | Path) -> dict:
     """Verify a backup file without changing anything: its SHA-256 and size against
@@ -285,8 +282,8 @@ def verifier_sauvegarde(path: str | Path) -> dict:
         if isinstance(expected, int) and expected != size:
             part = f", soit {round(100 * size / expected)} %" if expected else ""
             raise SauvegardeEndommageeError(
-                f"La sauvegarde « {nom} » est endommagée : elle fait {_taille(size)} au lieu "
-                f"des {_taille(expected)} enregistrés à sa création{part} (fichier tronqué ou "
+                f"La sauvegarde « {nom} » est endommagée : elle fait {fmt_taille(size)} au lieu "
+                f"des {fmt_taille(expected)} enregistrés à sa création{part} (fichier tronqué ou "
                 "modifié). Rien n'a été restauré.")
         if recorded["sha256"] != digest:
             raise SauvegardeEndommageeError(

@@ -1,4 +1,4 @@
-"""Benchmark of the fluxcore calls behind each page (design.md §5 targets).
+"""Benchmark of the fluxcore calls behind each page (targets: docs/architecture.md#performance).
 
 `python -m fluxcore bench --scale grand` builds the tier's demo database once
 (data/bench-<scale>.duckdb, reused afterwards), then times each call warm: median and p95 of
@@ -300,7 +300,7 @@ def bench_import_rpls(folder: Path, n: int = RPLS_LIGNES) -> Mesure:
                   None, memoire, RPLS_CIBLE_MO)
 
 
-DEMANDES_NATIONAL = 2_700_000  # design.md §5, tier national
+DEMANDES_NATIONAL = 2_700_000  # tier national, docs/architecture.md#performance
 SNE_RADIATIONS = 420_000         # radiations for attribution in a year, France entière
 SNE_TABLES = {"residence": ("residence_id",), "logement": ("logement_id", "residence_id"),
               "orientation": ("orientation_id", "liberation_id"),
@@ -405,14 +405,16 @@ def _bench_bilan(db: Database, bil) -> Mesure:
 
 
 def _bench_import(db: Database, folder: Path, pandas: bool = True) -> Mesure:
-    """Import throughput: the tier's résidences and logements written as French CSV
-    (`;`, decimal commas, JJ/MM/AAAA), imported into an empty database (one timed run). The
+    """Import throughput: the tier's résidences and logements written as French Excel CSV
+    (fluxcore.neutralisation.csv: BOM, `;`, decimal commas, oui/non; dates JJ/MM/AAAA as a
+    spreadsheet shows them), imported into an empty database (one timed run). The
     pandas baseline reads the same files with `read_csv` and inserts them as they are (no
     validation, no type or reference checks, no audit)."""
     import shutil
     import tempfile
 
     from fluxcore.imports import import_paths
+    from fluxcore.neutralisation import csv
 
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         files = []
@@ -421,7 +423,7 @@ def _bench_import(db: Database, folder: Path, pandas: bool = True) -> Mesure:
             frame = db.df(f"select * from {table}")
             for col in frame.select_dtypes("datetime").columns:
                 frame[col] = frame[col].dt.strftime("%d/%m/%Y")
-            frame.to_csv(path, sep=";", decimal=",", index=False)
+            csv(frame, path)
             files.append(path)
         target = Database(Path(tmp) / "import.duckdb")
         start = time.perf_counter()
@@ -443,7 +445,9 @@ def _pandas_import(files: list[Path], path: Path) -> float:
     start = time.perf_counter()
     with target.transaction() as cur:
         for f in files:
-            frame = pd.read_csv(f, sep=";", decimal=",", dtype_backend="pyarrow")
+            frame = pd.read_csv(f, sep=";", decimal=",", encoding="utf-8-sig",
+                                true_values=["oui"], false_values=["non"],
+                                dtype_backend="pyarrow")
             for col in [c for c in frame.columns if c.startswith("date_")]:
                 frame[col] = pd.to_datetime(frame[col], format="%d/%m/%Y")
             cur.register("frame_df", frame)

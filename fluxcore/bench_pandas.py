@@ -24,6 +24,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from fluxcore.codes import (
+    BAILLEUR,
+    DESTINATIONS_BAILLEUR,
+    RELOGEMENTS_Q1,
+    STATUTS_EN_COURS,
+    TYPES_TERRITORIAUX,
+)
 from fluxcore.imports.spec import PARTS_OPS
 from fluxcore.objectifs import DEFAUTS, LIBELLES
 from fluxcore.parametres import PARAMETRES
@@ -33,7 +40,7 @@ from fluxcore.regles import INTERNES
 TABLES = ("residence", "logement", "reservataire", "convention", "liberation", "orientation",
           "attribution", "occupation", "occupation_territoire", "seuil_quartile", "demande",
           "grille_cotation", "objectif", "parametre", "ref_commune", "ref_epci")
-ENTREES = ("ORIENTE", "CANDIDATS_PROPOSES", "CALEOL")  # orientation still in progress
+ENTREES = STATUTS_EN_COURS.codes  # orientation still in progress
 JOUR = pd.Timedelta(days=1)
 
 
@@ -110,7 +117,7 @@ def _lignes(t: dict, p: Perimetre, premieres: bool):
         pd.to_datetime(cv["annee_debut"].astype(str) + "-01-01"))
     fin = pd.to_datetime(cv["date_fin"]).fillna(
         pd.to_datetime(cv["annee_fin"].astype(str) + "-12-31"))
-    locale = cv["type"].isin(["COMMUNE", "EPCI"])
+    locale = cv["type"].isin(TYPES_TERRITORIAUX)
     cv = cv.assign(perimetre=cv["perimetre"].where(cv["perimetre"].notna() | ~locale,
                                                    cv["territoire"]))
     cv = cv.assign(debut=debut, fin=fin)
@@ -238,7 +245,7 @@ def jauges(t: dict, p: Perimetre) -> pd.DataFrame:
     n_b = int(au_bailleur.sum())
     du_b = entres - float(g["du"].sum())
     prevu_total = float(conv.drop_duplicates("departement")["flux_net_prevu"].sum())
-    bailleur = {"reservataire_id": "BAILLEUR", "nom": "Bailleur (part non réservée)",
+    bailleur = {"reservataire_id": "BAILLEUR", "nom": DESTINATIONS_BAILLEUR.groupes[BAILLEUR],
                 "type": "BAILLEUR", "du": du_b, "orientes": n_b,
                 "attribues": int((au_bailleur & (entree["statut"] == "ATTRIBUE")).sum()),
                 "rendus": 0, "en_cours": 0, "livres": n_b, "ecart": n_b - du_b,
@@ -424,7 +431,7 @@ def suivi_cil(t: dict, p: Perimetre, prevision: bool = True) -> pd.DataFrame:
     qpv = b["en_qpv"]
     agg = pd.DataFrame({
         "epci_siren": b["epci_siren"], "baux": 1, "baux_hors_qpv": ~qpv,
-        "q1_hors_qpv": ~qpv & (q1 | b["relogement"].isin(["RU", "ORCOD"])),
+        "q1_hors_qpv": ~qpv & (q1 | b["relogement"].isin(RELOGEMENTS_Q1.codes)),
         "baux_qpv": qpv, "q234_qpv": qpv & ~q1 & ~inconnu,
         "baux_hors_mutation": ~mutation,
         "prioritaires": (b["prioritaire"] | b["dalo"]) & ~mutation, "quartile_inconnu": inconnu,

@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from fluxcore.backup import TABLES_SQL, SauvegardeEndommageeError, lire_tables
+from fluxcore.codes import DESTINATIONS_BAILLEUR, liste_sql
 from fluxcore.db import Database, load_sql
 from fluxcore.errors import DatabaseError
 from fluxcore.geo import distance_to_commune
@@ -22,7 +23,6 @@ from fluxcore.limites import derogations_trop_longues
 from fluxcore.localisation import HORS_COMMUNE_M, distance_text, hors_commune
 
 ERREUR, AVERTISSEMENT = "ERREUR", "AVERTISSEMENT"
-INTERNES = ("MUTATION", "RU", "ORCOD", "LHI", "VENTE", "BAILLEUR")
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class RegleLigne:
 
 
 _COLLECTIVITE = ("select 1 from reservataire r where r.reservataire_id = x.reservataire_id "
-                 "and r.type in ('COMMUNE', 'EPCI')")
+                 f"and r.type in {liste_sql('types_territoriaux')}")
 
 REGLES_LIGNE: tuple[RegleLigne, ...] = (
     RegleLigne("conge_apres_liberation", "liberation", "date_conge",
@@ -84,7 +84,7 @@ REGLES_LIGNE: tuple[RegleLigne, ...] = (
                "not exists (select 1 from ref_commune r where r.code_insee = x.commune_insee)",
                "Commune inconnue du code officiel géographique 2026 (ni EPCI, ni QPV, ni "
                "carte)", AVERTISSEMENT),
-    # conventions (domain.md §1, fluxcore.conventions)
+    # conventions (docs/regles.md#conventions, fluxcore.conventions)
     RegleLigne("convention_fin_avant_debut", "convention", "date_fin",
                "x.date_fin < coalesce(x.date_debut, make_date(x.annee_debut, 1, 1))",
                "Date de fin de la convention antérieure à son début"),
@@ -131,7 +131,7 @@ CHECKS: tuple[Check, ...] = (
             "liberation_id", "Orientation d'une libération inconnue"),
     _orphan("orientation_destinataire", "orientation", "destinataire", "reservataire",
             "reservataire_id", "Orientation vers un destinataire inconnu",
-            extra=f"and destinataire not in {INTERNES!r}"),
+            extra=f"and destinataire not in {DESTINATIONS_BAILLEUR.sql()}"),
     _orphan("attribution_orientation", "attribution", "orientation_id", "orientation",
             "orientation_id", "Attribution rattachée à une orientation inconnue"),
     _orphan("attribution_logement", "attribution", "logement_id", "logement", "logement_id",
@@ -193,7 +193,7 @@ CHECKS: tuple[Check, ...] = (
           "select o.orientation_id || ' (' || o.destinataire || ', ' || "
           "strftime(o.date_orientation, '%d/%m/%Y') || ')' as exemple from orientation o "
           "join reservataire r on r.reservataire_id = o.destinataire where "
-          "r.repris_par_prefet and r.type not in ('PREFET', 'PREFET_FONCTIONNAIRES') and "
+          f"r.repris_par_prefet and r.type not in {liste_sql('types_prefet')} and "
           "o.date_orientation >= coalesce(r.date_reprise, date '1900-01-01')"),
     Check("parts_hors_bornes", ERREUR, "occupation", "Part ou taux hors de 0–100 %",
           "select residence_id || ' (' || annee || ')' as exemple from occupation where "

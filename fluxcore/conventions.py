@@ -1,4 +1,5 @@
-"""When a convention owes, and to whom (domain.md §1 and §4, issue 22): pure rules.
+"""When a convention owes, and to whom (docs/regles.md#conventions, #conversion, issue 22):
+pure rules.
 
 - A convention runs from date_debut to date_fin (NULL: 1 January of annee_debut, 31 December of
   annee_fin). What it is owed to date is its rate × the dwellings vacated on its days; its

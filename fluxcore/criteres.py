@@ -1,5 +1,5 @@
-"""Criterion codes a demande carries (domain.md §6–7), stated once: DALO, the priority publics
-of article L441-1 of the CCH with the letter of the article, and the usual local criteria of
+"""Criterion codes a demande carries (docs/regles.md#criteres), stated once: DALO, the priority
+publics of article L441-1 of the CCH with the letter of the article, and the usual local criteria of
 cotation grids, each with its French label, in display order.
 
 The default of the setting `cotation_criteres_prioritaires` (who may be housed on the

@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from fluxcore import fichier
+from fluxcore import codes, fichier
 from fluxcore.acces import (
     AccesRefuseError,
     Utilisateur,
@@ -62,18 +62,26 @@ def bind(sql: str, params: Sequence[Any] | dict | None) -> Sequence[Any] | dict:
     return params or []
 
 
-_INCLUDE = re.compile(r"\{\{\s*([a-z_/]+)\s*\}\}")
+_INCLUDE = re.compile(r"\{\{\s*([a-z0-9_/]+)\s*\}\}")
 
 
 @cache
 def load_sql(name: str) -> str:
     """Text of `fluxcore/sql/<name>.sql` (name like 'tableau_de_bord/chiffres_cles').
 
-    `{{ area/part }}` inside a file includes `sql/area/part.sql` (shared CTEs; file names only,
-    never user input)."""
+    `{{ area/part }}` inside a file includes `sql/area/part.sql` (shared CTEs and rules; file
+    names only, never user input); `{{ codes/<list> }}` writes a code list of fluxcore.codes
+    as SQL (`{{ codes/soustraits }}` reads `('MUTATION', …, 'VENTE')`), so that no query
+    spells a list of codes itself."""
     lines = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8").splitlines()
     return "\n".join(line if line.lstrip().startswith("--") else
-                     _INCLUDE.sub(lambda m: load_sql(m.group(1)), line) for line in lines)
+                     _INCLUDE.sub(lambda m: _inclure(m.group(1)), line) for line in lines)
+
+
+def _inclure(name: str) -> str:
+    if name.startswith("codes/"):
+        return codes.liste_sql(name.removeprefix("codes/"))
+    return load_sql(name)
 
 
 def list_migrations() -> list[tuple[int, str, Path]]:

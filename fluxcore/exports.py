@@ -2,11 +2,13 @@
 templates a data manager fills from the ERP (one CSV per table, or one workbook with a sheet
 per table and a README sheet describing every column).
 
-Canonical CSV: UTF-8, `,` separator, header = the table's columns, ISO dates, true/false,
-lists as `A|B` (`[]` for an empty list), empty cell = no value. A text starting with `=`, `+`,
-`-`, `@`, a tab or a carriage return is prefixed by `'` (fluxcore.neutralisation: never a
-formula in a spreadsheet); the importer takes that apostrophe off (`sql_retablir`), so that
-export → import still gives the same tables.
+Canonical CSV, written as every CSV of the product for French Excel (fluxcore.neutralisation,
+`csv_sql`): UTF-8 with BOM, `;` separator, header = the table's columns, decimal comma (the
+exact value), ISO dates, oui/non, lists as `A|B` (`[]` for an empty list), empty cell = no
+value. A text starting with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed by `'`
+(never a formula in a spreadsheet); the importer takes that apostrophe off (`sql_retablir`)
+and reads the rest as written (fluxcore.imports.parsing), so that export → import still gives
+the same tables. The templates are empty CSVs of the same form.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 from fluxcore.db import Database
+from fluxcore.formats import fmt_annee, fmt_nombre
 from fluxcore.imports import parsing
 from fluxcore.imports.spec import MANAGED, SPECS
-from fluxcore.neutralisation import csv, excel_writer, sql_neutraliser
+from fluxcore.neutralisation import csv_octets, csv_sql, excel_writer, sql_csv
 from fluxcore.suivi import STATUTS_CANDIDATURE
 
 SOURCE_HINTS = {
@@ -103,8 +106,8 @@ def _columns(db: Database, table: str) -> pd.DataFrame:
 
 def _select(db: Database, table: str) -> str:
     cols = _columns(db, table)
-    parts = [f"{sql_neutraliser(_texte(c, t))} as {c}" if t in ("VARCHAR", "VARCHAR[]")
-             else c for c, t in zip(cols["column_name"], cols["data_type"])]
+    parts = [f"{sql_csv(_texte(c, t), 'VARCHAR' if t == 'VARCHAR[]' else t)} as {c}"
+             for c, t in zip(cols["column_name"], cols["data_type"])]
     order = ", ".join(f"{k} nulls first" for k in SPECS[table].key)
     return f"select {', '.join(parts)} from {table} order by {order}"
 
@@ -125,7 +128,7 @@ def export_tables(db: Database, out_dir: str | Path) -> dict[str, int]:
         query = _select(db, table)
         cur = db._read_cursor(query)  # a read: the role's read rule applies
         try:
-            cur.sql(query).write_csv(str(out / f"{table}.csv"), header=True)
+            csv_sql(cur, query, out / f"{table}.csv")
             counts[table] = cur.execute(f"select count(*) from {table}").fetchall()[0][0]
         finally:
             cur.close()
@@ -146,7 +149,8 @@ def dictionary(db: Database) -> pd.DataFrame:
                 rules.append("valeurs : " + ", ".join(spec.enums[c]))
             if c in spec.bounds:
                 lo, hi = spec.bounds[c]
-                rules.append(f"entre {lo:g} et {hi:g}".replace(".", ","))
+                borne = fmt_annee if c.startswith("annee") else fmt_nombre
+                rules.append(f"entre {borne(lo)} et {borne(hi)}")
             if c in spec.formats:
                 rules.append(spec.formats[c][1])
             for ref in spec.references:
@@ -166,13 +170,14 @@ def dictionary(db: Database) -> pd.DataFrame:
 
 
 def template_csv_zip(db: Database) -> bytes:
-    """A ZIP of one empty canonical CSV per table, plus LISEZMOI.csv (the dictionary)."""
+    """A ZIP of one empty canonical CSV per table (its header row), plus LISEZMOI.csv (the
+    dictionary); French Excel CSVs (fluxcore.neutralisation.csv_octets)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for table in SPECS:
-            header = ",".join(_columns(db, table)["column_name"])
-            zf.writestr(f"{table}.csv", header + "\n")
-        zf.writestr("LISEZMOI.csv", csv(dictionary(db), index=False, sep=";"))
+            cols = _columns(db, table)["column_name"].tolist()
+            zf.writestr(f"{table}.csv", csv_octets(pd.DataFrame(columns=cols)))
+        zf.writestr("LISEZMOI.csv", csv_octets(dictionary(db)))
     return buf.getvalue()
 
 

@@ -35,6 +35,7 @@ from typing import Any
 import duckdb
 
 from fluxcore.errors import DatabaseError, DatabaseLockedError
+from fluxcore.formats import fmt_taille
 
 try:                                   # POSIX only; elsewhere DuckDB's own lock is all there is
     import fcntl
@@ -85,9 +86,6 @@ def message_remplacement(path: str | Path) -> str:
     return (f"La base de données « {path} » est en cours de remplacement (restauration ou "
             "régénération de la démonstration) : réessayez dans un instant.")
 
-
-def _taille(n: int) -> str:
-    return f"{n / 1024:.0f} Ko" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} Mo"
 
 
 class WalInvalideError(DatabaseError):
@@ -142,11 +140,11 @@ def erreur_wal(path: str | Path, detail: str) -> WalInvalideError:
              else "la copie de côté a échoué : copiez vous-même les deux fichiers avant tout")
     return WalInvalideError(
         f"La base « {path} » ne s'ouvre pas : son journal d'écritures « {wal.name} » "
-        f"({_taille(taille)}) ne correspond pas au fichier (il vient d'un autre état de la "
+        f"({fmt_taille(taille)}) ne correspond pas au fichier (il vient d'un autre état de la "
         "base, par exemple après un remplacement du fichier pendant que l'application "
         f"tournait). Rien n'a été modifié ; {copie}. Deux choix : ouvrir la base sans ce "
         f"journal (« python -m fluxcore recuperer --db {path} --sans-wal » : les écritures "
-        f"faites depuis le dernier point de contrôle, {_taille(taille)} de journal, sont "
+        f"faites depuis le dernier point de contrôle, {fmt_taille(taille)} de journal, sont "
         f"perdues) ou restaurer la dernière sauvegarde vérifiée (« python -m fluxcore "
         f"recuperer --db {path} --depuis SAUVEGARDE.duckdb »), ce que propose aussi la page "
         f"Données. Détail DuckDB : {detail}", str(path), taille, dossier)

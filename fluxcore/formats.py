@@ -6,6 +6,8 @@ import math
 from datetime import date
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
+from fluxcore.codes import DESTINATIONS_BAILLEUR, STATUTS_ORIENTATION
+
 NNBSP = "\u202f"  # narrow no-break space: thousands separator and before « % »
 
 MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
@@ -13,36 +15,10 @@ MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août
 MOIS_COURTS = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
                "oct.", "nov.", "déc.")
 
-TYPES_RESERVATAIRE = {
-    "PREFET": "Préfet (publics prioritaires)", "PREFET_FONCTIONNAIRES": "Préfet (agents de l'État)",
-    "ACTION_LOGEMENT": "Action Logement", "COMMUNE": "Communes", "EPCI": "EPCI",
-    "DEPARTEMENT": "Département", "REGION": "Région", "EMPLOYEUR": "Employeurs",
-    "AUTRE": "Autres réservataires"}
-# logement.hors_flux_motif: dwellings kept in stock outside the flux (R441-5, L441-1)
-HORS_FLUX = {"DEFENSE": "défense nationale", "SECURITE_INTERIEURE": "sécurité intérieure",
-             "SANTE": "établissements de santé"}
-USAGES_INTERNES = {
-    "MUTATION": "Mutations internes", "RU": "Relogements NPNRU", "ORCOD": "Relogements ORCOD",
-    "LHI": "Relogements habitat indigne", "VENTE": "Relogements vente HLM",
-    "BAILLEUR": "Bailleur (non réservé)"}
-# Contingents of the annual statistics on reservations (arrêté du 28 novembre 2011) and of the
-# contingent the SNE records at an attribution (domain.md §8), in display order; the State's
-# agents apart from its priority publics. CONTINGENT_DU_TYPE: the réservataire types of each.
-CONTINGENTS = {
-    "ETAT_PRIORITAIRES": "État – publics prioritaires",
-    "ETAT_FONCTIONNAIRES": "État – agents (fonctionnaires)",
-    "COLLECTIVITES": "Collectivités territoriales / EPCI",
-    "EMPLOYEURS": "Employeurs / Action Logement",
-    "AUTRES": "Autres réservataires",
-    "NON_RESERVE": "Non réservé (bailleur)"}
-CONTINGENT_DU_TYPE = {
-    "PREFET": "ETAT_PRIORITAIRES", "PREFET_FONCTIONNAIRES": "ETAT_FONCTIONNAIRES",
-    "COMMUNE": "COLLECTIVITES", "EPCI": "COLLECTIVITES", "DEPARTEMENT": "COLLECTIVITES",
-    "REGION": "COLLECTIVITES", "ACTION_LOGEMENT": "EMPLOYEURS", "EMPLOYEUR": "EMPLOYEURS",
-    "AUTRE": "AUTRES"}
-STATUTS = {"ORIENTE": "Orienté", "CANDIDATS_PROPOSES": "Candidats proposés",
-           "CALEOL": "Passé en CALEOL", "ATTRIBUE": "Attribué",
-           "RENDU_BAILLEUR": "Rendu au bailleur"}
+# the labels of two code lists under the names the views import; the codes, their labels
+# and their order live in fluxcore.codes (one home per code)
+USAGES_INTERNES = dict(DESTINATIONS_BAILLEUR.libelles)
+STATUTS = dict(STATUTS_ORIENTATION.libelles)
 
 
 def fmt_int(x: float | int | None) -> str:
@@ -79,12 +55,25 @@ def fmt_num(x: float | None, decimals: int = 1) -> str:
     return _texte(_arrondi(x, decimals), decimals)
 
 
-def fmt_nombre(x: float | None, max_decimals: int = 2) -> str:
+def fmt_nombre(x: float | None, max_decimals: int | None = 2) -> str:
     """A number with the decimals it needs, `max_decimals` at most: 0.4 -> '0,4', 30.0 ->
-    '30', 13400 -> '13 400', 1/3 -> '0,33'."""
+    '30', 13400 -> '13 400', 1/3 -> '0,33'. `max_decimals=None`: every decimal of its
+    shortest form, never rounded (a value to edit or to record: 0.125 -> '0,125', 1e6 ->
+    '1 000 000', where « {:g} » gave « 1e+06 »)."""
     if _vide(x):
         return "–"
+    if max_decimals is None:
+        d = Decimal(repr(float(x)))
+        return _texte(abs(d) if d.is_zero() else d)
     return _texte(_arrondi(x, max_decimals))
+
+
+def fmt_annee(x: float | int | None) -> str:
+    """A year, never grouped by thousands: 2024 -> '2024' (not « 2 024 »), 2100.0 -> '2100';
+    None/NaN -> '–'."""
+    if _vide(x):
+        return "–"
+    return str(_arrondi(x, 0))
 
 
 def fmt_signe(x: float | None, decimals: int = 1) -> str:
@@ -146,18 +135,17 @@ def fmt_date_longue(d: date) -> str:
 
 
 def libelle_destination(code: str, type_reservataire: str | None = None) -> str:
-    """Label of an orientation's destination category."""
-    if code in USAGES_INTERNES:
-        return USAGES_INTERNES[code]
-    return TYPES_RESERVATAIRE.get(type_reservataire or "", code)
+    """Label of an orientation's destination category (fluxcore.codes): « Mutations
+    internes », « Bailleur (non réservé) », else the réservataire type's group label."""
+    from fluxcore.codes import DESTINATIONS_BAILLEUR
+    from fluxcore.codes import TYPES_RESERVATAIRE as TYPES
+
+    if code in DESTINATIONS_BAILLEUR:
+        return DESTINATIONS_BAILLEUR.libelles[code]
+    return TYPES.groupes.get(type_reservataire or "", code)
 
 
 # == French words: elision, agreement, names of codes ==========================================
-TYPES_RESERVATAIRE_UN = {
-    "PREFET": "Préfet (publics prioritaires)", "PREFET_FONCTIONNAIRES": "Préfet (agents de l'État)",
-    "ACTION_LOGEMENT": "Action Logement", "COMMUNE": "Commune", "EPCI": "EPCI",
-    "DEPARTEMENT": "Département", "REGION": "Région", "EMPLOYEUR": "Employeur",
-    "AUTRE": "Autre réservataire"}
 _VOYELLES = frozenset("aeiouyàâäéèêëîïôöùûüœæ")
 # the article a name starts with and the form « de » takes before it (« Le Havre » → « du
 # Havre »); « La » and « L' » stay after « de » (« de La Chapelle-Saint-Luc »)
@@ -235,21 +223,61 @@ def accord(n: float | None, singulier: str, plur: str, decimals: int | None = No
 
 
 def libelle_type_reservataire(code: str, groupe: bool = False) -> str:
-    """French name of a réservataire type: « Commune » (`groupe`: « Communes »)."""
-    table = TYPES_RESERVATAIRE if groupe else TYPES_RESERVATAIRE_UN
-    return table.get(code) or USAGES_INTERNES.get(code) or "Autre réservataire"
+    """French name of a réservataire type (fluxcore.codes): « Commune » (`groupe`:
+    « Communes »); the bailleur's own destinations by their names."""
+    from fluxcore.codes import DESTINATIONS_BAILLEUR
+    from fluxcore.codes import TYPES_RESERVATAIRE as TYPES
+
+    table = TYPES.groupes if groupe else TYPES.libelles
+    return (table.get(code) or DESTINATIONS_BAILLEUR.libelles.get(code)
+            or TYPES.libelles["AUTRE"])
 
 
 def libelle_statut(code: str) -> str:
-    """French name of an orientation's status: « Passé en CALEOL »."""
-    return STATUTS.get(code, "Statut inconnu")
+    """French name of an orientation's status (fluxcore.codes): « Passé en CALEOL »."""
+    from fluxcore.codes import STATUTS_ORIENTATION
+
+    return STATUTS_ORIENTATION.libelles.get(code, "Statut inconnu")
 
 
 def libelle_contingent(code: str) -> str:
-    """French name of a contingent of the SNE: « État – publics prioritaires »."""
-    return CONTINGENTS.get(code, "Contingent inconnu")
+    """French name of a contingent of the SNE (fluxcore.codes): « État – publics
+    prioritaires »."""
+    from fluxcore.codes import CONTINGENTS as CODES_CONTINGENTS
+
+    return CODES_CONTINGENTS.libelles.get(code, "Contingent inconnu")
 
 
 def libelle_segment(typologie: str, en_qpv: bool) -> str:
     """A segment of the parc (typologie × QPV): « T3 · hors QPV », « T3 · en QPV »."""
     return f"{typologie} · {'en QPV' if en_qpv else 'hors QPV'}"
+
+
+# == Numbers kept as numbers: a table's sortable columns read as the text would ===============
+def shown_number(x: float | None, decimals: int = 1) -> float | None:
+    """`x` rounded as fmt_num shows it, as a number: 2.675 -> 2.68 (decimals=2), 22.5 -> 23.0
+    (decimals=0, halves away from zero), -0.04 -> 0.0; None, NaN, inf or pd.NA -> None."""
+    try:
+        if _vide(x) or _vide(float(x)):
+            return None
+    except TypeError:            # pd.NA
+        return None
+    return float(_arrondi(x, decimals))
+
+
+def shown_part(x: float | None, cible: float | None = None) -> float | None:
+    """The share fmt_part shows, as a number: 24.96 for a target of 25 -> 24.9 (never rounded
+    up to its target), 21.0 -> 21.0, 2/12 * 100 -> 16.7; None or NaN -> None."""
+    if shown_number(x, 0) is None:
+        return None
+    texte = fmt_part(x, cible).removesuffix(f"{NNBSP}%")
+    return float(texte.replace(NNBSP, "").replace(",", "."))
+
+
+def fmt_taille(octets: int) -> str:
+    """A file size in French binary units, one decimal at most: 2 684 354 560 -> '2,5 Go',
+    1 048 576 -> '1 Mo', 1 536 -> '1,5 Ko', 512 -> '512 octets'."""
+    for unite, diviseur in (("Go", 1024 ** 3), ("Mo", 1024 ** 2), ("Ko", 1024)):
+        if octets >= diviseur:
+            return f"{fmt_nombre(octets / diviseur, 1)} {unite}"
+    return f"{fmt_int(octets)} {'octet' if octets in (0, 1) else 'octets'}"

@@ -1,4 +1,4 @@
-"""Fragility of résidences (domain.md §8): occupation survey, recent move-ins, rotation,
+"""Fragility of résidences (docs/regles.md#fragilite): occupation survey, recent move-ins, rotation,
 vacancy and arrears, summed up in an index a manager can explain in a CALEOL.
 
 Index: each indicator of the setting `fragilite_poids` is standardised (z-score, in numpy)
@@ -47,6 +47,7 @@ import pandas as pd
 from sklearn.decomposition import PCA
 
 from fluxcore.db import Database, load_sql
+from fluxcore.formats import fmt_num, fmt_signe
 from fluxcore.parametres import get_parametres
 
 LIBELLES = {
@@ -285,10 +286,9 @@ def explication(row: pd.Series, contrib: pd.Series, n: int = 3) -> str:
     for c in up:
         value = row[c]
         unit = " points" if c.startswith("evol_") else " %"
-        parts.append(f"{LIBELLES[c].split(' (')[0].lower()} : "
-                     f"{value:.1f}{unit}".replace(".", ","))
+        parts.append(f"{LIBELLES[c].split(' (')[0].lower()} : {fmt_num(value, 1)}{unit}")
     ref = "de l'EPCI" if row["reference"] != "parc" else "du parc"
-    indice = f"{row['indice']:+.2f}".replace(".", ",")
+    indice = fmt_signe(row["indice"], 2)
     text = (f"Classée « {row['classe']} » (indice {indice}) surtout à cause de : "
             f"{' ; '.join(parts)} — au-dessus de la moyenne des résidences {ref}.")
     niveau = row.get("niveau_enquete")

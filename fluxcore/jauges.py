@@ -1,4 +1,4 @@
-"""Live flux gauges per réservataire (domain.md §2–3).
+"""Live flux gauges per réservataire (docs/regles.md#du, #limites).
 
 For a year and a territory, per convention (or préfet's line for rights it took back:
 fluxcore.conventions) then per réservataire:
@@ -16,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from fluxcore.acces import pour_reservataire, sauf_reservataire
+from fluxcore.codes import BAILLEUR, DESTINATIONS_BAILLEUR, TYPES_RESERVATAIRE, liste_sql
 from fluxcore.conventions import part_annee, remarque
 from fluxcore.db import Database, load_sql
 from fluxcore.formats import MOIS_COURTS, fmt_pct, libelle_type_reservataire
@@ -94,8 +95,8 @@ def jauges_reservataires(db: Database, p: Perimetre, settings: dict | None = Non
     du_b = float(b["entres"]) - float(g["du"].sum())
     prevu_total = float(conv.drop_duplicates("departement")["flux_net_prevu"].sum()) if len(
         conv) else 0.0
-    bailleur = {"reservataire_id": "BAILLEUR", "nom": "Bailleur (part non réservée)",
-                "type": "BAILLEUR", "du": du_b, "orientes": int(b["bailleur"]),
+    bailleur = {"reservataire_id": BAILLEUR, "nom": DESTINATIONS_BAILLEUR.groupes[BAILLEUR],
+                "type": BAILLEUR, "du": du_b, "orientes": int(b["bailleur"]),
                 "attribues": int(b["bailleur_attribues"]), "rendus": 0, "en_cours": 0,
                 "livres": int(b["bailleur"]), "ecart": int(b["bailleur"]) - du_b,
                 "entres": int(b["entres"]),
@@ -131,8 +132,7 @@ def remarques_conventions(db: Database, p: Perimetre, settings: dict | None = No
 def _type_order(col: pd.Series) -> pd.Series:
     if col.name != "type":
         return col
-    order = ["PREFET", "PREFET_FONCTIONNAIRES", "ACTION_LOGEMENT", "DEPARTEMENT", "REGION",
-             "EPCI", "COMMUNE", "EMPLOYEUR", "AUTRE", "BAILLEUR"]
+    order = [*TYPES_RESERVATAIRE, BAILLEUR]      # the registry's order, the bailleur last
     return col.map({t: i for i, t in enumerate(order)}).fillna(len(order))
 
 
@@ -198,7 +198,7 @@ def repartition_prefet(db: Database, p: Perimetre, settings: dict | None = None
 
 
 def controles_legaux(db: Database, p: Perimetre, settings: dict | None = None) -> pd.DataFrame:
-    """Legal limits of domain.md §3 for each département of the territory (the préfet's
+    """Legal limits of docs/regles.md#limites for each département of the territory (the préfet's
     against the dated dérogations, guarantees: fluxcore.limites)."""
     s = settings or get_parametres(db)
     rates = db.df(load_sql("jauges/taux_par_commune"), p.params())
@@ -233,7 +233,7 @@ def controles_legaux(db: Database, p: Perimetre, settings: dict | None = None) -
 def _prefets_of(db: Database, dep: str) -> list[str]:
     df = db.df("select distinct c.reservataire_id from convention c join reservataire r "
                "using (reservataire_id) where c.departement = ? and r.type in "
-               "('PREFET', 'PREFET_FONCTIONNAIRES')", [dep])
+               f"{liste_sql('types_prefet')}", [dep])
     return df["reservataire_id"].tolist()
 
 
@@ -258,10 +258,8 @@ def logements_reservataire(db: Database, p: Perimetre, reservataire_id: str,
     return db.df(load_sql("jauges/logements_reservataire"), params)
 
 
-TYPE_GROUPES = {"PREFET": "Préfet (prioritaires)", "PREFET_FONCTIONNAIRES": "Préfet (agents)",
-                "ACTION_LOGEMENT": "Action Logement", "DEPARTEMENT": "Département",
-                "REGION": "Région", "EPCI": "EPCI", "COMMUNE": "Communes",
-                "EMPLOYEUR": "Employeurs", "AUTRE": "Autres", "BAILLEUR": "Bailleur"}
+# short labels of the lines adding up a type (codes: `court`)
+TYPE_GROUPES = {**TYPES_RESERVATAIRE.courts, BAILLEUR: DESTINATIONS_BAILLEUR.courts[BAILLEUR]}
 
 
 def regrouper_par_type(jauges: pd.DataFrame) -> pd.DataFrame:

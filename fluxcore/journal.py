@@ -15,10 +15,11 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from fluxcore.codes import DESTINATIONS_BAILLEUR
 from fluxcore.db import CONTRACT_TABLES, Database, load_sql
-from fluxcore.formats import USAGES_INTERNES, accord, fmt_date, fmt_int, pluriel
+from fluxcore.formats import accord, fmt_date, fmt_int, fmt_nombre, pluriel
 from fluxcore.geo import noms_departements
-from fluxcore.neutralisation import csv, excel_writer
+from fluxcore.neutralisation import csv_octets, excel_writer
 from fluxcore.reglages import changement, libelle
 
 ACTIONS = {
@@ -141,7 +142,7 @@ def _noms(db: Database, df: pd.DataFrame) -> dict[str, str]:
     epci = db.df("select epci_siren, nom from ref_epci where epci_siren in (select unnest(?))",
                  [[e for e in df["entity_id"].dropna().unique() if str(e).isdigit()]])
     return {**noms_departements(), **dict(zip(epci["epci_siren"], epci["nom"])),
-            **{"BAILLEUR": "Bailleur (non réservé)"}, **USAGES_INTERNES,
+            **DESTINATIONS_BAILLEUR.libelles,
             **dict(zip(res["reservataire_id"], res["nom"]))}
 
 
@@ -259,7 +260,7 @@ def _valeur(v) -> str:
         items = v.items() if isinstance(v, dict) else ((None, x) for x in v)
         return ", ".join(f"{k} {_valeur(x)}" if k else _valeur(x) for k, x in items) or "—"
     return ("—" if v is None else ("oui" if v else "non") if isinstance(v, bool)
-            else str(v).replace(".", ",") if isinstance(v, float) else str(v))
+            else fmt_nombre(v, None) if isinstance(v, float) else str(v))
 
 
 def _export(df: pd.DataFrame) -> pd.DataFrame:
@@ -267,8 +268,9 @@ def _export(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def journal_csv(df: pd.DataFrame) -> bytes:
-    """The journal as CSV (semicolons, UTF-8 with BOM for Excel); no cell starts a formula."""
-    return csv(_export(df), index=False, sep=";").encode("utf-8-sig")
+    """The journal as CSV for French Excel (fluxcore.neutralisation.csv_octets: `;`, UTF-8
+    with BOM); no cell starts a formula."""
+    return csv_octets(_export(df))
 
 
 def journal_xlsx(df: pd.DataFrame) -> bytes:

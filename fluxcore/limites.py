@@ -1,4 +1,4 @@
-"""Legal limits of domain.md §3 measured on the base, per département (R441-5-2):
+"""Legal limits of docs/regles.md#limites measured on the base, per département (R441-5-2):
 
 - the préfet's share day by day against the préfectoral dérogations of the département
   (table `derogation`: an arrêté, its own dates, one year at most, its rates); outside a

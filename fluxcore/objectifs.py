@@ -1,5 +1,5 @@
-"""CIL/CIA attribution objectives (domain.md §6, L441-1): per EPCI and year, what the signed
-leases achieved against each target, what is still needed, and where the year is heading.
+"""CIL/CIA attribution objectives (docs/regles.md#objectifs, L441-1): per EPCI and year, what the
+signed leases achieved against each target, what is still needed, and where the year is heading.
 
 Indicators (leases signed in the year up to the reference date):
 - Q1_HORS_QPV: leases outside QPV going to first-quartile households or to households rehoused

@@ -1,5 +1,5 @@
 """Orientation assistant: rank the possible destinations of a vacated dwelling, with reasons,
-and record the decision (domain.md §1–3, §6).
+and record the decision (docs/regles.md#orientation).
 
 The ranking principle (README « Orientation », fluxcore.orientation_ajustements): the deficit
 — owed to date minus delivered, in dwellings — leads; the destinations « en retard » (deficit
@@ -27,14 +27,15 @@ import pandas as pd
 
 from fluxcore import orientation_ajustements as aj
 from fluxcore.acces import acteur, exiger
+from fluxcore.codes import HORS_FLUX
 from fluxcore.db import Database, audit, en_parallele, load_sql
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import HORS_FLUX, STATUTS, de, fmt_num, fmt_pct, libelle_destination
+from fluxcore.formats import STATUTS, de, fmt_num, fmt_pct, libelle_destination
 from fluxcore.fragilite import impact
 from fluxcore.objectifs import suivi_epci
 from fluxcore.parametres import get_parametres
 from fluxcore.perimetre import Perimetre
-from fluxcore.regles import INTERNES
+from fluxcore.regles import DESTINATIONS_BAILLEUR, INTERNES
 from fluxcore.suivi import ConflitError, fixer_date_limite, meme_version, modifie_par
 
 PRINCIPE = aj.PRINCIPE
@@ -75,7 +76,7 @@ def classer_destinations(db: Database, liberation_id: str,
     if lg["hors_flux_motif"] is not None and not pd.isna(lg["hors_flux_motif"]):
         raise OrientationError(
             f"Le logement {lg['logement_id']} est hors flux ("
-            f"{HORS_FLUX.get(lg['hors_flux_motif'], lg['hors_flux_motif'])}) : il reste "
+            f"{HORS_FLUX.libelles.get(lg['hors_flux_motif'], lg['hors_flux_motif'])}) : il reste "
             "géré en stock et n'est pas orienté dans le flux.")
     today = aujourdhui or date.today()
     annee = pd.Timestamp(lg["date_liberation"]).year
@@ -140,7 +141,7 @@ def _ligne(e, found: dict, poids: dict) -> tuple[dict, list[dict]]:
 
 
 def _nom(e) -> str:
-    return e.nom if e.type not in (*INTERNES, "BAILLEUR") else libelle_destination(e.type)
+    return e.nom if e.type not in DESTINATIONS_BAILLEUR else libelle_destination(e.type)
 
 
 def _composantes(e, ctx: dict) -> dict | None:

@@ -1,5 +1,5 @@
 """The ranking principle of the orientation assistant and the adjustments of the deficit
-(README « Orientation » ; domain.md §2, §3, §6).
+(docs/regles.md#orientation ; README « Orientation »).
 
 The deficit leads: what a destination is owed to date minus what it received, in dwellings.
 A destination is « en retard » when its deficit is at least one dwelling, « en avance » when it

@@ -1,4 +1,4 @@
-"""Settings of the rules (domain.md): every value the texts leave to reading or local choice.
+"""Settings of the rules (docs/regles.md): every value the texts leave to reading or local choice.
 
 Each setting has a default, a French description and its legal reference; the `parametre` table
 holds the current value (JSON). Pages show the value where it is applied.
@@ -14,8 +14,8 @@ from typing import Any
 
 from fluxcore import criteres
 from fluxcore.acces import pour_reservataire
+from fluxcore.codes import CONTINGENT_DU_TYPE, CONTINGENTS, FINANCEMENTS
 from fluxcore.errors import ParametreError
-from fluxcore.formats import CONTINGENT_DU_TYPE, CONTINGENTS
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ PARAMETRES: tuple[Parametre, ...] = (
                "taux_rotation": 0.10, "entrees_q1_pct": 0.10, "evol_ressources_faibles": 0.10},
               "Poids des indicateurs de l'indice de fragilité d'une résidence (chaque indicateur "
               "est d'abord centré-réduit par rapport aux résidences de l'EPCI).",
-              "Choix du produit (enquête OPS, domain.md §8)"),
+              "Choix du produit (enquête OPS ; docs/regles.md §11)"),
     Parametre("fragilite_seuil_fragile", 0.75,
               "Indice (en écarts-types) à partir duquel une résidence est classée « fragile ».",
               "Choix du produit"),
@@ -111,7 +111,7 @@ PARAMETRES: tuple[Parametre, ...] = (
               "financements (FINAN : 10 et 11 → PLAI ; 12, 13, 50 à 53 → PLUS ; 14, 17, 55 → "
               "PLS ; 16, 54 → PLI ; 49, 99 → AUTRE), ex. {\"49\": \"PLUS\"} pour classer en "
               "PLUS les « autres financements » d'un patrimoine connu. Le code du fichier est "
-              "conservé sur le logement.", "Nomenclature RPLS FINAN (domain.md §8)"),
+              "conservé sur le logement.", "Nomenclature RPLS FINAN (docs/imports.md)"),
     Parametre("cotation_criteres_prioritaires", list(criteres.PRIORITAIRES),
               "Codes de critère d'une demande qui en font un public prioritaire (L441-1 ou "
               "DALO) : candidats possibles sur le contingent du préfet, et ce que la position "
@@ -279,9 +279,10 @@ def check_valeur(cle: str, valeur: Any) -> None:
             f"{defaut!r}).")
     if cle == "rpls_codes_financement":
         if not isinstance(valeur, dict) or not all(
-                v in ("PLAI", "PLUS", "PLS", "PLI", "AUTRE") for v in valeur.values()):
-            raise ParametreError("Chaque code FINAN doit correspondre à PLAI, PLUS, PLS, PLI "
-                                 "ou AUTRE.")
+                v in FINANCEMENTS for v in valeur.values()):
+            raise ParametreError("Chaque code FINAN doit correspondre à "
+                                 f"{', '.join(FINANCEMENTS.codes[:-1])} ou "
+                                 f"{FINANCEMENTS.codes[-1]}.")
         return
     if cle in ("sne_contingent_par_type", "sne_contingent_par_reservataire"):
         if not isinstance(valeur, dict) or not all(

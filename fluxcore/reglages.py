@@ -13,9 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from fluxcore.codes import CONTINGENTS, FINANCEMENTS, TYPES_RESERVATAIRE
 from fluxcore.db import Database
 from fluxcore.errors import ParametreError
-from fluxcore.formats import CONTINGENTS, TYPES_RESERVATAIRE_UN, fmt_date, fmt_nombre, pluriel
+from fluxcore.formats import fmt_date, fmt_nombre, pluriel
 from fluxcore.parametres import BORNES, BY_KEY, get_parametre
 
 LIBELLES = {
@@ -92,7 +93,6 @@ CHOIX = {
         "departement": "Flux du département"},
 }
 DATES_MM_JJ = ("bilan_echeance", "bilan_alerte_debut")
-FINANCEMENTS = ("PLAI", "PLUS", "PLS", "PLI", "AUTRE")
 
 
 def libelle(cle: str) -> str:
@@ -118,7 +118,7 @@ def noms_cles(cle: str) -> dict[str, str]:
         return {k: v.removesuffix(" (%)").removesuffix(" (points)")
                 for k, v in INDICATEURS.items()}
     if cle == "sne_contingent_par_type":
-        return dict(TYPES_RESERVATAIRE_UN)
+        return dict(TYPES_RESERVATAIRE.libelles)
     if cle == "cotation_criteres_prioritaires":
         from fluxcore.criteres import LIBELLES as CRITERES
         return dict(CRITERES)
@@ -128,7 +128,7 @@ def noms_cles(cle: str) -> dict[str, str]:
 def noms_valeurs(cle: str) -> dict[str, str]:
     """Names of the values a table setting's values take (contingents, financements)."""
     if cle in ("sne_contingent_par_type", "sne_contingent_par_reservataire"):
-        return dict(CONTINGENTS)
+        return dict(CONTINGENTS.libelles)
     if cle == "rpls_codes_financement":
         return {f: f for f in FINANCEMENTS}
     return {}
@@ -246,7 +246,7 @@ def valeur_json(db: Database, cle: str) -> str:
     if isinstance(value, bool):
         return "oui" if value else "non"
     if isinstance(value, (int, float)):
-        return f"{value:g}".replace(".", ",")
+        return fmt_nombre(value, None)
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 

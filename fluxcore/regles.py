@@ -1,6 +1,6 @@
-"""Pure rules of domain.md (no database): conversions, minimum counts, uniform spread, limits.
+"""Pure rules of docs/regles.md (no database): conversions, minimum counts, uniform spread, limits.
 
-Every function here reproduces a worked example of domain.md §9 in tests/test_regles.py.
+Every function here reproduces a worked example of docs/regles.md#exemples in tests/test_regles.py.
 """
 
 from __future__ import annotations
@@ -9,16 +9,21 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from fluxcore.formats import accord, fmt_int, pluriel
+from fluxcore.codes import DESTINATIONS_BAILLEUR as DESTINATIONS_BAILLEUR
+from fluxcore.codes import SOUSTRAITS
+from fluxcore.codes import TYPES_PREFET as TYPES_PREFET
+from fluxcore.formats import accord, fmt_int, fmt_part, pluriel
 
-INTERNES = ("MUTATION", "RU", "ORCOD", "LHI", "VENTE")
-DESTINATIONS_BAILLEUR = (*INTERNES, "BAILLEUR")
-TYPES_PREFET = ("PREFET", "PREFET_FONCTIONNAIRES")
+# The code lists live in fluxcore.codes; these names stay for the modules importing them from
+# here. INTERNES: the categories subtracted from the flux (codes.SOUSTRAITS);
+# DESTINATIONS_BAILLEUR: those plus BAILLEUR, every destination that is no réservataire.
+INTERNES = SOUSTRAITS.codes
 EPS = 1e-9  # rates compared in percent, float noise tolerated
 
 
 def minimum_requis(pct: float, n: int) -> int:
-    """'At least p %' of n as a count: ceil(p × n) (domain.md §6), robust to float noise."""
+    """'At least p %' of n as a count: ceil(p × n) (docs/regles.md#minimum), robust to float
+    noise."""
     return math.ceil(round(pct / 100.0 * n, 9))
 
 
@@ -72,15 +77,16 @@ def controle_prefet(taux_prefet: float, taux_agents: float, max_pct: float = 30.
     """Préfet ≤ 30 % of the flux, agents ≤ 5 % (R441-5-2), no dérogation in play (the dated
     check with dérogations is `controles_prefet`)."""
     ok = taux_prefet <= max_pct + EPS
-    msg = f"Contingent préfectoral de {_p(taux_prefet)} pour un maximum de {_p(max_pct)}"
+    msg = (f"Contingent préfectoral de {fmt_part(taux_prefet)} pour un maximum de "
+           f"{fmt_part(max_pct)}")
     msg += "." if ok else " : convention irrégulière sans dérogation datée d'un an au plus."
     return [
         Controle("prefet_max", "Préfet : part maximale du flux", "R441-5-2", taux_prefet,
                  max_pct, ok, msg),
         Controle("prefet_agents_max", "Préfet : agents de l'État", "R441-5-2", taux_agents,
                  max_agents_pct, taux_agents <= max_agents_pct + EPS,
-                 f"Part des agents de l'État de {_p(taux_agents)} pour un maximum de "
-                 f"{_p(max_agents_pct)}."),
+                 f"Part des agents de l'État de {fmt_part(taux_agents)} pour un maximum de "
+                 f"{fmt_part(max_agents_pct)}."),
     ]
 
 
@@ -91,7 +97,8 @@ def minimum_hors_qpv_prefet(n_orientes: int, pct: float = 30.0) -> int:
 
 def controle_hors_qpv_prefet(lecture: str, prefet_total: int, prefet_hors_qpv: int,
                              flux_hors_qpv: int, pct: float = 30.0) -> Controle:
-    """The préfet's hors-QPV rule under reading A or B (domain.md §3), on counts of the year.
+    """The préfet's hors-QPV rule under reading A or B (docs/regles.md#hors-qpv), on counts of
+    the year.
 
     A: at least pct % of the dwellings oriented to the préfet are outside QPV.
     B: the préfet's rate on the hors-QPV flux (its hors-QPV dwellings over the hors-QPV flux)
@@ -117,34 +124,35 @@ def _hors_qpv_a(total: int, hors: int, share: float, need: int, pct: float) -> s
     « le logement orienté au préfet est hors QPV », « 1 des 3 logements orientés au préfet est
     hors QPV », « 5 des 20 … sont hors QPV »."""
     if not total:
-        return f"aucun logement orienté au préfet, aucun n'est exigé hors QPV ({_p(pct)})"
-    faut = f"il en faut au moins {fmt_int(need)} ({_p(pct)})"
+        return f"aucun logement orienté au préfet, aucun n'est exigé hors QPV ({fmt_part(pct)})"
+    faut = f"il en faut au moins {fmt_int(need)} ({fmt_part(pct)})"
     if total == 1:
         etat = "est hors QPV" if hors else "n'est pas hors QPV"
-        return f"le logement orienté au préfet {etat} ({_p(share)}) ; {faut}"
+        return f"le logement orienté au préfet {etat} ({fmt_part(share)}) ; {faut}"
     des = f"des {fmt_int(total)} logements orientés au préfet"
     if not hors:
-        return f"aucun {des} n'est hors QPV ({_p(share)}) ; {faut}"
+        return f"aucun {des} n'est hors QPV ({fmt_part(share)}) ; {faut}"
     verbe = pluriel(hors, "est", "sont")
-    return f"{fmt_int(hors)} {des} {verbe} hors QPV ({_p(share)}) ; {faut}"
+    return f"{fmt_int(hors)} {des} {verbe} hors QPV ({fmt_part(share)}) ; {faut}"
 
 
 def _hors_qpv_b(flux: int, recus: int, share: float, need: int, pct: float) -> str:
     """Reading B in words: « le préfet a reçu 14 des 50 logements du flux hors QPV », « le
     préfet a reçu le logement du flux hors QPV », « aucun logement dans le flux hors QPV »."""
     if not flux:
-        return f"aucun logement dans le flux hors QPV, aucun n'est exigé pour le préfet ({_p(pct)})"
-    faut = f"il en faut au moins {fmt_int(need)} ({_p(pct)})"
+        return ("aucun logement dans le flux hors QPV, aucun n'est exigé pour le préfet "
+                f"({fmt_part(pct)})")
+    faut = f"il en faut au moins {fmt_int(need)} ({fmt_part(pct)})"
     if flux == 1:
         recu = "a reçu" if recus else "n'a pas reçu"
-        return f"le préfet {recu} le logement du flux hors QPV ({_p(share)}) ; {faut}"
+        return f"le préfet {recu} le logement du flux hors QPV ({fmt_part(share)}) ; {faut}"
     des = f"des {fmt_int(flux)} logements du flux hors QPV"
     if not recus:
-        return f"le préfet n'a reçu aucun {des} ({_p(share)}) ; {faut}"
-    return f"le préfet a reçu {fmt_int(recus)} {des} ({_p(share)}) ; {faut}"
+        return f"le préfet n'a reçu aucun {des} ({fmt_part(share)}) ; {faut}"
+    return f"le préfet a reçu {fmt_int(recus)} {des} ({fmt_part(share)}) ; {faut}"
 
 
-# -- préfectoral dérogations (R441-5-2, domain.md §3) ------------------------------------------
+# -- préfectoral dérogations (R441-5-2, docs/regles.md#derogations)
 @dataclass(frozen=True)
 class Derogation:
     """An arrêté raising the préfet's limit in one département for one year at most: from
@@ -277,7 +285,7 @@ def controles_prefet(periodes, derogations: list[Derogation], max_pct: float = 3
             "Dérogation de plus d'un an : " + " ; ".join(
                 f"{d.libelle()} ({d.jours} jours ; un an au plus, soit jusqu'au "
                 f"{_d(d.fin_maximale)})"
-                for d in longues) + f" : limite de {_p(max_pct)} appliquée."))
+                for d in longues) + f" : limite de {fmt_part(max_pct)} appliquée."))
     return out
 
 
@@ -291,13 +299,13 @@ def _controle_tranches(code: str, libelle: str, sujet: str, tr: list[Tranche], c
                      or all(lim <= base + EPS for *_, lim, _ in vue)):
         # a constant rate that needs no dérogation, or no dérogation raises this limit:
         # one sentence, no dates
-        msg = f"{sujet} de {_p(valeur)} pour un maximum de {_p(base)}"
+        msg = f"{sujet} de {fmt_part(valeur)} pour un maximum de {fmt_part(base)}"
         return Controle(code, libelle, "R441-5-2", valeur, limite, ok,
                         msg + ("." if ok else sans))
     years: dict[int, list[str]] = {}
     for v in vue:
         years.setdefault(v[0].year, []).append(_phrase(*v, agents=col == "taux_agents"))
-    head = f"{sujet} de {_p(valeur)}" if constant else sujet
+    head = f"{sujet} de {fmt_part(valeur)}" if constant else sujet
     body = " ; ".join(f"{y} : {', '.join(parts)}" for y, parts in years.items())
     return Controle(code, libelle, "R441-5-2", valeur, limite, ok, f"{head} — {body}.")
 
@@ -320,22 +328,18 @@ def _phrase(du: date, au: date, taux: float, lim: float, d: Derogation | None,
     when = f"le {du:%d/%m}" if du == au else f"du {du:%d/%m} au {au:%d/%m}"
     sous = d is not None and (not agents or d.taux_agents_max is not None)
     if taux <= lim + EPS:
-        why = f"{_p(taux)} ≤ {_p(lim)}" + (f" sous la dérogation {d.libelle()}" if sous else "")
+        why = f"{fmt_part(taux)} ≤ {fmt_part(lim)}" + (
+            f" sous la dérogation {d.libelle()}" if sous else "")
         return f"conforme {when} ({why})"
     if sous:
-        why = f"{_p(taux)} > {_p(lim)} malgré la dérogation {d.libelle()}"
+        why = f"{fmt_part(taux)} > {fmt_part(lim)} malgré la dérogation {d.libelle()}"
     elif d is not None:
-        why = (f"{_p(taux)} > {_p(lim)} : la dérogation {d.libelle()} ne relève pas la part "
-               "des agents")
+        why = (f"{fmt_part(taux)} > {fmt_part(lim)} : la dérogation {d.libelle()} ne relève "
+               "pas la part des agents")
     else:
-        why = f"{_p(taux)} > {_p(lim)} hors période de dérogation"
+        why = f"{fmt_part(taux)} > {fmt_part(lim)} hors période de dérogation"
     return f"non conforme {when} ({accord((au - du).days + 1, 'jour', 'jours')} : {why})"
 
 
 def _d(x: date) -> str:
     return x.strftime("%d/%m/%Y")
-
-
-def _p(x: float) -> str:
-    text = f"{x:.1f}".replace(".", ",").replace(",0", "")
-    return f"{text}\u202f%"

@@ -42,8 +42,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from fluxcore.codes import BAILLEUR, CONTINGENTS, DESTINATIONS_BAILLEUR
 from fluxcore.db import Database, load_sql
-from fluxcore.formats import CONTINGENTS
 from fluxcore.neutralisation import excel_writer
 from fluxcore.parametres import get_parametres
 from fluxcore.perimetre import Perimetre
@@ -53,8 +53,7 @@ FENETRE_JOURS = 183
 # a motif of radiation for attribution (« Attribution d'un logement », « Signature du bail »);
 # an empty motif counts as one (lower case, no accents)
 MOTIF_ATTRIBUTION = r"attribu|\bbail\b"
-BAILLEUR = "BAILLEUR"
-BAILLEUR_LIBELLE = "Bailleur (non réservé)"
+BAILLEUR_LIBELLE = DESTINATIONS_BAILLEUR.libelles[BAILLEUR]
 
 # statut → (label, what to correct); the order is the order of the lists
 STATUTS: dict[str, tuple[str, str]] = {
@@ -129,15 +128,21 @@ class Rapprochement:
         return None if n == 0 else 100.0 * int((self.lignes["statut"] == "CONFORME").sum()) / n
 
 
-def _parametres(db: Database, p: Perimetre, s: dict) -> dict:
+def parametres_contingent(s: dict) -> dict:
+    """The parameters of the expected-contingent rule (sql/sne/contingents.sql and
+    sql/sne/contingent_attendu.sql) from the settings `s`: $types, $type_contingents,
+    $res_ids, $res_contingents, $compte_rendu. The demo's radiations use the same."""
     types = dict(s["sne_contingent_par_type"])
     propres = dict(s["sne_contingent_par_reservataire"])
+    return {"types": list(types), "type_contingents": list(types.values()),
+            "res_ids": list(propres), "res_contingents": list(propres.values()),
+            "compte_rendu": bool(s["rendu_bailleur_compte_livre"])}
+
+
+def _parametres(db: Database, p: Perimetre, s: dict) -> dict:
     return {**p.params(), "debut": date(p.annee, 1, 1), "fin": date(p.annee, 12, 31),
             "tolerance": int(s["sne_tolerance_jours"]), "fenetre": FENETRE_JOURS,
-            "types": list(types), "type_contingents": list(types.values()),
-            "res_ids": list(propres), "res_contingents": list(propres.values()),
-            "sirens": list(s["sne_siren_bailleur"]),
-            "compte_rendu": bool(s["rendu_bailleur_compte_livre"]),
+            **parametres_contingent(s), "sirens": list(s["sne_siren_bailleur"]),
             "motif_attribution": MOTIF_ATTRIBUTION}
 
 
@@ -174,7 +179,7 @@ def _noms(db: Database) -> dict[str, str]:
     df = db.df("select reservataire_id, nom from reservataire")
     out = dict(zip(df["reservataire_id"], df["nom"]))
     out[BAILLEUR] = BAILLEUR_LIBELLE
-    for code, label in CONTINGENTS.items():
+    for code, label in CONTINGENTS.libelles.items():
         out[f"SNE:{code}"] = f"{label} (réservataire non identifié)"
     return out
 
@@ -184,10 +189,11 @@ def _libelles(df: pd.DataFrame, noms: dict[str, str]) -> pd.DataFrame:
     line (vectorised: a national year is 450 000 lines)."""
     df = df.copy()
     df["libelle_statut"] = df["statut"].map({k: v[0] for k, v in STATUTS.items()})
-    df["contingent_outil_libelle"] = df["contingent_outil"].map(CONTINGENTS).fillna("–")
-    sne = df["contingent_sne"].map(CONTINGENTS).where(
+    libelles = CONTINGENTS.libelles
+    df["contingent_outil_libelle"] = df["contingent_outil"].map(libelles).fillna("–")
+    sne = df["contingent_sne"].map(libelles).where(
         df["contingent_renseigne"].fillna(False).astype(bool),
-        f"{CONTINGENTS['NON_RESERVE']} ({CONTINGENT_NON_RENSEIGNE})")
+        f"{libelles['NON_RESERVE']} ({CONTINGENT_NON_RENSEIGNE})")
     df["contingent_sne_libelle"] = sne.where(df["numero_unique"].notna(), "–")
     df["reservataire_outil_nom"] = df["reservataire_outil"].map(noms).fillna(
         df["reservataire_outil"]).fillna("–")
@@ -274,17 +280,9 @@ def _par_reservataire(lignes: pd.DataFrame, noms: dict[str, str]) -> pd.DataFram
 
 
 def _ecartees(db: Database, params: dict) -> dict[str, int]:
-    """Radiations of the year (whole base) the reconciliation sets aside, and why."""
-    row = db.df(
-        "with r as (select coalesce(motif_radiation is null or regexp_matches(lower("
-        "strip_accents(motif_radiation)), $motif), false) as attribution, siren_bailleur "
-        "from radiation_sne where year(date_radiation) = $annee) "
-        "select count(*) filter (where not attribution) as autre_motif, "
-        "count(*) filter (where attribution and len(cast($sirens as varchar[])) > 0 and "
-        "siren_bailleur is not null and not list_contains(cast($sirens as varchar[]), "
-        "siren_bailleur)) as autre_bailleur from r",
-        {"annee": params["annee"], "sirens": params["sirens"],
-         "motif": params["motif_attribution"]})
+    """Radiations of the year (whole base) the reconciliation sets aside, and why: the same
+    rule as the pairing's (sql/sne/radiations.sql)."""
+    row = db.df(load_sql("sne/ecartees"), params)
     return {"autre_motif": int(row["autre_motif"].iloc[0] or 0),
             "autre_bailleur": int(row["autre_bailleur"].iloc[0] or 0)}
 

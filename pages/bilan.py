@@ -6,22 +6,20 @@ from datetime import date
 
 import streamlit as st
 
+import fluxcore.parametres
+import fluxcore.tableau_de_bord
 from fluxcore.bilan import DIMENSIONS
-from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_date, fmt_int
 from ui import bilan_views as views
 from ui import state
-from ui.components import bandeau_echeance_bilan, show_table
+from ui.components import bandeau_echeance_bilan, show_table, stop_on_error
 from ui.data import load
 
 st.title("Bilan annuel")
 path, proj = state.db_path(), state.projection()
-try:
-    param = load(path, "fluxcore.parametres.get_parametres")
-    annees = load(path, "fluxcore.tableau_de_bord.annees_disponibles")
-except FluxcoreError as exc:
-    st.error(str(exc))
-    st.stop()
+with stop_on_error():
+    param = load(path, fluxcore.parametres.get_parametres)
+    annees = load(path, fluxcore.tableau_de_bord.annees_disponibles)
 if not annees:
     st.info("Aucune libération dans la base : importez les données de l'année pour produire "
             "le bilan.")
@@ -34,11 +32,8 @@ bandeau_echeance_bilan(today, param)
 default = today.year - 1 if today.year - 1 in annees else annees[0]
 annee = st.selectbox("Année du bilan", annees, index=annees.index(default), key="bilan_annee",
                      help="Le bilan porte sur l'année choisie ; le prévisionnel sur la suivante.")
-try:
+with stop_on_error():
     b = views.bilan(path, annee)
-except FluxcoreError as exc:
-    st.error(str(exc))
-    st.stop()
 if not b.complet:
     st.info(f"L'année {annee} n'est pas terminée : bilan provisoire arrêté au "
             f"{fmt_date(b.arret)}.", icon=":material/hourglass_top:")
@@ -62,12 +57,12 @@ views.metrics(doc, proj)
 views.downloads(doc)
 
 st.markdown("**Synthèse**")
-synthese = views.table_synthese(doc)
+synthese, config = views.table_synthese(doc)
 if synthese.empty:
     st.info(f"Aucune convention de ce destinataire ne couvre un logement du bailleur en "
             f"{annee}.")
 else:
-    show_table(synthese)
+    show_table(synthese, config)
 
 dim = st.segmented_control("Répartition par", list(DIMENSIONS), format_func=DIMENSIONS.get,
                            default="typologie", key="bilan_dimension") or "typologie"
@@ -77,12 +72,12 @@ st.plotly_chart(views.figure_croisement(doc, dim, label, proj), width="stretch",
 if genre == "reservataire":
     st.plotly_chart(views.figure_qualite(doc, dim, label, proj), width="stretch",
                     theme="streamlit")
-show_table(views.table_croisement(doc, dim))
+show_table(*views.table_croisement(doc, dim))
 
 st.markdown(f"**Logements soustraits : réalisés en {annee}, prévus en {annee + 1}**")
-show_table(views.table_soustraits(doc))
+show_table(*views.table_soustraits(doc))
 st.markdown(f"**Prévisionnel {annee + 1} : droits par convention**")
-show_table(views.table_prevision(doc))
+show_table(*views.table_prevision(doc))
 with st.expander("Méthode et paramètres appliqués"):
     st.markdown("\n".join(f"- {line}" for line in doc.notes))
 

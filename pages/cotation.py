@@ -7,24 +7,24 @@ from dataclasses import replace
 
 import streamlit as st
 
+import fluxcore.cotation
+import fluxcore.parametres
+import fluxcore.tableau_de_bord
 from fluxcore.cotation import candidats_contingent
 from fluxcore.cotation.candidats import resume
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import accord, fmt_date, fmt_int, fmt_num, pluriel
 from ui import cotation_views as views
 from ui import onglets_cotation, recherche_views, state
-from ui.components import show_table
+from ui.components import show_table, stop_on_error
 from ui.data import load
 
 st.title("Cotation")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
 today = p.aujourdhui
 demande = recherche_views.parametre("demande")
-try:
-    epcis = load(path, "fluxcore.cotation.epcis_cotation", today)
-except FluxcoreError as exc:
-    st.error(str(exc))
-    st.stop()
+with stop_on_error():
+    epcis = load(path, fluxcore.cotation.epcis_cotation, today)
 noms = {r.epci_siren: r.nom + ("" if r.nb_versions else " (sans grille)")
         for r in epcis.itertuples()}
 if not noms:
@@ -43,7 +43,7 @@ onglets = st.tabs(["Scores", "Candidats d'un logement", "Non satisfaites", "Dema
                    "Grille"], key="c_onglet", on_change="rerun")
 
 with onglets[0]:
-    dist = load(path, "fluxcore.cotation.distribution", today, epci)
+    dist = load(path, fluxcore.cotation.distribution, today, epci)
     cols = st.columns(4)
     cols[0].metric("Demandes actives", fmt_int(dist["nb"]))
     if dist["notees"]:
@@ -64,7 +64,7 @@ with onglets[0]:
                    "ancienneté seulement.")
 
 with onglets[1]:
-    vacants = load(path, "fluxcore.tableau_de_bord.vacants_en_attente",
+    vacants = load(path, fluxcore.tableau_de_bord.vacants_en_attente,
                    replace(p, departement=None, epci_siren=epci))
     vacants = vacants[~vacants["hors_flux"]] if len(vacants) else vacants
     if vacants.empty:
@@ -80,7 +80,7 @@ with onglets[1]:
             "Demandes souhaitant", ["commune", "epci"], default="commune", key="c_etendue",
             format_func={"commune": "sa commune", "epci": "son EPCI"}.get) or "commune"
         try:
-            cand, dest = load(path, "fluxcore.cotation.par_destination", lib, today, etendue)
+            cand, dest = load(path, fluxcore.cotation.par_destination, lib, today, etendue)
         except FluxcoreError as exc:
             st.error(str(exc))
         else:
@@ -91,7 +91,7 @@ with onglets[1]:
                            " ; ".join(f"{m} {fmt_int(n)}" for m, n in
                                       zip(excl["motif"], excl["nb"])) + ".")
             st.plotly_chart(views.destinations(dest, proj), width="stretch")
-            show_table(views.table_destinations(dest))
+            show_table(*views.table_destinations(dest))
             choix = {r.destinataire: f"{r.rang_orientation}. {r.nom}"
                      for r in dest.itertuples() if r.contingent != "hors_cotation"}
             if choix:
@@ -100,16 +100,16 @@ with onglets[1]:
                 cont = dest.set_index("destinataire").at[d, "contingent"]
                 top = candidats_contingent(cand, cont)
                 n = 10 if proj else 25
-                show_table(views.table_candidats(top.head(n), proj), max_rows=n)
+                show_table(*views.table_candidats(top.head(n), proj), max_rows=n)
                 st.caption(f"{accord(len(top), 'candidat', 'candidats')} ; classement par score, "
                            "à score égal la demande la plus ancienne d'abord."
                            + (" Détail des ménages masqué en mode projection." if proj else ""))
 
 with onglets[2]:
-    ns = load(path, "fluxcore.cotation.non_satisfaites", today, epci)
+    ns = load(path, fluxcore.cotation.non_satisfaites, today, epci)
     if not dist["notees"]:
         st.info("Aucune demande n'a de score dans cet EPCI (pas de grille en vigueur).")
-    param = load(path, "fluxcore.parametres.get_parametres")
+    param = load(path, fluxcore.parametres.get_parametres)
     st.markdown(
         f"Demandes dont le score atteint le {fmt_num(param['cotation_rang_bien_cotees_pct'], 0)}"
         "e centile des scores de l'EPCI et qui attendent depuis plus longtemps que les demandes "
@@ -120,7 +120,7 @@ with onglets[2]:
     elif len(ns):
         st.metric("Demandes bien cotées en attente prolongée", fmt_int(len(ns)))
         n = 15 if proj else 200
-        show_table(views.table_non_satisfaites(ns.head(n), proj))
+        show_table(*views.table_non_satisfaites(ns.head(n), proj))
 
 with onglets[3]:
     onglets_cotation.demandeur(path, today, proj)

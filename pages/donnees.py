@@ -3,12 +3,15 @@ audit log."""
 
 import streamlit as st
 
-from fluxcore.errors import FluxcoreError
+import fluxcore.check
+import fluxcore.db
+import fluxcore.journal
+import fluxcore.reglages
 from fluxcore.fichier import WalInvalideError
-from fluxcore.formats import accord, fmt_int
+from fluxcore.formats import accord
 from fluxcore.journal import TABLES, libelle_table
 from ui import state
-from ui.components import show_table
+from ui.components import show_table, stop_on_error
 from ui.correspondance_views import correspondance_panel
 from ui.data import get_db, load
 from ui.donnees_views import backup_panel, import_panel, recovery_panel, templates_panel
@@ -19,18 +22,16 @@ NIVEAUX = {"ERREUR": "Erreur", "AVERTISSEMENT": "Avertissement"}
 
 st.title("Données")
 path, proj = state.db_path(), state.projection()
-try:
-    db = get_db(path)
-    counts = load(path, "fluxcore.db.row_counts")
-    report = load(path, "fluxcore.check.run_checks")
-    params = load(path, "fluxcore.reglages.liste_parametres")
-    imports = load(path, "fluxcore.journal.derniers_imports", 30)
-except WalInvalideError as exc:      # a base that no longer opens: the two ways out
-    recovery_panel(path, exc)
-    st.stop()
-except FluxcoreError as exc:
-    st.error(str(exc))
-    st.stop()
+with stop_on_error():
+    try:
+        db = get_db(path)
+        counts = load(path, fluxcore.db.row_counts)
+        report = load(path, fluxcore.check.run_checks)
+        params = load(path, fluxcore.reglages.liste_parametres)
+        imports = load(path, fluxcore.journal.derniers_imports, 30)
+    except WalInvalideError as exc:      # a base that no longer opens: the two ways out
+        recovery_panel(path, exc)
+        st.stop()
 
 if not proj:
     st.caption(f"Fichier : {path}")
@@ -46,8 +47,7 @@ with tab_modeles:
     templates_panel(path)
 
 with tab_tables:
-    table = counts.assign(table=counts["table_name"].map(TABLES).fillna(counts["table_name"]),
-                          lignes=[fmt_int(n) for n in counts["lignes"]])
+    table = counts.assign(table=counts["table_name"].map(TABLES).fillna(counts["table_name"]))
     show_table(table[["table", "lignes", "table_name"]], max_rows=len(table),
                column_config={"table": "Table", "table_name": "Nom technique",
                                 "lignes": "Lignes"})
@@ -66,7 +66,7 @@ with tab_check:
     shown = report.assign(
         resultat=["Conforme" if n == 0 else NIVEAUX[v] for n, v in
                   zip(report["nombre"], report["niveau"])],
-        nombre=[fmt_int(n) for n in report["nombre"]], table=report["table"].map(libelle_table))
+        table=report["table"].map(libelle_table))
     # the examples are identifiers, a demande's among them: not on a projector
     show_table(shown[["resultat", "libelle", "table", "nombre", *([] if proj else ["exemples"])]],
                max_rows=len(shown),

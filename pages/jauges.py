@@ -4,32 +4,34 @@ from dataclasses import replace
 
 import streamlit as st
 
-from fluxcore.errors import FluxcoreError
-from fluxcore.formats import accord, fmt_date, fmt_int, fmt_num, fmt_signe
+import fluxcore.jauges
+import fluxcore.limites
+import fluxcore.parametres
+import fluxcore.sne
+import fluxcore.tableau_de_bord
+from fluxcore.formats import accord, fmt_date
 from fluxcore.geo import noms_departements
 from fluxcore.jauges import DIMENSIONS, regrouper_par_type
 from fluxcore.limites import textes_derogations
 from ui import figures_flux, state
-from ui.components import show_table
+from ui.components import Numeric, show_table, stop_on_error
 from ui.data import load
-from ui.tables import table_jauges, table_qualite, table_sne
+from ui.sne_views import table_par_reservataire
+from ui.tables import table_jauges, table_qualite
 
 st.title("Jauges de flux")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
-try:
-    communes = load(path, "fluxcore.tableau_de_bord.communes_du_territoire", p)
+with stop_on_error():
+    communes = load(path, fluxcore.tableau_de_bord.communes_du_territoire, p)
     options = {"": "Toutes les communes"} | dict(zip(communes["code"], communes["nom"]))
     commune = st.selectbox("Commune", list(options), format_func=options.get, key="j_commune")
     p = replace(p, commune_insee=commune or None)
-    jauges = load(path, "fluxcore.jauges.jauges_reservataires", p)
-    remarques = load(path, "fluxcore.jauges.remarques_conventions", p)
-    controles = load(path, "fluxcore.jauges.controles_legaux", p)
-    derogations = load(path, "fluxcore.limites.derogations", p)
-    qualite = load(path, "fluxcore.jauges.qualite_flux", p)
-    param = load(path, "fluxcore.parametres.get_parametres")
-except FluxcoreError as exc:
-    st.error(str(exc))
-    st.stop()
+    jauges = load(path, fluxcore.jauges.jauges_reservataires, p)
+    remarques = load(path, fluxcore.jauges.remarques_conventions, p)
+    controles = load(path, fluxcore.jauges.controles_legaux, p)
+    derogations = load(path, fluxcore.limites.derogations, p)
+    qualite = load(path, fluxcore.jauges.qualite_flux, p)
+    param = load(path, fluxcore.parametres.get_parametres)
 
 st.caption(f"{state.libelle_perimetre()}{' · ' + options[commune] if commune else ''} · "
            f"année {p.annee} · flux arrêté au {fmt_date(p.date_arret)} · logements rendus au "
@@ -62,7 +64,7 @@ st.caption("Chaque jauge sur sa propre échelle (100 % = droits prévus sur l'an
            "dû à date (taux × logements entrés dans le flux).")
 
 st.subheader("Écarts par réservataire")
-show_table(table_jauges(vue, proj))
+show_table(*table_jauges(vue, proj))
 if len(remarques):  # conventions on part of the year, rights taken back by the préfet
     st.markdown("**Conventions sur une partie de l'année et droits repris par le préfet**\n"
                 + "\n".join(f"- **{r.nom}** : {r.remarque}" for r in remarques.itertuples()))
@@ -70,17 +72,17 @@ if len(remarques):  # conventions on part of the year, rights taken back by the 
 if st.toggle("Comparer avec la lecture du SNE", key="j_sne",
              help="Baux signés de l'année par réservataire selon le bailleur et selon les "
                   "radiations enregistrées au SNE (détail : page Rapprochement SNE)."):
-    sne = load(path, "fluxcore.sne.rapprocher", p)
+    sne = load(path, fluxcore.sne.rapprocher, p)
     if sne.importees == 0:
         st.info("Aucune radiation SNE importée : importez un extrait SNE (Données › Importer).")
     else:
-        show_table(table_sne(sne.par_reservataire, proj))
+        show_table(*table_par_reservataire(sne.par_reservataire))
 
 st.subheader("Dû et orienté au fil de l'année")
 noms = dict(zip(jauges["reservataire_id"], jauges["nom"]))
 noms.pop("BAILLEUR", None)
 choix = st.selectbox("Réservataire", list(noms), format_func=noms.get, key="j_reservataire")
-cumul = load(path, "fluxcore.jauges.cumul_mensuel", p, choix)
+cumul = load(path, fluxcore.jauges.cumul_mensuel, p, choix)
 st.plotly_chart(figures_flux.cumul(cumul, noms[choix], proj), width="stretch")
 
 st.subheader("Qualité du flux")
@@ -91,16 +93,14 @@ q = qualite.merge(jauges[["reservataire_id", "nom"]], on="reservataire_id")
 q = q.sort_values("score", ascending=False, na_position="last")
 show_table(*table_qualite(q, proj))
 dim = st.radio("Dimension", list(DIMENSIONS), format_func=DIMENSIONS.get, horizontal=True)
-compo = load(path, "fluxcore.jauges.composition", p)
+compo = load(path, fluxcore.jauges.composition, p)
 st.plotly_chart(figures_flux.composition(compo[compo["reservataire_id"] == choix], dim, proj),
                 width="stretch")
 
 st.subheader("Répartition du contingent préfectoral par commune")
-rep = load(path, "fluxcore.jauges.repartition_prefet", p)
+rep = load(path, fluxcore.jauges.repartition_prefet, p)
 st.caption("Règle d'uniformité : le taux du préfet s'applique au flux de chaque commune.")
 rep = rep.head(15)
-show_table(rep.assign(du=[fmt_num(x) for x in rep["du"]], ecart=[fmt_signe(x) for x in
-                                                                rep["ecart"]],
-                      flux=[fmt_int(x) for x in rep["flux"]]),
-           column_config={"commune": "Commune", "flux": "Flux entré", "du": "Dû au préfet",
-                          "orientes": "Orientés au préfet", "ecart": "Écart"})
+show_table(rep, column_config={
+    "commune": "Commune", "flux": Numeric("Flux entré"), "du": Numeric("Dû au préfet", 1),
+    "orientes": "Orientés au préfet", "ecart": Numeric("Écart", 1, signed=True)})

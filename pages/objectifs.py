@@ -5,23 +5,21 @@ from dataclasses import replace
 
 import streamlit as st
 
-from fluxcore.errors import FluxcoreError
+import fluxcore.objectifs
+import fluxcore.parametres
 from fluxcore.formats import accord, fmt_cible, fmt_date
 from fluxcore.objectifs import phrase
 from fluxcore.reglages import libelle
 from ui import objectifs_views as views
 from ui import state
-from ui.components import show_table
+from ui.components import show_table, stop_on_error
 from ui.data import load
 
 st.title("Objectifs CIL")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
-try:
-    suivi = load(path, "fluxcore.objectifs.suivi", p)
-    reglages = load(path, "fluxcore.parametres.get_parametres")
-except FluxcoreError as exc:
-    st.error(str(exc))
-    st.stop()
+with stop_on_error():
+    suivi = load(path, fluxcore.objectifs.suivi, p)
+    reglages = load(path, fluxcore.parametres.get_parametres)
 
 st.caption(f"{state.libelle_perimetre()} · baux signés en {p.annee} jusqu'au "
            f"{fmt_date(p.date_arret)} · cibles de la CIA (table des objectifs), sinon cibles "
@@ -53,13 +51,10 @@ default = list(noms).index(p.epci_siren) if p.epci_siren in noms else 0
 epci = st.selectbox("EPCI détaillé", list(noms), index=default, format_func=noms.get,
                     key="cil_epci")
 pe = replace(p, epci_siren=epci, commune_insee=None)
-try:
-    traj = load(path, "fluxcore.objectifs.trajectoire", pe)
-    reservataires = load(path, "fluxcore.objectifs.prioritaires_par_reservataire", pe)
-    par_epci = load(path, "fluxcore.objectifs.prioritaires_par_epci", pe)
-except FluxcoreError as exc:
-    st.error(str(exc))
-    st.stop()
+with stop_on_error():
+    traj = load(path, fluxcore.objectifs.trajectoire, pe)
+    reservataires = load(path, fluxcore.objectifs.prioritaires_par_reservataire, pe)
+    par_epci = load(path, fluxcore.objectifs.prioritaires_par_epci, pe)
 
 rows = suivi[suivi["epci_siren"] == epci]
 st.subheader(f"Ce qu'il reste à faire en {p.annee}")
@@ -86,15 +81,15 @@ st.caption(f"Objectif légal (L441-1) apprécié sur chaque convention, c'est-à
            "(logements rendus par un réservataire compris) ; tout le contingent du préfet "
            "(100 %). Agents de l'État, relogements soustraits : sans cible. Les mutations "
            "internes n'entrent dans aucune base (R441-5 : soustraites du flux).")
-show_table(views.table_reservataires(reservataires))
+show_table(*views.table_reservataires(reservataires))
 with st.expander(f"Dans {noms[epci]} (information, pas un verdict)"):
     st.caption("Part des publics prioritaires dans les baux de l'EPCI ; un « Engagement CIA » "
                "n'apparaît que si la convention intercommunale d'attribution en fixe un pour "
                "ce réservataire (table des objectifs).")
-    show_table(views.table_reservataires(par_epci, epci=True))
+    show_table(*views.table_reservataires(par_epci, epci=True))
 
 st.subheader("Par commune ou par résidence")
 niveau = st.radio("Niveau", ["commune", "residence"], horizontal=True, key="cil_niveau",
                   format_func={"commune": "Commune", "residence": "Résidence"}.get)
-det = load(path, "fluxcore.objectifs.detail", pe, niveau)
-show_table(views.table_detail(det, niveau))
+det = load(path, fluxcore.objectifs.detail, pe, niveau)
+show_table(*views.table_detail(det, niveau))

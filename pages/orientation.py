@@ -4,6 +4,9 @@ dwelling (link of the sidebar search)."""
 
 import streamlit as st
 
+import fluxcore.orientation
+import fluxcore.parametres
+import fluxcore.tableau_de_bord
 from fluxcore.avis import a_l_orientation
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import accord, fmt_date
@@ -14,20 +17,17 @@ from fluxcore.orientation import (
     enregistrer_orientation,
 )
 from ui import auth, figures_flux, orientation_views, recherche_views, state
-from ui.components import annoncer, fait, show_table
+from ui.components import annoncer, fait, show_table, stop_on_error
 from ui.data import get_db, load
 
 st.title("Orientation")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
 annoncer()
 lien = recherche_views.parametre("liberation")
-try:
-    vacants = load(path, "fluxcore.tableau_de_bord.vacants_en_attente", p)
-    param = load(path, "fluxcore.parametres.get_parametres")
+with stop_on_error():
+    vacants = load(path, fluxcore.tableau_de_bord.vacants_en_attente, p)
+    param = load(path, fluxcore.parametres.get_parametres)
     orientation_views.ouvrir(path, lien, vacants, p.aujourdhui)
-except FluxcoreError as exc:
-    st.error(str(exc))
-    st.stop()
 
 if vacants.empty:
     st.success("Aucun logement libéré n'attend d'orientation sur ce territoire.")
@@ -39,17 +39,14 @@ else:
                "en premier.")
     lib = st.selectbox("Logement à orienter", list(labels), format_func=labels.get,
                        key="o_liberation")
-    try:
-        ranking = load(path, "fluxcore.orientation.classer_destinations", lib, p.aujourdhui)
-    except FluxcoreError as exc:
-        st.error(str(exc))
-        st.stop()
+    with stop_on_error():
+        ranking = load(path, fluxcore.orientation.classer_destinations, lib, p.aujourdhui)
     orientation_views.carte_logement(ranking.logement)
     dest = ranking.destinations
     st.subheader("Destinations possibles, classées")
     st.caption(f"{PRINCIPE} Règle hors QPV du préfet en lecture "
                f"{param['lecture_hors_qpv_prefet']}. Aide à la décision, jamais automatique.")
-    show_table(orientation_views.table_classement(dest))
+    show_table(*orientation_views.table_classement(dest))
     st.plotly_chart(figures_flux.classement(dest, COMPOSANTES, proj), width="stretch")
     orientation_views.details(dest, ranking.composantes, top=1 if proj else 3)
     orientation_views.candidats(path, lib, p.aujourdhui, proj)
@@ -90,7 +87,7 @@ with st.expander("Corriger une orientation (avant toute proposition de candidat)
     if not auth.peut("orienter"):
         auth.refus("corriger une orientation")
         st.stop()
-    recentes = load(path, "fluxcore.orientation.orientations_corrigeables", p)
+    recentes = load(path, fluxcore.orientation.orientations_corrigeables, p)
     if recentes.empty:
         st.info("Aucune orientation au statut « Orienté » à corriger.")
     else:
@@ -98,12 +95,9 @@ with st.expander("Corriger une orientation (avant toute proposition de candidat)
                                 f"({fmt_date(r.date_orientation.date())})"
                for r in recentes.itertuples()}
         cible = st.selectbox("Orientation", list(lab), format_func=lab.get, key="c_lib")
-        try:
-            autres = load(path, "fluxcore.orientation.destinations_correction", cible,
+        with stop_on_error():
+            autres = load(path, fluxcore.orientation.destinations_correction, cible,
                           p.aujourdhui)
-        except FluxcoreError as exc:
-            st.error(str(exc))
-            st.stop()
         if not autres:
             st.info("Aucune autre destination possible pour ce logement.")
             st.stop()

@@ -7,10 +7,12 @@ from datetime import date
 
 import streamlit as st
 
-from fluxcore.errors import FluxcoreError
+import fluxcore.bilan
+import fluxcore.jauges
+import fluxcore.tableau_de_bord
 from fluxcore.formats import STATUTS, fmt_date, fmt_int, fmt_num
 from ui import auth, bilan_views, figures_flux, state, suivi_views
-from ui.components import annoncer, show_table
+from ui.components import annoncer, show_table, stop_on_error
 from ui.data import load
 from ui.tables import table_jauges
 
@@ -18,11 +20,8 @@ st.title("Espace réservataire")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
 user = auth.utilisateur()
 annoncer()
-try:
-    jauges = load(path, "fluxcore.jauges.jauges_reservataires", p)
-except FluxcoreError as exc:
-    st.error(str(exc))
-    st.stop()
+with stop_on_error():
+    jauges = load(path, fluxcore.jauges.jauges_reservataires, p)
 
 if user is not None and user.role == "reservataire":
     rid = user.reservataire_id
@@ -42,7 +41,7 @@ if ligne.empty:
 row = ligne.iloc[0]
 st.caption(f"{row['nom']} · {state.libelle_perimetre()} · année {p.annee} · flux arrêté au "
            f"{fmt_date(p.date_arret)}")
-remarques = load(path, "fluxcore.jauges.remarques_conventions", p)
+remarques = load(path, fluxcore.jauges.remarques_conventions, p)
 for texte in remarques.loc[remarques["reservataire_id"] == rid, "remarque"]:
     st.markdown(f"**{texte[0].upper()}{texte[1:]}**")  # part of the year, rights taken back
 
@@ -53,18 +52,18 @@ for i, (label, value) in enumerate([
     c[i % len(c)].metric(label, value)
 st.plotly_chart(figures_flux.jauges(ligne, proj), width="stretch")
 if not proj:  # the metrics above say it in large type
-    show_table(table_jauges(ligne))
+    show_table(*table_jauges(ligne))
 
 st.subheader("Dû et orienté au fil de l'année")
-cumul = load(path, "fluxcore.jauges.cumul_mensuel", p, rid)
+cumul = load(path, fluxcore.jauges.cumul_mensuel, p, rid)
 st.plotly_chart(figures_flux.cumul(cumul, row["nom"], proj), width="stretch")
-qualite = load(path, "fluxcore.jauges.qualite_flux", p)
+qualite = load(path, fluxcore.jauges.qualite_flux, p)
 q = qualite[qualite["reservataire_id"] == rid]
 if len(q) and isinstance(q.iloc[0]["constat"], str):
     st.markdown(f"**Qualité du flux reçu** : {q.iloc[0]['constat']}")
 
 st.subheader("Logements orientés")
-logs = load(path, "fluxcore.jauges.logements_reservataire", p, rid)
+logs = load(path, fluxcore.jauges.logements_reservataire, p, rid)
 if logs.empty:
     st.info("Aucun logement orienté vers ce réservataire sur la période.")
 else:
@@ -86,13 +85,10 @@ st.subheader("Candidats à proposer")
 suivi_views.propositions_reservataire(path, p, rid, proj)
 
 st.subheader("Bilan annuel")
-annees = [a for a in load(path, "fluxcore.tableau_de_bord.annees_disponibles")
+annees = [a for a in load(path, fluxcore.tableau_de_bord.annees_disponibles)
           if a < date.today().year] or [date.today().year]
 annee = st.selectbox("Année du bilan", annees, key="r_bilan_annee")
-try:
-    doc = load(path, "fluxcore.bilan.bilan_reservataire", annee, rid, date.today())
-except FluxcoreError as exc:
-    st.info(str(exc))
-    st.stop()
+with stop_on_error(st.info):
+    doc = load(path, fluxcore.bilan.bilan_reservataire, annee, rid, date.today())
 bilan_views.metrics(doc, proj)
 bilan_views.downloads(doc)

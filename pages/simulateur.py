@@ -5,7 +5,9 @@ from datetime import date
 
 import streamlit as st
 
-from fluxcore.errors import FluxcoreError
+import fluxcore.parametres
+import fluxcore.simulation
+import fluxcore.tableau_de_bord
 from fluxcore.formats import fmt_num, fmt_pct
 from fluxcore.simulation import Scenario, simuler
 from fluxcore.simulation.calcul import lignes_initiales
@@ -15,17 +17,14 @@ from ui import simulateur_derogations as derogations
 from ui import simulateur_incertitude as incertitude
 from ui import simulateur_views as views
 from ui import state
-from ui.components import show_table
+from ui.components import show_table, stop_on_error
 from ui.data import load
 
 st.title("Simulateur")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
-try:
-    terr = load(path, "fluxcore.tableau_de_bord.territoires")
-    reglages = load(path, "fluxcore.parametres.get_parametres")
-except FluxcoreError as exc:
-    st.error(str(exc))
-    st.stop()
+with stop_on_error():
+    terr = load(path, fluxcore.tableau_de_bord.territoires)
+    reglages = load(path, fluxcore.parametres.get_parametres)
 deps = terr[terr["niveau"] == "departement"]
 if deps.empty:
     st.info("Aucun logement dans la base : importez le patrimoine (page Données).")
@@ -39,11 +38,8 @@ debut = c2.number_input("Première année", 2020, 2100, value=date.today().year 
                         key="sim_debut")
 duree = c3.select_slider("Durée (ans)", [3, 4, 5], value=3, key="sim_duree")
 fin = int(debut) + int(duree) - 1
-try:
-    e = load(path, "fluxcore.simulation.charger_entrees", dep, int(debut), fin)
-except FluxcoreError as exc:
-    st.error(str(exc))
-    st.stop()
+with stop_on_error():
+    e = load(path, fluxcore.simulation.charger_entrees, dep, int(debut), fin)
 
 st.subheader("Hypothèses")
 hyp = views.hypotheses(e, reglages, proj)
@@ -53,14 +49,11 @@ st.caption("Partez des conventions actuelles ; changez un taux ou la méthode de
            "(part du stock réservé, droits uniques). Les résultats suivent.")
 edited = views.editer_lignes(views.table_lignes(lignes_initiales(e), e),
                              key=f"sim_lignes_{dep}_{debut}_{fin}", projection=proj)
-try:
+with stop_on_error():
     s = Scenario(dep, int(debut), fin, nom=st.session_state.get("sim_nom") or "Scénario",
                  reservataires=views.lignes_depuis_table(edited), **hyp)
     res = simuler(e, s)
     mc = simuler_tirages(e, res)
-except FluxcoreError as exc:
-    st.error(str(exc))
-    st.stop()
 views.alerte(res)
 k = st.columns(4)
 k[0].metric("Flux brut par an", fmt_num(res.annees["flux_brut"].mean()))
@@ -74,18 +67,16 @@ st.plotly_chart(views.figure_droits(res, mc, proj), width="stretch", theme="stre
 st.caption(f"Barres : droits moyens par an sur {s.annee_debut}–{s.annee_fin} (taux × flux net "
            f"du périmètre). Traits : 8 chances sur 10 que les droits de {mc.annee} tombent "
            f"dans la fourchette ({fmt_num(mc.tirages, 0)} tirages, graine {mc.graine}).")
-show_table(views.table_reservataires(res),
-           column_config={c: st.column_config.NumberColumn(format="localized") for c in
-                          ("Taux (%)", "Droits par an", "Sur la période")})
+show_table(*views.table_reservataires(res))
 
 st.subheader("Contrôles légaux")
-show_table(views.table_controles(res))
+show_table(*views.table_controles(res))
 with st.expander("Flux par année"):
-    show_table(views.table_annees(res))
+    show_table(*views.table_annees(res))
 with st.expander("Composition attendue des droits (typologie × QPV)"):
     st.plotly_chart(views.figure_mix(res, proj), width="stretch", theme="streamlit")
 with st.expander("Préfet : répartition uniforme par commune (première année)"):
-    show_table(views.table_prefet(res))
+    show_table(*views.table_prefet(res))
 
 st.subheader(f"Quelle chance d'obtenir… ? ({mc.annee})")
 incertitude.question(res, mc, proj)

@@ -4,21 +4,18 @@ attribution disagree with the landlord's orientations, per réservataire, and wh
 
 import streamlit as st
 
-from fluxcore.errors import FluxcoreError
+import fluxcore.sne
 from fluxcore.formats import fmt_int
 from fluxcore.reglages import libelle
 from ui import sne_views as views
 from ui import state
-from ui.components import show_table
+from ui.components import show_table, stop_on_error
 from ui.data import load
 
 st.title("Rapprochement SNE")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
-try:
-    r = load(path, "fluxcore.sne.rapprocher", p)
-except FluxcoreError as exc:
-    st.error(str(exc))
-    st.stop()
+with stop_on_error():
+    r = load(path, fluxcore.sne.rapprocher, p)
 
 st.markdown("Avant d'envoyer le bilan : où le SNE diffère des orientations du bailleur."
             if proj else
@@ -46,7 +43,7 @@ st.caption("Attributions de l'année comptées pour chaque réservataire : selon
            "son contingent). Concordantes : comptées pour lui des deux côtés, sans rien à "
            "corriger.")
 st.plotly_chart(views.figure_par_reservataire(r.par_reservataire, proj), width="stretch")
-show_table(views.table_par_reservataire(r.par_reservataire),
+show_table(*views.table_par_reservataire(r.par_reservataire),
            max_rows=len(r.par_reservataire) if proj else 15)
 
 st.subheader("Par type d'écart")

@@ -4,29 +4,27 @@ actions allowed now). ?liberation=<id> opens a dossier."""
 
 import streamlit as st
 
-from fluxcore.errors import FluxcoreError
+import fluxcore.parametres
+import fluxcore.suivi
 from fluxcore.formats import accord, fmt_int
 from ui import auth, avis_views, state, suivi_actions
 from ui import suivi_views as views
-from ui.components import annoncer, show_table
+from ui.components import annoncer, show_table, stop_on_error
 from ui.data import load
 
 st.title("Suivi des logements")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
 annoncer()
-try:
-    param = load(path, "fluxcore.parametres.get_parametres")
-    encours = load(path, "fluxcore.suivi.en_cours", p)
-except FluxcoreError as exc:
-    st.error(str(exc))
-    st.stop()
+with stop_on_error():
+    param = load(path, fluxcore.parametres.get_parametres)
+    encours = load(path, fluxcore.suivi.en_cours, p)
 
 st.caption(f"{state.libelle_perimetre()} · orientations en cours et délais laissés aux "
            "réservataires pour proposer leurs candidats.")
 jours = st.number_input("Échéances à moins de (jours)", min_value=0, max_value=90, step=1,
                         value=int(param["echeance_alerte_jours"]), key="s_jours",
                         help="Par défaut : paramètre echeance_alerte_jours (page Données).")
-ech = load(path, "fluxcore.suivi.echeances", p, int(jours))
+ech = load(path, fluxcore.suivi.echeances, p, int(jours))
 retard = int(ech["en_retard"].sum()) if len(ech) else 0
 c = st.columns(3)
 c[0].metric("Délais dépassés", fmt_int(retard))
@@ -52,11 +50,8 @@ if lib is None:
     st.info("Choisissez un logement pour ouvrir son dossier : historique, candidats et "
             "actions possibles.")
     st.stop()
-try:
-    dos = load(path, "fluxcore.suivi.dossier", lib, p.aujourdhui)
-except FluxcoreError as exc:
-    st.error(str(exc))
-    st.stop()
+with stop_on_error():
+    dos = load(path, fluxcore.suivi.dossier, lib, p.aujourdhui)
 views.entete(dos, proj)
 st.markdown("**Candidats**")
 views.candidatures(dos, proj)

@@ -2,25 +2,24 @@
 
 import streamlit as st
 
+import fluxcore.parametres
+import fluxcore.suivi
+import fluxcore.tableau_de_bord
 from fluxcore import tableau_de_bord as tdb
-from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_date, fmt_int
 from ui import figures, state, suivi_views
-from ui.components import bandeau_echeance_bilan, show_table
+from ui.components import Numeric, bandeau_echeance_bilan, show_table, stop_on_error
 from ui.data import load
 
 st.title("Tableau de bord")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
-try:
-    chiffres = load(path, "fluxcore.tableau_de_bord.chiffres_cles", p)
-    categories = load(path, "fluxcore.tableau_de_bord.orientations_par_categorie", p)
-    mensuel = load(path, "fluxcore.tableau_de_bord.flux_mensuel", p)
-    vacants = load(path, "fluxcore.tableau_de_bord.vacants_en_attente", p)
-    param = load(path, "fluxcore.parametres.get_parametres")
-    echeances = load(path, "fluxcore.suivi.nombre_echeances", p)
-except FluxcoreError as exc:
-    st.error(str(exc))
-    st.stop()
+with stop_on_error():
+    chiffres = load(path, fluxcore.tableau_de_bord.chiffres_cles, p)
+    categories = load(path, fluxcore.tableau_de_bord.orientations_par_categorie, p)
+    mensuel = load(path, fluxcore.tableau_de_bord.flux_mensuel, p)
+    vacants = load(path, fluxcore.tableau_de_bord.vacants_en_attente, p)
+    param = load(path, fluxcore.parametres.get_parametres)
+    echeances = load(path, fluxcore.suivi.nombre_echeances, p)
 
 st.caption(f"{state.libelle_perimetre()} · année {p.annee} · données arrêtées au "
            f"{fmt_date(p.date_arret)}")
@@ -79,6 +78,6 @@ else:
                        "financement": "Financement", "residence": "Résidence",
                        "commune": "Commune", "en_qpv": "Quartier",
                        "date_liberation": "Libéré le",
-                       "jours_attente": st.column_config.NumberColumn("Jours d'attente")})
+                       "jours_attente": Numeric("Jours d'attente")})
     if len(vacants) > 15:
         st.caption(f"Les 15 plus anciens sur {fmt_int(len(vacants))}.")

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 from fluxcore.db import Database
 
 D = date
 OLD = date(1970, 6, 1)
+
+
+def copie(modele: Path, chemin: Path) -> Iterator[Database]:
+    """A Database on a fresh copy of a template file (for fixtures: yields, then closes).
+    Copying a file made once per session is much faster than migrating or importing again."""
+    shutil.copyfile(modele, chemin)
+    db = Database(chemin)
+    yield db
+    db.close()
 
 
 def insert(db: Database, table: str, rows: list[dict]) -> None:

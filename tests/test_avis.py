@@ -25,6 +25,7 @@ from fluxcore.courriel import CourrielError, config_smtp
 from fluxcore.imports import import_paths
 from fluxcore.parametres import set_parametre
 from tests import factory
+from tests.apptest import de_fonction
 
 D = date
 MOT_DE_PASSE = "Sésame-7f3k!"
@@ -365,12 +366,8 @@ def _panneau(path: str, orientation_id: str) -> None:
 
 @pytest.fixture
 def app(db, monkeypatch, tmp_path):
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("FLUX_UTILISATEURS", "aucun")
-    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
     db.cursor().execute("checkpoint")
-    return AppTest.from_function(_panneau, args=(db.path, "O7"), default_timeout=30)
+    return de_fonction(_panneau, (db.path, "O7"), monkeypatch, tmp_path)
 
 
 def test_panel_previews_sends_and_lists(app, db, serveur, monkeypatch):
@@ -407,15 +404,13 @@ def test_panel_without_smtp_offers_the_download_and_logs_it(app, db, monkeypatch
     assert len(app.dataframe) == 1
 
 
-def test_panel_for_a_reader_and_an_internal_destination(app, db):
+def test_panel_for_a_reader_and_an_internal_destination(app, db, monkeypatch, tmp_path):
     app.session_state["utilisateur"] = LECTEUR
     app.run()
     assert not app.exception and app.code[0].value == TEXTE_O7
     assert not app.get("download_button") and not app.button
     assert "ne permet pas d'envoyer ou télécharger un avis" in app.info[0].value
-    from streamlit.testing.v1 import AppTest
-
-    interne = AppTest.from_function(_panneau, args=(db.path, "O2"), default_timeout=30)
+    interne = de_fonction(_panneau, (db.path, "O2"), monkeypatch, tmp_path)
     interne.run()
     assert not interne.exception and not interne.error
     assert "destination interne du bailleur" in interne.info[0].value

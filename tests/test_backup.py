@@ -329,7 +329,7 @@ def test_killed_backup_process_then_next_backup_cleans(base, saved):
         bk._ecrire = fake
         bk.backup_database(Database({str(base)!r}), {str(saved)!r}, actor="test")
     """)
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=600)
     assert proc.returncode == -9
     assert saved.read_bytes() == before
     stray = _temporaries(saved.parent)

@@ -7,7 +7,11 @@ import json
 import os
 import re
 
+import pytest
+
 from fluxcore.bench import report, run_bench, to_json
+
+pytestmark = pytest.mark.bench
 
 
 def test_bench_runs_every_call(tmp_path):
@@ -25,7 +29,9 @@ def test_bench_runs_every_call(tmp_path):
     assert "(copies)" in rapprochement.nom and rapprochement.cible_ms is None
     # the plain-pandas baselines ran beside the fluxcore calls
     with_pandas = [m for m in mesures if m.pandas_ms is not None]
-    assert len(with_pandas) == 9 and all(m.pandas_ms > 0 and m.ratio > 0 for m in with_pandas)
+    # timings are measured, never asserted: a ratio may round to 0,0 on a loaded machine
+    assert len(with_pandas) == 9 and all(m.pandas_ms >= 0 and m.ratio is not None
+                                         for m in with_pandas)
     assert by_name["Orientation : classer un logement"].ratio is not None
     assert by_name["Simulateur : Monte-Carlo 10 000 tirages"].ratio is None
     if os.access("/proc/self/clear_refs", os.W_OK):  # Linux: peak memory per call
@@ -33,7 +39,7 @@ def test_bench_runs_every_call(tmp_path):
     # every résidence and the 3 000 logements of the tier went through the importer
     assert re.fullmatch(r"Import CSV \(3\u202f0\d\d l\., [\d\u202f]+ l\./s\) "
                         r"\[pandas : sans contrôles\]", names[-1])
-    assert all(m.mediane_ms > 0 and m.p95_ms >= m.mediane_ms for m in mesures)
+    assert all(m.mediane_ms >= 0 and m.p95_ms >= m.mediane_ms for m in mesures)
     text = report(mesures, "petit")
     assert "médiane" in text and "ratio" in text and "Pic de mémoire du processus" in text
     data = json.loads(to_json(mesures, "petit"))

@@ -89,16 +89,17 @@ def test_import_from_the_data_page(chromium, tmp_path):
         b.wait_ready(page)
         upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
         upload.set_input_files(str(bad))
-        page.get_by_text(re.compile(r"erreurs? : corrigez les fichiers")).wait_for(timeout=30_000)
+        page.get_by_text(re.compile(r"erreurs? : corrigez les fichiers")).wait_for(
+            timeout=b.LIMITE_MS)
         b.wait_ready(page)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "donnees-import-erreur.png"))
         assert page.get_by_text("MAIRE").count() >= 1
         page.get_by_role("button", name="Remove reservataire.csv").click()
         upload.set_input_files(str(good))
-        page.get_by_role("button", name="Confirmer l'import").click(timeout=30_000)
+        page.get_by_role("button", name="Confirmer l'import").click(timeout=b.LIMITE_MS)
         page.get_by_text("Import effectué : 1 ligne ajoutée").first.wait_for(
-            timeout=30_000)
+            timeout=b.LIMITE_MS)
         b.wait_ready(page)
         page.screenshot(path=str(SHOTS / "donnees-import-ok.png"))
         context.close()
@@ -127,8 +128,8 @@ def test_residence_map_draws_with_the_network_cut(server, chromium):
     page = context.new_page()
     page.goto(server.url + page_info.route)
     b.wait_ready(page)
-    page.locator(".maplibregl-canvas, .mapboxgl-canvas").first.wait_for(timeout=30_000)
-    page.wait_for_timeout(2000)
+    page.locator(".maplibregl-canvas, .mapboxgl-canvas").first.wait_for(timeout=b.LIMITE_MS)
+    b.drawn(page)
     assert page.locator(b.EXCEPTION).count() == 0
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "residences-hors-ligne.png"))

@@ -29,7 +29,7 @@ pytestmark = [
 
 ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
 SHOTS = ARTIFACTS / "screenshots"
-TIMEOUT = 60_000      # ms: the machine may be loaded
+TIMEOUT = b.LIMITE_MS  # a guard against a hang, never a pause
 
 
 def _choisir(db_path: Path, today: date) -> dict:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 
-def _run(*args, timeout=120):
+def _run(*args, timeout=600):
     return subprocess.run([sys.executable, "-m", "fluxcore", *args], capture_output=True,
                           text=True, timeout=timeout)
 
@@ -71,7 +71,8 @@ def test_jauges_and_orienter(tmp_path):
     csv = _run("jauges", "--db", str(db), "--annee", "2026", "--date", "2026-11-23",
                "--format", "csv")
     assert csv.returncode == 0, csv.stderr
-    header = csv.stdout.splitlines()[0].split(";")
+    assert csv.stdout.startswith("\ufeff")        # a pipe: the BOM French Excel needs
+    header = csv.stdout.lstrip("\ufeff").splitlines()[0].split(";")
     assert header[:6] == ["reservataire_id", "nom", "type", "taux", "droits_annuels", "du"]
     assert csv.stdout.splitlines()[-1].startswith("BAILLEUR;")
     rows = json.loads(_run("jauges", "--db", str(db), "--annee", "2026", "--departement", "51",

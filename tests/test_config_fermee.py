@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from fluxcore import acces
 from fluxcore.acces import UtilisateursError
+from tests.apptest import app_sur
 from tests.test_pages import _accounts, _login
 from ui import auth
 
@@ -24,15 +26,7 @@ FERMEE = "Application fermée"
 
 
 def _app(demo_path, monkeypatch, valeur: str | None) -> AppTest:
-    monkeypatch.setenv("FLUX_DB", str(demo_path))
-    if valeur is None:
-        monkeypatch.delenv("FLUX_UTILISATEURS", raising=False)
-    else:
-        monkeypatch.setenv("FLUX_UTILISATEURS", valeur)
-    monkeypatch.chdir(ROOT)
-    monkeypatch.setattr("ui.data.DEFAULT_DB", str(demo_path))
-    monkeypatch.setattr("ui.state.DEFAULT_DB", str(demo_path))
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    return app_sur(demo_path, monkeypatch, Path(tempfile.mkdtemp(prefix="flux-")), valeur)
 
 
 def _fermee(at: AppTest, *attendus: str, page: str | None = None) -> str:

@@ -1,7 +1,7 @@
 """Rules a préfet would sign (issue 22): rights taken back by the préfet, one convention per
 réservataire × département, communes and EPCI on their own territory, conventions on any days,
 loan guarantees ending with the loan. Every figure is computed by hand in the comments; none is
-one of domain.md's worked examples.
+one of the worked examples of docs/regles.md.
 """
 
 from __future__ import annotations

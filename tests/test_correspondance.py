@@ -288,7 +288,7 @@ def test_headers_values_and_proposals(sne):
 
 def _cli(*args):
     return subprocess.run([sys.executable, "-m", "fluxcore", *args], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=600)
 
 
 def test_cli_saves_then_reuses_a_mapping_by_name(tmp_path, sne):

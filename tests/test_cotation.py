@@ -374,7 +374,7 @@ def test_cli_coter(tmp_path, capsys):
     base = ["coter", "--db", str(path), "--date", "2026-11-23"]
     assert main(base) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("demande_id;epci_siren;version")
+    assert lines[0].startswith("\ufeffdemande_id;epci_siren;version")   # BOM: not a terminal
     assert len(lines) == 1 + 12  # every active demande filed by T, D11 without score
     d1 = next(x for x in lines if x.startswith("D01;"))
     assert d1.split(";")[-2:] == ["59,0", "6"]
@@ -514,7 +514,7 @@ def test_one_home_for_the_l441_1_criteria():
     from fluxcore.parametres import BY_KEY
 
     assert BY_KEY["cotation_criteres_prioritaires"].defaut == list(PRIORITAIRES)
-    # domain.md §6: the twelve L441-1 publics (j counts the homeless and those hosted by
+    # docs/regles.md#criteres: the twelve L441-1 publics (j counts the homeless and those hosted by
     # third parties), and DALO
     assert {ARTICLES[c] for c in PRIORITAIRES} == {
         "L441-2-3", "L441-1 a", "L441-1 a bis", "L441-1 b", "L441-1 c", "L441-1 d",

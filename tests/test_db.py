@@ -11,7 +11,7 @@ import pytest
 from fluxcore.db import CONTRACT_TABLES, Database, apply_migrations, audit, table_columns
 from fluxcore.errors import DatabaseError, DatabaseLockedError
 
-# design.md §2: table and column names are a contract
+# docs/donnees.md: table and column names are a contract
 CONTRACT = {
     "residence": "residence_id nom adresse commune_insee epci_siren departement qpv_code en_qpv "
                  "latitude longitude annee_construction",
@@ -127,7 +127,7 @@ def test_second_process_gets_a_french_lock_message(tmp_path):
             print(exc)
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60, cwd=".")
+                         timeout=600, cwd=".")
     holder.close()
     assert "est verrouillée" in out.stdout
     assert "Arrêtez l'application" in out.stdout

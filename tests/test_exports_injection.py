@@ -264,8 +264,8 @@ def test_import_templates(hostile_db):
 
     with zipfile.ZipFile(io.BytesIO(template_csv_zip(hostile_db))) as z:
         for name in z.namelist():
-            _csv_sain(z.read(name).decode("utf-8"), name, sep=";" if "LISEZMOI" in name
-                      else ",")
+            assert z.read(name).startswith(b"\xef\xbb\xbf"), name   # Excel: UTF-8
+            _csv_sain(z.read(name).decode("utf-8"), name)
     _xlsx_sain(template_xlsx(hostile_db), "modele")
 
 
@@ -301,8 +301,9 @@ def test_canonical_export_is_neutralised(hostile_db, tmp_path):
 
     export_tables(hostile_db, tmp_path)
     for path in sorted(tmp_path.glob("*.csv")):
-        _csv_sain(path.read_text(encoding="utf-8"), path.name, sep=",")
-    noms = pd.read_csv(tmp_path / "reservataire.csv", dtype=str, keep_default_na=False)
+        _csv_sain(path.read_text(encoding="utf-8"), path.name)
+    noms = pd.read_csv(tmp_path / "reservataire.csv", sep=";", dtype=str,
+                       keep_default_na=False, encoding="utf-8-sig")
     base = hostile_db.df("select reservataire_id, nom from reservataire "
                          "order by reservataire_id")
     assert noms["nom"].tolist() == [neutraliser(v) for v in base["nom"]]

@@ -5,15 +5,19 @@ from datetime import date
 import pandas as pd
 
 from fluxcore.formats import (
+    fmt_annee,
     fmt_cible,
     fmt_date,
     fmt_date_longue,
     fmt_int,
+    fmt_nombre,
     fmt_num,
     fmt_part,
     fmt_pct,
     fmt_signe,
     libelle_destination,
+    shown_number,
+    shown_part,
 )
 
 N = "\u202f"
@@ -28,11 +32,29 @@ def test_numbers():
     assert fmt_num(-0.04) == "0,0" and fmt_num(-0.4, 0) == "0"
 
 
+def test_numbers_with_the_decimals_they_need():
+    assert fmt_nombre(0.4) == "0,4" and fmt_nombre(30.0) == "30" and fmt_nombre(1 / 3) == "0,33"
+    assert fmt_nombre(1_000_000) == f"1{N}000{N}000"             # « {:g} » gave « 1e+06 »
+    assert fmt_nombre(1.25, 1) == "1,3" and fmt_nombre(2.0, 1) == "2"
+    # max_decimals=None: every decimal, never rounded (a value to edit or to record)
+    assert fmt_nombre(0.125, None) == "0,125" and fmt_nombre(0.1234567, None) == "0,1234567"
+    assert fmt_nombre(27.5, None) == "27,5" and fmt_nombre(30.0, None) == "30"
+    assert fmt_nombre(1e6, None) == f"1{N}000{N}000" and fmt_nombre(1e-7, None) == "0,0000001"
+    assert fmt_nombre(-0.0, None) == "0" and fmt_nombre(-2.5, None) == "-2,5"
+    assert fmt_nombre(float("nan"), None) == fmt_nombre(None) == "–"
+
+
+def test_years_are_never_grouped():
+    assert fmt_annee(2024) == "2024" and fmt_annee(2100.0) == "2100"   # not « 2 100 »
+    assert fmt_annee(None) == fmt_annee(float("nan")) == "–"
+
+
 def test_signed_gaps():
     assert fmt_signe(4) == "+4,0"
     assert fmt_signe(-47) == "-47,0"
     assert fmt_signe(-0.04) == "0,0"
     assert fmt_signe(1234.5, 0) == f"+1{N}235"     # halves round up, never to even
+    assert fmt_signe(1.07, 2) == "+1,07" and fmt_signe(-0.35, 2) == "-0,35"
     assert fmt_signe(None) == "–"
 
 
@@ -83,3 +105,27 @@ def test_destination_labels():
     assert libelle_destination("MUTATION") == "Mutations internes"
     assert libelle_destination("PREF-51", "PREFET") == "Préfet (publics prioritaires)"
     assert libelle_destination("BAILLEUR") == "Bailleur (non réservé)"
+
+
+def test_numbers_kept_as_numbers_read_as_their_text():
+    # a table's sortable column holds the number its French text shows
+    assert shown_number(2.675, 2) == 2.68 and fmt_num(2.675, 2) == "2,68"
+    assert shown_number(22.5, 0) == 23.0 and shown_number(-2.5, 0) == -3.0
+    assert shown_number(15.149) == 15.1 and shown_number(-0.04) == 0.0
+    assert shown_number(1234.56) == 1234.6
+    assert shown_number(None) is None and shown_number(float("nan")) is None
+    assert shown_number(pd.NA) is None and shown_number(float("inf")) is None
+    assert shown_part(24.96, 25.0) == 24.9 and fmt_part(24.96, 25.0) == f"24,9{N}%"
+    assert shown_part(21.0, 25.0) == 21.0 and shown_part(30.05, 25.0) == 30.1
+    assert shown_part(200 / 12) == 16.7 and shown_part(1234.56) == 1234.6
+    assert shown_part(None, 25.0) is None and shown_part(float("nan")) is None
+
+
+def test_fmt_taille():
+    from fluxcore.formats import fmt_taille
+
+    assert [fmt_taille(n) for n in (0, 1, 512, 1536, 1024 ** 2, 3 * 1024 ** 2 + 100_000,
+                                     int(2.5 * 1024 ** 3), 5000 * 1024 ** 3)] == [
+        "0 octet", "1 octet", "512 octets", "1,5 Ko", "1 Mo", "3,1 Mo", "2,5 Go",
+        "5\u202f000 Go"]
+

@@ -256,6 +256,7 @@ def test_ref_folder_size_and_sources():
     assert "Licence Ouverte" in sources
 
 
+@pytest.mark.lent
 @pytest.mark.skipif(not (SHARED / "france").is_dir(), reason="../shared/data absent")
 def test_vendor_script_rebuilds_data_ref_byte_identically():
     out = subprocess.run([sys.executable, str(ROOT / "tools" / "vendor_ref.py"), "--shared",

@@ -4,6 +4,7 @@ and the database untouched, idempotent re-import, export → import round trip."
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from fluxcore.db import CONTRACT_TABLES, Database, table_checksum
 from fluxcore.exports import export_tables
 from fluxcore.imports import import_paths, summary
 from fluxcore.imports.spec import SPECS
+from tests import factory
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import_fr"
 
@@ -20,11 +22,21 @@ def checksums(db: Database) -> dict[str, str]:
     return {t: table_checksum(db, t) for t in CONTRACT_TABLES if t != "schema_version"}
 
 
-@pytest.fixture
-def fr_db(empty_db):
-    result = import_paths(empty_db, sorted(FIXTURES.glob("*.csv")), actor="test")
+@pytest.fixture(scope="session")
+def fr_template(empty_template, tmp_path_factory):
+    """The French fixture files imported once into a file; each test gets a copy."""
+    path = tmp_path_factory.mktemp("fr") / "fr.duckdb"
+    shutil.copyfile(empty_template, path)
+    db = Database(path)
+    result = import_paths(db, sorted(FIXTURES.glob("*.csv")), actor="test")
+    db.close()
     assert result.ok, result.problems.text()
-    return empty_db
+    return path
+
+
+@pytest.fixture
+def fr_db(fr_template, tmp_path):
+    yield from factory.copie(fr_template, tmp_path / "fr.duckdb")
 
 
 def test_french_files_import_with_exact_values(fr_db):

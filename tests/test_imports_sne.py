@@ -14,8 +14,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from fluxcore.codes import CONTINGENTS
 from fluxcore.db import Database
-from fluxcore.formats import CONTINGENTS
 from fluxcore.imports import import_paths, sne
 from fluxcore.imports.nomenclatures import CONTINGENT_SNE_CODES
 

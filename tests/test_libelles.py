@@ -14,11 +14,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from fluxcore.codes import CONTINGENTS, TYPES_RESERVATAIRE
 from fluxcore.db import CONTRACT_TABLES
 from fluxcore.formats import (
-    CONTINGENTS,
     STATUTS,
-    TYPES_RESERVATAIRE,
     a,
     accord,
     de,
@@ -36,6 +35,7 @@ from fluxcore.parametres import BY_KEY, PARAMETRES, set_parametre
 from fluxcore.referentiel import libelle_perimetre, libelles_perimetres
 from fluxcore.reglages import LIBELLES, changement, libelle, texte_valeur
 from fluxcore.toponymes import TNCC_DEPARTEMENTS
+from tests.apptest import app_sur
 from tests.test_pages import declared_pages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,8 +123,9 @@ def test_the_journal_filters(journal_db):
     assert set(journal(journal_db, Filtres(actions=("parametre.set",)))["action"]) == {
         "Paramètre modifié"}
     assert set(journal(journal_db, Filtres(tables=("parametre",)))["table"]) == {"Paramètres"}
-    first = pd.Timestamp(journal_db.scalar("select min(logged_at) from audit_log")).date()
-    assert len(journal(journal_db, Filtres(debut=first, fin=first))) == len(everything)
+    first, last = (pd.Timestamp(journal_db.scalar(f"select {f}(logged_at) from audit_log")).date()
+                   for f in ("min", "max"))          # the rows may straddle midnight
+    assert len(journal(journal_db, Filtres(debut=first, fin=last))) == len(everything)
     assert journal(journal_db, Filtres(fin=first.replace(year=first.year - 1))).empty
 
 
@@ -331,7 +332,7 @@ def test_cotation_grid_shows_labels_not_codes():
                                   "ANCIENNETE_MOIS"],
                       "libelle": ["", "SANS_LOGEMENT", None, "Ancienneté (par mois complet)"],
                       "points": [100.0, 50.0, 5.0, 1.0]})
-    shown = table_grille(g)
+    shown, _ = table_grille(g)
     assert list(shown.columns) == ["Critère", "Points"]
     assert shown["Critère"].tolist() == [
         "Ménage DALO, reconnu prioritaire et à loger d'urgence",
@@ -475,12 +476,7 @@ def textes_affiches(at: AppTest) -> list[str]:
 
 @pytest.fixture
 def app(demo_path, monkeypatch, tmp_path):
-    monkeypatch.setenv("FLUX_DB", str(demo_path))
-    monkeypatch.setenv("FLUX_UTILISATEURS", "aucun")
-    monkeypatch.chdir(ROOT)
-    monkeypatch.setattr("ui.data.DEFAULT_DB", str(demo_path))
-    monkeypatch.setattr("ui.state.DEFAULT_DB", str(demo_path))
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    return app_sur(demo_path, monkeypatch, tmp_path)
 
 
 @pytest.mark.parametrize("page", declared_pages())

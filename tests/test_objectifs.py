@@ -1,4 +1,4 @@
-"""CIL objectives: domain.md §9 examples 8–10, a hand-built year with a known result for every
+"""CIL objectives: docs/regles.md#exemples 8–10, a hand-built year with a known result for every
 indicator, leases without a signature excluded, the "what remains" sentence."""
 
 from __future__ import annotations

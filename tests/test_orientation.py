@@ -524,7 +524,7 @@ def test_two_users_at_the_same_time(marne):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=60)
+        t.join(timeout=600)
     assert not any(t.is_alive() for t in threads)
     ok = [w for w, r in results.items() if r == "OR-B26-13"]
     ko = [w for w, r in results.items() if isinstance(r, OrientationDejaFaiteError)]
@@ -616,7 +616,7 @@ def test_concurrent_corrections_keep_a_true_audit_chain(marne):
         for t in threads:
             t.start()
         for t in threads:
-            t.join(timeout=60)
+            t.join(timeout=600)
         assert not any(t.is_alive() for t in threads)
         assert "ok" in out.values(), out
         refus += list(out.values()).count("conflit")

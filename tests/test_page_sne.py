@@ -13,19 +13,14 @@ from streamlit.testing.v1 import AppTest
 from fluxcore import sne
 from fluxcore.formats import fmt_int, fmt_pct, fmt_signe
 from fluxcore.perimetre import Perimetre
+from tests.apptest import app_sur
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/sne.py"
 
 
 def _app(db_path: Path, monkeypatch, tmp_path) -> AppTest:
-    monkeypatch.setenv("FLUX_DB", str(db_path))
-    # open mode whatever users file the developer keeps at the project root
-    monkeypatch.setenv("FLUX_UTILISATEURS", "aucun")
-    monkeypatch.chdir(ROOT)
-    monkeypatch.setattr("ui.data.DEFAULT_DB", str(db_path))
-    monkeypatch.setattr("ui.state.DEFAULT_DB", str(db_path))
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    return app_sur(db_path, monkeypatch, tmp_path)
 
 
 @pytest.fixture
@@ -73,15 +68,22 @@ def test_per_reservataire_figures_are_those_of_fluxcore(app, demo_db, projection
     r = _rapprochement(app, demo_db)
     assert len(r.par_reservataire) > 3 and len(r.ecarts) > 0      # the demo has discrepancies
     shown = _table(app, "Réservataire")
-    assert list(shown.columns) == ["Réservataire", "Selon le bailleur", "Selon le SNE", "Écart",
-                                   "Concordantes", "Lignes à corriger"]
+    assert list(shown.columns) == ["Réservataire", "Selon le bailleur", "Selon le SNE",
+                                   "Écart (SNE − bailleur)", "Concordantes",
+                                   "Lignes à corriger"]
     par = r.par_reservataire
     assert shown["Réservataire"].tolist() == par["libelle"].tolist()
-    assert shown["Selon le bailleur"].tolist() == [fmt_int(x) for x in par["selon_bailleur"]]
-    assert shown["Selon le SNE"].tolist() == [fmt_int(x) for x in par["selon_sne"]]
-    assert shown["Écart"].tolist() == [fmt_signe(x, 0) for x in par["ecart"]]
-    assert shown["Concordantes"].tolist() == [fmt_int(x) for x in par["concordantes"]]
-    assert shown["Lignes à corriger"].tolist() == [fmt_int(x) for x in par["a_corriger"]]
+    # numbers in the browser's table; French text, signed gaps, on a projector
+    text = (lambda x: x) if projection else fmt_int
+    signe = (lambda x: x) if projection else (lambda x: fmt_signe(x, 0))
+    assert shown["Selon le bailleur"].map(text).tolist() == [
+        fmt_int(x) for x in par["selon_bailleur"]]
+    assert shown["Selon le SNE"].map(text).tolist() == [fmt_int(x) for x in par["selon_sne"]]
+    assert shown["Écart (SNE − bailleur)"].map(signe).tolist() == [
+        fmt_signe(x, 0) for x in par["ecart"]]
+    assert shown["Concordantes"].map(text).tolist() == [fmt_int(x) for x in par["concordantes"]]
+    assert shown["Lignes à corriger"].map(text).tolist() == [
+        fmt_int(x) for x in par["a_corriger"]]
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Lignes rapprochées"] == fmt_int(len(r.lignes))
     assert metrics["Concordantes"] == fmt_pct(r.concordance_pct, 1)
@@ -106,7 +108,7 @@ def test_territory_of_the_sidebar_applies(app, demo_db):
     assert "PREF-10" not in set(r.par_reservataire["cle"])
     assert app.selectbox(key="sne_reservataire").value == ""    # back to every réservataire
     shown = _table(app, "Réservataire")
-    assert shown["Selon le SNE"].tolist() == [fmt_int(x) for x in r.par_reservataire["selon_sne"]]
+    assert shown["Selon le SNE"].tolist() == r.par_reservataire["selon_sne"].tolist()
     assert {m.label: m.value for m in app.metric}["Lignes rapprochées"] == fmt_int(len(r.lignes))
 
 

@@ -27,19 +27,16 @@ from fluxcore.perimetre import Perimetre
 from fluxcore.regles import INTERNES
 from fluxcore.suivi.commun import EN_ATTENTE
 from fluxcore.tableau_de_bord import vacants_en_attente
+from tests.apptest import app_sur
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/suivi.py"
 
 
 def _app(db_path: Path, monkeypatch, tmp_path, comptes: Path | None = None) -> AppTest:
-    monkeypatch.setenv("FLUX_DB", str(db_path))
-    # open mode whatever users file the developer keeps at the project root
-    monkeypatch.setenv("FLUX_UTILISATEURS", str(comptes or "aucun"))
-    monkeypatch.chdir(ROOT)
-    monkeypatch.setattr("ui.data.DEFAULT_DB", str(db_path))
-    monkeypatch.setattr("ui.state.DEFAULT_DB", str(db_path))
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if comptes is None:
+        return app_sur(db_path, monkeypatch, tmp_path)
+    return app_sur(db_path, monkeypatch, tmp_path, comptes)
 
 
 @pytest.fixture

@@ -5,8 +5,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from tests.apptest import app_sur
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,14 +23,7 @@ def declared_pages() -> list[str]:
 
 @pytest.fixture
 def app(demo_path, monkeypatch, tmp_path):
-    monkeypatch.setenv("FLUX_DB", str(demo_path))
-    # open mode whatever users file the developer keeps at the project root
-    monkeypatch.setenv("FLUX_UTILISATEURS", "aucun")
-    monkeypatch.chdir(ROOT)
-    import ui.data
-    monkeypatch.setattr(ui.data, "DEFAULT_DB", str(demo_path))
-    monkeypatch.setattr("ui.state.DEFAULT_DB", str(demo_path))
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    return app_sur(demo_path, monkeypatch, tmp_path)
 
 
 def test_every_page_file_is_declared():
@@ -62,13 +58,7 @@ def outre_mer_path(tmp_path_factory):
 @pytest.mark.parametrize("page", declared_pages())
 def test_page_opens_for_a_landlord_in_lyon_and_la_reunion(outre_mer_path, monkeypatch,
                                                           tmp_path, page):
-    monkeypatch.setenv("FLUX_DB", str(outre_mer_path))
-    monkeypatch.setenv("FLUX_UTILISATEURS", "aucun")
-    monkeypatch.chdir(ROOT)
-    import ui.data
-    monkeypatch.setattr(ui.data, "DEFAULT_DB", str(outre_mer_path))
-    monkeypatch.setattr("ui.state.DEFAULT_DB", str(outre_mer_path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = app_sur(outre_mer_path, monkeypatch, tmp_path)
     at.run()
     at.switch_page(page).run()
     assert not at.exception, at.exception
@@ -109,7 +99,7 @@ def test_data_page_lists_tables_and_checks(app):
     dico = next(f for f in frames if "regle" in f.columns)
     assert {"logement", "demande", "grille_cotation"} <= set(dico["table"])
     assert len(app.get("download_button")) >= 2
-    assert counts.loc[counts["table_name"] == "logement", "lignes"].item() == "3\u202f000"
+    assert counts.loc[counts["table_name"] == "logement", "lignes"].item() == 3000
     assert any("contrôles d'intégrité sont satisfaits" in s.value for s in app.success)
 
 
@@ -120,10 +110,7 @@ def app_copy(demo_path, tmp_path, monkeypatch):
 
     copy = tmp_path / "copie.duckdb"
     shutil.copy(demo_path, copy)
-    monkeypatch.chdir(ROOT)
-    monkeypatch.setattr("ui.data.DEFAULT_DB", str(copy))
-    monkeypatch.setattr("ui.state.DEFAULT_DB", str(copy))
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60), copy
+    return app_sur(copy, monkeypatch, tmp_path), copy
 
 
 def test_gauges_page_grouping_and_commune(app):
@@ -139,6 +126,26 @@ def test_gauges_page_grouping_and_commune(app):
     box.set_value(box.options and "51454").run()
     assert not app.exception
     assert "Reims" in app.caption[0].value
+
+
+def test_gauges_table_keeps_numbers_as_numbers(app):
+    """« Dû à date » reaches st.dataframe as numbers (it sorts 1,5 < 6,2 < 15,1 < 51,9 and
+    downloads as numbers), rounded as shown and written in French by the browser; on a
+    projector the static table writes it with fluxcore.formats."""
+    from fluxcore.formats import fmt_num
+
+    app.run()
+    app.switch_page("pages/jauges.py").run()
+    table = app.dataframe[0].value
+    for column in ("Dû à date", "Droits de l'année", "Orientés", "Écart", "Écart (%)"):
+        assert pd.api.types.is_numeric_dtype(table[column]), column
+    du = table["Dû à date"].dropna()
+    assert (du == du.round(1)).all()                  # one decimal, as fmt_num(x) shows it
+    assert sorted(du) == du.sort_values().tolist()
+    app.session_state["projection"] = True
+    app.run()
+    shown = app.table[0].value
+    assert shown["Dû à date"].tolist() == [fmt_num(x) for x in table["Dû à date"]]
 
 
 def test_gauges_page_says_partial_conventions_and_reprises(app_copy):
@@ -272,13 +279,7 @@ def test_objectives_page_explains_what_remains(app):
 
 def _app_on(path, monkeypatch, tmp_path) -> AppTest:
     """The app on a hand-built database file."""
-    monkeypatch.setenv("FLUX_DB", str(path))
-    monkeypatch.setenv("FLUX_UTILISATEURS", "aucun")
-    monkeypatch.chdir(ROOT)
-    import ui.data
-    monkeypatch.setattr(ui.data, "DEFAULT_DB", str(path))
-    monkeypatch.setattr("ui.state.DEFAULT_DB", str(path))
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    return app_sur(path, monkeypatch, tmp_path)
 
 
 def test_objectives_page_shows_half_percents_exactly(monkeypatch, tmp_path):
@@ -324,9 +325,8 @@ def test_objectives_page_shows_half_percents_exactly(monkeypatch, tmp_path):
     verdict = next(f for f in _frames(at) if "Département" in f.columns).set_index(
         "Destination")
     assert verdict.loc["Bailleur (non réservé)", ["Baux signés (hors mutations)",
-                                                 "Prioritaires", "Part", "Cible",
-                                                 "Manque"]].tolist() == [
-        "125", "29", "23,2\u202f%", "25\u202f%", "3"]
+                                                 "Prioritaires", "Part (%)", "Cible (%)",
+                                                 "Manque"]].tolist() == [125, 29, 23.2, 25, 3]
 
 
 def test_residences_page_card_and_et_si(app):
@@ -461,7 +461,6 @@ def test_bilan_preview_and_generation(app, demo_db):
     # as fluxcore's table, whole patrimoine then one département
     from fluxcore.bilan import calculer_bilan
     from fluxcore.bilan.statistiques import tableau
-    from fluxcore.formats import fmt_int
 
     b = calculer_bilan(demo_db, 2025)
     for dep in ("", "51"):
@@ -470,7 +469,7 @@ def test_bilan_preview_and_generation(app, demo_db):
         shown = next(f for f in _frames(app) if "Type de réservataire" in f.columns)
         expected = tableau(b.statistiques, dep or None)
         assert shown["Type de réservataire"].tolist() == expected["libelle"].tolist()
-        assert shown["Baux signés"].tolist() == [fmt_int(x) for x in expected["baux"]]
+        assert shown["Baux signés"].tolist() == expected["baux"].tolist()
         assert shown["Type de réservataire"].iloc[1] == "État – agents (fonctionnaires)"
     app.radio(key="bilan_genre").set_value("epci").run()
     assert not app.exception, app.exception
@@ -806,5 +805,4 @@ def test_gauges_page_shows_the_sne_reading_on_demand(app, demo_db):
     annee = int(app.session_state["annee"]) if "annee" in app.session_state else 2026
     expected = sne.rapprocher(demo_db, Perimetre(annee)).par_reservataire
     assert list(shown["Réservataire"]) == list(expected["libelle"])
-    assert [int(x.replace("\u202f", "")) for x in shown["Selon le SNE"]] == list(
-        expected["selon_sne"])
+    assert list(shown["Selon le SNE"]) == list(expected["selon_sne"])      # numbers

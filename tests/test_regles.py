@@ -1,5 +1,5 @@
-"""Worked examples 1–9 of domain.md §9, reproduced exactly with fluxcore.regles and the pure
-assiette formula; edge cases and invalid inputs."""
+"""Worked examples 1–9 of docs/regles.md#exemples, reproduced exactly with fluxcore.regles and
+the pure assiette formula; edge cases and invalid inputs."""
 
 from __future__ import annotations
 

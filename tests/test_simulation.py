@@ -1,4 +1,4 @@
-"""Negotiation simulator: domain.md §9 examples 1–5 exactly, legal checks with their article,
+"""Negotiation simulator: docs/regles.md#exemples 1–5 exactly, legal checks with their article,
 the database path, the vacancy model, the Monte Carlo against its analytic expectation,
 saved scenarios, comparison files and the CLI."""
 
@@ -60,7 +60,7 @@ def ctrl(res, code):
     return res.controles.set_index("code").loc[code]
 
 
-# -- domain.md §9, examples 1 to 5 ------------------------------------------------------------
+# -- docs/regles.md#exemples, 1 to 5 ------------------------------------------------------------
 
 def test_example_1_share_of_reserved_stock():
     e = entrees_simples(ANS, 100, 8.0, stock={"R": 25})

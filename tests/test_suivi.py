@@ -599,7 +599,7 @@ def test_two_users_propose_at_the_same_time(marne):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=60)
+        t.join(timeout=600)
     assert not any(t.is_alive() for t in threads)
     ok = [w for w, r in results.items() if isinstance(r, list)]
     ko = [w for w, r in results.items() if isinstance(r, ConflitError)]

@@ -10,12 +10,16 @@ import json
 import sys
 from pathlib import Path
 
+# run as a script (tools/ first on the path): the repository's fluxcore, for its formats
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from fluxcore.formats import fmt_num
+
 
 def ms(x: float | None) -> str:
     if x is None:
         return "–"
     if x >= 1000:
-        return f"{x / 1000:.2f} s".replace(".", ",")
+        return f"{fmt_num(x / 1000, 2)} s"
     return f"{x:.0f} ms"
 
 
@@ -27,7 +31,7 @@ def main(path: str) -> None:
         cible = ms(m["cible_ms"])
         if m["ok"] is False:
             cible = f"**{cible} (non atteint)**"
-        ratio = "–" if m["ratio"] is None else f"×{m['ratio']:.1f}".replace(".", ",")
+        ratio = "–" if m["ratio"] is None else f"×{fmt_num(m['ratio'], 1)}"
         mem = "–" if m["memoire_mo"] is None else f"{m['memoire_mo']:.0f} Mo"
         print(f"| {m['nom']} | {ms(m['mediane_ms'])} | {ms(m['p95_ms'])} | {cible} | "
               f"{ms(m['pandas_ms'])} | {ratio} | {mem} |")

@@ -28,7 +28,9 @@ WIDTH = 1280
 TALL = 2400          # full_page=True misses content in Streamlit's scroll container
 PROJECTOR = 720      # what a 720p projector shows without scrolling
 MAX_HEIGHT = 8000    # cap for the content-sized projector screenshot
-SETTLE_S = 1.5       # extra time for plotly to draw once the script has finished
+# Upper bound of every wait: a guard against a hang on a loaded machine, never a pause; each
+# wait returns as soon as the page shows what it waits for.
+LIMITE_MS = 300_000
 APP_READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 EXCEPTION = '[data-testid="stException"]'
 MAP = ".maplibregl-canvas, .mapboxgl-canvas"
@@ -119,7 +121,7 @@ class Server:
                 self.proc.wait()
 
 
-def start_server(db: Path, log: Path, timeout: float = 60) -> Server:
+def start_server(db: Path, log: Path, timeout: float = 300) -> Server:
     """Start `streamlit run app.py` on a free port with FLUX_DB=db; wait for /_stcore/health."""
     port = free_port()
     # open mode asked explicitly (whatever users file the developer keeps), no mail server
@@ -168,13 +170,25 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
-def wait_ready(page, timeout_ms: int = 30_000) -> None:
-    """Wait until the script has run and something is drawn (a title or an exception)."""
+CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+    .every(c => c.querySelector('svg.main-svg'))"""
+
+
+def drawn(page, timeout_ms: int = LIMITE_MS) -> None:
+    """Wait until every plotly chart has drawn its SVG and no request is in flight (map
+    layers and tiles included)."""
+    page.wait_for_function(CHARTS_DRAWN, timeout=timeout_ms)
+    page.wait_for_load_state("networkidle", timeout=timeout_ms)
+
+
+def wait_ready(page, timeout_ms: int = LIMITE_MS) -> None:
+    """Wait until the script has run and what it drew is on screen (a title or an exception,
+    the charts)."""
     page.wait_for_selector(APP_READY, state="attached", timeout=timeout_ms)
     page.wait_for_selector(f'[data-testid="stMain"] h1, {EXCEPTION}', state="attached",
                            timeout=timeout_ms)
     page.wait_for_selector(APP_READY, state="attached", timeout=timeout_ms)
-    page.wait_for_timeout(SETTLE_S * 1000)
+    drawn(page, timeout_ms)
     page.wait_for_selector(APP_READY, state="attached", timeout=timeout_ms)
 
 
@@ -223,8 +237,7 @@ def shoot(browser, base_url: str, app_page: AppPage, out_dir: Path, projection: 
         page.screenshot(path=str(shots[-1]))
         if projection:
             page.set_viewport_size({"width": WIDTH, "height": max(TALL, content_height(page))})
-            page.wait_for_timeout(SETTLE_S * 1000)     # let plotly relayout
-            wait_ready(page)
+            wait_ready(page)                            # plotly relayouts to the new size
             shots.append(out_dir / f"{name}-full.png")
             page.screenshot(path=str(shots[-1]))
         return PageCheck(
@@ -261,8 +274,8 @@ def capture(browser, base_url: str, app_page: AppPage, out_dir: Path = CAPTURES,
         page.goto(url, wait_until="domcontentloaded")
         wait_ready(page)
         if page.locator(MAP).count():          # the map draws its layers after the script
-            page.locator(MAP).first.wait_for(timeout=30_000)
-            page.wait_for_timeout(2000)
+            page.locator(MAP).first.wait_for(timeout=LIMITE_MS)
+            drawn(page)
         # the sidebar shows the server's temporary database file: show the usual one instead
         page.evaluate("""() => document.querySelectorAll('[data-testid="stSidebar"] input')
             .forEach(i => { if (i.value.endsWith('.duckdb')) i.value = 'data/demo.duckdb'; })""")

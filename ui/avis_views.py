@@ -8,6 +8,7 @@ from datetime import date
 
 import streamlit as st
 
+import fluxcore.avis
 from fluxcore import avis
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_date
@@ -26,7 +27,7 @@ def panneau_avis(path: str, orientation_id: str) -> None:
         _lignes_envoyes(path, orientation_id)
         return
     try:
-        a = load(path, "fluxcore.avis.preparer_avis", orientation_id)
+        a = load(path, fluxcore.avis.preparer_avis, orientation_id)
     except avis.DestinationInterneError as exc:
         st.info(str(exc), icon=":material/home_work:")
         return
@@ -72,7 +73,7 @@ def _actions(path: str, a: avis.Avis) -> None:
         gauche.caption("Envoi par courriel non configuré (variables FLUX_SMTP_…, voir "
                        "docs/avis.md) : téléchargez l'avis et joignez-le à votre message.")
     try:
-        pdf = load(path, "fluxcore.avis.avis_pdf", oid)
+        pdf = load(path, fluxcore.avis.avis_pdf, oid)
     except FluxcoreError as exc:
         droite.error(str(exc))
         return
@@ -103,7 +104,7 @@ def _telecharge(path: str, oid: str) -> None:
 
 def _journal(path: str, oid: str) -> None:
     try:
-        j = load(path, "fluxcore.avis.journal_avis", oid)
+        j = load(path, fluxcore.avis.journal_avis, oid)
     except FluxcoreError as exc:
         st.error(str(exc))
         return
@@ -116,7 +117,7 @@ def _journal(path: str, oid: str) -> None:
 
 def _lignes_envoyes(path: str, oid: str) -> None:
     try:
-        j = load(path, "fluxcore.avis.journal_avis", oid)
+        j = load(path, fluxcore.avis.journal_avis, oid)
     except FluxcoreError:
         return
     for r in j[j["code_statut"] == "ENVOYE"].itertuples():

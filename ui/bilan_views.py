@@ -16,8 +16,8 @@ from fluxcore.bilan.classeur import ecrire_xlsx
 from fluxcore.bilan.documents import DocumentBilan
 from fluxcore.bilan.impression import ecrire_pdf, ecrire_pdf_statistiques
 from fluxcore.bilan.textes import TYPES
-from fluxcore.formats import fmt_int, fmt_num, fmt_pct
-from ui.components import show_table
+from fluxcore.formats import fmt_int, fmt_num
+from ui.components import Numeric, show_table
 from ui.data import get_db
 from ui.theme import COULEURS, OKABE_ITO, style
 
@@ -76,59 +76,52 @@ def downloads(doc: DocumentBilan) -> None:
                           key=f"pdf_{doc.genre}_{doc.code}")
 
 
-def table_synthese(doc: DocumentBilan) -> pd.DataFrame:
+DECIMALE = Numeric(decimals=1)        # droits, dû, rates and shares: one decimal
+
+
+def table_synthese(doc: DocumentBilan) -> tuple[pd.DataFrame, dict]:
     s = doc.synthese
+    config = {c: DECIMALE for c in ("Taux effectif (%)", "Taux (%)", "Dû", "Écart livrés − dû")}
     if doc.genre == "epci":
         return pd.DataFrame({
             "Destination": s["nom"], "Type": s["type"].map(TYPES).fillna(s["type"]),
-            "Taux effectif": [fmt_pct(x, 1) for x in s["taux"]],
-            "Dû": [fmt_num(x) for x in s["du"]],
-            "Proposés": [fmt_int(x) for x in s["logements"]],
-            "Attribués": [fmt_int(x) for x in s["attribues"]],
-            "dont prioritaires": [fmt_int(x) for x in s["prioritaires"]],
-            "dont 1er quartile": [fmt_int(x) for x in s["q1"]],
-            "Rendus": [fmt_int(x) for x in s["rendus"]],
-            "Écart livrés − dû": [fmt_num(x) for x in s["ecart"]]})
+            "Taux effectif (%)": s["taux"], "Dû": s["du"], "Proposés": s["logements"],
+            "Attribués": s["attribues"], "dont prioritaires": s["prioritaires"],
+            "dont 1er quartile": s["q1"], "Rendus": s["rendus"],
+            "Écart livrés − dû": s["ecart"]}), config
     return pd.DataFrame({
-        "Convention (périmètre)": s["perimetre_libelle"],
-        "Taux": [fmt_pct(x, 1) for x in s["taux_flux"]],
-        "Flux entré": [fmt_int(x) for x in s["entres"]], "Dû": [fmt_num(x) for x in s["du"]],
-        "Proposés": [fmt_int(x) for x in s["orientes"]],
-        "Attribués": [fmt_int(x) for x in s["attribues"]],
-        "Rendus": [fmt_int(x) for x in s["rendus"]],
-        "Écart livrés − dû": [fmt_num(x) for x in s["ecart"]]})
+        "Convention (périmètre)": s["perimetre_libelle"], "Taux (%)": s["taux_flux"],
+        "Flux entré": s["entres"], "Dû": s["du"], "Proposés": s["orientes"],
+        "Attribués": s["attribues"], "Rendus": s["rendus"],
+        "Écart livrés − dû": s["ecart"]}), config
 
 
-def table_croisement(doc: DocumentBilan, dim: str) -> pd.DataFrame:
+def table_croisement(doc: DocumentBilan, dim: str) -> tuple[pd.DataFrame, dict]:
     t = doc.croisements[dim]
     out = pd.DataFrame({
         "Catégorie": t["categorie"],
-        "Proposés" if doc.genre == "reservataire" else "Libérés": [fmt_int(x) for x in
-                                                                   t["logements"]],
-        "Attribués": [fmt_int(x) for x in t["attribues"]],
-        "dont prioritaires": [fmt_int(x) for x in t["prioritaires"]],
-        "dont 1er quartile": [fmt_int(x) for x in t["q1"]],
-        "Rendus": [fmt_int(x) for x in t["rendus"]],
-        "Part": [fmt_pct(x, 1) for x in t["part"]]})
+        "Proposés" if doc.genre == "reservataire" else "Libérés": t["logements"],
+        "Attribués": t["attribues"], "dont prioritaires": t["prioritaires"],
+        "dont 1er quartile": t["q1"], "Rendus": t["rendus"], "Part (%)": t["part"]})
     if doc.genre == "reservataire":
-        out["Part du flux de son périmètre"] = [fmt_pct(x, 1) for x in t["part_flux"]]
-    return out
+        out["Part du flux de son périmètre (%)"] = t["part_flux"]
+    return out, {"Part (%)": DECIMALE, "Part du flux de son périmètre (%)": DECIMALE}
 
 
-def table_soustraits(doc: DocumentBilan) -> pd.DataFrame:
+def table_soustraits(doc: DocumentBilan) -> tuple[pd.DataFrame, dict]:
     s = doc.soustraits
-    return pd.DataFrame({"Catégorie": s["libelle"],
-                         f"Réalisés {doc.annee}": [fmt_int(x) for x in s["realise"]],
-                         f"Prévus {doc.annee + 1}": [fmt_num(x) for x in s["prevision"]]})
+    prevus = f"Prévus {doc.annee + 1}"
+    return pd.DataFrame({"Catégorie": s["libelle"], f"Réalisés {doc.annee}": s["realise"],
+                         prevus: s["prevision"]}), {prevus: DECIMALE}
 
 
-def table_prevision(doc: DocumentBilan) -> pd.DataFrame:
+def table_prevision(doc: DocumentBilan) -> tuple[pd.DataFrame, dict]:
     p = doc.prevision
     first = p["nom"] if doc.genre == "epci" else p["perimetre_libelle"]
     return pd.DataFrame({"Réservataire" if doc.genre == "epci" else "Périmètre": first,
-                         "Taux": [fmt_pct(x, 1) for x in p["taux_flux"]],
-                         "Flux net prévu": [fmt_num(x) for x in p["flux_net_prevu"]],
-                         "Droits prévus": [fmt_num(x) for x in p["droits_prevus"]]})
+                         "Taux (%)": p["taux_flux"], "Flux net prévu": p["flux_net_prevu"],
+                         "Droits prévus": p["droits_prevus"]}), {
+        c: DECIMALE for c in ("Taux (%)", "Flux net prévu", "Droits prévus")}
 
 
 def figure_croisement(doc: DocumentBilan, dim: str, label: str, projection: bool) -> go.Figure:
@@ -177,8 +170,7 @@ def statistiques(b) -> None:
     dep = st.selectbox("Département", list(noms), format_func=noms.get, key="bilan_stat_dep")
     t = stats.tableau(b.statistiques, dep or None)
     show_table(pd.DataFrame({"Type de réservataire": t["libelle"], **{
-        label: [fmt_int(x) for x in t[code]] for code, label in stats.INDICATEURS.items()}}),
-        max_rows=len(t))
+        label: t[code] for code, label in stats.INDICATEURS.items()}}), max_rows=len(t))
     with st.expander("Définitions"):
         st.markdown("\n".join(f"- {line}" for line in stats.notes(
             bool(b.reglages["rendu_bailleur_compte_livre"]))))
@@ -219,6 +211,5 @@ def generation(path: str, annee: int) -> None:
             "Les totaux concordent entre tous les fichiers." if ok else
             "Des totaux ne concordent pas : voir les rapprochements.")
         show_table(pd.DataFrame({"Contrôle": checks["controle"],
-                                 "Valeur": [fmt_int(x) for x in checks["valeur"]],
-                                 "Référence": [fmt_int(x) for x in checks["reference"]],
+                                 "Valeur": checks["valeur"], "Référence": checks["reference"],
                                  "Concordant": checks["ok"].map({True: "oui", False: "NON"})}))

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+import fluxcore.imports.correspondance
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import accord
 from fluxcore.imports import import_uploads
@@ -51,7 +52,7 @@ def correspondance_panel(path: str) -> None:
                 "associez ses colonnes à celles d'une table, vérifiez l'aperçu, puis importez. "
                 "Enregistrée sous un nom, la correspondance resservira au prochain fichier.")
     db = get_db(path)
-    saved = load(path, "fluxcore.imports.correspondance.lister")
+    saved = load(path, fluxcore.imports.correspondance.lister)
     if (nxt := st.session_state.pop("corr_choix_suivant", None)) in set(saved["nom"]):
         st.session_state["corr_choix"] = nxt
     choix = st.selectbox("Correspondance", [NOUVELLE, *saved["nom"]], key="corr_choix")

@@ -6,7 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from fluxcore.cotation.grille import LIBELLES
-from fluxcore.formats import accord, fmt_date, fmt_int, fmt_num, fmt_pct
+from fluxcore.formats import accord, fmt_date, fmt_int
+from ui.components import Numeric
 from ui.theme import OKABE_ITO, style
 
 NON_OUI = {True: "oui", False: "non"}
@@ -66,35 +67,41 @@ def destinations(dest: pd.DataFrame, projection: bool) -> go.Figure:
     return style(fig, projection, height=max(300, (58 if projection else 40) * n + 140))
 
 
-def table_destinations(dest: pd.DataFrame) -> pd.DataFrame:
+def table_destinations(dest: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The possible destinations with their eligible demandes (none counted for a destination
+    outside the cotation) and best score."""
     return pd.DataFrame({
         "Rang d'orientation": dest["rang_orientation"], "Destination": dest["nom"],
         "Contingent": dest["libelle_contingent"],
-        "Éligibles": [fmt_int(n) if c != "hors_cotation" else "—"
-                      for n, c in zip(dest["nb_candidats"], dest["contingent"])],
-        "Meilleur score": [fmt_num(s, 0) for s in dest["meilleur_score"]]})
+        "Éligibles": dest["nb_candidats"].where(dest["contingent"] != "hors_cotation"),
+        "Meilleur score": dest["meilleur_score"]}), {"Meilleur score": Numeric()}
 
 
-def table_candidats(df: pd.DataFrame, projection: bool) -> pd.DataFrame:
+SCORE = Numeric("Score", help="Vide : aucune grille de cotation en vigueur pour la demande.")
+MENAGE = "Ménage (personnes)"
+
+
+def table_candidats(df: pd.DataFrame, projection: bool) -> tuple[pd.DataFrame, dict]:
     """Ranked candidates; in projector mode neither the pseudonymous id nor any detail of the
     household (date of the demande, size, effort rate, priority, DALO) is shown."""
     out = pd.DataFrame({"Rang": df["rang_contingent"]})
     if not projection:
         out["Demande"] = df["demande_id"]
-    out["Score"] = [fmt_num(s, 0) if pd.notna(s) else "sans grille" for s in df["score"]]
-    out["Ancienneté (mois)"] = df["anciennete_mois"].map(fmt_int)
+    out["Score"] = df["score"]
+    out["Ancienneté (mois)"] = df["anciennete_mois"]
     if not projection:
         out["Dépôt"] = [fmt_date(pd.Timestamp(d).date()) for d in df["date_depot"]]
     out["Typologie souhaitée"] = df["typologie_souhaitee"]
     if not projection:
-        out["Ménage"] = df["taille_menage"].map(lambda n: f"{n} pers.")
-        out["Taux d'effort"] = [fmt_pct(x, 1) for x in df["taux_effort"]]
+        out[MENAGE] = df["taille_menage"]
+        out["Taux d'effort (%)"] = df["taux_effort"]
         out["Prioritaire"] = df["prioritaire"].map(NON_OUI)
         out["DALO"] = df["dalo"].map(NON_OUI)
-    return out
+    return out, {"Score": SCORE, "Ancienneté (mois)": Numeric(),
+                 "Taux d'effort (%)": Numeric(decimals=1)}
 
 
-def table_non_satisfaites(df: pd.DataFrame, projection: bool) -> pd.DataFrame:
+def table_non_satisfaites(df: pd.DataFrame, projection: bool) -> tuple[pd.DataFrame, dict]:
     """Well-scored demandes waiting too long; projector: no id, no household size or criteria."""
     out = pd.DataFrame({"Rang dans l'EPCI": df["rang_epci"]})
     if not projection:
@@ -102,34 +109,36 @@ def table_non_satisfaites(df: pd.DataFrame, projection: bool) -> pd.DataFrame:
     out["Commune souhaitée"] = df["commune"].fillna(df["commune_souhaitee"])
     out["Typologie"] = df["typologie_souhaitee"]
     if not projection:
-        out["Ménage"] = df["taille_menage"].map(lambda n: f"{n} pers.")
-    out["Score"] = df["score"].map(lambda s: fmt_num(s, 0))
-    out["Ancienneté (mois)"] = df["anciennete_mois"].map(fmt_int)
-    out["Attente observée (mois)"] = df["attente_mois"].map(lambda x: fmt_num(x, 1))
-    out["Logements libérés depuis le dépôt"] = df["logements_liberes"].map(fmt_int)
+        out[MENAGE] = df["taille_menage"]
+    out["Score"] = df["score"]
+    out["Ancienneté (mois)"] = df["anciennete_mois"]
+    out["Attente observée (mois)"] = df["attente_mois"]
+    out["Logements libérés depuis le dépôt"] = df["logements_liberes"]
     if not projection:
         out["Attente mesurée sur"] = df["niveau_attente"].map(
             {"commune": "la commune", "epci": "l'EPCI", "typologie": "tout le territoire"})
         out["Critères"] = [", ".join(libelle_critere(c) for c in crit)
                            for crit in df["criteres"]]
-    return out
+    return out, {"Score": SCORE, "Ancienneté (mois)": Numeric(),
+                 "Attente observée (mois)": Numeric(decimals=1),
+                 "Logements libérés depuis le dépôt": Numeric()}
 
 
-def table_detail(detail: pd.DataFrame) -> pd.DataFrame:
+def table_detail(detail: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     return pd.DataFrame({
         "Critère": [libelle_critere(c, lib) for c, lib in zip(detail["critere"],
                                                                detail["libelle"])],
-        "Quantité": detail["quantite"].map(fmt_int),
-        "Points par unité": detail["points_unitaires"].map(lambda x: fmt_num(x, 1)),
-        "Points": detail["points"].map(lambda x: fmt_num(x, 1))})
+        "Quantité": detail["quantite"], "Points par unité": detail["points_unitaires"],
+        "Points": detail["points"]}), {"Points par unité": Numeric(decimals=1),
+                                       "Points": Numeric(decimals=1)}
 
 
-def table_grille(g: pd.DataFrame) -> pd.DataFrame:
+def table_grille(g: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """The grid as read: each criterion by its French label and its points (the codes, keys
     of the demandes' files, are in the editor of a new version)."""
     return pd.DataFrame({"Critère": [libelle_critere(c, lib) for c, lib in
                                      zip(g["critere"], g["libelle"])],
-                         "Points": g["points"].map(lambda x: fmt_num(x, 1))})
+                         "Points": g["points"]}), {"Points": Numeric(decimals=1)}
 
 
 def table_versions(v: pd.DataFrame) -> pd.DataFrame:

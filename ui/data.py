@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -44,17 +45,33 @@ def get_db(path: str) -> Database:
     return _open(path).pour(st.session_state.get("utilisateur"))
 
 
+def _key(func: Callable) -> str:
+    """The stable name of a fluxcore function, « module:qualname »: the cache key (st.cache_data
+    would hash a function by its id, which changes when its module is reloaded)."""
+    return f"{func.__module__}:{func.__qualname__}"
+
+
+def _resolve(key: str) -> Callable:
+    """The function named by `_key`."""
+    module, _, qualname = key.partition(":")
+    obj = importlib.import_module(module)
+    for name in qualname.split("."):
+        obj = getattr(obj, name, None)
+    return obj
+
+
 @st.cache_data(ttl=600, show_spinner=False, max_entries=256)
-def _call(path: str, version: int, user: Utilisateur | None, target: str, args: tuple,
+def _call(path: str, version: int, user: Utilisateur | None, key: str, args: tuple,
           kwargs: tuple):
-    module, name = target.rsplit(".", 1)
-    func = getattr(importlib.import_module(module), name)
-    return func(_open(path).pour(user), *args, **dict(kwargs))
+    return _resolve(key)(_open(path).pour(user), *args, **dict(kwargs))
 
 
-def load(path: str, target: str, *args, **kwargs):
-    """Call fluxcore function `target` (dotted path) with the database first, cached per
-    database version and user (a réservataire's cached figures are its own)."""
+def load(path: str, func: Callable, *args, **kwargs):
+    """`func(db, *args, **kwargs)`: a fluxcore function called with the database first, its
+    result cached per database version and user (a réservataire's cached figures are its own).
+    `func` is a module-level function (the cache finds it again by its name)."""
+    key = _key(func)
+    if _resolve(key) is not func:
+        raise TypeError(f"load(): {key} is not a module-level function")
     db = get_db(path)
-    return _call(path, db.version(), db.utilisateur, target, args,
-                 tuple(sorted(kwargs.items())))
+    return _call(path, db.version(), db.utilisateur, key, args, tuple(sorted(kwargs.items())))

@@ -21,7 +21,7 @@ from fluxcore.formats import accord, fmt_int
 from fluxcore.imports import Correspondance, ImportResult, import_uploads, summary
 from fluxcore.neutralisation import csv
 from ui import auth, state
-from ui.components import show_table
+from ui.components import Numeric, show_table
 from ui.data import get_db, release_db
 from ui.tables import sans_menages
 from ui.theme import uploader_css
@@ -68,7 +68,8 @@ def show_check(check: ImportResult, key: str) -> None:
     for name, frame in check.previews.items():
         with st.expander(f"Aperçu : {name}"):
             # no household id nor household detail on a projector
-            show_table(sans_menages(frame) if proj else frame, max_rows=10)
+            show_table(sans_menages(frame) if proj else frame, max_rows=10, column_config={
+                c: Numeric(grouped=False) for c in frame.columns if str(c).startswith("annee")})
     if not check.ok:
         st.error(f"{accord(check.problems.errors, 'erreur', 'erreurs')} : corrigez les fichiers "
                  "puis déposez-les "

@@ -6,6 +6,7 @@ from datetime import date
 
 import streamlit as st
 
+import fluxcore.journal
 from fluxcore.formats import accord, fmt_int
 from fluxcore.journal import (
     COLONNES,
@@ -22,9 +23,15 @@ LIMITE = 500
 
 
 def _filtres(options: dict) -> Filtres:
-    debut, fin = options["debut"] or date.today(), options["fin"] or date.today()
+    # Default period: the first event to today; it follows new events (a write, midnight)
+    # as long as the user has not chosen another period.
+    aujourdhui = date.today()
+    defaut = (options["debut"] or aujourdhui, max(options["fin"] or aujourdhui, aujourdhui))
+    if st.session_state.get("j_periode") in (None, st.session_state.get("j_periode_defaut")):
+        st.session_state["j_periode"] = defaut
+    st.session_state["j_periode_defaut"] = defaut
     c = st.columns([1.7, 1, 1.4, 1.3])
-    periode = c[0].date_input("Période", (debut, fin), format="DD/MM/YYYY", key="j_periode")
+    periode = c[0].date_input("Période", format="DD/MM/YYYY", key="j_periode")
     acteurs = choix_multiple(c[1], "Utilisateur", options["acteurs"], key="j_acteurs",
                              placeholder="Tous")
     actions = choix_multiple(c[2], "Type d'action", options["actions"], key="j_actions",
@@ -41,9 +48,9 @@ def _filtres(options: dict) -> Filtres:
 def journal_panel(path: str, total: int, projection: bool) -> None:
     """Filters, the journal (the details hidden on a projector: they may name a demande) and
     its exports."""
-    options = load(path, "fluxcore.journal.options_filtres")
+    options = load(path, fluxcore.journal.options_filtres)
     filtres = _filtres(options)
-    df = load(path, "fluxcore.journal.journal", filtres, LIMITE)
+    df = load(path, fluxcore.journal.journal, filtres, LIMITE)
     if df.empty:
         st.info("Aucun événement ne correspond à ces filtres.")
         return

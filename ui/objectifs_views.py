@@ -6,8 +6,17 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from fluxcore.formats import MOIS, MOIS_COURTS, fmt_cible, fmt_int, fmt_part
+from fluxcore.formats import (
+    MOIS,
+    MOIS_COURTS,
+    fmt_cible,
+    fmt_int,
+    fmt_part,
+    shown_number,
+    shown_part,
+)
 from fluxcore.geo import noms_departements
+from ui.components import Numeric
 from ui.theme import OKABE_ITO, style
 
 ATTEINT, RETARD = OKABE_ITO[0], OKABE_ITO[5]      # blue / vermillion (colour-blind safe)
@@ -65,36 +74,34 @@ def trajectoire(df: pd.DataFrame, cibles: dict[str, float], projection: bool) ->
 
 RES_COLUMNS = {"departement": "Département", "nom": "Destination",
                "baux": "Baux signés (hors mutations)", "prioritaires": "Prioritaires",
-               "pct": "Part", "cible_pct": "Cible", "manque": "Manque",
+               "pct": "Part (%)", "cible_pct": "Cible (%)", "manque": "Manque",
                "mutations": "Mutations internes (hors base)"}
+# a share with the decimals it needs, never rounded up to its target (fluxcore.formats.fmt_part)
+PART = Numeric(decimals=None)
 
 
-def table_reservataires(df: pd.DataFrame, epci: bool = False) -> pd.DataFrame:
+def table_reservataires(df: pd.DataFrame, epci: bool = False) -> tuple[pd.DataFrame, dict]:
     """The verdict per convention (réservataire × département), or with `epci=True` the
     per-EPCI information (its « Cible » is the CIA's commitment, when there is one)."""
-    cols = RES_COLUMNS | ({"cible_pct": "Engagement CIA"} if epci else {})
+    cols = RES_COLUMNS | ({"cible_pct": "Engagement CIA (%)"} if epci else {})
     out = df[list(cols)].copy()
-    out["pct"] = [fmt_part(v, None if pd.isna(c) else c)
+    out["pct"] = [shown_part(v, None if pd.isna(c) else c)
                   for v, c in zip(out["pct"], out["cible_pct"])]
-    out["cible_pct"] = ["—" if pd.isna(v) else fmt_cible(v) for v in out["cible_pct"]]
-    out["manque"] = ["—" if pd.isna(v) else fmt_int(v) for v in out["manque"]]
-    for c in ("baux", "prioritaires", "mutations"):
-        out[c] = [fmt_int(v) for v in out[c]]
+    out["cible_pct"] = [shown_number(v, 2) for v in out["cible_pct"]]
     deps = noms_departements()
     out["departement"] = [deps.get(d, d) for d in out["departement"]]
     if epci:
         out = out.drop(columns="departement")
-    return out.rename(columns=cols)
+    return out.rename(columns=cols), {cols["pct"]: PART, cols["cible_pct"]: PART}
 
 
-def table_detail(df: pd.DataFrame, niveau: str) -> pd.DataFrame:
+def table_detail(df: pd.DataFrame, niveau: str) -> tuple[pd.DataFrame, dict]:
     cols = {"commune": "Commune"} | ({"residence": "Résidence"} if niveau == "residence" else {})
     cols |= {"baux": "Baux", "baux_hors_qpv": "Baux hors QPV", "pct_q1_hors_qpv": "dont Q1 (%)",
              "baux_qpv": "Baux en QPV", "pct_q234_qpv": "dont Q2–Q4 (%)",
              "pct_prioritaires": "Prioritaires (%)"}
+    parts = ("pct_q1_hors_qpv", "pct_q234_qpv", "pct_prioritaires")
     out = df[list(cols)].copy()
-    for c in ("baux", "baux_hors_qpv", "baux_qpv"):
-        out[c] = [fmt_int(v) for v in out[c]]
-    for c in ("pct_q1_hors_qpv", "pct_q234_qpv", "pct_prioritaires"):
-        out[c] = ["—" if pd.isna(v) else fmt_part(v) for v in out[c]]
-    return out.rename(columns=cols)
+    for c in parts:
+        out[c] = [shown_part(v) for v in out[c]]
+    return out.rename(columns=cols), {cols[c]: PART for c in parts}

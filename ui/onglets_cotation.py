@@ -7,6 +7,7 @@ from datetime import date
 
 import streamlit as st
 
+import fluxcore.cotation
 from fluxcore.cotation import enregistrer_grille, modele_grille
 from fluxcore.errors import FluxcoreError
 from ui import auth
@@ -25,14 +26,14 @@ def demandeur(path: str, today: date, proj: bool) -> None:
                             placeholder="ex. DEM100004539").strip()
         if did:
             try:
-                pos = load(path, "fluxcore.cotation.position_demandeur", did, today)
+                pos = load(path, fluxcore.cotation.position_demandeur, did, today)
             except FluxcoreError as exc:
                 st.error(str(exc))
             else:
                 st.subheader("Ce que le demandeur doit pouvoir connaître (R441-2-17)")
                 st.markdown("\n".join(f"- {x}" for x in pos.phrases))
                 if len(pos.detail):
-                    show_table(views.table_detail(pos.detail))
+                    show_table(*views.table_detail(pos.detail))
                 if pos.comparables:
                     st.plotly_chart(views.histogramme(
                         pos.comparables["classes"], proj,
@@ -42,7 +43,7 @@ def demandeur(path: str, today: date, proj: bool) -> None:
 
 def grille(path: str, epci: str, today: date, proj: bool) -> None:
     """The EPCI's grid by version, its history, and (outside projector mode) a new version."""
-    versions = load(path, "fluxcore.cotation.versions_grille", epci, today)
+    versions = load(path, fluxcore.cotation.versions_grille, epci, today)
     derniere = int(versions["version"].max()) if len(versions) else 0
     if versions.empty:
         st.info("Aucune grille de cotation pour cet EPCI : saisissez sa première version "
@@ -55,10 +56,10 @@ def grille(path: str, epci: str, today: date, proj: bool) -> None:
         v = st.selectbox("Version", opts, index=opts.index(courante), key="c_version",
                          format_func=lambda x: f"Version {x}" + (
                              " (en vigueur)" if len(vig) and x == courante else ""))
-        g = load(path, "fluxcore.cotation.grille", epci, v)
-        show_table(views.table_grille(g), max_rows=len(g))
+        g = load(path, fluxcore.cotation.grille, epci, v)
+        show_table(*views.table_grille(g), max_rows=len(g))
         show_table(views.table_versions(versions))
-        base = load(path, "fluxcore.cotation.grille", epci, derniere)
+        base = load(path, fluxcore.cotation.grille, epci, derniere)
     if proj:
         return
     if not auth.peut("coter"):
@@ -75,7 +76,8 @@ def grille(path: str, epci: str, today: date, proj: bool) -> None:
         edited = st.data_editor(base[["critere", "libelle", "points"]], num_rows="dynamic",
                                 hide_index=True, key=f"c_editeur_{epci}", column_config={
                                     "critere": "Code", "libelle": "Critère",
-                                    "points": st.column_config.NumberColumn("Points")})
+                                    "points": st.column_config.NumberColumn(
+                                        "Points", format="localized")})
         c1, c2 = st.columns(2)
         effet = c1.date_input("Applicable à partir du", value=today, min_value=today,
                               format="DD/MM/YYYY", key="c_effet")

@@ -8,13 +8,16 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+import fluxcore.cotation
+import fluxcore.fragilite
+import fluxcore.recherche
 from fluxcore.cotation import candidats_contingent
 from fluxcore.cotation.candidats import resume
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import accord, fmt_date, fmt_int, fmt_num, fmt_signe
 from fluxcore.recherche import lien
 from ui import avis_views, cotation_views, recherche_views, residences_views
-from ui.components import show_table
+from ui.components import Numeric, show_table
 from ui.cotation_views import NON_OUI
 from ui.data import load
 
@@ -37,13 +40,14 @@ def carte_logement(lg: dict) -> None:
                f"{fmt_date(pd.Timestamp(lg['date_liberation']).date())}")
 
 
-def table_classement(dest: pd.DataFrame) -> pd.DataFrame:
-    """The ranking as French text: the deficit first, then what adjusts it."""
+def table_classement(dest: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The ranking: the deficit first, then what adjusts it (dwellings, signed)."""
+    logements = Numeric(decimals=2, signed=True)
     return pd.DataFrame({
         "Rang": dest["rang"], "Destination": dest["nom"], "Situation": dest["situation"],
-        "Déficit (logements)": [fmt_signe(x, 2) for x in dest["deficit"]],
-        "Ajustements": [fmt_signe(x, 2) for x in dest["ajustements"]],
-        "Déficit ajusté": [fmt_signe(x, 2) for x in dest["score"]]})
+        "Déficit (logements)": dest["deficit"], "Ajustements": dest["ajustements"],
+        "Déficit ajusté": dest["score"]}), {
+        c: logements for c in ("Déficit (logements)", "Ajustements", "Déficit ajusté")}
 
 
 def details(dest: pd.DataFrame, comps: pd.DataFrame, top: int = 3) -> None:
@@ -68,7 +72,7 @@ def ouvrir(path: str, lib: str | None, vacants: pd.DataFrame, aujourdhui: date) 
     if lib in set(vacants["liberation_id"]):
         st.session_state["o_liberation"] = lib
         return
-    etat = load(path, "fluxcore.recherche.etat_liberation", lib, aujourdhui)
+    etat = load(path, fluxcore.recherche.etat_liberation, lib, aujourdhui)
     if etat is None:
         st.warning(f"Libération inconnue : « {lib} ». Vérifiez le lien ou cherchez le logement "
                    "dans la barre latérale.")
@@ -84,19 +88,19 @@ def ouvrir(path: str, lib: str | None, vacants: pd.DataFrame, aujourdhui: date) 
                              ":material/event_upcoming:")
 
 
-def table_candidats(df: pd.DataFrame, projection: bool) -> pd.DataFrame:
+def table_candidats(df: pd.DataFrame, projection: bool) -> tuple[pd.DataFrame, dict]:
     """Best candidates of one destination: score first; projector: no pseudonymous id and no
     household detail (their counts are in the caption)."""
     out = pd.DataFrame({"Rang": df["rang_contingent"]})
     if not projection:
         out["Demande"] = df["demande_id"]
-    out["Score"] = [fmt_num(s, 0) if pd.notna(s) else "sans grille" for s in df["score"]]
+    out["Score"] = df["score"]
     out["Typologie souhaitée"] = df["typologie_souhaitee"]
-    out["Ancienneté (mois)"] = df["anciennete_mois"].map(fmt_int)
+    out["Ancienneté (mois)"] = df["anciennete_mois"]
     if not projection:
         out["Prioritaire"] = df["prioritaire"].map(NON_OUI)
         out["DALO"] = df["dalo"].map(NON_OUI)
-    return out
+    return out, {"Score": cotation_views.SCORE, "Ancienneté (mois)": Numeric()}
 
 
 def candidats(path: str, lib: str, aujourdhui: date, projection: bool) -> None:
@@ -104,12 +108,12 @@ def candidats(path: str, lib: str, aujourdhui: date, projection: bool) -> None:
     score), then the best ones for the destination picked (fluxcore.cotation.par_destination)."""
     st.subheader("Candidats de la cotation")
     try:
-        cand, dest = load(path, "fluxcore.cotation.par_destination", lib, aujourdhui)
+        cand, dest = load(path, fluxcore.cotation.par_destination, lib, aujourdhui)
     except FluxcoreError as exc:
         st.warning(str(exc))
         return
     st.caption(resume(cand) + " Aide à la désignation des candidats, jamais automatique.")
-    show_table(cotation_views.table_destinations(dest))
+    show_table(*cotation_views.table_destinations(dest))
     choix = {r.destinataire: f"{r.rang_orientation}. {r.nom}"
              for r in dest.itertuples() if r.contingent != "hors_cotation"}
     if not choix:
@@ -122,7 +126,7 @@ def candidats(path: str, lib: str, aujourdhui: date, projection: bool) -> None:
                      key="o_candidats")
     top = candidats_contingent(cand, dest.set_index("destinataire").at[d, "contingent"])
     n = 5 if projection else 10
-    show_table(table_candidats(top.head(n), projection), max_rows=n)
+    show_table(*table_candidats(top.head(n), projection), max_rows=n)
     st.caption(f"{accord(len(top), 'candidat éligible', 'candidats éligibles')} pour ce "
                f"contingent, dont {accord(top['prioritaire'].sum(), 'prioritaire', 'prioritaires')}"
                " et "
@@ -136,7 +140,7 @@ def fragilite(path: str, residence_id: str, arret: date) -> None:
     """The résidence's fragility card, the one of the Résidences page."""
     st.subheader("Fragilité de la résidence")
     try:
-        fiche = load(path, "fluxcore.fragilite.fiche", residence_id, arret)
+        fiche = load(path, fluxcore.fragilite.fiche, residence_id, arret)
     except FluxcoreError as exc:
         st.warning(str(exc))
         return

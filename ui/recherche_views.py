@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+import fluxcore.recherche
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import accord
 from ui.data import load
@@ -64,7 +65,7 @@ def preselectionner(path: str, genre: str, identifiant: str | None, options, key
 
 def connu(path: str, genre: str, identifiant: str, nom: str) -> bool:
     """Whether the id exists; warns in French when it does not."""
-    if load(path, "fluxcore.recherche.existe", genre, identifiant):
+    if load(path, fluxcore.recherche.existe, genre, identifiant):
         return True
     st.warning(f"{nom} « {identifiant} » est introuvable dans cette base : vérifiez le lien "
                "ou cherchez-la dans la barre latérale.")
@@ -82,7 +83,7 @@ def boite(path: str, projection: bool, aujourdhui: date) -> None:
     if not texte:
         return
     try:
-        found = load(path, "fluxcore.recherche.rechercher", texte, LIMITE, aujourdhui)
+        found = load(path, fluxcore.recherche.rechercher, texte, LIMITE, aujourdhui)
     except FluxcoreError as exc:
         st.caption(str(exc))
         return

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+import fluxcore.reglages
 from fluxcore.errors import FluxcoreError
 from fluxcore.parametres import BY_KEY, get_parametre, set_parametre
 from fluxcore.reglages import (
@@ -149,7 +150,7 @@ def _table_libre(path: str, cle: str, valeur: dict, key: str):
     df = pd.DataFrame({titre_cle: pd.Series(list(valeur), dtype="string"),
                        titre_valeur: pd.Series(list(valeur.values()), dtype="string")})
     if cle == "sne_contingent_par_reservataire":
-        res = load(path, "fluxcore.reglages.noms_reservataires")
+        res = load(path, fluxcore.reglages.noms_reservataires)
         col_cle = st.column_config.SelectboxColumn(options=list(res), format_func=lambda r:
                                                    res.get(r, r), required=True, width="large")
     else:

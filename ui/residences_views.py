@@ -7,7 +7,7 @@ import streamlit as st
 
 from fluxcore.enquete_ops import libelle_enquete, recents
 from fluxcore.formats import NNBSP, accord, fmt_int, fmt_num, pluriel
-from ui.components import MAX_ROWS, show_table, table_height
+from ui.components import MAX_ROWS, Numeric, show_table, table_height
 from ui.figures_residences import CLASS_LABELS
 
 
@@ -46,23 +46,21 @@ def card(fiche: dict) -> None:
         "Résidence": [_v(x, _unite(c, x)) for c, x in zip(t["indicateur"], t["residence"])],
         "Moyenne de la référence": [_v(x, _unite(c, x)) for c, x in zip(t["indicateur"],
                                                                           t["reference"])],
-        "Contribution à l'indice": [None if pd.isna(c) else fmt_num(c, 2)
-                                    for c in t["contribution"]]})
-    show_table(shown)
+        "Contribution à l'indice": t["contribution"]})
+    show_table(shown, {"Contribution à l'indice": Numeric(decimals=2)})
 
 
 def et_si(result) -> None:
     t = result.indicateurs
     changed = t[(t["avant"] - t["apres"]).abs() > 1e-9]
-    shown = pd.DataFrame({"Indicateur": changed["libelle"],
-                          "Avant": [_v(x, "") for x in changed["avant"]],
-                          "Après": [_v(x, "") for x in changed["apres"]]})
+    shown = pd.DataFrame({"Indicateur": changed["libelle"], "Avant": changed["avant"],
+                          "Après": changed["apres"]})
     verdict = ("reste" if result.classe_avant == result.classe_apres else "passerait de "
                f"« {result.classe_avant} » à")
     st.markdown(f"L'indice passerait de **{fmt_num(result.indice_avant, 2)}** à "
                 f"**{fmt_num(result.indice_apres, 2)}** ; la résidence {verdict} "
                 f"« {result.classe_apres} ».")
-    show_table(shown)
+    show_table(shown, {"Avant": Numeric(decimals=1), "Après": Numeric(decimals=1)})
 
 
 # « Toutes les résidences »: every column inside 1280 px with the sidebar open (about 820 px

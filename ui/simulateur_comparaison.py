@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+import fluxcore.simulation
+import fluxcore.simulation.stockage
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_num, fmt_pct
 from fluxcore.geo import noms_departements
@@ -31,7 +33,7 @@ def panneau(path: str, e, s, res, mc, projection: bool) -> None:
             st.toast(f"Scénario « {s.nom} » enregistré.", icon=":material/check_circle:")
         except FluxcoreError as exc:
             st.error(str(exc))
-    saved = load(path, "fluxcore.simulation.stockage.lister_scenarios")
+    saved = load(path, fluxcore.simulation.stockage.lister_scenarios)
     options = {EN_COURS: f"Scénario en cours ({s.nom})"}
     deps = noms_departements()
     options.update({r.scenario_id: f"{r.nom} — {deps.get(r.departement, r.departement)}, "
@@ -51,7 +53,7 @@ def panneau(path: str, e, s, res, mc, projection: bool) -> None:
             continue
         try:
             other = charger_scenario(get_db(path), sid)
-            oe = load(path, "fluxcore.simulation.charger_entrees", other.departement,
+            oe = load(path, fluxcore.simulation.charger_entrees, other.departement,
                       other.annee_debut, other.annee_fin)
             r = simuler(oe, other)
         except FluxcoreError as exc:

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from fluxcore.formats import accord, fmt_num, fmt_pct
-from ui.components import choix_multiple, show_table
+from ui.components import Numeric, choix_multiple, show_table
 from ui.theme import OKABE_ITO, style
 
 
@@ -63,9 +63,9 @@ def modele(m, projection: bool) -> None:
                    "logement : la fourchette repose alors surtout sur le hasard des départs.")
         st.plotly_chart(figure_calibration(m, projection), width="stretch", theme="streamlit")
     coef = m.coefficients.head(8)
-    show_table(pd.DataFrame({"Variable": coef["variable"],
-                             "Effet sur la chance de départ": [
-                                 f"× {fmt_num(o, 2)}" for o in coef["odds_ratio"]]}))
+    effet = "Effet sur la chance de départ (×)"
+    show_table(pd.DataFrame({"Variable": coef["variable"], effet: coef["odds_ratio"]}),
+               {effet: Numeric(decimals=2)})
 
 
 def figure_calibration(m, projection: bool) -> go.Figure:

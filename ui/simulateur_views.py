@@ -17,7 +17,7 @@ from fluxcore.simulation.scenario import (
     Scenario,
     segment_key,
 )
-from ui.components import canvas_key, table_height
+from ui.components import Numeric, canvas_key, table_height
 from ui.theme import OKABE_ITO, style
 
 COLONNES = {"reservataire_id": "Code", "nom": "Réservataire", "type": "Type",
@@ -87,13 +87,15 @@ def _editeur(df: pd.DataFrame, key: str, projection: bool) -> pd.DataFrame:
                 t.get("Taux (%)"), min_value=0.0, max_value=100.0, step=0.5, format="localized",
                 width=w.get("Taux (%)"), help="Taux négocié (méthode « Taux négocié »)."),
             "Réservés": st.column_config.NumberColumn(
-                min_value=0, step=1, width=w.get("Réservés"),
+                min_value=0, step=1, format="localized", width=w.get("Réservés"),
                 help="Logements réservés (droits de suite) ; vide : le stock de la base."),
             "Droits uniques": st.column_config.NumberColumn(
-                t.get("Droits uniques"), min_value=0, step=1, width=w.get("Droits uniques"),
+                t.get("Droits uniques"), min_value=0, step=1, format="localized",
+                width=w.get("Droits uniques"),
                 help="Droits uniques restants ; vide : ceux de la base."),
             "Années rest.": st.column_config.NumberColumn(
-                t.get("Années rest."), min_value=0.5, step=0.5, width=w.get("Années rest."),
+                t.get("Années rest."), min_value=0.5, step=0.5, format="localized",
+                width=w.get("Années rest."),
                 help="Années restantes des droits uniques ; vide : d'après les dates de fin de "
                 "la base."),
         })
@@ -227,36 +229,39 @@ def figure_droits(res, mc, projection: bool) -> go.Figure:
     return style(fig, projection, height=height)
 
 
-def table_reservataires(res) -> pd.DataFrame:
+DECIMALE = Numeric(decimals=1)        # dwellings per year: one decimal
+# a rate or a legal limit with the decimals it has (22,5 stays 22,5)
+TAUX = Numeric(decimals=None)
+
+
+def table_reservataires(res) -> tuple[pd.DataFrame, dict]:
     t = res.reservataires
     return pd.DataFrame({
         "Réservataire": _libelles(t),
         "Méthode": t["methode"].map(METHODES), "Taux (%)": t["taux_pct"].round(2),
-        "Droits par an": t["droits_par_an"].round(1),
-        "Sur la période": t["droits_total"].round(1),
-        "Comment le taux est obtenu": t["base"]})
+        "Droits par an": t["droits_par_an"], "Sur la période": t["droits_total"],
+        "Comment le taux est obtenu": t["base"]}), {
+        "Taux (%)": TAUX, "Droits par an": DECIMALE, "Sur la période": DECIMALE}
 
 
-def table_controles(res) -> pd.DataFrame:
+def table_controles(res) -> tuple[pd.DataFrame, dict]:
     c = res.controles
     return pd.DataFrame({
         "Contrôle": c["libelle"], "Article": c["article"],
         "Résultat": ["✓ respecté" if ok else "✗ NON RESPECTÉ" for ok in c["respecte"]],
-        "Valeur": [fmt_pct(v, 1) for v in c["valeur"]],
-        "Limite": [fmt_pct(v) for v in c["limite"]], "Détail": c["message"]})
+        "Valeur (%)": c["valeur"], "Limite (%)": c["limite"].round(2),
+        "Détail": c["message"]}), {"Valeur (%)": DECIMALE, "Limite (%)": TAUX}
 
 
-def table_annees(res) -> pd.DataFrame:
+def table_annees(res) -> tuple[pd.DataFrame, dict]:
     a = res.annees
     cols = {"annee": "Année", "parc": "Parc au 1er janvier", "liberations": "Libérations",
             "premieres_flux": "Premières (dans le flux)", "flux_brut": "Flux brut",
             "soustraits": "Soustraits", "flux_net": "Flux net",
             "droits_reservataires": "Droits des réservataires", "part_bailleur": "Bailleur"}
     out = a[list(cols)].rename(columns=cols)
-    out["Année"] = out["Année"].astype(str)
-    for col in list(cols.values())[1:]:
-        out[col] = [fmt_num(v) for v in out[col]]
-    return out
+    return out, {"Année": Numeric(grouped=False),
+                 **{col: DECIMALE for col in list(cols.values())[1:]}}
 
 
 def _libelles(t: pd.DataFrame) -> list[str]:
@@ -295,8 +300,8 @@ def figure_mix(res, projection: bool) -> go.Figure:
     return fig
 
 
-def table_prefet(res) -> pd.DataFrame:
+def table_prefet(res) -> tuple[pd.DataFrame, dict]:
     t = res.prefet_par_commune
-    return pd.DataFrame({"Commune": t["nom"],
-                         "Flux net": [fmt_num(v) for v in t["flux"]],
-                         "Dû au préfet": [fmt_num(v) for v in t["du_prefet"]]})
+    return pd.DataFrame({"Commune": t["nom"], "Flux net": t["flux"],
+                         "Dû au préfet": t["du_prefet"]}), {"Flux net": DECIMALE,
+                                                            "Dû au préfet": DECIMALE}

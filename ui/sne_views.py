@@ -9,9 +9,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from fluxcore import sne
-from fluxcore.formats import accord, fmt_int, fmt_pct, fmt_signe
+from fluxcore.formats import accord, fmt_int, fmt_pct
 from fluxcore.imports.sne import ENTETES
-from ui.components import show_table
+from ui.components import Numeric, show_table
 from ui.theme import COULEURS, style
 
 NBSP = "\u00a0"
@@ -89,22 +89,22 @@ def figure_par_reservataire(par: pd.DataFrame, projection: bool) -> go.Figure:
     return style(fig, projection, height=height)
 
 
-def table_par_reservataire(par: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "Réservataire": par["libelle"],
-        "Selon le bailleur": [fmt_int(x) for x in par["selon_bailleur"]],
-        "Selon le SNE": [fmt_int(x) for x in par["selon_sne"]],
-        "Écart": [fmt_signe(x, 0) for x in par["ecart"]],
-        "Concordantes": [fmt_int(x) for x in par["concordantes"]],
-        "Lignes à corriger": [fmt_int(x) for x in par["a_corriger"]]})
+def table_par_reservataire(par: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Per réservataire, the year's leases according to the landlord and to the SNE
+    (sne.Rapprochement.par_reservataire), as on the SNE page and the Jauges page; and its column
+    config."""
+    out = pd.DataFrame({
+        "Réservataire": par["libelle"], "Selon le bailleur": par["selon_bailleur"],
+        "Selon le SNE": par["selon_sne"], "Écart (SNE − bailleur)": par["ecart"],
+        "Concordantes": par["concordantes"], "Lignes à corriger": par["a_corriger"]})
+    return out.reset_index(drop=True), {"Écart (SNE − bailleur)": Numeric(signed=True)}
 
 
 def synthese(r: sne.Rapprochement, projection: bool) -> None:
     """Lines per type of discrepancy (the types that occur), and where each is corrected."""
     s = r.synthese
     s = s[(s["lignes"] > 0) | (s["statut"] == "CONFORME")]
-    table = pd.DataFrame({"Type d'écart": s["libelle"],
-                          "Lignes": [fmt_int(x) for x in s["lignes"]]})
+    table = pd.DataFrame({"Type d'écart": s["libelle"], "Lignes": s["lignes"]})
     if projection:
         show_table(table, max_rows=len(table))
         return
@@ -156,17 +156,16 @@ def liste_ecarts(r: sne.Rapprochement, statuts: list[str], cle: str | None) -> N
         return
     lignes = lignes.head(MAX_LIGNES)   # a national year: the browser gets the first ones only
     ecart = "Écart (jours)"
-    shown = lignes.assign(**{ecart: [None if pd.isna(x) else fmt_int(x) for x in lignes[ecart]]})
     dates = {c: st.column_config.DateColumn(c, format="DD/MM/YYYY")
              for c in ("Date de radiation (SNE)", "Bail (outil)")}
     # rows taller than 4 rem: Streamlit wraps their texts, so the correction is read whole
-    st.dataframe(shown.reset_index(drop=True), hide_index=True, width="stretch",
+    st.dataframe(lignes.reset_index(drop=True), hide_index=True, width="stretch",
                  placeholder="—", row_height=LIGNE_PX,
                  height=ENTETE_PX + LIGNE_PX * min(total, 10) + 3, column_config={
                      "Écart": st.column_config.TextColumn("Écart", width=150),
                      "Correction à faire": st.column_config.TextColumn(
                          "Correction à faire", width=430),
-                     ecart: st.column_config.Column(ecart, alignment="right"), **dates})
+                     ecart: Numeric(ecart).column(), **dates})
     shown_n = (accord(total, "ligne", "lignes") if total <= MAX_LIGNES else
                f"Les {fmt_int(MAX_LIGNES)} premières lignes sur {fmt_int(total)} : choisissez "
                "un type d'écart ou un réservataire, ou téléchargez le classeur")

@@ -7,6 +7,7 @@ from datetime import date
 
 import streamlit as st
 
+import fluxcore.tableau_de_bord
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import accord
 from fluxcore.perimetre import Perimetre
@@ -27,8 +28,8 @@ def sidebar() -> None:
         path = db_path()
         try:
             get_db(path)
-            annees = load(path, "fluxcore.tableau_de_bord.annees_disponibles")
-            terr = load(path, "fluxcore.tableau_de_bord.territoires")
+            annees = load(path, fluxcore.tableau_de_bord.annees_disponibles)
+            terr = load(path, fluxcore.tableau_de_bord.territoires)
         except FluxcoreError as exc:
             st.error(str(exc))
             annees, terr = [], None
@@ -75,7 +76,7 @@ def libelle_perimetre() -> str:
     terr = st.session_state.get("territoire") or ""
     if not terr:
         return "Tout le patrimoine"
-    t = load(db_path(), "fluxcore.tableau_de_bord.territoires")
+    t = load(db_path(), fluxcore.tableau_de_bord.territoires)
     niveau, _, code = terr.partition(":")
     row = t[(t["niveau"] == niveau) & (t["code"] == code)]
     return row["nom"].iloc[0] if len(row) else code

@@ -7,11 +7,16 @@ toast on the next run, after a rerun that shows the dossier as it now is."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
+from typing import NamedTuple
 
 import pandas as pd
 import streamlit as st
 
+import fluxcore.cotation
+import fluxcore.orientation
+import fluxcore.parametres
 from fluxcore import suivi
 from fluxcore.cotation import candidats_contingent
 from fluxcore.errors import FluxcoreError
@@ -41,6 +46,32 @@ def vu(lib: str):
     return st.session_state.get(f"s_vu_{lib}")
 
 
+class Write(NamedTuple):
+    """What a dossier's form writes when submitted: fluxcore's `func(db, *args, **options)`, to
+    which the form adds the author and the version of the dossier the user saw; then the
+    toast `message`."""
+    func: Callable
+    args: tuple
+    options: dict
+    message: str
+
+
+def _form(path: str, lib: str, name: str, button: str, fields: Callable[[], Write],
+          primary: bool = False, button_key: str | None = None) -> None:
+    """The shape of a dossier's form: st.form « s_form_<name>_<lib> » holding the widgets that
+    `fields()` draws (it returns the Write they make), then the submit button
+    « s_ok_<button_key or name>_<lib> ». On submit: the write (a refusal shows fluxcore's
+    French message, see _essayer), then the toast and a rerun (ui.components.fait)."""
+    with st.form(f"s_form_{name}_{lib}"):
+        write = fields()
+        if st.form_submit_button(button, type="primary" if primary else "secondary",
+                                 key=f"s_ok_{button_key or name}_{lib}"):
+            ok, _ = _essayer(write.func, get_db(path), *write.args, auteur=auth.auteur(),
+                             modifie_le_attendu=vu(lib), **write.options)
+            if ok:
+                fait(write.message)
+
+
 def formulaires(path: str, dos: dict, lib: str, today: date, proj: bool) -> None:
     """One expander per action allowed now, the first one open."""
     if not dos["actions"]:
@@ -65,7 +96,7 @@ def classement(path: str, dos: dict, lib: str, today: date) -> tuple[pd.DataFram
     o = dos["orientation"]
     vide = pd.DataFrame(columns=["demande_id", "score", "rang_contingent"])
     try:
-        cand, dest = load(path, "fluxcore.cotation.par_destination", lib, today)
+        cand, dest = load(path, fluxcore.cotation.par_destination, lib, today)
     except FluxcoreError as exc:
         return vide, f"Pas de classement de la cotation : {exc}"
     row = dest[dest["destinataire"] == o["destinataire"]]
@@ -123,71 +154,58 @@ def proposer(path: str, orientation_id: str, demande_ids: list[str], jour: date,
 
 
 def _retirer(path, dos, lib, today, proj):
-    with st.form(f"s_form_retirer_{lib}"):
+    def fields() -> Write:
         cid = _candidat(dos["candidatures"], A_DECIDER, proj, f"s_cand_retirer_{lib}")
         motif = st.text_input("Motif du retrait", key=f"s_motif_retirer_{lib}")
-        if st.form_submit_button("Retirer ce candidat", key=f"s_ok_retirer_{lib}"):
-            ok, _ = _essayer(suivi.retirer_candidat, get_db(path), cid, auteur=auth.auteur(),
-                             motif=motif, date_retrait=today, modifie_le_attendu=vu(lib))
-            if ok:
-                fait("Candidat retiré.")
+        return Write(suivi.retirer_candidat, (cid,), {"motif": motif, "date_retrait": today},
+                     "Candidat retiré.")
+    _form(path, lib, "retirer", "Retirer ce candidat", fields)
 
 
 def _caleol(path, dos, lib, today, proj):
-    with st.form(f"s_form_caleol_{lib}"):
+    def fields() -> Write:
         jour = st.date_input("Date de la CALEOL", value=today, format="DD/MM/YYYY",
                              key=f"s_date_caleol_{lib}")
-        if st.form_submit_button("Passer en CALEOL", type="primary", key=f"s_ok_caleol_{lib}"):
-            ok, _ = _essayer(suivi.passer_en_caleol, get_db(path),
-                             dos["orientation"]["orientation_id"], jour, auteur=auth.auteur(),
-                             modifie_le_attendu=vu(lib))
-            if ok:
-                fait("Dossier présenté à la CALEOL.")
+        return Write(suivi.passer_en_caleol, (dos["orientation"]["orientation_id"], jour), {},
+                     "Dossier présenté à la CALEOL.")
+    _form(path, lib, "caleol", "Passer en CALEOL", fields, primary=True)
 
 
 def _decider(path, dos, lib, today, proj):
-    with st.form(f"s_form_decider_{lib}"):
+    def fields() -> Write:
         cid = _candidat(dos["candidatures"], A_DECIDER, proj, f"s_cand_decider_{lib}")
         decision = st.radio("Décision", DECISIONS, horizontal=True, key=f"s_decision_{lib}",
                             format_func=suivi.STATUTS_CANDIDATURE.get)
         motif = st.text_input("Motif (obligatoire pour un refus)", key=f"s_motif_dec_{lib}")
         jour = st.date_input("Date de la décision", value=today, format="DD/MM/YYYY",
                              key=f"s_date_dec_{lib}")
-        if st.form_submit_button("Enregistrer la décision", type="primary",
-                                 key=f"s_ok_decider_{lib}"):
-            ok, _ = _essayer(suivi.decision_caleol, get_db(path), cid, decision, jour,
-                             auteur=auth.auteur(), motif=motif, modifie_le_attendu=vu(lib))
-            if ok:
-                texte = suivi.STATUTS_CANDIDATURE[decision]
-                fait(f"Décision enregistrée : {texte[:1].lower()}{texte[1:]}.")
+        texte = suivi.STATUTS_CANDIDATURE[decision]
+        return Write(suivi.decision_caleol, (cid, decision, jour), {"motif": motif},
+                     f"Décision enregistrée : {texte[:1].lower()}{texte[1:]}.")
+    _form(path, lib, "decider", "Enregistrer la décision", fields, primary=True)
 
 
 def _refus_menage(path, dos, lib, today, proj):
-    with st.form(f"s_form_refus_{lib}"):
+    def fields() -> Write:
         cid = _candidat(dos["candidatures"], EN_JEU, proj, f"s_cand_refus_{lib}")
         motif = st.text_input("Motif du refus", key=f"s_motif_refus_{lib}")
         jour = st.date_input("Date du refus", value=today, format="DD/MM/YYYY",
                              key=f"s_date_refus_{lib}")
         st.caption("Le refus est compté à la demande (règle de refus de la cotation).")
-        if st.form_submit_button("Enregistrer le refus", key=f"s_ok_refus_{lib}"):
-            ok, _ = _essayer(suivi.refus_menage, get_db(path), cid, motif, date_refus=jour,
-                             auteur=auth.auteur(), modifie_le_attendu=vu(lib))
-            if ok:
-                fait("Refus du ménage enregistré.")
+        return Write(suivi.refus_menage, (cid, motif), {"date_refus": jour},
+                     "Refus du ménage enregistré.")
+    _form(path, lib, "refus", "Enregistrer le refus", fields)
 
 
 def _signer_bail(path, dos, lib, today, proj):
-    with st.form(f"s_form_bail_{lib}"):
+    def fields() -> Write:
         jour = st.date_input("Date de signature du bail", value=today, format="DD/MM/YYYY",
                              key=f"s_date_bail_{lib}")
-        if st.form_submit_button("Enregistrer le bail", type="primary", key=f"s_ok_bail_{lib}"):
-            ok, _ = _essayer(suivi.signer_bail, get_db(path),
-                             dos["attribution"]["attribution_id"], jour, auteur=auth.auteur(),
-                             modifie_le_attendu=vu(lib))
-            if ok:
-                fait("Bail enregistré : le logement est attribué"
-                     + (" ; les autres candidats sont retirés." if
-                        (dos["candidatures"]["statut"].isin(A_DECIDER)).any() else "."))
+        autres = dos["candidatures"]["statut"].isin(A_DECIDER).any()
+        return Write(suivi.signer_bail, ((dos["attribution"] or {}).get("attribution_id"), jour),
+                     {}, "Bail enregistré : le logement est attribué"
+                     + (" ; les autres candidats sont retirés." if autres else "."))
+    _form(path, lib, "bail", "Enregistrer le bail", fields, primary=True)
 
 
 def rendre(path: str, orientation_ids: list[str], motif: str, compte_livre: bool,
@@ -203,7 +221,7 @@ def rendre(path: str, orientation_ids: list[str], motif: str, compte_livre: bool
 
 
 def _rendre(path, dos, lib, today, proj):
-    compte = bool(load(path, "fluxcore.parametres.get_parametres")[
+    compte = bool(load(path, fluxcore.parametres.get_parametres)[
         "rendu_bailleur_compte_livre"])
     with st.form(f"s_form_rendre_{lib}"):
         motif = st.text_input("Motif", value="Délai de proposition dépassé",
@@ -220,29 +238,28 @@ def _rendre(path, dos, lib, today, proj):
 
 def _corriger(path, dos, lib, today, proj):
     try:
-        noms = load(path, "fluxcore.orientation.destinations_correction", lib, today)
+        noms = load(path, fluxcore.orientation.destinations_correction, lib, today)
     except FluxcoreError as exc:
         st.warning(str(exc))
         return
     if not noms:
         st.caption("Aucune autre destination possible pour ce logement.")
         return
-    with st.form(f"s_form_corriger_{lib}"):
+
+    def fields() -> Write:
         st.caption("Tant qu'aucun candidat n'est proposé, la destination peut être changée ; "
                    "le délai de proposition repart de la convention de la nouvelle "
                    "destination. Destinations classées comme sur la page Orientation.")
         dest = st.selectbox("Nouvelle destination", list(noms), format_func=noms.get,
                             key=f"s_dest_corriger_{lib}")
         motif = st.text_input("Motif de la correction", key=f"s_motif_corriger_{lib}")
-        if st.form_submit_button("Corriger la destination", key=f"s_ok_corriger_{lib}"):
-            ok, _ = _essayer(corriger_orientation, get_db(path), lib, dest, auth.auteur(),
-                             motif, modifie_le_attendu=vu(lib))
-            if ok:
-                fait(f"Orientation corrigée : nouvelle destination « {noms[dest]} ».")
+        return Write(corriger_orientation, (lib, dest), {"motif": motif},
+                     f"Orientation corrigée : nouvelle destination « {noms[dest]} ».")
+    _form(path, lib, "corriger", "Corriger la destination", fields)
 
 
 def _attribuer_bailleur(path, dos, lib, today, proj):
-    with st.form(f"s_form_attribuer_{lib}"):
+    def fields() -> Write:
         st.caption("Le logement a été rendu au bailleur : indiquez la demande que la CALEOL "
                    "a retenue parmi les candidats du bailleur. L'attribution compte pour le "
                    "bailleur ; le logement reste compté pour le réservataire selon le paramètre "
@@ -251,13 +268,11 @@ def _attribuer_bailleur(path, dos, lib, today, proj):
                                 type="password" if proj else "default")
         jour = st.date_input("Date de la CALEOL", value=today, format="DD/MM/YYYY",
                              key=f"s_date_attr_{lib}")
-        if st.form_submit_button("Enregistrer l'attribution", type="primary",
-                                 key=f"s_ok_attr_{lib}"):
-            ok, _ = _essayer(suivi.attribuer_apres_rendu, get_db(path),
-                             dos["orientation"]["orientation_id"], demande, jour,
-                             auteur=auth.auteur(), modifie_le_attendu=vu(lib))
-            if ok:
-                fait("Attribution enregistrée : reste à enregistrer la signature du bail.")
+        return Write(suivi.attribuer_apres_rendu,
+                     (dos["orientation"]["orientation_id"], demande, jour), {},
+                     "Attribution enregistrée : reste à enregistrer la signature du bail.")
+    _form(path, lib, "attribuer", "Enregistrer l'attribution", fields, primary=True,
+          button_key="attr")
 
 
 FORMULAIRES = {"PROPOSER": _proposer, "RETIRER": _retirer, "CALEOL": _caleol,

@@ -9,6 +9,8 @@ import re
 import pandas as pd
 import streamlit as st
 
+import fluxcore.parametres
+import fluxcore.suivi
 from fluxcore.formats import STATUTS, fmt_date, fmt_int, fmt_num
 from fluxcore.suivi.commun import EN_ATTENTE
 from ui import auth, suivi_actions
@@ -229,12 +231,12 @@ def propositions_reservataire(path: str, p, rid: str, proj: bool) -> None:
     """Espace réservataire: when the bailleur allows it (reservataire_propose_candidats), the
     dwellings put at the réservataire's disposal that still await candidates, and a form to
     propose them (fluxcore checks the account proposes only for its own dwellings)."""
-    if not load(path, "fluxcore.parametres.get_parametres")["reservataire_propose_candidats"]:
+    if not load(path, fluxcore.parametres.get_parametres)["reservataire_propose_candidats"]:
         st.markdown("Le bailleur enregistre les candidats des logements mis à votre "
                     "disposition : adressez-lui vos propositions dans le délai prévu par "
                     "votre convention.")
         return
-    encours = load(path, "fluxcore.suivi.en_cours", p)
+    encours = load(path, fluxcore.suivi.en_cours, p)
     attente = encours[(encours["destinataire"] == rid) & encours["statut"].isin(EN_ATTENTE)
                       & (encours["nb_candidats"] < encours["nb_candidats_max"])]
     vus = st.session_state.get("r_vu", {})

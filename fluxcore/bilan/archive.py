@@ -20,7 +20,7 @@ from fluxcore.bilan.documents import DocumentBilan, document, slug
 from fluxcore.bilan.impression import ecrire_pdf, ecrire_pdf_statistiques
 from fluxcore.db import Database
 from fluxcore.formats import fmt_int
-from fluxcore.neutralisation import excel_writer
+from fluxcore.neutralisation import excel_writer, octets
 from fluxcore.perimetre import Perimetre
 from fluxcore.regles import INTERNES
 from fluxcore.sne import Rapprochement, rapprocher
@@ -89,7 +89,7 @@ def generer(db: Database, b: Bilan, pdf: bool = True,
     paquet.sne = rapprochement_sne(db, b)
     paquet.fichiers[f"bilan_{b.annee}_recapitulatif.xlsx"] = _recap_xlsx(paquet, b)
     stem = f"bilan_{b.annee}_statistiques_reservations"
-    paquet.fichiers[f"{stem}.csv"] = st.texte_csv(b.statistiques, b.departements).encode()
+    paquet.fichiers[f"{stem}.csv"] = octets(st.texte_csv(b.statistiques, b.departements))
     if pdf:
         paquet.fichiers[f"{stem}.pdf"] = ecrire_pdf_statistiques(b)
     return paquet

@@ -1,4 +1,5 @@
-"""The figures of the annual bilan (R441-5-1, domain.md §5), for the whole patrimoine at once.
+"""The figures of the annual bilan (R441-5-1, docs/regles.md#bilan), for the whole
+patrimoine at once.
 
 For year N−1 (`annee`): every libération of the year with its latest orientation, counted per
 destination, EPCI and category of each dimension (typologie, financement, QPV/hors QPV,
@@ -20,6 +21,7 @@ from datetime import date
 import pandas as pd
 
 from fluxcore.bilan.statistiques import statistiques
+from fluxcore.codes import FINANCEMENTS
 from fluxcore.db import Database, en_parallele, load_sql
 from fluxcore.errors import BilanError
 from fluxcore.jauges import jauges_conventions
@@ -34,7 +36,6 @@ MESURES = ["logements", "attribues", "rendus", "en_cours", "prioritaires", "dalo
            "quartile_inconnu"]
 QPV = {"QPV": "En QPV", "HORS_QPV": "Hors QPV"}
 TYPOLOGIES = ["T1", "T2", "T3", "T4", "T5", "T6"]
-FINANCEMENTS = ["PLAI", "PLUS", "PLS", "PLI", "AUTRE"]
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,10 @@ from fluxcore.bilan.calcul import (
     totaux,
 )
 from fluxcore.bilan.textes import notes_methode
+from fluxcore.codes import DESTINATIONS_BAILLEUR
 from fluxcore.db import Database, en_parallele
 from fluxcore.errors import BilanError
-from fluxcore.formats import (
-    STATUTS,
-    USAGES_INTERNES,
-)
+from fluxcore.formats import STATUTS
 from fluxcore.geo import dans_perimetre
 from fluxcore.jauges import jauges_conventions, jauges_reservataires
 from fluxcore.perimetre import Perimetre
@@ -38,7 +36,7 @@ from fluxcore.referentiel import libelle_perimetre
 from fluxcore.regles import INTERNES
 
 NON_ORIENTE = "NON_ORIENTE"
-BAILLEUR = "Bailleur (part non réservée)"
+BAILLEUR = DESTINATIONS_BAILLEUR.groupes["BAILLEUR"]     # « Bailleur (part non réservée) »
 
 
 @dataclass
@@ -131,7 +129,7 @@ def _soustraits(realise: pd.DataFrame, prevus: pd.DataFrame) -> pd.DataFrame:
     r = realise.groupby("destinataire")[["logements", "attribues"]].sum()
     p = prevus.groupby("categorie")["prevision"].sum()
     out = pd.DataFrame({"categorie": list(INTERNES)})
-    out["libelle"] = out["categorie"].map(USAGES_INTERNES)
+    out["libelle"] = out["categorie"].map(DESTINATIONS_BAILLEUR.libelles)
     out["realise"] = out["categorie"].map(r["logements"]).fillna(0).astype(int)
     out["attribues"] = out["categorie"].map(r["attribues"]).fillna(0).astype(int)
     out["prevision"] = out["categorie"].map(p).fillna(0.0).astype(float)
@@ -273,8 +271,7 @@ def _groupe(dest: str) -> str:
 def _noms_destinations(db: Database, codes) -> dict[str, str]:
     rv = db.df("select reservataire_id, nom from reservataire")
     noms = dict(zip(rv["reservataire_id"], rv["nom"]))
-    noms.update(USAGES_INTERNES)
-    noms["BAILLEUR"] = BAILLEUR
+    noms.update(DESTINATIONS_BAILLEUR.groupes)      # the bailleur as its share of the flux
     noms[NON_ORIENTE] = "Pas encore orienté"
     return {c: noms.get(c, c) for c in codes}
 

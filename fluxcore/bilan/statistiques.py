@@ -1,6 +1,6 @@
-"""Annual statistics on reservations (arrêté du 28 novembre 2011, domain.md §8), per type of
-réservataire, the State's agents apart: dwellings made available, charged to the contingent
-at attribution, attributions decided, leases signed, refusals, mutations, attributions
+"""Annual statistics on reservations (arrêté du 28 novembre 2011, docs/regles.md#statistiques),
+per type of réservataire, the State's agents apart: dwellings made available, charged to the
+contingent at attribution, attributions decided, leases signed, refusals, mutations, attributions
 charged to no contingent. Part of the bilan (calcul.py runs the query); the page and the
 files show `tableau`.
 
@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from fluxcore.formats import CONTINGENT_DU_TYPE, CONTINGENTS
-from fluxcore.neutralisation import csv
+from fluxcore.codes import CONTINGENT_DU_TYPE, CONTINGENTS
+from fluxcore.neutralisation import BOM, csv
 from fluxcore.reglages import libelle
 from fluxcore.regles import INTERNES
 
 # rows: the contingents, then the dwellings no contingent covers
-LIGNES = {**CONTINGENTS,
+LIGNES = {**CONTINGENTS.libelles,
           "SOUSTRAITS": "Usages soustraits du flux (mutations, relogements)",
           "SANS_ORIENTATION": "Attributions sans orientation enregistrée"}
 RESERVATAIRES = [c for c in CONTINGENTS if c != "NON_RESERVE"]
@@ -121,8 +121,9 @@ def notes(rendu_compte_livre: bool) -> list[str]:
 
 
 def texte_csv(stats: pd.DataFrame, departements: dict[str, str]) -> str:
-    """Every département's table and the whole patrimoine's, French CSV (`;`, UTF-8 with
-    BOM for a spreadsheet): departement, nom, contingent, libellé, the indicators."""
+    """Every département's table and the whole patrimoine's, French Excel CSV
+    (fluxcore.neutralisation.csv) preceded by its BOM (encode it as UTF-8): departement, nom,
+    contingent, libellé, the indicators."""
     parts = []
     for dep in [*sorted(stats["departement"].unique()), None]:
         t = tableau(stats, dep)
@@ -131,4 +132,4 @@ def texte_csv(stats: pd.DataFrame, departements: dict[str, str]) -> str:
         parts.append(t)
     out = pd.concat(parts, ignore_index=True).rename(
         columns={"ligne": "contingent", "libelle": "libellé", **INDICATEURS})
-    return "\ufeff" + csv(out, index=False, sep=";")
+    return BOM + csv(out)

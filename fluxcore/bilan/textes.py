@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fluxcore.bilan.calcul import Bilan
-from fluxcore.formats import TYPES_RESERVATAIRE, fmt_date
+from fluxcore.codes import BAILLEUR, DESTINATIONS_BAILLEUR, TYPES_RESERVATAIRE
+from fluxcore.formats import fmt_date
 from fluxcore.reglages import libelle
 
 if TYPE_CHECKING:
@@ -45,8 +46,10 @@ def notes_methode(b: Bilan, genre: str) -> list[str]:
     return lines
 
 
-TYPES = {**TYPES_RESERVATAIRE, "BAILLEUR": "Bailleur", "USAGE_INTERNE": "Usage interne (soustrait)",
-         "NON_ORIENTE": "Non orienté"}
+# the type column of the synthesis: réservataire types by their group label, the bailleur by
+# its short one, and the bilan's own lines
+TYPES = {**TYPES_RESERVATAIRE.groupes, BAILLEUR: DESTINATIONS_BAILLEUR.courts[BAILLEUR],
+         "USAGE_INTERNE": "Usage interne (soustrait)", "NON_ORIENTE": "Non orienté"}
 
 
 def _inconnus(c: dict) -> list[tuple[str, float, str]]:

@@ -1,6 +1,6 @@
-"""Cotation de la demande (domain.md §7): versioned grids per EPCI, scores in SQL, eligibility
-and ranking of candidates for a dwelling, what a demandeur is owed (R441-2-17) and the review
-of well-scored demandes left unsatisfied."""
+"""Cotation de la demande (docs/regles.md#cotation): versioned grids per EPCI, scores in SQL,
+eligibility and ranking of candidates for a dwelling, what a demandeur is owed (R441-2-17) and
+the review of well-scored demandes left unsatisfied."""
 
 from fluxcore.cotation.candidats import (
     CONTINGENTS,

@@ -1,7 +1,7 @@
 """Candidates for a dwelling: eligibility of each active demande (household size for the
 typologie, resources under the financing's ceiling, rent burden, commune wished), the
 contingents it can be housed on, and the ranking by score (ties: the older demande first).
-A decision aid for designating candidates, never an automatic choice (domain.md §7)."""
+A decision aid for designating candidates, never an automatic choice (docs/regles.md#cotation)."""
 
 from __future__ import annotations
 

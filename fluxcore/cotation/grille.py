@@ -1,4 +1,4 @@
-"""Versioned scoring grids per EPCI (domain.md §7, L441-2-8).
+"""Versioned scoring grids per EPCI (docs/regles.md#cotation, L441-2-8).
 
 A grid version is immutable: a change writes a new version with the date from which it
 applies, so that any past score can be recomputed. The version in force at a date is the
@@ -19,6 +19,7 @@ from fluxcore.acces import acteur, exiger
 from fluxcore.criteres import LIBELLES as CRITERES_LIBELLES
 from fluxcore.db import Database, audit, load_sql
 from fluxcore.errors import CotationError
+from fluxcore.formats import fmt_nombre
 
 ANCIENNETE = "ANCIENNETE_MOIS"
 REFUS = "REFUS"
@@ -134,8 +135,9 @@ def valider_lignes(lignes: pd.DataFrame) -> pd.DataFrame:
             except ValueError:
                 pts = math.nan
             if not math.isfinite(pts) or abs(pts) > POINTS_MAX:
+                borne = fmt_nombre(POINTS_MAX, None)
                 problems.append(f"{where} ({code}) : points « {r.points} » invalides (nombre "
-                                f"entre −{POINTS_MAX:g} et {POINTS_MAX:g} attendu).")
+                                f"entre −{borne} et {borne} attendu).")
             elif code == ANCIENNETE and pts < 0:
                 problems.append(f"{where} : les points d'ancienneté ne peuvent pas être "
                                 "négatifs.")

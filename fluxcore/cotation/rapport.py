@@ -1,5 +1,6 @@
 """Output of `python -m fluxcore coter`: every score, a demandeur's position, or the ranked
-candidates of a dwelling, as CSV (`;`, decimal comma, for a French spreadsheet) or JSON."""
+candidates of a dwelling, as CSV (`;`, decimal comma, oui/non, ISO dates: for a French
+spreadsheet, fluxcore.neutralisation.csv) or JSON."""
 
 from __future__ import annotations
 
@@ -33,13 +34,9 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 
 def _csv(df: pd.DataFrame) -> str:
-    out = df.copy()
-    for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%d/%m/%Y")
-        elif out[col].dtype == bool:
-            out[col] = out[col].map({True: "oui", False: "non"})
-    return csv(out, index=False, sep=";", decimal=",")
+    """French Excel CSV (fluxcore.neutralisation.csv): `;`, decimal comma, oui/non, ISO
+    dates."""
+    return csv(df)
 
 
 def sortie(db: Database, aujourdhui: date, fmt: str = "csv", demande: str | None = None,

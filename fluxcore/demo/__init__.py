@@ -24,7 +24,7 @@ from fluxcore.errors import FluxcoreError
 from fluxcore.fichier import remplacement
 from fluxcore.geo import load_reference, load_zone
 
-# tier: (logements, demandes) — design.md §5
+# tier: (logements, demandes) — docs/architecture.md#performance
 SCALES = {"petit": (3_000, 2_000), "moyen": (15_000, 10_000), "grand": (120_000, 80_000),
           "national": (5_400_000, 2_700_000)}
 

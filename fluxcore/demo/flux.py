@@ -12,9 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fluxcore.codes import RELOGEMENTS, SOUSTRAITS
 from fluxcore.demo.reservataires import SLOTS
 
-INTERNES = ("MUTATION", "RU", "ORCOD", "LHI", "VENTE")
+INTERNES = SOUSTRAITS.codes
 ALL_SLOTS = SLOTS + INTERNES + ("BAILLEUR",)
 # how far each réservataire's real orientations run against its rate, and its QPV bias
 PERF = np.array([0.88, 0.7, 1.04, 1.0, 0.95, 1.12, 1.0])
@@ -154,7 +155,7 @@ def build_attributions(ori: pd.DataFrame, lib: pd.DataFrame, log: pd.DataFrame,
     prio = rng.random(n) < pd.Series(kind).map({"PREFET": 0.97, "PREFET_FONCTIONNAIRES": 0.08,
                                                 "RU": 0.3}).fillna(0.27).to_numpy()
     dalo = prio & (rng.random(n) < np.where(kind == "PREFET", 0.32, 0.06))
-    reloc = np.where(np.isin(kind, ["RU", "ORCOD", "LHI", "VENTE"]), kind, None)
+    reloc = np.where(np.isin(kind, RELOGEMENTS.codes), kind, None)
     menage = rng.permutation(n * 3)[:n] + 100_000_000
     return pd.DataFrame({
         "ori_idx": a.index.to_numpy(), "orientation_id_idx": a["lib_idx"].to_numpy(),

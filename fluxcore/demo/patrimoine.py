@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fluxcore.codes import FINANCEMENTS as CODES_FINANCEMENTS
+from fluxcore.codes import HORS_FLUX
 from fluxcore.geo import Reference, Zone, commune_mere, qpv_code_at, qpv_union, sample_points
 
 # Construction periods of the French social stock (SDES, RPLS: ~55 % built before 1980).
@@ -21,7 +23,7 @@ PERIODES_P = np.array([0.05, 0.38, 0.20, 0.15, 0.13, 0.09])
 PERIODES_P_QPV = np.array([0.02, 0.68, 0.17, 0.06, 0.05, 0.02])
 TYPOLOGIES = np.array(["T1", "T2", "T3", "T4", "T5", "T6"])
 SURFACE_MOY = np.array([31.0, 47.0, 66.0, 79.0, 93.0, 108.0])  # RPLS mean m² by typology
-FINANCEMENTS = np.array(["PLAI", "PLUS", "PLS", "PLI", "AUTRE"])
+FINANCEMENTS = np.array(CODES_FINANCEMENTS.codes)
 FIN_LOYER = np.array([0.88, 1.0, 1.32, 1.55, 0.92])  # rent factor by financing
 NOMS = ("Les Tilleuls", "Les Acacias", "Les Peupliers", "Le Parc", "Les Coteaux", "Les Vignes",
         "Le Mail", "La Roseraie", "Les Glycines", "Les Marronniers", "Le Clos du Moulin",
@@ -231,8 +233,8 @@ def build_logements(res: pd.DataFrame, ref: Reference, rng: np.random.Generator)
         "timedelta64[D]")).astype("datetime64[D]")
     hors_flux = np.full(n, None, dtype=object)
     hf = rng.random(n) < 0.004
-    hors_flux[hf] = np.array(["DEFENSE", "SECURITE_INTERIEURE", "SANTE"], dtype=object)[
-        rng.integers(0, 3, hf.sum())]
+    hors_flux[hf] = np.array(HORS_FLUX.codes, dtype=object)[
+        rng.integers(0, len(HORS_FLUX), hf.sum())]
     return pd.DataFrame({
         "residence_idx": r, "typologie": TYPOLOGIES[typ],
         "nb_pieces": np.minimum(typ + 1, 6) + ((typ == 5) & (rng.random(n) < 0.3)),

@@ -2,8 +2,9 @@
 
 Per département: the préfet (prioritaires and agents de l'État), Action Logement, the
 Département; the largest communes and the CA/CU EPCIs of the landlord's stock sign for their own
-territory (loan guarantees); one hospital employer in the Marne. Rates respect domain.md §3:
-préfet ≤ 30 % (agents ≤ 5 %), guarantees ≤ 20 % on any territory, sum ≤ 100 %.
+territory (loan guarantees); one hospital employer in the Marne. Rates respect
+docs/regles.md#limites: préfet ≤ 30 % (agents ≤ 5 %), guarantees ≤ 20 % on any territory,
+sum ≤ 100 %.
 Each réservataire has a fictitious e-mail address (the notices of availability, fluxcore.avis)
 under the reserved top-level domain `.example` (RFC 2606): never anybody's real address.
 """

@@ -6,70 +6,19 @@ Of the signed leases: 3 % never radiated; of the rest, about 4 % charged to anot
 2 % radiated 45 to 135 days late, 1,5 % with a mistyped RPLS id, 1,5 % with the other DALO
 mention; 1 % of dwellings radiated a second time, long before, for an attribution the
 product does not hold; 1 % of demandes radiated for another motif (abandon: set aside). The
-landlord's system carries the numéro unique of about 60 % of the radiated leases.
+landlord's system carries the numéro unique of about 60 % of the radiated leases. The
+contingent a lease should carry is the product's rule (sql/sne/contingent_attendu.sql, with the
+base's settings), the one the reconciliation checks.
 """
 
 from __future__ import annotations
 
-from fluxcore.formats import CONTINGENT_DU_TYPE, CONTINGENTS
+import json
 
-SQL = """
-create temp table _radiation as
-with tirage as (
-    select a.attribution_id, a.logement_id, a.date_bail, a.dalo, a.mutation_interne,
-           a.prioritaire, res.commune_insee, res.departement,
-           case when o.destinataire in ('BAILLEUR', 'MUTATION', 'RU', 'ORCOD', 'LHI', 'VENTE')
-                then 'NON_RESERVE' else coalesce(m.contingent, 'AUTRES') end as contingent,
-           (hash(a.attribution_id || '-u-' || $graine) % 1000000) / 1e6 as u,
-           (hash(a.attribution_id || '-v-' || $graine) % 1000000) / 1e6 as v,
-           row_number() over (order by a.attribution_id) as n
-    from attribution a
-    join orientation o using (orientation_id)
-    join logement l on l.logement_id = a.logement_id
-    join residence res using (residence_id)
-    left join reservataire r on r.reservataire_id = o.destinataire
-    left join (select unnest(cast($types as varchar[])) as type,
-                      unnest(cast($contingents as varchar[])) as contingent) m using (type)
-    where a.date_bail is not null
-),
-radiees as (
-    select *,
-           -- another contingent: the list turned by 1 to 4 places
-           case when u < 0.07 then list_element(cast($tous as varchar[]),
-                    1 + (list_position(cast($tous as varchar[]), contingent)
-                         + cast(floor(v * 4) as integer)) % len(cast($tous as varchar[])))
-                else contingent end as contingent_sne,
-           case when u between 0.07 and 0.09
-                then date_bail + cast(45 + floor(v * 90) as integer)
-                else date_bail + cast(floor(v * 3) as integer) end as date_sne,
-           case when u between 0.09 and 0.105 then logement_id || '9' else logement_id end
-               as rpls_sne,
-           case when u between 0.105 and 0.12 then not dalo else dalo end as dalo_sne
-    from tirage
-    where u >= 0.03
-)
-select attribution_id, u,
-       printf('%s%s%s%07d', lpad(departement, 3, '0'), strftime(date_bail, '%y'),
-              strftime(date_bail, '%m'), n) as numero_unique,
-       date_sne as date_radiation, rpls_sne as logement_rpls, contingent_sne as contingent,
-       dalo_sne as dalo, prioritaire and v < 0.3 as accord_collectif,
-       mutation_interne as mutation, commune_insee,
-       'Attribution d''un logement' as motif_radiation
-from radiees
-union all
-select null, u, printf('%s%s%s%07dB', lpad(departement, 3, '0'),
-                       strftime(date_bail - 250, '%y'), strftime(date_bail - 250, '%m'), n),
-       date_bail - 250, logement_id, contingent, false, false, false, commune_insee,
-       'Attribution d''un logement'
-from tirage
-where v < 0.01
-union all
-select null, u, printf('%s%s%s%07dA', lpad(departement, 3, '0'),
-                       strftime(date_bail - 40, '%y'), strftime(date_bail - 40, '%m'), n),
-       date_bail - 40, null, null, null, null, null, commune_insee, 'Abandon de la demande'
-from tirage
-where v > 0.99
-"""
+from fluxcore.codes import CONTINGENTS
+from fluxcore.db import bind, load_sql
+from fluxcore.parametres import PARAMETRES
+from fluxcore.sne import parametres_contingent
 
 COLONNES = ("numero_unique, date_radiation, logement_rpls, contingent, dalo, accord_collectif, "
             "mutation, commune_insee, motif_radiation")
@@ -77,9 +26,12 @@ COLONNES = ("numero_unique, date_radiation, logement_rpls, contingent, dalo, acc
 
 def inserer_radiations(cur, graine: int) -> None:
     """Fill radiation_sne from the demo's signed leases (inside the demo's transaction)."""
-    cur.execute(SQL, {"graine": str(graine), "types": list(CONTINGENT_DU_TYPE),
-                      "contingents": list(CONTINGENT_DU_TYPE.values()),
-                      "tous": list(CONTINGENTS)})
+    valeurs = dict(cur.execute("select cle, valeur from parametre").fetchall())
+    reglages = {p.cle: json.loads(valeurs[p.cle]) if p.cle in valeurs else p.defaut
+                for p in PARAMETRES}
+    sql = load_sql("demo/radiations")
+    params = {"graine": str(graine), "tous": list(CONTINGENTS), **parametres_contingent(reglages)}
+    cur.execute(sql, bind(sql, params))
     cur.execute(f"insert into radiation_sne ({COLONNES}) select {COLONNES} from _radiation")
     # the landlord's system carries the numéro unique of 60 % of the leases it radiated
     cur.execute("update attribution a set numero_unique = r.numero_unique from _radiation r "

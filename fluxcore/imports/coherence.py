@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fluxcore.check import REGLES_LIGNE
 from fluxcore.db import load_sql
-from fluxcore.formats import fmt_date
+from fluxcore.formats import fmt_date, fmt_num
 from fluxcore.imports.problems import Problems
 from fluxcore.imports.spec import SPECS
 
@@ -110,7 +110,7 @@ def check(cur, target, problems: Problems) -> None:
                 cur, RATES.format(periodes=load_sql("conventions/periodes"), typed=typed),
                 problems.limit):
             scope = f" (périmètre {perimetre})" if perimetre else ""
-            problems.add(where, ligne, "taux_flux", f"{total:.1f}".replace(".", ","),
+            problems.add(where, ligne, "taux_flux", fmt_num(total, 1),
                          f"les conventions en vigueur en {annee} dans le département {dep}"
                          f"{scope} totalisent plus de 100 % : {detail}")
 

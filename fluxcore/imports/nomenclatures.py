@@ -1,4 +1,5 @@
-"""The RPLS code lists the importer reads (domain.md §8), each stated once.
+"""The RPLS code lists the importer reads (docs/regles.md#sources, docs/imports.md), each
+stated once.
 
 - FINAN: the financing nomenclature of the répertoire (codes and labels as published in the
   open data `FINAN_CODE`/`FINAN_LIBELLE`, and in older files `FINAN` as a number), with the
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+from fluxcore.codes import CONTINGENTS
 
 # code, label as published, category
 FINAN: tuple[tuple[str, str, str], ...] = (
@@ -77,16 +80,16 @@ CONTINGENT: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 # The contingent of an SNE radiation (docs/sne.md), as extracts write it, to the product's codes
-# (fluxcore.formats.CONTINGENTS): the RPLS codes 1 to 7 above, or a label. The arrêté du
-# 17 septembre 2012 (§6.2) names « contingent de l'Etat "fonctionnaires" », « contingent de l'Etat
-# "prioritaires" », « contingent des collectivités territoriales, de leurs établissements
-# publics et des EPCI », « contingent des employeurs et des collecteurs du 1 % logement »,
-# « autre contingent » and, by default, none. Patterns are tried in order on the lower-case
-# label without accents (« Autre contingent (… de l'Etat …) » is AUTRES, « Etat – agents » is
-# ETAT_FONCTIONNAIRES); a cell matching none stays as given and the import reports it.
-CONTINGENT_SNE_CODES = {"1": "ETAT_FONCTIONNAIRES", "2": "ETAT_PRIORITAIRES", "3": "EMPLOYEURS",
-                        "4": "COLLECTIVITES", "5": "ETAT_FONCTIONNAIRES", "6": "AUTRES",
-                        "7": "NON_RESERVE"}
+# (fluxcore.codes.CONTINGENTS): the RPLS codes 1 to 7 above (the registry's aliases), or a
+# label. The arrêté du 17 septembre 2012 (§6.2) names « contingent de l'Etat
+# "fonctionnaires" », « contingent de l'Etat "prioritaires" », « contingent des collectivités
+# territoriales, de leurs établissements publics et des EPCI », « contingent des employeurs et
+# des collecteurs du 1 % logement », « autre contingent » and, by default, none. Patterns are
+# tried in order on the lower-case label without accents (« Autre contingent (… de l'Etat …) »
+# is AUTRES, « Etat – agents » is ETAT_FONCTIONNAIRES); a cell matching none stays as given
+# and the import reports it.
+CONTINGENT_SNE_CODES = dict(sorted((alias, code) for alias, code in CONTINGENTS.alias.items()
+                                   if alias.isdigit()))
 CONTINGENT_SNE_LIBELLES: tuple[tuple[str, str], ...] = (
     (r"autre", "AUTRES"),
     (r"fonctionnaire|agents?|r ?314", "ETAT_FONCTIONNAIRES"),

@@ -21,11 +21,14 @@ the file) and returns a DuckDB expression. Rules, stated once:
 
 from __future__ import annotations
 
+from fluxcore.codes import FINANCEMENTS
 from fluxcore.imports.nomenclatures import CONTINGENT_SNE_CODES, CONTINGENT_SNE_LIBELLES
 from fluxcore.neutralisation import sql_retablir
 
 TRUE = ("oui", "o", "1", "1.0", "vrai", "true", "yes", "y", "x")
 FALSE = ("non", "n", "0", "0.0", "faux", "false", "no")
+# other spellings of a code an import accepts, by column (fluxcore.codes: « PLA-I » is PLAI)
+ALIAS = {"financement": {a: c for a, c in FINANCEMENTS.alias.items() if a != c}}
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M:%S",
                 "%d/%m/%Y %H:%M", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S")
 
@@ -166,6 +169,14 @@ def code(col: str) -> str:
     return f"nullif(regexp_replace(strip_accents(upper({text(col)})), '[\\s-]+', '_', 'g'), '')"
 
 
+def alias(v: str, spellings: dict[str, str]) -> str:
+    """The code `v` (an expression) with the other spellings of a code replaced by it."""
+    if not spellings:
+        return v
+    whens = " ".join(f"when '{a}' then '{c}'" for a, c in spellings.items())
+    return f"case {v} {whens} else {v} end"
+
+
 def contingent(col: str) -> str:
     """The contingent of an SNE radiation: an RPLS code 1 to 7 or a label
     (fluxcore.imports.nomenclatures.CONTINGENT_SNE_LIBELLES), else the cell as a code."""
@@ -198,7 +209,7 @@ def expression(col: str, sql_type: str, column: str, enum: bool) -> str:
     if column == "contingent" and enum:
         return contingent(col)
     if enum:
-        return f"replace({code(col)}, 'PLA_I', 'PLAI')"
+        return alias(code(col), ALIAS.get(column, {}))
     if sql_type in ("INTEGER", "BIGINT") and banded(column):
         return integer(col, bands=True)
     return BY_TYPE[sql_type](col)

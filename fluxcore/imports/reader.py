@@ -39,6 +39,7 @@ import duckdb
 import pandas as pd
 
 from fluxcore.errors import memoire_epuisee, memoire_insuffisante
+from fluxcore.formats import fmt_int, fmt_taille
 from fluxcore.imports.nomenclatures import RPLS_BAILLEUR
 from fluxcore.imports.problems import AVERTISSEMENT, Problems
 
@@ -396,10 +397,10 @@ def _check_workbook(path: Path, suffix: str) -> dict[str, list[tuple[int, int, s
                          if i.file_size > LARGE_MEMBER), default=0)
             if total > MAX_UNZIPPED or ratio > MAX_RATIO:
                 raise FileError(
-                    f"classeur refusé : une fois décompressé il occuperait {_size(total)}"
+                    f"classeur refusé : une fois décompressé il occuperait {fmt_taille(total)}"
                     + (f", compressé jusqu'à {ratio:.0f} fois" if ratio > MAX_RATIO else "")
-                    + f" (limites : {_size(MAX_UNZIPPED)}, {MAX_RATIO} fois) : fichier anormal "
-                    "(« bombe ZIP » ?) ; enregistrez les données en CSV")
+                    + f" (limites : {fmt_taille(MAX_UNZIPPED)}, {MAX_RATIO} fois) : fichier "
+                    "anormal (« bombe ZIP » ?) ; enregistrez les données en CSV")
             return _formula_errors(zf) if "xl/workbook.xml" in names else {}
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, NotImplementedError) as exc:
         raise FileError("classeur illisible : archive tronquée ou endommagée (copie ou "
@@ -489,14 +490,6 @@ def _error_cells(xml: bytes) -> list[tuple[int, int, str | None]]:
                           html.unescape(value.group(1).decode("utf-8", "replace"))
                           if value else "#ERREUR"))
     return cells
-
-
-def _size(n: int) -> str:
-    """A size in French units (« 2,5 Go »)."""
-    for unit, div in (("Go", 1024 ** 3), ("Mo", 1024 ** 2), ("Ko", 1024)):
-        if n >= div:
-            return f"{n / div:.1f}".replace(".", ",").removesuffix(",0") + f" {unit}"
-    return f"{n} octets"
 
 
 def read_xlsx(cur: duckdb.DuckDBPyConnection, path: Path, name: str, prefix: str,
@@ -597,8 +590,8 @@ def check_values(cur: duckdb.DuckDBPyConnection, sheet: Sheet, problems: Problem
             message = (f"caractère de contrôle dans la valeur ({what}) : fichier endommagé ou "
                        "mal exporté ; corrigez la cellule")
         else:
-            message = (f"valeur trop longue : {size:_} caractères, au plus "
-                       f"{bounds[col]:_} dans cette colonne".replace("_", "\u202f")
+            message = (f"valeur trop longue : {fmt_int(size)} caractères, au plus "
+                       f"{fmt_int(bounds[col])} dans cette colonne"
                        + " (fichier endommagé, ou colonnes décalées ?)")
         shown = value if len(value) <= 60 else value[:60] + "…"
         problems.add(sheet.where, line, header, shown.translate(_VISIBLE), message)
@@ -629,9 +622,9 @@ def _check_path(path: Path) -> None:
             raise FileError("ce n'est pas un fichier ordinaire (périphérique, tube…)")
         size, limit = path.stat().st_size, max_bytes()
         if size > limit:
-            shown = _size(size) if _size(size) != _size(limit) else f"{size} octets"
+            shown = fmt_taille(size) if fmt_taille(size) != fmt_taille(limit) else f"{size} octets"
             raise FileError(f"fichier trop volumineux : {shown}, au-delà de la limite de "
-                            f"{_size(limit)} (variable {MAX_BYTES_ENV}) : découpez-le en "
+                            f"{fmt_taille(limit)} (variable {MAX_BYTES_ENV}) : découpez-le en "
                             "plusieurs fichiers")
         if size == 0:
             raise FileError("le fichier est vide")

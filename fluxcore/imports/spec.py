@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fluxcore.formats import CONTINGENTS, HORS_FLUX
+from fluxcore import codes
 from fluxcore.suivi import STATUTS_CANDIDATURE
 
-INTERNES = ("MUTATION", "RU", "ORCOD", "LHI", "VENTE", "BAILLEUR")
+# the domain's code lists come from fluxcore.codes (one home per code)
+INTERNES = codes.DESTINATIONS_BAILLEUR.codes     # destinations that are no réservataire
 TYPOLOGIES = ("T1", "T2", "T3", "T4", "T5", "T6")
-FINANCEMENTS = ("PLAI", "PLUS", "PLS", "PLI", "AUTRE")
-TYPES_RESERVATAIRE = ("PREFET", "PREFET_FONCTIONNAIRES", "ACTION_LOGEMENT", "COMMUNE", "EPCI",
-                      "DEPARTEMENT", "REGION", "EMPLOYEUR", "AUTRE")
-STATUTS_ORIENTATION = ("ORIENTE", "CANDIDATS_PROPOSES", "CALEOL", "ATTRIBUE", "RENDU_BAILLEUR")
+FINANCEMENTS = codes.FINANCEMENTS.codes
+TYPES_RESERVATAIRE = codes.TYPES_RESERVATAIRE.codes
+STATUTS_ORIENTATION = codes.STATUTS_ORIENTATION.codes
 ORIGINES_CANDIDATURE = ("BAILLEUR", "RESERVATAIRE")
 
 COMMUNE = (r"^([0-9]{5}|2[AB][0-9]{3})$", "un code INSEE de commune à 5 caractères (ex. 08105)")
@@ -27,7 +27,8 @@ QPV = (r"^Q[NP][0-9A-Z]{5,8}$", "un code QPV (ex. QN05103M)")
 
 PART = (0.0, 100.0)
 
-# OPS survey (domain.md §8): shares of households, in percent, at résidence or commune level
+# OPS survey (docs/regles.md#sources): shares of households, in percent, at résidence or
+# commune level
 PARTS_OPS = ("part_ressources_faibles", "part_monoparentales", "part_sans_emploi", "part_apl",
              "part_personnes_seules", "part_grandes_familles", "part_moins_25",
              "part_plus_65")
@@ -66,7 +67,7 @@ SPECS: dict[str, TableSpec] = {s.table: s for s in (
               derivable=("departement", "en_qpv", "nom")),
     TableSpec("logement", "logements", ("logement_id",),
               enums={"typologie": TYPOLOGIES, "financement": FINANCEMENTS,
-                     "hors_flux_motif": tuple(HORS_FLUX)},
+                     "hors_flux_motif": codes.HORS_FLUX.codes},
               bounds={"nb_pieces": (1, 20), "surface_m2": (0, 1000), "loyer_mensuel": (0, 10000),
                       "etage": (-5, 100)},
               strict_lower=("surface_m2",),
@@ -102,7 +103,7 @@ SPECS: dict[str, TableSpec] = {s.table: s for s in (
                           Reference("destinataire", "reservataire", "reservataire_id",
                                     INTERNES))),
     TableSpec("attribution", "attributions", ("attribution_id",),
-              enums={"relogement": ("RU", "ORCOD", "LHI", "VENTE")},
+              enums={"relogement": codes.RELOGEMENTS.codes},
               bounds={"taille_menage": (1, 20), "ressources_uc": (0, 1_000_000),
                       "quartile": (1, 4)},
               references=(Reference("orientation_id", "orientation", "orientation_id"),
@@ -143,7 +144,7 @@ SPECS: dict[str, TableSpec] = {s.table: s for s in (
     # radiations for attribution as the landlord extracts them from the SNE (migration 007,
     # docs/sne.md): the RPLS id may be unknown to the product, which the reconciliation says
     TableSpec("radiation_sne", "radiations SNE", ("numero_unique",),
-              enums={"contingent": tuple(CONTINGENTS)},
+              enums={"contingent": codes.CONTINGENTS.codes},
               formats={"commune_insee": COMMUNE,
                        "siren_bailleur": (r"^[0-9]{9}$", "un SIREN à 9 chiffres")}),
     TableSpec("grille_cotation", "grilles de cotation", ("epci_siren", "version", "critere"),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from fluxcore.formats import accord
+from fluxcore.formats import accord, fmt_annee, fmt_nombre
 from fluxcore.imports import parsing
 from fluxcore.imports.problems import AVERTISSEMENT, ERREUR, Problems
 from fluxcore.imports.reader import Sheet, normalise
@@ -160,8 +160,9 @@ def _report(cur, typed: str, where: str, column: str, condition: str, problems: 
                           message, niveau)
 
 
-def _fmt(x: float) -> str:
-    return f"{x:g}".replace(".", ",")
+def _borne(name: str, x: float) -> str:
+    """A bound in French: « 1 000 000 » (not « 1e+06 »), a year as a year (« 2100 »)."""
+    return fmt_annee(x) if name.startswith("annee") else fmt_nombre(x)
 
 
 def check_cells(cur: duckdb.DuckDBPyConnection, typed: str, where: str, table: str,
@@ -203,9 +204,9 @@ def check_cells(cur: duckdb.DuckDBPyConnection, typed: str, where: str, table: s
         if name in spec.bounds:
             low, high = spec.bounds[name]
             op = ">" if name in spec.strict_lower else ">="
-            what = f"supérieur à {_fmt(low)}" if op == ">" else f"au moins {_fmt(low)}"
+            what = f"{'supérieur à' if op == '>' else 'au moins'} {_borne(name, low)}"
             report(f"{name} is not null and not ({name} {op} {low} and {name} <= {high})",
-                   f"valeur hors bornes : attendu {what} et au plus {_fmt(high)}")
+                   f"valeur hors bornes : attendu {what} et au plus {_borne(name, high)}")
         if name in spec.formats:
             pattern, expected = spec.formats[name]
             wrong = f"{name} is not null and not regexp_matches({name}, '{pattern}')"

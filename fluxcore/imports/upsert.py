@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from fluxcore.codes import liste_sql
 from fluxcore.formats import accord
 from fluxcore.imports.geographie import locate, normalise_communes
 from fluxcore.imports.problems import AVERTISSEMENT, Problems
@@ -112,7 +113,7 @@ def derive_from_base(cur, target: Target) -> None:
         t = target.typed
         _add(cur, target, "perimetre", "varchar",
              f"(select r.territoire from reservataire r where r.reservataire_id = "
-             f"{t}.reservataire_id and r.type in ('COMMUNE', 'EPCI'))")
+             f"{t}.reservataire_id and r.type in {liste_sql('types_territoriaux')})")
 
 
 def _check_ops_communes(cur, target: Target, problems: Problems) -> None:

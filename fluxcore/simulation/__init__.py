@@ -1,4 +1,5 @@
-"""Negotiation simulator (domain.md §2–4): scenarios over a 3 to 5-year convention period.
+"""Negotiation simulator (docs/regles.md#flux to #conversion): scenarios over a 3 to 5-year
+convention period.
 
 - `scenario`: the parameters (JSON), validated;
 - `entrees`: what a simulation reads from the base, once per département and period;

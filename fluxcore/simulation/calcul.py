@@ -19,7 +19,13 @@ import pandas as pd
 from fluxcore import conventions
 from fluxcore.formats import pluriel
 from fluxcore.geo import dans_perimetre
-from fluxcore.regles import INTERNES, TYPES_PREFET, taux_part_stock
+from fluxcore.regles import (
+    INTERNES,
+    TYPES_PREFET,
+    droits_uniques_par_an,
+    taux_droits_uniques,
+    taux_part_stock,
+)
 from fluxcore.simulation.entrees import Entrees
 from fluxcore.simulation.scenario import TYPOLOGIES, LigneReservataire, Scenario, segment_key
 
@@ -266,8 +272,8 @@ def resoudre_taux(e: Entrees, s: Scenario, ligne: LigneReservataire,
     if ligne.methode in ("droits_uniques", "stock_et_uniques"):
         droits, annees = droits_uniques(e, ligne)
         if droits > 0 and flux_net_moyen > 0:
-            par_an = droits / annees
-            t = 100.0 * par_an / flux_net_moyen
+            par_an = droits_uniques_par_an(droits, annees)
+            t = taux_droits_uniques(droits, annees, flux_net_moyen)
             taux += t
             textes.append(f"{_n(droits)} droits uniques sur {_n(annees, 1)} "
                           f"{pluriel(annees, 'an', 'ans')} = "

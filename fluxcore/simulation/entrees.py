@@ -2,7 +2,7 @@
 
 `charger_entrees` runs a handful of set-based queries; every scenario change afterwards is
 computed in memory from these tables (a negotiator moves a slider: no SQL). `entrees_simples`
-builds the same object by hand for a one-territory example (domain.md §9).
+builds the same object by hand for a one-territory example (docs/regles.md#exemples).
 """
 
 from __future__ import annotations

@@ -105,7 +105,7 @@ def _feuille_droits(wb, name: str, r: Resultats, f_head, f_num, f_pct, f_title) 
 
 
 NOTES = [
-    "Méthode (domain.md §2–4 ; R441-5, R441-5-2 du CCH)",
+    "Méthode (R441-5, R441-5-2 du CCH)",
     "libérations estimées = Σ segments (typologie × QPV) parc au 1er janvier × taux de rotation",
     "flux brut = libérations + premières mises en location (si elles entrent dans le flux)",
     "flux net = flux brut − soustraits (mutations, relogements NPNRU, ORCOD, LHI, ventes)",

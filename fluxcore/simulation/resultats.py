@@ -11,7 +11,13 @@ import pandas as pd
 
 from fluxcore.formats import de_commune, fmt_pct
 from fluxcore.limites import en_derogations
-from fluxcore.regles import INTERNES, Controle, controle_hors_qpv_prefet, controles_prefet
+from fluxcore.regles import (
+    INTERNES,
+    TYPES_PREFET,
+    Controle,
+    controle_hors_qpv_prefet,
+    controles_prefet,
+)
 from fluxcore.simulation.calcul import (
     SEGMENTS,
     cube,
@@ -199,7 +205,7 @@ def couverture(e: Entrees, res: pd.DataFrame) -> pd.DataFrame:
 
 def controles(e: Entrees, s: Scenario, res: pd.DataFrame, annees: pd.DataFrame,
               mix: pd.DataFrame, flux_dep: pd.DataFrame, dr: pd.DataFrame) -> pd.DataFrame:
-    """Every legal limit of domain.md §3, on the period's expected figures; the préfet's
+    """Every legal limit of docs/regles.md#limites, on the period's expected figures; the préfet's
     year by year against the scenario's dated dérogations."""
     g = e.reglages
     net = float(annees["flux_net"].clip(lower=0).sum())
@@ -265,8 +271,7 @@ def parts_prefet(res: pd.DataFrame, annees: pd.DataFrame, dr: pd.DataFrame) -> l
         else:
             parts = [float(res.loc[res["type"].isin(types) & res["perimetre"].isna(),
                                    "taux_pct"].sum())
-                     for types in (("PREFET", "PREFET_FONCTIONNAIRES"),
-                                   ("PREFET_FONCTIONNAIRES",))]
+                     for types in (TYPES_PREFET, ("PREFET_FONCTIONNAIRES",))]
         out.append((date(y, 1, 1), date(y, 12, 31), round(parts[0], 9), round(parts[1], 9)))
     return out
 

@@ -10,8 +10,9 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 
+from fluxcore.codes import TYPES_RESERVATAIRE
 from fluxcore.errors import FluxcoreError
-from fluxcore.formats import accord
+from fluxcore.formats import accord, fmt_nombre
 from fluxcore.regles import INTERNES, Derogation
 
 METHODES = {
@@ -27,8 +28,7 @@ ROTATIONS = {
     "segments": "Taux par segment",
 }
 TYPOLOGIES = ("T1", "T2", "T3", "T4", "T5", "T6")
-TYPES = ("PREFET", "PREFET_FONCTIONNAIRES", "ACTION_LOGEMENT", "COMMUNE", "EPCI",
-         "DEPARTEMENT", "REGION", "EMPLOYEUR", "AUTRE")
+TYPES = TYPES_RESERVATAIRE.codes
 DUREE_MIN, DUREE_MAX = 3, 5
 
 
@@ -43,7 +43,7 @@ def segment_key(typologie: str, en_qpv: bool) -> str:
 
 @dataclass
 class LigneReservataire:
-    """One réservataire of the scenario and how its rate is obtained (domain.md §4)."""
+    """One réservataire of the scenario and how its rate is obtained (docs/regles.md#conversion)."""
 
     reservataire_id: str
     nom: str = ""
@@ -317,10 +317,11 @@ def _pct(value, name: str, required: bool = False) -> None:
         return
     v = _number(value, name)
     if not 0 <= v <= 100:
-        raise ScenarioError(f"{name} doit être un pourcentage entre 0 et 100 (reçu : {v:g}).")
+        raise ScenarioError(f"{name} doit être un pourcentage entre 0 et 100 "
+                            f"(reçu : {fmt_nombre(v, None)}).")
 
 
 def _count(value, name: str) -> None:
     v = _number(value, name)
     if v is not None and v < 0:
-        raise ScenarioError(f"{name} doit être positif ou nul (reçu : {v:g}).")
+        raise ScenarioError(f"{name} doit être positif ou nul (reçu : {fmt_nombre(v, None)}).")

@@ -1,6 +1,6 @@
 """The life of an orientation once the destination is chosen (issue « daily work »): the
 candidates proposed for the dwelling, the CALEOL and its decisions, the lease, or the
-dwelling given back to the bailleur when no candidate came in time (domain.md §1).
+dwelling given back to the bailleur when no candidate came in time (docs/regles.md#rendu-bailleur).
 
 Statuts of an orientation (formats.STATUTS): ORIENTE → CANDIDATS_PROPOSES (candidates
 proposed) → CALEOL (the file goes to the commission) → ATTRIBUE (a candidate retained: the

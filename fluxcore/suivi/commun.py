@@ -9,12 +9,13 @@ from datetime import date, datetime
 import pandas as pd
 
 from fluxcore.acces import acteur
+from fluxcore.codes import RELOGEMENTS as CODES_RELOGEMENTS
+from fluxcore.codes import STATUTS_EN_ATTENTE
 from fluxcore.db import Database, bind, default_actor, load_sql
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import STATUTS, fmt_date
 from fluxcore.journal import ACTIONS
 from fluxcore.perimetre import Perimetre
-from fluxcore.regles import INTERNES
 
 STATUTS_CANDIDATURE = {"PROPOSE": "Proposé", "RETENU": "Retenu par la CALEOL",
                        "REFUSE_CALEOL": "Refusé par la CALEOL", "AJOURNE": "Ajourné",
@@ -33,8 +34,8 @@ ETAPES = {**{k: v for k, v in ACTIONS.items()
              if k.partition(".")[0] in ("orientation", "suivi", "attribution")},
           "orientation.create": "Orientation décidée"}
 AUTRE_CANDIDAT = "Logement attribué à un autre candidat"   # motif of the others at the lease
-EN_ATTENTE = ("ORIENTE", "CANDIDATS_PROPOSES")   # waiting for candidates: the deadline runs
-RELOGEMENTS = tuple(c for c in INTERNES if c != "MUTATION")  # attribution.relogement codes
+EN_ATTENTE = STATUTS_EN_ATTENTE.codes   # waiting for candidates: the deadline runs
+RELOGEMENTS = CODES_RELOGEMENTS.codes   # attribution.relogement codes
 
 
 class SuiviError(FluxcoreError):

@@ -2,7 +2,8 @@
 -- the flux, and past internal uses per category (the default forecast of subtractions).
 -- $dep, $perim, $annee, $nb as in segments.sql.
 -- Returns one row: premieres (flux dwellings put in service during $annee), hors_flux,
---   soustraits_MUTATION, _RU, _ORCOD, _LHI, _VENTE (mean per year over the past $nb years).
+--   soustraits (list of {categorie, par_an}: each subtracted category used in the past $nb
+--   years, mean per year; a category absent was not used).
 with log as (
     select l.logement_id, l.hors_flux_motif, l.date_mise_en_service
     from logement l
@@ -24,13 +25,7 @@ final as (
         (select count(*) from log where hors_flux_motif is null
             and year(date_mise_en_service) = $annee) as premieres,
         (select count(*) from log where hors_flux_motif is not null) as hors_flux,
-        coalesce((select n from internes where destinataire = 'MUTATION'), 0) / $nb
-            as soustraits_MUTATION,
-        coalesce((select n from internes where destinataire = 'RU'), 0) / $nb as soustraits_RU,
-        coalesce((select n from internes where destinataire = 'ORCOD'), 0) / $nb
-            as soustraits_ORCOD,
-        coalesce((select n from internes where destinataire = 'LHI'), 0) / $nb as soustraits_LHI,
-        coalesce((select n from internes where destinataire = 'VENTE'), 0) / $nb
-            as soustraits_VENTE
+        coalesce((select list({'categorie': destinataire, 'par_an': n / $nb}
+                              order by destinataire) from internes), []) as soustraits
 )
 select * from final

@@ -2,7 +2,8 @@
 -- $dep: département; $perim: commune INSEE or EPCI SIREN (NULL = whole département);
 -- $annee: year of the assiette; $nb: number of past years observed (annee-nb .. annee-1).
 -- Returns: typologie, en_qpv, parc (flux dwellings in service on 1 January of $annee),
---   parc_observe (Σ over past years of the parc on 1 January), liberations_observees.
+--   parc_observe (Σ over past years of the parc on 1 January: {{ regles/annees_observees }}),
+--   liberations_observees ({{ assiette/liberation_observee }}).
 -- First lettings are not rotation: a libération within 31 days of the service date is one.
 with log as (
     select l.logement_id, l.typologie, r.en_qpv, l.date_mise_en_service
@@ -12,13 +13,10 @@ with log as (
       and l.hors_flux_motif is null
       and ($perim is null or r.commune_insee = $perim or r.epci_siren = $perim)
 ),
-annees as (
-    select unnest(range($annee - $nb, $annee)) as annee
-),
 parc_obs as (
-    select log.typologie, log.en_qpv, count(*) as n
-    from log cross join annees a
-    where coalesce(log.date_mise_en_service, date '1900-01-01') < make_date(a.annee, 1, 1)
+    select typologie, en_qpv, sum({{ regles/annees_observees }})::bigint as n
+    from log
+    where {{ regles/annees_observees }} > 0
     group by all
 ),
 lib_obs as (
@@ -31,7 +29,7 @@ lib_obs as (
 parc as (
     select typologie, en_qpv, count(*) as n
     from log
-    where coalesce(date_mise_en_service, date '1900-01-01') < make_date($annee, 1, 1)
+    where {{ regles/premiere_annee_au_parc }} <= $annee
     group by all
 ),
 segments as (

@@ -7,23 +7,23 @@
 --   (code: T3, PLUS, QPV/HORS_QPV, INSEE code, band index 0..n or INCONNUE), dans_flux,
 --   logements, attribues, rendus, en_cours, prioritaires, dalo, q1, quartile_inconnu.
 -- "attribues" = latest orientation with status ATTRIBUE; the household flags come from the
--- attribution recorded on that orientation (quartile as in the CIL objectives: given, else
--- resources per UC below the EPCI's threshold of the year).
+-- attribution recorded on that orientation (quartile as in the CIL objectives:
+-- {{ regles/menage_q1 }}, the EPCI's threshold of the year).
 with {{ jauges/lignes }},
 att as (
-    select a.orientation_id, a.prioritaire or a.dalo as prioritaire, a.dalo,
-           coalesce(a.quartile = 1, a.ressources_uc < s.seuil_q1_uc) as q1
-    from attribution a
+    select att.orientation_id, att.prioritaire or att.dalo as prioritaire, att.dalo,
+           {{ regles/menage_q1 }} as q1
+    from attribution att
     join logement l using (logement_id)
     join residence r using (residence_id)
     left join seuil_quartile s on s.epci_siren = r.epci_siren and s.annee = $annee
-    where a.orientation_id is not null
-    qualify row_number() over (partition by a.orientation_id
-                               order by a.date_bail desc nulls last, a.attribution_id desc) = 1
+    where att.orientation_id is not null
+    qualify row_number() over (partition by att.orientation_id
+                               order by att.date_bail desc nulls last, att.attribution_id desc) = 1
 ),
 l as (
     select lib.*, att.prioritaire, att.dalo, att.q1,
-           coalesce(lib.destinataire, '') not in ('MUTATION', 'RU', 'ORCOD', 'LHI', 'VENTE')
+           coalesce(lib.destinataire, '') not in {{ codes/soustraits }}
                and ($premieres or not lib.premiere) as dans_flux,
            case when lib.annee_construction is not null
                 then len(list_filter($bornes, lambda b: b <= lib.annee_construction)) end
@@ -43,7 +43,7 @@ final as (
            count(*) as logements,
            count(*) filter (where statut = 'ATTRIBUE') as attribues,
            count(*) filter (where statut = 'RENDU_BAILLEUR') as rendus,
-           count(*) filter (where statut in ('ORIENTE', 'CANDIDATS_PROPOSES', 'CALEOL'))
+           count(*) filter (where statut in {{ codes/statuts_en_cours }})
                as en_cours,
            count(*) filter (where statut = 'ATTRIBUE' and prioritaire) as prioritaires,
            count(*) filter (where statut = 'ATTRIBUE' and dalo) as dalo,

@@ -8,7 +8,7 @@ final as (
     select lib.liberation_id, lib.logement_id, r.nom as residence, lib.commune_insee,
            lib.departement, lib.epci_siren, lib.typologie, lib.financement, lib.en_qpv,
            lib.annee_construction, lib.date_liberation, lib.destinataire, lib.statut,
-           coalesce(lib.destinataire, '') not in ('MUTATION', 'RU', 'ORCOD', 'LHI', 'VENTE')
+           coalesce(lib.destinataire, '') not in {{ codes/soustraits }}
                and ($premieres or not lib.premiere) as dans_flux
     from lib
     join logement l using (logement_id)

@@ -1,5 +1,6 @@
--- Annual statistics on reservations (arrêté du 28 novembre 2011, domain.md §8), per
--- département and destination of the dwellings of the flux. Parameters: those of
+-- Annual statistics on reservations (arrêté du 28 novembre 2011,
+-- docs/regles.md#statistiques), per département and destination of the dwellings of the flux.
+-- Parameters: those of
 -- {{ jauges/lignes }} (year $annee, period $debut to $arret, whole patrimoine or a territory).
 -- Returns: departement, destinataire (réservataire id, BAILLEUR, a subtracted use, NULL = an
 --   attribution without recorded orientation), type (of the réservataire, NULL otherwise),
@@ -9,8 +10,7 @@
 --   decidees_rendues (of them, on a dwelling it gave back: the bailleur's candidate),
 --   baux (leases signed in the period, whenever decided), sans_bail (decided in the period,
 --   no lease signed by $arret: the household refused, or the lease is still to come),
---   mutations (decided in the period, an internal mutation: attribution.mutation_interne or
---   a dwelling oriented MUTATION).
+--   mutations (decided in the period, an internal mutation: {{ regles/mutation_interne }}).
 with {{ jauges/lignes }},
 dispo as (
     select departement, destinataire, count(*) as mis_a_disposition,
@@ -22,15 +22,15 @@ dispo as (
 att as (
     select log.departement, o.destinataire,
            coalesce(o.statut = 'RENDU_BAILLEUR', false) as rendue,
-           coalesce(a.date_caleol between $debut and $arret, false) as decidee,
-           coalesce(a.date_bail between $debut and $arret, false) as signee,
-           a.date_bail is null or a.date_bail > $arret as sans_bail,
-           a.mutation_interne or coalesce(o.destinataire = 'MUTATION', false) as mutation
-    from attribution a
+           coalesce(att.date_caleol between $debut and $arret, false) as decidee,
+           coalesce(att.date_bail between $debut and $arret, false) as signee,
+           att.date_bail is null or att.date_bail > $arret as sans_bail,
+           {{ regles/mutation_interne }} as mutation
+    from attribution att
     join log using (logement_id)
     left join orientation o using (orientation_id)
-    where a.date_caleol between $debut and $arret
-       or a.date_bail between $debut and $arret
+    where att.date_caleol between $debut and $arret
+       or att.date_bail between $debut and $arret
 ),
 agg as (
     select departement, destinataire,

@@ -1,5 +1,5 @@
 -- Shared CTEs (included with {{ conventions/droits }}): who is owed a share of the flux on which
--- days of year $annee (domain.md §1, issue 22). Includes {{ conventions/periodes }}
+-- days of year $annee (docs/regles.md#conventions, issue 22). Includes {{ conventions/periodes }}
 -- (conv_periode, conv_unique, prefet_dep).
 -- droit: one line per right in force on some day of $annee:
 --   - each convention of conv_unique as its réservataire's own right, from its first to its

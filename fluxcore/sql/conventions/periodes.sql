@@ -1,5 +1,6 @@
 -- Shared CTEs (included with {{ conventions/periodes }}): every convention with the days it is
--- in force and the territory it covers (domain.md §1 and §4, issue 22; README « Conventions »).
+-- in force and the territory it covers (docs/regles.md#conventions, #conversion, issue 22;
+-- README « Conventions »).
 -- No parameter: the setting garantie_duree_apres_pret_ans is read from the parametre table
 -- (seeded in every base), so every query including this fragment follows it.
 -- conv_periode: one row per convention: convention_id, reservataire_id, nom, type,
@@ -21,9 +22,9 @@
 -- Each CTE reads the one before it once: DuckDB binds a CTE again at every reference.
 conv_periode as (
     select c.convention_id, c.reservataire_id, rv.nom, rv.type, c.departement,
-           coalesce(c.perimetre, case when rv.type in ('COMMUNE', 'EPCI')
+           coalesce(c.perimetre, case when rv.type in {{ codes/types_territoriaux }}
                                       then rv.territoire end) as perimetre,
-           c.perimetre is not null or rv.type not in ('COMMUNE', 'EPCI')
+           c.perimetre is not null or rv.type not in {{ codes/types_territoriaux }}
                or rv.territoire is not null as localisee,
            c.taux_flux, c.garantie_emprunt, c.date_signature,
            case when c.garantie_emprunt and c.fin_pret is not null
@@ -37,7 +38,7 @@ conv_periode as (
                                                            as integer)) as date)
                  end) as fin,
            case when rv.repris_par_prefet
-                     and rv.type not in ('PREFET', 'PREFET_FONCTIONNAIRES')
+                     and rv.type not in {{ codes/types_prefet }}
                 then coalesce(rv.date_reprise, date '1900-01-01') end as reprise
     from convention c
     join reservataire rv using (reservataire_id)

@@ -8,7 +8,7 @@ with legacy as (
     select c.convention_id, c.departement, c.derogation_fin, c.taux_flux
     from convention c
     join reservataire r using (reservataire_id)
-    where c.derogation_fin is not null and r.type in ('PREFET', 'PREFET_FONCTIONNAIRES')
+    where c.derogation_fin is not null and r.type in {{ codes/types_prefet }}
 ),
 final as (
     select 'DEROG-' || l.convention_id as derogation_id, l.departement,
@@ -21,7 +21,7 @@ final as (
                from convention p
                join reservataire pr using (reservataire_id)
                where p.departement = l.departement and p.perimetre is null
-                 and pr.type in ('PREFET', 'PREFET_FONCTIONNAIRES')
+                 and pr.type in {{ codes/types_prefet }}
                  and year(l.derogation_fin) between p.annee_debut and p.annee_fin),
                l.taux_flux)) as taux_max
     from legacy l

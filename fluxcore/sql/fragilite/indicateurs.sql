@@ -66,18 +66,17 @@ territoire as (
 ),
 entrees as (
     select l.residence_id, count(*) as n,
-           count(*) filter (where coalesce(a.quartile = 1, a.ressources_uc < s.seuil_q1_uc))
-               as q1,
-           count(*) filter (where a.prioritaire or a.dalo) as prioritaires,
-           count(*) filter (where a.dalo) as dalo,
-           count(*) filter (where a.taille_menage >= 6) as grandes,
-           count(*) filter (where a.taille_menage = 1) as seules
-    from attribution a
+           count(*) filter (where {{ regles/menage_q1 }}) as q1,
+           count(*) filter (where att.prioritaire or att.dalo) as prioritaires,
+           count(*) filter (where att.dalo) as dalo,
+           count(*) filter (where att.taille_menage >= 6) as grandes,
+           count(*) filter (where att.taille_menage = 1) as seules
+    from attribution att
     join logement l using (logement_id)
     join res r using (residence_id)
-    left join seuil_quartile s on s.epci_siren = r.epci_siren and s.annee = year(a.date_bail)
-    where a.date_bail > cast($arret as date) - interval 730 day
-      and a.date_bail <= cast($arret as date)
+    left join seuil_quartile s on s.epci_siren = r.epci_siren and s.annee = year(att.date_bail)
+    where att.date_bail > cast($arret as date) - interval 730 day
+      and att.date_bail <= cast($arret as date)
     group by all
 ),
 libs as (

@@ -9,7 +9,6 @@ final as (
         (select count(*) from entree where destinataire = 'BAILLEUR') as bailleur,
         (select count(*) from entree where destinataire = 'BAILLEUR' and statut = 'ATTRIBUE')
             as bailleur_attribues,
-        (select count(*) from lib where destinataire in ('MUTATION', 'RU', 'ORCOD', 'LHI',
-            'VENTE')) as internes
+        (select count(*) from lib where destinataire in {{ codes/soustraits }}) as internes
 )
 select * from final

@@ -36,7 +36,7 @@ lib as (
 ),
 entree as (
     select * from lib
-    where coalesce(destinataire, '') not in ('MUTATION', 'RU', 'ORCOD', 'LHI', 'VENTE')
+    where coalesce(destinataire, '') not in {{ codes/soustraits }}
       and ($premieres or not premiere)
 ),
 cl as (

@@ -13,10 +13,8 @@
 with {{ jauges/lignes }},
 parc_c as (
     select departement, commune_insee, epci_siren, typologie, en_qpv,
-           count(*) filter (where coalesce(date_mise_en_service, date '1900-01-01')
-                            < make_date($annee, 1, 1)) as parc,
-           sum(greatest(0, least($nb, $annee - greatest($annee - $nb,
-               year(coalesce(date_mise_en_service, date '1900-01-01')) + 1)))) as parc_observe,
+           count(*) filter (where {{ regles/premiere_annee_au_parc }} <= $annee) as parc,
+           sum({{ regles/annees_observees }}) as parc_observe,
            count(*) filter (where year(date_mise_en_service) = $annee) as premieres
     from log group by all
 ),
@@ -86,7 +84,7 @@ realise as (
     select convention_id, count(*) as orientes,
            count(*) filter (where statut = 'ATTRIBUE') as attribues,
            count(*) filter (where statut = 'RENDU_BAILLEUR') as rendus,
-           count(*) filter (where statut in ('ORIENTE', 'CANDIDATS_PROPOSES', 'CALEOL'))
+           count(*) filter (where statut in {{ codes/statuts_en_cours }})
                as en_cours
     from livre group by all
 ),

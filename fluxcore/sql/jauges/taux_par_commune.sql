@@ -34,7 +34,7 @@ periodes as (
 final as (
     select c.departement, c.commune_insee, p.du, p.au,
            sum(v.taux_flux) as total,
-           coalesce(sum(v.taux_flux) filter (where v.type in ('PREFET', 'PREFET_FONCTIONNAIRES')
+           coalesce(sum(v.taux_flux) filter (where v.type in {{ codes/types_prefet }}
                                              and v.repris_de is null), 0) as prefet,
            coalesce(sum(v.taux_flux) filter (where v.type = 'PREFET_FONCTIONNAIRES'), 0)
                as agents,

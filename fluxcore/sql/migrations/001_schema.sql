@@ -1,4 +1,4 @@
--- 001_schema: the data-model contract of design.md §2.
+-- 001_schema: the data-model contract of docs/donnees.md.
 -- Table and column names are a contract: add, never rename.
 -- Referential integrity is checked by fluxcore.check and by the importer (DuckDB foreign keys
 -- forbid upserts of referenced rows and slow bulk loads at the national tier).

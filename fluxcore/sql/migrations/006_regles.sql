@@ -1,4 +1,5 @@
--- 006_regles: the convention rules a préfet would sign (issue 22, domain.md §1, §3, §4).
+-- 006_regles: the convention rules a préfet would sign (issue 22, docs/regles.md#conventions,
+-- #derogations, #conversion).
 -- A convention may start and end on any day (date_debut, date_fin; NULL = 1 January of
 -- annee_debut, 31 December of annee_fin): its share is prorated over the part of the year it
 -- covers. A convention tied to a loan guarantee ends with the loan (fin_pret) plus the years of

@@ -3,11 +3,12 @@
 -- baux_periode: every lease of the period in the département(s) $dep, with or without EPCI
 --   (a convention covers all the bailleur's dwellings of its département);
 -- baux: those of the EPCI(s) of the scope (the CIL indicators).
--- q1: attribution.quartile = 1 when given, else ressources_uc below the EPCI's threshold of the
--- year; NULL when neither is known (counted in the base, in no numerator).
--- mutation: an internal mutation (attribution.mutation_interne, or a dwelling oriented to
---   MUTATION): outside every réservataire's and the bailleur's prioritaires base (R441-5 I:
---   subtracted from the flux before it is shared), counted apart.
+-- q1: {{ regles/menage_q1 }} with the EPCI's threshold of year $annee; NULL when unknown
+--   (counted in the base, in no numerator). q1_ou_reloge: the lease counts towards the Q1
+--   hors QPV objective ({{ regles/q1_hors_qpv }}: Q1 or relogé RU/ORCOD).
+-- mutation: an internal mutation ({{ regles/mutation_interne }}): outside every
+--   réservataire's and the bailleur's prioritaires base (R441-5 I: subtracted from the flux
+--   before it is shared), counted apart.
 -- titulaire: whose attribution it is for the prioritaires objective (L441-1): the orientation's
 --   destination, the bailleur when the réservataire gave the dwelling back (RENDU_BAILLEUR:
 --   « l'attribution à un candidat présenté par le réservataire a échoué »), NULL without
@@ -16,11 +17,12 @@ baux_periode as (
     select r.departement, r.epci_siren, r.commune_insee, r.residence_id, r.nom as residence,
            r.en_qpv, att.date_bail, att.relogement,
            att.prioritaire or att.dalo as prioritaire,
-           coalesce(att.quartile = 1, att.ressources_uc < s.seuil_q1_uc) as q1,
+           {{ regles/menage_q1 }} as q1,
+           {{ regles/q1_hors_qpv }} as q1_ou_reloge,
            o.destinataire,
            case when o.statut = 'RENDU_BAILLEUR' then 'BAILLEUR' else o.destinataire end
                as titulaire,
-           att.mutation_interne or coalesce(o.destinataire = 'MUTATION', false) as mutation
+           {{ regles/mutation_interne }} as mutation
     from attribution att
     join logement l using (logement_id)
     join residence r using (residence_id)

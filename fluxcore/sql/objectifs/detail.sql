@@ -6,7 +6,7 @@ with {{ objectifs/baux }},
 final as (
     select b.commune_insee, coalesce(c.nom, b.commune_insee) as commune, b.residence_id,
            b.residence, b.en_qpv, count(*) as baux,
-           count(*) filter (where q1 or relogement in ('RU', 'ORCOD')) as q1_ou_reloges,
+           count(*) filter (where q1_ou_reloge) as q1_ou_reloges,
            count(*) filter (where q1 = false) as q234,
            count(*) filter (where not mutation) as baux_hors_mutation,
            count(*) filter (where prioritaire and not mutation) as prioritaires

@@ -1,7 +1,8 @@
 -- Leases still expected this year per EPCI and QPV status, from the flux forecast: the parc
 -- times the rotation observed over the $nb previous years (first lettings excluded), times the
 -- share of the year after $arret (observed rotation as in the assiette:
--- {{ assiette/liberation_observee }}). $annee, $arret, $nb, $epci, $dep.
+-- {{ assiette/liberation_observee }} over {{ regles/annees_observees }}). $annee, $arret, $nb,
+-- $epci, $dep.
 -- Returns: epci_siren, en_qpv, parc, prevision_annuelle, restant.
 with log as (
     select l.logement_id, r.epci_siren, r.en_qpv, l.date_mise_en_service
@@ -13,8 +14,7 @@ with log as (
 ),
 parc as (
     select epci_siren, en_qpv, count(*) as parc,
-           sum(greatest(0, least($nb, $annee - year(coalesce(date_mise_en_service,
-               date '1900-01-01')) - 1))) as parc_annees
+           sum({{ regles/annees_observees }}) as parc_annees
     from log
     group by all
 ),

@@ -1,4 +1,4 @@
--- CIL indicators per EPCI for the leases signed from $debut to $arret (domain.md §6).
+-- CIL indicators per EPCI for the leases signed from $debut to $arret (docs/regles.md#objectifs).
 -- $annee, $debut, $arret, $epci, $dep. Every EPCI with patrimoine in the scope is listed.
 -- Returns: epci_siren, nom, baux, baux_hors_qpv, q1_hors_qpv, baux_qpv, q234_qpv,
 --   baux_hors_mutation (the prioritaires base: internal mutations left out), prioritaires
@@ -15,8 +15,7 @@ agg as (
     select epci_siren,
            count(*) as baux,
            count(*) filter (where not en_qpv) as baux_hors_qpv,
-           count(*) filter (where not en_qpv and (q1 or relogement in ('RU', 'ORCOD')))
-               as q1_hors_qpv,
+           count(*) filter (where not en_qpv and q1_ou_reloge) as q1_hors_qpv,
            count(*) filter (where en_qpv) as baux_qpv,
            count(*) filter (where en_qpv and q1 = false) as q234_qpv,
            count(*) filter (where not mutation) as baux_hors_mutation,

@@ -8,8 +8,7 @@ mois as (
 par_mois as (
     select month(date_bail) as mois,
            count(*) filter (where not en_qpv) as baux_hors_qpv,
-           count(*) filter (where not en_qpv and (q1 or relogement in ('RU', 'ORCOD')))
-               as q1_hors_qpv,
+           count(*) filter (where not en_qpv and q1_ou_reloge) as q1_hors_qpv,
            count(*) filter (where en_qpv) as baux_qpv,
            count(*) filter (where en_qpv and q1 = false) as q234_qpv
     from baux

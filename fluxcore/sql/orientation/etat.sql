@@ -104,7 +104,7 @@ autres as (
            count(*) filter (where l.en_qpv = $en_qpv) as orientes_meme_qpv,
            count(*) filter (where not l.en_qpv) as orientes_hors_qpv,
            (select count(*) from entree where not en_qpv) as flux_hors_qpv
-    from (select unnest(['MUTATION', 'RU', 'ORCOD', 'LHI', 'VENTE', 'BAILLEUR']) as destinataire) d
+    from (select unnest(list_value{{ codes/destinations_bailleur }}) as destinataire) d
     left join lib l on l.destinataire = d.destinataire
     group by all
 ),
@@ -118,7 +118,7 @@ hist as (
 ),
 att as (
     select o.destinataire, coalesce(att.date_caleol, o.date_orientation) as d,
-           coalesce(att.quartile = 1, att.ressources_uc < s.seuil_q1_uc) as q1
+           {{ regles/menage_q1 }} as q1
     from attribution att
     join orientation o using (orientation_id)
     join log on log.logement_id = att.logement_id

@@ -79,7 +79,7 @@ ouverts as (
                                order by b.date_liberation desc, b.liberation_id desc,
                                         o.date_orientation desc, o.orientation_id desc) = 1
         and (o.orientation_id is null and b.date_liberation <= cast($aujourdhui as date)
-             or o.statut in ('ORIENTE', 'CANDIDATS_PROPOSES', 'CALEOL'))
+             or o.statut in {{ codes/statuts_en_cours }})
 ),
 log_mots as (
     select * from ouverts order by tri, logement_id limit $limite

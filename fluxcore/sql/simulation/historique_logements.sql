@@ -20,7 +20,7 @@ annees as (
 expo as (
     select log.*, a.annee
     from log cross join annees a
-    where coalesce(log.date_mise_en_service, date '1900-01-01') < make_date(a.annee, 1, 1)
+    where {{ regles/premiere_annee_au_parc }} <= a.annee
 ),
 libs as (
     select distinct b.logement_id, year(b.date_liberation) as annee

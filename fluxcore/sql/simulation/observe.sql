@@ -1,5 +1,6 @@
 -- Observed rotation per commune and segment over the $nb years before $annee (the first
--- year of the period), with the same predicate as the assiette engine.
+-- year of the period), with the same rule as the assiette engine ({{ regles/annees_observees }}
+-- over {{ assiette/liberation_observee }}).
 -- $dep, $annee, $nb. Returns: commune_insee, epci_siren, typologie, en_qpv,
 --   parc_observe (Σ over past years of the parc on 1 January), liberations_observees.
 with log as (
@@ -10,13 +11,11 @@ with log as (
     where r.departement = $dep
       and l.hors_flux_motif is null
 ),
-annees as (
-    select unnest(range($annee - $nb, $annee)) as annee
-),
 parc_obs as (
-    select log.commune_insee, log.epci_siren, log.typologie, log.en_qpv, count(*) as n
-    from log cross join annees a
-    where coalesce(log.date_mise_en_service, date '1900-01-01') < make_date(a.annee, 1, 1)
+    select commune_insee, epci_siren, typologie, en_qpv,
+           sum({{ regles/annees_observees }})::bigint as n
+    from log
+    where {{ regles/annees_observees }} > 0
     group by all
 ),
 lib_obs as (

@@ -4,7 +4,7 @@
 --   parc (in service on 1 January), premieres (put in service during the year).
 with log as (
     select r.commune_insee, r.epci_siren, l.typologie, r.en_qpv,
-           coalesce(l.date_mise_en_service, date '1900-01-01') as mes
+           l.date_mise_en_service
     from logement l
     join residence r using (residence_id)
     where r.departement = $dep
@@ -15,8 +15,8 @@ annees as (
 ),
 final as (
     select log.commune_insee, log.epci_siren, log.typologie, log.en_qpv, a.annee,
-           count(*) filter (where log.mes < make_date(a.annee, 1, 1)) as parc,
-           count(*) filter (where year(log.mes) = a.annee) as premieres
+           count(*) filter (where {{ regles/premiere_annee_au_parc }} <= a.annee) as parc,
+           count(*) filter (where year(date_mise_en_service) = a.annee) as premieres
     from log cross join annees a
     group by all
 )

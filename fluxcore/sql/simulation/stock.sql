@@ -9,7 +9,7 @@ with log as (
     join residence r using (residence_id)
     where r.departement = $dep
       and l.hors_flux_motif is null
-      and coalesce(l.date_mise_en_service, date '1900-01-01') < make_date($annee, 1, 1)
+      and {{ regles/premiere_annee_au_parc }} <= $annee
 ),
 en_vigueur as (
     select s.reservataire_id, log.commune_insee, log.epci_siren, s.type_droit,

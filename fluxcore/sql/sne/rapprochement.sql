@@ -9,31 +9,16 @@
 -- Pairing, one to one: (1) the numéro unique recorded on the attribution; (2) then twice,
 -- the same dwelling (RPLS id as the product's id or identifiant_rpls, or an id of up to 9
 -- digits with one to three leading zeros put back) and the nearest dates, when each is the
--- other's nearest. Only radiations for attribution (motif empty or naming an
--- attribution) of the landlord's SIREN take part; attributions take part once their lease is
+-- other's nearest ({{ sne/paires_mutuelles }}). Only radiations for attribution of the
+-- landlord's SIREN take part ({{ sne/radiations }}); attributions take part once their lease is
 -- signed (date_bail), or when a radiation pairs with them (their CALEOL date then stands in).
-with
-contingent_type as (
-    select unnest(cast($types as varchar[])) as type,
-           unnest(cast($type_contingents as varchar[])) as contingent
-),
-contingent_res as (
-    select unnest(cast($res_ids as varchar[])) as reservataire_id,
-           unnest(cast($res_contingents as varchar[])) as contingent
-),
-resa as (
-    select r.reservataire_id, r.nom, coalesce(cr.contingent, ct.contingent, 'AUTRES') as contingent
-    from reservataire r
-    left join contingent_res cr using (reservataire_id)
-    left join contingent_type ct using (type)
-),
+-- The contingent expected of an attribution: {{ sne/contingent_attendu }}.
+with {{ sne/contingents }},
+{{ sne/radiations }},
 rad0 as (
     select s.*, upper(trim(s.logement_rpls)) as cle
-    from radiation_sne s
-    where (s.motif_radiation is null
-           or regexp_matches(lower(strip_accents(s.motif_radiation)), $motif_attribution))
-      and (len(cast($sirens as varchar[])) = 0 or s.siren_bailleur is null
-           or list_contains(cast($sirens as varchar[]), s.siren_bailleur))
+    from radiation s
+    where s.pour_attribution and not s.autre_bailleur
       and s.date_radiation between cast($debut as date) - to_days(3 * cast($fenetre as integer))
                                and cast($fin as date) + to_days(3 * cast($fenetre as integer))
 ),
@@ -71,11 +56,17 @@ att as (
     select a.attribution_id, a.logement_id, coalesce(l.identifiant_rpls, l.logement_id) as rpls,
            a.numero_unique as nur, a.dalo, a.orientation_id,
            coalesce(a.date_bail, a.date_caleol) as date_outil, a.date_bail is not null as bail_signe,
-           o.destinataire, o.statut, res.departement, res.commune_insee, res.epci_siren
+           o.destinataire, o.statut, res.departement, res.commune_insee, res.epci_siren,
+           {{ sne/contingent_attendu }} as contingent_outil,
+           case when o.destinataire is null then null
+                when ro.reservataire_id is null
+                     or (o.statut = 'RENDU_BAILLEUR' and not $compte_rendu) then 'BAILLEUR'
+                else ro.reservataire_id end as reservataire_outil
     from attribution a
     left join orientation o using (orientation_id)
     join logement l on l.logement_id = a.logement_id
     join residence res on res.residence_id = l.residence_id
+    left join resa ro on ro.reservataire_id = o.destinataire
     where coalesce(a.date_bail, a.date_caleol)
           between cast($debut as date) - to_days(3 * cast($fenetre as integer))
               and cast($fin as date) + to_days(3 * cast($fenetre as integer))
@@ -100,27 +91,13 @@ c2 as (
 ),
 -- each attribution's nearest radiation and each radiation's nearest attribution (ties: the
 -- smaller id); a pair when both agree
-p2 as (
-    select x.attribution_id, x.numero_unique
-    from (select attribution_id, arg_min(numero_unique, struct_pack(e := ecart,
-                 n := numero_unique)) as numero_unique from c2 group by attribution_id) x
-    join (select numero_unique, arg_min(attribution_id, struct_pack(e := ecart,
-                 a := attribution_id)) as attribution_id from c2 group by numero_unique) y
-      using (attribution_id, numero_unique)
-),
+p2 as (with c as (select * from c2) {{ sne/paires_mutuelles }}),
 c3 as (
     select * from c2
     where attribution_id not in (select attribution_id from p2)
       and numero_unique not in (select numero_unique from p2)
 ),
-p3 as (
-    select x.attribution_id, x.numero_unique
-    from (select attribution_id, arg_min(numero_unique, struct_pack(e := ecart,
-                 n := numero_unique)) as numero_unique from c3 group by attribution_id) x
-    join (select numero_unique, arg_min(attribution_id, struct_pack(e := ecart,
-                 a := attribution_id)) as attribution_id from c3 group by numero_unique) y
-      using (attribution_id, numero_unique)
-),
+p3 as (with c as (select * from c3) {{ sne/paires_mutuelles }}),
 paires as (
     select * from p1 union all select * from p2 union all select * from p3
 ),
@@ -146,19 +123,10 @@ detail as (
            coalesce(a.departement, r.departement, rc.departement) as departement,
            coalesce(a.commune_insee, r.commune_insee, rc.code_insee) as commune_insee,
            coalesce(a.epci_siren, r.epci_siren, rc.epci_siren) as epci_siren,
-           case when a.attribution_id is null or a.destinataire is null then null
-                when a.destinataire in ('BAILLEUR', 'MUTATION', 'RU', 'ORCOD', 'LHI', 'VENTE')
-                     or (a.statut = 'RENDU_BAILLEUR' and not $compte_rendu) then 'NON_RESERVE'
-                when ro.reservataire_id is null then 'NON_RESERVE'
-                else ro.contingent end as contingent_outil,
-           case when a.attribution_id is null or a.destinataire is null then null
-                when ro.reservataire_id is null
-                     or (a.statut = 'RENDU_BAILLEUR' and not $compte_rendu) then 'BAILLEUR'
-                else ro.reservataire_id end as reservataire_outil
+           a.contingent_outil, a.reservataire_outil
     from tout t
     left join att a using (attribution_id)
     left join rad r using (numero_unique)
-    left join resa ro on ro.reservataire_id = a.destinataire
     left join ref_commune rc on r.logement_id is null and a.attribution_id is null
                             and rc.code_insee = r.commune_fichier
 ),

@@ -20,7 +20,7 @@ final as (
            coalesce(c.nom, d.commune_insee) as commune, d.destinataire,
            coalesce(rv.nom, d.destinataire) as destinataire_nom,
            rv.type as destinataire_type, d.statut, d.date_orientation, d.date_limite,
-           case when d.statut in ('ORIENTE', 'CANDIDATS_PROPOSES')
+           case when d.statut in {{ codes/statuts_en_attente }}
                 then datediff('day', cast($aujourdhui as date), d.date_limite)
            end as jours_restants,
            coalesce(k.nb_candidats, 0) as nb_candidats, d.nb_candidats_max, d.modifie_le
@@ -33,7 +33,7 @@ final as (
     where ($dep is null or d.departement = $dep)
       and ($epci is null or d.epci_siren = $epci)
       and ($commune is null or d.commune_insee = $commune)
-      and (d.statut in ('ORIENTE', 'CANDIDATS_PROPOSES', 'CALEOL')
+      and (d.statut in {{ codes/statuts_en_cours }}
            or (d.statut = 'ATTRIBUE'
                and exists (select 1 from attribution a
                            where a.orientation_id = d.orientation_id and a.date_bail is null)

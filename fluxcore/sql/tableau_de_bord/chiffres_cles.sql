@@ -40,10 +40,10 @@ final as (
           where date_liberation between $debut - interval 1 year
                                     and $arret - interval 1 year) as liberations_n1,
         (select count(*) from ori) as orientations,
-        (select count(*) from ori where destinataire not in
-            ('MUTATION', 'RU', 'ORCOD', 'LHI', 'VENTE', 'BAILLEUR')) as orientations_reservataires,
-        (select count(*) from ori where destinataire in
-            ('MUTATION', 'RU', 'ORCOD', 'LHI', 'VENTE')) as orientations_internes,
+        (select count(*) from ori where destinataire not in {{ codes/destinations_bailleur }})
+            as orientations_reservataires,
+        (select count(*) from ori where destinataire in {{ codes/soustraits }})
+            as orientations_internes,
         (select count(*) from ori where destinataire = 'BAILLEUR') as orientations_bailleur,
         (select count(*) from ori where statut = 'RENDU_BAILLEUR') as rendus_bailleur,
         (select count(*) from att where date_caleol between $debut and $arret) as decisions_caleol,

@@ -25,7 +25,7 @@ final as (
         count(*) as orientations,
         count(*) filter (where ori.statut = 'ATTRIBUE') as attribuees,
         count(*) filter (where ori.statut = 'RENDU_BAILLEUR') as rendus_bailleur,
-        count(*) filter (where ori.statut in ('ORIENTE', 'CANDIDATS_PROPOSES', 'CALEOL'))
+        count(*) filter (where ori.statut in {{ codes/statuts_en_cours }})
             as en_cours
     from ori
     left join reservataire rv on rv.reservataire_id = ori.destinataire
