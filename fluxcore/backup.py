@@ -36,7 +36,7 @@ from fluxcore.acces import Utilisateur, acteur, exiger
 from fluxcore.db import Database, audit
 from fluxcore.errors import DatabaseError
 from fluxcore.fichier import dossier_recuperation, ouvrir_sans_wal, remplacement
-from fluxcore.formats import fmt_taille
+from fluxcore.formats import fmt_int, fmt_taille
 
 COMPTEES = ("residence", "logement", "liberation", "orientation", "attribution")
 SUFFIXE_TEMPORAIRE = ".sauvegarde-en-cours"
@@ -281,10 +281,13 @@ def verifier_sauvegarde(path: str | Path) -> dict:
         expected = recorded.get("octets")
         if isinstance(expected, int) and expected != size:
             part = f", soit {round(100 * size / expected)} %" if expected else ""
+            lu, attendu = fmt_taille(size), fmt_taille(expected)
+            if lu == attendu:       # sizes that read alike once rounded: say the bytes
+                lu, attendu = f"{fmt_int(size)} octets", f"{fmt_int(expected)} octets"
             raise SauvegardeEndommageeError(
-                f"La sauvegarde « {nom} » est endommagée : elle fait {fmt_taille(size)} au lieu "
-                f"des {fmt_taille(expected)} enregistrés à sa création{part} (fichier tronqué ou "
-                "modifié). Rien n'a été restauré.")
+                f"La sauvegarde « {nom} » est endommagée : elle fait {lu} au lieu des {attendu} "
+                f"enregistrés à sa création{part} (fichier tronqué ou modifié). Rien n'a été "
+                "restauré.")
         if recorded["sha256"] != digest:
             raise SauvegardeEndommageeError(
                 f"La sauvegarde « {nom} » est endommagée : son empreinte SHA-256 ne correspond "

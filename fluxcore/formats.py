@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from fluxcore.codes import DESTINATIONS_BAILLEUR, STATUTS_ORIENTATION
 
@@ -275,9 +275,27 @@ def shown_part(x: float | None, cible: float | None = None) -> float | None:
 
 
 def fmt_taille(octets: int) -> str:
-    """A file size in French binary units, one decimal at most: 2 684 354 560 -> '2,5 Go',
-    1 048 576 -> '1 Mo', 1 536 -> '1,5 Ko', 512 -> '512 octets'."""
-    for unite, diviseur in (("Go", 1024 ** 3), ("Mo", 1024 ** 2), ("Ko", 1024)):
-        if octets >= diviseur:
-            return f"{fmt_nombre(octets / diviseur, 1)} {unite}"
-    return f"{fmt_int(octets)} {'octet' if octets in (0, 1) else 'octets'}"
+    """A file size in French binary units, one decimal at most, the unit chosen on the
+    rounded value: 2 684 354 560 -> '2,5 Go', 1 048 575 -> '1 Mo' (not « 1 024 Ko »),
+    1 536 -> '1,5 Ko', 512 -> '512 octets'."""
+    if octets < 1024:
+        return f"{fmt_int(octets)} {'octet' if octets in (0, 1) else 'octets'}"
+    valeur, unites = octets / 1024, ["Ko", "Mo", "Go"]
+    while len(unites) > 1 and float(_arrondi(valeur, 1)) >= 1024:
+        valeur, unites = valeur / 1024, unites[1:]
+    return f"{fmt_nombre(valeur, 1)} {unites[0]}"
+
+
+def fmt_part_max(x: float | None, maximum: float) -> str:
+    """A share next to the maximum it must not exceed: like fmt_part, but a share above the
+    maximum never reads as the maximum (30.04 for 30 -> '30,04 %', not « 30 % »): one more
+    decimal until it reads above (rounded up at the fourth)."""
+    if _vide(x) or x <= maximum + 1e-9:
+        return fmt_part(x)
+    shown_max = _arrondi(maximum, 2)
+    for decimals in range(1, 4):
+        shown = _arrondi(x, decimals)
+        if shown > shown_max:
+            return f"{_texte(shown)}{NNBSP}%"
+    return f"{_texte(_arrondi(x, 4, ROUND_CEILING))}{NNBSP}%"
+

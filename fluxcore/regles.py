@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from fluxcore.codes import DESTINATIONS_BAILLEUR as DESTINATIONS_BAILLEUR
 from fluxcore.codes import SOUSTRAITS
 from fluxcore.codes import TYPES_PREFET as TYPES_PREFET
-from fluxcore.formats import accord, fmt_int, fmt_part, pluriel
+from fluxcore.formats import accord, fmt_int, fmt_part, fmt_part_max, pluriel
 
 # The code lists live in fluxcore.codes; these names stay for the modules importing them from
 # here. INTERNES: the categories subtracted from the flux (codes.SOUSTRAITS);
@@ -77,16 +77,18 @@ def controle_prefet(taux_prefet: float, taux_agents: float, max_pct: float = 30.
     """Préfet ≤ 30 % of the flux, agents ≤ 5 % (R441-5-2), no dérogation in play (the dated
     check with dérogations is `controles_prefet`)."""
     ok = taux_prefet <= max_pct + EPS
-    msg = (f"Contingent préfectoral de {fmt_part(taux_prefet)} pour un maximum de "
+    msg = (f"Contingent préfectoral de {fmt_part_max(taux_prefet, max_pct)} pour un maximum de "
            f"{fmt_part(max_pct)}")
     msg += "." if ok else " : convention irrégulière sans dérogation datée d'un an au plus."
+    ok_agents = taux_agents <= max_agents_pct + EPS
     return [
         Controle("prefet_max", "Préfet : part maximale du flux", "R441-5-2", taux_prefet,
                  max_pct, ok, msg),
         Controle("prefet_agents_max", "Préfet : agents de l'État", "R441-5-2", taux_agents,
-                 max_agents_pct, taux_agents <= max_agents_pct + EPS,
-                 f"Part des agents de l'État de {fmt_part(taux_agents)} pour un maximum de "
-                 f"{fmt_part(max_agents_pct)}."),
+                 max_agents_pct, ok_agents,
+                 f"Part des agents de l'État de {fmt_part_max(taux_agents, max_agents_pct)} "
+                 f"pour un maximum de {fmt_part(max_agents_pct)}"
+                 + ("." if ok_agents else " : non conforme.")),
     ]
 
 
@@ -299,7 +301,7 @@ def _controle_tranches(code: str, libelle: str, sujet: str, tr: list[Tranche], c
                      or all(lim <= base + EPS for *_, lim, _ in vue)):
         # a constant rate that needs no dérogation, or no dérogation raises this limit:
         # one sentence, no dates
-        msg = f"{sujet} de {fmt_part(valeur)} pour un maximum de {fmt_part(base)}"
+        msg = f"{sujet} de {fmt_part_max(valeur, base)} pour un maximum de {fmt_part(base)}"
         return Controle(code, libelle, "R441-5-2", valeur, limite, ok,
                         msg + ("." if ok else sans))
     years: dict[int, list[str]] = {}
@@ -332,12 +334,12 @@ def _phrase(du: date, au: date, taux: float, lim: float, d: Derogation | None,
             f" sous la dérogation {d.libelle()}" if sous else "")
         return f"conforme {when} ({why})"
     if sous:
-        why = f"{fmt_part(taux)} > {fmt_part(lim)} malgré la dérogation {d.libelle()}"
+        why = f"{fmt_part_max(taux, lim)} > {fmt_part(lim)} malgré la dérogation {d.libelle()}"
     elif d is not None:
-        why = (f"{fmt_part(taux)} > {fmt_part(lim)} : la dérogation {d.libelle()} ne relève "
-               "pas la part des agents")
+        why = (f"{fmt_part_max(taux, lim)} > {fmt_part(lim)} : la dérogation {d.libelle()} "
+               "ne relève pas la part des agents")
     else:
-        why = f"{fmt_part(taux)} > {fmt_part(lim)} hors période de dérogation"
+        why = f"{fmt_part_max(taux, lim)} > {fmt_part(lim)} hors période de dérogation"
     return f"non conforme {when} ({accord((au - du).days + 1, 'jour', 'jours')} : {why})"
 
 

@@ -340,6 +340,8 @@ def test_no_python_module_copies_a_registry_list():
     of the registry (or labels keyed by it) itself; it imports the list, or a derivation
     (`.libelles`, `.parmi`, `{{ codes/… }}`, liste_sql)."""
     assert copies_du_registre(Path(codes.__file__).parent) == []
+    racine = Path(codes.__file__).parent.parent            # and the views and tools
+    assert [c for d in ("ui", "pages", "tools") for c in copies_du_registre(racine / d)] == []
 
 
 def test_copy_finder_finds_copies(tmp_path):

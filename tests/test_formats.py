@@ -129,3 +129,13 @@ def test_fmt_taille():
         "0 octet", "1 octet", "512 octets", "1,5 Ko", "1 Mo", "3,1 Mo", "2,5 Go",
         "5\u202f000 Go"]
 
+
+def test_fmt_part_max_never_reads_an_excess_as_the_maximum():
+    from fluxcore.formats import fmt_part_max
+
+    assert fmt_part_max(30.04, 30) == "30,04\u202f%"
+    assert fmt_part_max(5.03, 5) == "5,03\u202f%" and fmt_part_max(5.06, 5) == "5,1\u202f%"
+    assert fmt_part_max(30.00001, 30) == "30,0001\u202f%"
+    assert fmt_part_max(32, 30) == "32\u202f%"
+    assert fmt_part_max(30, 30) == "30\u202f%" and fmt_part_max(29.96, 30) == "30\u202f%"
+
