@@ -1,11 +1,16 @@
 """Gestion en flux des réservations — entry point: pages, shared sidebar, theme."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui import auth, state, theme
 
+# Served by this server: a Material icon as page_icon is fetched from a third-party font host.
+FAVICON = str(Path(__file__).resolve().parent / "ui" / "favicon.png")
+
 # ?projection=1 (meeting-room bookmark) also starts with the sidebar folded away
-st.set_page_config(page_title="Gestion en flux des réservations", page_icon=":material/apartment:",
+st.set_page_config(page_title="Gestion en flux des réservations", page_icon=FAVICON,
                    layout="wide", initial_sidebar_state="collapsed"
                    if st.query_params.get("projection") == "1" else "auto")
 

@@ -134,3 +134,30 @@ def test_residence_map_draws_with_the_network_cut(server, chromium):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "residences-hors-ligne.png"))
     context.close()
+
+
+@pytest.mark.parametrize("projection", [False, True], ids=["normal", "projection"])
+def test_no_request_leaves_the_server(server, chromium, projection):
+    """Issue 27: every asset (favicon, fonts, icons, map layers) comes from this server: a
+    request to any other host, on any page, fails the test."""
+    context = chromium.new_context(viewport={"width": b.WIDTH, "height": 1400})
+    ailleurs: list[str] = []
+
+    def local_only(route):
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "http://localhost", "ws://127.0.0.1",
+                           "data:", "blob:")):
+            route.continue_()
+        else:
+            ailleurs.append(url)
+            route.abort()
+
+    context.route("**/*", local_only)
+    try:
+        page = context.new_page()
+        for app_page in PAGES:
+            page.goto(server.url + app_page.route + ("?projection=1" if projection else ""))
+            b.wait_ready(page)
+    finally:
+        context.close()
+    assert ailleurs == [], sorted(set(ailleurs))
