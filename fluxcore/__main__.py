@@ -283,7 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
     usr.add_argument("--login", help="identifiant du compte (lettres, chiffres, - et _)")
     usr.add_argument("--role", choices=["admin", "gestionnaire", "lecteur", "reservataire"])
     usr.add_argument("--nom", help="nom affiché")
-    usr.add_argument("--reservataire", help="identifiant du réservataire (rôle reservataire)")
+    usr.add_argument("--reservataire", help="identifiant du réservataire (rôle reservataire) : "
+                     "il doit exister dans la base --db")
+    usr.add_argument("--db", default=None,
+                     help="base où le réservataire est vérifié (rôle reservataire ; défaut : "
+                          "$FLUX_DB)")
     usr.add_argument("--email", help="e-mail du compte pour la connexion OIDC")
     usr.add_argument("--sans-mot-de-passe", action="store_true",
                      help="compte OIDC seulement (sinon le mot de passe est demandé, ou lu sur "
@@ -608,8 +612,24 @@ def cmd_utilisateur(args) -> int:
             mot_de_passe = sys.stdin.readline().rstrip("\n")
         if len(mot_de_passe) < 8:
             raise acces.UtilisateursError("Mot de passe trop court (8 caractères au moins).")
+    reservataires = None
+    if args.role == "reservataire":
+        base = args.db or os.environ.get("FLUX_DB")
+        if not base:
+            raise acces.UtilisateursError(
+                "Indiquez la base avec --db (ou $FLUX_DB) : un compte réservataire doit "
+                "nommer un réservataire de la base.")
+        from fluxcore.db import Database
+
+        db = Database(base, read_only=True)
+        try:
+            reservataires = dict(db.cursor().execute(
+                "select reservataire_id, nom from reservataire order by reservataire_id"
+            ).fetchall())
+        finally:
+            db.close()
     acces.ecrire_utilisateur(path, args.login, args.role, mot_de_passe, args.nom,
-                             args.reservataire, args.email)
+                             args.reservataire, args.email, reservataires)
     print(f"Compte « {args.login} » ({args.role}) enregistré dans « {path} ». "
           "La connexion est active au prochain chargement de l'application.")
     return 0
@@ -1096,6 +1116,7 @@ ENTREES = {       # command → (attribute, option) of the files it reads
     "restore": [("source", "--from")],
     "recuperer": [("depuis", "--depuis")],
     "simuler": [("scenario", "--scenario")],
+    "utilisateur": [("db", "--db")],
 }
 
 

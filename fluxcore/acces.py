@@ -388,8 +388,11 @@ def par_email(comptes: dict[str, Compte], email: str | None) -> Utilisateur:
 
 def ecrire_utilisateur(path: str | Path, login: str, role: str, mot_de_passe: str | None = None,
                        nom: str | None = None, reservataire_id: str | None = None,
-                       email: str | None = None) -> None:
-    """Add or replace one account in the users file (written atomically, others kept)."""
+                       email: str | None = None,
+                       reservataires: dict[str, str] | None = None) -> None:
+    """Add or replace one account in the users file (written atomically, readable by its
+    owner only: mode 0600, since it holds password hashes; other accounts kept).
+    `reservataires` ({id: name} of the base): a réservataire account must name one of them."""
     path = Path(path)
     if not login or not all(c.isascii() and (c.isalnum() or c in "-_") for c in login):
         raise UtilisateursError(f"Identifiant « {login} » invalide (lettres sans accent, "
@@ -398,6 +401,13 @@ def ecrire_utilisateur(path: str | Path, login: str, role: str, mot_de_passe: st
         raise UtilisateursError(f"Rôle « {role} » inconnu (attendu : {', '.join(ROLES)}).")
     if role == "reservataire" and not reservataire_id:
         raise UtilisateursError("Un compte réservataire doit indiquer son réservataire.")
+    if role == "reservataire" and reservataires is not None \
+            and reservataire_id not in reservataires:
+        connus = ", ".join(f"{k} ({v})" for k, v in list(reservataires.items())[:8])
+        raise UtilisateursError(
+            f"Réservataire « {reservataire_id} » inconnu de la base : le compte n'a pas été "
+            f"créé. Identifiants possibles : {connus or 'aucun (base sans réservataire)'}"
+            + (" …" if len(reservataires) > 8 else "") + ".")
     existing = lire_utilisateurs(path) if path.exists() else {}
     entries = {k: _entry(c.utilisateur, c.empreinte) for k, c in existing.items()}
     old = existing.get(login)
@@ -413,7 +423,11 @@ def ecrire_utilisateur(path: str | Path, login: str, role: str, mot_de_passe: st
         text += f"\n[utilisateurs.{key}]\n" + "".join(
             f"{k} = {_toml(v)}\n" for k, v in entry.items() if v is not None)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(tmp, 0o600)              # whatever the umask: password hashes stay private
     try:
         lire_utilisateurs(tmp)  # the new file must read back before it replaces the old one
     except UtilisateursError:

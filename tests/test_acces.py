@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import stat
 
 import pandas as pd
 import pytest
@@ -209,8 +210,11 @@ def test_cli_creates_and_lists_accounts(tmp_path, monkeypatch, capsys):
 
     path = tmp_path / "comptes.toml"
     monkeypatch.setattr("sys.stdin", io.StringIO("motdepasse-al\n"))
+    base = _base_avec_reservataire(tmp_path, "AL", "Action Logement")
     assert main(["utilisateur", "--fichier", str(path), "--login", "al", "--role",
-                 "reservataire", "--reservataire", "AL", "--nom", "Action Logement"]) == 0
+                 "reservataire", "--reservataire", "AL", "--nom", "Action Logement",
+                 "--db", str(base)]) == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
     monkeypatch.setattr("sys.stdin", io.StringIO("court\n"))
     assert main(["utilisateur", "--fichier", str(path), "--login", "x", "--role", "admin"]) == 2
     assert "8 caractères" in capsys.readouterr().err
@@ -275,3 +279,46 @@ def test_users_file_never_left_unreadable(tmp_path):
     acces.ecrire_utilisateur(path, "bob", "lecteur", email="lea@x.fr")
     with pytest.raises(AccesRefuseError, match="porté par plusieurs comptes"):
         acces.par_email(acces.lire_utilisateurs(path), "lea@x.fr")
+
+
+def _base_avec_reservataire(tmp_path, rid: str, nom: str):
+    from fluxcore.db import Database
+    from tests import factory
+
+    path = tmp_path / "base.duckdb"
+    db = Database(path)
+    factory.insert(db, "reservataire", [{"reservataire_id": rid, "nom": nom,
+                                         "type": "ACTION_LOGEMENT"}])
+    db.close()
+    return path
+
+
+def test_a_reservataire_account_names_a_reservataire_of_the_base(tmp_path, monkeypatch,
+                                                                  capsys):
+    import io
+
+    from fluxcore.__main__ import main
+
+    path = tmp_path / "comptes.toml"
+    base = _base_avec_reservataire(tmp_path, "AL", "Action Logement")
+    monkeypatch.setattr("sys.stdin", io.StringIO("motdepasse-x\n"))
+    assert main(["utilisateur", "--fichier", str(path), "--login", "x", "--role",
+                 "reservataire", "--reservataire", "INCONNU", "--db", str(base)]) == 2
+    err = capsys.readouterr().err
+    assert "Réservataire « INCONNU » inconnu de la base" in err and "AL (Action Logement)" in err
+    assert not path.exists()
+    monkeypatch.setattr("sys.stdin", io.StringIO("motdepasse-x\n"))
+    monkeypatch.delenv("FLUX_DB", raising=False)
+    assert main(["utilisateur", "--fichier", str(path), "--login", "x", "--role",
+                 "reservataire", "--reservataire", "AL"]) == 2
+    assert "Indiquez la base avec --db" in capsys.readouterr().err
+
+
+def test_users_file_is_private_even_if_it_was_not(tmp_path):
+    path = tmp_path / "comptes.toml"
+    acces.ecrire_utilisateur(path, "max", "admin", "motdepasse-max")
+    path.chmod(0o644)                         # e.g. copied by hand with a wide umask
+    acces.ecrire_utilisateur(path, "lea", "lecteur", "motdepasse-lea")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert acces.authentifier(acces.lire_utilisateurs(path), "lea", "motdepasse-lea")
+
