@@ -28,7 +28,8 @@ run: $(VENV)/.deps $(DB)
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 # `make test`: ruff, then every test but the three slow families (under 5 minutes on 2 cores).
-# `make test-lent`: the browser tests, the benchmark run and the rebuild of data/ref; CI runs both.
+# `make test-lent`: the browser tests, the benchmark run and the slow end-to-end runs (every
+# bilan file, the CLI's orientation walk, the rebuild of data/ref); CI runs both.
 test: $(VENV)/.deps-dev
 	$(PY) -m ruff check .
 	$(PY) -m pytest

@@ -300,6 +300,7 @@ def test_bailleur_name_heads_the_files(year_db):
     assert "Reims Habitat" in sheets.iloc[1, 0]
 
 
+@pytest.mark.lent
 def test_cli_bilan_writes_every_file(demo_path, tmp_path, capsys):
     import shutil
 

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 
 def _run(*args, timeout=600):
     return subprocess.run([sys.executable, "-m", "fluxcore", *args], capture_output=True,
@@ -64,6 +66,7 @@ def test_locked_database_gives_a_french_message(tmp_path):
     assert "est verrouillée" in out.stderr and "Traceback" not in out.stderr
 
 
+@pytest.mark.lent
 def test_jauges_and_orienter(tmp_path):
     db = tmp_path / "flux.duckdb"
     assert _run("demo", "--db", str(db), "--scale", "petit", "--seed", "7", "--date",

@@ -188,6 +188,7 @@ def hostile_db(hostile_path):
     db.close()
 
 
+@pytest.mark.lent
 def test_bilan_files_epci_reservataires_recap_and_statistics(hostile_db):
     from fluxcore.bilan import calculer_bilan
     from fluxcore.bilan.archive import generer

@@ -447,6 +447,7 @@ def test_gauges_limits_panel_names_the_derogation(app):
         assert "du 01/03/2025 au 28/02/2026" in text
 
 
+@pytest.mark.lent
 def test_bilan_preview_and_generation(app, demo_db):
     app.run()
     app.switch_page("pages/bilan.py").run()
