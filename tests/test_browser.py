@@ -114,17 +114,7 @@ def test_residence_map_draws_with_the_network_cut(server, chromium):
     """Every request leaving the machine is refused: the map still draws (local layers)."""
     page_info = next(p for p in PAGES if p.url_path == "residences")
     context = chromium.new_context(viewport={"width": b.WIDTH, "height": 1400})
-    blocked = []
-
-    def only_local(route):
-        url = route.request.url
-        if url.startswith(("http://127.0.0.1", "http://localhost", "ws://", "data:", "blob:")):
-            route.continue_()
-        else:
-            blocked.append(url)
-            route.abort()
-
-    context.route("**/*", only_local)
+    b.refuser_ailleurs(context)
     page = context.new_page()
     page.goto(server.url + page_info.route)
     b.wait_ready(page)
@@ -141,18 +131,7 @@ def test_no_request_leaves_the_server(server, chromium, projection):
     """Issue 27: every asset (favicon, fonts, icons, map layers) comes from this server: a
     request to any other host, on any page, fails the test."""
     context = chromium.new_context(viewport={"width": b.WIDTH, "height": 1400})
-    ailleurs: list[str] = []
-
-    def local_only(route):
-        url = route.request.url
-        if url.startswith(("http://127.0.0.1", "http://localhost", "ws://127.0.0.1",
-                           "data:", "blob:")):
-            route.continue_()
-        else:
-            ailleurs.append(url)
-            route.abort()
-
-    context.route("**/*", local_only)
+    ailleurs = b.refuser_ailleurs(context)
     try:
         page = context.new_page()
         for app_page in PAGES:

@@ -284,3 +284,24 @@ def capture(browser, base_url: str, app_page: AppPage, out_dir: Path = CAPTURES,
         return shrink_png(path)
     finally:
         context.close()
+
+
+LOCAL = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "ws://localhost", "data:",
+         "blob:")
+
+
+def refuser_ailleurs(context) -> list[str]:
+    """Refuse every request of a browser context that leaves this machine; the returned list
+    fills with the refused URLs."""
+    refusees: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(LOCAL):
+            r.continue_()
+        else:
+            refusees.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    return refusees
+
