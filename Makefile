@@ -25,7 +25,7 @@ $(DB): | $(VENV)/.deps
 	$(PY) -m fluxcore demo --db $(DB) --scale moyen
 
 run: $(VENV)/.deps $(DB)
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run serveur.py --server.port $(PORT)
 
 # `make test`: ruff, then every test but the three slow families (under 5 minutes on 2 cores).
 # `make test-lent`: the browser tests, the benchmark run and the slow end-to-end runs (every
