@@ -333,6 +333,32 @@ class Database:
             )
 
 
+# -- the process's shared connection per file ---------------------------------------------
+# One Database per file and process, shared by the app's sessions (ui.data) and the server's
+# own work (web: sign-in audit, scheduled backups and purges). A closed or replaced one (a
+# restore closes them all) is opened again on the next call.
+_PARTAGEES: dict[str, Database] = {}
+_PARTAGEES_VERROU = threading.Lock()
+
+
+def partagee(path: str | Path) -> Database:
+    """The process's Database on `path` (opened, and migrated, on first use)."""
+    key = str(path)
+    with _PARTAGEES_VERROU:
+        db = _PARTAGEES.get(key)
+        if db is None or db._etat.fermee or db._etat.remplacee:
+            db = _PARTAGEES[key] = Database(key)
+        return db
+
+
+def liberer_partagee(path: str | Path) -> None:
+    """Close the process's shared Database on `path`, if open (before a restore)."""
+    with _PARTAGEES_VERROU:
+        db = _PARTAGEES.pop(str(path), None)
+    if db is not None and not db._etat.fermee:
+        db.close()
+
+
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fluxcore")
 
 

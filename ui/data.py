@@ -1,8 +1,8 @@
 """Cached adapters between pages and fluxcore.
 
-One Database per file and process (`st.cache_resource`, closed on release); page data is
-cached with `st.cache_data`, keyed on the database version (max audit id), so any audited
-write or import refreshes it.
+One Database per file and process (`fluxcore.db.partagee`, closed before a restore); page
+data is cached with `st.cache_data`, keyed on the database version (max audit id), so any
+audited write or import refreshes it.
 """
 
 from __future__ import annotations
@@ -15,24 +15,23 @@ from pathlib import Path
 import streamlit as st
 
 from fluxcore.acces import Utilisateur
-from fluxcore.db import Database
+from fluxcore.db import Database, liberer_partagee, partagee
 from fluxcore.errors import FluxcoreError
 
 DEFAULT_DB = os.environ.get("FLUX_DB", str(Path(__file__).resolve().parent.parent / "data"
                                            / "demo.duckdb"))
 
 
-@st.cache_resource(on_release=lambda db: db.close())
 def _open(path: str) -> Database:
-    return Database(path)
+    return partagee(path)
 
 
 def release_db(path: str) -> None:
-    """Close the cached connection shared by every session (before a restore replaces the
-    file: `st.cache_resource` is process-wide, and `on_release` closes it). A session still
+    """Close the connection shared by every session and the server (before a restore
+    replaces the file). A session still
     holding that Database gets « la base a été restaurée… » on its next use (fluxcore.fichier:
     the restore also closes every connection of this process to the file)."""
-    _open.clear()
+    liberer_partagee(path)
 
 
 def get_db(path: str) -> Database:
