@@ -121,17 +121,21 @@ class Server:
                 self.proc.wait()
 
 
-def start_server(db: Path, log: Path, timeout: float = 300) -> Server:
-    """Start `streamlit run app.py` on a free port with FLUX_DB=db; wait for /_stcore/health."""
-    port = free_port()
+def start_server(db: Path, log: Path, timeout: float = 300, env: dict | None = None,
+                 port: int | None = None, address: str | None = None) -> Server:
+    """Start the server as deployed (`streamlit run serveur.py`) on a free port with
+    FLUX_DB=db; wait for /_stcore/health. `env`: more variables (they win), e.g. a users file
+    instead of the open app; `address`: --server.address (127.0.0.1 behind a proxy)."""
+    port = port or free_port()
     # open mode asked explicitly (whatever users file the developer keeps), no mail server
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("FLUX_SMTP_")},
-           "FLUX_DB": str(db), "FLUX_UTILISATEURS": "aucun"}
+           "FLUX_DB": str(db), "FLUX_UTILISATEURS": "aucun", **(env or {})}
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            [sys.executable, "-m", "streamlit", "run", "serveur.py", "--server.port", str(port),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             *(["--server.address", address] if address else [])],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = Server(proc, port, log)
     deadline = time.monotonic() + timeout
@@ -149,8 +153,8 @@ def start_server(db: Path, log: Path, timeout: float = 300) -> Server:
 
 
 @contextlib.contextmanager
-def running_server(db: Path, log: Path) -> Iterator[Server]:
-    server = start_server(db, log)
+def running_server(db: Path, log: Path, **options) -> Iterator[Server]:
+    server = start_server(db, log, **options)
     try:
         yield server
     finally:
