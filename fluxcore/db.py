@@ -8,6 +8,8 @@ which commits the change and its `audit_log` row together, or neither.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import contextvars
 import copy
 import getpass
@@ -349,6 +351,19 @@ def partagee(path: str | Path) -> Database:
         if db is None or db._etat.fermee or db._etat.remplacee:
             db = _PARTAGEES[key] = Database(key)
         return db
+
+
+@atexit.register
+def fermer_partagees() -> None:
+    """Close every shared Database (checkpoint: the file alone then holds every write); at
+    the process's normal end, and at the server's shutdown (web.application.lifespan)."""
+    with _PARTAGEES_VERROU:
+        dbs = list(_PARTAGEES.values())
+        _PARTAGEES.clear()
+    for db in dbs:
+        if not db._etat.fermee:
+            with contextlib.suppress(Exception):
+                db.close()
 
 
 def liberer_partagee(path: str | Path) -> None:

@@ -9,6 +9,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
+from fluxcore.db import fermer_partagees
+
 PREFIXE = "/_flux"
 
 
@@ -27,4 +29,9 @@ def middleware() -> list[Middleware]:
 
 @asynccontextmanager
 async def lifespan(app):
-    yield
+    try:
+        yield
+    finally:
+        # uvicorn re-raises SIGTERM once shut down (no atexit): close the shared databases
+        # here, so that the file alone holds every write (checkpoint)
+        fermer_partagees()
