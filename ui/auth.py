@@ -2,13 +2,17 @@
 
 - `FLUX_UTILISATEURS=aucun`, or neither the variable nor the default `utilisateurs.toml`: the
   app runs open (demo), with a sidebar banner saying every visitor has the admin rights;
-- a users file (`FLUX_UTILISATEURS`, default `utilisateurs.toml`): identifier + password form;
+- a users file (`FLUX_UTILISATEURS`, default `utilisateurs.toml`): identifier + password.
+  Under `streamlit run serveur.py` the server's sign-in page (web.connexion) opens a session
+  kept in a signed cookie (fluxcore.sessions), checked here at every run, so a reload or a new
+  tab stays signed in and signing out ends every tab; the bare app (`streamlit run app.py`,
+  AppTest) shows a form in the app instead. Both go through the brake on password guessing;
 - an `[auth]` section in `.streamlit/secrets.toml`: OIDC sign-in with `st.login()`, the role
   coming from the users-file account with the same e-mail.
-The configuration fails closed: a variable naming a missing, unreadable or invalid file, or
-an unreadable secrets file, stops every run on a French message for the operator (and one
-line on stderr), never open mode. Files reach the server's memory only from a signed-in
-session (or the open app): `garder_televersements`.
+The configuration (fluxcore.connexion) fails closed: a variable naming a missing, unreadable
+or invalid file, or an unreadable secrets file, stops every run on a French message for the
+operator (and one line on stderr), never open mode. Files reach the server's memory only from
+a signed-in session (or the open app): `garder_televersements`.
 The signed-in user is kept in `st.session_state["utilisateur"]`; `ui.data` binds the database
 to it, so fluxcore enforces the role whatever the page shows.
 """
@@ -16,99 +20,31 @@ to it, so fluxcore enforces the role whatever the page shows.
 from __future__ import annotations
 
 import getpass
-import os
+import html
 import sys
 import threading
-import time
-from dataclasses import dataclass
-from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import streamlit as st
 
-from fluxcore import acces
-from fluxcore.acces import (
-    AccesRefuseError,
-    Utilisateur,
-    authentifier,
-    de,
-    lire_utilisateurs,
-    par_email,
-)
+from fluxcore import connexion, sessions
+from fluxcore.acces import AccesRefuseError, Utilisateur, de, par_email
+from fluxcore.connexion import Configuration, ConfigurationError  # noqa: F401 (re-exported)
 from fluxcore.errors import FluxcoreError
 
 BANDEAU_OUVERT = ("Mode ouvert : aucun compte, tout visiteur a les droits d'administration "
                   "(imports, restauration, choix du fichier de base).")
 
 
-class ConfigurationError(FluxcoreError):
-    """An authentication setting the app cannot use: it stays closed."""
-
-
-@dataclass(frozen=True)
-class Configuration:
-    mode: str | None  # 'oidc', 'fichier', or None: open app, on purpose
-    fichier: Path | None = None
-    erreur: str | None = None  # the operator's message: the app stays closed
-
-
 def _oidc() -> bool:
-    """Whether `.streamlit/secrets.toml` has an `[auth]` section; ConfigurationError when a
-    secrets file exists but cannot be read (its `[auth]` would be silently ignored)."""
-    try:
-        return "auth" in st.secrets
-    except FileNotFoundError as exc:  # StreamlitSecretNotFoundError is one too
-        if getattr(exc, "error_id", None) in (None, "no-secrets-found"):
-            return False  # no secrets file at all
-        raise ConfigurationError(f"le fichier des secrets de Streamlit (section [auth], "
-                                 f"connexion OIDC) ne se lit pas : {exc}") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(f"le fichier des secrets de Streamlit (section [auth], "
-                                 f"connexion OIDC) ne se lit pas : {exc}") from exc
+    """Whether `.streamlit/secrets.toml` has an `[auth]` section (fluxcore.connexion)."""
+    return connexion.oidc_configure(st.secrets)
 
 
 def configuration() -> Configuration:
     """How visitors sign in, from the environment (read at every call: cheap, no file read).
     Open mode only on purpose; any doubt about a setting gives an error, never open mode."""
-    try:
-        oidc = _oidc()
-    except ConfigurationError as exc:
-        return Configuration("oidc", None, _message(str(exc)))
-    value = os.environ.get(acces.VARIABLE)
-    if value is not None and not value.strip():
-        return Configuration("fichier", None, _message(
-            f"la variable {acces.VARIABLE} est définie mais vide."))
-    value = (value or "").strip()
-    if value.lower() == acces.OUVERT:
-        if oidc:
-            return Configuration("oidc", None, _message(
-                f"{acces.VARIABLE}={acces.OUVERT} (application sans comptes) alors qu'une "
-                "section [auth] (connexion OIDC) est configurée : les rôles OIDC viennent du "
-                f"fichier des comptes. Donnez son chemin à {acces.VARIABLE}, ou retirez la "
-                "section [auth]."))
-        return Configuration(None)
-    path = Path(value) if value else acces.DEFAULT_FILE
-    # lexists: a dangling link to the default file was meant to hold accounts
-    if not value and not oidc and not os.path.lexists(path):
-        return Configuration(None)  # neither variable nor default file: the demo
-    return Configuration("oidc" if oidc else "fichier", path)
-
-
-def _message(raison: str, path: Path | None = None) -> str:
-    named = f"« {path} »" in raison  # the reason already says which file
-    if path is None:
-        where = ""
-    elif os.environ.get(acces.VARIABLE, "").strip():
-        where = f"variable {acces.VARIABLE} : " if named else \
-            f"la variable {acces.VARIABLE} désigne « {path} » : "
-    else:
-        where = "fichier des comptes par défaut : " if named else \
-            f"le fichier des comptes par défaut « {path} » : "
-    if path is not None and not os.path.lexists(path):
-        raison += (" Créez-le (python -m fluxcore utilisateur --login … --role admin) ou "
-                   "corrigez le chemin.")
-    return (f"{where}{raison} Corrigez le fichier puis rechargez la page, ou la variable "
-            f"puis relancez l'application ; pour une application ouverte sans comptes "
-            f"(démonstration), indiquez {acces.VARIABLE}={acces.OUVERT}.")
+    return connexion.configuration(_oidc)
 
 
 _journalises: set[str] = set()
@@ -148,13 +84,7 @@ def mode() -> str | None:
 def comptes():
     """The users file, read at every run (a few lines: a changed role or password applies
     at once); ConfigurationError with the operator's message when it cannot be used."""
-    conf = configuration()
-    if conf.erreur:
-        raise ConfigurationError(conf.erreur)
-    try:
-        return lire_utilisateurs(conf.fichier)
-    except FluxcoreError as exc:
-        raise ConfigurationError(_message(str(exc), conf.fichier)) from exc
+    return connexion.comptes(configuration())
 
 
 def utilisateur() -> Utilisateur | None:
@@ -194,15 +124,19 @@ def exiger_connexion(pages: list | None = None) -> Utilisateur | None:
         return None
     try:
         accounts = comptes()
-    except ConfigurationError as exc:
+        magasin = sessions.magasin(conf.fichier) if conf.mode == "fichier" else None
+    except FluxcoreError as exc:  # ConfigurationError, SessionsError: the app stays closed
         _pages_cachees(pages)
         _arret(str(exc))
     if conf.mode == "oidc":
         return _session_de(_oidc_user(accounts, pages))
+    if sessions.en_serveur():
+        return _par_cookie(accounts, magasin, pages)
     user = st.session_state.get("utilisateur")
     if user is not None:
         compte = accounts.get(user.login)
-        if compte is not None and compte.empreinte == st.session_state.get("auth_empreinte"):
+        if (compte is not None and getattr(compte, "actif", True)
+                and compte.empreinte == st.session_state.get("auth_empreinte")):
             # the account as the file says now: a changed role applies at once
             st.session_state["utilisateur"] = compte.utilisateur
             return _session_de(compte.utilisateur)
@@ -216,17 +150,59 @@ def exiger_connexion(pages: list | None = None) -> Utilisateur | None:
         login = st.text_input("Identifiant", key="auth_login")
         password = st.text_input("Mot de passe", type="password", key="auth_mdp")
         if st.form_submit_button("Se connecter", type="primary"):
-            try:
-                user = authentifier(accounts, login, password)
+            try:  # the brake of fluxcore.sessions: slower, then locked, after failures
+                compte = magasin.tenter(accounts, login, password, _adresse())
             except AccesRefuseError as exc:
-                time.sleep(1)  # slows password guessing down
                 st.error(str(exc))
             else:
                 st.session_state.clear()  # nothing of a previous session survives
-                st.session_state["utilisateur"] = user
-                st.session_state["auth_empreinte"] = accounts[user.login].empreinte
+                st.session_state["utilisateur"] = compte.utilisateur
+                st.session_state["auth_empreinte"] = compte.empreinte
                 st.rerun()
     st.stop()
+
+
+def _adresse() -> str | None:
+    """The browser's address (None from this machine, or without a browser: AppTest)."""
+    try:
+        adresse = st.context.ip_address
+    except Exception:
+        return None
+    return adresse if isinstance(adresse, str) else None
+
+
+def _par_cookie(accounts, magasin: sessions.Magasin, pages: list | None) -> Utilisateur:
+    """Under serveur.py: the user of the session cookie, checked at every run (signed out
+    in another tab, expired, account disabled or given a new password: signed out here too).
+    Signing in happens on the server's page (web.connexion), never in the app."""
+    valeur = st.context.cookies.get(sessions.COOKIE)
+    user = magasin.verifier(valeur, accounts) if valeur else None
+    if user is not None:
+        avant = st.session_state.get("utilisateur")
+        if avant is not None and avant.login != user.login:
+            st.session_state.clear()  # another account signed in from another tab
+        st.session_state["utilisateur"] = user
+        return _session_de(user)
+    st.session_state.clear()
+    _fin_de_session()
+    _pages_cachees(pages)
+    # a page load without a session goes to the sign-in page (web.connexion): a run gets
+    # here when the session ended meanwhile (its cookie, or none after a reconnection)
+    st.title("Session terminée")
+    st.info("Session terminée : reconnectez-vous.", icon=":material/lock:")
+    chemin = urlsplit(st.context.url or "/").path or "/"
+    _lien(f"{sessions.PAGE_CONNEXION}?suite={quote(chemin, safe='')}", "Se reconnecter")
+    st.stop()
+
+
+def _lien(href: str, texte: str) -> None:
+    """A link opened in this window (Streamlit opens Markdown links in a new tab): the
+    server's sign-in and sign-out pages. `texte` is a constant, `href` is quoted."""
+    st.markdown(
+        f'<a href="{html.escape(href)}" target="_self" data-testid="fluxLien" '
+        'style="display:inline-block;padding:.35rem .8rem;border:1px solid '
+        'rgba(49,51,63,.3);border-radius:.5rem;text-decoration:none;color:inherit">'
+        f"{html.escape(texte)}</a>", unsafe_allow_html=True)
 
 
 def _oidc_user(accounts, pages: list | None = None) -> Utilisateur:
@@ -269,6 +245,10 @@ def bandeau() -> None:
             st.warning(BANDEAU_OUVERT, icon=":material/lock_open:")
         return
     st.caption(f"Connecté : **{user.libelle}**")
+    if sessions.en_serveur() and mode() == "fichier":
+        # the server ends the session (every tab), clears the cookie, shows the sign-in page
+        _lien(sessions.PAGE_DECONNEXION, "Se déconnecter")
+        return
     if st.button("Se déconnecter", key="auth_logout"):
         st.session_state.clear()  # downloads prepared, choices: nothing stays behind
         if mode() == "oidc":

@@ -9,7 +9,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
+from fluxcore import sessions
 from fluxcore.db import fermer_partagees
+from web import connexion
 
 PREFIXE = "/_flux"
 
@@ -20,18 +22,24 @@ async def sante(request: Request) -> PlainTextResponse:
 
 
 def routes() -> list[BaseRoute]:
-    return [Route(f"{PREFIXE}/sante", sante, methods=["GET", "HEAD"])]
+    return [Route(f"{PREFIXE}/sante", sante, methods=["GET", "HEAD"]), *connexion.routes()]
 
 
 def middleware() -> list[Middleware]:
-    return []
+    # the app's scripts now take the signed-in user from the session cookie (ui.auth)
+    sessions.activer_serveur()
+    return [Middleware(connexion.ExigerSession)]
 
 
 @asynccontextmanager
 async def lifespan(app):
+    from web import taches  # scheduled backups, read copy, purge (docs/sauvegardes.md)
+
+    taches.demarrer()
     try:
         yield
     finally:
+        taches.arreter()     # after the round in progress, before the bases are closed
         # uvicorn re-raises SIGTERM once shut down (no atexit): close the shared databases
         # here, so that the file alone holds every write (checkpoint)
         fermer_partagees()
