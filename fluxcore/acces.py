@@ -32,6 +32,10 @@ Users file (TOML), one table per login:
     role = "reservataire"
     reservataire_id = "AL"
     mot_de_passe = "…"
+    actif = false                                            # deactivated (absent: active)
+
+Administrators manage the accounts from the app or the command line: fluxcore.comptes
+(docs/comptes.md).
 """
 
 from __future__ import annotations
@@ -57,7 +61,8 @@ from fluxcore.errors import FluxcoreError
 ROLES = {"admin": "Administrateur", "gestionnaire": "Gestionnaire", "lecteur": "Lecteur",
          "reservataire": "Réservataire"}
 PERMISSIONS = {
-    "admin": {"lire", "importer", "parametrer", "sauvegarder", "orienter", "simuler", "coter"},
+    "admin": {"lire", "importer", "parametrer", "sauvegarder", "orienter", "simuler", "coter",
+              "comptes", "purger"},
     "gestionnaire": {"lire", "orienter", "simuler", "coter"},
     "lecteur": {"lire"},
     "reservataire": set(),
@@ -68,6 +73,8 @@ ACTIONS = {"lire": "consulter les données de tous les réservataires",
            "orienter": "enregistrer ou corriger une orientation",
            "simuler": "enregistrer ou supprimer un scénario",
            "coter": "modifier une grille de cotation",
+           "comptes": "gérer les comptes",
+           "purger": "purger les données personnelles au-delà de leur durée de conservation",
            # no role holds it: a réservataire account gets it inside the functions marked
            # @ecriture_reservataire("proposer"), which check the setting and the orientation
            "proposer": "proposer des candidats pour un logement mis à sa disposition"}
@@ -291,6 +298,7 @@ def verifier_mot_de_passe(empreinte: str | None, mot_de_passe: str) -> bool:
 class Compte:
     utilisateur: Utilisateur
     empreinte: str | None
+    actif: bool = True      # a deactivated account cannot sign in (file: actif = false)
 
 
 def lire_utilisateurs(path: str | Path) -> dict[str, Compte]:
@@ -330,10 +338,15 @@ def lire_utilisateurs(path: str | Path) -> dict[str, Compte]:
             raise UtilisateursError(
                 f"{path.name}, ligne {where}, utilisateur « {login} » : ni « mot_de_passe » "
                 "ni « email » (connexion OIDC) : ce compte ne pourrait pas se connecter.")
+        actif = entry.get("actif", True)
+        if not isinstance(actif, bool):
+            raise UtilisateursError(
+                f"{path.name}, ligne {where}, utilisateur « {login} » : « actif » doit valoir "
+                "true ou false (absent : compte actif).")
         user = Utilisateur(login, str(entry.get("nom") or login), role,
                            str(rid) if role == "reservataire" else None,
                            str(entry["email"]).lower() if entry.get("email") else None)
-        comptes[login] = Compte(user, entry.get("mot_de_passe"))
+        comptes[login] = Compte(user, entry.get("mot_de_passe"), actif)
     return comptes
 
 
@@ -361,20 +374,23 @@ def _leurre() -> str:
 
 
 def authentifier(comptes: dict[str, Compte], login: str, mot_de_passe: str) -> Utilisateur:
-    """The user if the password matches; one message for unknown login or wrong password."""
+    """The user if the password matches and the account is active; one message for unknown
+    login, wrong password or deactivated account (it does not tell which logins exist)."""
     compte = comptes.get((login or "").strip())
     # an unknown login costs one hash too: the answer time does not tell which logins exist
     empreinte = compte.empreinte if compte is not None else _leurre()
     ok = verifier_mot_de_passe(empreinte, mot_de_passe or "")
-    if compte is None or not ok:
+    if compte is None or not ok or not compte.actif:
         raise AccesRefuseError("Identifiant ou mot de passe incorrect.")
     return compte.utilisateur
 
 
 def par_email(comptes: dict[str, Compte], email: str | None) -> Utilisateur:
-    """The account of an OIDC identity (its e-mail), or AccesRefuseError."""
+    """The active account of an OIDC identity (its e-mail), or AccesRefuseError (a deactivated
+    account gets the message of an unknown one)."""
     email = (email or "").strip().lower()
-    found = [c.utilisateur for c in comptes.values() if email and c.utilisateur.email == email]
+    found = [c.utilisateur for c in comptes.values()
+             if email and c.actif and c.utilisateur.email == email]
     if len(found) > 1:
         raise AccesRefuseError(
             f"L'e-mail « {email} » est porté par plusieurs comptes "
@@ -393,56 +409,72 @@ def ecrire_utilisateur(path: str | Path, login: str, role: str, mot_de_passe: st
     """Add or replace one account in the users file (written atomically, readable by its
     owner only: mode 0600, since it holds password hashes; other accounts kept).
     `reservataires` ({id: name} of the base): a réservataire account must name one of them."""
+    from fluxcore.comptes import ecrire_fichier, verrou_comptes  # it imports this module
+
     path = Path(path)
-    if not login or not all(c.isascii() and (c.isalnum() or c in "-_") for c in login):
-        raise UtilisateursError(f"Identifiant « {login} » invalide (lettres sans accent, "
-                                "chiffres, - et _).")
+    valider_login(login)
     if role not in ROLES:
         raise UtilisateursError(f"Rôle « {role} » inconnu (attendu : {', '.join(ROLES)}).")
-    if role == "reservataire" and not reservataire_id:
+    if role == "reservataire":
+        verifier_reservataire(reservataire_id, reservataires, "le compte n'a pas été créé")
+    nouvelle = hacher(mot_de_passe) if mot_de_passe else None    # slow: outside the lock
+    with verrou_comptes(path):   # re-read under the lock: a concurrent change is kept
+        comptes = lire_utilisateurs(path) if path.exists() else {}
+        old = comptes.get(login)
+        # an update keeps what it does not change (name, e-mail, password, active or not)
+        nom = nom or (old.utilisateur.nom if old else login)
+        email = email.lower() if email else (old.utilisateur.email if old else None)
+        empreinte = nouvelle or (old.empreinte if old else None)
+        if not empreinte and not email:
+            raise UtilisateursError("Indiquez un mot de passe ou un e-mail (connexion OIDC).")
+        rid = reservataire_id if role == "reservataire" else None
+        comptes[login] = Compte(Utilisateur(login, nom, role, rid, email),
+                                empreinte, old.actif if old else True)
+        ecrire_fichier(path, comptes)
+
+
+def valider_login(login: str | None) -> None:
+    """UtilisateursError unless `login` is ASCII letters, digits, - and _ (at most 64)."""
+    if not login or len(login) > 64 or not all(c.isascii() and (c.isalnum() or c in "-_")
+                                               for c in login):
+        raise UtilisateursError(f"Identifiant « {login} » invalide (lettres sans accent, "
+                                "chiffres, - et _).")
+
+
+def verifier_reservataire(reservataire_id: str | None, reservataires: dict[str, str] | None,
+                          suite: str = "rien n'a été enregistré") -> None:
+    """A réservataire account names a réservataire of the base (`reservataires`: {id: name},
+    None when no base is at hand: only the presence is checked)."""
+    if not reservataire_id:
         raise UtilisateursError("Un compte réservataire doit indiquer son réservataire.")
-    if role == "reservataire" and reservataires is not None \
-            and reservataire_id not in reservataires:
+    if reservataires is not None and reservataire_id not in reservataires:
         connus = ", ".join(f"{k} ({v})" for k, v in list(reservataires.items())[:8])
         raise UtilisateursError(
-            f"Réservataire « {reservataire_id} » inconnu de la base : le compte n'a pas été "
-            f"créé. Identifiants possibles : {connus or 'aucun (base sans réservataire)'}"
+            f"Réservataire « {reservataire_id} » inconnu de la base : {suite}. "
+            f"Identifiants possibles : {connus or 'aucun (base sans réservataire)'}"
             + (" …" if len(reservataires) > 8 else "") + ".")
-    existing = lire_utilisateurs(path) if path.exists() else {}
-    entries = {k: _entry(c.utilisateur, c.empreinte) for k, c in existing.items()}
-    old = existing.get(login)
-    # an update keeps what it does not change (name, e-mail, password)
-    nom = nom or (old.utilisateur.nom if old else login)
-    email = email.lower() if email else (old.utilisateur.email if old else None)
-    empreinte = hacher(mot_de_passe) if mot_de_passe else (old.empreinte if old else None)
-    if not empreinte and not email:
-        raise UtilisateursError("Indiquez un mot de passe ou un e-mail (connexion OIDC).")
-    entries[login] = _entry(Utilisateur(login, nom, role, reservataire_id, email), empreinte)
-    text = "# Comptes du tableau de bord (python -m fluxcore utilisateur --help)\n"
-    for key, entry in entries.items():
-        text += f"\n[utilisateurs.{key}]\n" + "".join(
-            f"{k} = {_toml(v)}\n" for k, v in entry.items() if v is not None)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, 0o600)              # whatever the umask: password hashes stay private
-    try:
-        lire_utilisateurs(tmp)  # the new file must read back before it replaces the old one
-    except UtilisateursError:
-        tmp.unlink()
-        raise
-    os.replace(tmp, path)
 
 
-def _entry(user: Utilisateur, empreinte: str | None) -> dict:
+def _entry(compte: Compte) -> dict:
+    user = compte.utilisateur
     return {"nom": user.nom, "role": user.role, "reservataire_id": user.reservataire_id,
-            "email": user.email, "mot_de_passe": empreinte}
+            "email": user.email, "mot_de_passe": compte.empreinte,
+            "actif": None if compte.actif else False}      # absent: active
 
 
-def _toml(value: str) -> str:
-    """A TOML basic string (backslash, quote and control characters escaped)."""
+def texte_fichier(comptes: dict[str, Compte]) -> str:
+    """The users file's text for these accounts (the reverse of lire_utilisateurs)."""
+    text = "# Comptes du tableau de bord (python -m fluxcore utilisateur --help)\n"
+    for key, compte in comptes.items():
+        text += f"\n[utilisateurs.{key}]\n" + "".join(
+            f"{k} = {_toml(v)}\n" for k, v in _entry(compte).items() if v is not None)
+    return text
+
+
+def _toml(value: str | bool) -> str:
+    """A TOML boolean, or basic string (backslash, quote and control characters escaped)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     out = []
     for ch in str(value):
         if ch in '"\\':

@@ -217,7 +217,7 @@ def test_cli_creates_and_lists_accounts(tmp_path, monkeypatch, capsys):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     monkeypatch.setattr("sys.stdin", io.StringIO("court\n"))
     assert main(["utilisateur", "--fichier", str(path), "--login", "x", "--role", "admin"]) == 2
-    assert "8 caractères" in capsys.readouterr().err
+    assert "12 caractères au moins" in capsys.readouterr().err
     assert main(["utilisateur", "--fichier", str(path), "--login", "sso", "--role", "lecteur",
                  "--email", "lea@bailleur.fr", "--sans-mot-de-passe"]) == 0
     capsys.readouterr()
