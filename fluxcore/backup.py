@@ -14,6 +14,10 @@ A restore verifies the backup the same way before touching anything (SHA-256 aga
 `<base>.restauration`, and replaces the current file under the exclusive hold of
 fluxcore.fichier. Temporaries left by a killed run (only those two naming patterns) are removed
 by the next backup or restore.
+
+The server's read copy (copie_de_lecture, fluxcore.copies) is the same verified copy, not
+audited, put in place under fluxcore.fichier's exclusive hold of the copy. The base itself is
+read through a descriptor kept open (see _SOURCES): closing one would drop DuckDB's lock.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import duckdb
 
 from fluxcore.acces import Utilisateur, acteur, exiger
 from fluxcore.db import Database, audit
-from fluxcore.errors import DatabaseError
+from fluxcore.errors import DatabaseError, DatabaseLockedError
 from fluxcore.fichier import dossier_recuperation, ouvrir_sans_wal, remplacement
 from fluxcore.formats import fmt_int, fmt_taille
 
@@ -78,6 +82,50 @@ def _copier(source: Path, dest: Path) -> None:
     with open(source, "rb") as fin, open(dest, "xb") as fout:
         while chunk := fin.read(_BLOC):
             _ecrire(fout, chunk)
+        fout.flush()
+        os.fsync(fout.fileno())
+
+
+# fcntl semantics: closing ANY descriptor of a file releases every POSIX lock this process
+# holds on it — DuckDB's own lock on the base among them, after which another process could
+# open the base while this one writes to it. So the base is read through one descriptor per
+# file, opened once and never closed while the file is the base (closed once it was replaced,
+# when the lock it would release is on a dead file).
+_SOURCES: dict[str, tuple[tuple[int, int], int]] = {}     # resolved path → (identity, fd)
+
+
+def _descripteur_base(path: Path) -> int:
+    key = str(path.resolve())
+    with _guard:
+        ident, fd = _SOURCES.get(key, (None, None))
+        st = os.stat(path)
+        if ident != (st.st_dev, st.st_ino):
+            if fd is not None:
+                os.close(fd)            # a file replaced since: its lock no longer matters
+            fd = os.open(path, os.O_RDONLY)
+            st = os.fstat(fd)
+            _SOURCES[key] = ((st.st_dev, st.st_ino), fd)
+        return fd
+
+
+def oublier_base(path: str | Path) -> None:
+    """Close the descriptor kept on a base that was just replaced (restore)."""
+    with _guard:
+        entry = _SOURCES.pop(str(Path(path).resolve()), None)
+    if entry is not None:
+        with contextlib.suppress(OSError):
+            os.close(entry[1])
+
+
+def _copier_base(source: Path, dest: Path) -> None:
+    """Copy the open base `source` into the new file `dest`, fsynced, without ever closing a
+    descriptor of `source` (see _SOURCES)."""
+    fd = _descripteur_base(source)
+    with open(dest, "xb") as fout:
+        offset = 0
+        while chunk := os.pread(fd, _BLOC, offset):
+            _ecrire(fout, chunk)
+            offset += len(chunk)
         fout.flush()
         os.fsync(fout.fileno())
 
@@ -315,6 +363,45 @@ def describe_backup(path: str | Path) -> dict:
 
 
 # -- backup -----------------------------------------------------------------------------------
+def _copie_verifiee(db: Database, out: Path, tmp: Path, side_tmp: Path) -> dict:
+    """Write a verified copy of `db` to `tmp` and its description to `side_tmp`: checkpoint
+    and copy under the write lock, read the copy through and compare it with the base.
+    Returns the description (also what `<out>.sha256` holds): file, size, SHA-256, tables,
+    and the base it comes from (path, version = last audit id, last write)."""
+    with db._write_lock:
+        db._verifier_fichier()
+        cur = db._con.cursor()  # the caller checked the role (sauvegarder) or is the server
+        try:
+            cur.execute("checkpoint")
+            source = _lire_connexion(cur, f"La base « {db.path} »")
+            version, last = cur.execute(
+                "select coalesce(max(audit_id), 0), max(logged_at) from audit_log").fetchone()
+        finally:
+            cur.close()
+        _copier_base(Path(db.path), tmp)
+    size, digest = tmp.stat().st_size, sha256(tmp)
+    _, tables = _lire_fichier(tmp, out.name)
+    if tables != source:
+        differ = sorted(t for t in source.keys() | tables.keys()
+                        if source.get(t) != tables.get(t))
+        raise DatabaseError("La copie relue ne correspond pas à la base (tables : "
+                            f"{', '.join(differ)}).")
+    recorded = {"format": 1, "fichier": out.name, "octets": size, "sha256": digest,
+                "duckdb": duckdb.__version__, "cree_le": datetime.now().isoformat(),
+                "base": str(Path(db.path).resolve()), "version_base": int(version),
+                "derniere_ecriture": last.isoformat() if last else None, "tables": tables}
+    _ecrire_fichier(side_tmp, json.dumps(recorded, ensure_ascii=False, indent=1)
+                    .encode("utf-8"))
+    return recorded
+
+
+def _verifier_cible(db: Database, out: Path) -> None:
+    if db.path == ":memory:":
+        raise DatabaseError("Une base en mémoire ne peut pas être sauvegardée.")
+    if out.resolve() == Path(db.path).resolve():
+        raise DatabaseError("La sauvegarde doit être écrite dans un autre fichier que la base.")
+
+
 def backup_database(db: Database, out: str | Path, actor: str | None = None) -> Path:
     """Copy the database to `out` (a .duckdb file) and `<out>.sha256`, verified; audited once
     the verified copy is ready. On any failure: DatabaseError (French, naming the cause, e.g.
@@ -322,37 +409,15 @@ def backup_database(db: Database, out: str | Path, actor: str | None = None) -> 
     exiger(db, "sauvegarder")
     actor = acteur(db, actor)
     out = Path(out)
-    if db.path == ":memory:":
-        raise DatabaseError("Une base en mémoire ne peut pas être sauvegardée.")
-    if out.resolve() == Path(db.path).resolve():
-        raise DatabaseError("La sauvegarde doit être écrite dans un autre fichier que la base.")
+    _verifier_cible(db, out)
     existed = out.exists()
     tmp = side_tmp = None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         nettoyer_temporaires(out.parent)
         tmp, side_tmp = _temporaire(out), _temporaire(fichier_empreinte(out))
-        with db._write_lock:
-            db._verifier_fichier()
-            cur = db._con.cursor()  # the role was checked above (sauvegarder)
-            try:
-                cur.execute("checkpoint")
-                source = _lire_connexion(cur, f"La base « {db.path} »")
-            finally:
-                cur.close()
-            _copier(Path(db.path), tmp)
-        size, digest = tmp.stat().st_size, sha256(tmp)
-        _, tables = _lire_fichier(tmp, out.name)
-        if tables != source:
-            differ = sorted(t for t in source.keys() | tables.keys()
-                            if source.get(t) != tables.get(t))
-            raise DatabaseError("La copie relue ne correspond pas à la base (tables : "
-                                f"{', '.join(differ)}).")
-        recorded = {"format": 1, "fichier": out.name, "octets": size, "sha256": digest,
-                    "duckdb": duckdb.__version__, "cree_le": datetime.now().isoformat(),
-                    "tables": tables}
-        _ecrire_fichier(side_tmp, json.dumps(recorded, ensure_ascii=False, indent=1)
-                        .encode("utf-8"))
+        recorded = _copie_verifiee(db, out, tmp, side_tmp)
+        size, digest = recorded["octets"], recorded["sha256"]
         with db.transaction("sauvegarder") as cur:
             audit(cur, actor, "sauvegarde", None, str(out),
                   {"fichier": str(out), "octets": size, "sha256": digest})
@@ -377,6 +442,76 @@ def backup_database(db: Database, out: str | Path, actor: str | None = None) -> 
     finally:
         _liberer(*(p for p in (tmp, side_tmp) if p is not None))
     return out
+
+
+def copie_de_lecture(db: Database, out: str | Path) -> dict:
+    """Refresh `out`, the consistent copy that read-only commands use while the server holds
+    the base (fluxcore.copies): the same verified copy as a backup, not audited (it is a
+    cache, refreshed after writes), put in place under fluxcore.fichier's exclusive hold of
+    `out` — refused (DatabaseLockedError) while a command is reading the previous copy, which
+    then stays as it was. Returns the copy's description (see _copie_verifiee). Any other
+    failure: DatabaseError (French), the previous copy untouched."""
+    out = Path(out)
+    _verifier_cible(db, out)
+    tmp = side_tmp = None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        nettoyer_temporaires(out.parent)
+        tmp, side_tmp = _temporaire(out), _temporaire(fichier_empreinte(out))
+        recorded = _copie_verifiee(db, out, tmp, side_tmp)
+        with remplacement(out) as hold:
+            fichier_empreinte(out).unlink(missing_ok=True)
+            hold.remplacer(tmp)
+            with contextlib.suppress(OSError):
+                os.replace(side_tmp, fichier_empreinte(out))
+        with contextlib.suppress(OSError):     # DuckDB's spill folder of the hold, if empty
+            Path(str(out) + ".tmp").rmdir()
+        _fsync_dossier(out.parent)
+    except DatabaseLockedError:
+        raise
+    except Exception as exc:
+        detail = (str(exc) if isinstance(exc, DatabaseError) else _cause(exc)).rstrip(". ")
+        raise DatabaseError(f"Copie de lecture impossible vers « {out} » : {detail}. La copie "
+                            "précédente est intacte.") from exc
+    finally:
+        _liberer(*(p for p in (tmp, side_tmp) if p is not None))
+    return recorded
+
+
+def copier_sauvegarde(source: str | Path, out: str | Path) -> dict:
+    """Copy a verified backup or read copy `source` to `out` (and `<out>.sha256`): `source` is
+    verified first (verifier_sauvegarde), the copy is written under a temporary name, checked
+    against the verified SHA-256, then renamed. Nothing is audited (the base is not opened).
+    Returns the description of `source`. DatabaseError (French) otherwise, nothing written."""
+    source, out = Path(source), Path(out)
+    if out.resolve() == source.resolve():
+        raise DatabaseError("La copie doit être écrite dans un autre fichier que sa source.")
+    info = verifier_sauvegarde(source)
+    tmp = side_tmp = None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        nettoyer_temporaires(out.parent)
+        tmp, side_tmp = _temporaire(out), _temporaire(fichier_empreinte(out))
+        _copier(source, tmp)
+        if sha256(tmp) != info["sha256"]:
+            raise DatabaseError(f"« {source.name} » a changé pendant sa copie")
+        recorded = (_lire_empreinte(source) or {}) | {
+            "fichier": out.name, "octets": info["octets"], "sha256": info["sha256"],
+            "tables": info["tables"], "copie_de": str(source.resolve())}
+        _ecrire_fichier(side_tmp, json.dumps(recorded, ensure_ascii=False, indent=1)
+                        .encode("utf-8"))
+        fichier_empreinte(out).unlink(missing_ok=True)
+        os.replace(tmp, out)
+        with contextlib.suppress(OSError):
+            os.replace(side_tmp, fichier_empreinte(out))
+        _fsync_dossier(out.parent)
+    except Exception as exc:
+        detail = (str(exc) if isinstance(exc, DatabaseError) else _cause(exc)).rstrip(". ")
+        raise DatabaseError(f"Sauvegarde impossible vers « {out} » : {detail}. Aucun fichier "
+                            "n'a été écrit.") from exc
+    finally:
+        _liberer(*(p for p in (tmp, side_tmp) if p is not None))
+    return info
 
 
 def _retirer_audit(db: Database, audit_id: int) -> None:
@@ -425,6 +560,7 @@ def restore_database(target: str | Path, source: str | Path, actor: str | None =
                     f"La sauvegarde « {source.name} » a changé pendant sa copie : rien n'a été "
                     "restauré.")
             hold.remplacer(tmp)
+            oublier_base(target)
             _fsync_dossier(target.parent)
         except OSError as exc:
             raise DatabaseError(f"Restauration impossible de « {target} » : {_cause(exc)}. "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from fluxcore.backup import (
@@ -14,16 +15,19 @@ from fluxcore.backup import (
     recuperer_sans_wal,
     restore_database,
 )
+from fluxcore.copies import etat_sauvegardes, resume
 from fluxcore.errors import FluxcoreError
 from fluxcore.exports import dictionary, template_csv_zip, template_xlsx
 from fluxcore.fichier import WalInvalideError
 from fluxcore.formats import accord, fmt_int
 from fluxcore.imports import Correspondance, ImportResult, import_uploads, summary
 from fluxcore.neutralisation import csv
+from fluxcore.planification import lire_reglages
 from ui import auth, state
 from ui.components import Numeric, show_table
 from ui.data import get_db, release_db
 from ui.tables import sans_menages
+from ui.texte import md
 from ui.theme import uploader_css
 
 COUNT_COLUMNS = {"fichier": "Fichier", "feuille": "Feuille", "table": "Table",
@@ -66,7 +70,7 @@ def show_check(check: ImportResult, key: str) -> None:
         show_table(counts.rename(columns=COUNT_COLUMNS))
     proj = state.projection()
     for name, frame in check.previews.items():
-        with st.expander(f"Aperçu : {name}"):
+        with st.expander(f"Aperçu : {md(name)}"):    # a file name: text, never Markdown
             # no household id nor household detail on a projector
             show_table(sans_menages(frame) if proj else frame, max_rows=10, column_config={
                 c: Numeric(grouped=False) for c in frame.columns if str(c).startswith("annee")})
@@ -99,7 +103,7 @@ def confirm_import(db, uploads: list[tuple[str, bytes]], check: ImportResult, ro
             st.session_state["import_done"] = summary(done)
             st.session_state[round_key] = st.session_state.get(round_key, 0) + 1
             st.rerun()
-        st.error(summary(done))
+        st.error(md(summary(done)))
 
 
 def templates_panel(path: str) -> None:
@@ -124,6 +128,7 @@ def backup_panel(path: str) -> None:
         auth.refus("sauvegarder ou restaurer la base (rôle administrateur)")
         return
     db = get_db(path)
+    scheduled_backups(path)
     st.markdown("La sauvegarde est une copie complète et cohérente de la base (données, "
                 "paramètres, journal d'audit, scénarios).")
     if st.button("Préparer une sauvegarde"):
@@ -132,7 +137,7 @@ def backup_panel(path: str) -> None:
                 out = backup_database(db, Path(folder) / "sauvegarde.duckdb")
                 st.session_state["backup_bytes"] = out.read_bytes()
             except FluxcoreError as exc:     # disk full, unreadable copy…: nothing written
-                st.error(str(exc))
+                st.error(md(str(exc)))
     if "backup_bytes" in st.session_state:
         st.download_button("Télécharger la sauvegarde", st.session_state["backup_bytes"],
                            "sauvegarde_flux.duckdb", "application/octet-stream")
@@ -143,6 +148,22 @@ def backup_panel(path: str) -> None:
         return
     _restore_upload(path, upload, "Restaurer", "restore_go",
                     "Je confirme remplacer toute la base actuelle par cette sauvegarde.")
+
+
+def scheduled_backups(path: str) -> None:
+    """The server's scheduled backups of this base (fluxcore.copies.etat_sauvegardes)."""
+    st.subheader("Sauvegardes planifiées du serveur")
+    lignes, messages = resume(etat_sauvegardes(path, lire_reglages()))
+    show = {"error": st.error, "warning": st.warning, "info": st.info}
+    for niveau, texte in messages:
+        show[niveau](texte)
+    show_table(pd.DataFrame(lignes, columns=["element", "valeur"]), max_rows=len(lignes),
+               column_config={"element": "Élément", "valeur": st.column_config.TextColumn(
+                   "État", width="large")})
+    st.caption("Réglages : FLUX_SAUVEGARDES, FLUX_SAUVEGARDE_HEURES, FLUX_SAUVEGARDES_GARDER, "
+               "FLUX_COPIE_LECTURE_MINUTES (environnement du serveur) ; restauration pas à pas "
+               "dans docs/sauvegardes.md.")
+    st.subheader("Sauvegarde à la demande")
 
 
 def _restore_upload(path: str, upload, button: str, key: str, confirm: str | None = None
@@ -159,7 +180,7 @@ def _restore_upload(path: str, upload, button: str, key: str, confirm: str | Non
         try:
             info = describe_backup(source)
         except FluxcoreError as exc:
-            st.error(str(exc))
+            st.error(md(str(exc)))
             return
         lignes = ", ".join(f"{fmt_int(n)} {t}" for t, n in info["lignes"].items())
         st.info(f"Sauvegarde vérifiée : schéma {info['version']}, dernier événement le "
@@ -170,7 +191,7 @@ def _restore_upload(path: str, upload, button: str, key: str, confirm: str | Non
             try:
                 restore_database(path, source, utilisateur=auth.utilisateur())
             except FluxcoreError as exc:
-                st.error(str(exc))
+                st.error(md(str(exc)))
                 return
             finally:
                 st.cache_data.clear()
@@ -180,7 +201,7 @@ def _restore_upload(path: str, upload, button: str, key: str, confirm: str | Non
 
 def recovery_panel(path: str, exc: WalInvalideError) -> None:
     """The error screen of a base whose WAL cannot be replayed: the two ways out."""
-    st.error(str(exc))
+    st.error(md(str(exc)))
     if not auth.peut("sauvegarder"):
         auth.refus("réparer la base (rôle administrateur)")
         return
@@ -196,7 +217,7 @@ def recovery_panel(path: str, exc: WalInvalideError) -> None:
         try:
             recuperer_sans_wal(path, utilisateur=auth.utilisateur())
         except FluxcoreError as err:
-            st.error(str(err))
+            st.error(md(str(err)))
             return
         st.cache_data.clear()
         st.rerun()
