@@ -21,6 +21,8 @@ from fluxcore.errors import DatabaseError
 from fluxcore.geo import distance_to_commune
 from fluxcore.limites import derogations_trop_longues
 from fluxcore.localisation import HORS_COMMUNE_M, distance_text, hors_commune
+from fluxcore.retention import TABLES as TABLES_PERSONNELLES
+from fluxcore.retention import a_purger
 
 ERREUR, AVERTISSEMENT = "ERREUR", "AVERTISSEMENT"
 
@@ -259,6 +261,10 @@ PY_CHECKS: tuple[CheckPython, ...] = (
     CheckPython("derogation_plus_d_un_an", AVERTISSEMENT, "derogation",
                 "Dérogation préfectorale de plus d'un an (R441-5-2) : non appliquée, la limite "
                 "ordinaire du préfet vaut sur ses jours", derogations_trop_longues),
+    CheckPython("donnees_personnelles_a_purger", AVERTISSEMENT, TABLES_PERSONNELLES,
+                "Données personnelles au-delà de leur durée de conservation (Données › "
+                "Paramètres) : lancez « python -m fluxcore purger » (docs/donnees-personnelles"
+                ".md)", a_purger),
 )
 
 

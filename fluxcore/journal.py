@@ -53,6 +53,17 @@ ACTIONS = {
     "schema.migrate": "Mise à jour du schéma",
     "referentiel.seed": "Référentiel géographique chargé",
     "demo.generate": "Base de démonstration générée",
+    "purge_donnees_personnelles": "Purge des données personnelles",
+    "effacement_donnees_personnelles": "Effacement des données d'une personne",
+    "compte_cree": "Compte créé",
+    "compte_desactive": "Compte désactivé",
+    "compte_reactive": "Compte réactivé",
+    "compte_mot_de_passe_reinitialise": "Mot de passe réinitialisé",
+    "compte_role_modifie": "Rôle d'un compte modifié",
+    "connexion_verrouillee": "Connexion bloquée après des mots de passe faux",
+    "sauvegarde.retention": "Anciennes sauvegardes planifiées supprimées",
+    "sauvegarde.echec": "Sauvegarde planifiée impossible",
+    "purge.echec": "Purge planifiée impossible",
 }
 TABLES = {
     "residence": "Résidences", "logement": "Logements", "reservataire": "Réservataires",

@@ -194,6 +194,39 @@ PARAMETRES: tuple[Parametre, ...] = (
     Parametre("vacance_alerte_jours", 30,
               "Délai (jours) au-delà duquel un logement libéré sans orientation est signalé.",
               "Choix du produit"),
+    # retention of personal data (fluxcore.retention, docs/donnees-personnelles.md); 0: never
+    Parametre("conservation_demandes_mois", 12,
+              "Durée (mois) de conservation d'une demande radiée (attribuée, non renouvelée, "
+              "abandonnée…) après sa date de radiation ; ensuite la purge la supprime. 0 : "
+              "jamais purgée. Les demandes satisfaites plus anciennes ne comptent plus dans le "
+              "délai d'attente observé de la cotation.",
+              "Décret n° 2017-917 du 9 mai 2017, art. 4 : données du SNE conservées un an "
+              "après la radiation (R441-2-8)"),
+    Parametre("conservation_candidatures_mois", 12,
+              "Durée (mois) de conservation d'une candidature close (retenue, refusée, "
+              "retirée) après la décision ; ensuite la purge la supprime, comme toute "
+              "candidature d'une demande purgée. 0 : jamais purgée.",
+              "Choix du produit, aligné sur la conservation des demandes (décret n° 2017-917, "
+              "art. 4)"),
+    Parametre("conservation_menages_ans", 5,
+              "Durée (années) de conservation des données du ménage d'une attribution après "
+              "le bail (à défaut la CALEOL) : taille, ressources, quartile, publics "
+              "prioritaires, DALO, salarié, relogement, identifiants du ménage et de la "
+              "demande sont effacés ; le logement, les dates et l'orientation restent. 0 : "
+              "jamais effacées.",
+              "Choix du produit (aucune durée officielle trouvée) : bilan annuel R441-5-1 et "
+              "suivi pluriannuel des objectifs L441-1"),
+    Parametre("conservation_radiations_sne_mois", 24,
+              "Durée (mois) de conservation d'une radiation importée de l'extrait SNE après "
+              "sa date de radiation ; ensuite la purge la supprime. 0 : jamais purgée.",
+              "Choix du produit : rapprochement de l'année N jusqu'au bilan de N+1 "
+              "(R441-5-1)"),
+    Parametre("conservation_journal_ans", 1,
+              "Durée (années) après laquelle les détails d'une ligne du journal d'audit qui "
+              "peuvent citer un ménage ou une demande sont effacés (l'action, la date, "
+              "l'auteur et la table restent). 0 : jamais effacés.",
+              "Recommandation de la CNIL relative aux mesures de journalisation (octobre "
+              "2021) : six mois à un an"),
 )
 
 BY_KEY = {p.cle: p for p in PARAMETRES}
@@ -203,7 +236,14 @@ BORNES: dict[str, tuple[float, float]] = {
     "cotation_attente_mois": (1, 240), "cotation_ecart_typologie_max": (0, 5),
     "cotation_taux_effort_max_pct": (1, 100), "sne_tolerance_jours": (0, 366),
     "delai_proposition_jours": (1, 365), "nb_candidats_max": (1, 20),
-    "echeance_alerte_jours": (0, 90)}
+    "echeance_alerte_jours": (0, 90),
+    "conservation_demandes_mois": (0, 600), "conservation_candidatures_mois": (0, 600),
+    "conservation_menages_ans": (0, 100), "conservation_radiations_sne_mois": (0, 600),
+    "conservation_journal_ans": (0, 100)}
+# retention settings (fluxcore.retention): whole numbers, 0 = never purged
+CONSERVATION = ("conservation_demandes_mois", "conservation_candidatures_mois",
+                "conservation_menages_ans", "conservation_radiations_sne_mois",
+                "conservation_journal_ans")
 
 
 # Former defaults replaced because they misread the texts: a database still holding one that
@@ -314,6 +354,8 @@ def check_valeur(cle: str, valeur: Any) -> None:
             or not all(isinstance(v, str) and v.strip() for v in valeur)):
         raise ParametreError("Les critères prioritaires sont une liste de codes, par exemple "
                              '["DALO", "SANS_LOGEMENT"].')
+    if cle in CONSERVATION and not float(valeur).is_integer():
+        raise ParametreError(f"« {cle} » est un nombre entier (0 : jamais purgé).")
     if cle in BORNES and not BORNES[cle][0] <= valeur <= BORNES[cle][1]:
         raise ParametreError(f"« {cle} » doit être compris entre {BORNES[cle][0]} et "
                              f"{BORNES[cle][1]}.")

@@ -17,7 +17,7 @@ from fluxcore.codes import CONTINGENTS, FINANCEMENTS, TYPES_RESERVATAIRE
 from fluxcore.db import Database
 from fluxcore.errors import ParametreError
 from fluxcore.formats import fmt_date, fmt_nombre, pluriel
-from fluxcore.parametres import BORNES, BY_KEY, get_parametre
+from fluxcore.parametres import BORNES, BY_KEY, CONSERVATION, get_parametre
 
 LIBELLES = {
     "rendu_bailleur_compte_livre": "Logement rendu au bailleur compté comme livré",
@@ -66,6 +66,11 @@ LIBELLES = {
     "avis_envoi_automatique": "Envoi automatique de l'avis de mise à disposition",
     "bailleur_contact": "Contact du bailleur",
     "vacance_alerte_jours": "Alerte de vacance sans orientation",
+    "conservation_demandes_mois": "Conservation des demandes radiées",
+    "conservation_candidatures_mois": "Conservation des candidatures closes",
+    "conservation_menages_ans": "Conservation des données des ménages attributaires",
+    "conservation_radiations_sne_mois": "Conservation des radiations du SNE",
+    "conservation_journal_ans": "Conservation des détails du journal d'audit",
 }
 UNITES = {   # (singular, plural)
     "prefet_taux_max_pct": "%", "prefet_fonctionnaires_max_pct": "%",
@@ -83,6 +88,9 @@ UNITES = {   # (singular, plural)
     "cotation_rang_bien_cotees_pct": "%", "sne_tolerance_jours": ("jour", "jours"),
     "delai_proposition_jours": ("jour", "jours"), "nb_candidats_max": ("candidat", "candidats"),
     "echeance_alerte_jours": ("jour", "jours"), "vacance_alerte_jours": ("jour", "jours"),
+    "conservation_demandes_mois": "mois", "conservation_candidatures_mois": "mois",
+    "conservation_menages_ans": ("an", "ans"), "conservation_radiations_sne_mois": "mois",
+    "conservation_journal_ans": ("an", "ans"),
 }
 CHOIX = {
     "lecture_hors_qpv_prefet": {
@@ -153,7 +161,7 @@ def texte_valeur(cle: str, valeur: Any) -> str:
     if isinstance(valeur, bool):
         return "oui" if valeur else "non"
     if isinstance(valeur, (int, float)):
-        return _nombre(valeur, cle)
+        return "jamais purgé" if cle in CONSERVATION and valeur == 0 else _nombre(valeur, cle)
     if isinstance(valeur, str):
         if cle in CHOIX:
             return CHOIX[cle].get(valeur, valeur)
