@@ -14,9 +14,14 @@ st.set_page_config(page_title="Gestion en flux des réservations", page_icon=FAV
                    layout="wide", initial_sidebar_state="collapsed"
                    if st.query_params.get("projection") == "1" else "auto")
 
+# The default page answers only at / (Streamlit gives it the address ""): /tableau-de-bord (a
+# bookmark, a typed address) opens the same script through a hidden page, instead of
+# Streamlit's English « Page not found » dialog over the default page
 PAGES = [
     st.Page("pages/tableau_de_bord.py", title="Tableau de bord", icon=":material/dashboard:",
-            url_path="tableau-de-bord", default=True),
+            url_path="", default=True),
+    st.Page("pages/tableau_de_bord.py", title="Tableau de bord", icon=":material/dashboard:",
+            url_path="tableau-de-bord", visibility="hidden"),
     st.Page("pages/jauges.py", title="Jauges de flux", icon=":material/speed:",
             url_path="jauges"),
     st.Page("pages/orientation.py", title="Orientation", icon=":material/alt_route:",

@@ -14,6 +14,7 @@ from ui import bilan_views as views
 from ui import state
 from ui.components import bandeau_echeance_bilan, show_table, stop_on_error
 from ui.data import load
+from ui.texte import md
 
 st.title("Bilan annuel")
 path, proj = state.db_path(), state.projection()
@@ -37,7 +38,7 @@ with stop_on_error():
 if not b.complet:
     st.info(f"L'année {annee} n'est pas terminée : bilan provisoire arrêté au "
             f"{fmt_date(b.arret)}.", icon=":material/hourglass_top:")
-st.caption(f"{b.bailleur} · du 01/01/{annee} au {fmt_date(b.arret)} · "
+st.caption(f"{md(b.bailleur)} · du 01/01/{annee} au {fmt_date(b.arret)} · "
            f"{fmt_int(len(b.logements))} logements libérés · prévisionnel {annee + 1}")
 
 c1, c2 = st.columns([1, 2])
@@ -79,7 +80,7 @@ show_table(*views.table_soustraits(doc))
 st.markdown(f"**Prévisionnel {annee + 1} : droits par convention**")
 show_table(*views.table_prevision(doc))
 with st.expander("Méthode et paramètres appliqués"):
-    st.markdown("\n".join(f"- {line}" for line in doc.notes))
+    st.markdown("\n".join(f"- {md(line)}" for line in doc.notes))
 
 st.subheader("Statistiques annuelles des réservations")
 st.caption("Par type de réservataire, les agents de l'État à part (arrêté du 28 novembre 2011 ; "

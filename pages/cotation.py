@@ -18,6 +18,7 @@ from ui import cotation_views as views
 from ui import onglets_cotation, recherche_views, state
 from ui.components import show_table, stop_on_error
 from ui.data import load
+from ui.texte import md
 
 st.title("Cotation")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
@@ -68,7 +69,7 @@ with onglets[1]:
                    replace(p, departement=None, epci_siren=epci))
     vacants = vacants[~vacants["hors_flux"]] if len(vacants) else vacants
     if vacants.empty:
-        st.success(f"Aucun logement libéré n'attend d'orientation dans {noms[epci]}.")
+        st.success(f"Aucun logement libéré n'attend d'orientation dans {md(noms[epci])}.")
     else:
         labels = {r.liberation_id: f"{r.logement_id} · {r.typologie} {r.financement} · "
                                    f"{r.commune} · {r.jours_attente} j d'attente"
@@ -82,9 +83,9 @@ with onglets[1]:
         try:
             cand, dest = load(path, fluxcore.cotation.par_destination, lib, today, etendue)
         except FluxcoreError as exc:
-            st.error(str(exc))
+            st.error(md(str(exc)))
         else:
-            st.markdown(resume(cand))
+            st.markdown(md(resume(cand)))
             excl = cand.exclusions[cand.exclusions["nb"] > 0]
             if len(excl):
                 st.caption("Écartées (une demande peut l'être pour plusieurs motifs) : " +

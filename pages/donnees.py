@@ -12,6 +12,7 @@ from fluxcore.formats import accord
 from fluxcore.journal import TABLES, libelle_table
 from ui import state
 from ui.components import show_table, stop_on_error
+from ui.comptes_views import comptes_panel, onglets
 from ui.correspondance_views import correspondance_panel
 from ui.data import get_db, load
 from ui.donnees_views import backup_panel, import_panel, recovery_panel, templates_panel
@@ -36,8 +37,8 @@ with stop_on_error():
 if not proj:
     st.caption(f"Fichier : {path}")
 (tab_import, tab_modeles, tab_tables, tab_check, tab_param, tab_backup,
- tab_audit) = st.tabs(["Importer", "Modèles", "Contenu", "Qualité des données", "Paramètres",
-                       "Sauvegarde", "Journal d'audit"])
+ tab_audit, *tab_comptes) = st.tabs(["Importer", "Modèles", "Contenu", "Qualité des données",
+                                     "Paramètres", "Sauvegarde", "Journal d'audit", *onglets()])
 
 with tab_import:
     import_panel(path)
@@ -93,3 +94,7 @@ with tab_backup:
 
 with tab_audit:
     journal_panel(path, db.version(), proj)
+
+for tab in tab_comptes:      # administrators only (and the open app, which explains)
+    with tab:
+        comptes_panel(path)

@@ -18,6 +18,7 @@ from ui.components import Numeric, show_table, stop_on_error
 from ui.data import load
 from ui.sne_views import table_par_reservataire
 from ui.tables import table_jauges, table_qualite
+from ui.texte import md
 
 st.title("Jauges de flux")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
@@ -33,7 +34,7 @@ with stop_on_error():
     qualite = load(path, fluxcore.jauges.qualite_flux, p)
     param = load(path, fluxcore.parametres.get_parametres)
 
-st.caption(f"{state.libelle_perimetre()}{' · ' + options[commune] if commune else ''} · "
+st.caption(f"{md(state.libelle_perimetre())}{' · ' + md(options[commune]) if commune else ''} · "
            f"année {p.annee} · flux arrêté au {fmt_date(p.date_arret)} · logements rendus au "
            f"bailleur {'comptés' if param['rendu_bailleur_compte_livre'] else 'non comptés'} "
            "comme livrés")
@@ -43,17 +44,17 @@ if jauges["entres"].max() == 0:
 
 lecture, deps = param["lecture_hors_qpv_prefet"], noms_departements()
 for c in controles[~controles["respecte"]].itertuples():
-    st.error(f"**{c.libelle}** ({c.article}, {deps.get(c.departement, c.departement)}) — "
-             f"{c.message}", icon=":material/gavel:")
+    st.error(f"**{md(c.libelle)}** ({c.article}, {md(deps.get(c.departement, c.departement))})"
+             f" — {md(c.message)}", icon=":material/gavel:")
 respectes = accord(int(controles["respecte"].sum()), "contrôle respecté", "contrôles respectés")
 arretes = accord(len(derogations), "dérogation préfectorale", "dérogations préfectorales")
 with st.expander(f"Limites légales : {respectes} sur {len(controles)} — règle hors QPV du "
                  f"préfet en lecture {lecture}" + (f" — {arretes}" if len(derogations) else "")):
     for texte in textes_derogations(derogations):
-        st.markdown(f"- {texte}")
+        st.markdown(f"- {md(texte)}")
     for c in controles[controles["respecte"]].itertuples():
-        st.markdown(f"- **{c.libelle}** ({c.article}, {deps.get(c.departement, c.departement)})"
-                    f" : {c.message}")
+        st.markdown(f"- **{md(c.libelle)}** ({c.article}, "
+                    f"{md(deps.get(c.departement, c.departement))}) : {md(c.message)}")
 
 grouper = st.toggle("Regrouper par type de réservataire", value=not p.departement,
                     help="Une jauge par type (préfet, Action Logement, communes…).")
@@ -67,7 +68,8 @@ st.subheader("Écarts par réservataire")
 show_table(*table_jauges(vue, proj))
 if len(remarques):  # conventions on part of the year, rights taken back by the préfet
     st.markdown("**Conventions sur une partie de l'année et droits repris par le préfet**\n"
-                + "\n".join(f"- **{r.nom}** : {r.remarque}" for r in remarques.itertuples()))
+                + "\n".join(f"- **{md(r.nom)}** : {md(r.remarque)}"
+                            for r in remarques.itertuples()))
 
 if st.toggle("Comparer avec la lecture du SNE", key="j_sne",
              help="Baux signés de l'année par réservataire selon le bailleur et selon les "

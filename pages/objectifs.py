@@ -14,6 +14,7 @@ from ui import objectifs_views as views
 from ui import state
 from ui.components import show_table, stop_on_error
 from ui.data import load
+from ui.texte import md
 
 st.title("Objectifs CIL")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
@@ -21,7 +22,7 @@ with stop_on_error():
     suivi = load(path, fluxcore.objectifs.suivi, p)
     reglages = load(path, fluxcore.parametres.get_parametres)
 
-st.caption(f"{state.libelle_perimetre()} · baux signés en {p.annee} jusqu'au "
+st.caption(f"{md(state.libelle_perimetre())} · baux signés en {p.annee} jusqu'au "
            f"{fmt_date(p.date_arret)} · cibles de la CIA (table des objectifs), sinon cibles "
            "légales (L441-1)")
 if suivi.empty:
@@ -59,7 +60,7 @@ with stop_on_error():
 rows = suivi[suivi["epci_siren"] == epci]
 st.subheader(f"Ce qu'il reste à faire en {p.annee}")
 for r in rows.to_dict("records"):
-    st.markdown(f"- **{r['libelle']}** — {phrase(r)}")
+    st.markdown(f"- **{md(r['libelle'])}** — {md(phrase(r))}")
 inconnus = int(rows["quartile_inconnu"].iloc[0])
 if inconnus:
     st.warning(f"{accord(inconnus, 'bail', 'baux')} sans quartile connu (ni quartile, ni "
@@ -82,7 +83,7 @@ st.caption(f"Objectif légal (L441-1) apprécié sur chaque convention, c'est-à
            "(100 %). Agents de l'État, relogements soustraits : sans cible. Les mutations "
            "internes n'entrent dans aucune base (R441-5 : soustraites du flux).")
 show_table(*views.table_reservataires(reservataires))
-with st.expander(f"Dans {noms[epci]} (information, pas un verdict)"):
+with st.expander(f"Dans {md(noms[epci])} (information, pas un verdict)"):
     st.caption("Part des publics prioritaires dans les baux de l'EPCI ; un « Engagement CIA » "
                "n'apparaît que si la convention intercommunale d'attribution en fixe un pour "
                "ce réservataire (table des objectifs).")

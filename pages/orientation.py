@@ -19,6 +19,7 @@ from fluxcore.orientation import (
 from ui import auth, figures_flux, orientation_views, recherche_views, state
 from ui.components import annoncer, fait, show_table, stop_on_error
 from ui.data import get_db, load
+from ui.texte import md
 
 st.title("Orientation")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
@@ -69,7 +70,7 @@ else:
                     oid = enregistrer_orientation(get_db(path), lib, choix, auteur,
                                                   justification, p.aujourdhui)
                 except FluxcoreError as exc:
-                    st.error(str(exc))
+                    st.error(md(str(exc)))
                 else:
                     st.session_state["auteur"] = auteur
                     # the notice of availability: sent now when it can be, else offered below
@@ -77,7 +78,7 @@ else:
                     st.session_state["o_derniere"] = {
                         "orientation_id": oid, "liberation_id": lib, "nom": noms[choix],
                         "logement": ranking.logement["logement_id"], **suite}
-                    fait(f"Orientation vers « {noms[choix]} » enregistrée.")
+                    fait(f"Orientation vers « {md(noms[choix])} » enregistrée.")
 
 # the orientation just recorded and its notice of availability, under the form where the
 # user stands when the page reruns
@@ -111,6 +112,6 @@ with st.expander("Corriger une orientation (avant toute proposition de candidat)
             try:
                 corriger_orientation(get_db(path), cible, nouvelle, auth.auteur(), motif)
             except FluxcoreError as exc:
-                st.error(str(exc))
+                st.error(md(str(exc)))
             else:
-                fait(f"Orientation corrigée : nouvelle destination « {autres[nouvelle]} ».")
+                fait(f"Orientation corrigée : nouvelle destination « {md(autres[nouvelle])} ».")

@@ -15,6 +15,7 @@ from ui import auth, bilan_views, figures_flux, state, suivi_views
 from ui.components import annoncer, show_table, stop_on_error
 from ui.data import load
 from ui.tables import table_jauges
+from ui.texte import md
 
 st.title("Espace réservataire")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
@@ -35,15 +36,15 @@ else:
                        help="Aperçu de ce que voit le compte de ce réservataire.")
 ligne = jauges[jauges["reservataire_id"] == rid]
 if ligne.empty:
-    st.info(f"Aucune convention de « {rid} » ne couvre un logement de ce périmètre en "
+    st.info(f"Aucune convention de « {md(rid)} » ne couvre un logement de ce périmètre en "
             f"{p.annee}.")
     st.stop()
 row = ligne.iloc[0]
-st.caption(f"{row['nom']} · {state.libelle_perimetre()} · année {p.annee} · flux arrêté au "
+st.caption(f"{md(row['nom'])} · {md(state.libelle_perimetre())} · année {p.annee} · flux arrêté au "
            f"{fmt_date(p.date_arret)}")
 remarques = load(path, fluxcore.jauges.remarques_conventions, p)
 for texte in remarques.loc[remarques["reservataire_id"] == rid, "remarque"]:
-    st.markdown(f"**{texte[0].upper()}{texte[1:]}**")  # part of the year, rights taken back
+    st.markdown(f"**{md(texte[0].upper() + texte[1:])}**")  # part of the year, rights taken back
 
 c = st.columns(2 if proj else 4)
 for i, (label, value) in enumerate([
@@ -60,7 +61,7 @@ st.plotly_chart(figures_flux.cumul(cumul, row["nom"], proj), width="stretch")
 qualite = load(path, fluxcore.jauges.qualite_flux, p)
 q = qualite[qualite["reservataire_id"] == rid]
 if len(q) and isinstance(q.iloc[0]["constat"], str):
-    st.markdown(f"**Qualité du flux reçu** : {q.iloc[0]['constat']}")
+    st.markdown(f"**Qualité du flux reçu** : {md(q.iloc[0]['constat'])}")
 
 st.subheader("Logements orientés")
 logs = load(path, fluxcore.jauges.logements_reservataire, p, rid)

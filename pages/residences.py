@@ -12,6 +12,7 @@ from ui import residences_views as views
 from ui.components import show_table, stop_on_error
 from ui.data import load
 from ui.figures_residences import CLASS_LABELS, carte
+from ui.texte import md
 
 st.title("Résidences")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
@@ -20,7 +21,7 @@ lien = recherche_views.parametre("residence")
 with stop_on_error():
     df = load(path, fluxcore.fragilite.fragilite, arret, p.epci_siren, p.departement)
 
-st.caption(f"{state.libelle_perimetre()} · situation au {fmt_date(arret)} · indice = moyenne "
+st.caption(f"{md(state.libelle_perimetre())} · situation au {fmt_date(arret)} · indice = moyenne "
            "pondérée des indicateurs centrés-réduits par rapport aux résidences de l'EPCI "
            "(poids et seuils dans Données › Paramètres)")
 if df.empty:

@@ -19,6 +19,7 @@ from ui import simulateur_views as views
 from ui import state
 from ui.components import show_table, stop_on_error
 from ui.data import load
+from ui.texte import md
 
 st.title("Simulateur")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
@@ -61,7 +62,7 @@ k[1].metric("Soustraits par an", fmt_num(res.annees["soustraits"].mean()))
 k[2].metric("Flux net par an", fmt_num(res.annees["flux_net"].mean()))
 k[3].metric("Part du bailleur", fmt_pct(res.part_bailleur_pct, 1))
 for w in res.avertissements:
-    st.warning(w)
+    st.warning(md(w))
 
 st.plotly_chart(views.figure_droits(res, mc, proj), width="stretch", theme="streamlit")
 st.caption(f"Barres : droits moyens par an sur {s.annee_debut}–{s.annee_fin} (taux × flux net "

@@ -11,6 +11,7 @@ from ui import sne_views as views
 from ui import state
 from ui.components import show_table, stop_on_error
 from ui.data import load
+from ui.texte import md
 
 st.title("Rapprochement SNE")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
@@ -23,7 +24,7 @@ st.markdown("Avant d'envoyer le bilan : où le SNE diffère des orientations du 
             "résultats dans le SNE. Cette page montre où le contingent, le logement, la date ou "
             "la mention DALO enregistrés à la radiation diffèrent des orientations du bailleur, "
             "et ce qu'il faut corriger.")
-st.caption(f"{state.libelle_perimetre()} · année {p.annee} entière · tolérance de "
+st.caption(f"{md(state.libelle_perimetre())} · année {p.annee} entière · tolérance de "
            f"{fmt_int(r.tolerance)} jours entre la radiation et la signature du bail (paramètre "
            f"« {libelle('sne_tolerance_jours')} », Données › Paramètres) · "
            f"{fmt_int(r.importees)} radiations "

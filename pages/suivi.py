@@ -11,6 +11,7 @@ from ui import auth, avis_views, state, suivi_actions
 from ui import suivi_views as views
 from ui.components import annoncer, show_table, stop_on_error
 from ui.data import load
+from ui.texte import md
 
 st.title("Suivi des logements")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
@@ -19,7 +20,7 @@ with stop_on_error():
     param = load(path, fluxcore.parametres.get_parametres)
     encours = load(path, fluxcore.suivi.en_cours, p)
 
-st.caption(f"{state.libelle_perimetre()} · orientations en cours et délais laissés aux "
+st.caption(f"{md(state.libelle_perimetre())} · orientations en cours et délais laissés aux "
            "réservataires pour proposer leurs candidats.")
 jours = st.number_input("Échéances à moins de (jours)", min_value=0, max_value=90, step=1,
                         value=int(param["echeance_alerte_jours"]), key="s_jours",

@@ -10,6 +10,7 @@ from fluxcore.formats import fmt_date, fmt_int
 from ui import figures, state, suivi_views
 from ui.components import Numeric, bandeau_echeance_bilan, show_table, stop_on_error
 from ui.data import load
+from ui.texte import md
 
 st.title("Tableau de bord")
 path, p, proj = state.db_path(), state.perimetre(), state.projection()
@@ -21,7 +22,7 @@ with stop_on_error():
     param = load(path, fluxcore.parametres.get_parametres)
     echeances = load(path, fluxcore.suivi.nombre_echeances, p)
 
-st.caption(f"{state.libelle_perimetre()} · année {p.annee} · données arrêtées au "
+st.caption(f"{md(state.libelle_perimetre())} · année {p.annee} · données arrêtées au "
            f"{fmt_date(p.date_arret)}")
 
 tranches = tdb.vacants_par_anciennete(vacants)

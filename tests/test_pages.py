@@ -100,7 +100,10 @@ def test_data_page_lists_tables_and_checks(app):
     assert {"logement", "demande", "grille_cotation"} <= set(dico["table"])
     assert len(app.get("download_button")) >= 2
     assert counts.loc[counts["table_name"] == "logement", "lignes"].item() == 3000
-    assert any("contrôles d'intégrité sont satisfaits" in s.value for s in app.success)
+    # no error; the only warning: demo data past its retention (fluxcore.retention), since the
+    # demo is dated 23/11/2026 and its history goes back years
+    assert not app.error
+    assert [w.value for w in app.warning] == ["Aucune erreur ; 1 avertissement."]
 
 
 @pytest.fixture
@@ -722,7 +725,8 @@ def test_donnees_correspondance_imports_a_foreign_file(app_copy):
     assert at.selectbox(key="corr_0_SNE_demande_val_statut_Radiée").value == "RADIEE"
     counts = next(f for f in _frames(at) if "Ajoutées" in f.columns)
     assert counts[["Table", "Lignes", "Ajoutées"]].values.tolist() == [["demande", 3, 3]]
-    assert [w.value for w in at.main.warning] == ["1 avertissement : l'import reste possible."]
+    assert [w.value for w in at.main.warning if "import" in w.value] == [
+        "1 avertissement : l'import reste possible."]
     at.button(key="corr_round_confirmer").click().run()
     assert not at.exception, at.exception
     assert any(s.value.startswith("Import effectué : 3 lignes ajoutées") for s in at.success)

@@ -63,16 +63,24 @@ def discover_pages(app: Path = ROOT / "app.py") -> list[AppPage]:
                 and node.func.attr == "Page" and node.args):
             continue
         kw = {k.arg: ast.literal_eval(k.value) for k in node.keywords
-              if k.arg in ("title", "url_path", "default")}
+              if k.arg in ("title", "url_path", "default", "visibility")}
         script = ast.literal_eval(node.args[0])
         stem = Path(script).stem
-        pages.append(AppPage(script=script, title=kw.get("title", stem),
-                             url_path=kw.get("url_path", stem),
-                             default=bool(kw.get("default", False))))
-    if pages and not any(p.default for p in pages):   # Streamlit's rule: first page is default
-        first = pages[0]
-        pages[0] = AppPage(first.script, first.title, first.url_path, True)
-    return pages
+        pages.append((AppPage(script=script, title=kw.get("title", stem),
+                              url_path=kw.get("url_path", stem),
+                              default=bool(kw.get("default", False))),
+                      kw.get("visibility") == "hidden"))
+    # a hidden page running the script of a shown one is its other address (app.py: the
+    # default page at / and at /tableau-de-bord): one page, named by that address
+    shown = [page for page, hidden in pages if not hidden]
+    for alias, hidden in pages:
+        for i, page in enumerate(shown):
+            if hidden and page.script == alias.script and not page.url_path:
+                shown[i] = AppPage(page.script, page.title, alias.url_path, page.default)
+    if shown and not any(p.default for p in shown):   # Streamlit's rule: first page is default
+        first = shown[0]
+        shown[0] = AppPage(first.script, first.title, first.url_path, True)
+    return shown
 
 
 def missing_requirements() -> str | None:
@@ -291,7 +299,7 @@ def capture(browser, base_url: str, app_page: AppPage, out_dir: Path = CAPTURES,
 
 
 LOCAL = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "ws://localhost", "data:",
-         "blob:")
+         "blob:", "https://127.0.0.1", "wss://127.0.0.1")   # https: behind the test proxy
 
 
 def refuser_ailleurs(context) -> list[str]:

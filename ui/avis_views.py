@@ -15,6 +15,7 @@ from fluxcore.formats import fmt_date
 from ui import auth, state
 from ui.components import show_table
 from ui.data import get_db, load
+from ui.texte import md
 
 COLONNES = {"horodatage": "Date", "canal": "Canal", "statut": "Statut",
             "destinataire": "Adresse", "cree_par": "Par", "erreur": "Erreur"}
@@ -29,10 +30,10 @@ def panneau_avis(path: str, orientation_id: str) -> None:
     try:
         a = load(path, fluxcore.avis.preparer_avis, orientation_id)
     except avis.DestinationInterneError as exc:
-        st.info(str(exc), icon=":material/home_work:")
+        st.info(md(str(exc)), icon=":material/home_work:")
         return
     except FluxcoreError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
         return
     _apercu(a)
     if not auth.peut("orienter"):
@@ -44,7 +45,7 @@ def panneau_avis(path: str, orientation_id: str) -> None:
 
 def _apercu(a: avis.Avis) -> None:
     adresse = a.destinataire or "adresse non renseignée"
-    st.markdown(f"**Destinataire :** {a.reservataire_nom} ({adresse})")
+    st.markdown(f"**Destinataire :** {md(a.reservataire_nom)} ({md(adresse)})")
     if a.destinataire is None:
         st.warning(avis.SANS_ADRESSE[0].upper() + avis.SANS_ADRESSE[1:],
                    icon=":material/alternate_email:")
@@ -55,7 +56,7 @@ def _apercu(a: avis.Avis) -> None:
         st.caption("Le contact du bailleur n'est pas renseigné : réglez le paramètre "
                    "« bailleur_contact » (page Données) pour qu'il figure dans l'avis.")
     with st.container(border=True):
-        st.markdown(f"**Objet :** {a.sujet}")
+        st.markdown(f"**Objet :** {md(a.sujet)}")
         st.code(a.texte, language=None, wrap_lines=True)
 
 
@@ -63,7 +64,7 @@ def _actions(path: str, a: avis.Avis) -> None:
     oid = a.orientation_id
     erreur = st.session_state.pop(f"avis_erreur_{oid}", None)
     if erreur:
-        st.error(erreur)
+        st.error(md(erreur))
     gauche, droite = st.columns(2)
     if avis.smtp_configure():
         if gauche.button("Envoyer par courriel", type="primary", icon=":material/send:",
@@ -75,7 +76,7 @@ def _actions(path: str, a: avis.Avis) -> None:
     try:
         pdf = load(path, fluxcore.avis.avis_pdf, oid)
     except FluxcoreError as exc:
-        droite.error(str(exc))
+        droite.error(md(str(exc)))
         return
     droite.download_button("Télécharger l'avis (PDF)", pdf, avis.nom_fichier(oid),
                            mime="application/pdf", icon=":material/picture_as_pdf:",
@@ -86,12 +87,12 @@ def _envoyer(path: str, oid: str) -> None:
     try:
         row = avis.envoyer_avis(get_db(path), oid, auth.auteur())
     except FluxcoreError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
         return
     if row["statut"] == "ENVOYE":
-        st.toast(f"Avis envoyé à {row['destinataire']}.", icon=":material/mark_email_read:")
+        st.toast(f"Avis envoyé à {md(row['destinataire'])}.", icon=":material/mark_email_read:")
     else:
-        st.error(row["erreur"], icon=":material/mail_lock:")
+        st.error(md(row["erreur"], lignes=True), icon=":material/mail_lock:")
 
 
 def _telecharge(path: str, oid: str) -> None:
@@ -106,7 +107,7 @@ def _journal(path: str, oid: str) -> None:
     try:
         j = load(path, fluxcore.avis.journal_avis, oid)
     except FluxcoreError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
         return
     st.markdown("**Avis déjà enregistrés**")
     if j.empty:

@@ -19,6 +19,7 @@ from fluxcore.bilan.textes import TYPES
 from fluxcore.formats import fmt_int, fmt_num
 from ui.components import Numeric, show_table
 from ui.data import get_db
+from ui.texte import md, plotly_texte
 from ui.theme import COULEURS, OKABE_ITO, style
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -132,11 +133,12 @@ def figure_croisement(doc: DocumentBilan, dim: str, label: str, projection: bool
         t = t.nlargest(15, "logements")
     first = "Proposés" if doc.genre == "reservataire" else "Libérés"
     fig = go.Figure()
-    fig.add_bar(x=t["categorie"], y=t["logements"], name=first,
+    x = [plotly_texte(c) for c in t["categorie"]]
+    fig.add_bar(x=x, y=t["logements"], name=first,
                 marker_color=COULEURS["orientations"], text=[fmt_int(x) for x in t["logements"]],
                 textposition="outside", cliponaxis=False,
                 hovertemplate="%{x} : %{y:,d} " + first.lower() + "<extra></extra>")
-    fig.add_bar(x=t["categorie"], y=t["attribues"], name="Attribués",
+    fig.add_bar(x=x, y=t["attribues"], name="Attribués",
                 marker_color=COULEURS["attribuees"], text=[fmt_int(x) for x in t["attribues"]],
                 textposition="outside", cliponaxis=False,
                 hovertemplate="%{x} : %{y:,d} attribués<extra></extra>")
@@ -151,9 +153,10 @@ def figure_qualite(doc: DocumentBilan, dim: str, label: str, projection: bool) -
     if dim == "commune" and len(t) > 15:
         t = t.nlargest(15, "flux")
     fig = go.Figure()
+    x = [plotly_texte(c) for c in t["categorie"]]
     for col, name, colour in (("part", "Ses logements", OKABE_ITO[0]),
                               ("part_flux", "Flux de son périmètre", OKABE_ITO[1])):
-        fig.add_bar(x=t["categorie"], y=t[col], name=name, marker_color=colour,
+        fig.add_bar(x=x, y=t[col], name=name, marker_color=colour,
                     hovertemplate="%{x} : %{y:.1f}\u202f%<extra>" + name + "</extra>")
     fig.update_layout(barmode="group", title=f"Qualité du flux — {label.lower()} : sa part "
                       "comparée au flux de son périmètre", yaxis_title="Part (%)",
@@ -194,7 +197,7 @@ def generation(path: str, annee: int) -> None:
         bar = st.progress(0.0, text="Préparation…")
 
         def progress(i: int, n: int, nom: str) -> None:
-            bar.progress(i / n, text=f"{i} / {n} — {nom}")
+            bar.progress(i / n, text=f"{i} / {n} — {md(nom)}")
 
         paquet = generer(get_db(path), b, progression=progress)
         bar.progress(1.0, text=f"{len(paquet.fichiers)} fichiers prêts.")

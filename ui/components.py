@@ -15,6 +15,7 @@ from fluxcore.errors import FluxcoreError
 from fluxcore.formats import fmt_date, fmt_date_longue, fmt_nombre, fmt_num, fmt_signe, shown_number
 from fluxcore.tableau_de_bord import EcheanceBilan, echeance_bilan
 from ui import state
+from ui.texte import md
 from ui.theme import PROJECTOR_ROOT_PX, root_px
 
 MAX_ROWS = 15          # longer tables scroll inside their frame
@@ -140,17 +141,19 @@ def _french_text(col: pd.Series, numeric: Numeric | None) -> list:
 def _projected(df: pd.DataFrame, config: dict, max_rows: int) -> None:
     """Projector: a static HTML table, French text, numbers on the right. Its text follows the
     projector stylesheet at once and long texts wrap, where st.dataframe's canvas keeps the
-    root size it measured when it mounted and cuts texts."""
-    shown = pd.DataFrame({_label(name, config.get(name)): _french_text(
-                              df[name], _numeric(name, df[name], config))
-                          for name in df.columns if not (name in config and config[name] is None)})
-    right = [_label(name, config.get(name)) for name in df.columns
+    root size it measured when it mounted and cuts texts. st.table reads Markdown in its cells
+    and headers: each one is escaped (ui.texte.md), a name from the data stays text."""
+    texts = {_label(name, config.get(name)):
+             _french_text(df[name], _numeric(name, df[name], config))
+             for name in df.columns if not (name in config and config[name] is None)}
+    shown = pd.DataFrame({md(label): [md(v) for v in values] for label, values in texts.items()})
+    right = [md(_label(name, config.get(name))) for name in df.columns
              if _is_number(df[name]) or _numeric_text(df[name])]
     right = [c for c in right if c in shown.columns]
     # (!important: st.table writes text-align: left on each cell, header included)
     styled = shown.style.set_properties(subset=right, **{"text-align": "right !important"})
     # short texts stay on one line; only long ones wrap (« Taux négocié » was cut in two)
-    short = [c for c in shown.columns if max(map(len, shown[c]), default=0) <= 24]
+    short = [md(c) for c, values in texts.items() if max(map(len, values), default=0) <= 24]
     styled = styled.set_properties(subset=short, **{"white-space": "nowrap"})
     styled = styled.set_table_styles([
         {"selector": f"th:nth-child({shown.columns.get_loc(c) + 1})",
@@ -204,7 +207,7 @@ def stop_on_error(show: Callable[[str], object] | None = None) -> Iterator[None]
     try:
         yield
     except FluxcoreError as exc:
-        (show or st.error)(str(exc))
+        (show or st.error)(md(str(exc), lignes=True))
         st.stop()
 
 

@@ -32,6 +32,7 @@ from ui import auth
 from ui.components import show_table
 from ui.data import get_db, load
 from ui.donnees_views import confirm_import, show_check
+from ui.texte import md
 
 NOUVELLE = "Nouvelle correspondance"
 AUCUNE = "— (non importée)"
@@ -67,7 +68,7 @@ def correspondance_panel(path: str) -> None:
     try:
         contenu = _contenu(upload.name, data)
     except FluxcoreError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
         return
     corr = _mapping(base, contenu, f"corr_{rnd}_{choix}")
     if corr is None:
@@ -97,7 +98,7 @@ def _show_saved(db, base: Correspondance | None, saved: pd.DataFrame) -> None:
         "valeurs": "Valeurs codées"})
     if st.button("Supprimer cette correspondance", key="corr_supprimer"):
         supprimer(db, base.nom, auth.auteur())
-        st.toast(f"Correspondance « {base.nom} » supprimée.", icon=":material/delete:")
+        st.toast(f"Correspondance « {md(base.nom)} » supprimée.", icon=":material/delete:")
         st.session_state.pop("corr_choix", None)
         st.rerun()
 
@@ -115,7 +116,7 @@ def _mapping(base: Correspondance | None, contenu: Contenu,
     absent = [h for h in prefill.values() if h not in headers]
     if absent:
         st.warning("En-têtes de la correspondance absents de ce fichier : "
-                   + ", ".join(f"« {h} »" for h in absent))
+                   + ", ".join(f"« {md(h)} »" for h in absent))
     st.caption(f"{len(headers)} colonnes et {contenu.lignes} lignes dans le fichier. Pour "
                "chaque colonne de la table, l'en-tête du fichier qui la remplit ; les colonnes "
                "du fichier non choisies sont ignorées.")
@@ -136,7 +137,7 @@ def _mapping(base: Correspondance | None, contenu: Contenu,
     valeurs = _value_maps(table, colonnes, contenu, base.valeurs if same else {}, key)
     corr = Correspondance(base.nom if base else None, table, colonnes, valeurs)
     if problems := erreurs(corr):
-        st.error("Correspondance incomplète : " + " ; ".join(problems) + ".")
+        st.error("Correspondance incomplète : " + " ; ".join(map(md, problems)) + ".")
         return None
     return corr
 
@@ -159,14 +160,15 @@ def _value_maps(table: str, colonnes: dict[str, str], contenu: Contenu,
                 if v.strip().lower() not in {f.lower() for f in found}}
         by_value = {v.strip().lower(): c for v, c in valeurs.get(target, {}).items()}
         guess = proposer_valeurs(table, target, found)
-        st.caption(f"{target} ← « {colonnes[target]} » : {accord(len(found), 'valeur', 'valeurs')}"
+        st.caption(f"{target} ← « {md(colonnes[target])} » : "
+                   f"{accord(len(found), 'valeur', 'valeurs')}"
                    + (f" les plus fréquentes sur {total}" if total > len(found) else ""))
         grid = st.columns(3)
         chosen = {}
         for n, value in enumerate(found):
             options = [INCHANGEE, *allowed]
             pre = by_value.get(value.lower()) or guess.get(value)
-            code = grid[n % 3].selectbox(f"« {value} »", options,
+            code = grid[n % 3].selectbox(f"« {md(value)} »", options,
                                          index=options.index(pre) if pre in options else 0,
                                          key=f"{key}_{table}_val_{target}_{value}")
             if code != INCHANGEE:
@@ -183,9 +185,9 @@ def _save(db, corr: Correspondance, key: str) -> None:
         try:
             new = enregistrer(db, replace(corr, nom=nom.strip()), auth.auteur())
         except FluxcoreError as exc:
-            st.error(str(exc))
+            st.error(md(str(exc)))
         else:
-            st.toast(f"Correspondance « {nom.strip()} » "
+            st.toast(f"Correspondance « {md(nom.strip())} » "
                      f"{'enregistrée' if new else 'mise à jour'}.",
                      icon=":material/check_circle:")
             st.session_state["corr_choix_suivant"] = nom.strip()

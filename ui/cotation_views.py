@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from fluxcore.cotation.grille import LIBELLES
 from fluxcore.formats import accord, fmt_date, fmt_int
 from ui.components import Numeric
+from ui.texte import plotly_texte
 from ui.theme import OKABE_ITO, style
 
 NON_OUI = {True: "oui", False: "non"}
@@ -27,7 +28,8 @@ def libelle_critere(code: str, libelle=None) -> str:
 
 def histogramme(classes: pd.DataFrame, projection: bool, titre: str,
                 repere: float | None = None, repere_nom: str = "") -> go.Figure:
-    """Demandes per band of points; an optional vertical mark (a demandeur's score)."""
+    """Demandes per band of points; an optional vertical mark (a demandeur's score).
+    `titre` and `repere_nom` are text (an EPCI's name), never plotly HTML."""
     fig = go.Figure()
     fig.add_bar(x=classes["debut"] + (classes["fin"] - classes["debut"]) / 2, y=classes["nb"],
                 width=(classes["fin"] - classes["debut"]) * 0.92,
@@ -38,9 +40,10 @@ def histogramme(classes: pd.DataFrame, projection: bool, titre: str,
     if repere is not None:
         fig.add_vline(x=repere, line={"color": OKABE_ITO[5], "width": 5 if projection else 3,
                                       "dash": "dash"})
-        fig.add_annotation(x=repere, y=1, yref="paper", text=repere_nom, showarrow=False,
-                           xanchor="left", yanchor="bottom", font={"color": OKABE_ITO[5]})
-    fig.update_layout(title=titre, xaxis_title="Score (points)",
+        fig.add_annotation(x=repere, y=1, yref="paper", text=plotly_texte(repere_nom),
+                           showarrow=False, xanchor="left", yanchor="bottom",
+                           font={"color": OKABE_ITO[5]})
+    fig.update_layout(title=plotly_texte(titre), xaxis_title="Score (points)",
                       yaxis_title="Demandes actives", bargap=0, showlegend=False)
     return style(fig, projection)
 
@@ -48,14 +51,14 @@ def histogramme(classes: pd.DataFrame, projection: bool, titre: str,
 def destinations(dest: pd.DataFrame, projection: bool) -> go.Figure:
     """Eligible candidates per possible destination, in the orientation ranking's order."""
     d = dest.iloc[::-1]
-    labels = [f"{r.rang_orientation}. {r.nom}" for r in d.itertuples()]
+    labels = [plotly_texte(f"{r.rang_orientation}. {r.nom}") for r in d.itertuples()]
     colors = [OKABE_ITO[7] if c == "hors_cotation" else OKABE_ITO[0] for c in d["contingent"]]
     fig = go.Figure(go.Bar(
         x=d["nb_candidats"], y=labels, orientation="h", marker_color=colors,
         text=[fmt_int(n) if c != "hors_cotation" else "hors cotation"
               for n, c in zip(d["nb_candidats"], d["contingent"])],
         textposition="outside",
-        customdata=[f"{accord(n, 'candidat', 'candidats')} ({c})"
+        customdata=[plotly_texte(f"{accord(n, 'candidat', 'candidats')} ({c})")
                     for n, c in zip(d["nb_candidats"], d["libelle_contingent"])],
         hovertemplate="%{y} : %{customdata}<extra></extra>"))
     fig.update_layout(title="Candidats éligibles par destination possible (rang d'orientation)",

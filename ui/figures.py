@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from fluxcore.formats import fmt_int
+from ui.texte import plotly_texte
 from ui.theme import COULEURS, style
 
 
@@ -16,8 +17,9 @@ def orientations_par_categorie(df: pd.DataFrame, projection: bool) -> go.Figure:
     parts = (("attribuees", "Attribuées", COULEURS["attribuees"]),
              ("en_cours", "En cours", COULEURS["en_cours"]),
              ("rendus_bailleur", "Rendues au bailleur", COULEURS["rendus"]))
+    y = d["categorie"].map(plotly_texte)
     for col, label, colour in parts:
-        fig.add_bar(y=d["categorie"], x=d[col], name=label, orientation="h",
+        fig.add_bar(y=y, x=d[col], name=label, orientation="h",
                     marker_color=colour,
                     hovertemplate="%{y}<br>" + label + " : %{x:,d}<extra></extra>")
     fig.update_layout(barmode="stack", title="Orientations de l'année par destination",

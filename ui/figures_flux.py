@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from fluxcore.formats import accord, fmt_int, fmt_pct
 from fluxcore.jauges import statut_ecart
+from ui.texte import plotly_texte
 from ui.theme import COULEURS, style
 
 STATUT_COULEUR = {"en retard": COULEURS["rendus"], "à jour": COULEURS["attribuees"],
@@ -37,30 +38,31 @@ def jauges(df: pd.DataFrame, projection: bool) -> go.Figure:
     pct = 100 * d["livres"] / base
     fin = echelle(pct)
     hors = pct > fin
+    nom = d["nom"].map(plotly_texte)       # a name from the data, never plotly HTML
     text = [f"{accord(liv, 'livré', 'livrés')} · dû {fmt_int(du)}"
             + (f" ({fmt_pct(v)} des droits)" if h else "")
             for liv, du, v, h in zip(d["livres"], d["du"], pct, hors)]
     fig = go.Figure()
-    fig.add_bar(y=d["nom"], x=[100] * len(d), orientation="h",
+    fig.add_bar(y=nom, x=[100] * len(d), orientation="h",
                 name="Droits de l'année (100\u202f%)",
                 marker_color="#e3e3e3", width=0.8, customdata=base,
                 hovertemplate="%{y}<br>Droits de l'année : %{customdata:,.1f}<extra></extra>")
-    fig.add_bar(y=d["nom"], x=pct.clip(upper=fin), orientation="h", name="Livrés",
+    fig.add_bar(y=nom, x=pct.clip(upper=fin), orientation="h", name="Livrés",
                 marker_color=[STATUT_COULEUR[s] for s in statut], width=0.45,
                 customdata=list(zip(d["livres"], d["du"], statut, pct)),
                 hovertemplate="%{y}<br>Livrés : %{customdata[0]:,d} · dû à date "
                               "%{customdata[1]:,.1f} (%{customdata[2]}) · "
                               "%{customdata[3]:.0f}\u202f% des droits<extra></extra>")
-    fig.add_scatter(y=d["nom"], x=100 * d["du"] / base, mode="markers", name="Dû à date",
+    fig.add_scatter(y=nom, x=100 * d["du"] / base, mode="markers", name="Dû à date",
                     marker={"symbol": "line-ns", "size": 34 if projection else 24,
                             "line": {"width": 5 if projection else 3, "color": "#000"}},
                     hovertemplate="%{y}<br>Dû à date : %{x:.0f}\u202f% des droits<extra></extra>")
     if hors.any():     # the cut bars: a chevron at the axis end
-        fig.add_scatter(y=d["nom"][hors], x=[fin] * int(hors.sum()), mode="markers",
+        fig.add_scatter(y=nom[hors], x=[fin] * int(hors.sum()), mode="markers",
                         name="Au-delà de l'échelle", hoverinfo="skip",
                         marker={"symbol": "triangle-right", "size": 18 if projection else 13,
                                 "color": "#111"})
-    fig.add_scatter(y=d["nom"], x=[max(100.0, min(v, fin)) + 2 for v in pct], mode="text",
+    fig.add_scatter(y=nom, x=[max(100.0, min(v, fin)) + 2 for v in pct], mode="text",
                     text=text, textposition="middle right", showlegend=False,
                     hoverinfo="skip", textfont={"color": "#111", "size": 20 if projection else 13})
     fig.update_layout(barmode="overlay", title="Livrés et dû à date, en % des droits de l'année",
@@ -81,7 +83,8 @@ def cumul(df: pd.DataFrame, nom: str, projection: bool) -> go.Figure:
     fig.add_scatter(x=df["libelle_mois"], y=df["orientes_cumule"], name="Orientés (cumul)",
                     mode="lines+markers", line={"color": COULEURS["orientations"]},
                     hovertemplate="%{x} : %{y:,d} orientés<extra></extra>")
-    fig.update_layout(title=f"{nom} : dû et orienté depuis janvier", xaxis_title=None,
+    fig.update_layout(title=f"{plotly_texte(nom)} : dû et orienté depuis janvier",
+                      xaxis_title=None,
                       yaxis_title="Logements (cumul)")
     return style(fig, projection)
 
@@ -90,10 +93,11 @@ def composition(df: pd.DataFrame, dimension: str, projection: bool) -> go.Figure
     """Share of each category in the réservataire's dwellings vs in the flux of its perimeter."""
     d = df[df["dimension"] == dimension].sort_values("part_flux", ascending=False).head(12)
     fig = go.Figure()
-    fig.add_bar(x=d["categorie"], y=d["part_flux"], name="Flux du périmètre",
+    x = d["categorie"].map(plotly_texte)
+    fig.add_bar(x=x, y=d["part_flux"], name="Flux du périmètre",
                 marker_color="#bbbbbb",
                 hovertemplate="%{x} : %{y:.0f}\u202f% du flux<extra></extra>")
-    fig.add_bar(x=d["categorie"], y=d["part_orientes"], name="Ses logements",
+    fig.add_bar(x=x, y=d["part_orientes"], name="Ses logements",
                 marker_color=COULEURS["orientations"],
                 hovertemplate="%{x} : %{y:.0f}\u202f% de ses logements<extra></extra>")
     fig.update_layout(barmode="group", title="Composition comparée au flux",
@@ -105,7 +109,7 @@ def classement(dest: pd.DataFrame, composantes: dict[str, str], projection: bool
     """The deficit of each destination (coloured by its group) and the adjustments stacked on
     it, in dwellings; the diamond is the adjusted score. Top row = rank 1."""
     d = dest.iloc[::-1]
-    y = [f"{r.rang}. {r.nom}" for r in d.itertuples()]
+    y = [plotly_texte(f"{r.rang}. {r.nom}") for r in d.itertuples()]
     fig = go.Figure()
     for situation, colour in STATUT_COULEUR.items():   # one trace per group: its legend
         mask = (d["situation"] == situation).to_numpy()

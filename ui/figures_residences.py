@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from fluxcore.geo import commune_mere, map_layer, noms_departements
+from ui.texte import plotly_texte
 from ui.theme import style
 
 CLASS_COLOURS = {"fragile": "#D55E00", "à surveiller": "#E69F00", "équilibrée": "#0072B2"}
@@ -89,7 +90,8 @@ def carte(df: pd.DataFrame, projection: bool, selection: str | None = None) -> g
             name=f"{CLASS_LABELS[cls]} ({len(d)})",
             marker={"color": colour, "size": 8 + 22 * (d["logements"] / biggest) ** 0.5,
                     "opacity": 0.85},
-            customdata=d[["nom", "commune", "logements", "indice"]],
+            customdata=d[["nom", "commune", "logements", "indice"]].assign(
+                nom=d["nom"].map(plotly_texte), commune=d["commune"].map(plotly_texte)),
             hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<br>"
                           "%{customdata[2]} logements<br>Indice %{customdata[3]:+.2f}"
                           "<extra>" + CLASS_LABELS[cls] + "</extra>")
@@ -105,7 +107,8 @@ def carte(df: pd.DataFrame, projection: bool, selection: str | None = None) -> g
     title = ("Résidences par classe de fragilité (QPV 2024 en violet, contours des EPCI en "
              "gris foncé)")
     if ailleurs:
-        title += f"<br><sup>Hors du cadre : {', '.join(ailleurs)} (choisir le territoire)</sup>"
+        title += (f"<br><sup>Hors du cadre : {plotly_texte(', '.join(ailleurs))} (choisir le "
+                  "territoire)</sup>")
     fig.update_layout(map={"style": "white-bg", "layers": layers, "center": center,
                            "zoom": zoom}, title=title)
     fig = style(fig, projection, height=720 if projection else 620)

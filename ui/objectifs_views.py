@@ -17,6 +17,7 @@ from fluxcore.formats import (
 )
 from fluxcore.geo import noms_departements
 from ui.components import Numeric
+from ui.texte import md
 from ui.theme import OKABE_ITO, style
 
 ATTEINT, RETARD = OKABE_ITO[0], OKABE_ITO[5]      # blue / vermillion (colour-blind safe)
@@ -43,7 +44,7 @@ def cards(suivi: pd.DataFrame, epcis: list[str], per_row: int) -> None:
         for col, epci in zip(cols, epcis[start:start + per_row]):
             rows = suivi[suivi["epci_siren"] == epci]
             with col.container(border=True):
-                st.markdown(f"**{rows['nom'].iloc[0]}**")
+                st.markdown(f"**{md(rows['nom'].iloc[0])}**")
                 st.markdown("  \n".join(_line(r) for r in rows.itertuples()))
 
 

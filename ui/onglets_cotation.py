@@ -14,6 +14,7 @@ from ui import auth
 from ui import cotation_views as views
 from ui.components import show_table
 from ui.data import get_db, load
+from ui.texte import md
 
 
 def demandeur(path: str, today: date, proj: bool) -> None:
@@ -28,10 +29,10 @@ def demandeur(path: str, today: date, proj: bool) -> None:
             try:
                 pos = load(path, fluxcore.cotation.position_demandeur, did, today)
             except FluxcoreError as exc:
-                st.error(str(exc))
+                st.error(md(str(exc)))
             else:
                 st.subheader("Ce que le demandeur doit pouvoir connaître (R441-2-17)")
-                st.markdown("\n".join(f"- {x}" for x in pos.phrases))
+                st.markdown("\n".join(f"- {md(x)}" for x in pos.phrases))
                 if len(pos.detail):
                     show_table(*views.table_detail(pos.detail))
                 if pos.comparables:
@@ -88,7 +89,7 @@ def grille(path: str, epci: str, today: date, proj: bool) -> None:
                 num = enregistrer_grille(get_db(path), epci, edited, effet, auteur, derniere,
                                          today)
             except FluxcoreError as exc:
-                st.error(str(exc))
+                st.error(md(str(exc)))
             else:
                 st.session_state["auteur"] = auteur
                 st.toast(f"Version {num} de la grille enregistrée.")

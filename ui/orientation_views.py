@@ -20,23 +20,24 @@ from ui import avis_views, cotation_views, recherche_views, residences_views
 from ui.components import Numeric, show_table
 from ui.cotation_views import NON_OUI
 from ui.data import load
+from ui.texte import md
 
 
 def carte_logement(lg: dict) -> None:
     """Dwelling card: what the team needs to know to orient it (no household data)."""
     qpv = f"QPV {lg['qpv'] or lg['qpv_code'] or ''}".strip() if lg["en_qpv"] else "Hors QPV"
     attente = (pd.Timestamp.today().normalize() - pd.Timestamp(lg["date_liberation"])).days
-    st.markdown(f"### {lg['typologie']} · {lg['residence']} · {lg['commune']}")
+    st.markdown(f"### {md(lg['typologie'])} · {md(lg['residence'])} · {md(lg['commune'])}")
     c = st.columns(4)
     c[0].metric("Surface", f"{fmt_num(lg['surface_m2'])} m²")
     c[1].metric("Loyer mensuel", f"{fmt_int(lg['loyer_mensuel'])} €")
-    c[2].metric("Financement", lg["financement"])
+    c[2].metric("Financement", md(lg["financement"]))
     c[3].metric("Vacant depuis", f"{fmt_int(max(attente, 0))} j")
     etage = "rez-de-chaussée" if lg["etage"] == 0 else f"{lg['etage']}e étage"
     ascenseur = "avec ascenseur" if lg["ascenseur"] else "sans ascenseur"
-    st.caption(f"Logement {lg['logement_id']} · {etage}, {ascenseur}"
-               f"{' · accessible PMR' if lg['accessible_pmr'] else ''} · {qpv} · "
-               f"{lg['epci']} · construit en {lg['annee_construction']} · libéré le "
+    st.caption(f"Logement {md(lg['logement_id'])} · {etage}, {ascenseur}"
+               f"{' · accessible PMR' if lg['accessible_pmr'] else ''} · {md(qpv)} · "
+               f"{md(lg['epci'])} · construit en {lg['annee_construction']} · libéré le "
                f"{fmt_date(pd.Timestamp(lg['date_liberation']).date())}")
 
 
@@ -54,14 +55,15 @@ def details(dest: pd.DataFrame, comps: pd.DataFrame, top: int = 3) -> None:
     """One expander per destination: its deficit, then each adjustment with its reason."""
     for r in dest.itertuples():
         rows = comps[comps["destinataire"] == r.destinataire]
-        title = (f"{r.rang}. {r.nom} — {r.situation}, déficit {fmt_signe(r.deficit, 2)}, "
+        title = (f"{r.rang}. {md(r.nom)} — {md(r.situation)}, déficit {fmt_signe(r.deficit, 2)}, "
                  f"ajusté {fmt_signe(r.score, 2)}")
         with st.expander(title, expanded=r.rang <= top):
+            # st.table reads Markdown in its cells: the reasons name réservataires
             st.table(pd.DataFrame({
-                "Composante": rows["libelle"],
-                "Logements": [fmt_signe(v, 2) if a else "—"
+                "Composante": rows["libelle"].map(md),
+                "Logements": [md(fmt_signe(v, 2)) if a else "—"
                               for v, a in zip(rows["contribution"], rows["applique"])],
-                "Pourquoi": rows["explication"]}).set_index("Composante"))
+                "Pourquoi": rows["explication"].map(md)}).set_index("Composante"))
 
 
 def ouvrir(path: str, lib: str | None, vacants: pd.DataFrame, aujourdhui: date) -> None:
@@ -74,16 +76,16 @@ def ouvrir(path: str, lib: str | None, vacants: pd.DataFrame, aujourdhui: date) 
         return
     etat = load(path, fluxcore.recherche.etat_liberation, lib, aujourdhui)
     if etat is None:
-        st.warning(f"Libération inconnue : « {lib} ». Vérifiez le lien ou cherchez le logement "
+        st.warning(f"Libération inconnue : « {md(lib)} ». Vérifiez le lien ou cherchez le logement "
                    "dans la barre latérale.")
         return
-    quoi = f"Le logement {etat['logement_id']}"
+    quoi = f"Le logement {md(etat['logement_id'])}"
     if etat["etat"] == "attente":
-        st.warning(f"{quoi} (libération {lib}) {recherche_views.HORS_TERRITOIRE}")
+        st.warning(f"{quoi} (libération {md(lib)}) {recherche_views.HORS_TERRITOIRE}")
     elif etat["etat"] == "preavis":
-        st.info(f"{quoi} n'attend pas encore d'orientation : {etat['situation']}.")
+        st.info(f"{quoi} n'attend pas encore d'orientation : {md(etat['situation'])}.")
     else:
-        st.info(f"{quoi} n'attend plus d'orientation : {etat['situation']}.")
+        st.info(f"{quoi} n'attend plus d'orientation : {md(etat['situation'])}.")
         recherche_views.lien(etat["lien"], "Voir ce logement dans le suivi des logements",
                              ":material/event_upcoming:")
 
@@ -110,9 +112,9 @@ def candidats(path: str, lib: str, aujourdhui: date, projection: bool) -> None:
     try:
         cand, dest = load(path, fluxcore.cotation.par_destination, lib, aujourdhui)
     except FluxcoreError as exc:
-        st.warning(str(exc))
+        st.warning(md(str(exc)))
         return
-    st.caption(resume(cand) + " Aide à la désignation des candidats, jamais automatique.")
+    st.caption(md(resume(cand)) + " Aide à la désignation des candidats, jamais automatique.")
     show_table(*cotation_views.table_destinations(dest))
     choix = {r.destinataire: f"{r.rang_orientation}. {r.nom}"
              for r in dest.itertuples() if r.contingent != "hors_cotation"}
@@ -142,7 +144,7 @@ def fragilite(path: str, residence_id: str, arret: date) -> None:
     try:
         fiche = load(path, fluxcore.fragilite.fiche, residence_id, arret)
     except FluxcoreError as exc:
-        st.warning(str(exc))
+        st.warning(md(str(exc)))
         return
     residences_views.card(fiche)
     recherche_views.lien(lien("residences", residence=residence_id),
@@ -160,15 +162,15 @@ def derniere(path: str, info: dict | None) -> None:
     if not info:
         return
     with st.container(border=True):
-        st.markdown(f"**Orientation enregistrée :** logement {info['logement']} → "
-                    f"{info['nom']}.")
+        st.markdown(f"**Orientation enregistrée :** logement {md(info['logement'])} → "
+                    f"{md(info['nom'])}.")
         icone = ICONES_AVIS.get(info["issue"], ":material/outgoing_mail:")
         if info["issue"] == "ECHEC":
-            st.error(info["message"], icon=icone)
+            st.error(md(info["message"]), icon=icone)
         elif info["issue"] in ("ENVOYE", "INTERNE"):
-            st.success(info["message"], icon=icone)
+            st.success(md(info["message"]), icon=icone)
         else:
-            st.warning(info["message"], icon=icone)
+            st.warning(md(info["message"]), icon=icone)
         if info["issue"] not in ("ENVOYE", "INTERNE"):
             with st.expander("Avis de mise à disposition", expanded=True):
                 avis_views.panneau_avis(path, info["orientation_id"])

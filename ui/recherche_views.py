@@ -13,6 +13,7 @@ import fluxcore.recherche
 from fluxcore.errors import FluxcoreError
 from fluxcore.formats import accord
 from ui.data import load
+from ui.texte import md
 
 # url_path (app.py) -> page file, for st.page_link
 PAGES = {"orientation": "pages/orientation.py", "residences": "pages/residences.py",
@@ -37,7 +38,9 @@ def parametre(nom: str) -> str | None:
 def lien(adresse: str, label: str, icon: str | None = None, aide: str | None = None) -> None:
     """A link to a page of the app with its query (« /orientation?liberation=B1 »):
     st.page_link keeps the session (sign-in, sidebar choices); a plain link when the page is
-    not declared in this app."""
+    not declared in this app. `label` and `aide` are text (a résidence's name from the
+    data), never Markdown."""
+    label, aide = md(label), (None if aide is None else md(aide))
     url = urlsplit(adresse)
     page = PAGES.get(url.path.strip("/"))
     if page is not None:
@@ -60,14 +63,14 @@ def preselectionner(path: str, genre: str, identifiant: str | None, options, key
     if identifiant in options:
         st.session_state[key] = identifiant
     elif connu(path, genre, identifiant, nom):
-        st.warning(f"{nom} « {identifiant} » {HORS_TERRITOIRE}")
+        st.warning(f"{nom} « {md(identifiant)} » {HORS_TERRITOIRE}")
 
 
 def connu(path: str, genre: str, identifiant: str, nom: str) -> bool:
     """Whether the id exists; warns in French when it does not."""
     if load(path, fluxcore.recherche.existe, genre, identifiant):
         return True
-    st.warning(f"{nom} « {identifiant} » est introuvable dans cette base : vérifiez le lien "
+    st.warning(f"{nom} « {md(identifiant)} » est introuvable dans cette base : vérifiez le lien "
                "ou cherchez-la dans la barre latérale.")
     return False
 
@@ -85,7 +88,7 @@ def boite(path: str, projection: bool, aujourdhui: date) -> None:
     try:
         found = load(path, fluxcore.recherche.rechercher, texte, LIMITE, aujourdhui)
     except FluxcoreError as exc:
-        st.caption(str(exc))
+        st.caption(md(str(exc)))
         return
     masquees = 0
     if projection:
@@ -99,7 +102,7 @@ def boite(path: str, projection: bool, aujourdhui: date) -> None:
         titre, detail = titre_et_detail(r)
         with st.container(gap=None):      # the detail sticks to its link
             lien(r.lien, titre, ICONES[r.type], aide=r.libelle)
-            st.caption(detail)
+            st.caption(md(detail))
     if len(found) > AFFICHES:
         reste = len(found) - AFFICHES
         st.caption(("Au moins " if len(found) + masquees >= LIMITE else "")

@@ -26,6 +26,7 @@ from fluxcore.reglages import (
 from ui import auth
 from ui.components import choix_multiple
 from ui.data import get_db, load
+from ui.texte import md
 
 CLES_LIBRES = {"rpls_codes_financement": ("Code FINAN du fichier RPLS", "Catégorie"),
                "sne_contingent_par_reservataire": ("Réservataire", "Contingent du SNE")}
@@ -51,9 +52,9 @@ def settings_editor(path: str) -> None:
                 return
             set_parametre(db, cle, valeur)
         except FluxcoreError as exc:
-            st.error(str(exc))
+            st.error(md(str(exc)))
         else:
-            st.toast(f"« {libelle(cle)} » : {texte_valeur(cle, valeur)}.",
+            st.toast(f"« {libelle(cle)} » : {md(texte_valeur(cle, valeur))}.",
                      icon=":material/check_circle:")
 
 

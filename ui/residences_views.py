@@ -9,6 +9,7 @@ from fluxcore.enquete_ops import libelle_enquete, recents
 from fluxcore.formats import NNBSP, accord, fmt_int, fmt_num, pluriel
 from ui.components import MAX_ROWS, Numeric, show_table, table_height
 from ui.figures_residences import CLASS_LABELS
+from ui.texte import md
 
 
 def _v(x, unit: str = NNBSP + "%") -> str:
@@ -27,19 +28,19 @@ def _unite(indicateur: str, x) -> str:
 def card(fiche: dict) -> None:
     """Indicators of one résidence against its reference group, with the explanation."""
     r = fiche["residence"]
-    st.markdown(f"### {r['nom']} — {r['commune']}")
+    st.markdown(f"### {md(r['nom'])} — {md(r['commune'])}")
     cols = st.columns([1.6, 1, 1, 1.2])    # the class label (« Équilibrée ») in full on a projector
     cols[0].metric("Classe", CLASS_LABELS[r["classe"]])
     cols[1].metric("Indice", fmt_num(r["indice"], 2))
     cols[2].metric("Logements", fmt_int(r["logements"]))
     cols[3].metric("Vacants aujourd'hui", fmt_int(r["vacants"]))
-    st.markdown(fiche["explication"])
-    st.caption(f"{'En QPV' if r['en_qpv'] else 'Hors QPV'} · {libelle_enquete(r)} · "
+    st.markdown(md(fiche["explication"]))
+    st.caption(f"{'En QPV' if r['en_qpv'] else 'Hors QPV'} · {md(libelle_enquete(r))} · "
                f"{accord(r['entrees_24m'], 'emménagement', 'emménagements')} en 24 mois · "
-               f"référence : {fiche['reference']} "
+               f"référence : {md(fiche['reference'])} "
                f"({accord(fiche['taille_reference'], 'résidence', 'résidences')})")
     if (texte := recents(r)) is not None:
-        st.caption(texte)
+        st.caption(md(texte))
     t = fiche["indicateurs"]
     shown = pd.DataFrame({
         "Indicateur": t["libelle"],

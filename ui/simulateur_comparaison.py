@@ -17,6 +17,7 @@ from fluxcore.simulation.stockage import charger_scenario, enregistrer_scenario
 from ui import auth
 from ui.components import choix_multiple, show_table
 from ui.data import get_db, load
+from ui.texte import md
 
 EN_COURS = "__en_cours__"
 
@@ -30,9 +31,9 @@ def panneau(path: str, e, s, res, mc, projection: bool) -> None:
         try:
             s.nom = nom.strip()
             enregistrer_scenario(get_db(path), s, res, resume_mc=mc.to_dict())
-            st.toast(f"Scénario « {s.nom} » enregistré.", icon=":material/check_circle:")
+            st.toast(f"Scénario « {md(s.nom)} » enregistré.", icon=":material/check_circle:")
         except FluxcoreError as exc:
-            st.error(str(exc))
+            st.error(md(str(exc)))
     saved = load(path, fluxcore.simulation.stockage.lister_scenarios)
     options = {EN_COURS: f"Scénario en cours ({s.nom})"}
     deps = noms_departements()
@@ -57,7 +58,7 @@ def panneau(path: str, e, s, res, mc, projection: bool) -> None:
                       other.annee_debut, other.annee_fin)
             r = simuler(oe, other)
         except FluxcoreError as exc:
-            st.error(f"{options[sid]} : {exc}")
+            st.error(f"{md(options[sid])} : {md(str(exc))}")
             return
         results.append(r)
         draws.append(simuler_tirages(oe, r))
@@ -81,11 +82,11 @@ def cartes(results, projection: bool) -> None:
     for col, r in zip(cols, results):
         with col.container(border=True):
             ok = r.conforme
-            st.markdown(f"### {r.scenario.nom}")
+            st.markdown(f"### {md(r.scenario.nom)}")
             st.markdown(":blue[**✓ Conforme**]" if ok else ":orange[**✗ Non conforme**]")
             st.metric("Flux net par an", fmt_num(float(r.annees["flux_net"].mean())))
             st.metric("Part du bailleur", fmt_pct(r.part_bailleur_pct, 1))
             bad = r.controles[~r.controles["respecte"]]
             for c in bad.itertuples():
-                st.markdown(f"- :orange[{c.libelle}] : {fmt_pct(c.valeur, 1)} "
+                st.markdown(f"- :orange[{md(c.libelle)}] : {fmt_pct(c.valeur, 1)} "
                             f"(max. {fmt_pct(c.limite)}, {c.article})")

@@ -9,6 +9,7 @@ import streamlit as st
 from fluxcore.formats import accord, fmt_date, fmt_pct
 from fluxcore.limites import en_derogations
 from ui.components import canvas_key
+from ui.texte import md
 
 COLONNES = {"arrete": "Arrêté", "date_debut": "Début", "date_fin": "Fin",
             "taux_max": "Plafond préfet (%)", "taux_agents_max": "Plafond agents (%)"}
@@ -47,10 +48,10 @@ def editer(e, key: str, projection: bool = False) -> list[dict]:
             if d.date_fin < d.date_debut:
                 continue            # said by the scenario's validation
             if not d.valide:
-                st.warning(f"{d.libelle()} : {d.jours} jours, plus d'un an — non appliquée "
+                st.warning(f"{md(d.libelle())} : {d.jours} jours, plus d'un an — non appliquée "
                            f"(un an au plus : jusqu'au {fmt_date(d.fin_maximale)}).")
             else:
-                st.caption(f"✓ {d.libelle()} : plafond {fmt_pct(d.taux_max, 1)}, "
+                st.caption(f"✓ {md(d.libelle())} : plafond {fmt_pct(d.taux_max, 1)}, "
                            f"{accord(d.jours, 'jour', 'jours')}.")
     return out
 

@@ -18,6 +18,7 @@ from fluxcore.simulation.scenario import (
     segment_key,
 )
 from ui.components import Numeric, canvas_key, table_height
+from ui.texte import md, plotly_texte
 from ui.theme import OKABE_ITO, style
 
 COLONNES = {"reservataire_id": "Code", "nom": "Réservataire", "type": "Type",
@@ -189,7 +190,8 @@ def alerte(res) -> None:
         st.success("Tous les contrôles légaux sont respectés (R441-5, R441-5-2).",
                    icon=":material/check_circle:")
         return
-    lines = "\n".join(f"- **{c.libelle}** ({c.article}) : {c.message}" for c in bad.itertuples())
+    lines = "\n".join(f"- **{md(c.libelle)}** ({md(c.article)}) : {md(c.message)}"
+                      for c in bad.itertuples())
     depasse = accord(len(bad), "limite légale dépassée", "limites légales dépassées")
     st.error(f"**Convention irrégulière en l'état** : {depasse}.\n{lines}",
              icon=":material/gavel:")
@@ -198,7 +200,7 @@ def alerte(res) -> None:
 def figure_droits(res, mc, projection: bool) -> go.Figure:
     """Droits per year of each line (bars), with the first year's P10–P90 when drawn."""
     t = res.reservataires.sort_values("droits_par_an")
-    labels = _libelles(t)
+    labels = [plotly_texte(v) for v in _libelles(t)]
     text = [f"{fmt_num(v)} ({fmt_pct(r, 1)})" for v, r in zip(t["droits_par_an"],
                                                            t["taux_pct"])]
     fig = go.Figure(go.Bar(
@@ -285,7 +287,7 @@ def figure_mix(res, projection: bool) -> go.Figure:
             if d.empty:
                 continue
             label = libelle_segment(typ, qpv)
-            fig.add_bar(y=d["ligne"], x=d["part"], orientation="h", name=label,
+            fig.add_bar(y=d["ligne"].map(plotly_texte), x=d["part"], orientation="h", name=label,
                         marker={"color": OKABE_ITO[i % len(OKABE_ITO)],
                                 "pattern": {"shape": pattern}},
                         hovertemplate="%{y} : %{x:.1f}\u202f%<extra>" + label + "</extra>")

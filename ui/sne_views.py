@@ -12,6 +12,7 @@ from fluxcore import sne
 from fluxcore.formats import accord, fmt_int, fmt_pct
 from fluxcore.imports.sne import ENTETES
 from ui.components import Numeric, show_table
+from ui.texte import md, plotly_texte
 from ui.theme import COULEURS, style
 
 NBSP = "\u00a0"
@@ -76,7 +77,8 @@ def figure_par_reservataire(par: pd.DataFrame, projection: bool) -> go.Figure:
     d = par.iloc[::-1]
     fig = go.Figure()
     for col, label, colour in (SNE, BAILLEUR):   # reversed: the bailleur's bar on top
-        fig.add_bar(y=d["libelle"], x=d[col], name=label, orientation="h", marker_color=colour,
+        fig.add_bar(y=d["libelle"].map(plotly_texte), x=d[col], name=label, orientation="h",
+                    marker_color=colour,
                     text=[fmt_int(x) for x in d[col]], textposition="outside",
                     constraintext="none", cliponaxis=False,  # counts as large as the ticks
                     hovertemplate="%{y}<br>" + label + " : %{x:,d}<extra></extra>")
@@ -182,7 +184,7 @@ def telechargements(r: sne.Rapprochement, cle: str | None, libelle: str | None) 
     if cle is not None:
         nom = cle.replace(":", "_")
         cols[0].download_button(
-            f"Classeur de {libelle} (XLSX)", lambda: sne.classeur_xlsx(r, cle),
+            f"Classeur de {md(libelle)} (XLSX)", lambda: sne.classeur_xlsx(r, cle),
             f"{stem}_{nom}.xlsx", mime=XLSX, icon=":material/table:",
             on_click="ignore", key=f"sne_xlsx_{nom}")
     else:

@@ -4,6 +4,7 @@ session_state)."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import streamlit as st
 
@@ -13,6 +14,7 @@ from fluxcore.formats import accord
 from fluxcore.perimetre import Perimetre
 from ui import auth, recherche_views
 from ui.data import DEFAULT_DB, get_db, load
+from ui.texte import md
 
 
 def sidebar() -> None:
@@ -31,7 +33,7 @@ def sidebar() -> None:
             annees = load(path, fluxcore.tableau_de_bord.annees_disponibles)
             terr = load(path, fluxcore.tableau_de_bord.territoires)
         except FluxcoreError as exc:
-            st.error(str(exc))
+            st.error(md(str(exc)))
             annees, terr = [], None
         user = auth.utilisateur()
         if terr is not None and (user is None or user.role != "reservataire"):
@@ -52,6 +54,18 @@ def sidebar() -> None:
         st.selectbox("Territoire", list(options), format_func=options.get, key="territoire")
         st.toggle("Mode projection", key="projection",
                   help="Texte agrandi, palette lisible par tous, aucun identifiant de ménage.")
+        st.caption(_version(path))
+
+
+def _version(path: str) -> str:
+    """« Version 0.1.0 (abc1234) · schéma 8 » (the schema's only when the base opens)."""
+    from fluxcore.db import partagee
+    from fluxcore.version import legende
+
+    try:
+        return legende(partagee(path) if Path(path).exists() else None)
+    except FluxcoreError:
+        return legende()
 
 
 def db_path() -> str:

@@ -26,6 +26,7 @@ from fluxcore.suivi.commun import A_DECIDER, EN_JEU
 from ui import auth
 from ui.components import fait
 from ui.data import get_db, load
+from ui.texte import md
 
 DECISIONS = ("RETENU", "REFUSE_CALEOL", "AJOURNE")
 
@@ -35,9 +36,9 @@ def _essayer(func, *args, **kwargs) -> tuple[bool, object]:
     try:
         return True, func(*args, **kwargs)
     except suivi.ConflitError as exc:
-        st.error(str(exc), icon=":material/sync_problem:")
+        st.error(md(str(exc)), icon=":material/sync_problem:")
     except FluxcoreError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
     return False, None
 
 
@@ -122,7 +123,7 @@ def _proposer(path, dos, lib, today, proj):
               + ("sans score" if pd.isna(r.score) else f"{fmt_num(r.score, 0)} points")
               for r in top.head(max(20, place)).itertuples()}
     with st.form(f"s_form_proposer_{lib}"):
-        st.caption(f"{texte} Encore {fmt_int(place)} candidat{'s' * (place > 1)} au plus.")
+        st.caption(f"{md(texte)} Encore {fmt_int(place)} candidat{'s' * (place > 1)} au plus.")
         # the limit stays the same from run to run, so that the widget keeps its choice
         # when the ranking changes meanwhile (fluxcore refuses too many candidates)
         choix = [] if not labels else st.multiselect(
@@ -240,7 +241,7 @@ def _corriger(path, dos, lib, today, proj):
     try:
         noms = load(path, fluxcore.orientation.destinations_correction, lib, today)
     except FluxcoreError as exc:
-        st.warning(str(exc))
+        st.warning(md(str(exc)))
         return
     if not noms:
         st.caption("Aucune autre destination possible pour ce logement.")
@@ -254,7 +255,7 @@ def _corriger(path, dos, lib, today, proj):
                             key=f"s_dest_corriger_{lib}")
         motif = st.text_input("Motif de la correction", key=f"s_motif_corriger_{lib}")
         return Write(corriger_orientation, (lib, dest), {"motif": motif},
-                     f"Orientation corrigée : nouvelle destination « {noms[dest]} ».")
+                     f"Orientation corrigée : nouvelle destination « {md(noms[dest])} ».")
     _form(path, lib, "corriger", "Corriger la destination", fields)
 
 

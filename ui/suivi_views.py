@@ -4,8 +4,6 @@ change a dossier are in ui.suivi_actions."""
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
@@ -16,14 +14,10 @@ from fluxcore.suivi.commun import EN_ATTENTE
 from ui import auth, suivi_actions
 from ui.components import show_table
 from ui.data import load
+from ui.texte import md
 
 PARAM_LIEN = "liberation"     # ?liberation=<id> opens that dossier
 ORIGINES = {"BAILLEUR": "bailleur", "RESERVATAIRE": "réservataire"}
-
-
-def _md(text) -> str:
-    """Text from the data, shown as such inside Markdown (no emphasis, link or heading)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
 
 
 def _jour(d) -> str:
@@ -115,9 +109,9 @@ def choisir_dossier(liste: pd.DataFrame) -> str | None:
 def entete(dos: dict, proj: bool) -> None:
     """The dwelling, its orientation and its deadline (no household data)."""
     lg, o = dos["logement"], dos["orientation"] or {}
-    st.markdown(f"### {_md(lg['typologie'])} · {_md(lg['residence'])} · {_md(lg['commune'])}")
+    st.markdown(f"### {md(lg['typologie'])} · {md(lg['residence'])} · {md(lg['commune'])}")
     statut = o.get("statut_libelle", "Non orienté")
-    st.markdown(f"**{statut}**" + (f" · destination : **{_md(o['destinataire_nom'])}**"
+    st.markdown(f"**{statut}**" + (f" · destination : **{md(o['destinataire_nom'])}**"
                                    if o else ""))
     if o:
         c = st.columns(3)
@@ -134,11 +128,11 @@ def entete(dos: dict, proj: bool) -> None:
     etage = ("rez-de-chaussée" if lg["etage"] == 0 else "1er étage" if lg["etage"] == 1
              else f"{fmt_int(lg['etage'])}e étage")
     qpv = "en QPV" if lg["en_qpv"] else "hors QPV"
-    texte = (f"Logement {_md(lg['logement_id'])} · {_md(lg['financement'])} · "
+    texte = (f"Logement {md(lg['logement_id'])} · {md(lg['financement'])} · "
              f"{fmt_num(lg['surface_m2'], 0)} m² · loyer {fmt_int(lg['loyer_mensuel'])} € · "
              f"{etage} · {qpv} · libéré le {_jour(lg['date_liberation'])}")
     if o:
-        texte += f" · orienté par {_md(o['decided_by'] or '—')}"
+        texte += f" · orienté par {md(o['decided_by'] or '—')}"
     st.caption(texte)
 
 
