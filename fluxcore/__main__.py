@@ -23,9 +23,17 @@ Commands
   simuler  run negotiation scenarios from a JSON file (text or JSON; XLSX/PDF comparison)
   bilan    annual bilan (R441-5-1): XLSX + PDF per réservataire and EPCI, recap, ZIP
   coter    cotation: every score, a demandeur's position, the candidates of a dwelling
+  purger   purge the personal data past its retention (settings conservation_*), audited;
+           --controle only counts; --identifiant erases one person's data now
   sne rapprocher  the SNE's radiations for attribution of a year against the attributions
            (text, CSV or JSON; XLSX or one workbook per réservataire in a ZIP); the extract
            itself is imported by `import` (recognised by its headers)
+
+While the application holds the base, the read-only commands (info, check, export, modeles,
+bilan, jauges, objectifs, fragilite, coter, sne rapprocher, and orienter, correspondances,
+simuler when they write nothing) read the server's latest consistent copy instead, and say so
+on stderr (--copies DOSSIER or $FLUX_SAUVEGARDES; fluxcore.copies, docs/sauvegardes.md);
+`backup --depuis-copie` copies it. Commands that write keep refusing.
 
 Every CSV (--format csv, --rapport, --sortie, export, modeles) is written for French Excel
 by fluxcore.neutralisation (`;`, decimal comma, oui/non, ISO dates, UTF-8 with BOM). On
@@ -150,11 +158,23 @@ def _scope(parser: argparse.ArgumentParser, annee: bool = True, commune: bool = 
                         help=AIDE_FORMAT if "csv" in formats else None)
 
 
+class _Version(argparse.Action):
+    """--version: the application's version and the schema version its code brings."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from fluxcore.version import libelle_application, version_code
+
+        print(f"Gestion en flux {libelle_application()} · schéma {version_code()}")
+        parser.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m fluxcore",
         description="Gestion en flux des réservations de logements sociaux — outils en ligne "
                     "de commande.")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="afficher la version de l'application et celle du schéma")
     sub = parser.add_subparsers(dest="commande", required=True, metavar="COMMANDE")
 
     demo = sub.add_parser("demo", help="générer une base de démonstration")
@@ -277,7 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     cot.add_argument("--date", type=_date, default=None,
                      help="date de référence (défaut : aujourd'hui)")
     cot.add_argument("--format", choices=["csv", "json"], default="csv", help=AIDE_FORMAT)
-    usr = sub.add_parser("utilisateur", help="créer ou modifier un compte (active la connexion)")
+    usr = sub.add_parser(
+        "utilisateur", help="créer, modifier, désactiver ou réactiver un compte (active la "
+        "connexion)", description="Sans --liste, --desactiver ni --reactiver : crée le compte "
+        "--login ou le modifie (ce qui n'est pas indiqué est gardé). Le fichier des comptes "
+        "est écrit sous verrou, en mode 0600. Depuis l'application : Données › Comptes "
+        "(docs/comptes.md).")
     usr.add_argument("--fichier", default=None,
                      help="fichier des comptes (défaut : $FLUX_UTILISATEURS ou utilisateurs.toml)")
     usr.add_argument("--login", help="identifiant du compte (lettres, chiffres, - et _)")
@@ -287,12 +312,22 @@ def build_parser() -> argparse.ArgumentParser:
                      "il doit exister dans la base --db")
     usr.add_argument("--db", default=None,
                      help="base où le réservataire est vérifié (rôle reservataire ; défaut : "
-                          "$FLUX_DB)")
+                          "$FLUX_DB) ; avec --desactiver ou --reactiver, le changement est "
+                          "aussi inscrit à son journal d'audit")
     usr.add_argument("--email", help="e-mail du compte pour la connexion OIDC")
     usr.add_argument("--sans-mot-de-passe", action="store_true",
                      help="compte OIDC seulement (sinon le mot de passe est demandé, ou lu sur "
                           "l'entrée standard si elle n'est pas un terminal)")
-    usr.add_argument("--liste", action="store_true", help="lister les comptes")
+    usr.add_argument("--liste", action="store_true",
+                     help="lister les comptes (identifiant, rôle, réservataire, e-mail, nom ; "
+                          "« désactivé » en dernière colonne pour un compte désactivé)")
+    etat = usr.add_mutually_exclusive_group()
+    etat.add_argument("--desactiver", action="store_true",
+                      help="désactiver le compte --login : il ne peut plus se connecter, ses "
+                           "sessions ouvertes se ferment (le dernier administrateur actif ne "
+                           "peut pas l'être)")
+    etat.add_argument("--reactiver", action="store_true",
+                      help="réactiver le compte --login")
     res = sub.add_parser("restore", help="remplacer la base par une sauvegarde")
     res.add_argument("--db", required=True)
     res.add_argument("--from", dest="source", required=True, help="fichier de sauvegarde")
@@ -308,7 +343,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "recuperation/)")
     choix.add_argument("--depuis", metavar="SAUVEGARDE",
                        help="restaurer cette sauvegarde vérifiée à la place")
+    _parser_purger(sub)
     _parser_sne(sub)
+    for nom in LECTURE_SEULE:
+        _option_copies(sub.choices[nom])
+    bak.add_argument("--depuis-copie", action="store_true",
+                     help="si l'application tient la base : recopier dans --out sa copie "
+                          "cohérente la plus récente, vérifiée (elle n'a pas les écritures "
+                          "faites depuis ; docs/sauvegardes.md)")
     return parser
 
 
@@ -336,6 +378,7 @@ def _parser_sne(sub) -> None:
                     "réservataire selon le bailleur et selon le SNE, correction à faire pour "
                     "chaque écart.", epilog=SNE_IMPORT)
     rap.add_argument("--db", required=True)
+    _option_copies(rap)
     rap.add_argument("--annee", type=_annee, required=True,
                      help="année des baux et des radiations rapprochés")
     terr = rap.add_mutually_exclusive_group()
@@ -376,18 +419,61 @@ def _sortie_csv(texte: str) -> None:
         data = data[buffer.write(data) or len(data):]     # the next one fails, see main
 
 
+# -- reading while the application holds the base (fluxcore.copies, docs/sauvegardes.md) ------
+LECTURE_SEULE = ("info", "check", "export", "modeles", "bilan", "jauges", "objectifs",
+                 "fragilite", "coter", "orienter", "correspondances", "simuler", "backup")
+
+
+def _option_copies(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--copies", metavar="DOSSIER",
+                        help="dossier des copies du serveur, lu quand l'application tient la "
+                             "base (défaut : $FLUX_SAUVEGARDES)")
+
+
+def _copie_ou_refus(args, verrou):
+    """The consistent copy to read while another process holds the base, else the lock
+    error completed with how to get copies."""
+    from fluxcore import copies
+    from fluxcore.errors import DatabaseLockedError
+    from fluxcore.fichier import message_remplacement
+
+    if str(verrou) == message_remplacement(args.db):      # a restore: a moment only
+        raise verrou
+    copie = copies.copie_pour_lecture(args.db, getattr(args, "copies", None))
+    if isinstance(copie, str):
+        raise DatabaseLockedError(f"{verrou} {copie}") from verrou
+    return copie
+
+
+def _lecture(args, ouvrir=None):
+    """The base opened read-only; while the application (or another process) holds it, the
+    most recent consistent copy of the server, read-only, said on stderr."""
+    from fluxcore import copies
+    from fluxcore.db import Database
+    from fluxcore.errors import DatabaseLockedError
+
+    ouvrir = ouvrir or (lambda chemin: Database(chemin, read_only=True))
+    try:
+        return ouvrir(args.db)
+    except DatabaseLockedError as verrou:
+        copie = _copie_ou_refus(args, verrou)
+        pid = re.search(r"le processus (\d+)", str(verrou))
+        print(copies.message_lecture(copie, pid.group(1) if pid else None,
+                                     copies.lire_etat(copie.chemin.parent)), file=sys.stderr)
+        return ouvrir(str(copie.chemin))
+
+
 OBJECTIFS_COLONNES = ["epci_siren", "nom", "indicateur", "realise", "base", "pct", "cible_pct",
                       "manque", "restant", "projection_pct", "besoin_fin_annee",
                       "part_restante_pct", "quartile_inconnu"]
 
 
 def cmd_objectifs(args) -> int:
-    from fluxcore.db import Database
     from fluxcore.neutralisation import csv
     from fluxcore.objectifs import phrase, suivi
     from fluxcore.perimetre import Perimetre
 
-    db = Database(args.db, read_only=True)
+    db = _lecture(args)
     territoire_du_patrimoine(db, args)
     p = Perimetre(args.annee, args.departement, args.epci, args.date or date.today())
     df = suivi(db, p)
@@ -416,11 +502,10 @@ FRAGILITE_COLONNES = ["residence_id", "nom", "commune_insee", "epci_siren", "en_
 
 
 def cmd_fragilite(args) -> int:
-    from fluxcore.db import Database
     from fluxcore.fragilite import fragilite
     from fluxcore.neutralisation import csv
 
-    db = Database(args.db, read_only=True)
+    db = _lecture(args)
     territoire_du_patrimoine(db, args)
     df = fragilite(db, args.date or date.today(), args.epci, args.departement)
     contrib = [c for c in df.columns if c.startswith("c_")]
@@ -476,7 +561,7 @@ def cmd_correspondances(args) -> int:
     from fluxcore.db import Database
     from fluxcore.imports.correspondance import charger, lister, supprimer
 
-    db = Database(args.db, read_only=not args.supprimer)
+    db = Database(args.db) if args.supprimer else _lecture(args)
     if args.afficher:
         print(charger(db, args.afficher).vers_json())
         return 0
@@ -498,11 +583,10 @@ def cmd_correspondances(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from fluxcore.db import Database
     from fluxcore.exports import export_tables
     from fluxcore.formats import fmt_int
 
-    counts = export_tables(Database(args.db, read_only=True), args.out)
+    counts = export_tables(_lecture(args), args.out)
     for table, n in counts.items():
         print(f"  {table + '.csv':<24} {fmt_int(n):>10}")
     print(f"{len(counts)} fichiers écrits dans « {args.out} ».")
@@ -512,10 +596,9 @@ def cmd_export(args) -> int:
 def cmd_modeles(args) -> int:
     from pathlib import Path
 
-    from fluxcore.db import Database
     from fluxcore.exports import template_csv_zip, template_xlsx
 
-    db = Database(args.db, read_only=True)
+    db = _lecture(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "modeles_import.zip").write_bytes(template_csv_zip(db))
@@ -527,14 +610,45 @@ def cmd_modeles(args) -> int:
 def cmd_backup(args) -> int:
     from fluxcore.backup import backup_database
     from fluxcore.db import Database
+    from fluxcore.errors import DatabaseLockedError
 
-    db = Database(args.db)
+    try:
+        db = Database(args.db)
+    except DatabaseLockedError as verrou:
+        return _backup_pendant_le_service(args, verrou)
     try:
         out = backup_database(db, args.out)
     finally:
         db.close()
     print(f"Sauvegarde écrite et vérifiée (relue en entier) : « {out} » ; empreinte SHA-256 "
           f"et contenu des tables dans « {out}.sha256 ».")
+    return 0
+
+
+def _backup_pendant_le_service(args, verrou) -> int:
+    """`backup` while the application holds the base: the server makes the scheduled backups;
+    with --depuis-copie, its most recent consistent copy is copied to --out, verified."""
+    from fluxcore.backup import copier_sauvegarde
+
+    copie = _copie_ou_refus(args, verrou)
+    quand = f"{copie.cree_le:%d/%m/%Y à %H:%M}"
+    if not args.depuis_copie:
+        pid = re.search(r"le processus (\d+)", str(verrou))
+        qui = f" (processus {pid.group(1)})" if pid else ""
+        raise FluxcoreError(
+            f"La base « {args.db} » est ouverte par l'application{qui} : pas de sauvegarde "
+            "directe pendant le service. Le serveur fait lui-même les sauvegardes planifiées, "
+            f"vérifiées, dans « {copie.chemin.parent} » ; la plus récente des copies cohérentes "
+            f"y date du {quand}. Pour la recopier dans « {args.out} » : ajoutez "
+            "--depuis-copie ; pour une sauvegarde de l'état exact : arrêtez le service puis "
+            "relancez la commande (docs/sauvegardes.md).")
+    copier_sauvegarde(copie.chemin, args.out)
+    suite = (f", la dernière écriture qu'elle contient date du "
+             f"{copie.derniere_ecriture:%d/%m/%Y à %H:%M}" if copie.derniere_ecriture else "")
+    print(f"La base est ouverte par l'application : copie cohérente du {quand} ({copie.genre}"
+          f"{suite}) recopiée et vérifiée dans « {args.out} », empreinte dans "
+          f"« {args.out}.sha256 ». Les écritures faites depuis n'y sont pas ; rien n'est "
+          "inscrit au journal de la base.")
     return 0
 
 
@@ -596,10 +710,13 @@ def cmd_utilisateur(args) -> int:
         comptes = acces.lire_utilisateurs(path) if path.exists() else {}
         for c in comptes.values():
             u = c.utilisateur
-            print(f"{u.login}\t{u.role}\t{u.reservataire_id or ''}\t{u.email or ''}\t{u.nom}")
+            print(f"{u.login}\t{u.role}\t{u.reservataire_id or ''}\t{u.email or ''}\t{u.nom}"
+                  + ("" if c.actif else "\tdésactivé"))
         if not comptes:
             print(f"Aucun compte dans « {path} » : l'application fonctionne sans connexion.")
         return 0
+    if args.desactiver or args.reactiver:
+        return _activer_compte(args, path)
     if not args.login or not args.role:
         raise acces.UtilisateursError("Indiquez --login et --role (ou --liste).")
     mot_de_passe = None
@@ -610,8 +727,9 @@ def cmd_utilisateur(args) -> int:
                 raise acces.UtilisateursError("Les deux mots de passe diffèrent.")
         else:
             mot_de_passe = sys.stdin.readline().rstrip("\n")
-        if len(mot_de_passe) < 8:
-            raise acces.UtilisateursError("Mot de passe trop court (8 caractères au moins).")
+        from fluxcore.comptes import verifier_nouveau_mot_de_passe
+
+        verifier_nouveau_mot_de_passe(mot_de_passe, args.login)  # the app's rules
     reservataires = None
     if args.role == "reservataire":
         base = args.db or os.environ.get("FLUX_DB")
@@ -632,6 +750,32 @@ def cmd_utilisateur(args) -> int:
                              args.reservataire, args.email, reservataires)
     print(f"Compte « {args.login} » ({args.role}) enregistré dans « {path} ». "
           "La connexion est active au prochain chargement de l'application.")
+    return 0
+
+
+def _activer_compte(args, path) -> int:
+    """utilisateur --desactiver / --reactiver: the file under its lock; with --db, audited."""
+    from fluxcore import comptes
+    from fluxcore.acces import UtilisateursError
+
+    if not args.login:
+        raise UtilisateursError("Indiquez le compte avec --login.")
+    if not path.exists():
+        raise UtilisateursError(f"Fichier des utilisateurs introuvable : « {path} ».")
+    change = comptes.desactiver_compte if args.desactiver else comptes.reactiver_compte
+    db = None
+    if args.db:
+        from fluxcore.db import Database
+
+        db = Database(args.db)
+    try:
+        change(db, path, args.login)
+    finally:
+        if db is not None:
+            db.close()
+    etat = "désactivé" if args.desactiver else "réactivé"
+    print(f"Compte « {args.login} » {etat} dans « {path} »"
+          + (f" (inscrit au journal de « {args.db} »)." if db is not None else "."))
     return 0
 
 
@@ -679,7 +823,7 @@ def cmd_simuler(args) -> int:
     from fluxcore.simulation.stockage import enregistrer_scenario
 
     scenarios = lire_scenarios(args.scenario)
-    db = Database(args.db, read_only=not args.enregistrer)
+    db = Database(args.db) if args.enregistrer else _lecture(args)
     _types_des_lignes(db, args.scenario, scenarios)
     entrees, results, draws, out = {}, [], [], []
     for s in scenarios:
@@ -718,9 +862,8 @@ def cmd_bilan(args) -> int:
     from pathlib import Path
 
     from fluxcore.bilan.rapport import ecrire_bilan
-    from fluxcore.db import Database
 
-    db = Database(args.db, read_only=True)
+    db = _lecture(args)
     if not db.scalar("select count(*) from reservataire"):
         # bilan/archive.py fails on a base without any recipient: refused here, in French
         raise FluxcoreError(f"La base « {args.db} » ne contient aucun réservataire : aucun "
@@ -763,7 +906,7 @@ def cmd_demo(args) -> int:
 def cmd_check(args) -> int:
     from fluxcore.check import ERREUR, has_errors, ouvrir_pour_controle, run_checks
 
-    db = ouvrir_pour_controle(args.db)
+    db = _lecture(args, ouvrir_pour_controle)
     report = run_checks(db)
     if args.format == "json":
         print(json.dumps(report.to_dict(orient="records"), ensure_ascii=False, indent=2))
@@ -787,12 +930,15 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from fluxcore.db import Database, row_counts
+    from fluxcore.db import row_counts
     from fluxcore.formats import fmt_int
+    from fluxcore.version import libelle_application, version_schema
 
-    db = Database(args.db, read_only=True)
-    version = db.scalar("select max(version) from schema_version")
-    print(f"Base « {args.db} », schéma version {version}")
+    db = _lecture(args)
+    schema = version_schema(db)
+    print(f"Base « {args.db} », schéma version {schema.applique}"
+          + ("" if schema.etat == "a_jour" else f" ({schema.libelle().partition('(')[2]}"))
+    print(f"Application {libelle_application()}, schéma attendu {schema.code}")
     for r in row_counts(db).itertuples():
         print(f"  {r.table_name:<20} {fmt_int(r.lignes):>10}")
     return 0
@@ -803,12 +949,11 @@ JAUGES_COLONNES = ["reservataire_id", "nom", "type", "taux", "droits_annuels", "
 
 
 def cmd_jauges(args) -> int:
-    from fluxcore.db import Database
     from fluxcore.jauges import controles_legaux, jauges_reservataires
     from fluxcore.neutralisation import csv
     from fluxcore.perimetre import Perimetre
 
-    db = Database(args.db, read_only=True)
+    db = _lecture(args)
     territoire_du_patrimoine(db, args)
     p = Perimetre(args.annee, args.departement, args.epci, args.date or date.today(),
                   args.commune)
@@ -833,7 +978,7 @@ def cmd_orienter(args) -> int:
     from fluxcore.db import Database
     from fluxcore.orientation import classer_destinations, enregistrer_orientation
 
-    db = Database(args.db, read_only=not args.choisir)
+    db = Database(args.db) if args.choisir else _lecture(args)
     ranking = classer_destinations(db, args.liberation, args.date)
     if args.choisir:
         oid = enregistrer_orientation(db, args.liberation, args.choisir, args.auteur or "",
@@ -862,9 +1007,8 @@ def cmd_orienter(args) -> int:
 
 def cmd_coter(args) -> int:
     from fluxcore.cotation.rapport import sortie
-    from fluxcore.db import Database
 
-    db = Database(args.db, read_only=True)
+    db = _lecture(args)
     texte = sortie(db, args.date or date.today(), args.format, args.demande, args.logement,
                    args.epci, args.etendue)
     if args.format == "csv":
@@ -1030,12 +1174,11 @@ def _ecrire(chemin: str, data: bytes) -> None:
 
 def cmd_sne(args) -> int:
     from fluxcore import sne
-    from fluxcore.db import Database
     from fluxcore.neutralisation import csv, octets
 
     if args.action not in SNE_ACTIONS:     # main() answers first; kept for direct calls
         return _usage_sne(args.action)
-    db = Database(args.db, read_only=True)
+    db = _lecture(args)
     p, libelle = _territoire_sne(db, args)
     if not db.scalar("select count(*) from radiation_sne where year(date_radiation) = ?",
                      [p.annee]):
@@ -1078,6 +1221,71 @@ COMMANDS = {"demo": cmd_demo, "check": cmd_check, "migrate": cmd_migrate, "info"
             "restore": cmd_restore, "simuler": cmd_simuler, "bilan": cmd_bilan,
             "coter": cmd_coter, "utilisateur": cmd_utilisateur, "recuperer": cmd_recuperer,
             "sne": cmd_sne}
+
+
+# -- purger: retention of personal data (fluxcore.retention, docs/donnees-personnelles.md) --
+def _parser_purger(sub) -> None:
+    pur = sub.add_parser(
+        "purger", help="purger les données personnelles au-delà de leur durée de conservation",
+        description="Supprime ou efface les données personnelles au-delà de la durée de "
+                    "conservation de chaque nature (Données › Paramètres, "
+                    "conservation_*), en une transaction inscrite au journal d'audit.")
+    pur.add_argument("--db", required=True)
+    pur.add_argument("--date", type=_date, default=None,
+                     help="date de référence AAAA-MM-JJ (défaut : aujourd'hui)")
+    pur.add_argument("--controle", action="store_true",
+                     help="compter seulement ce qui serait purgé (rien n'est écrit)")
+    pur.add_argument("--identifiant", metavar="ID",
+                     help="effacer maintenant, quel que soit leur âge, les données d'une "
+                          "personne : identifiant de sa demande (numéro unique) ou de son "
+                          "ménage (droit à l'effacement)")
+    pur.add_argument("--format", choices=["texte", "json"], default="texte")
+
+
+def cmd_purger(args) -> int:
+    from pathlib import Path
+
+    from fluxcore.db import Database
+    from fluxcore.formats import fmt_date, fmt_int
+    from fluxcore.retention import NATURES, effacer, limites, purger, resume
+
+    if not Path(args.db).exists():
+        raise FluxcoreError(f"--db : la base « {args.db} » n'existe pas.")
+    jour = args.date or date.today()
+    db = Database(args.db, read_only=args.controle)
+    try:
+        if args.identifiant is not None:
+            comptes = effacer(db, args.identifiant, controle=args.controle)
+        else:
+            comptes = purger(db, jour, controle=args.controle)
+            bornes = limites(db, jour)
+    finally:
+        db.close()
+    if args.identifiant is not None:
+        if args.format == "json":
+            print(json.dumps({"identifiant": args.identifiant.strip(),
+                              "controle": args.controle, "comptes": comptes,
+                              "total": sum(comptes.values())}, ensure_ascii=False, indent=2))
+        else:
+            print(resume(comptes, None, controle=args.controle))
+        return 0
+    if args.format == "json":
+        print(json.dumps({"date": jour.isoformat(), "controle": args.controle,
+                          "comptes": comptes, "total": sum(comptes.values()),
+                          "limites": {c: b[1] for c, b in bornes.items()}},
+                         ensure_ascii=False, indent=2))
+        return 0
+    print(resume(comptes, jour, controle=args.controle))
+    for n in NATURES:
+        duree, limite = bornes[n.cle]
+        unite = "an" + "s" * (duree > 1) if n.parametre.endswith("_ans") else "mois"
+        regle = (f"conservées {duree} {unite} : avant le {fmt_date(date.fromisoformat(limite))}"
+                 if limite else "jamais purgées (durée 0)")
+        print(f"  {n.titre:<27} {fmt_int(comptes[n.cle]):>8}   ({regle})")
+    return 0
+
+
+COMMANDS["purger"] = cmd_purger
 
 
 def _usage_sne(action: str | None) -> int:

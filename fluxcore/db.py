@@ -37,7 +37,13 @@ from fluxcore.acces import (
     verifier_ecriture,
     verifier_lecture,
 )
-from fluxcore.errors import DatabaseError, EcritureConcurrenteError
+from fluxcore.errors import (
+    DatabaseError,
+    EcritureConcurrenteError,
+    FluxcoreError,
+    memoire_epuisee,
+    memoire_insuffisante_pour,
+)
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
@@ -110,6 +116,19 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
             f"« python -m fluxcore demo --db {path} » ou importez des données."
         )
     return fichier.connect(path, read_only)
+
+
+def _traduite(exc: BaseException, action: str | None = None,
+              ecriture: bool = True) -> BaseException:
+    """The one place where running out of memory (or of room in the spill folder, see
+    fluxcore.fichier) becomes a French MemoireInsuffisanteError: a transaction's, rolled
+    back, or a read's. Any other exception, and one already in French, is returned as is."""
+    if isinstance(exc, FluxcoreError) or not memoire_epuisee(exc):
+        return exc
+    if not ecriture:
+        return memoire_insuffisante_pour("cette lecture", exc, ecriture=False)
+    return memoire_insuffisante_pour(f"l'écriture « {action} »" if action else "l'écriture",
+                                     exc)
 
 
 class _Etat:
@@ -209,6 +228,8 @@ class Database:
         cur = self._read_cursor(sql)
         try:
             return cur.execute(sql, bind(sql, params)).df()
+        except Exception as exc:
+            raise _traduite(exc, ecriture=False) from exc
         finally:
             cur.close()
 
@@ -217,6 +238,8 @@ class Database:
         cur = self._read_cursor(sql)
         try:
             return cur.execute(sql, bind(sql, params)).fetchone()
+        except Exception as exc:
+            raise _traduite(exc, ecriture=False) from exc
         finally:
             cur.close()
 
@@ -256,11 +279,15 @@ class Database:
             cur.execute("begin transaction")
             try:
                 yield cur
-            except BaseException:
+            except BaseException as exc:
                 cur.execute("rollback")
                 cur.close()
-                raise
-            cur.execute("commit")
+                raise _traduite(exc, action) from exc
+            try:
+                cur.execute("commit")
+            except Exception as exc:           # out of memory at the commit: rolled back
+                cur.close()
+                raise _traduite(exc, action) from exc
             self._etat.generation += 1
             cur.close()
 
@@ -281,10 +308,10 @@ class Database:
             cur.execute("begin transaction")
             try:
                 yield cur
-            except BaseException:
+            except BaseException as exc:
                 cur.execute("rollback")
                 cur.close()
-                raise
+                raise _traduite(exc, action) from exc
             with self._write_lock:
                 try:
                     self._verifier_fichier()
@@ -302,6 +329,9 @@ class Database:
                     cur.close()
                     raise EcritureConcurrenteError(
                         "Conflit avec une autre écriture : rien n'a été écrit.") from exc
+                except Exception as exc:               # out of memory at the commit
+                    cur.close()
+                    raise _traduite(exc, action) from exc
                 self._etat.generation += 1
             cur.close()
 
@@ -400,6 +430,9 @@ def memoire_bornee(db: Database, limite: str) -> Iterator[None]:
     cur = db._con.cursor()
     try:
         previous = cur.execute("select current_setting('memory_limit')").fetchall()[0][0]
+        if (fichier.octets(limite) or 0) >= (fichier.octets(previous) or 0):
+            yield                # never above FLUX_MEMOIRE (fluxcore.fichier.reglages)
+            return
         cur.execute(f"set memory_limit = '{limite.strip()}'")      # checked just above
         try:
             yield

@@ -21,6 +21,7 @@ base; `ouvrir_sans_wal` or a restore then repairs it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -28,13 +29,15 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from fluxcore.errors import DatabaseError, DatabaseLockedError
+from fluxcore.errors import DatabaseError, DatabaseLockedError, ReglageError
 from fluxcore.formats import fmt_taille
 
 try:                                   # POSIX only; elsewhere DuckDB's own lock is all there is
@@ -150,10 +153,134 @@ def erreur_wal(path: str | Path, detail: str) -> WalInvalideError:
         f"Données. Détail DuckDB : {detail}", str(path), taille, dossier)
 
 
-def connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """duckdb.connect with French errors: lock held by another process, unreplayable WAL."""
+# -- bounds of heavy work: memory, spill folder, threads (issue 27) -------------------------
+# DuckDB works within `memory_limit` and spills what does not fit (sorts, joins, aggregates of
+# a big import or recalculation) into `temp_directory`, up to `max_temp_directory_size`. These
+# come from the server's environment and are applied to every connection (`connect`):
+#   FLUX_MEMOIRE   memory DuckDB may use: « 2GB », « 512 Mo », « 60% » (of the memory DuckDB
+#                  sees: the machine's, or the container's limit). Default 60 %: DuckDB's own
+#                  default (80 %) leaves too little to the rest of the same process — Streamlit,
+#                  the pages' pandas frames and caches live outside DuckDB's bound — and the
+#                  system then kills the whole server rather than DuckDB spilling.
+#   FLUX_TEMP      folder of the spill files. Default: `<base>.tmp` beside the base (DuckDB's
+#                  own default place: the disk sized for the data, not /tmp, often a tmpfs in
+#                  memory, which would defeat the spilling); with FLUX_TEMP, `<FLUX_TEMP>/<file
+#                  name of the base>.tmp`. Created 0700: the spilled rows are personal data.
+#   FLUX_TEMP_MAX  room the spill files may take (default DuckDB's: 90 % of the free disk).
+#   FLUX_THREADS   DuckDB's threads (default: one per core); fewer threads use less memory.
+# preserve_insertion_order is left on: imports number their rows (error reports give the
+# line of the file) and pages show some results in insertion order.
+MEMOIRE_PART_DEFAUT = 60
+MEMOIRE_MIN = 8 * 10**6           # below, DuckDB cannot even open and migrate a base
+_UNITES = {"": 1, "b": 1, "o": 1, "kb": 10**3, "ko": 10**3, "mb": 10**6, "mo": 10**6,
+           "gb": 10**9, "go": 10**9, "tb": 10**12, "to": 10**12, "kib": 2**10, "mib": 2**20,
+           "gib": 2**30, "tib": 2**40}
+_TAILLE = re.compile(r"\s*([0-9]+(?:[.,][0-9]+)?)\s*([a-zA-Z]*)\s*")
+_POURCENT = re.compile(r"\s*([0-9]+(?:[.,][0-9]+)?)\s*%\s*")
+
+
+def octets(texte: str) -> int | None:
+    """« 2GB », « 512 Mo », « 1.5GiB », « 300000000 » in bytes; None if unreadable."""
+    m = _TAILLE.fullmatch(texte)
+    if not m or m.group(2).lower() not in _UNITES:
+        return None
+    return int(float(m.group(1).replace(",", ".")) * _UNITES[m.group(2).lower()])
+
+
+@cache
+def memoire_visible() -> int:
+    """The memory DuckDB sees (the machine's, or the container's limit): its default
+    memory_limit is 80 % of it."""
+    con = duckdb.connect(":memory:")
     try:
-        return duckdb.connect(path, read_only=read_only)
+        defaut = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    finally:
+        con.close()
+    return int((octets(defaut) or 2**30) / 0.8)
+
+
+@dataclass(frozen=True)
+class Reglages:
+    memoire: int                 # bytes
+    temp: Path | None            # None: DuckDB's default (an in-memory base)
+    temp_max: int | None         # None: DuckDB's default
+    threads: int | None          # None: DuckDB's default
+
+
+def _erreur(variable: str, valeur: str, attendu: str) -> ReglageError:
+    return ReglageError(f"Réglage {variable} illisible : « {valeur} » (attendu {attendu}). "
+                        f"Corrigez la variable d'environnement {variable} du serveur, ou "
+                        "retirez-la pour la valeur par défaut.")
+
+
+def reglages(path: str) -> Reglages:
+    """The bounds for a base at `path`, read from the environment (ReglageError, French, if
+    a value cannot be read)."""
+    env = os.environ
+    brut = env.get("FLUX_MEMOIRE", "").strip()
+    if not brut:
+        memoire = memoire_visible() * MEMOIRE_PART_DEFAUT // 100
+    elif m := _POURCENT.fullmatch(brut):
+        part = float(m.group(1).replace(",", "."))
+        if not 1 <= part <= 100:
+            raise _erreur("FLUX_MEMOIRE", brut, "un pourcentage entre 1 % et 100 %")
+        memoire = int(memoire_visible() * part / 100)
+    else:
+        memoire = octets(brut)
+        if memoire is None:
+            raise _erreur("FLUX_MEMOIRE", brut, "une taille comme 2GB, 512MB, 4 Go ou 60%")
+    if memoire < MEMOIRE_MIN:
+        raise _erreur("FLUX_MEMOIRE", brut, "au moins 8MB ; 1GB ou plus pour un import")
+    temp_max = None
+    brut_max = env.get("FLUX_TEMP_MAX", "").strip()
+    if brut_max:
+        temp_max = octets(brut_max)
+        if not temp_max:
+            raise _erreur("FLUX_TEMP_MAX", brut_max, "une taille comme 20GB ou 500 Go")
+    threads = None
+    brut_threads = env.get("FLUX_THREADS", "").strip()
+    if brut_threads:
+        if not brut_threads.isdigit() or not 1 <= int(brut_threads) <= 1024:
+            raise _erreur("FLUX_THREADS", brut_threads, "un nombre entier de 1 à 1024")
+        threads = int(brut_threads)
+    dossier = env.get("FLUX_TEMP", "").strip()
+    if dossier:
+        racine = Path(dossier).expanduser()
+        if racine.exists() and not racine.is_dir():
+            raise _erreur("FLUX_TEMP", dossier, "un dossier")
+    if path == ":memory:":      # a scratch base (tests, checks): DuckDB's default place
+        temp = None
+    elif dossier:
+        temp = racine.absolute() / f"{Path(path).name}.tmp"
+    else:
+        temp = Path(path).absolute().parent / f"{Path(path).name}.tmp"
+    return Reglages(memoire, temp, temp_max, threads)
+
+
+def appliquer_reglages(con: duckdb.DuckDBPyConnection, path: str) -> Reglages:
+    """Apply `reglages(path)` to the connection's database (settings of the instance)."""
+    r = reglages(path)
+    con.execute(f"set memory_limit = '{r.memoire}B'")             # integers: no user text
+    if r.threads:
+        con.execute(f"set threads = {r.threads}")
+    if r.temp_max:
+        con.execute(f"set max_temp_directory_size = '{r.temp_max}B'")
+    if r.temp is not None:
+        # 0700: spilled rows are personal data. A read-only folder: DuckDB says so only if
+        # it ever has to spill.
+        with contextlib.suppress(OSError):
+            r.temp.mkdir(mode=0o700, parents=True, exist_ok=True)
+        chemin = str(r.temp).replace("'", "''")
+        con.execute(f"set temp_directory = '{chemin}'")
+    return r
+
+
+def connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect with French errors (lock held by another process, unreplayable WAL),
+    and the bounds of `reglages` applied (ReglageError, French, if one cannot be read)."""
+    reglages(path)                      # refused before anything is opened
+    try:
+        con = duckdb.connect(path, read_only=read_only)
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():
@@ -167,6 +294,12 @@ def connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
         if est_erreur_wal(str(exc)):
             raise erreur_wal(path, str(exc)) from exc
         raise DatabaseError(f"Impossible d'ouvrir la base « {path} » : {exc}") from exc
+    try:
+        appliquer_reglages(con, path)
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 # -- the side lock file ---------------------------------------------------------------------
