@@ -31,9 +31,9 @@ Commands
 
 While the application holds the base, the read-only commands (info, check, export, modeles,
 bilan, jauges, objectifs, fragilite, coter, sne rapprocher, and orienter, correspondances,
-simuler when they write nothing) read the server's latest consistent copy instead, and say so
-on stderr (--copies DOSSIER or $FLUX_SAUVEGARDES; fluxcore.copies, docs/sauvegardes.md);
-`backup --depuis-copie` copies it. Commands that write keep refusing.
+simuler, purger --controle when they write nothing) read the server's latest consistent
+copy instead, and say so on stderr (--copies DOSSIER or $FLUX_SAUVEGARDES; fluxcore.copies,
+docs/sauvegardes.md); `backup --depuis-copie` copies it. Commands that write keep refusing.
 
 Every CSV (--format csv, --rapport, --sortie, export, modeles) is written for French Excel
 by fluxcore.neutralisation (`;`, decimal comma, oui/non, ISO dates, UTF-8 with BOM). On
@@ -1240,6 +1240,7 @@ def _parser_purger(sub) -> None:
                           "personne : identifiant de sa demande (numéro unique) ou de son "
                           "ménage (droit à l'effacement)")
     pur.add_argument("--format", choices=["texte", "json"], default="texte")
+    _option_copies(pur)                 # --controle reads the server's copy while it runs
 
 
 def cmd_purger(args) -> int:
@@ -1252,12 +1253,13 @@ def cmd_purger(args) -> int:
     if not Path(args.db).exists():
         raise FluxcoreError(f"--db : la base « {args.db} » n'existe pas.")
     jour = args.date or date.today()
-    db = Database(args.db, read_only=args.controle)
+    # --controle writes nothing: read-only, on the server's copy while the application runs
+    db = _lecture(args) if args.controle else Database(args.db)
     try:
         if args.identifiant is not None:
             comptes = effacer(db, args.identifiant, controle=args.controle)
         else:
-            comptes = purger(db, jour, controle=args.controle)
+            comptes = purger(db, jour, controle=args.controle, saisie=args.date is not None)
             bornes = limites(db, jour)
     finally:
         db.close()

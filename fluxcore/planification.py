@@ -7,8 +7,9 @@
 - the read copy `<dossier>/lecture.duckdb`, refreshed after a write at most every
   FLUX_COPIE_LECTURE_MINUTES minutes (default 10): what read-only commands read while the
   application holds the base (fluxcore.copies);
-- the daily purge of personal data (fluxcore.retention.purger), on a team server; off in the
-  open demo (no accounts), where the demo's history would otherwise go at the first round.
+- the daily purge of personal data (fluxcore.retention.purger), on a team server, only once a
+  verified scheduled backup is on record (never without FLUX_SAUVEGARDES); off in the open
+  demo (no accounts), whose history would otherwise go at the first round.
   FLUX_PURGE_PLANIFIEE=oui|non says it explicitly.
 
 A task that fails (disk full…) is written on stderr and in the audit log, never stops the
@@ -129,10 +130,11 @@ def avertissements(reglages: Reglages) -> list[str]:
         return ["Sauvegardes planifiées désactivées : FLUX_SAUVEGARDES n'est pas définie. "
                 "Indiquez le dossier où le serveur doit garder ses sauvegardes (deploy/"
                 "flux.env, docs/sauvegardes.md) ; sans lui, ni sauvegarde planifiée ni copie "
-                "de lecture pour les commandes pendant le service."]
+                "de lecture pour les commandes pendant le service (ni purge planifiée)."]
     purge = ("purge quotidienne des données personnelles au-delà de leur durée de "
-             "conservation" if reglages.purge else "purge planifiée des données personnelles "
-             "désactivée (FLUX_PURGE_PLANIFIEE=non ou application ouverte sans comptes)")
+             "conservation, après une sauvegarde vérifiée" if reglages.purge else "purge "
+             "planifiée des données personnelles désactivée (FLUX_PURGE_PLANIFIEE=non ou "
+             "application ouverte sans comptes)")
     return [f"Sauvegardes planifiées dans « {reglages.dossier} » : toutes les "
             f"{copies.duree(reglages.periode)}, {reglages.garder} gardées ; copie de lecture "
             f"rafraîchie au plus toutes les {copies.duree(reglages.intervalle_copie)} ; "
@@ -194,18 +196,19 @@ class Planificateur:
         except (DatabaseLockedError, DatabaseError):
             return ["attente"]       # a restore is replacing the base: next round
         r, fait = self.reglages, []
+        s = self.suivi
         if r.actives:
             self._lire_dossier()
-        # the purge first: the backup and the read copy then hold no data past its retention
-        if r.purge and self.suivi.purge_jour != now.date() and self._due(self.suivi.purge_essai,
-                                                             ESSAI_PURGE, now):
+            if self._due(s.sauvegarde_essai, r.periode, now):
+                fait.append(self._sauvegarder(db, now))
+                version = self._version(db)
+        # the purge deletes for good: only on a base with a verified backup on record (the
+        # backups keep what it removes until their rotation, docs/donnees-personnelles.md)
+        if (r.purge and r.actives and s.sauvegarde is not None and s.purge_jour != now.date()
+                and self._due(s.purge_essai, ESSAI_PURGE, now)):
             fait.append(self._purger(db, now))
             version = self._version(db)
         if r.actives:
-            if self._due(self.suivi.sauvegarde_essai, r.periode, now):
-                fait.append(self._sauvegarder(db, now))
-                version = self._version(db)
-            s = self.suivi
             if version != s.copie_version and self._due(s.copie_le, r.intervalle_copie, now):
                 fait.append(self._copier(db, now))
             self._noter(db, now)
@@ -220,7 +223,9 @@ class Planificateur:
 
     @staticmethod
     def _due(dernier: datetime | None, periode: timedelta, now: datetime) -> bool:
-        return dernier is None or now >= dernier + periode
+        # a date in the future (the clock went back, e.g. a VM before its time sync) never
+        # holds a task back until then
+        return dernier is None or dernier > now or now >= dernier + periode
 
     def _lire_dossier(self) -> None:
         """First round: resume from the folder (newest backup, read copy, last purge day)."""

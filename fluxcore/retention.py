@@ -80,6 +80,10 @@ ACTIONS_CONSERVEES = (
 # sign-in, fluxcore.sessions)
 TABLES_PERSONNELLES = ("demande", "radiation_sne")
 ACTIONS_ELEMENT_PERSONNEL = ("connexion_verrouillee",)
+# tables of personal data (NATURES but the journal): on erasure (`effacer`), an audit row
+# whose element is the identifier is reduced only when it belongs to one of them (elsewhere,
+# « 1 » is a schema version, not a person)
+TABLES_EFFACEMENT = tuple(n.table for n in NATURES if n.table != "audit_log")
 
 
 def _params(db: Database, aujourdhui: date, identifiant: str | None = None) -> dict:
@@ -90,6 +94,7 @@ def _params(db: Database, aujourdhui: date, identifiant: str | None = None) -> d
               "statuts_ouverts": list(A_DECIDER),
               "actions_conservees": list(ACTIONS_CONSERVEES),
               "tables_personnelles": list(TABLES_PERSONNELLES),
+              "tables_effacement": list(TABLES_EFFACEMENT),
               "actions_element_personnel": list(ACTIONS_ELEMENT_PERSONNEL)}
     for n in NATURES:
         params["duree_" + n.cle] = int(reglages[n.parametre] or 0)
@@ -105,12 +110,21 @@ def _compter(db: Database, params: dict) -> dict[str, int]:
 
 
 def purger(db, aujourdhui: date, auteur: str | None = None,
-           controle: bool = False) -> dict:
+           controle: bool = False, saisie: bool = False) -> dict:
     """Purge the personal data past its retention at `aujourdhui`, in one transaction with
     one audit row (ACTION: counts, limits and settings, never the data); with `controle`,
     count only and write nothing. Returns the exact count per kind ({cle: n} for each of
     NATURES). Only an administrator, or the system without an account (command line,
-    scheduler), may run it (action « purger »)."""
+    scheduler), may run it (action « purger »). `saisie`: `aujourdhui` was typed by someone
+    (`purger --date`): a day after today is refused (FluxcoreError), since a slip (2062)
+    would purge every closed datum."""
+    from fluxcore.errors import FluxcoreError
+
+    if saisie and aujourdhui > date.today():
+        raise FluxcoreError(
+            f"Date de référence {fmt_date(aujourdhui)} postérieure à aujourd'hui "
+            f"({fmt_date(date.today())}) : la purge ne peut pas anticiper. Indiquez une date "
+            "passée ou omettez --date (aujourd'hui) ; rien n'a été purgé.")
     exiger(db, "purger")
     params = _params(db, aujourdhui)
     if controle:
@@ -129,7 +143,9 @@ def effacer(db, identifiant: str, auteur: str | None = None,
     """Erase one person's data now, whatever its age (right to erasure, decided by the DPO):
     the demande of that identifier and its candidatures, the household fields of the
     attributions whose menage_id or numero_unique it is, the SNE radiation of that numéro
-    unique, and the audit rows that cite it (details reduced, element forgotten). One
+    unique, and the audit rows that cite it (not of ACTIONS_CONSERVEES; details reduced,
+    element forgotten when of a table of TABLES_EFFACEMENT). An identifier that names no one
+    of the base is refused (FluxcoreError, nothing written). One
     transaction, one audit row (ACTION_EFFACER) with the counts — never the identifier.
     Returns the count per kind; `controle` counts only. Action « purger »."""
     from fluxcore.errors import FluxcoreError
@@ -138,6 +154,12 @@ def effacer(db, identifiant: str, auteur: str | None = None,
     if not identifiant:
         raise FluxcoreError("Indiquez l'identifiant de la demande ou du ménage à effacer.")
     exiger(db, "purger")
+    if not db.scalar(load_sql("retention/identifiant_connu"), {"identifiant": identifiant}):
+        raise FluxcoreError(
+            f"Identifiant « {identifiant} » inconnu : ce n'est ni une demande, ni un ménage "
+            "(attribution), ni une radiation du SNE de la base (ou ses données sont déjà "
+            "effacées). Vérifiez l'identifiant (numéro unique de la demande ou identifiant "
+            "du ménage) ; rien n'a été effacé.")
     params = _params(db, date.today(), identifiant)
     if controle:
         return _compter(db, params)

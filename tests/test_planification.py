@@ -116,7 +116,7 @@ def test_settings_defaults_warning_and_invalid_values(tmp_path):
         "Sauvegardes planifiées désactivées : FLUX_SAUVEGARDES n'est pas définie. Indiquez le "
         "dossier où le serveur doit garder ses sauvegardes (deploy/flux.env, "
         "docs/sauvegardes.md) ; sans lui, ni sauvegarde planifiée ni copie de lecture pour les "
-        "commandes pendant le service."]
+        "commandes pendant le service (ni purge planifiée)."]
 
     r = lire_reglages({"FLUX_SAUVEGARDES": str(tmp_path / "s"), "FLUX_SAUVEGARDE_HEURES": "0,5",
                        "FLUX_SAUVEGARDES_GARDER": "30", "FLUX_COPIE_LECTURE_MINUTES": "5",
@@ -128,7 +128,8 @@ def test_settings_defaults_warning_and_invalid_values(tmp_path):
     assert avertissements(r) == [f"Sauvegardes planifiées dans « {tmp_path / 's'} » : toutes "
                                  "les 30 min, 30 gardées ; copie de lecture rafraîchie au plus "
                                  "toutes les 5 min ; purge quotidienne des données personnelles "
-                                 "au-delà de leur durée de conservation."]
+                                 "au-delà de leur durée de conservation, après une sauvegarde "
+                                 "vérifiée."]
 
     (tmp_path / "fichier").write_text("x")
     r = lire_reglages({"FLUX_SAUVEGARDES": str(tmp_path / "fichier"),
@@ -187,7 +188,7 @@ def test_restore_drill(base, dossier, capsys):
     for _ in range(5):                                   # N + 2 = 5 rounds, a day apart
         faits.append(plan.tour())
         horloge.avancer(hours=24)
-    assert faits == [["purge", f"sauvegarde flux-2026120{d}-020000.duckdb", "copie"]
+    assert faits == [[f"sauvegarde flux-2026120{d}-020000.duckdb", "purge", "copie"]
                      for d in range(1, 6)]
     kept = ["flux-20261203-020000.duckdb", "flux-20261204-020000.duckdb",
             "flux-20261205-020000.duckdb"]
@@ -244,7 +245,7 @@ def test_failed_backup_is_reported_audited_and_tried_again(base, dossier, monkey
     monkeypatch.setattr(bk, "_ecrire", ecrire)
     horloge, journal = Horloge(), []
     plan = _plan(base, dossier, horloge, journal=journal)
-    assert plan.tour() == ["purge", "sauvegarde echec", "copie echec"]
+    assert plan.tour() == ["sauvegarde echec", "copie echec"]   # no purge without a backup
     assert journal[0].startswith(f"Sauvegarde planifiée impossible : Sauvegarde impossible "
                                  f"vers « {dossier / 'flux-20261201-020000.duckdb'} » : "
                                  "disque plein")
@@ -253,7 +254,7 @@ def test_failed_backup_is_reported_audited_and_tried_again(base, dossier, monkey
     assert plan.tour() == ["copie echec"]     # the copy: every interval; the backup: a period
     plein["oui"] = False
     horloge.avancer(hours=23)
-    assert plan.tour() == ["purge", "sauvegarde flux-20261202-020000.duckdb", "copie"]
+    assert plan.tour() == ["sauvegarde flux-20261202-020000.duckdb", "purge", "copie"]
     liberer_partagee(str(base))
     echecs = _audit(base, "sauvegarde.echec")
     assert len(echecs) == 1 and echecs[0]["actor"] == "planificateur"
@@ -265,7 +266,7 @@ def test_backup_that_fails_its_verification_is_removed_and_nothing_else(base, do
                                                                          monkeypatch):
     horloge, journal = Horloge(), []
     plan = _plan(base, dossier, horloge, garder=1, journal=journal)
-    assert plan.tour()[1] == "sauvegarde flux-20261201-020000.duckdb"
+    assert plan.tour()[0] == "sauvegarde flux-20261201-020000.duckdb"
     first = dossier / "flux-20261201-020000.duckdb"
 
     def endommagee(path):
@@ -273,7 +274,7 @@ def test_backup_that_fails_its_verification_is_removed_and_nothing_else(base, do
 
     monkeypatch.setattr(planification, "verifier_sauvegarde", endommagee)
     horloge.avancer(hours=24)
-    assert plan.tour()[1] == "sauvegarde echec"
+    assert plan.tour()[0] == "sauvegarde echec"
     assert copies.sauvegardes(dossier) == [first]       # the earlier one stays (garder=1)
     assert fichier_empreinte(first).exists()
     assert not (dossier / "flux-20261202-020000.duckdb").exists()
@@ -301,7 +302,7 @@ def test_retention_never_removes_the_protected_one_nor_other_files(tmp_path):
 def test_read_copy_follows_writes_at_most_every_interval(base, dossier):
     horloge = Horloge()
     plan = _plan(base, dossier, horloge)
-    assert plan.tour() == ["purge", "sauvegarde flux-20261201-020000.duckdb", "copie"]
+    assert plan.tour() == ["sauvegarde flux-20261201-020000.duckdb", "purge", "copie"]
     lecture = dossier / copies.LECTURE
     first = copies.decrire(lecture, base)
     horloge.avancer(minutes=1)
@@ -328,18 +329,38 @@ def test_read_copy_follows_writes_at_most_every_interval(base, dossier):
     assert _audit(base, "sauvegarde")[-1]["details"]["fichier"].endswith("020000.duckdb")
 
 
-def test_no_folder_no_backup_but_the_daily_purge(base):
+def test_no_folder_no_backup_and_no_purge(base):
+    """The purge deletes for good: never on a base without verified scheduled backups."""
     horloge, purges = Horloge(), []
     plan = _plan(base, None, horloge, purges=purges)
-    assert plan.tour() == ["purge"]
+    assert plan.tour() == []
+    horloge.avancer(hours=24)
+    assert plan.tour() == [] and purges == []
+
+
+def test_daily_purge_after_the_backup(base, dossier):
+    horloge, purges = Horloge(), []
+    plan = _plan(base, dossier, horloge, purges=purges)
+    assert plan.tour() == ["sauvegarde flux-20261201-020000.duckdb", "purge", "copie"]
     horloge.avancer(hours=12)
     assert plan.tour() == []
     horloge.avancer(hours=12)
-    assert plan.tour() == ["purge"]
+    assert plan.tour() == ["sauvegarde flux-20261202-020000.duckdb", "purge", "copie"]
     assert purges == [(date(2026, 12, 1), "planificateur"), (date(2026, 12, 2), "planificateur")]
 
 
-def test_failed_purge_is_reported_and_tried_an_hour_later(base):
+def test_a_clock_gone_back_does_not_hold_backups(base, dossier):
+    """A backup dated in the future (a VM before its time sync) never stops the next ones."""
+    horloge = Horloge()
+    plan = _plan(base, dossier, horloge)
+    horloge.avancer(hours=24 * 365)
+    assert plan.tour()[0] == "sauvegarde flux-20271201-020000.duckdb"
+    horloge.moment = DEBUT + timedelta(hours=1)
+    restarted = _plan(base, dossier, horloge)     # resumes from the future-dated file
+    assert restarted.tour()[0] == "sauvegarde flux-20261201-030000.duckdb"
+
+
+def test_failed_purge_is_reported_and_tried_an_hour_later(base, dossier):
     horloge, journal, calls = Horloge(), [], []
 
     def purger(db, aujourdhui, auteur):
@@ -348,11 +369,11 @@ def test_failed_purge_is_reported_and_tried_an_hour_later(base):
             raise RuntimeError("table verrouillée")
         return {"demandes": 2}
 
-    plan = Planificateur(base, Reglages(None), horloge=horloge, purger=purger,
-                         ecrire=journal.append)
-    assert plan.tour() == ["purge echec"]
-    assert journal == ["Purge planifiée des données personnelles impossible : RuntimeError : "
-                       "table verrouillée Nouvel essai dans une heure."]
+    plan = _plan(base, dossier, horloge, journal=journal)
+    plan.purger = purger
+    assert plan.tour() == ["sauvegarde flux-20261201-020000.duckdb", "purge echec", "copie"]
+    assert journal[-1] == ("Purge planifiée des données personnelles impossible : RuntimeError : "
+                           "table verrouillée Nouvel essai dans une heure.")
     horloge.avancer(minutes=59)
     assert plan.tour() == []
     horloge.avancer(minutes=1)
@@ -361,13 +382,13 @@ def test_failed_purge_is_reported_and_tried_an_hour_later(base):
     assert len(_audit(base, "purge.echec")) == 1
 
 
-def test_default_purge_calls_fluxcore_retention(base, monkeypatch):
+def test_default_purge_calls_fluxcore_retention(base, dossier, monkeypatch):
     calls = []
     fake = types.ModuleType("fluxcore.retention")
     fake.purger = lambda db, aujourdhui, auteur: calls.append((aujourdhui, auteur))
     monkeypatch.setitem(sys.modules, "fluxcore.retention", fake)
-    plan = Planificateur(base, Reglages(None), horloge=Horloge(), ecrire=print)
-    assert plan.tour() == ["purge"]
+    plan = Planificateur(base, Reglages(dossier), horloge=Horloge(), ecrire=print)
+    assert plan.tour()[1] == "purge"
     assert calls == [(date(2026, 12, 1), "planificateur")]
 
 
@@ -380,7 +401,7 @@ def test_a_restore_in_progress_makes_the_round_wait(base, dossier):
         worker.join(600)
     assert result == [["attente"]]
     assert not dossier.exists() or copies.sauvegardes(dossier) == []
-    assert plan.tour()[1] == "sauvegarde flux-20261201-020000.duckdb"
+    assert plan.tour()[0] == "sauvegarde flux-20261201-020000.duckdb"
 
 
 def test_absent_base_is_never_created(tmp_path, dossier):

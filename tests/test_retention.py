@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import date, datetime
 
+import pandas as pd
 import pytest
 
 from fluxcore.__main__ import main
@@ -281,7 +282,8 @@ def test_one_person_is_erased_on_request(db):
     assert "CA-O1-4" not in _ids(db, "candidature", "candidature_id")
     assert [json.loads(d) for d in _journal(db)["details"]][1:3] == [
         {"orientation_id": "O1"}, {"orientation_id": "O1"}]
-    assert effacer(db, "D-AVANT") == ZERO
+    with pytest.raises(FluxcoreError, match="« D-AVANT » inconnu"):     # already erased
+        effacer(db, "D-AVANT")
     # a household by its identifier or by the numéro unique of its demande
     assert effacer(db, "MAM1") == {**ZERO, "menages": 1}
     assert effacer(db, "051012100002") == {**ZERO, "menages": 1}
@@ -292,7 +294,7 @@ def test_one_person_is_erased_on_request(db):
                                        "journal": 1}
     rows = db.df("select actor, details from audit_log "
                  "where action = 'effacement_donnees_personnelles' order by audit_id")
-    assert len(rows) == 6 and rows["actor"].iloc[0] == "dpo"
+    assert len(rows) == 5 and rows["actor"].iloc[0] == "dpo"
     assert json.loads(rows["details"].iloc[0])["resume"] == (
         "Effacement des données d'une personne à sa demande : 1 candidature supprimée, "
         "1 demande supprimée, 0 ménage attributaire effacé, 0 radiation du SNE supprimée, "
@@ -303,6 +305,126 @@ def test_one_person_is_erased_on_request(db):
         effacer(db.pour(Utilisateur("marie", "Marie", "gestionnaire")), "D-LIMITE")
     with pytest.raises(FluxcoreError, match="Indiquez l'identifiant"):
         effacer(db, "  ")
+
+
+def test_unknown_identifier_is_refused_and_nothing_written(db):
+    insert(db, "audit_log", [_ligne(datetime(2026, 1, 5), "reservataire.update", "reservataire",
+                                    "INCONNU", {"note": "INCONNU"})])
+    avant = (db.version(), db.df("select * from audit_log order by audit_id"))
+    # an element of no personal table, an orientation, a setting: no one of the base
+    for identifiant in ("INCONNU", "O1", "nb_candidats_max", "MAM4"):
+        for controle in (True, False):
+            with pytest.raises(FluxcoreError, match=f"Identifiant « {identifiant} » inconnu "
+                               ": ce n'est ni une demande, ni un ménage"):
+                effacer(db, identifiant, controle=controle)
+    assert db.version() == avant[0]
+    assert db.df("select * from audit_log order by audit_id").equals(avant[1])
+
+
+def test_erasure_reduces_only_rows_of_personal_tables_and_actions(db):
+    insert(db, "audit_log", [
+        _ligne(datetime(2026, 1, 5), "reservataire.update", "reservataire", "D-ACTIVE",
+               {"nom": "x"}),                                 # same text, other table: kept
+        _ligne(datetime(2026, 1, 5), "import", "demande", "D-ACTIVE",
+               {"fichier": "D-ACTIVE"}),                      # an action kept whole
+        _ligne(datetime(2026, 1, 5), "candidature.update", "candidature", "CA-O1-3",
+               {"demande_id": "D-ACTIVE"})])                  # cites it: reduced
+    assert effacer(db, "D-ACTIVE")["journal"] == 2
+    rows = db.df("select action, table_name, entity_id, coalesce(details, 'null') as d "
+                 "from audit_log where logged_at = timestamp '2026-01-05' order by audit_id")
+    assert rows.values.tolist() == [
+        ["reservataire.update", "reservataire", "D-ACTIVE", '{"nom": "x"}'],
+        ["import", "demande", "D-ACTIVE", '{"fichier": "D-ACTIVE"}'],
+        ["candidature.update", "candidature", "CA-O1-3", "null"]]
+    assert db.one("select entity_id, details from audit_log "
+                  "where action = 'demande.lue'") == (None, None)
+
+
+def _copie_demo(demo_path, tmp_path):
+    import shutil
+
+    from fluxcore.db import Database
+
+    copie = tmp_path / "demo.duckdb"
+    shutil.copy(demo_path, copie)
+    return Database(copie)
+
+
+def test_on_the_demo_1_is_no_one(demo_path, tmp_path):
+    db = _copie_demo(demo_path, tmp_path)
+    try:
+        avant = (db.version(), db.df("select * from audit_log order by audit_id"))
+        for controle in (True, False):
+            with pytest.raises(FluxcoreError, match="Identifiant « 1 » inconnu"):
+                effacer(db, "1", controle=controle)
+        assert db.version() == avant[0]
+        assert db.df("select * from audit_log order by audit_id").equals(avant[1])
+        assert db.one("select entity_id, details from audit_log where action = "
+                      "'schema.migrate' order by audit_id limit 1") == (
+            "1", '{"name": "001_schema"}')
+    finally:
+        db.close()
+
+
+def test_on_the_demo_a_household_erasure_touches_only_its_rows(demo_path, tmp_path):
+    db = _copie_demo(demo_path, tmp_path)
+    tables = {"attribution": "attribution_id", "demande": "demande_id",
+              "candidature": "candidature_id", "radiation_sne": "numero_unique",
+              "audit_log": "audit_id"}
+    try:
+        menage = db.scalar("select menage_id from attribution "
+                           "where attribution_id = 'ATT000000001'")
+        siens = db.df("select attribution_id from attribution where menage_id = ?",
+                      [menage])["attribution_id"].tolist()
+        assert menage == "MEN100001206" and siens == ["ATT000000001"]
+        avant = {t: db.df(f"select * from {t} order by {c}") for t, c in tables.items()}
+        assert effacer(db, menage, controle=True) == {**ZERO, "menages": 1}
+        assert effacer(db, menage, auteur="dpo") == {**ZERO, "menages": 1}
+        apres = {t: db.df(f"select * from {t} order by {c}") for t, c in tables.items()}
+        for t in ("demande", "candidature", "radiation_sne"):
+            assert apres[t].equals(avant[t]), t
+        n = len(avant["audit_log"])
+        assert apres["audit_log"].iloc[:n].equals(avant["audit_log"])
+        assert apres["audit_log"]["action"].iloc[n:].tolist() == [
+            "effacement_donnees_personnelles"]
+        autres = "attribution_id != 'ATT000000001'"
+        # an erased field turns an integer column to floats in pandas: compare the values
+        pd.testing.assert_frame_equal(apres["attribution"].query(autres),
+                                      avant["attribution"].query(autres), check_dtype=False)
+        assert db.one("select menage_id, numero_unique, logement_id from attribution "
+                      "where attribution_id = 'ATT000000001'") == (
+            None, None, avant["attribution"]["logement_id"].iloc[0])
+        # its numéro unique is still an SNE radiation: refused no more, erased on its own
+        assert effacer(db, "05123050000001", controle=True) == {**ZERO, "radiations_sne": 1}
+    finally:
+        db.close()
+
+
+def test_command_line_refuses_a_future_date(db, capsys):
+    from datetime import timedelta
+
+    path = db.path
+    n = db.scalar("select count(*) from audit_log")
+    db.close()
+    demain = date.today() + timedelta(days=1)
+    for extra in ([], ["--controle"]):
+        assert main(["purger", "--db", path, "--date", "2062-12-03", *extra]) == 2
+        err = capsys.readouterr().err
+        assert "Date de référence 03/12/2062 postérieure à aujourd'hui" in err
+        assert "rien n'a été purgé" in err and "Traceback" not in err
+    assert main(["purger", "--db", path, "--date", demain.isoformat()]) == 2
+    assert "postérieure à aujourd'hui" in capsys.readouterr().err
+    from fluxcore.db import Database
+
+    db = Database(path, read_only=True)
+    try:
+        assert db.scalar("select count(*) from audit_log") == n
+        assert db.scalar("select count(*) from demande") == 5
+    finally:
+        db.close()
+    # the scheduler's call (no `saisie`) keeps any day; today, typed, is accepted
+    assert main(["purger", "--db", path, "--date", date.today().isoformat(), "--controle",
+                 "--format", "json"]) == 0
 
 
 def test_command_line(db, capsys):
