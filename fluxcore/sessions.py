@@ -9,8 +9,9 @@ as soon as its account is removed, disabled or given a new password.
 The brake counts failed sign-ins per identifier and per address: from the 3rd failure in a
 row each attempt waits 1, 2, 4 then 8 s before the answer; the 10th failure within 15 min
 locks sign-in for 15 min (no password is even checked meanwhile), written to the base's
-audit_log (action « connexion_verrouillee »). A success clears the count. docs/connexion.md
-describes the settings.
+audit_log (action « connexion_verrouillee »). A success clears the count. Each attempt is
+booked as a failure before its password is checked (one SQLite transaction), so attempts
+made at the same time count each other. docs/connexion.md describes the settings.
 
 The store is a small SQLite file (`FLUX_SESSIONS`, else `<users file>.sessions.sqlite3`),
 created 0600: sessions live outside DuckDB, so they survive a restore and never wait for the
@@ -161,6 +162,21 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def _attente(echecs: int) -> float:
+    """Seconds to wait before checking an attempt that follows `echecs` failures."""
+    if echecs < ECHECS_AVANT_DELAI:
+        return 0.0
+    return float(min(DELAI_MAX, 2 ** (echecs - ECHECS_AVANT_DELAI)))
+
+
+@dataclass(frozen=True)
+class Essai:
+    """A booked sign-in attempt (Magasin.reserver): wait `delai` s, then Magasin.conclure."""
+    login: str
+    adresse: str | None
+    delai: float
+
+
 def _cles(login: str, adresse: str | None) -> list[str]:
     return [f"identifiant:{(login or '').strip().lower()[:200]}",
             f"adresse:{adresse or 'locale'}"]
@@ -290,49 +306,64 @@ class Magasin:
         return con.execute("select count(*) from echecs where cle = ? and moment > ?",
                            (cle, now - self.reglages.minutes_verrou * 60)).fetchone()[0]
 
-    def delai(self, login: str, adresse: str | None) -> float:
-        """Seconds to wait before checking this attempt's password; ConnexionVerrouillee
-        while the identifier or the address is locked."""
-        now = self.horloge()
-        with closing(self._connexion()) as con:
-            fins = [r[0] for cle in _cles(login, adresse) for r in con.execute(
-                "select fin from verrous where cle = ? and fin > ?", (cle, now))]
-            if fins:
-                raise ConnexionVerrouilleeError(max(fins))
-            echecs = max(self._echecs(con, cle, now) for cle in _cles(login, adresse))
-        if echecs < ECHECS_AVANT_DELAI:
-            return 0.0
-        return float(min(DELAI_MAX, 2 ** (echecs - ECHECS_AVANT_DELAI)))
+    def _fin_verrou(self, con: sqlite3.Connection, cles: list[str], now: float) -> float | None:
+        fins = [r[0] for cle in cles for r in con.execute(
+            "select fin from verrous where cle = ? and fin > ?", (cle, now))]
+        return max(fins) if fins else None
 
-    def noter(self, login: str, adresse: str | None, succes: bool) -> float | None:
-        """Record an attempt; a success clears the count. Returns the lock's end when this
-        failure locks sign-in (audited)."""
-        now, fin, verrouille = self.horloge(), None, []
-        with closing(self._connexion()) as con, con:
-            for cle in _cles(login, adresse):
-                if succes:  # the count starts again
-                    con.execute("delete from echecs where cle = ?", (cle,))
-                    continue
-                con.execute("insert into echecs values (?, ?)", (cle, now))
-                if self._echecs(con, cle, now) >= self.reglages.echecs_verrou:
-                    fin = now + self.reglages.minutes_verrou * 60
-                    con.execute("insert or replace into verrous values (?, ?, ?)",
-                                (cle, now, fin))
-                    con.execute("delete from echecs where cle = ?", (cle,))
-                    verrouille.append(cle.partition(":")[0])
-        if verrouille:
-            self._journaliser(login, adresse, verrouille, fin)
+    def _verrouiller(self, con: sqlite3.Connection, cle: str, now: float) -> float:
+        """Lock `cle` (inside the caller's transaction); the count starts again after."""
+        fin = now + self.reglages.minutes_verrou * 60
+        con.execute("insert or replace into verrous values (?, ?, ?)", (cle, now, fin))
+        con.execute("delete from echecs where cle = ?", (cle,))
         return fin
 
-    def tenter(self, comptes: dict[str, Compte], login: str, mot_de_passe: str,
-               adresse: str | None = None,
-               attendre: Callable[[float], None] = time.sleep) -> Compte:
-        """Check a password through the brake: wait first if needed, refuse while locked
-        (ConnexionVerrouilleeError, the password unchecked), AccesRefuseError when wrong."""
-        delai = self.delai(login, adresse)
-        if delai:
-            attendre(delai)
-            self.delai(login, adresse)  # a parallel attempt may have locked it meanwhile
+    def delai(self, login: str, adresse: str | None) -> float:
+        """Seconds the next attempt would wait (read only); ConnexionVerrouillee while the
+        identifier or the address is locked."""
+        now = self.horloge()
+        with closing(self._connexion()) as con:
+            fin = self._fin_verrou(con, _cles(login, adresse), now)
+            if fin is not None:
+                raise ConnexionVerrouilleeError(fin)
+            echecs = max(self._echecs(con, cle, now) for cle in _cles(login, adresse))
+        return _attente(echecs)
+
+    def reserver(self, login: str, adresse: str | None) -> Essai:
+        """Book an attempt before its password is checked, in one BEGIN IMMEDIATE
+        transaction: refused while locked (ConnexionVerrouilleeError), else written as a
+        failure (a success removes it), so parallel attempts count each other and at most
+        `echecs_verrou` passwords are checked. The Essai says how long to wait first."""
+        now, cles = self.horloge(), _cles(login, adresse)
+        verrouille, fin = [], None
+        with closing(self._connexion()) as con, con:
+            con.execute("begin immediate")
+            deja = self._fin_verrou(con, cles, now)
+            if deja is not None:
+                raise ConnexionVerrouilleeError(deja)
+            echecs = [self._echecs(con, cle, now) for cle in cles]
+            for cle, n in zip(cles, echecs):
+                if n >= self.reglages.echecs_verrou:  # attempts still being checked
+                    fin = self._verrouiller(con, cle, now)
+                    verrouille.append(cle.partition(":")[0])
+            if not verrouille:
+                con.executemany("insert into echecs values (?, ?)", [(c, now) for c in cles])
+        if verrouille:
+            self._journaliser(login, adresse, verrouille, fin)
+            raise ConnexionVerrouilleeError(fin)
+        return Essai(login, adresse, _attente(max(echecs)))
+
+    def conclure(self, essai: Essai, comptes: dict[str, Compte],
+                 mot_de_passe: str) -> Compte:
+        """Check the password of a booked attempt (after its wait): refused unchecked if a
+        parallel attempt locked sign-in meanwhile; a failure may lock (audited); a success
+        clears the count, unless sign-in was locked while the password was checked."""
+        login, adresse = essai.login, essai.adresse
+        cles = _cles(login, adresse)
+        with closing(self._connexion()) as con:
+            fin = self._fin_verrou(con, cles, self.horloge())
+        if fin is not None:
+            raise ConnexionVerrouilleeError(fin)
         try:
             user = acces.authentifier(comptes, login, mot_de_passe)
             compte = comptes[user.login]
@@ -340,12 +371,62 @@ class Magasin:
                 raise AccesRefuseError("Ce compte est désactivé : demandez à un "
                                        "administrateur de le réactiver.")
         except AccesRefuseError:
-            fin = self.noter(login, adresse, False)
+            fin = self._apres_echec(login, adresse)
             if fin is not None:
                 raise ConnexionVerrouilleeError(fin) from None
             raise
-        self.noter(login, adresse, True)
+        now = self.horloge()
+        with closing(self._connexion()) as con, con:
+            con.execute("begin immediate")
+            fin = self._fin_verrou(con, cles, now)
+            if fin is None:  # the count starts again (this attempt's booking too)
+                con.executemany("delete from echecs where cle = ?", [(c,) for c in cles])
+        if fin is not None:
+            raise ConnexionVerrouilleeError(fin)
         return compte
+
+    def _apres_echec(self, login: str, adresse: str | None) -> float | None:
+        """After a wrong password (already counted by its booking): lock what reached the
+        limit. The lock's end if sign-in is now locked."""
+        now, cles, verrouille, fin = self.horloge(), _cles(login, adresse), [], None
+        with closing(self._connexion()) as con, con:
+            con.execute("begin immediate")
+            deja = self._fin_verrou(con, cles, now)
+            for cle in cles:
+                if (self._fin_verrou(con, [cle], now) is None
+                        and self._echecs(con, cle, now) >= self.reglages.echecs_verrou):
+                    fin = self._verrouiller(con, cle, now)
+                    verrouille.append(cle.partition(":")[0])
+        if verrouille:
+            self._journaliser(login, adresse, verrouille, fin)
+        fins = [f for f in (fin, deja) if f is not None]
+        return max(fins) if fins else None
+
+    def noter(self, login: str, adresse: str | None, succes: bool) -> float | None:
+        """Record a finished attempt outside `tenter` (a success clears the count). Returns
+        the lock's end when this failure locks sign-in (audited)."""
+        if succes:
+            with closing(self._connexion()) as con, con:
+                con.executemany("delete from echecs where cle = ?",
+                                [(c,) for c in _cles(login, adresse)])
+            return None
+        now = self.horloge()
+        with closing(self._connexion()) as con, con:
+            con.executemany("insert into echecs values (?, ?)",
+                            [(c, now) for c in _cles(login, adresse)])
+        return self._apres_echec(login, adresse)
+
+    def tenter(self, comptes: dict[str, Compte], login: str, mot_de_passe: str,
+               adresse: str | None = None,
+               attendre: Callable[[float], None] = time.sleep) -> Compte:
+        """Check a password through the brake, synchronously (the bare app's form): book
+        the attempt, wait if needed, then check. Refused while locked
+        (ConnexionVerrouilleeError, the password unchecked), AccesRefuseError when wrong.
+        The server does the same with `reserver`, an async wait and `conclure`."""
+        essai = self.reserver(login, adresse)
+        if essai.delai:
+            attendre(essai.delai)
+        return self.conclure(essai, comptes, mot_de_passe)
 
     def _journaliser(self, login: str, adresse: str | None, motifs: list[str],
                      fin: float) -> None:

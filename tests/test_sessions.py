@@ -8,6 +8,8 @@ import os
 import re
 import shutil
 import stat
+import threading
+import time
 from http.cookies import SimpleCookie
 from types import SimpleNamespace
 from urllib.parse import urlencode
@@ -216,6 +218,54 @@ def test_old_failures_leave_the_window(magasin, comptes, horloge):
     assert _essais(magasin, comptes, 4) == [1]
 
 
+def test_parallel_attempts_check_at_most_ten_passwords(magasin, comptes, monkeypatch):
+    """20 wrong passwords at once on one identifier (from 20 addresses): each attempt is
+    booked before its check, so no more than the lock's 10 passwords are checked."""
+    verifies, lock = [], threading.Lock()
+    vrai = acces.verifier_mot_de_passe
+
+    def compter(empreinte, mot_de_passe):
+        with lock:
+            verifies.append(mot_de_passe)
+        return vrai(empreinte, mot_de_passe)
+
+    monkeypatch.setattr(acces, "verifier_mot_de_passe", compter)
+    depart, refus = threading.Barrier(20), []
+
+    def essayer(i):
+        depart.wait()
+        try:
+            magasin.tenter(comptes, "marc", "faux", f"10.1.0.{i}", attendre=lambda s: None)
+        except AccesRefuseError as exc:
+            with lock:
+                refus.append(type(exc))
+
+    fils = [threading.Thread(target=essayer, args=(i,)) for i in range(20)]
+    for f in fils:
+        f.start()
+    for f in fils:
+        f.join()
+    assert len(refus) == 20
+    assert 1 <= len(verifies) <= 10
+    assert refus.count(ConnexionVerrouilleeError) >= 10
+    verifies.clear()
+    with pytest.raises(ConnexionVerrouilleeError):  # locked: the right password too
+        magasin.tenter(comptes, "marc", "mdp-marc", "10.2.0.1", attendre=lambda s: None)
+    assert verifies == []
+
+
+def test_booked_attempt_refused_when_locked_meanwhile(magasin, comptes):
+    """A right password booked before a parallel attempt locked sign-in is refused."""
+    for _ in range(9):
+        magasin.noter("marc", "10.0.0.1", False)
+    essai = magasin.reserver("marc", "10.0.0.1")      # the 10th booking
+    assert essai.delai == 8
+    with pytest.raises(ConnexionVerrouilleeError):    # the 11th, still in flight: locks
+        magasin.reserver("marc", "10.0.0.2")
+    with pytest.raises(ConnexionVerrouilleeError):
+        magasin.conclure(essai, comptes, "mdp-marc")
+
+
 def test_lock_is_audited_without_password(tmp_path, empty_template, comptes, horloge):
     base = tmp_path / "base.duckdb"
     shutil.copyfile(empty_template, base)
@@ -289,10 +339,17 @@ class Client:
                  "query_string": query.encode(), "root_path": "",
                  "headers": [(k.lower().encode(), v.encode()) for k, v in entetes.items()],
                  "client": ("testclient", 50000), "server": ("testserver", 80)}
-        sent, messages = [], [{"type": "http.request", "body": body, "more_body": False}]
+        morceaux = body if isinstance(body, list) else [body]
+        sent = []
+        messages = [{"type": "http.request", "body": m, "more_body": i < len(morceaux) - 1}
+                    for i, m in enumerate(morceaux)]
+        self.lus = 0  # body messages the app read
 
         async def receive():
-            return messages.pop(0) if messages else {"type": "http.disconnect"}
+            if messages:
+                self.lus += 1
+                return messages.pop(0)
+            return {"type": "http.disconnect"}
 
         async def send(message):
             sent.append(message)
@@ -415,3 +472,35 @@ def test_open_mode_has_no_sign_in(client, monkeypatch):
     monkeypatch.setenv("FLUX_UTILISATEURS", "aucun")
     assert client.get("/jauges").text == "page /jauges"
     assert client.get("/_flux/connexion").headers["location"] == "/"
+
+
+def test_oversized_form_refused_before_reading(client):
+    jeton = _jeton(client)
+    r = client.request("POST", "/_flux/connexion", b"x" * 100, {
+        "content-type": "application/x-www-form-urlencoded", "content-length": "200000000"})
+    assert r.status_code == 413 and client.lus == 0
+    assert "Le formulaire envoyé est trop volumineux" in r.text and 'lang="fr"' in r.text
+    # no Content-Length (chunked): read only until the limit is passed
+    debut = urlencode({"identifiant": "marc", "mot_de_passe": "mdp-marc", "jeton": jeton})
+    r = client.request("POST", "/_flux/connexion", [debut.encode()] + [b"x" * 10_000] * 50,
+                       {"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413 and client.lus == 3
+    assert "flux_session" not in client.cookies
+    assert _poster(client).status_code == 303  # a normal form still signs in
+
+
+def test_server_waits_without_holding_a_thread(client, monkeypatch):
+    """The brake's wait on the server is an async sleep, never time.sleep in a worker."""
+    attentes = []
+
+    async def dormir(delai):
+        attentes.append(delai)
+
+    def interdit(delai):
+        raise AssertionError("time.sleep on the server")
+
+    monkeypatch.setattr(connexion.anyio, "sleep", dormir)
+    monkeypatch.setattr(time, "sleep", interdit)
+    statuts = [_poster(client, mdp="faux").status_code for _ in range(5)]
+    assert statuts == [401] * 5 and attentes == [1.0, 2.0]
+    assert _poster(client).status_code == 303 and attentes == [1.0, 2.0, 4.0]

@@ -12,6 +12,7 @@ import html
 import secrets
 from urllib.parse import parse_qs, quote, urlsplit
 
+import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -110,6 +111,30 @@ def _fermee(message: str) -> HTMLResponse:
                  f"{html.escape(message)}</p>", 503)
 
 
+async def _corps(request: Request) -> bytes | None:
+    """The form's body, or None past CORPS_MAX: refused on its Content-Length before any
+    read, else read only until the limit is passed."""
+    try:
+        annonce = int(request.headers.get("content-length") or 0)
+    except ValueError:
+        annonce = CORPS_MAX + 1
+    if annonce > CORPS_MAX:
+        return None
+    body = b""
+    async for morceau in request.stream():
+        body += morceau
+        if len(body) > CORPS_MAX:
+            return None
+    return body
+
+
+def _trop_gros() -> HTMLResponse:
+    return _page("Connexion", "<h1>Connexion</h1><p class=\"erreur\" role=\"alert\">"
+                 "Le formulaire envoyé est trop volumineux pour une connexion : "
+                 f'<a href="{PAGE_CONNEXION}">rouvrez la page de connexion</a> et saisissez '
+                 "seulement votre identifiant et votre mot de passe.</p>", 413)
+
+
 async def page_connexion(request: Request) -> Response:
     suite = suite_valide(request.query_params.get("suite"))
     try:
@@ -134,21 +159,26 @@ async def se_connecter(request: Request) -> Response:
     if ctx is None:
         return RedirectResponse("/", 303)
     accounts, magasin = ctx
-    body = await request.body()
-    form = {k: v[0] for k, v in parse_qs(body[:CORPS_MAX].decode("utf-8", "replace"),
+    body = await _corps(request)
+    if body is None:
+        return _trop_gros()
+    form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"),
                                          keep_blank_values=True).items()}
     suite = suite_valide(form.get("suite"))
     login = form.get("identifiant", "")[:200]
     envoye, garde = form.get("jeton", ""), request.cookies.get(CSRF, "")
-    if (len(body) > CORPS_MAX or not envoye or not secrets.compare_digest(envoye, garde)
+    if (not envoye or not secrets.compare_digest(envoye, garde)
             or magasin.signe(envoye, "csrf") is None):
         return _formulaire(request, magasin, suite, login, status=403, message=(
             "Le formulaire a expiré ou ne vient pas de ce site : saisissez de nouveau votre "
             "identifiant et votre mot de passe."))
     adresse = _adresse(request)
-    try:
-        compte = await run_in_threadpool(magasin.tenter, accounts, login,
-                                         form.get("mot_de_passe", ""), adresse)
+    try:  # the attempt is booked first; its wait (1 to 8 s) holds no worker thread
+        essai = await run_in_threadpool(magasin.reserver, login, adresse)
+        if essai.delai:
+            await anyio.sleep(essai.delai)
+        compte = await run_in_threadpool(magasin.conclure, essai, accounts,
+                                         form.get("mot_de_passe", ""))
     except sessions.ConnexionVerrouilleeError as exc:
         return _formulaire(request, magasin, suite, login, str(exc), status=429)
     except AccesRefuseError as exc:
