@@ -344,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     choix.add_argument("--depuis", metavar="SAUVEGARDE",
                        help="restaurer cette sauvegarde vérifiée à la place")
     _parser_purger(sub)
+    _parser_reconstruire(sub)
     _parser_sne(sub)
     for nom in LECTURE_SEULE:
         _option_copies(sub.choices[nom])
@@ -1288,6 +1289,37 @@ def cmd_purger(args) -> int:
 
 
 COMMANDS["purger"] = cmd_purger
+
+
+# -- reconstruire: the maintained state rewritten from its definition (fluxcore.etat) ------
+def _parser_reconstruire(sub) -> None:
+    rec = sub.add_parser(
+        "reconstruire",
+        help="recalculer l'état maintenu (fait_liberation, fait_parc) de toute la base",
+        description="Réécrit l'état maintenu (libérations, parc) à partir des tables de la base, "
+                    "en une transaction inscrite au journal d'audit : la réparation à faire "
+                    "quand « check » le trouve différent d'un recalcul complet.")
+    rec.add_argument("--db", required=True)
+
+
+def cmd_reconstruire(args) -> int:
+    from pathlib import Path
+
+    from fluxcore import etat
+    from fluxcore.db import Database
+    from fluxcore.formats import fmt_int
+
+    if not Path(args.db).exists():
+        raise FluxcoreError(f"--db : la base « {args.db} » n'existe pas.")
+    db = Database(args.db)
+    avant = len(etat.ecarts(db))
+    n = etat.reconstruire(db)
+    print(f"État maintenu réécrit : {fmt_int(n)} libérations ({fmt_int(avant)} éléments "
+          "différaient du recalcul complet).")
+    return 0
+
+
+COMMANDS["reconstruire"] = cmd_reconstruire
 
 
 def _usage_sne(action: str | None) -> int:

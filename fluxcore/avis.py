@@ -16,7 +16,7 @@ from email.utils import formataddr, formatdate, make_msgid
 
 import pandas as pd
 
-from fluxcore import courriel
+from fluxcore import courriel, etat
 from fluxcore.acces import acteur, exiger
 from fluxcore.codes import FINANCEMENTS
 from fluxcore.db import Database, audit, default_actor, load_sql
@@ -277,6 +277,7 @@ def _journaliser(db: Database, a: Avis, canal: str, statut: str, auteur: str | N
            "cree_le": datetime.now(), "cree_par": qui, "canal": canal,
            "destinataire": a.destinataire, "sujet": a.sujet, "statut": statut, "erreur": erreur}
     with db.transaction("orienter") as cur:
+        etat.sans_effet(cur)   # none of etat.SOURCES written
         avis_id = cur.execute(
             f"insert into avis ({', '.join(row)}) values ({', '.join('?' * len(row))}) "
             "returning avis_id", list(row.values())).fetchone()[0]

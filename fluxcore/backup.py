@@ -36,6 +36,7 @@ from pathlib import Path
 
 import duckdb
 
+from fluxcore import etat
 from fluxcore.acces import Utilisateur, acteur, exiger
 from fluxcore.db import Database, audit
 from fluxcore.errors import DatabaseError, DatabaseLockedError
@@ -419,6 +420,7 @@ def backup_database(db: Database, out: str | Path, actor: str | None = None) -> 
         recorded = _copie_verifiee(db, out, tmp, side_tmp)
         size, digest = recorded["octets"], recorded["sha256"]
         with db.transaction("sauvegarder") as cur:
+            etat.sans_effet(cur)   # none of etat.SOURCES written
             audit(cur, actor, "sauvegarde", None, str(out),
                   {"fichier": str(out), "octets": size, "sha256": digest})
             audit_id = cur.execute("select max(audit_id) from audit_log").fetchone()[0]
@@ -518,6 +520,7 @@ def _retirer_audit(db: Database, audit_id: int) -> None:
     """The « sauvegarde » row of a backup whose final rename failed (best effort)."""
     try:
         with db.transaction("sauvegarder") as cur:
+            etat.sans_effet(cur)   # none of etat.SOURCES written
             cur.execute("delete from audit_log where audit_id = ? and action = 'sauvegarde'",
                         [audit_id])
     except Exception:        # the rename's own error is the one reported
@@ -570,6 +573,7 @@ def restore_database(target: str | Path, source: str | Path, actor: str | None =
         db = Database(target)          # this thread holds the file: reopens, checks, audits
         try:
             with db.transaction("sauvegarder") as cur:
+                etat.sans_effet(cur)   # none of etat.SOURCES written
                 audit(cur, actor, "restauration", None, source.name,
                       {"source": str(source), "sha256": info["sha256"],
                        "restaure_le": datetime.now().isoformat()})
@@ -591,6 +595,7 @@ def recuperer_sans_wal(target: str | Path, actor: str | None = None,
         db = Database(target)
         try:
             with db.transaction() as cur:
+                etat.sans_effet(cur)   # none of etat.SOURCES written
                 audit(cur, actor, "recuperation.sans_wal", None, None,
                       {"wal_octets": taille, "copies": str(dossier_recuperation(target))})
         finally:

@@ -244,6 +244,12 @@ def residences_hors_commune(db: Database) -> list[str]:
             zip(df["residence_id"][far], df["commune_insee"][far], d[far])]
 
 
+def _ecarts_etat(db: Database) -> list[str]:
+    from fluxcore import etat
+
+    return etat.ecarts(db)
+
+
 @dataclass(frozen=True)
 class CheckPython:
     code: str
@@ -261,6 +267,11 @@ PY_CHECKS: tuple[CheckPython, ...] = (
     CheckPython("derogation_plus_d_un_an", AVERTISSEMENT, "derogation",
                 "Dérogation préfectorale de plus d'un an (R441-5-2) : non appliquée, la limite "
                 "ordinaire du préfet vaut sur ses jours", derogations_trop_longues),
+    CheckPython("etat_maintenu", ERREUR, "fait_liberation, fait_parc",
+                "État maintenu des libérations et du parc différent d'un recalcul complet (une "
+                "écriture hors de fluxcore ?) : lancez « python -m fluxcore reconstruire --db "
+                "BASE »",
+                _ecarts_etat),
     CheckPython("donnees_personnelles_a_purger", AVERTISSEMENT, TABLES_PERSONNELLES,
                 "Données personnelles au-delà de leur durée de conservation (Données › "
                 "Paramètres) : lancez « python -m fluxcore purger » (docs/donnees-personnelles"

@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from fluxcore import acces
+from fluxcore import acces, etat
 from fluxcore.acces import (
     ROLES,
     Compte,
@@ -160,6 +160,7 @@ def _appliquer(db, path: Path, comptes: dict[str, Compte], action: str, login: s
             os.replace(tmp, path)
             return
         with db.transaction(ACTION) as cur:
+            etat.sans_effet(cur)   # none of etat.SOURCES written
             audit(cur, None, action, None, login, details)
             os.replace(tmp, path)        # last step before the commit
             en_place = True

@@ -279,7 +279,9 @@ class Database:
             cur.execute("begin transaction")
             try:
                 yield cur
+                _maintenir(cur)
             except BaseException as exc:
+                _oublier(cur)
                 cur.execute("rollback")
                 cur.close()
                 raise _traduite(exc, action) from exc
@@ -308,7 +310,9 @@ class Database:
             cur.execute("begin transaction")
             try:
                 yield cur
+                _maintenir(cur)
             except BaseException as exc:
+                _oublier(cur)
                 cur.execute("rollback")
                 cur.close()
                 raise _traduite(exc, action) from exc
@@ -442,6 +446,25 @@ def memoire_bornee(db: Database, limite: str) -> Iterator[None]:
         cur.close()
 
 
+def _maintenir(cur: duckdb.DuckDBPyConnection) -> None:
+    """The maintained state (fluxcore.etat) brought in step before the commit."""
+    from fluxcore import etat  # etat builds on this module
+
+    etat.maintenir(cur)
+
+
+def _sans_effet(cur: duckdb.DuckDBPyConnection) -> None:
+    from fluxcore import etat
+
+    etat.sans_effet(cur)
+
+
+def _oublier(cur: duckdb.DuckDBPyConnection) -> None:
+    from fluxcore import etat
+
+    etat.oublier(cur)
+
+
 def audit(cur: duckdb.DuckDBPyConnection, actor: str | None, action: str,
           table_name: str | None = None, entity_id: str | None = None,
           details: dict | None = None) -> None:
@@ -478,6 +501,7 @@ def apply_migrations(db: Database, actor: str | None = None) -> list[int]:
             audit(tx, actor, "schema.migrate", "schema_version", str(version), {"name": name})
         done.append(version)
     with db.transaction() as tx:
+        _sans_effet(tx)                 # settings and reference: none of etat.SOURCES
         added = seed_parametres(tx)
         if added:
             audit(tx, actor, "parametre.seed", "parametre", None, {"ajoutes": added})

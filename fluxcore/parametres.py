@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fluxcore import criteres
+from fluxcore import criteres, etat
 from fluxcore.acces import pour_reservataire
 from fluxcore.codes import CONTINGENT_DU_TYPE, CONTINGENTS, FINANCEMENTS
 from fluxcore.errors import ParametreError
@@ -376,6 +376,7 @@ def set_parametre(db, cle: str, valeur: Any, actor: str | None = None) -> None:
     check_valeur(cle, valeur)
     old = get_parametre(db, cle)
     with db.transaction("parametrer") as cur:
+        etat.sans_effet(cur)   # none of etat.SOURCES written
         cur.execute("update parametre set valeur = ?, updated_at = ?, updated_by = ? where cle = ?",
                     [json.dumps(valeur), datetime.now(), actor, cle])
         audit(cur, actor, "parametre.set", "parametre", cle, {"avant": old, "apres": valeur})

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from fluxcore import acces, copies
+from fluxcore import acces, copies, etat
 from fluxcore.backup import (
     backup_database,
     copie_de_lecture,
@@ -252,6 +252,7 @@ class Planificateur:
         if auditer:
             try:
                 with db.transaction() as cur:
+                    etat.sans_effet(cur)   # none of etat.SOURCES written
                     audit(cur, AUTEUR, action, None, None, {"erreur": message})
             except FluxcoreError as exc:         # the disk may be full for the base too
                 self.ecrire(f"{quoi} : échec non inscrit au journal d'audit ({exc}).")
@@ -292,6 +293,7 @@ class Planificateur:
         if retirees:
             try:
                 with db.transaction() as cur:
+                    etat.sans_effet(cur)   # none of etat.SOURCES written
                     audit(cur, AUTEUR, "sauvegarde.retention", None, None,
                           {"retirees": [p.name for p in retirees],
                            "gardees": self.reglages.garder})

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from fluxcore import acces
+from fluxcore import acces, etat
 from fluxcore.acces import AccesRefuseError, Compte, Utilisateur
 from fluxcore.errors import FluxcoreError
 
@@ -439,6 +439,7 @@ class Magasin:
 
             base = db.partagee(self.base or connexion.base_audit())
             with base.transaction() as cur:
+                etat.sans_effet(cur)   # none of etat.SOURCES written
                 db.audit(cur, "connexion", "connexion_verrouillee", None,
                          details["identifiant"], details)
         except Exception as exc:  # the lock holds whatever the base says

@@ -8,7 +8,14 @@ import textwrap
 
 import pytest
 
-from fluxcore.db import CONTRACT_TABLES, Database, apply_migrations, audit, table_columns
+from fluxcore.db import (
+    CONTRACT_TABLES,
+    Database,
+    apply_migrations,
+    audit,
+    list_migrations,
+    table_columns,
+)
 from fluxcore.errors import DatabaseError, DatabaseLockedError
 
 # docs/donnees.md: table and column names are a contract
@@ -49,9 +56,10 @@ def test_every_contract_table_and_column_exists(empty_db):
 
 def test_migrations_recorded_and_idempotent(empty_db):
     versions = empty_db.df("select version from schema_version order by 1")["version"].tolist()
-    assert versions == [1, 2, 3, 4, 5, 6, 7, 8]
+    files = [v for v, _name, _path in list_migrations()]
+    assert versions == files and files[:9] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert apply_migrations(empty_db) == []
-    assert empty_db.scalar("select count(*) from schema_version") == 8
+    assert empty_db.scalar("select count(*) from schema_version") == len(files)
 
 
 def test_reference_names_seeded(empty_db):

@@ -15,6 +15,7 @@ from datetime import date
 
 import pandas as pd
 
+from fluxcore import etat
 from fluxcore.acces import acteur, exiger
 from fluxcore.criteres import LIBELLES as CRITERES_LIBELLES
 from fluxcore.db import Database, audit, load_sql
@@ -190,6 +191,7 @@ def enregistrer_grille(db: Database, epci_siren: str, lignes: pd.DataFrame, date
     if not known:
         raise CotationError(f"EPCI inconnu : « {epci_siren} ».")
     with db.transaction("coter") as cur:
+        etat.sans_effet(cur)   # none of etat.SOURCES written
         last = cur.execute("select max(version), max(date_effet) from grille_cotation"
                            " where epci_siren = ?", [epci_siren]).fetchall()[0]
         version = (last[0] or 0) + 1

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from fluxcore import etat
 from fluxcore.acces import acteur, exiger
 from fluxcore.db import Database, audit, default_actor
 from fluxcore.errors import CorrespondanceError
@@ -256,6 +257,7 @@ def enregistrer(db: Database, corr: Correspondance, actor: str | None = None) ->
     colonnes = json.dumps(corr.colonnes, ensure_ascii=False)
     valeurs = json.dumps(corr.valeurs, ensure_ascii=False)
     with db.transaction("importer") as cur:
+        etat.sans_effet(cur)   # none of etat.SOURCES written
         new = not cur.execute("select count(*) from correspondance where nom = ?",
                               [nom]).fetchall()[0][0]
         cur.execute(
@@ -296,6 +298,7 @@ def supprimer(db: Database, nom: str, actor: str | None = None) -> None:
     corr = charger(db, nom)
     actor = acteur(db, actor) or default_actor()
     with db.transaction("importer") as cur:
+        etat.sans_effet(cur)   # none of etat.SOURCES written
         cur.execute("delete from correspondance where nom = ?", [nom])
         audit(cur, actor, "correspondance.delete", "correspondance", nom, corr.to_dict())
 

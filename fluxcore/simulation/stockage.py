@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from fluxcore import etat
 from fluxcore.acces import acteur, exiger
 from fluxcore.db import Database, audit
 from fluxcore.errors import FluxcoreError
@@ -42,6 +43,7 @@ def enregistrer_scenario(db: Database, scenario: Scenario, resultats: Resultats 
         res = json.dumps(payload, ensure_ascii=False)
     now = datetime.now()
     with db.transaction("simuler") as cur:
+        etat.sans_effet(cur)   # none of etat.SOURCES written
         old = cur.execute("select nom from scenario where scenario_id = ?", [sid]).fetchall()
         if old:
             cur.execute("update scenario set nom = ?, parametres = ?, resultats = ?, "
@@ -80,6 +82,7 @@ def charger_scenario(db: Database, scenario_id: str) -> Scenario:
 def supprimer_scenario(db: Database, scenario_id: str, actor: str | None = None) -> None:
     exiger(db, "simuler")
     with db.transaction("simuler") as cur:
+        etat.sans_effet(cur)   # none of etat.SOURCES written
         n = cur.execute("delete from scenario where scenario_id = ? returning scenario_id",
                         [scenario_id]).fetchall()
         if not n:

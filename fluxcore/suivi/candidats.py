@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from fluxcore import etat
 from fluxcore.acces import (
     AccesRefuseError,
     ecriture_reservataire,
@@ -61,6 +62,7 @@ def proposer_candidats(db: Database, orientation_id: str, demande_ids: list[str]
         raise SuiviError(f"Demande indiquée deux fois : {', '.join(doubles)}.")
     jour, qui, now = date_proposition or date.today(), auteur_de(db, auteur), datetime.now()
     with db.transaction(action) as cur:
+        etat.sans_effet(cur)   # orientation changes declared by marquer
         if rid is not None:
             o = fiche(cur, orientation_id)
             if o is None or o["destinataire"] != rid:
@@ -136,6 +138,7 @@ def retirer_candidat(db: Database, candidature_id: str, auteur: str | None = Non
     qui, now, jour = auteur_de(db, auteur), datetime.now(), date_retrait or date.today()
     motif = motif_nettoye(motif)
     with db.transaction("orienter") as cur:
+        etat.sans_effet(cur)   # orientation changes declared by marquer
         c = candidature_attendue(cur, candidature_id, A_DECIDER, "retirer ce candidat")
         oid = c["orientation_id"]
         orientation_attendue(cur, oid, EN_ATTENTE, modifie_le_attendu, "retirer ce candidat")
@@ -155,6 +158,7 @@ def passer_en_caleol(db: Database, orientation_id: str, date_caleol: date,
     exiger(db, "orienter")
     qui, now = auteur_de(db, auteur), datetime.now()
     with db.transaction("orienter") as cur:
+        etat.sans_effet(cur)   # orientation changes declared by marquer
         o = orientation_attendue(cur, orientation_id, ("CANDIDATS_PROPOSES",),
                                  modifie_le_attendu, "passer en CALEOL")
         ids = [r[0] for r in cur.execute(

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from fluxcore import etat
 from fluxcore.acces import acteur
 from fluxcore.codes import RELOGEMENTS as CODES_RELOGEMENTS
 from fluxcore.codes import STATUTS_EN_ATTENTE
@@ -84,6 +85,7 @@ def fixer_date_limite(cur, orientation_id: str, quand: datetime | None = None) -
     limite = o["date_limite_calculee"] if o else None
     cur.execute("update orientation set date_limite = ?, modifie_le = ? where orientation_id = ?",
                 [limite, quand or datetime.now(), orientation_id])
+    etat.limiter_orientations(cur, [orientation_id])
     return limite
 
 
@@ -150,6 +152,7 @@ def nb_a_decider(cur, oid: str) -> int:
 def marquer(cur, oid: str, quand: datetime, statut: str | None = None) -> None:
     cur.execute("update orientation set statut = coalesce(?, statut), modifie_le = ? "
                 "where orientation_id = ?", [statut, quand, oid])
+    etat.limiter_orientations(cur, [oid])
 
 
 def motif_nettoye(motif: str | None, obligatoire: str | None = None) -> str | None:

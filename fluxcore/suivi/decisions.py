@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from fluxcore import etat
 from fluxcore.acces import exiger
 from fluxcore.criteres import DALO, criteres_prioritaires
 from fluxcore.db import Database, audit
@@ -45,6 +46,7 @@ def decision_caleol(db: Database, candidature_id: str, decision: str, date_decis
                           if decision == "REFUSE_CALEOL" else None)
     qui, now, s = auteur_de(db, auteur), datetime.now(), get_parametres(db)
     with db.transaction("orienter") as cur:
+        etat.sans_effet(cur)   # orientation changes declared by marquer
         quoi = "enregistrer cette décision"
         c = candidature_attendue(cur, candidature_id, A_DECIDER, quoi)
         oid = c["orientation_id"]
@@ -116,6 +118,7 @@ def refus_menage(db: Database, candidature_id: str, motif: str, date_refus: date
     qui, now, jour = auteur_de(db, auteur), datetime.now(), date_refus or date.today()
     quoi = "enregistrer ce refus"
     with db.transaction("orienter") as cur:
+        etat.sans_effet(cur)   # orientation changes declared by marquer
         c = candidature_attendue(cur, candidature_id, EN_JEU, quoi)
         oid = c["orientation_id"]
         o = orientation_attendue(cur, oid, ("ATTRIBUE", "RENDU_BAILLEUR")
@@ -165,6 +168,7 @@ def signer_bail(db: Database, attribution_id: str, date_bail: date, auteur: str 
     exiger(db, "orienter")
     qui, now = auteur_de(db, auteur), datetime.now()
     with db.transaction("orienter") as cur:
+        etat.sans_effet(cur)   # orientation changes declared by marquer
         a = ligne(cur, "select * from attribution where attribution_id = ?", [attribution_id])
         if a is None:
             raise SuiviError(f"Attribution inconnue : « {attribution_id} ».")
@@ -215,6 +219,7 @@ def attribuer_apres_rendu(db: Database, orientation_id: str, demande_id: str,
     qui, now, s = auteur_de(db, auteur), datetime.now(), get_parametres(db)
     quoi = "enregistrer cette attribution"
     with db.transaction("orienter") as cur:
+        etat.sans_effet(cur)   # orientation changes declared by marquer
         o = orientation_attendue(cur, orientation_id, ("RENDU_BAILLEUR",), modifie_le_attendu,
                                  quoi)
         pas_avant(date_caleol, o["date_orientation"], "de la CALEOL", "l'orientation")
@@ -264,6 +269,7 @@ def rendre_au_bailleur(db: Database, orientation_ids: list[str], auteur: str | N
     qui, now, attendus = auteur_de(db, auteur), datetime.now(), modifie_le_attendu or {}
     jour = date_rendu or now.date()
     with db.transaction("orienter") as cur:
+        etat.sans_effet(cur)   # orientation changes declared by marquer
         for oid in ids:
             o = orientation_attendue(cur, oid, EN_ATTENTE, attendus.get(oid), "rendre ce logement")
             if not isinstance(o["destinataire_type"], str):

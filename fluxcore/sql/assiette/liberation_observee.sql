@@ -2,6 +2,4 @@
 -- log = the dwellings): the libération counts in the observed rotation — in the $nb years
 -- before $annee, and not a first letting (motif, or within 31 days of the service date).
 year(b.date_liberation) between $annee - $nb and $annee - 1
-      and coalesce(b.motif, '') <> 'PREMIERE_LOCATION'
-      and (log.date_mise_en_service is null
-           or b.date_liberation > log.date_mise_en_service + interval 31 day)
+      and not {{ regles/premiere_location }}

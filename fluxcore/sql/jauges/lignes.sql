@@ -3,7 +3,7 @@
 -- conv, droit (and the CTEs they rest on): conventions in force and the rights they give on
 -- which days, préfet's reprises included ({{ conventions/droits }}).
 -- log: flux dwellings of the territory; lib: libérations of the year up to $arret with their
--- latest orientation (and its date); entree: those that entered the flux (not used for a subtracted category;
+-- latest orientation (and its date), read from the maintained fait_liberation; entree: those that entered the flux (not used for a subtracted category;
 -- first lettings per the setting); cl: dwelling × right covering it (same département,
 -- perimeter = whole département, its commune or its EPCI, vacated on a day of the right: the
 -- base of what is owed; doublon: see {{ conventions/droits }}); livre: each dwelling oriented to a réservataire inside one of its
@@ -21,18 +21,18 @@ log as (
       and ($commune is null or r.commune_insee = $commune)
 ),
 lib as (
-    select b.liberation_id, b.date_liberation, log.*, o.orientation_id, o.destinataire,
-           o.statut, o.date_orientation,
-           coalesce(b.motif = 'PREMIERE_LOCATION'
-                    or b.date_liberation <= log.date_mise_en_service + interval 31 day, false)
-               as premiere
-    from liberation b
-    join log using (logement_id)
-    left join orientation o using (liberation_id)
-    where b.date_liberation between $debut and $arret
-    qualify row_number() over (partition by b.liberation_id
-                               order by o.date_orientation desc nulls last,
-                                        o.orientation_id desc) = 1
+    -- the maintained state (fluxcore.etat): libération × dwelling × territory × latest
+    -- orientation, without redoing the join on every reading
+    select f.liberation_id, f.date_liberation, f.logement_id, f.typologie, f.financement,
+           f.date_mise_en_service, f.en_qpv, f.departement, f.commune_insee, f.epci_siren,
+           f.annee_construction, f.orientation_id, f.destinataire, f.statut,
+           f.date_orientation, f.premiere
+    from fait_liberation f
+    where f.hors_flux_motif is null
+      and ($dep is null or f.departement = $dep)
+      and ($epci is null or f.epci_siren = $epci)
+      and ($commune is null or f.commune_insee = $commune)
+      and f.date_liberation between $debut and $arret
 ),
 entree as (
     select * from lib

@@ -12,25 +12,40 @@
 -- perimeter: the same figures as dwelling by dwelling, at a fraction of the cost.
 with {{ jauges/lignes }},
 parc_c as (
+    -- the parc from the maintained counts per year of service (fluxcore.etat: fait_parc;
+    -- the rules read only the year of date_mise_en_service)
     select departement, commune_insee, epci_siren, typologie, en_qpv,
-           count(*) filter (where {{ regles/premiere_annee_au_parc }} <= $annee) as parc,
-           sum({{ regles/annees_observees }}) as parc_observe,
-           count(*) filter (where year(date_mise_en_service) = $annee) as premieres
-    from log group by all
+           coalesce(sum(logements) filter (where {{ regles/premiere_annee_au_parc }} <= $annee),
+                    0)::bigint as parc,
+           sum(logements * {{ regles/annees_observees }}) as parc_observe,
+           coalesce(sum(logements) filter (where year(date_mise_en_service) = $annee),
+                    0)::bigint as premieres
+    from (select *, debut_annee_service as date_mise_en_service from fait_parc)
+    where hors_flux_motif is null
+      and ($dep is null or departement = $dep)
+      and ($epci is null or epci_siren = $epci)
+      and ($commune is null or commune_insee = $commune)
+    group by all
 ),
 obs_c as (
-    select log.commune_insee, log.typologie, log.en_qpv, count(*) as libs
-    from liberation b
-    join log using (logement_id)
-    where {{ assiette/liberation_observee }}
+    select b.commune_insee, b.typologie, b.en_qpv, count(*) as libs
+    from fait_liberation b
+    where b.hors_flux_motif is null
+      and ($dep is null or b.departement = $dep)
+      and ($epci is null or b.epci_siren = $epci)
+      and ($commune is null or b.commune_insee = $commune)
+      and year(b.date_liberation) between $annee - $nb and $annee - 1 and not b.premiere
     group by all
 ),
 sous_c as (
-    select log.departement, log.commune_insee, log.epci_siren, count(*) as n
-    from liberation b
-    join log using (logement_id)
-    join orientation o using (liberation_id)
-    where {{ assiette/usage_interne_passe }}
+    select b.departement, b.commune_insee, b.epci_siren, count(*) as n
+    from orientation o
+    join fait_liberation b using (liberation_id)
+    where b.hors_flux_motif is null
+      and ($dep is null or b.departement = $dep)
+      and ($epci is null or b.epci_siren = $epci)
+      and ($commune is null or b.commune_insee = $commune)
+      and {{ assiette/usage_interne_passe }}
     group by all
 ),
 seg as (

@@ -110,10 +110,13 @@ autres as (
 ),
 hist as (
     select o.destinataire, count(*) / $nb as prevu_interne
-    from liberation b
-    join log using (logement_id)
-    join orientation o using (liberation_id)
-    where {{ assiette/usage_interne_passe }}
+    from orientation o
+    join fait_liberation b using (liberation_id)
+    where b.hors_flux_motif is null
+      and ($dep is null or b.departement = $dep)
+      and ($epci is null or b.epci_siren = $epci)
+      and ($commune is null or b.commune_insee = $commune)
+      and {{ assiette/usage_interne_passe }}
     group by all
 ),
 att as (
@@ -121,7 +124,12 @@ att as (
            {{ regles/menage_q1 }} as q1
     from attribution att
     join orientation o using (orientation_id)
-    join log on log.logement_id = att.logement_id
+    join logement l on l.logement_id = att.logement_id
+    join residence log on log.residence_id = l.residence_id
+     and l.hors_flux_motif is null
+     and ($dep is null or log.departement = $dep)
+     and ($epci is null or log.epci_siren = $epci)
+     and ($commune is null or log.commune_insee = $commune)
     left join seuil_quartile s on s.epci_siren = log.epci_siren
          and s.annee = year(coalesce(att.date_caleol, o.date_orientation))
     where coalesce(att.date_caleol, o.date_orientation) > $arret - interval 730 day

@@ -12,9 +12,10 @@ with log as (
       and ($epci is null or r.epci_siren = $epci)
 ),
 lib as (
-    select b.liberation_id, b.date_liberation, log.hors_flux_motif
-    from liberation b
-    join log using (logement_id)
+    select liberation_id, date_liberation, hors_flux_motif
+    from fait_liberation
+    where ($dep is null or departement = $dep)
+      and ($epci is null or epci_siren = $epci)
 ),
 ori as (
     select o.destinataire, o.statut

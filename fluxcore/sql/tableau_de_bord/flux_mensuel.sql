@@ -10,8 +10,11 @@ with log as (
       and ($epci is null or r.epci_siren = $epci)
 ),
 lib as (
-    select b.liberation_id, b.date_liberation
-    from liberation b join log using (logement_id)
+    select liberation_id, date_liberation
+    from fait_liberation
+    where hors_flux_motif is null
+      and ($dep is null or departement = $dep)
+      and ($epci is null or epci_siren = $epci)
 ),
 mois as (
     select unnest(range(1, 13)) as mois

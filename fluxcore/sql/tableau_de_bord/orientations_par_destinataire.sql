@@ -3,13 +3,11 @@
 -- Returns: destinataire, nom, type (réservataire type, or the internal code), orientations,
 --   attribuees, rendus_bailleur, en_cours.
 with lib as (
-    select b.liberation_id
-    from liberation b
-    join logement l using (logement_id)
-    join residence r using (residence_id)
-    where l.hors_flux_motif is null
-      and ($dep is null or r.departement = $dep)
-      and ($epci is null or r.epci_siren = $epci)
+    select liberation_id
+    from fait_liberation
+    where hors_flux_motif is null
+      and ($dep is null or departement = $dep)
+      and ($epci is null or epci_siren = $epci)
 ),
 ori as (
     select o.destinataire, o.statut

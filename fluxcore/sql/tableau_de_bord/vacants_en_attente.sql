@@ -6,21 +6,20 @@ with final as (
     select
         b.liberation_id,
         b.logement_id,
-        l.typologie,
-        l.financement,
+        b.typologie,
+        b.financement,
         r.nom as residence,
-        coalesce(c.nom, r.commune_insee) as commune,
-        r.en_qpv,
-        l.hors_flux_motif is not null as hors_flux,
+        coalesce(c.nom, b.commune_insee) as commune,
+        b.en_qpv,
+        b.hors_flux_motif is not null as hors_flux,
         b.date_liberation,
         datediff('day', b.date_liberation, $aujourdhui) as jours_attente
-    from liberation b
-    join logement l using (logement_id)
+    from fait_liberation b          -- maintained (fluxcore.etat): no orientation at all
     join residence r using (residence_id)
-    left join ref_commune c on c.code_insee = r.commune_insee
+    left join ref_commune c on c.code_insee = b.commune_insee
     where b.date_liberation <= $aujourdhui
-      and not exists (select 1 from orientation o where o.liberation_id = b.liberation_id)
-      and ($dep is null or r.departement = $dep)
-      and ($epci is null or r.epci_siren = $epci)
+      and b.orientation_id is null
+      and ($dep is null or b.departement = $dep)
+      and ($epci is null or b.epci_siren = $epci)
 )
 select * from final order by jours_attente desc, liberation_id
