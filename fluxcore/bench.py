@@ -44,13 +44,21 @@ from fluxcore.formats import fmt_int
 from fluxcore.perimetre import Perimetre
 from fluxcore.simulation.montecarlo import simuler_tirages
 
-CIBLES_MS = {"page": {"grand": 150, "national": 3000}, "classement": {"grand": 50},
+# issue 25: every page call < 100 ms at grand and < 1 s at national; ranking a dwelling
+# < 20 ms / < 100 ms; the simulator's first view < 300 ms; every bilan file at grand < 20 s
+CIBLES_MS = {"page": {"grand": 100, "national": 1000},
+             "classement": {"grand": 20, "national": 100},
              "scores": {"national": 1000}, "tableau": {},
-             "import": {}, "montecarlo": {"grand": 2000}, "premiere_vue": {},
-             "generation": {}, "localisation": {"grand": 5000, "national": 5000},
+             "import": {}, "montecarlo": {"grand": 2000, "national": 2000},
+             "premiere_vue": {"grand": 300, "national": 1000},
+             "generation": {"grand": 20_000}, "localisation": {"grand": 5000, "national": 5000},
              "import_rpls": {"petit": 30_000, "moyen": 30_000, "grand": 30_000,
                              "national": 30_000},
              "sne": {"national": 3000}}
+# fluxcore at least this many times faster than its plain-pandas peer (tables already in
+# memory), on every call that has one — not the import line, whose peer only reads files
+RATIO_MIN = 5.0
+GROUPES_SANS_RATIO = ("import",)
 RPLS_LIGNES = 1_000_000          # issue « files as they really come »: < 30 s, < 2 GB
 RPLS_CIBLE_MO = 2048.0
 BENCH_DATE = date(2026, 11, 23)
@@ -69,10 +77,20 @@ class Mesure:
 
     @property
     def ok(self) -> bool | None:
-        if self.cible_ms is None:
-            return None
-        return self.p95_ms <= self.cible_ms and (
-            self.cible_mo is None or self.memoire_mo is None or self.memoire_mo <= self.cible_mo)
+        """Time target met at the median (the issue's targets are medians), memory target
+        met, and at least RATIO_MIN × faster than the pandas peer when there is one."""
+        checks = []
+        if self.cible_ms is not None:
+            checks.append(self.mediane_ms <= self.cible_ms)
+        if self.cible_mo is not None and self.memoire_mo is not None:
+            checks.append(self.memoire_mo <= self.cible_mo)
+        if self.ratio_vise is not None and self.ratio is not None:
+            checks.append(self.ratio >= self.ratio_vise)
+        return all(checks) if checks else None
+
+    @property
+    def ratio_vise(self) -> float | None:
+        return None if self.pandas_ms is None or self.groupe in GROUPES_SANS_RATIO else RATIO_MIN
 
     @property
     def ratio(self) -> float | None:
@@ -126,9 +144,23 @@ def process_peak_mb() -> float | None:
 
 
 def bench_db(scale: str, folder: str | Path = "data") -> Path:
-    """The tier's database, generated on first use (seed 42, fixed reference date)."""
+    """The tier's database, generated on first use (seed 42, fixed reference date), and
+    generated again when it was made by an older schema (a base migrated in place would
+    lack what the product writes at generation: the state, the stored vacancy model)."""
+    import duckdb
+
+    from fluxcore.db import list_migrations
+
     path = Path(folder) / f"bench-{scale}.duckdb"
-    if not path.exists():
+    if path.exists():
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            faite = con.execute("select max(version) from schema_version").fetchone()[0]
+        finally:
+            con.close()
+        if faite != list_migrations()[-1][0]:
+            generate_demo(path, scale, 42, BENCH_DATE, force=True)
+    else:
         generate_demo(path, scale, 42, BENCH_DATE)
     return path
 
@@ -464,7 +496,9 @@ def report(mesures: list[Mesure], scale: str) -> str:
              f"{'appel':<58}{'médiane':>9}{'p95':>9}{'cible':>8}  {'verdict':<10}"
              f"{'pandas':>9}{'ratio':>7}{'mém. Mo':>9}"]
     for m in mesures:
-        verdict = "–" if m.ok is None else ("OK" if m.ok else "AU-DESSUS")
+        verdict = "–" if m.ok is None else "OK" if m.ok else (
+            "AU-DESSUS" if m.cible_ms is not None and m.mediane_ms > m.cible_ms else
+            f"RATIO<{RATIO_MIN:.0f}" if m.ratio is not None and m.ratio_vise else "MÉMOIRE")
         cible = "–" if m.cible_ms is None else f"{m.cible_ms:.0f}"
         pandas_ms = "–" if m.pandas_ms is None else f"{m.pandas_ms:.0f}"
         ratio = "–" if m.ratio is None else f"×{m.ratio:.1f}"
@@ -484,6 +518,7 @@ def to_json(mesures: list[Mesure], scale: str) -> str:
     return json.dumps({"echelle": scale, "machine": platform.machine(),
                        "coeurs": os.cpu_count(), "python": platform.python_version(),
                        "pic_memoire_mo": process_peak_mb(),
-                       "mesures": [m.__dict__ | {"ok": m.ok, "ratio": m.ratio}
+                       "mesures": [m.__dict__ | {"ok": m.ok, "ratio": m.ratio,
+                                                 "ratio_vise": m.ratio_vise}
                                    for m in mesures]},
                       ensure_ascii=False, indent=2)

@@ -180,9 +180,5 @@ def ecarts(db: Database) -> list[str]:
             f"(select * from calc except all select * from {PARC}) union all "
             f"(select * from {PARC} except all select * from calc)) "
             "select distinct 'parc ' || commune_insee || ' ' || typologie as e from d order by e")
-    cur = db.cursor()
-    try:
-        return ([r[0] for r in cur.execute(sql, {"tous": True, "ids": []}).fetchall()]
-                + [r[0] for r in cur.execute(parc).fetchall()])
-    finally:
-        cur.close()
+    return (db.df(sql, {"tous": True, "ids": []})["liberation_id"].tolist()
+            + db.df(parc)["e"].tolist())

@@ -124,9 +124,10 @@ att as (
            {{ regles/menage_q1 }} as q1
     from attribution att
     join orientation o using (orientation_id)
-    join logement l on l.logement_id = att.logement_id
-    join residence log on log.residence_id = l.residence_id
-     and l.hors_flux_motif is null
+    -- the dwelling through the orientation's libération (maintained): an attribution with an
+    -- orientation is for that libération's dwelling (check and the importer refuse otherwise)
+    join fait_liberation log on log.liberation_id = o.liberation_id
+     and log.hors_flux_motif is null
      and ($dep is null or log.departement = $dep)
      and ($epci is null or log.epci_siren = $epci)
      and ($commune is null or log.commune_insee = $commune)

@@ -4,50 +4,67 @@
 -- Returns one row: logements, logements_flux, liberations, liberations_n1, orientations,
 --   orientations_reservataires, orientations_internes, orientations_bailleur, rendus_bailleur,
 --   decisions_caleol, baux_signes.
-with log as (
-    select l.logement_id, l.hors_flux_motif, l.date_mise_en_service
+-- One pass per source, on the maintained state (fluxcore.etat) where it has what is counted:
+-- dwellings in service at $arret = those of the years before $arret's (fait_parc) + those
+-- entered in $arret's year up to $arret (read from logement: the exact day matters).
+with parc as (
+    select coalesce(sum(logements), 0) as logements,
+           coalesce(sum(logements) filter (where hors_flux_motif is null), 0) as logements_flux
+    from fait_parc
+    where (debut_annee_service is null or debut_annee_service < date_trunc('year', $arret))
+      and ($dep is null or departement = $dep)
+      and ($epci is null or epci_siren = $epci)
+),
+recents as (
+    select count(*) as logements,
+           count(*) filter (where l.hors_flux_motif is null) as logements_flux
     from logement l
     join residence r using (residence_id)
-    where ($dep is null or r.departement = $dep)
+    where l.date_mise_en_service >= date_trunc('year', $arret)
+      and l.date_mise_en_service <= $arret
+      and ($dep is null or r.departement = $dep)
       and ($epci is null or r.epci_siren = $epci)
 ),
 lib as (
-    select liberation_id, date_liberation, hors_flux_motif
+    select count(*) filter (where date_liberation between $debut and $arret) as liberations,
+           count(*) filter (where date_liberation between $debut - interval 1 year
+                                                      and $arret - interval 1 year)
+               as liberations_n1
     from fait_liberation
     where ($dep is null or departement = $dep)
       and ($epci is null or epci_siren = $epci)
 ),
 ori as (
-    select o.destinataire, o.statut
+    select count(*) as orientations,
+           count(*) filter (where o.destinataire not in {{ codes/destinations_bailleur }})
+               as orientations_reservataires,
+           count(*) filter (where o.destinataire in {{ codes/soustraits }})
+               as orientations_internes,
+           count(*) filter (where o.destinataire = 'BAILLEUR') as orientations_bailleur,
+           count(*) filter (where o.statut = 'RENDU_BAILLEUR') as rendus_bailleur
     from orientation o
-    join lib using (liberation_id)
+    join fait_liberation f using (liberation_id)
     where o.date_orientation between $debut and $arret
-      and lib.hors_flux_motif is null
+      and f.hors_flux_motif is null
+      and ($dep is null or f.departement = $dep)
+      and ($epci is null or f.epci_siren = $epci)
 ),
 att as (
-    select a.date_caleol, a.date_bail
+    select count(*) filter (where a.date_caleol between $debut and $arret) as decisions_caleol,
+           count(*) filter (where a.date_bail between $debut and $arret) as baux_signes
     from attribution a
-    join log using (logement_id)
+    join logement l using (logement_id)
+    join residence r using (residence_id)
+    where ($dep is null or r.departement = $dep)
+      and ($epci is null or r.epci_siren = $epci)
 ),
 final as (
-    select
-        (select count(*) from log
-          where date_mise_en_service is null or date_mise_en_service <= $arret) as logements,
-        (select count(*) from log where hors_flux_motif is null
-            and (date_mise_en_service is null or date_mise_en_service <= $arret)) as logements_flux,
-        (select count(*) from lib
-          where date_liberation between $debut and $arret) as liberations,
-        (select count(*) from lib
-          where date_liberation between $debut - interval 1 year
-                                    and $arret - interval 1 year) as liberations_n1,
-        (select count(*) from ori) as orientations,
-        (select count(*) from ori where destinataire not in {{ codes/destinations_bailleur }})
-            as orientations_reservataires,
-        (select count(*) from ori where destinataire in {{ codes/soustraits }})
-            as orientations_internes,
-        (select count(*) from ori where destinataire = 'BAILLEUR') as orientations_bailleur,
-        (select count(*) from ori where statut = 'RENDU_BAILLEUR') as rendus_bailleur,
-        (select count(*) from att where date_caleol between $debut and $arret) as decisions_caleol,
-        (select count(*) from att where date_bail between $debut and $arret) as baux_signes
+    select (parc.logements + recents.logements)::bigint as logements,
+           (parc.logements_flux + recents.logements_flux)::bigint as logements_flux,
+           lib.liberations, lib.liberations_n1, ori.orientations,
+           ori.orientations_reservataires, ori.orientations_internes,
+           ori.orientations_bailleur, ori.rendus_bailleur, att.decisions_caleol,
+           att.baux_signes
+    from parc, recents, lib, ori, att
 )
 select * from final
