@@ -51,6 +51,7 @@ ACTIONS = {
     "restauration": "Restauration",
     "recuperation.sans_wal": "Base rouverte sans son journal d'écritures",
     "schema.migrate": "Mise à jour du schéma",
+    "etat.reconstruire": "État tenu à jour réécrit (reconstruire)",
     "referentiel.seed": "Référentiel géographique chargé",
     "demo.generate": "Base de démonstration générée",
     "purge_donnees_personnelles": "Purge des données personnelles",

@@ -525,3 +525,79 @@ def test_one_home_for_the_l441_1_criteria():
     assert all(LIBELLES[c.code] == c.libelle for c in CRITERES)
     assert LIBELLES["TRAITE_ETRES_HUMAINS"] == ("Victime de traite des êtres humains ou de "
                                                 "proxénétisme")
+
+
+def test_table_order_ranks_and_types(db):
+    """The table of every score: by EPCI (none last), the scored demandes by rank, then those
+    without a grid from the oldest (ties: id); rang_epci as DuckDB types it (Int64 with
+    missing ranks, int64 without)."""
+    insert(db, "demande", [dem("D41", "51108", date(2024, 5, 1)),
+                           dem("D40", "51108", date(2024, 5, 1)),
+                           dem("D42", "99999", date(2025, 1, 1), ("DALO",))])  # no EPCI
+    s = cotation.scores(db, T)
+    assert s["demande_id"].tolist() == [
+        "D40", "D41", "D11",                                              # Châlons, no grid
+        "D06", "D04", "D02", "D08", "D07", "D01", "D05", "D03", "D13", "D14",  # Reims
+        "D09", "D42"]                                                     # Troyes; no EPCI
+    assert str(s["rang_epci"].dtype) == "Int64"
+    assert s["rang_epci"].tolist()[3:14] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1]
+    assert s["rang_epci"].iloc[[0, 1, 2, 14]].isna().all()
+    reims = cotation.scores(db, T, REIMS)
+    assert str(reims["rang_epci"].dtype) == "int64"
+    assert reims["rang_epci"].tolist() == list(range(1, 11))
+    assert cotation.scores(db, T, "999999999").empty
+    # outside any EPCI: no grid, nothing to compare with
+    p = cotation.position_demandeur(db, "D42", T)
+    assert (p.demande["epci"], p.grille_version, p.rang_epci, p.nb_epci, p.comparables) == (
+        "hors EPCI connu", None, None, 0, {})
+    # D05 ties with D01 (same score and filing day): after it by id, before D03 if it refuses
+    p = cotation.position_demandeur(db, "D05", T)
+    assert (p.rang_epci, p.comparables["rang"], p.refus["rang_apres"]) == (7, 7, 7)
+
+
+def test_lire_gives_what_db_df_gives(db):
+    """The table of scores is read through Arrow: the same DataFrame as db.df, column by
+    column and type by type, whatever the NULLs (a column all NULL, a NULL list or a NULL
+    inside one, a missing integer, boolean or date), for an empty result and for the types
+    it leaves to DuckDB."""
+    from fluxcore.cotation.scores import filtres, lire
+    from fluxcore.db import load_sql
+
+    insert(db, "demande", [dem("N1", "51454", date(2025, 1, 1), ("DALO",), typ=None)])
+    queries = [
+        "select * from demande order by demande_id",
+        "select * from demande where false",
+        "select null::int as i, null::bigint as b, null::boolean as t, null::date as d,"
+        " null::double as f, null::varchar as s, null::varchar[] as l from range(3)",
+        "select case when range % 2 = 0 then range end::int as i, case when range % 3 = 0"
+        " then true end as t, case when range % 2 = 0 then date '2020-01-01' + range::int"
+        " end as d, case when range % 2 = 0 then range / 3 end::double as f,"
+        " [null, 'A']::varchar[] as l, 'x' || range as s from range(5)",
+        "select 1::tinyint as a, 3::hugeint as c, 4.5::decimal(5, 2) as d, 1::ubigint as e,"
+        " timestamp '2020-01-01 10:00' as t, 1.5::float as f, [1, 2] as li from range(2)",
+        "select criteres, typologie_souhaitee from demande where typologie_souhaitee is null",
+    ]
+    for sql in queries:
+        ours, theirs = lire(db, sql, {}), db.df(sql)
+        assert list(ours.dtypes) == list(theirs.dtypes), sql
+        assert ours.equals(theirs), sql
+    sql = "select * from (" + load_sql("cotation/scores") + ") order by demande_id"
+    ours, theirs = lire(db, sql, filtres(T)), db.df(sql, filtres(T))
+    assert list(ours.dtypes) == list(theirs.dtypes) and ours.equals(theirs) and len(ours) == 13
+    assert not ours.equals(theirs.assign(score=theirs["score"] + 1))
+
+
+def test_dwellings_vacated_since_filing_day_included(db):
+    """logements_liberes counts the T3 libérations of the wished commune on or after the
+    filing day (D06: 10/06/2025), several on one day each."""
+    set_parametre(db, "cotation_min_comparables", 3, "test")
+    insert(db, "logement", [logement("L6", "R1", "T3"), logement("L7", "R1", "T3")])
+    insert(db, "liberation", [
+        liberation("B6", "L6", date(2025, 6, 10)),   # the filing day: counted
+        liberation("B7", "L7", date(2025, 6, 9)),    # the day before: not counted
+        liberation("B8", "L6", date(2026, 3, 2)), liberation("B9", "L7", date(2026, 3, 2)),
+        liberation("B10", "L6", date(2026, 12, 1))])  # after T: not counted
+    n = cotation.non_satisfaites(db, T)
+    assert n["demande_id"].tolist() == ["D06"]
+    assert n.iloc[0]["logements_liberes"] == 2 + 1 + 2   # B2, B3; B6; B8, B9
+    assert str(n["logements_liberes"].dtype) == "int64"

@@ -10,6 +10,7 @@ from datetime import date
 
 import pandas as pd
 
+from fluxcore.cotation.scores import filtres, lire
 from fluxcore.db import Database, en_parallele, load_sql
 from fluxcore.errors import CotationError, FluxcoreError
 from fluxcore.formats import a, accord, fmt_int, fmt_num, fmt_pct
@@ -51,8 +52,8 @@ def fiche(db: Database, identifiant: str) -> dict:
         " join residence r using (residence_id)"
         " left join ref_commune c on c.code_insee = r.commune_insee"
         " left join ref_epci e on e.epci_siren = r.epci_siren"
-        " where l.logement_id = $id or l.logement_id = (select logement_id from liberation"
-        " where liberation_id = $id)", {"id": identifiant})
+        " where l.logement_id = coalesce((select logement_id from liberation"
+        " where liberation_id = $id), $id)", {"id": identifiant})
     if row.empty:
         raise CotationError(f"Logement ou libération inconnu : « {identifiant} ».")
     return row.iloc[0].to_dict()
@@ -81,10 +82,13 @@ def candidats(db: Database, identifiant: str, aujourdhui: date,
     s = get_parametres(db)
     lg = fiche(db, identifiant)
     rg = regles(s, lg, etendue)
-    df = db.df(load_sql("cotation/candidats"), {
-        "date": aujourdhui, "commune": lg["commune_insee"], "epci": lg["epci_siren"],
-        "etendue": etendue, **{k: rg[k] for k in ("tmin", "tmax", "typ_num", "ecart", "plafond",
-                                                  "loyer", "effort_max")},
+    # scored: the demandes of the dwelling's EPCI, and only those wishing its commune unless
+    # the whole EPCI is asked for
+    df = lire(db, load_sql("cotation/candidats"), filtres(
+        aujourdhui, lg["epci_siren"], lg["commune_insee"] if etendue == "commune" else None) | {
+        "commune_logement": lg["commune_insee"], "etendue": etendue,
+        **{k: rg[k] for k in ("tmin", "tmax", "typ_num", "ecart", "plafond", "loyer",
+                              "effort_max")},
         "uc1": float(s["uc_premier_adulte"]), "uc2": float(s["uc_autre_14_plus"]),
         "uc_enf": float(s["uc_enfant_moins_14"]),
         "prioritaires": [str(c) for c in s["cotation_criteres_prioritaires"]]})
@@ -98,12 +102,15 @@ def candidats_contingent(c: Candidats, contingent: str = "tous") -> pd.DataFrame
     may house, re-ranked within it (rang_contingent)."""
     if contingent not in LIBELLES_CONTINGENT:
         raise CotationError(f"Contingent inconnu : « {contingent} ».")
-    e = c.eligibles
-    if contingent == "hors_cotation":
-        e = e.iloc[0:0]
-    elif contingent != "tous":
-        e = e[e[contingent]]
+    e = _du_contingent(c.eligibles, contingent)
     return e.assign(rang_contingent=range(1, len(e) + 1)).reset_index(drop=True)
+
+
+def _du_contingent(eligibles: pd.DataFrame, contingent: str) -> pd.DataFrame:
+    """The eligible demandes a contingent may house (in their order)."""
+    if contingent == "hors_cotation":
+        return eligibles.iloc[0:0]
+    return eligibles if contingent == "tous" else eligibles[eligibles[contingent]]
 
 
 def par_destination(db: Database, liberation_id: str, aujourdhui: date,
@@ -122,14 +129,19 @@ def par_destination(db: Database, liberation_id: str, aujourdhui: date,
     except FluxcoreError as exc:
         raise CotationError(str(exc)) from exc
     dest = ranking.destinations
+    eligibles = c.eligibles
+    parts = {}  # contingent -> (number of its candidates, best score), once per contingent
     rows = []
     for r in dest.itertuples():
         cont = "hors_cotation" if r.type in INTERNES else CONTINGENTS.get(r.type, "tous")
-        sub = candidats_contingent(c, cont)
+        if cont not in parts:
+            sub = _du_contingent(eligibles, cont)["score"]
+            parts[cont] = (len(sub), sub.max() if len(sub) else None)
+        nb, best = parts[cont]
         rows.append({"rang_orientation": r.rang, "destinataire": r.destinataire, "nom": r.nom,
                      "type": r.type, "contingent": cont,
-                     "libelle_contingent": LIBELLES_CONTINGENT[cont], "nb_candidats": len(sub),
-                     "meilleur_score": sub["score"].max() if len(sub) else None})
+                     "libelle_contingent": LIBELLES_CONTINGENT[cont], "nb_candidats": nb,
+                     "meilleur_score": best})
     return c, pd.DataFrame(rows)
 
 

@@ -12,14 +12,16 @@ import numpy as np
 import pandas as pd
 
 from fluxcore.cotation.grille import ANCIENNETE, REFUS, SPECIAUX, grille
-from fluxcore.cotation.scores import attentes, classes, quantiles, scores
+from fluxcore.cotation.scores import attentes, classes, filtres, quantiles
 from fluxcore.criteres import ARTICLES, LIBELLES, criteres_prioritaires
-from fluxcore.db import Database
+from fluxcore.db import Database, en_parallele, load_sql
 from fluxcore.errors import CotationError
 from fluxcore.formats import de, fmt_date, fmt_int, fmt_num
 from fluxcore.parametres import get_parametres
 
 STATUTS_DEMANDE = {"ATTRIBUEE": "satisfaite (logement attribué)", "RADIEE": "radiée"}
+NIVEAUX = {1: "commune", 2: "epci", 3: "epci_toutes"}  # levels of sql/cotation/position.sql
+_TEXTES = ("demande_id", "commune_souhaitee", "typologie_souhaitee", "epci_siren")
 
 
 @dataclass
@@ -36,16 +38,6 @@ class Position:
     phrases: list[str] = field(default_factory=list)
     # prioritaire (bool), criteres: [{code, libelle, article}] — L441-1 publics and DALO
     prioritaire: dict = field(default_factory=dict)
-
-
-def _rang(group: pd.DataFrame, demande_id: str, score: float) -> int:
-    """1 + the demandes ranked before (higher score, or same score and older, then id)."""
-    me = group[group["demande_id"] == demande_id].iloc[0]
-    others = group[group["demande_id"] != demande_id]
-    before = (others["score"] > score) | ((others["score"] == score) & (
-        (others["date_depot"] < me["date_depot"]) | (
-            (others["date_depot"] == me["date_depot"]) & (others["demande_id"] < demande_id))))
-    return int(before.sum()) + 1
 
 
 def _typ(d: dict) -> str:
@@ -67,53 +59,59 @@ def _lieu(niveau: str, d: dict) -> str:
 def position_demandeur(db: Database, demande_id: str, aujourdhui: date) -> Position:
     """The position of an active demande at `aujourdhui`; CotationError in French if the
     demande is unknown or no longer active."""
-    row = db.one("select statut, date_radiation from demande where demande_id = ?",
-                 [demande_id])
+    row, s = en_parallele(lambda: db.one(
+        "select d.statut, d.date_radiation, c.epci_siren, d.typologie_souhaitee, c.nom,"
+        " e.nom, v.version from demande d"
+        " left join ref_commune c on c.code_insee = d.commune_souhaitee"
+        " left join ref_epci e on e.epci_siren = c.epci_siren"
+        " left join (" + load_sql("cotation/versions") + ") v on v.epci_siren = c.epci_siren"
+        " where d.demande_id = $id", {"id": demande_id, "date": aujourdhui}),
+        lambda: get_parametres(db))
     if row is None:
         raise CotationError(f"Demande inconnue : « {demande_id} ».")
     if row[0] != "ACTIVE":
         quand = f" le {fmt_date(pd.Timestamp(row[1]).date())}" if row[1] is not None else ""
         raise CotationError(f"La demande {demande_id} n'est plus active : "
                             f"{STATUTS_DEMANDE.get(row[0], row[0])}{quand}.")
-    s = get_parametres(db)
-    epci = db.scalar("select epci_siren from ref_commune c join demande d"
-                     " on c.code_insee = d.commune_souhaitee where d.demande_id = ?",
-                     [demande_id])
-    pool = scores(db, aujourdhui, epci) if epci else pd.DataFrame()
-    mine = pool[pool["demande_id"] == demande_id] if len(pool) else pool
-    if mine.empty:  # commune outside any EPCI of the reference, or filed after the date
-        alone = scores(db, aujourdhui)
-        mine = alone[alone["demande_id"] == demande_id]
-        if mine.empty:
-            raise CotationError(f"La demande {demande_id} est déposée après le "
-                                f"{fmt_date(aujourdhui)}.")
-        pool = mine
-    d = mine.iloc[0].to_dict()
-    d["commune"] = db.scalar("select nom from ref_commune where code_insee = ?",
-                             [d["commune_souhaitee"]]) or d["commune_souhaitee"]
-    d["epci"] = (db.scalar("select nom from ref_epci where epci_siren = ?", [epci]) or epci
-                 if epci else "hors EPCI connu")
-    version = None if pd.isna(d["version"]) else int(d["version"])
-    g = grille(db, epci, version) if version is not None else None
+    epci, typ, nom_commune, nom_epci, version = row[2:]
+
+    def lecture():
+        # its grid (and the points of a refusal), then its row and the comparison with the
+        # scored demandes of its EPCI (sql/cotation/position.sql); without EPCI, itself only
+        g = grille(db, epci, version) if version is not None else None
+        refus = float(g.loc[g["critere"] == REFUS, "points"].sum()) if g is not None else 0.0
+        df = db.df(load_sql("cotation/position"), filtres(
+            aujourdhui, epci or None, demande=None if epci else demande_id) | {
+            "id": demande_id, "refus": refus})
+        return g, refus, df
+
+    (g, pts_refus, df), att = en_parallele(
+        lecture, lambda: attentes(db, aujourdhui, typ) if isinstance(typ, str) else None)
+    if df.empty:  # filed after the date
+        raise CotationError(f"La demande {demande_id} est déposée après le "
+                            f"{fmt_date(aujourdhui)}.")
+    comp_cols = list(df.columns[df.columns.get_loc("rang_epci") + 1:])
+    d = df.drop(columns=comp_cols).iloc[0].to_dict()
+    for k in _TEXTES:  # as in the table of every score: a missing text is NaN
+        if d[k] is None:
+            d[k] = np.nan
+    stats = df[comp_cols].iloc[0]
+    d["commune"] = nom_commune or d["commune_souhaitee"]
+    d["epci"] = (nom_epci or epci if epci else "hors EPCI connu")
     detail = _detail(d, g)
     score = None if pd.isna(d["score"]) else float(d["score"])
     minimum = int(s["cotation_min_comparables"])
-    comp = _comparables(pool, d, score, minimum) if score is not None else {}
-    att = _attente(attentes(db, aujourdhui), d, minimum)
-    pts_refus = float(g.loc[g["critere"] == REFUS, "points"].sum()) if g is not None else 0.0
+    comp, rang_apres = _comparables(stats, d, score, minimum) if score is not None else ({}, None)
+    att = _attente(att, d, minimum)
     refus = {"points": pts_refus, "score_apres": None, "rang_apres": None}
     if score is not None:
         refus["score_apres"] = score + pts_refus
-        if comp:
-            grp = comp.pop("_groupe")
-            refus["rang_apres"] = _rang(grp.assign(score=np.where(
-                grp["demande_id"] == demande_id, score + pts_refus, grp["score"])),
-                demande_id, score + pts_refus)
+        refus["rang_apres"] = rang_apres
     pos = Position(
         d, detail, version, None if g is None else pd.Timestamp(g["date_effet"].iloc[0]).date()
         if g["date_effet"].notna().any() else None,
         None if pd.isna(d.get("rang_epci")) else int(d["rang_epci"]),
-        int(pool["score"].notna().sum()) if score is not None else 0, comp, att, refus)
+        int(stats["nb_3"]) if score is not None else 0, comp, att, refus)
     pos.prioritaire = priorite(d["criteres"], s["cotation_criteres_prioritaires"], g)
     pos.phrases = phrases(pos, int(s["cotation_attente_mois"]))
     return pos
@@ -164,20 +162,19 @@ def _detail(d: dict, g: pd.DataFrame | None) -> pd.DataFrame:
     return out
 
 
-def _comparables(pool: pd.DataFrame, d: dict, score: float, minimum: int) -> dict:
+def _comparables(stats: pd.Series, d: dict, score: float, minimum: int
+                 ) -> tuple[dict, int]:
     """Scores of similar demandes (same grid): same typologie and commune; below `minimum`
-    demandes, same typologie in the EPCI; below again, the whole EPCI."""
-    scored = pool[pool["score"].notna()]
-    same_typ = scored[scored["typologie_souhaitee"] == d["typologie_souhaitee"]] if isinstance(
-        d["typologie_souhaitee"], str) else scored.iloc[0:0]
-    levels = (("commune", same_typ[same_typ["commune_souhaitee"] == d["commune_souhaitee"]]),
-              ("epci", same_typ), ("epci_toutes", scored))
-    niveau, grp = next(((n, g) for n, g in levels if len(g) >= max(minimum, 1)), levels[-1])
-    v = grp["score"].to_numpy(dtype=float)
-    return {"niveau": niveau, "libelle": _lieu(niveau, d), "nb": len(grp),
-            "rang": _rang(grp, d["demande_id"], score),
-            "part_inferieure": 100.0 * float((v < score).sum()) / len(v),
-            "quantiles": quantiles(v), "classes": classes(v), "_groupe": grp}
+    demandes, same typologie in the EPCI; below again, the whole EPCI (`stats`: the counts of
+    sql/cotation/position.sql). Also its rank there after one more refusal."""
+    n = next((k for k in (1, 2) if stats[f"nb_{k}"] >= max(minimum, 1)), 3)
+    niveau = NIVEAUX[n]
+    v = np.asarray(stats[f"scores_{n}"], dtype=float)
+    return {"niveau": niveau, "libelle": _lieu(niveau, d), "nb": len(v),
+            "rang": int(stats[f"avant_{n}"]) + 1,
+            "part_inferieure": 100.0 * float(stats[f"moins_{n}"]) / len(v),
+            "quantiles": quantiles(v), "classes": classes(v)}, int(
+        stats[f"apres_refus_{n}"]) + 1
 
 
 def _attente(a: pd.DataFrame, d: dict, minimum: int) -> dict:

@@ -1,7 +1,8 @@
 -- Observed waiting time: complete months from filing to attribution of the demandes
 -- satisfied in the $mois months up to $date, at three levels of comparison (grouping sets):
 -- niveau 'commune' (commune wished + typologie), 'epci' (EPCI + typologie), 'typologie'
--- (typologie over the whole base). Columns: niveau, commune_souhaitee, epci_siren,
+-- (typologie over the whole base); those of typologie $typologie only unless NULL (every
+-- level is per typologie). Columns: niveau, commune_souhaitee, epci_siren,
 -- typologie_souhaitee, nb (demandes satisfied), mediane_mois.
 select case when grouping(commune_souhaitee) = 0 then 'commune'
             when grouping(epci_siren) = 0 then 'epci' else 'typologie' end as niveau,
@@ -16,6 +17,7 @@ from (
       and d.date_radiation <= $date
       and d.date_radiation > $date::date - to_months($mois::integer)
       and d.typologie_souhaitee is not null
+      and ($typologie is null or d.typologie_souhaitee = $typologie)
 )
 group by grouping sets ((commune_souhaitee, epci_siren, typologie_souhaitee),
                         (epci_siren, typologie_souhaitee), (typologie_souhaitee))

@@ -1,7 +1,9 @@
 -- Active demandes that could be candidates for a dwelling, ranked by score (ties: the older
 -- demande first, then its id), with the eligibility tests and the contingents they can be
--- housed on. Parameters: $date, $commune (dwelling's commune), $epci (its EPCI), $etendue
--- ('commune': demandes wishing this commune; 'epci': wishing a commune of its EPCI),
+-- housed on. Parameters: $date, $commune_logement (dwelling's commune), $epci (its EPCI),
+-- $etendue ('commune': demandes wishing this commune; 'epci': wishing a commune of its EPCI),
+-- $commune ($commune_logement when $etendue is 'commune', else NULL) and $demande (NULL):
+-- the filters of cotation/scores,
 -- $tmin/$tmax (household sizes for its typologie), $typ_num (its number of rooms) and $ecart
 -- (largest gap in rooms with the typologie wished), $plafond (€/UC/year, NULL: no ceiling),
 -- $loyer (monthly rent, NULL: unknown; resources unknown or zero: burden not checked),
@@ -18,7 +20,7 @@ u as (
                + $uc_enf * greatest(s.taille_menage - 2, 0) as uc
     from s
     where case when $etendue = 'epci' then s.epci_siren = $epci
-               else s.commune_souhaitee = $commune end
+               else s.commune_souhaitee = $commune_logement end
 ),
 t as (
     select s.*,

@@ -2,20 +2,30 @@
 -- the scores of its EPCI (same grid) and seniority beyond the observed waiting time for
 -- similar demandes (cotation/attente: commune + typologie when at least $min satisfied, else
 -- EPCI + typologie, else the typologie over the whole base). Counts the dwellings of the
--- wished commune and typologie vacated since filing. Optional $epci filter (NULL: all).
+-- wished commune and typologie vacated since filing (fait_liberation, dwellings in the flux).
+-- Optional $epci filter (NULL: all); $commune and $demande: NULL (cotation/scores).
 -- Columns: scores columns, rang_epci, nb_epci, seuil_score, attente_mois, niveau_attente,
---   nb_attente, logements_liberes.
+--   nb_attente, logements_liberes, commune (the wished commune's name).
 with s as (
     {{ cotation/scores }}
 ),
-r as (
-    select s.*,
-           row_number() over (partition by epci_siren
-                              order by score desc, date_depot, demande_id) as rang_epci,
-           count(*) over (partition by epci_siren) as nb_epci,
-           quantile_cont(score, $centile / 100.0) over (partition by epci_siren) as seuil_score
+seuils as (
+    select epci_siren, count(*) as nb_epci,
+           quantile_cont(score, $centile / 100.0) as seuil_score
     from s
-    where score is not null and ($epci is null or epci_siren = $epci)
+    where score is not null
+    group by epci_siren
+),
+r as (
+    -- at or above the threshold; every demande ranked before one of them is one of them too,
+    -- so their rank among them is their rank in the EPCI
+    select s.*,
+           row_number() over (partition by s.epci_siren
+                              order by s.score desc, s.date_depot, s.demande_id) as rang_epci,
+           e.nb_epci, e.seuil_score
+    from s
+    join seuils e on e.epci_siren = s.epci_siren
+    where s.score >= e.seuil_score
 ),
 a as (
     {{ cotation/attente }}
@@ -34,7 +44,6 @@ w as (
     left join a a2 on a2.niveau = 'epci' and a2.epci_siren = r.epci_siren
         and a2.typologie_souhaitee = r.typologie_souhaitee
     left join a a3 on a3.niveau = 'typologie' and a3.typologie_souhaitee = r.typologie_souhaitee
-    where r.score >= r.seuil_score
 ),
 k as (
     select w.*
@@ -42,20 +51,33 @@ k as (
     where w.attente_mois is not null and w.anciennete_mois > w.attente_mois
 ),
 libs as (
-    select r.commune_insee, l.typologie, b.date_liberation
-    from liberation b
-    join logement l using (logement_id)
-    join residence r using (residence_id)
-    where b.date_liberation <= $date and l.hors_flux_motif is null
+    -- libérations per commune × typologie × day, for the communes the demandes above wish
+    select f.commune_insee, f.typologie, f.date_liberation, count(*) as nb
+    from fait_liberation f
+    where f.date_liberation <= $date and f.hors_flux_motif is null
+      and f.commune_insee in (select commune_souhaitee from k)
+    group by all
 ),
 n as (
-    select k.demande_id, count(*) as logements_liberes
-    from k
-    join libs on libs.commune_insee = k.commune_souhaitee
-        and libs.typologie = k.typologie_souhaitee and libs.date_liberation >= k.date_depot
-    group by k.demande_id
+    -- days of libération and filings in one sequence per commune × typologie, latest first
+    -- (a day's libérations before the filings of that day): the running count at a filing
+    -- is the number of dwellings vacated since
+    select demande_id,
+           sum(nb) over (partition by commune, typologie order by jour desc, demande_id nulls first
+                         rows between unbounded preceding and current row)::bigint
+               as logements_liberes
+    from (
+        select commune_insee as commune, typologie, date_liberation as jour, nb,
+               null::varchar as demande_id
+        from libs
+        union all
+        select commune_souhaitee, typologie_souhaitee, date_depot, 0, demande_id
+        from k
+    )
+    qualify demande_id is not null
 )
-select k.*, coalesce(n.logements_liberes, 0) as logements_liberes
+select k.*, coalesce(n.logements_liberes, 0) as logements_liberes, c.nom as commune
 from k
 left join n using (demande_id)
+left join ref_commune c on c.code_insee = k.commune_souhaitee
 order by k.epci_siren, k.rang_epci

@@ -1,7 +1,9 @@
--- Score of every active demande filed by $date (of EPCI $epci only, unless NULL), under the
--- grid of its EPCI (commune wished → ref_commune.epci_siren) in force at $date. Criteria
--- listed twice count once; the special codes ANCIENNETE_MOIS (points per complete month since filing) and REFUS (points per
--- refusal of a suitable dwelling) are never read from the demande's own list.
+-- Score of every active demande filed by $date, under the grid of its EPCI (commune wished →
+-- ref_commune.epci_siren) in force at $date; only those of EPCI $epci, wishing commune
+-- $commune, or demande $demande when these are not NULL (a demande's score never depends on
+-- the others). Criteria listed twice count once; the special codes ANCIENNETE_MOIS (points
+-- per complete month since filing) and REFUS (points per refusal of a suitable dwelling) are
+-- never read from the demande's own list.
 -- One row per demande: demande_id, date_depot, commune_souhaitee, typologie_souhaitee,
 --   taille_menage, ressources_uc, criteres, nb_refus, salarie, agent_public, epci_siren,
 --   version (NULL: no grid in force for its EPCI), anciennete_mois, points_criteres,
@@ -17,6 +19,8 @@ with dem as (
     left join ref_commune c on c.code_insee = d.commune_souhaitee
     where d.statut = 'ACTIVE' and d.date_depot <= $date
       and ($epci is null or c.epci_siren = $epci)
+      and ($commune is null or d.commune_souhaitee = $commune)
+      and ($demande is null or d.demande_id = $demande)
 ),
 vig as (
     {{ cotation/versions }}
