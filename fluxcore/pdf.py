@@ -6,6 +6,7 @@ The core PDF fonts only cover Latin-1; French figures need the narrow no-break s
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +17,11 @@ from fluxcore.formats import fmt_date
 FONTS = Path(__file__).resolve().parent.parent / "data" / "ref" / "fonts"
 FAMILLE = "Liberation"
 ROUGE, VERT, GRIS, BLEU = (190, 40, 0), (0, 110, 80), (90, 90, 90), (0, 90, 160)
+NOIR = (0, 0, 0)
+_COURTS: dict[tuple, str] = {}      # _fit: (font, size, text, width) → the text as it fits
+# lines of the texts already broken (Document.texte): (font, size, margin, width, text) → lines
+_LIGNES: dict[tuple, list[str]] = {}
+_BROUILLON = threading.local()      # each thread's scratch document to break texts on
 
 
 class Document(FPDF):
@@ -26,6 +32,11 @@ class Document(FPDF):
         self.titre, self.pied = titre, pied
         self.add_font(FAMILLE, "", str(FONTS / "LiberationSans-Regular.ttf"))
         self.add_font(FAMILLE, "B", str(FONTS / "LiberationSans-Bold.ttf"))
+        for font in self.fonts.values():
+            # the embedded subset keeps each glyph's bytes as they are in the file instead
+            # of decoding and re-encoding every glyph to recompute bounding boxes (the font's
+            # own boxes are kept: same text, same drawing, a fraction of the output time)
+            font.ttfont.recalcBBoxes = False
         self.set_auto_page_break(True, margin=14)
         self.set_margins(12, 12, 12)
         self.set_title(titre)
@@ -48,12 +59,39 @@ class Document(FPDF):
     def entete(self, sous_titre: str = "") -> None:
         self.set_font(FAMILLE, "B", 15)
         self.set_text_color(*BLEU)
-        self.multi_cell(0, 7, self.titre, new_x="LMARGIN", new_y="NEXT", align="L")
+        self.texte(7, self.titre)
         self.set_text_color(0, 0, 0)
         if sous_titre:
             self.set_font(FAMILLE, "", 9)
-            self.multi_cell(0, 4.5, sous_titre, new_x="LMARGIN", new_y="NEXT", align="L")
+            self.texte(4.5, sous_titre)
         self.ln(2)
+
+    def texte(self, h: float, texte: str) -> None:
+        """What `multi_cell(0, h, texte, new_x="LMARGIN", new_y="NEXT", align="L")` draws, the
+        same lines at the same places (tests/test_bilan.py compares the pages): fpdf's line
+        breaking measures the line again at every character (quadratic in its length), so
+        the lines of a text already broken with the same font and width (the method notes
+        of every document) are reused, each drawn as the cell multi_cell draws."""
+        w = self.w - self.r_margin - self.x
+        cle = (self.font_family, self.font_style, self.font_size_pt, self.c_margin, w, texte)
+        lignes = _LIGNES.get(cle)
+        if lignes is None:
+            # broken on a scratch document: a dry run on this one would leave a trace in
+            # its page (fpdf forgets the font is set when the dry run crosses a page break)
+            brouillon = getattr(_BROUILLON, "doc", None)
+            if brouillon is None:
+                brouillon = _BROUILLON.doc = Document("")
+                brouillon.add_page()
+            brouillon.set_font(self.font_family, self.font_style, self.font_size_pt)
+            brouillon.c_margin = self.c_margin
+            lignes = brouillon.multi_cell(w, h, texte, align="L", dry_run=True,
+                                          output="LINES")
+            if len(_LIGNES) >= 1024:
+                _LIGNES.clear()
+            _LIGNES[cle] = lignes
+        for i, ligne in enumerate(lignes):
+            self.cell(w, h, ligne, new_x="LMARGIN" if i == len(lignes) - 1 else "LEFT",
+                      new_y="NEXT")
 
     def titre_section(self, texte: str) -> None:
         self.ln(1.5)
@@ -64,7 +102,7 @@ class Document(FPDF):
 
     def paragraphe(self, texte: str, taille: float = 9) -> None:
         self.set_font(FAMILLE, "", taille)
-        self.multi_cell(0, taille * 0.5, texte, new_x="LMARGIN", new_y="NEXT", align="L")
+        self.texte(taille * 0.5, texte)
 
     def tableau(self, entetes: list[str], lignes: list[list[str]], largeurs: list[float],
                 taille: float = 8.5, sections: set[int] | None = None,
@@ -78,28 +116,44 @@ class Document(FPDF):
         for text, w, a in zip(entetes, largeurs, align):
             self.cell(w, h + 1, _fit(self, text, w), border="B", align=a, fill=True)
         self.ln(h + 1)
+        sections = sections or set()
+        style = couleur = None     # font style and text colour set last (a page break keeps them)
         for i, row in enumerate(lignes):
             if self.will_page_break(h):
                 self.add_page()
-            section = i in (sections or set())
+            section = i in sections
             for j, (text, w) in enumerate(zip(row, largeurs)):
                 text = str(text)
                 ko, ok = text.startswith("Non conforme"), text.startswith("Conforme")
-                self.set_font(FAMILLE, "B" if section or ko else "", taille)
-                self.set_text_color(*(ROUGE if ko else VERT if ok else (0, 0, 0)))
+                if (s := "B" if section or ko else "") != style:
+                    self.set_font(FAMILLE, s, taille)
+                    style = s
+                if (c := ROUGE if ko else VERT if ok else NOIR) != couleur:
+                    self.set_text_color(*c)
+                    couleur = c
                 self.cell(w, h, _fit(self, text, w), border="B" if section else 0,
                           align=align[j])
-            self.set_text_color(0, 0, 0)
+            if couleur != NOIR:
+                self.set_text_color(*NOIR)
+                couleur = NOIR
             self.ln(h)
 
 
 def _fit(pdf: FPDF, text: str, width: float) -> str:
-    """Shorten a text with « … » so that it fits its column."""
-    if pdf.get_string_width(text) <= width - 1:
-        return text
-    while text and pdf.get_string_width(text + "…") > width - 1:
-        text = text[:-1]
-    return text + "…"
+    """Shorten a text with « … » so that it fits its column (a table repeats its texts: the
+    result is kept per font, size, text and width)."""
+    cle = (pdf.font_family, pdf.font_style, pdf.font_size_pt, text, width)
+    court = _COURTS.get(cle)
+    if court is None:
+        court = text
+        if pdf.get_string_width(court) > width - 1:
+            while court and pdf.get_string_width(court + "…") > width - 1:
+                court = court[:-1]
+            court += "…"
+        if len(_COURTS) >= 100_000:
+            _COURTS.clear()
+        _COURTS[cle] = court
+    return court
 
 
 OKABE_ITO = [(0, 114, 178), (230, 159, 0), (0, 158, 115), (213, 94, 0), (86, 180, 233),

@@ -473,3 +473,58 @@ def test_statistics_in_every_export(year_db):
                  "Département 10", "État – agents (fonctionnaires)", "Non réservé (bailleur)",
                  "Imputées", "Hors contingent", "compté comme livré"):
         assert part in text, part
+
+
+def test_fast_writers_draw_and_write_what_the_library_calls_do():
+    """The recap's long sheet (archive._feuille) holds the cells pandas' to_excel writes, and
+    Document.texte draws the same page content as fpdf's multi_cell, line breaks from its
+    cache included (the bilan's files are generated through both)."""
+    import openpyxl
+    import pypdf
+
+    from fluxcore.bilan.archive import _feuille
+    from fluxcore.neutralisation import excel_writer
+    from fluxcore.pdf import FAMILLE, Document
+
+    df = pd.DataFrame({
+        "texte": pd.Series(["a", None, "", "=1+1", "-12", "é"], dtype="str"),
+        "objet": pd.Series(["a", None, float("nan"), "", 3, 2.5], dtype=object),
+        "entier": [1, 2, 3, 4, 5, 6], "nullable": pd.Series([1, None, 3, None, 5, 6],
+                                                           dtype="Int64"),
+        "reel": [1.5, float("nan"), 0.0, -2.0, 1e20, 3.0],
+        "booleen": [True, False, True, False, True, False],
+        "date": [date(2025, 1, 2), None, date(2024, 2, 29), pd.NaT, date(2025, 12, 31),
+                 date(2020, 1, 1)],
+        "horodatage": pd.to_datetime(["2025-01-02", None, "2025-03-04 05:06:07",
+                                      "2025-01-01", None, "2025-01-01"], format="ISO8601")})
+
+    def cells(data: bytes) -> list:
+        ws = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
+        return [(c.coordinate, c.value, c.number_format, c.font.b, c.alignment.horizontal,
+                 c.border.top.style) for row in ws.iter_rows() for c in row
+                if c.value is not None or c.has_style]
+
+    pandas_, fast = io.BytesIO(), io.BytesIO()
+    with excel_writer(pandas_) as xw:
+        df.to_excel(xw, sheet_name="S", index=False)
+    with excel_writer(fast) as xw:
+        _feuille(xw, "S", df)
+    assert cells(fast.getvalue()) == cells(pandas_.getvalue())
+    assert ("A5", "'=1+1") in [c[:2] for c in cells(fast.getvalue())]   # still neutralised
+
+    long_ = " ".join(f"Mot{i} « numéro » {i} 12\u202f345 €" for i in range(400))
+    textes = ["Court.", "", long_, "Un paragraphe de méthode " * 30]
+
+    def pdf(draw) -> list[bytes]:
+        doc = Document("Titre")
+        doc.add_page()
+        doc.set_font(FAMILLE, "", 9)
+        for t in [*textes, *textes]:        # the second time from the cache
+            draw(doc, t)
+        return [p.get_contents().get_data() for p in pypdf.PdfReader(
+            io.BytesIO(bytes(doc.output()))).pages]
+
+    library = pdf(lambda d, t: d.multi_cell(0, 4.5, t, new_x="LMARGIN", new_y="NEXT",
+                                            align="L"))
+    assert len(library) > 2                 # the long text runs over pages
+    assert pdf(lambda d, t: d.texte(4.5, t)) == library

@@ -60,6 +60,8 @@ class Bilan:
     departements: dict[str, str]
     # arrêté du 28 novembre 2011: per département and type of réservataire (statistiques.py)
     statistiques: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # every setting as read for this bilan (get_parametres): the documents' own reads use them
+    parametres: dict = field(default_factory=dict, repr=False)
 
     @property
     def annee_prevision(self) -> int:
@@ -88,17 +90,26 @@ def libelle_periode(code: str, bornes: list[int]) -> str:
     return f"{bornes[i - 1]}–{bornes[i] - 1}"
 
 
+_RANGS = {"typologie": {t: i for i, t in enumerate(TYPOLOGIES)},
+          "financement": {f: i for i, f in enumerate(FINANCEMENTS)},
+          "qpv": {"QPV": 0, "HORS_QPV": 1}}
+
+
+def cle_categorie(dimension: str, code):
+    """Sort key of one category of a dimension (typologies and bands in their order, an
+    unknown code last; other dimensions: the code itself)."""
+    if dimension in _RANGS:
+        return _RANGS[dimension].get(code, 99)
+    if dimension == "construction":
+        return 999 if code == "INCONNUE" else int(code)
+    return code
+
+
 def ordre_categories(dimension: str, codes: pd.Series) -> pd.Series:
     """Sort key of the categories of a dimension (typologies and bands in their order)."""
-    if dimension == "typologie":
-        return codes.map({t: i for i, t in enumerate(TYPOLOGIES)}).fillna(99)
-    if dimension == "financement":
-        return codes.map({f: i for i, f in enumerate(FINANCEMENTS)}).fillna(99)
-    if dimension == "qpv":
-        return codes.map({"QPV": 0, "HORS_QPV": 1}).fillna(99)
-    if dimension == "construction":
-        return codes.map(lambda c: 999 if c == "INCONNUE" else int(c))
-    return codes
+    if dimension == "commune":
+        return codes
+    return codes.map(lambda c: cle_categorie(dimension, c))
 
 
 def calculer_bilan(db: Database, annee: int, aujourdhui: date | None = None) -> Bilan:
@@ -138,7 +149,8 @@ def calculer_bilan(db: Database, annee: int, aujourdhui: date | None = None) -> 
         epcis=noms(db, "ref_epci").to_dict(),
         departements=db.df("select departement, nom from ref_departement")
         .set_index("departement")["nom"].to_dict(),
-        statistiques=statistiques(stats, bool(s["rendu_bailleur_compte_livre"])))
+        statistiques=statistiques(stats, bool(s["rendu_bailleur_compte_livre"])),
+        parametres=dict(s))
 
 
 def avec_droits_prevus(prev: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ formula.
 from __future__ import annotations
 
 import io
+from collections import Counter
 from datetime import date
 
 import pandas as pd
@@ -18,7 +19,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from fluxcore.bilan.calcul import DIMENSIONS
-from fluxcore.bilan.documents import DocumentBilan
+from fluxcore.bilan.documents import ORDRE_GROUPES, DocumentBilan
 from fluxcore.bilan.textes import TYPES, indicateurs
 from fluxcore.formats import fmt_date
 from fluxcore.neutralisation import classeur
@@ -182,10 +183,12 @@ def _table(ws, f: _Formats, row0: int, df: pd.DataFrame, spec,
     """Header, one row per record, a « Total » row (SUM formulas, cached values) unless the
     table is empty. Returns the row after the table."""
     ws.write_row(row0, 0, [h for h, _, _ in spec], f.head)
-    for i, rec in enumerate(df.itertuples(index=False), start=row0 + 1):
-        d = rec._asdict()
-        for j, (_, col, kind) in enumerate(spec):
-            _value(ws, i, j, d.get(col), f.cell[kind])
+    # column by column as Python lists: no row objects (itertuples) per record
+    for j, (_, col, kind) in enumerate(spec):
+        fmt = f.cell[kind]
+        values = df[col].tolist() if col in df.columns else [None] * len(df)
+        for i, value in enumerate(values, start=row0 + 1):
+            _value(ws, i, j, value, fmt)
     last = row0 + len(df)
     if df.empty:
         ws.write(row0 + 1, 0, "Aucun logement.", f.sub)
@@ -219,10 +222,8 @@ def _logements(wb, f: _Formats, doc: DocumentBilan) -> None:
             and (doc.genre == "epci" or c[1] != "destination")]
     ws.write_row(3, 0, [h for h, _, _ in spec], f.head)
     f_date = wb.add_format({"num_format": "dd/mm/yyyy"})
-    for i, rec in enumerate(doc.logements.itertuples(index=False), start=4):
-        d = rec._asdict()
-        for j, (_, col, kind) in enumerate(spec):
-            v = d.get(col)
+    for j, (_, col, kind) in enumerate(spec):     # column by column, as Python lists
+        for i, v in enumerate(doc.logements[col].tolist(), start=4):
             if v is None or (not isinstance(v, str) and pd.isna(v)):
                 ws.write_blank(i, j, None)
             elif kind == "date":
@@ -242,27 +243,31 @@ def _par_destination(ws, f: _Formats, row0: int, long: pd.DataFrame) -> None:
     ws.write(row0, 0, "Par destination : proposés / attribués", f.section)
     if long.empty:
         return
-    dests = (long.groupby(["destinataire", "nom", "groupe"], as_index=False)["logements"].sum()
-             .assign(_g=lambda x: x["groupe"].map({"reservataire": 0, "bailleur": 1,
-                                                    "interne": 2, "non_oriente": 3}))
-             .sort_values(["_g", "logements"], ascending=[True, False]))
-    cats = long.drop_duplicates("code")[["code", "categorie"]]
-    order = {c: i for i, c in enumerate(long["code"].drop_duplicates())}
-    cats = cats.assign(_k=cats["code"].map(order)).sort_values("_k")
+    rows = list(zip(long["code"].tolist(), long["categorie"].tolist(),
+                    long["destinataire"].tolist(), long["nom"].tolist(),
+                    long["groupe"].tolist(), long["logements"].tolist(),
+                    long["attribues"].tolist()))
+    # proposed and attributed per (category, destination); 0 where a destination has none
+    logements: Counter = Counter()
+    attribues: Counter = Counter()
+    total: Counter = Counter()          # per destination: its columns' order
+    cats: dict = {}                     # categories in the order of the long table
+    for code, categorie, dest, nom, groupe, n, a in rows:
+        logements[code, dest] += n
+        attribues[code, dest] += a
+        total[dest, nom, groupe] += n
+        cats.setdefault(code, categorie)
+    dests = sorted(sorted(total), key=lambda k: (ORDRE_GROUPES[k[2]], -total[k]))
     head = row0 + 1
     ws.write(head, 0, "Catégorie", f.head)
     ws.write(head + 1, 0, "", f.head)
-    for j, d in enumerate(dests.itertuples(), start=0):
+    for j, (_, nom, _) in enumerate(dests):
         c = 1 + 2 * j
-        ws.merge_range(head, c, head, c + 1, d.nom, f.head)
+        ws.merge_range(head, c, head, c + 1, nom, f.head)
         ws.write(head + 1, c, "Proposés", f.head)
         ws.write(head + 1, c + 1, "Attribués", f.head)
-    piv = long.pivot_table(index="code", columns="destinataire",
-                           values=["logements", "attribues"], aggfunc="sum", fill_value=0)
-    for i, cat in enumerate(cats.itertuples(), start=head + 2):
-        ws.write(i, 0, cat.categorie)
-        for j, d in enumerate(dests.itertuples(), start=0):
-            ws.write_number(i, 1 + 2 * j, int(piv.at[cat.code, ("logements", d.destinataire)]),
-                            f.cell["int"])
-            ws.write_number(i, 2 + 2 * j, int(piv.at[cat.code, ("attribues", d.destinataire)]),
-                            f.cell["int"])
+    for i, (code, categorie) in enumerate(cats.items(), start=head + 2):
+        ws.write(i, 0, categorie)
+        for j, (dest, _, _) in enumerate(dests):
+            ws.write_number(i, 1 + 2 * j, int(logements[code, dest]), f.cell["int"])
+            ws.write_number(i, 2 + 2 * j, int(attribues[code, dest]), f.cell["int"])

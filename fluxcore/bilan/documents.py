@@ -7,6 +7,7 @@ headline counts (`chiffres`): each dimension partitions the same libérations.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from fluxcore.bilan.calcul import (
     Bilan,
     avec_droits_prevus,
     calculer_bilan,
-    ordre_categories,
+    cle_categorie,
     totaux,
 )
 from fluxcore.bilan.textes import notes_methode
@@ -36,6 +37,9 @@ from fluxcore.referentiel import libelle_perimetre
 from fluxcore.regles import INTERNES
 
 NON_ORIENTE = "NON_ORIENTE"
+# the destinations of an EPCI's tables in this order: réservataires, bailleur, internal uses,
+# dwellings not yet oriented (_groupe)
+ORDRE_GROUPES = {"reservataire": 0, "bailleur": 1, "interne": 2, "non_oriente": 3}
 BAILLEUR = DESTINATIONS_BAILLEUR.groupes["BAILLEUR"]     # « Bailleur (part non réservée) »
 
 
@@ -91,7 +95,13 @@ def _info(b: Bilan, genre: str, code: str) -> pd.Series:
 
 def _perimetre_label(b: Bilan, dep: str, perimetre) -> str:
     """« Tout le département de la Marne », « Commune de Reims », « CU du Grand Reims »."""
-    return libelle_perimetre(perimetre, dep, {**b.communes, **b.epcis})
+    noms = {}
+    if perimetre is not None and not pd.isna(perimetre):
+        code = str(perimetre)       # an EPCI's name, else a commune's (never both: 9 / 5 chars)
+        nom = b.epcis.get(code, b.communes.get(code))
+        if nom is not None:
+            noms[code] = nom
+    return libelle_perimetre(perimetre, dep, noms)
 
 
 def _masque_perimetres(df: pd.DataFrame, conv: pd.DataFrame) -> pd.Series:
@@ -106,42 +116,95 @@ def _masque_perimetres(df: pd.DataFrame, conv: pd.DataFrame) -> pd.Series:
     return mask
 
 
-def _croisement(b: Bilan, d: pd.DataFrame, dim: str, flux: pd.DataFrame | None) -> pd.DataFrame:
-    """Categories of one dimension: counts, share of the dwellings, share of the flux."""
-    g = d[d["dimension"] == dim].groupby("categorie", as_index=False)[MESURES].sum()
+def _sommes(d: pd.DataFrame, cles: list[str], mesures: list[str]) -> dict[tuple, list[int]]:
+    """Σ of `mesures` per distinct value of `cles` (rows with a missing key left out, as a
+    groupby does): a document's slice of the detail is small, plain Python is faster than a
+    pandas groupby per table."""
+    out: dict[tuple, list[int]] = {}
+    n = len(cles)
+    for row in zip(*(d[c].tolist() for c in (*cles, *mesures))):
+        key = row[:n]
+        if not all(isinstance(k, str) for k in key):
+            continue
+        acc = out.get(key)
+        if acc is None:
+            out[key] = list(row[n:])
+        else:
+            for i, v in enumerate(row[n:]):
+                acc[i] += v
+    return out
+
+
+def _par_dimension(sommes: dict[tuple, list[int]]) -> dict[str, dict]:
+    """{(dimension, *rest): sums} → {dimension: {rest: sums}} (rest: one key or a tuple)."""
+    out: dict[str, dict] = {dim: {} for dim in DIMENSIONS}
+    for (dim, *rest), v in sommes.items():
+        out.setdefault(dim, {})[rest[0] if len(rest) == 1 else tuple(rest)] = v
+    return out
+
+
+def _cadre(colonnes: dict[str, list]) -> pd.DataFrame:
+    """A table from its columns (Python lists: counts int64, shares float64, texts str). An
+    empty one gets the dtypes the former pandas chain gave it (categorie float64)."""
+    if len(colonnes["code"]):
+        return pd.DataFrame(colonnes)
+    return pd.DataFrame({c: pd.Series([], dtype="float64" if c == "categorie"
+                                      or c.startswith("part") else "int64"
+                                      if c in (*MESURES, "flux") else "str")
+                         for c in colonnes})
+
+
+def _ordre(dim: str, codes: list, labels: list[str]) -> list:
+    """Sort key of each category: typologies and bands in their order, communes
+    alphabetically whatever their accents and case."""
+    if dim == "commune":
+        return [_cle(lab) for lab in labels]
+    return [cle_categorie(dim, c) for c in codes]
+
+
+def _croisement(b: Bilan, sommes: dict[str, list[int]], dim: str,
+                flux: dict[str, int] | None) -> pd.DataFrame:
+    """Categories of one dimension: counts, share of the dwellings, share of the flux.
+    `sommes`: category → MESURES (_sommes); `flux`: category → flux of its perimeters."""
+    codes = sorted(sommes) if flux is None else sorted(set(sommes) | set(flux))
+    labels = [b.libelle(dim, c) for c in codes]
+    cles = _ordre(dim, codes, labels)
+    rang = sorted(range(len(codes)), key=cles.__getitem__)        # a stable sort
+    codes, labels = [codes[i] for i in rang], [labels[i] for i in rang]
+    zero = [0] * len(MESURES)
+    vals = [sommes.get(c, zero) for c in codes]
+    data: dict[str, list] = {"code": codes, "categorie": labels}
+    for i, m in enumerate(MESURES):
+        data[m] = [int(v[i]) for v in vals]
+    total = sum(data["logements"])
     if flux is not None:
-        f = flux[flux["dimension"] == dim][["categorie", "flux"]]
-        g = g.merge(f, on="categorie", how="outer").fillna(0)
-    g[MESURES] = g[MESURES].astype(int)
-    total = g["logements"].sum()
-    g["part"] = 100.0 * g["logements"] / total if total else float("nan")
+        data["flux"] = [int(flux.get(c, 0)) for c in codes]
+    data["part"] = [100.0 * n / total if total else float("nan") for n in data["logements"]]
     if flux is not None:
-        g["flux"] = g["flux"].astype(int)
-        tf = g["flux"].sum()
-        g["part_flux"] = 100.0 * g["flux"] / tf if tf else float("nan")
-    g = g.rename(columns={"categorie": "code"})
-    g.insert(1, "categorie", [b.libelle(dim, c) for c in g["code"]])
-    key = ordre_categories(dim, g["code"]) if dim != "commune" else g["categorie"].map(_cle)
-    return g.assign(_k=key.values).sort_values("_k").drop(columns="_k").reset_index(drop=True)
+        tf = sum(data["flux"])
+        data["part_flux"] = [100.0 * n / tf if tf else float("nan") for n in data["flux"]]
+    return _cadre(data)
 
 
 def _soustraits(realise: pd.DataFrame, prevus: pd.DataFrame) -> pd.DataFrame:
-    r = realise.groupby("destinataire")[["logements", "attribues"]].sum()
-    p = prevus.groupby("categorie")["prevision"].sum()
-    out = pd.DataFrame({"categorie": list(INTERNES)})
-    out["libelle"] = out["categorie"].map(DESTINATIONS_BAILLEUR.libelles)
-    out["realise"] = out["categorie"].map(r["logements"]).fillna(0).astype(int)
-    out["attribues"] = out["categorie"].map(r["attribues"]).fillna(0).astype(int)
-    out["prevision"] = out["categorie"].map(p).fillna(0.0).astype(float)
-    return out
+    """Per subtracted category: realised (and attributed) this year, forecast next year."""
+    r = _sommes(realise, ["destinataire"], ["logements", "attribues"])
+    p = prevus.groupby("categorie")["prevision"].sum().to_dict()    # pandas' float sum
+    cats = list(INTERNES)
+    return pd.DataFrame({
+        "categorie": cats, "libelle": [DESTINATIONS_BAILLEUR.libelles.get(c) for c in cats],
+        "realise": [int(r.get((c,), [0, 0])[0]) for c in cats],
+        "attribues": [int(r.get((c,), [0, 0])[1]) for c in cats],
+        "prevision": [float(p.get(c, 0.0)) for c in cats]})
 
 
 def document_reservataire(b: Bilan, reservataire_id: str) -> DocumentBilan:
     """The bilan of one réservataire: all its conventions, every territory."""
     info = _info(b, "reservataire", reservataire_id)
     d = b.detail[b.detail["destinataire"] == reservataire_id]
-    chiffres: dict[str, float] = dict(totaux(d))
+    sommes = _par_dimension(_sommes(d, ["dimension", "categorie"], MESURES))
     t = d[d["dimension"] == "typologie"]
+    chiffres: dict[str, float] = dict(totaux(t))
     chiffres["hors_flux"] = int(t.loc[~t["dans_flux"], "logements"].sum())
     conv = b.conventions[b.conventions["reservataire_id"] == reservataire_id].copy()
     conv["perimetre_libelle"] = [_perimetre_label(b, c.departement, c.perimetre)
@@ -156,8 +219,13 @@ def document_reservataire(b: Bilan, reservataire_id: str) -> DocumentBilan:
     synthese = conv[["departement", "perimetre", "perimetre_libelle", "taux_flux", "entres",
                      "du", "orientes", "attribues", "rendus", "en_cours", "livres",
                      "ecart"]].reset_index(drop=True)
-    flux = b.flux[b.flux["reservataire_id"] == reservataire_id]
-    crois = {dim: _croisement(b, d, dim, flux) for dim in DIMENSIONS}
+    f = b.flux[b.flux["reservataire_id"] == reservataire_id]
+    flux: dict[str, dict[str, int]] = {dim: {} for dim in DIMENSIONS}
+    for dim, cat, n in zip(f["dimension"].tolist(), f["categorie"].tolist(),
+                           f["flux"].tolist()):
+        if isinstance(cat, str):
+            flux.setdefault(dim, {})[cat] = n
+    crois = {dim: _croisement(b, sommes[dim], dim, flux[dim]) for dim in DIMENSIONS}
     prev = b.prevision[b.prevision["reservataire_id"] == reservataire_id].copy()
     prev["perimetre_libelle"] = [_perimetre_label(b, c.departement, c.perimetre)
                                  for c in prev.itertuples()]
@@ -200,32 +268,57 @@ def _lignes_internes(b: Bilan) -> pd.DataFrame:
     return out.rename(columns={"categorie": "commune_insee"})
 
 
-def document_epci(db: Database, b: Bilan, epci_siren: str) -> DocumentBilan:
-    """The bilan of one EPCI: every dwelling of its territory, per destination."""
+@dataclass(frozen=True)
+class LecturesEpci:
+    """What an EPCI's document reads from the base (the rest is a filter of the bilan): the
+    year's gauges per réservataire on its territory, next year's conventions there, and the
+    réservataires' names and types. Read by `lectures_epci`, possibly ahead of time (the
+    archive reads the next EPCIs' while it writes a document's files)."""
+
+    jauges: pd.DataFrame
+    conventions_suivantes: pd.DataFrame
+    reservataires: pd.DataFrame
+
+
+def lectures_epci(db: Database, b: Bilan, epci_siren: str) -> LecturesEpci:
+    """The reads of one EPCI's document, run at once (independent queries)."""
+    s = b.parametres or None        # the bilan's settings: the same as its own figures
+    p = Perimetre(b.annee, epci_siren=epci_siren, aujourdhui=b.arret)
+    suivante = Perimetre(b.annee + 1, epci_siren=epci_siren, aujourdhui=date(b.annee + 1, 1, 1))
+    return LecturesEpci(*en_parallele(
+        lambda: jauges_reservataires(db, p, s),
+        lambda: jauges_conventions(db, suivante, s),
+        lambda: db.df("select reservataire_id, nom, type from reservataire")))
+
+
+def document_epci(db: Database, b: Bilan, epci_siren: str,
+                  lectures: LecturesEpci | None = None) -> DocumentBilan:
+    """The bilan of one EPCI: every dwelling of its territory, per destination. `lectures`:
+    its reads if already made (lectures_epci), else they are made here."""
     info = _info(b, "epci", epci_siren)
+    lu = lectures or lectures_epci(db, b, epci_siren)
     d = b.detail[b.detail["epci_siren"] == epci_siren].copy()
     d["destinataire"] = d["destinataire"].fillna(NON_ORIENTE)
-    noms = _noms_destinations(db, d["destinataire"].unique())
+    noms = _noms_destinations(lu.reservataires, d["destinataire"].unique())
     d["nom"] = d["destinataire"].map(noms)
     d["groupe"] = d["destinataire"].map(_groupe)
     t = d[d["dimension"] == "typologie"]
-    by = t.groupby("groupe")[MESURES].sum()
+    by = _sommes(t, ["groupe"], ["logements", "attribues"])
     chiffres: dict[str, float] = {"liberes": int(t["logements"].sum()),
                                   "dans_flux": int(t.loc[t["dans_flux"], "logements"].sum())}
     for g in ("reservataire", "bailleur", "interne", "non_oriente"):
-        chiffres[g] = int(by["logements"].get(g, 0))
-    chiffres["attribues_reservataires"] = int(by["attribues"].get("reservataire", 0))
+        chiffres[g] = int(by.get((g,), [0])[0])
+    chiffres["attribues_reservataires"] = int(by.get(("reservataire",), [0, 0])[1])
     for m in ("attribues", "prioritaires", "dalo", "q1", "quartile_inconnu", "rendus"):
         chiffres[m] = int(t[m].sum())
-    p = Perimetre(b.annee, epci_siren=epci_siren, aujourdhui=b.arret)
-    # the year's gauges and next year's conventions: two independent reads at once
-    synthese, prev = en_parallele(
-        lambda: _synthese_epci(db, b, p, t),
-        lambda: jauges_conventions(db, Perimetre(b.annee + 1, epci_siren=epci_siren,
-                                                 aujourdhui=date(b.annee + 1, 1, 1))))
+    synthese = _synthese_epci(b, lu, t)
+    prev = lu.conventions_suivantes
     chiffres["du"] = float(synthese.loc[synthese["groupe"] == "reservataire", "du"].sum())
-    crois = {dim: _croisement(b, d, dim, None) for dim in DIMENSIONS}
-    detail = {dim: _croisement_destinations(b, d, dim) for dim in DIMENSIONS}
+    sommes = _par_dimension(_sommes(d, ["dimension", "categorie"], MESURES))
+    crois = {dim: _croisement(b, sommes[dim], dim, None) for dim in DIMENSIONS}
+    par_dest = _par_dimension(_sommes(d, ["dimension", "categorie", "destinataire", "nom",
+                                          "groupe"], ["logements", "attribues"]))
+    detail = {dim: _croisement_destinations(b, par_dest[dim], dim) for dim in DIMENSIONS}
     prev = avec_droits_prevus(prev)
     prev["perimetre_libelle"] = [
         "Départementale (sur le territoire)" if pd.isna(c.perimetre)
@@ -251,7 +344,10 @@ def document_epci(db: Database, b: Bilan, epci_siren: str) -> DocumentBilan:
 def _logements(b: Bilan, mask: pd.Series, noms: dict | None = None) -> pd.DataFrame:
     """The recipient's libérations, labelled for reading."""
     df = b.logements[mask].copy()
-    df["commune"] = df["commune_insee"].map(b.communes).fillna(df["commune_insee"])
+    communes = b.communes          # its name, else its code (a plain lookup: ~35 000 names)
+    df["commune"] = pd.Series([n if isinstance(n := communes.get(c), str) else c
+                               for c in df["commune_insee"].tolist()], index=df.index,
+                              dtype="str")
     df["qpv"] = df["en_qpv"].map({True: "En QPV", False: "Hors QPV"})
     dest = df["destinataire"].fillna(NON_ORIENTE)
     names = noms or {}
@@ -268,46 +364,72 @@ def _groupe(dest: str) -> str:
     return "interne" if dest in INTERNES else "reservataire"
 
 
-def _noms_destinations(db: Database, codes) -> dict[str, str]:
-    rv = db.df("select reservataire_id, nom from reservataire")
+def _noms_destinations(rv: pd.DataFrame, codes) -> dict[str, str]:
+    """Display name of each destination code (`rv`: the réservataires' ids and names)."""
     noms = dict(zip(rv["reservataire_id"], rv["nom"]))
     noms.update(DESTINATIONS_BAILLEUR.groupes)      # the bailleur as its share of the flux
     noms[NON_ORIENTE] = "Pas encore orienté"
     return {c: noms.get(c, c) for c in codes}
 
 
-def _synthese_epci(db: Database, b: Bilan, p: Perimetre, t: pd.DataFrame) -> pd.DataFrame:
-    """One row per destination on the territory: owed (gauges), counts (detail)."""
-    j = jauges_reservataires(db, p).rename(columns={"reservataire_id": "destinataire"})
-    counts = t.groupby(["destinataire", "nom", "groupe"], as_index=False)[MESURES].sum()
-    out = j[["destinataire", "nom", "type", "taux", "du"]].merge(
-        counts.drop(columns="nom"), on="destinataire", how="outer")
-    out["nom"] = out["nom"].fillna(out["destinataire"].map(dict(zip(counts["destinataire"],
-                                                                    counts["nom"]))))
-    out["groupe"] = out["destinataire"].map(_groupe)
-    out.loc[out["destinataire"] == "BAILLEUR", "nom"] = BAILLEUR
-    types = db.df("select reservataire_id, type from reservataire")
-    out["type"] = out["type"].fillna(out["destinataire"].map(
-        dict(zip(types["reservataire_id"], types["type"])))).fillna(out["groupe"].map(
-            {"interne": "USAGE_INTERNE", "non_oriente": "NON_ORIENTE"}))
-    out[MESURES] = out[MESURES].fillna(0).astype(int)
-    compte = bool(b.reglages["rendu_bailleur_compte_livre"])
-    f = t[t["dans_flux"]].groupby("destinataire")[["logements", "rendus"]].sum()
-    dans = out["destinataire"].map(f["logements"]).fillna(0)
-    livres = dans - (0 if compte else out["destinataire"].map(f["rendus"]).fillna(0))
-    out["ecart"] = (livres - out["du"]).where(out["du"].notna())
-    order = {"reservataire": 0, "bailleur": 1, "interne": 2, "non_oriente": 3}
-    out = out.assign(_g=out["groupe"].map(order)).sort_values(
-        ["_g", "du", "logements"], ascending=[True, False, False])
-    return out.drop(columns="_g").reset_index(drop=True)
+def _manque(v) -> bool:
+    """A missing value as pandas sees one (None or NaN)."""
+    return v is None or (isinstance(v, float) and math.isnan(v))
 
 
-def _croisement_destinations(b: Bilan, d: pd.DataFrame, dim: str) -> pd.DataFrame:
-    """Long table: category × destination, with proposed and attributed counts."""
-    g = d[d["dimension"] == dim].groupby(["categorie", "destinataire", "nom", "groupe"],
-                                         as_index=False)[["logements", "attribues"]].sum()
-    g = g.rename(columns={"categorie": "code"})
-    g.insert(1, "categorie", [b.libelle(dim, c) for c in g["code"]])
-    key = ordre_categories(dim, g["code"]) if dim != "commune" else g["categorie"].map(_cle)
-    return g.assign(_k=key.values).sort_values(["_k", "logements"], ascending=[True, False]
-                                               ).drop(columns="_k").reset_index(drop=True)
+def _synthese_epci(b: Bilan, lu: LecturesEpci, t: pd.DataFrame) -> pd.DataFrame:
+    """One row per destination on the territory: owed (gauges), counts (detail): the
+    destinations of the gauges and of the counts (in the order of their codes), the
+    réservataires first by owed then proposed (decreasing), then the bailleur, the internal
+    uses and the dwellings not yet oriented."""
+    j = lu.jauges
+    jauge = {r: (nom, typ, taux, du) for r, nom, typ, taux, du in zip(
+        j["reservataire_id"].tolist(), j["nom"].tolist(), j["type"].tolist(),
+        j["taux"].tolist(), j["du"].tolist())}
+    counts = _sommes(t, ["destinataire", "nom", "groupe"], MESURES)
+    compte = {dest: v for (dest, _, _), v in counts.items()}
+    nom_compte = {dest: nom for (dest, nom, _) in counts}
+    rv = lu.reservataires
+    types = dict(zip(rv["reservataire_id"].tolist(), rv["type"].tolist()))
+    autres = {"interne": "USAGE_INTERNE", "non_oriente": "NON_ORIENTE"}
+    rendus_livres = bool(b.reglages["rendu_bailleur_compte_livre"])
+    flux = _sommes(t[t["dans_flux"]], ["destinataire"], ["logements", "rendus"])
+    nan = float("nan")
+    rows = []
+    for dest in sorted(set(jauge) | set(compte)):
+        nom, typ, taux, du = jauge.get(dest, (nan, nan, nan, nan))
+        groupe = _groupe(dest)
+        if dest == "BAILLEUR":
+            nom = BAILLEUR
+        elif _manque(nom):
+            nom = nom_compte.get(dest, nan)
+        if _manque(typ):
+            typ = types.get(dest, nan)
+            if _manque(typ):
+                typ = autres.get(groupe, nan)
+        f = flux.get((dest,), [0, 0])
+        livres = float(f[0]) - (0 if rendus_livres else float(f[1]))
+        rows.append([dest, nom, typ, taux, du, groupe,
+                     *(int(v) for v in compte.get(dest, [0] * len(MESURES))),
+                     nan if _manque(du) else livres - du])
+    rows.sort(key=lambda r: (ORDRE_GROUPES[r[5]], _manque(r[4]),
+                             0.0 if _manque(r[4]) else -r[4], -r[6]))
+    # (a stable sort: rows equal on these keep the order of their codes)
+    return pd.DataFrame(rows, columns=["destinataire", "nom", "type", "taux", "du", "groupe",
+                                       *MESURES, "ecart"])
+
+
+def _croisement_destinations(b: Bilan, sommes: dict[tuple, list[int]], dim: str
+                             ) -> pd.DataFrame:
+    """Long table: category × destination, with proposed and attributed counts, categories in
+    their order and the largest destination first. `sommes`: (category, destinataire, nom,
+    groupe) → (logements, attribues)."""
+    keys = sorted(sommes)
+    labels = [b.libelle(dim, k[0]) for k in keys]
+    cles = _ordre(dim, [k[0] for k in keys], labels)
+    rang = sorted(range(len(keys)), key=lambda i: (cles[i], -sommes[keys[i]][0]))  # stable
+    return _cadre({"code": [keys[i][0] for i in rang], "categorie": [labels[i] for i in rang],
+                   "destinataire": [keys[i][1] for i in rang],
+                   "nom": [keys[i][2] for i in rang], "groupe": [keys[i][3] for i in rang],
+                   "logements": [int(sommes[keys[i]][0]) for i in rang],
+                   "attribues": [int(sommes[keys[i]][1]) for i in rang]})
