@@ -1295,10 +1295,12 @@ COMMANDS["purger"] = cmd_purger
 def _parser_reconstruire(sub) -> None:
     rec = sub.add_parser(
         "reconstruire",
-        help="recalculer l'état maintenu (fait_liberation, fait_parc) de toute la base",
+        help="recalculer l'état maintenu (fait_liberation, fait_parc) de toute la base et "
+             "réestimer le modèle de vacance du simulateur s'il est périmé",
         description="Réécrit l'état maintenu (libérations, parc) à partir des tables de la base, "
-                    "en une transaction inscrite au journal d'audit : la réparation à faire "
-                    "quand « check » le trouve différent d'un recalcul complet.")
+                    "en une transaction inscrite au journal d'audit, puis réestime le modèle de "
+                    "vacance du simulateur s'il ne correspond plus aux données : la réparation "
+                    "à faire quand « check » les trouve différents d'un recalcul complet.")
     rec.add_argument("--db", required=True)
 
 
@@ -1308,6 +1310,7 @@ def cmd_reconstruire(args) -> int:
     from fluxcore import etat
     from fluxcore.db import Database
     from fluxcore.formats import fmt_int
+    from fluxcore.simulation import modele_stocke
 
     if not Path(args.db).exists():
         raise FluxcoreError(f"--db : la base « {args.db} » n'existe pas.")
@@ -1316,6 +1319,10 @@ def cmd_reconstruire(args) -> int:
     n = etat.reconstruire(db)
     print(f"État maintenu réécrit : {fmt_int(n)} libérations ({fmt_int(avant)} éléments "
           "différaient du recalcul complet).")
+    refaits = modele_stocke.rafraichir_modeles(db)
+    deps = sorted({d for d, _ in refaits})
+    print("Modèle de vacance du simulateur : " + (
+        f"réestimé pour {', '.join(deps)}." if deps else "à jour."))
     return 0
 
 

@@ -250,6 +250,12 @@ def _ecarts_etat(db: Database) -> list[str]:
     return etat.ecarts(db)
 
 
+def _modeles_perimes(db: Database) -> list[str]:
+    from fluxcore.simulation import modele_stocke
+
+    return modele_stocke.modeles_a_reestimer(db)
+
+
 @dataclass(frozen=True)
 class CheckPython:
     code: str
@@ -272,6 +278,10 @@ PY_CHECKS: tuple[CheckPython, ...] = (
                 "écriture hors de fluxcore ?) : lancez « python -m fluxcore reconstruire --db "
                 "BASE »",
                 _ecarts_etat),
+    CheckPython("modele_vacance_perime", AVERTISSEMENT, "modele_vacance",
+                "Modèle de vacance du simulateur qui ne correspond plus aux données (le "
+                "simulateur l'estime alors à chaque ouverture, plus lentement) : lancez "
+                "« python -m fluxcore reconstruire --db BASE »", _modeles_perimes),
     CheckPython("donnees_personnelles_a_purger", AVERTISSEMENT, TABLES_PERSONNELLES,
                 "Données personnelles au-delà de leur durée de conservation (Données › "
                 "Paramètres) : lancez « python -m fluxcore purger » (docs/donnees-personnelles"

@@ -52,6 +52,7 @@ ACTIONS = {
     "recuperation.sans_wal": "Base rouverte sans son journal d'écritures",
     "schema.migrate": "Mise à jour du schéma",
     "etat.reconstruire": "État tenu à jour réécrit (reconstruire)",
+    "simulation.modele": "Modèle de vacance du simulateur réestimé",
     "referentiel.seed": "Référentiel géographique chargé",
     "demo.generate": "Base de démonstration générée",
     "purge_donnees_personnelles": "Purge des données personnelles",

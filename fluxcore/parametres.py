@@ -380,3 +380,6 @@ def set_parametre(db, cle: str, valeur: Any, actor: str | None = None) -> None:
         cur.execute("update parametre set valeur = ?, updated_at = ?, updated_by = ? where cle = ?",
                     [json.dumps(valeur), datetime.now(), actor, cle])
         audit(cur, actor, "parametre.set", "parametre", cle, {"avant": old, "apres": valeur})
+    from fluxcore.simulation import modele_stocke  # the simulator builds on this module
+
+    modele_stocke.apres_reglage(db, cle, actor)   # refit when the model reads it, never fails

@@ -1,7 +1,6 @@
 """Simulateur: what if the rotation, the subtractions, a rate or the conversion method change?
 Every legal limit and every réservataire's droits at once; scenarios saved and compared."""
 
-from datetime import date
 
 import streamlit as st
 
@@ -9,7 +8,7 @@ import fluxcore.parametres
 import fluxcore.simulation
 import fluxcore.tableau_de_bord
 from fluxcore.formats import fmt_num, fmt_pct
-from fluxcore.simulation import Scenario, simuler
+from fluxcore.simulation import Scenario, modele_stocke, simuler
 from fluxcore.simulation.calcul import lignes_initiales
 from fluxcore.simulation.montecarlo import simuler_tirages
 from ui import simulateur_comparaison as comparaison
@@ -35,7 +34,8 @@ c1, c2, c3 = st.columns([2, 1, 1])
 dep = c1.selectbox("Département", list(noms), format_func=lambda d: f"{noms[d]} ({d})",
                    index=list(noms).index(p.departement) if p.departement in noms else 0,
                    key="sim_dep")
-debut = c2.number_input("Première année", 2020, 2100, value=date.today().year + 1, step=1,
+debut = c2.number_input("Première année", 2020, 2100, value=modele_stocke.annees_par_defaut()[0],
+                        step=1,
                         key="sim_debut")
 duree = c3.select_slider("Durée (ans)", [3, 4, 5], value=3, key="sim_duree")
 fin = int(debut) + int(duree) - 1

@@ -15,7 +15,11 @@ import pandas as pd
 import pytest
 
 from fluxcore.assiette import assiette_departement
+from fluxcore.check import run_checks
 from fluxcore.db import Database
+from fluxcore.exports import export_tables
+from fluxcore.imports import import_paths
+from fluxcore.parametres import set_parametre
 from fluxcore.regles import Derogation
 from fluxcore.simulation import (
     LigneReservataire,
@@ -24,12 +28,19 @@ from fluxcore.simulation import (
     charger_entrees,
     entrees_simples,
     from_dict,
+    modele,
+    modele_stocke,
     simuler,
 )
 from fluxcore.simulation.calcul import lignes_initiales
 from fluxcore.simulation.comparaison import comparer
 from fluxcore.simulation.export import export_pdf, export_xlsx
 from fluxcore.simulation.modele import ajuster
+from fluxcore.simulation.modele_stocke import (
+    modele_enregistre,
+    modeles_a_reestimer,
+    rafraichir_modeles,
+)
 from fluxcore.simulation.montecarlo import simuler_tirages
 from fluxcore.simulation.stockage import (
     charger_scenario,
@@ -708,3 +719,207 @@ def test_base_conventions_follow_their_dates_and_the_latest_signature(empty_db):
     mc = simuler_tirages(e, res)
     assert mc.reservataires.set_index("reservataire_id").loc["AL", "esperance"] == \
         pytest.approx(0.2 * 80 * 275 / 365)
+
+
+# -- the vacancy model kept with the base (migration 010) -------------------------------------
+
+@pytest.fixture
+def demo_copie(demo_path, tmp_path, monkeypatch):
+    """A copy of the demo; the simulator opens on 2027 (as on the demo's date), whatever
+    today's date."""
+    monkeypatch.setattr(modele_stocke, "annees_par_defaut", lambda: (2027,))
+    yield from factory.copie(demo_path, tmp_path / "demo.duckdb")
+
+
+def _deps(db: Database) -> list[str]:
+    return db.df("select distinct departement from residence order by 1")["departement"].tolist()
+
+
+def _memes_modeles(a, b) -> None:
+    """Same model, to the byte: figures, calibration, coefficients, every probability."""
+    assert (a.estime, a.message, a.n_apprentissage, a.annees_observees, a.taux_moyen, a.brier,
+            a.brier_reference, a.auc) == (b.estime, b.message, b.n_apprentissage,
+                                          b.annees_observees, b.taux_moyen, b.brier,
+                                          b.brier_reference, b.auc)
+    for name in ("predictions", "calibration", "coefficients"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
+    assert a.predictions["p"].to_numpy().tobytes() == b.predictions["p"].to_numpy().tobytes()
+
+
+def _sans_estimation(monkeypatch) -> list:
+    """Count the fits on the fly (fluxcore.simulation.modele.estimer_modele)."""
+    calls, real = [], modele.estimer_modele
+
+    def counted(*args):
+        calls.append(args[1:])
+        return real(*args)
+
+    monkeypatch.setattr(modele, "estimer_modele", counted)
+    return calls
+
+
+def _importer_surface(db: Database, tmp_path, logement_id: str, surface: str):
+    """Import one dwelling's row (as exported) with another surface."""
+    export_tables(db, tmp_path / "export")
+    lines = (tmp_path / "export" / "logement.csv").read_text(encoding="utf-8-sig").splitlines()
+    head = lines[0].split(";")
+    row = next(x for x in lines[1:] if x.startswith(f"{logement_id};")).split(";")
+    row[head.index("surface_m2")] = surface
+    path = tmp_path / "logement.csv"
+    path.write_text(";".join(head) + "\n" + ";".join(row) + "\n", encoding="utf-8")
+    return import_paths(db, [path], actor="test")
+
+
+def _un_logement(db: Database, dep: str) -> str:
+    return db.scalar("select min(logement_id) from logement join residence using (residence_id) "
+                     "where departement = ? and hors_flux_motif is null", [dep])
+
+
+def test_the_demo_keeps_the_model_and_the_first_view_reads_it(demo_db, monkeypatch):
+    deps = _deps(demo_db)
+    stored = demo_db.df("select departement, nb, estime, n_predictions, n_calibration, "
+                        "n_coefficients, estime_par from modele_vacance where annee = 2027 "
+                        "order by departement")
+    assert stored.values.tolist() == [
+        ["08", 3, True, 590, 10, 14, "demo"], ["10", 3, True, 507, 10, 14, "demo"],
+        ["51", 3, True, 1466, 10, 14, "demo"], ["52", 3, True, 425, 10, 14, "demo"]]
+    assert stored["departement"].tolist() == deps
+    fitted = {d: modele.estimer_modele(demo_db, d, 2027, 3) for d in deps}
+    calls = _sans_estimation(monkeypatch)
+    for d in deps:
+        e = charger_entrees(demo_db, d, 2027, 2029)
+        _memes_modeles(e.modele, fitted[d])     # the stored model is the fit, to the byte
+        assert e.vacance is e.modele.predictions and len(e.vacance) == int(
+            e.parc.query("annee == 2027")["parc"].sum())
+    assert calls == []                            # no fit on the first view
+    # another period start: no stored model, fitted on the fly as before
+    charger_entrees(demo_db, deps[0], 2026, 2028)
+    assert calls == [(deps[0], 2026, 3)]
+
+
+def test_a_stored_model_is_ignored_once_its_inputs_change(demo_copie, monkeypatch):
+    db = demo_copie
+    dep, other = "51", "08"
+    assert modele_enregistre(db, dep, 2027, 3) is not None
+    # writes the model does not read: still in use
+    with db.transaction() as cur:
+        cur.execute("update reservataire set nom = nom || ' (bis)'")
+        cur.execute("update logement set etage = coalesce(etage, 0) + 1")
+    assert modele_enregistre(db, dep, 2027, 3) is not None
+    # a feature of one dwelling: that département's model is no longer used
+    lid = _un_logement(db, dep)
+    with db.transaction() as cur:
+        cur.execute("update logement set surface_m2 = surface_m2 + 1 where logement_id = ?",
+                    [lid])
+    assert modele_enregistre(db, dep, 2027, 3) is None
+    assert modele_enregistre(db, other, 2027, 3) is not None
+    assert modeles_a_reestimer(db) == [
+        "51 (2027, 3 ans d'historique) : données changées depuis l'estimation"]
+    report = run_checks(db).set_index("code")
+    assert report.loc["modele_vacance_perime", "nombre"] == 1
+    assert report.loc["modele_vacance_perime", "niveau"] == "AVERTISSEMENT"
+    calls = _sans_estimation(monkeypatch)
+    e = charger_entrees(db, dep, 2027, 2029)
+    assert calls == [(dep, 2027, 3)]              # fitted on the fly: slow, never wrong
+    _memes_modeles(e.modele, modele.estimer_modele(db, dep, 2027, 3))
+    # an observed libération added in the other département
+    lid2 = _un_logement(db, other)
+    factory.insert(db, "liberation", [{
+        "liberation_id": "LIB-TEST", "logement_id": lid2, "date_conge": None,
+        "date_liberation": date(2025, 6, 30), "motif": "MUTATION"}])
+    assert modele_enregistre(db, other, 2027, 3) is None
+    # the refit brings back exactly the two changed models, equal to fits on the fly
+    assert rafraichir_modeles(db, annees=[2027], action=None) == [(other, 2027), (dep, 2027)]
+    assert rafraichir_modeles(db, annees=[2027], action=None) == []
+    assert modeles_a_reestimer(db) == []
+    for d in (dep, other):
+        _memes_modeles(modele_enregistre(db, d, 2027, 3), modele.estimer_modele(db, d, 2027, 3))
+
+
+def test_the_history_setting_refits_the_model(demo_copie, monkeypatch):
+    db = demo_copie
+    annee = 2027
+    set_parametre(db, "rotation_annees_historique", 4, actor="test")
+    assert db.df("select distinct annee, nb from modele_vacance").values.tolist() == [
+        [annee, 4]]
+    last = db.one("select action, details from audit_log order by audit_id desc limit 1")
+    assert last[0] == "simulation.modele"
+    assert json.loads(last[1])["departements"] == _deps(db)
+    calls = _sans_estimation(monkeypatch)
+    e = charger_entrees(db, "10", annee, annee + 2)
+    assert calls == []
+    _memes_modeles(e.modele, modele.estimer_modele(db, "10", annee, 4))
+    assert e.modele.annees_observees == [annee - 4, annee - 3, annee - 2, annee - 1]
+
+
+def test_an_import_refits_the_changed_model(demo_copie, tmp_path, monkeypatch):
+    db = demo_copie
+    annee = 2027
+    lid = _un_logement(db, "52")
+    result = _importer_surface(db, tmp_path, lid, "99,5")
+    assert result.ok and result.applied and result.problems.warnings == 0
+    assert db.scalar("select surface_m2 from logement where logement_id = ?", [lid]) == 99.5
+    rows = db.df("select action, details from audit_log order by audit_id desc limit 2")
+    assert rows["action"].tolist() == ["simulation.modele", "import"]
+    assert json.loads(rows["details"][0])["departements"] == ["52"]
+    calls = _sans_estimation(monkeypatch)
+    e = charger_entrees(db, "52", annee, annee + 2)
+    assert calls == []
+    _memes_modeles(e.modele, modele.estimer_modele(db, "52", annee, 3))
+    # a dry run writes nothing, refits nothing
+    before = db.scalar("select max(audit_id) from audit_log")
+    lines = (tmp_path / "logement.csv").read_text(encoding="utf-8").replace(";99,5;", ";70,5;")
+    (tmp_path / "logement.csv").write_text(lines, encoding="utf-8")
+    assert import_paths(db, [tmp_path / "logement.csv"], dry_run=True).ok
+    assert db.scalar("select max(audit_id) from audit_log") == before
+
+
+def test_a_failed_refit_leaves_the_import_committed(demo_copie, tmp_path, monkeypatch):
+    db = demo_copie
+    annee = 2027
+
+    def panne(*args):
+        raise RuntimeError("panne simulée")
+
+    monkeypatch.setattr(modele, "ajuster", panne)
+    lid = _un_logement(db, "10")
+    result = _importer_surface(db, tmp_path, lid, "88,25")
+    assert result.ok and result.applied
+    assert db.scalar("select surface_m2 from logement where logement_id = ?", [lid]) == 88.25
+    assert db.scalar("select action from audit_log order by audit_id desc limit 1") == "import"
+    assert result.problems.warnings == 1
+    assert result.problems.frame()["probleme"].iloc[0] == (
+        "Le modèle de vacance du simulateur n'a pas pu être réestimé (RuntimeError : panne "
+        "simulée) ; les données sont bien enregistrées et le simulateur l'estimera à sa "
+        "première ouverture.")
+    # the stale model is never used: the simulator fits on the fly
+    assert modele_enregistre(db, "10", annee, 3) is None
+    monkeypatch.undo()
+    calls = _sans_estimation(monkeypatch)
+    charger_entrees(db, "10", annee, annee + 2)
+    assert calls == [("10", annee, 3)]
+
+
+def test_a_write_during_the_refit_makes_it_start_again_under_the_lock(demo_copie,
+                                                                      monkeypatch):
+    db = demo_copie
+
+    def plus_un(dep):
+        with db.transaction() as cur:
+            cur.execute("update logement set surface_m2 = surface_m2 + 1 where logement_id = ?",
+                        [_un_logement(db, dep)])
+
+    plus_un("08")
+    calls, real = [], modele.ajuster
+
+    def ajuster(df, annee):
+        if not calls:       # another user writes while the first fit runs (no lock held)
+            plus_un("51")
+        calls.append(annee)
+        return real(df, annee)
+
+    monkeypatch.setattr(modele, "ajuster", ajuster)
+    assert rafraichir_modeles(db, annees=[2027], action=None) == [("08", 2027), ("51", 2027)]
+    assert calls == [2027, 2027, 2027]     # 08 undone, then 08 and 51 under the lock
+    assert modeles_a_reestimer(db) == []
+    assert db.scalar("select count(*) from audit_log where action = 'simulation.modele'") == 2

@@ -23,6 +23,7 @@ from fluxcore.demo import candidatures, flux, menages, patrimoine, reservataires
 from fluxcore.errors import FluxcoreError
 from fluxcore.fichier import remplacement
 from fluxcore.geo import load_reference, load_zone
+from fluxcore.simulation import modele_stocke
 
 # tier: (logements, demandes) — docs/architecture.md#performance
 SCALES = {"petit": (3_000, 2_000), "moyen": (15_000, 10_000), "grand": (120_000, 80_000),
@@ -85,6 +86,10 @@ def generate_demo(path: str | Path, scale: str = "moyen", seed: int = 42,
                       {"echelle": scale, "graine": seed, "date_reference": today.isoformat(),
                        "departements": list(departements),
                        "lignes": counts, "secondes": round(time.perf_counter() - started, 1)})
+            # the simulator's model, for its first year now and in the demo's own calendar
+            modele_stocke.rafraichir_sans_echec(db, annees={today.year + 1,
+                                                            *modele_stocke.annees_par_defaut()},
+                                                actor="demo", action=None)
             db.cursor().execute("checkpoint")
         finally:
             db.close()

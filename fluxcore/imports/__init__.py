@@ -52,6 +52,7 @@ from fluxcore.imports.staging import (
     unknown_layout,
 )
 from fluxcore.imports.upsert import Target, derive, key_join, upsert
+from fluxcore.simulation import modele_stocke
 
 Progress = Callable[[float, str], None]
 # DuckDB's memory limit while an import runs: a million-row RPLS file spills to disk instead of
@@ -218,6 +219,7 @@ def import_files(db: Database, sources: list[Source], actor: str | None = None,
     except EcritureConcurrenteError:
         progress(0.0, "Une autre écriture a eu lieu pendant le contrôle : reprise du lot")
         result = _passe(db, sources, actor, dry_run, progress, verrou=True)
+    modele_stocke.apres_import(db, result, actor, progress)   # simulator's model, never fails
     progress(1.0, "Terminé")
     return result
 

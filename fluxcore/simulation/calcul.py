@@ -113,43 +113,66 @@ def cube(e: Entrees) -> Cube:
     if cached is not None:
         return cached
     frames = [e.parc, e.observe, e.soustraits, e.vacance]
-    keys = pd.concat([f[["commune_insee", "epci_siren"]] for f in frames if len(f)]
+    keys = pd.concat([_premieres(f) for f in frames if len(f)]
                      ).drop_duplicates("commune_insee").sort_values("commune_insee")
-    ci = {c: i for i, c in enumerate(keys["commune_insee"])}
-    si = {k: i for i, k in enumerate(SEGMENTS)}
+    communes = pd.Index(keys["commune_insee"])
     yi = {a: i for i, a in enumerate(e.annees)}
-    n_c, n_s, n_y = len(ci), len(SEGMENTS), len(e.annees)
+    n_c, n_s, n_y = len(communes), len(SEGMENTS), len(e.annees)
+
+    def ci(col: pd.Series) -> np.ndarray:     # every commune of the frames is in `keys`
+        return _positions(col, communes)
 
     def seg_index(df: pd.DataFrame) -> np.ndarray:
-        return np.array([si[(t, bool(q))] for t, q in zip(df["typologie"], df["en_qpv"])],
-                        dtype=np.int64)
+        """Position in SEGMENTS (typologie-major, hors QPV then QPV)."""
+        t = _positions(df["typologie"], _TYPOLOGIES)
+        if (t < 0).any():
+            raise KeyError(f"typologie inconnue : {df['typologie'][t < 0].iloc[0]!r}")
+        return 2 * t + df["en_qpv"].to_numpy(dtype=bool)
 
     parc, prem = np.zeros((n_c, n_s, n_y)), np.zeros((n_c, n_s, n_y))
     if len(e.parc):
-        idx = (e.parc["commune_insee"].map(ci).to_numpy(), seg_index(e.parc),
+        idx = (ci(e.parc["commune_insee"]), seg_index(e.parc),
                e.parc["annee"].map(yi).to_numpy())
         np.add.at(parc, idx, e.parc["parc"].to_numpy(float))
         np.add.at(prem, idx, e.parc["premieres"].to_numpy(float))
     obs_p, obs_l = np.zeros((n_c, n_s)), np.zeros((n_c, n_s))
     if len(e.observe):
-        idx = (e.observe["commune_insee"].map(ci).to_numpy(), seg_index(e.observe))
+        idx = (ci(e.observe["commune_insee"]), seg_index(e.observe))
         np.add.at(obs_p, idx, e.observe["parc_observe"].to_numpy(float))
         np.add.at(obs_l, idx, e.observe["liberations_observees"].to_numpy(float))
     sous = np.zeros((n_c, len(INTERNES)))
     if len(e.soustraits):
         ki = {k: i for i, k in enumerate(INTERNES)}
-        np.add.at(sous, (e.soustraits["commune_insee"].map(ci).to_numpy(),
+        np.add.at(sous, (ci(e.soustraits["commune_insee"]),
                          e.soustraits["categorie"].map(ki).to_numpy()),
                   e.soustraits["par_an"].to_numpy(float))
     vp, vn = np.zeros((n_c, n_s)), np.zeros((n_c, n_s))
     if len(e.vacance):
-        idx = (e.vacance["commune_insee"].map(ci).to_numpy(), seg_index(e.vacance))
+        idx = (ci(e.vacance["commune_insee"]), seg_index(e.vacance))
         np.add.at(vp, idx, e.vacance["p"].to_numpy(float))
         np.add.at(vn, idx, 1.0)
     c = Cube(keys["commune_insee"].to_numpy(), keys["epci_siren"].to_numpy(), parc, prem,
              obs_p, obs_l, sous, vp, vn)
     e._cube = c
     return c
+
+
+_TYPOLOGIES = pd.Index(TYPOLOGIES)
+
+
+def _positions(col: pd.Series, ordre: pd.Index) -> np.ndarray:
+    """Position of each value of `col` in `ordre` (-1: absent), each distinct value looked
+    up once (the model's frame has a row per dwelling, a few hundred distinct values)."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=False)
+    return ordre.get_indexer(uniques).astype(np.int64)[codes]
+
+
+def _premieres(df: pd.DataFrame) -> pd.DataFrame:
+    """commune_insee, epci_siren of each commune's first row (as drop_duplicates, hashed once:
+    the model's frame has a row per dwelling)."""
+    codes, _ = pd.factorize(df["commune_insee"], use_na_sentinel=False)
+    first = np.unique(codes, return_index=True)[1]
+    return df[["commune_insee", "epci_siren"]].iloc[np.sort(first)]
 
 
 @dataclass

@@ -7,11 +7,12 @@ builds the same object by hand for a one-territory example (docs/regles.md#exemp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from fluxcore.db import Database, load_sql
+from fluxcore.db import Database, en_parallele, load_sql
 from fluxcore.parametres import BY_KEY, get_parametres
 from fluxcore.referentiel import libelle_perimetre
 
@@ -73,30 +74,44 @@ def reglages_par_defaut() -> dict:
 
 def charger_entrees(db: Database, departement: str, annee_debut: int, annee_fin: int,
                     modele: bool = True) -> Entrees:
-    """Read everything a simulation of `departement` over annee_debut..annee_fin needs."""
+    """Read everything a simulation of `departement` over annee_debut..annee_fin needs; with
+    `modele`, the vacancy model kept with the base (fitted now if its inputs changed since).
+    The reads are independent: they run at once (fluxcore.db.en_parallele)."""
     reglages = {k: v for k, v in get_parametres(db).items() if k in REGLAGES}
     nb = int(reglages["rotation_annees_historique"])
     p = {"dep": departement, "debut": annee_debut, "fin": annee_fin, "annee": annee_debut,
          "nb": nb}
-    parc = db.df(load_sql("simulation/parc"), p)
+
+    def requete(name: str) -> Callable[[], pd.DataFrame]:
+        return lambda: db.df(load_sql(f"simulation/{name}"), p)
+
+    modeles = []
+    if modele:  # the model kept with the base, and the fingerprint of its inputs now
+        from fluxcore.simulation import modele_stocke  # sklearn only when a fit is needed
+
+        modeles = [lambda: modele_stocke.lire(db, departement, annee_debut, nb),
+                   lambda: modele_stocke.empreinte(db, departement, annee_debut, nb)]
+    # the longest first: two cores share them
+    observe, *stored, conventions, stock, soustraits, parc, derogations, noms, epcis = (
+        en_parallele(requete("observe"), *modeles, requete("conventions"), requete("stock"),
+                     requete("soustraits"), requete("parc"), requete("derogations"),
+                     lambda: db.df("select code_insee, nom from ref_commune "
+                                   "where departement = ?", [departement]),
+                     lambda: _noms_epci(db, departement)))
     if parc.empty or int(parc["parc"].sum() + parc["premieres"].sum()) == 0:
         from fluxcore.errors import FluxcoreError
 
         raise FluxcoreError(f"Aucun logement du flux dans le département « {departement} » : "
                             "importez le patrimoine avant de simuler.")
-    observe = db.df(load_sql("simulation/observe"), p)
-    soustraits = db.df(load_sql("simulation/soustraits"), p)
-    stock = db.df(load_sql("simulation/stock"), p)
-    conventions = db.df(load_sql("simulation/conventions"), p)
-    noms = db.df("select code_insee, nom from ref_commune where departement = ?", [departement])
     e = Entrees(departement, annee_debut, annee_fin, _typed(parc), _typed(observe), soustraits,
                 stock, conventions, reglages, dict(zip(noms["code_insee"], noms["nom"])),
-                derogations=db.df(load_sql("simulation/derogations"), p),
-                epcis=_noms_epci(db, departement))
+                derogations=derogations, epcis=epcis)
     if modele:
-        from fluxcore.simulation.modele import estimer_modele  # sklearn only when asked
+        from fluxcore.simulation.modele import estimer_modele
 
-        e.modele = estimer_modele(db, departement, annee_debut, nb)
+        stocke = modele_stocke.valide(*stored)
+        e.modele = stocke if stocke is not None else estimer_modele(db, departement,
+                                                                    annee_debut, nb)
         e.vacance = e.modele.predictions
     from fluxcore.simulation.calcul import cube  # calcul builds on this module
 

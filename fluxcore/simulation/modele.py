@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import duckdb
 import numpy as np
 import pandas as pd
 
-from fluxcore.db import Database, load_sql
+from fluxcore.db import Database, bind, load_sql
 from fluxcore.formats import fmt_int, fmt_pct
 
 CATEGORIELLES = ["typologie", "financement"]
@@ -84,10 +85,18 @@ def _pipeline():
 
 
 def estimer_modele(db: Database, departement: str, annee: int, nb: int) -> ModeleVacance:
-    """Fit the model on the nb years before `annee` and predict each dwelling of `annee`."""
-    df = db.df(load_sql("simulation/historique_logements"),
-               {"dep": departement, "annee": annee, "nb": nb})
-    return ajuster(df, annee)
+    """Fit the model on the nb years before `annee` and predict each dwelling of `annee`
+    (the simulator reads the one kept with the base: fluxcore.simulation.modele_stocke)."""
+    return ajuster(historique(db, departement, annee, nb), annee)
+
+
+def historique(con: Database | duckdb.DuckDBPyConnection, departement: str, annee: int,
+               nb: int) -> pd.DataFrame:
+    """The history rows of the model (historique_logements.sql), from the base or from a
+    transaction's cursor."""
+    sql = load_sql("simulation/historique_logements")
+    p = {"dep": departement, "annee": annee, "nb": nb}
+    return con.df(sql, p) if isinstance(con, Database) else con.execute(sql, bind(sql, p)).df()
 
 
 def ajuster(df: pd.DataFrame, annee: int) -> ModeleVacance:

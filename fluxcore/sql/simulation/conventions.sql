@@ -27,14 +27,17 @@ conv as (
     where p.departement = $dep and p.localisee
 ),
 sans_convention as (
+    -- the stock rows of réservataires without a convention here first (a few), then their
+    -- dwellings in the département
     select distinct s.reservataire_id, coalesce(r.nom, s.reservataire_id) as nom,
            coalesce(r.type, 'AUTRE') as type
-    from reservation_stock s
+    from (select reservataire_id, logement_id
+          from reservation_stock
+          where reservataire_id not in (select reservataire_id from conv)) s
     join logement l using (logement_id)
     join residence res using (residence_id)
     left join reservataire r using (reservataire_id)
     where res.departement = $dep
-      and s.reservataire_id not in (select reservataire_id from conv)
 ),
 final as (
     select reservataire_id, nom, type, perimetre, taux_flux, garantie_emprunt,

@@ -2,7 +2,8 @@
 -- period), per réservataire and commune: flux dwellings in service with a droit de suite in
 -- force, and the droits uniques still to use with their end date.
 -- $dep, $annee. Returns: reservataire_id, commune_insee, epci_siren, type_droit,
---   logements (distinct dwellings), nb_droits, date_fin (droits uniques only, else NULL).
+--   logements (distinct dwellings: one row per dwelling × réservataire × type_droit, the
+--   table's key), nb_droits, date_fin (droits uniques only, else NULL).
 with log as (
     select l.logement_id, r.commune_insee, r.epci_siren
     from logement l
@@ -21,7 +22,7 @@ en_vigueur as (
 ),
 final as (
     select reservataire_id, commune_insee, epci_siren, type_droit, date_fin,
-           count(distinct logement_id) as logements, sum(nb_droits) as nb_droits
+           count(*) as logements, sum(nb_droits) as nb_droits
     from en_vigueur
     where type_droit = 'SUITE' or nb_droits > 0
     group by all
