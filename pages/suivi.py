@@ -25,7 +25,7 @@ st.caption(f"{md(state.libelle_perimetre())} · orientations en cours et délais
 jours = st.number_input("Échéances à moins de (jours)", min_value=0, max_value=90, step=1,
                         value=int(param["echeance_alerte_jours"]), key="s_jours",
                         help="Par défaut : paramètre echeance_alerte_jours (page Données).")
-ech = load(path, fluxcore.suivi.echeances, p, int(jours))
+ech = fluxcore.suivi.echeances_de(encours, int(jours))
 retard = int(ech["en_retard"].sum()) if len(ech) else 0
 c = st.columns(3)
 c[0].metric("Délais dépassés", fmt_int(retard))

@@ -198,10 +198,10 @@ def test_reservataires_have_fictitious_addresses(demo_db):
 
 def test_orientations_carry_their_deadline(demo_db):
     o = demo_db.df(f"""
-        with {load_sql("suivi/delais")}
+        with orientation_vue as (select * from orientation), {load_sql("suivi/delais")}
         select d.date_limite_calculee, o.date_limite, o.modifie_le, o.date_orientation,
                d.reservataire
-        from delai d join orientation o using (orientation_id)""", {"orientation": None})
+        from delai d join orientation o using (orientation_id)""")
     assert (o["date_limite"].notna() == o["reservataire"]).all()   # internal uses have none
     assert o["reservataire"].mean() > 0.3
     both = o["date_limite"].notna()

@@ -345,6 +345,21 @@ def test_residences_page_card_and_et_si(app):
     assert any("L'indice passerait de" in m.value for m in app.markdown)
 
 
+def test_residences_table_draws_the_most_fragile_beyond_its_ceiling(app, monkeypatch):
+    monkeypatch.setattr("ui.residences_views.PLAFOND", 3)
+    app.run()
+    app.switch_page("pages/residences.py").run()
+    assert not app.exception
+    caption = next(c.value for c in app.caption if "les plus fragiles" in c.value)
+    total = int(caption.split(" sur ")[1].split(" ")[0].replace("\u202f", ""))
+    assert caption.startswith("Les 3 résidences les plus fragiles sur ") and total > 3
+    shown = next(d.value for d in app.dataframe if "indice" in d.value.columns)
+    fragilite = shown["indice"].tolist()
+    assert len(fragilite) == 3 and fragilite == sorted(fragilite, reverse=True)
+    labels = [b.label for b in app.get("download_button")]
+    assert "Liste complète des résidences (CSV)" in labels
+
+
 def test_residences_page_says_which_survey_level(app_copy):
     """Three résidences lose their own survey: two take their commune's OPS aggregates on
     their side of the QPV line, one has none; the page counts them and the card says it."""

@@ -442,6 +442,9 @@ def test_echeances_at_a_given_date(marne):
     assert suivi.nombre_echeances(marne, later) == {"proches": 1, "en_retard": 2}
     assert suivi.echeances(marne, P, jours=30)["liberation_id"].tolist() == [
         "B26-02", "B26-16", "B26-13", "B26-11"]
+    # the Suivi page filters the frame it already read: the same rows
+    pd.testing.assert_frame_equal(suivi.echeances_de(suivi.en_cours(marne, later), 30),
+                                  suivi.echeances(marne, later, jours=30))
     # a réservataire account counts its own
     assert suivi.nombre_echeances(marne.pour(AL), later) == {"proches": 1, "en_retard": 0}
     set_parametre(marne, "echeance_alerte_jours", 0, "admin")

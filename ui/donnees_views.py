@@ -111,9 +111,9 @@ def templates_panel(path: str) -> None:
     st.markdown("Les modèles reprennent exactement les colonnes attendues ; la feuille README "
                 "du classeur décrit chaque colonne (type, valeurs admises, source conseillée).")
     left, right = st.columns(2)
-    left.download_button("Modèles CSV (ZIP)", template_csv_zip(db), "modeles_import.zip",
+    left.download_button("Modèles CSV (ZIP)", lambda: template_csv_zip(db), "modeles_import.zip",
                          "application/zip", width="stretch")
-    right.download_button("Modèle XLSX (une feuille par table)", template_xlsx(db),
+    right.download_button("Modèle XLSX (une feuille par table)", lambda: template_xlsx(db),
                           "modele_import.xlsx", width="stretch",
                           mime="application/vnd.openxmlformats-officedocument."
                                "spreadsheetml.sheet")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from fluxcore.enquete_ops import libelle_enquete, recents
 from fluxcore.formats import NNBSP, accord, fmt_int, fmt_num, pluriel
+from fluxcore.neutralisation import csv_octets
 from ui.components import MAX_ROWS, Numeric, show_table, table_height
 from ui.figures_residences import CLASS_LABELS
 from ui.texte import md
@@ -87,6 +88,7 @@ AIDE = {
 LARGEURS = {"nom": 174, "commune": 150, "en_qpv": 44, "logements": 82, "indice": 120,
             "part_ressources_faibles": 90, "taux_impayes": 66, "entrees_q1_pct": 88}
 PROJECTION = ("nom", "commune", "logements", "indice", *POURCENTS)
+PLAFOND = 5_000   # résidences drawn in the table (the pandas Styler formats every cell)
 
 
 def _fragilite(indice, classe) -> str:
@@ -111,10 +113,21 @@ def table(df: pd.DataFrame, projection: bool = False) -> pd.DataFrame:
 def tableau(df: pd.DataFrame, projection: bool = False) -> None:
     """Draw « Toutes les résidences ». Normal mode: numbers stay numbers, so that the table
     sorts on them, shown as French text by a pandas Styler (« 66,3 % », « 1,72 · Fragile »:
-    fixed decimals where the locale format would write 1,6 next to 1,65)."""
+    fixed decimals where the locale format would write 1,6 next to 1,65). Beyond PLAFOND
+    résidences (a whole region, the country), the most fragile PLAFOND are drawn and the
+    complete list is downloaded (CSV, written only when asked)."""
+    complet = df
+    if len(df) > PLAFOND:
+        df = df.sort_values(["indice", "residence_id"], ascending=[False, True],
+                            na_position="last").head(PLAFOND)
+        st.caption(f"Les {fmt_int(PLAFOND)} résidences les plus fragiles sur "
+                   f"{fmt_int(len(complet))} : choisissez un département ou un EPCI pour les "
+                   "voir toutes, ou téléchargez la liste complète.")
     if projection:
         show_table(table(df, True))
         return
+    st.download_button("Liste complète des résidences (CSV)",
+                       lambda: csv_octets(table(complet)), "residences.csv", "text/csv")
     data = df[list(TABLE)].reset_index(drop=True)
     data = data.assign(en_qpv=data["en_qpv"].map({True: "oui", False: "non"}))
     classes = dict(zip(df["indice"], df["classe"]))   # the class follows from the index

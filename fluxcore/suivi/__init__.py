@@ -43,11 +43,11 @@ from fluxcore.suivi.decisions import (
     rendre_au_bailleur,
     signer_bail,
 )
-from fluxcore.suivi.lecture import dossier, echeances, en_cours, nombre_echeances
+from fluxcore.suivi.lecture import dossier, echeances, echeances_de, en_cours, nombre_echeances
 
 __all__ = ["ACTIONS_DOSSIER", "STATUTS_CANDIDATURE", "ConflitError", "SuiviError",
            "attribuer_apres_rendu",
-           "date_limite", "decision_caleol", "dossier", "echeances", "en_cours",
+           "date_limite", "decision_caleol", "dossier", "echeances", "echeances_de", "en_cours",
            "fixer_date_limite", "meme_version", "modifie_par", "nombre_echeances",
            "passer_en_caleol", "proposer_candidats", "refus_menage", "rendre_au_bailleur",
            "retirer_candidat", "signer_bail"]

@@ -38,7 +38,7 @@ def en_cours(db: Database, p: Perimetre) -> pd.DataFrame:
     row each (columns in
     sql/suivi/en_cours.sql, plus statut_libelle). jours_restants counts from p.aujourdhui."""
     df = db.df(load_sql("suivi/en_cours"),
-               {**p.params(), "aujourdhui": jour_de(p), "orientation": None})
+               {**p.params(), "aujourdhui": jour_de(p)})
     interne = df["destinataire_type"].isna()
     df.loc[interne, "destinataire_nom"] = df.loc[interne, "destinataire"].map(
         libelle_destination)
@@ -52,7 +52,12 @@ def echeances(db: Database, p: Perimetre, jours: int | None = None) -> pd.DataFr
     within `jours` days of p.aujourdhui (default: setting echeance_alerte_jours) or past;
     columns of en_cours + en_retard; overdue first, then by deadline."""
     jours = int(get_parametres(db)["echeance_alerte_jours"]) if jours is None else jours
-    df = en_cours(db, p)
+    return echeances_de(en_cours(db, p), jours)
+
+
+def echeances_de(encours: pd.DataFrame, jours: int) -> pd.DataFrame:
+    """`echeances` of a frame already read by `en_cours` (the Suivi page reads it once)."""
+    df = encours
     df = df[df["statut"].isin(EN_ATTENTE) & df["jours_restants"].notna()
             & (df["jours_restants"] <= jours)].copy()
     df["en_retard"] = df["jours_restants"] < 0

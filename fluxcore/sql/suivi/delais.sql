@@ -1,6 +1,7 @@
 -- Shared CTEs (included with {{ suivi/delais }}): the terms of the convention under which an
--- orientation was made (migration 008, fluxcore.suivi). $orientation: one orientation id, or
--- NULL for all of them.
+-- orientation was made (migration 008, fluxcore.suivi). The including query first defines
+-- the CTE `orientation_vue` (rows of orientation): the orientations it needs (one, or those
+-- that may still be in progress), so that the convention join runs on them only.
 -- The convention of an orientation is the destinataire's convention in force on the day of
 -- the orientation on a perimeter holding the dwelling: conv_unique of {{ conventions/periodes }}
 -- (same département, dans_perimetre, date_orientation between its first and last day; one per
@@ -21,7 +22,7 @@ delai_couvre as (
            o.date_limite as date_limite_enregistree, o.modifie_le, r.departement,
            r.commune_insee, r.epci_siren, rv.reservataire_id is not null as reservataire,
            cu.convention_id, c.delai_proposition_jours, c.nb_candidats_max
-    from orientation o
+    from orientation_vue o
     join liberation b using (liberation_id)
     join logement l using (logement_id)
     join residence r using (residence_id)
@@ -31,7 +32,6 @@ delai_couvre as (
          and dans_perimetre(cu.perimetre, r.commune_insee, r.epci_siren)
          and o.date_orientation between cu.debut and cu.fin
     left join convention c on c.convention_id = cu.convention_id
-    where $orientation is null or o.orientation_id = $orientation
     qualify row_number() over (partition by o.orientation_id
                                order by cu.debut desc nulls last, cu.convention_id) = 1
 ),

@@ -2,14 +2,23 @@
 -- CANDIDATS_PROPOSES or CALEOL, or ATTRIBUE with an attribution whose lease is not signed yet
 -- (an ATTRIBUE orientation without attribution row is history imported as such), or
 -- RENDU_BAILLEUR without a signed lease (the bailleur attributes it); every year.
--- $dep, $epci, $commune (NULL: all), $aujourdhui (for jours_restants), $orientation (NULL).
+-- $dep, $epci, $commune (NULL: all), $aujourdhui (for jours_restants).
 -- Returns one row per orientation: liberation_id, orientation_id, logement_id, typologie,
 --   commune (name), destinataire, destinataire_nom (réservataire's name, else the code),
 --   destinataire_type, statut, date_orientation, date_limite ({{ suivi/delais }}),
 --   jours_restants (date_limite − $aujourdhui while candidates are awaited: ORIENTE,
 --   CANDIDATS_PROPOSES; NULL otherwise or without deadline), nb_candidats
 --   (candidatures in play: PROPOSE, AJOURNE, RETENU), nb_candidats_max, modifie_le.
-with {{ suivi/delais }},
+with orientation_vue as (
+    -- those that may be in progress (the exact test is in `final`): the convention join of
+    -- {{ suivi/delais }} runs on them only, not on the whole history
+    select * from orientation o
+    where o.statut in {{ codes/statuts_en_cours }} or o.statut = 'RENDU_BAILLEUR'
+       or (o.statut = 'ATTRIBUE'
+           and exists (select 1 from attribution a
+                       where a.orientation_id = o.orientation_id and a.date_bail is null))
+),
+{{ suivi/delais }},
 cand as (
     select orientation_id,
            count(*) filter (where statut in ('PROPOSE', 'AJOURNE', 'RETENU')) as nb_candidats

@@ -1,11 +1,13 @@
 -- One orientation with its destinataire and the terms of its convention ({{ suivi/delais }}).
--- $orientation. Returns at most one row: orientation_id, liberation_id, logement_id,
---   destinataire, destinataire_nom (réservataire's name, else the code), destinataire_type
+-- $orientation (NULL: every orientation, for the demo). Returns at most one row:
+--   orientation_id, liberation_id, logement_id, destinataire, destinataire_nom (réservataire's name, else the code), destinataire_type
 --   (NULL: an internal destination), statut, date_orientation, decided_by, justification,
 --   convention_id, delai_jours, nb_candidats_max, delai_convention,
 --   nb_candidats_max_convention (NULL: the setting applies), date_limite_calculee,
 --   date_limite, modifie_le.
-with {{ suivi/delais }},
+with orientation_vue as (select * from orientation
+                        where $orientation is null or orientation_id = $orientation),
+{{ suivi/delais }},
 final as (
     select d.orientation_id, d.liberation_id, b.logement_id, d.destinataire,
            coalesce(rv.nom, d.destinataire) as destinataire_nom,
