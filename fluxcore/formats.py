@@ -286,6 +286,14 @@ def fmt_taille(octets: int) -> str:
     return f"{fmt_nombre(valeur, 1)} {unites[0]}"
 
 
+def fmt_duree_ms(ms: float | None) -> str:
+    """A measured duration: milliseconds below a second, else seconds with two decimals;
+    12.4 -> '12 ms', 1834.0 -> '1,83 s', None -> '–' (benchmark and load reports)."""
+    if ms is None:
+        return "–"
+    return f"{fmt_num(ms / 1000, 2)} s" if ms >= 1000 else f"{ms:.0f} ms"
+
+
 def fmt_part_max(x: float | None, maximum: float) -> str:
     """A share next to the maximum it must not exceed: like fmt_part, but a share above the
     maximum never reads as the maximum (30.04 for 30 -> '30,04 %', not « 30 % »): one more

@@ -9,6 +9,7 @@ from fluxcore.formats import (
     fmt_cible,
     fmt_date,
     fmt_date_longue,
+    fmt_duree_ms,
     fmt_int,
     fmt_nombre,
     fmt_num,
@@ -119,6 +120,11 @@ def test_numbers_kept_as_numbers_read_as_their_text():
     assert shown_part(21.0, 25.0) == 21.0 and shown_part(30.05, 25.0) == 30.1
     assert shown_part(200 / 12) == 16.7 and shown_part(1234.56) == 1234.6
     assert shown_part(None, 25.0) is None and shown_part(float("nan")) is None
+
+
+def test_fmt_duree_ms():
+    assert [fmt_duree_ms(x) for x in (None, 0.4, 12.4, 999.4, 1000, 1834.0, 61_250)] == [
+        "–", "0 ms", "12 ms", "999 ms", "1,00 s", "1,83 s", "61,25 s"]
 
 
 def test_fmt_taille():

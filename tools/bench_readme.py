@@ -15,15 +15,8 @@ from pathlib import Path
 
 # run as a script (tools/ first on the path): the repository's fluxcore, for its formats
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from fluxcore.formats import fmt_duree_ms as ms
 from fluxcore.formats import fmt_num
-
-
-def ms(x: float | None) -> str:
-    if x is None:
-        return "–"
-    if x >= 1000:
-        return f"{fmt_num(x / 1000, 2)} s"
-    return f"{x:.0f} ms"
 
 
 def _cible(m: dict) -> str:

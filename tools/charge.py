@@ -54,6 +54,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fluxcore.__main__ import _Parser as Parser  # argparse in French (usage, help, errors)
+from fluxcore.formats import fmt_duree_ms as fmt_ms
 from fluxcore.formats import fmt_num
 from tools import browser as b
 
@@ -95,14 +96,6 @@ def percentile(values: list[float], q: float) -> float | None:
     rank = (len(ordered) - 1) * q / 100
     low, high = math.floor(rank), math.ceil(rank)
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def fmt_ms(x: float | None) -> str:
-    if x is None:
-        return "–"
-    if x >= 1000:
-        return f"{fmt_num(x / 1000, 2)} s"
-    return f"{x:.0f} ms"
 
 
 def fmt_mo(x: float | None) -> str:

@@ -3,8 +3,9 @@
 -- conv, droit (and the CTEs they rest on): conventions in force and the rights they give on
 -- which days, préfet's reprises included ({{ conventions/droits }}).
 -- log: flux dwellings of the territory; lib: libérations of the year up to $arret with their
--- latest orientation (and its date), read from the maintained fait_liberation; entree: those that entered the flux (not used for a subtracted category;
--- first lettings per the setting); cl: dwelling × right covering it (same département,
+-- latest orientation (and its date), read from terr (the maintained fait_liberation of the
+-- territory, every year); entree: those that entered the flux (not used for a subtracted
+-- category; first lettings per the setting); cl: dwelling × right covering it (same département,
 -- perimeter = whole département, its commune or its EPCI, vacated on a day of the right: the
 -- base of what is owed; doublon: see {{ conventions/droits }}); livre: each dwelling oriented to a réservataire inside one of its
 -- perimeters, on one line of it (delivered: orientes, attribues…).
@@ -20,19 +21,21 @@ log as (
       and ($epci is null or r.epci_siren = $epci)
       and ($commune is null or r.commune_insee = $commune)
 ),
-lib as (
-    -- the maintained state (fluxcore.etat): libération × dwelling × territory × latest
-    -- orientation, without redoing the join on every reading
-    select f.liberation_id, f.date_liberation, f.logement_id, f.typologie, f.financement,
-           f.date_mise_en_service, f.en_qpv, f.departement, f.commune_insee, f.epci_siren,
-           f.annee_construction, f.orientation_id, f.destinataire, f.statut,
-           f.date_orientation, f.premiere
-    from fait_liberation f
+terr as (
+    -- every libération of the territory's flux dwellings, all years: the maintained state
+    -- (fluxcore.etat), libération × dwelling × territory × latest orientation
+    select * from fait_liberation f
     where f.hors_flux_motif is null
       and ($dep is null or f.departement = $dep)
       and ($epci is null or f.epci_siren = $epci)
       and ($commune is null or f.commune_insee = $commune)
-      and f.date_liberation between $debut and $arret
+),
+lib as (
+    select liberation_id, date_liberation, logement_id, typologie, financement,
+           date_mise_en_service, en_qpv, departement, commune_insee, epci_siren,
+           annee_construction, orientation_id, destinataire, statut, date_orientation, premiere
+    from terr
+    where date_liberation between $debut and $arret
 ),
 entree as (
     select * from lib

@@ -29,23 +29,15 @@ parc_c as (
 ),
 obs_c as (
     select b.commune_insee, b.typologie, b.en_qpv, count(*) as libs
-    from fait_liberation b
-    where b.hors_flux_motif is null
-      and ($dep is null or b.departement = $dep)
-      and ($epci is null or b.epci_siren = $epci)
-      and ($commune is null or b.commune_insee = $commune)
-      and year(b.date_liberation) between $annee - $nb and $annee - 1 and not b.premiere
+    from terr b
+    where year(b.date_liberation) between $annee - $nb and $annee - 1 and not b.premiere
     group by all
 ),
 sous_c as (
     select b.departement, b.commune_insee, b.epci_siren, count(*) as n
     from orientation o
-    join fait_liberation b using (liberation_id)
-    where b.hors_flux_motif is null
-      and ($dep is null or b.departement = $dep)
-      and ($epci is null or b.epci_siren = $epci)
-      and ($commune is null or b.commune_insee = $commune)
-      and {{ assiette/usage_interne_passe }}
+    join terr b using (liberation_id)
+    where {{ assiette/usage_interne_passe }}
     group by all
 ),
 seg as (

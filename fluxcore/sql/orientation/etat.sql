@@ -111,12 +111,8 @@ autres as (
 hist as (
     select o.destinataire, count(*) / $nb as prevu_interne
     from orientation o
-    join fait_liberation b using (liberation_id)
-    where b.hors_flux_motif is null
-      and ($dep is null or b.departement = $dep)
-      and ($epci is null or b.epci_siren = $epci)
-      and ($commune is null or b.commune_insee = $commune)
-      and {{ assiette/usage_interne_passe }}
+    join terr b using (liberation_id)
+    where {{ assiette/usage_interne_passe }}
     group by all
 ),
 att as (
@@ -126,11 +122,7 @@ att as (
     join orientation o using (orientation_id)
     -- the dwelling through the orientation's libération (maintained): an attribution with an
     -- orientation is for that libération's dwelling (check and the importer refuse otherwise)
-    join fait_liberation log on log.liberation_id = o.liberation_id
-     and log.hors_flux_motif is null
-     and ($dep is null or log.departement = $dep)
-     and ($epci is null or log.epci_siren = $epci)
-     and ($commune is null or log.commune_insee = $commune)
+    join terr log on log.liberation_id = o.liberation_id
     left join seuil_quartile s on s.epci_siren = log.epci_siren
          and s.annee = year(coalesce(att.date_caleol, o.date_orientation))
     where coalesce(att.date_caleol, o.date_orientation) > $arret - interval 730 day
