@@ -18,7 +18,7 @@ import pandas as pd
 
 from fluxcore.codes import SOUSTRAITS
 from fluxcore.conventions import part_annee
-from fluxcore.db import Database, load_sql
+from fluxcore.db import Database, en_parallele, load_sql
 from fluxcore.parametres import get_parametres
 from fluxcore.perimetre import Perimetre
 
@@ -53,17 +53,15 @@ def compute_assiette(parc: dict, rotation: dict, premieres: float, soustraits: d
                     droits, net - float(droits["droits"].sum()))
 
 
-def _inputs(db: Database, dep: str, annee: int, perim: str | None, nb: int):
-    params = {"dep": dep, "perim": perim, "annee": annee, "nb": nb}
-    seg = db.df(load_sql("assiette/segments"), params)
-    hist = db.df(load_sql("assiette/historique"), params).iloc[0]
-    # a segment with no observed parc takes the territory's overall rotation
+def _inputs(seg: pd.DataFrame) -> pd.DataFrame:
+    """The segments with their rotation: a segment with no observed parc takes the
+    territory's overall rotation."""
     total_rate = (seg["liberations_observees"].sum() / seg["parc_observe"].sum()
                   if seg["parc_observe"].sum() else 0.0)
     seg["rotation"] = [lib / obs if obs else total_rate for lib, obs in
                        zip(seg["liberations_observees"], seg["parc_observe"])]
     seg["liberations_est"] = seg["parc"] * seg["rotation"]
-    return seg, hist
+    return seg
 
 
 def assiette_departement(db: Database, departement: str, annee: int,
@@ -80,7 +78,16 @@ def assiette_departement(db: Database, departement: str, annee: int,
     s = surcharges or {}
     params = get_parametres(db)
     nb = int(s.get("annees_historique", params["rotation_annees_historique"]))
-    seg, hist = _inputs(db, departement, annee, perimetre, nb)
+    args = {"dep": departement, "perim": perimetre, "annee": annee, "nb": nb}
+    # independent reads, each on its own cursor: the forecast per convention only without
+    # overrides (with them, a perimeter's flux is its own assiette, see _droits)
+    seg, hist, conv, prevus = en_parallele(
+        lambda: db.df(load_sql("assiette/segments"), args),
+        lambda: db.df(load_sql("assiette/historique"), args),
+        lambda: conventions_en_vigueur(db, departement, annee),
+        lambda: {} if surcharges else _flux_par_convention(db, departement, annee, params))
+    seg = _inputs(seg)
+    hist = hist.iloc[0]
     if "rotation" in s:
         rot = s["rotation"]
         seg["rotation"] = [rot.get((t, q), 0.0) if isinstance(rot, dict) else float(rot)
@@ -94,7 +101,8 @@ def assiette_departement(db: Database, departement: str, annee: int,
     keys = list(zip(seg["typologie"], seg["en_qpv"]))
     base = compute_assiette(dict(zip(keys, seg["parc"])), dict(zip(keys, seg["rotation"])),
                             premieres, soustraits, {}, in_flux)
-    droits = _droits(db, departement, annee, perimetre, base.flux_net, surcharges)
+    droits = _droits(db, departement, annee, perimetre, base.flux_net, surcharges, conv,
+                     prevus)
     return Assiette(base.liberations_est, premieres, in_flux, soustraits, base.flux_brut,
                     base.flux_net, droits, base.flux_net - float(droits["droits"].sum()), seg,
                     int(seg["parc"].sum()), int(hist["hors_flux"]))
@@ -111,9 +119,8 @@ def conventions_en_vigueur(db: Database, departement: str, annee: int) -> pd.Dat
 
 
 def _droits(db: Database, dep: str, annee: int, perimetre: str | None, flux_net: float,
-            surcharges: dict | None) -> pd.DataFrame:
-    conv = conventions_en_vigueur(db, dep, annee)
-    prevus = _flux_par_convention(db, dep, annee) if not surcharges else {}
+            surcharges: dict | None, conv: pd.DataFrame, prevus: dict[str, float]
+            ) -> pd.DataFrame:
     rows = []
     for c in conv.itertuples():
         local = c.perimetre is not None and not pd.isna(c.perimetre)
@@ -137,11 +144,12 @@ def _droits(db: Database, dep: str, annee: int, perimetre: str | None, flux_net:
     return pd.DataFrame(rows, columns=cols)
 
 
-def _flux_par_convention(db: Database, dep: str, annee: int) -> dict[str, float]:
+def _flux_par_convention(db: Database, dep: str, annee: int, settings: dict
+                         ) -> dict[str, float]:
     """Forecast flux_net of every convention's perimeter in one query (same method)."""
     from fluxcore.jauges import jauges_conventions  # jauges builds on this module
 
-    conv = jauges_conventions(db, Perimetre(annee, departement=dep))
+    conv = jauges_conventions(db, Perimetre(annee, departement=dep), settings)
     return dict(zip(conv["convention_id"], conv["flux_net_prevu"].astype(float)))
 
 

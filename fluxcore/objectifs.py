@@ -23,7 +23,7 @@ from datetime import date
 
 import pandas as pd
 
-from fluxcore.db import Database, load_sql
+from fluxcore.db import Database, en_parallele, load_sql
 from fluxcore.formats import fmt_cible, fmt_int, fmt_part, libelle_destination
 from fluxcore.parametres import BY_KEY, get_parametres
 from fluxcore.perimetre import Perimetre
@@ -114,13 +114,20 @@ def suivi(db: Database, p: Perimetre, prevision: bool = True) -> pd.DataFrame:
     part_restante_pct, quartile_inconnu. `prevision=False` skips the forecast (restant 0).
     Expected leases: parc × rotation observed over the `rotation_annees_historique` previous
     years (setting), prorated over the days left."""
-    s = get_parametres(db)
-    found = cibles(db, p.annee)
-    agg = db.df(load_sql("objectifs/suivi"), p.params())
+    def forecast() -> tuple[dict, pd.DataFrame | None]:
+        s = get_parametres(db)
+        if not prevision:
+            return s, None
+        return s, db.df(load_sql("objectifs/prevision"),
+                        {**p.params(), "nb": int(s["rotation_annees_historique"])})
+
+    reads = (forecast, lambda: cibles(db, p.annee),
+             lambda: db.df(load_sql("objectifs/suivi"), p.params()))
+    # the page's reads at once, each on its own cursor; without the forecast (suivi_epci, read
+    # inside the ranking's own parallel reads) one after the other, never a nested pool
+    (s, prev), found, agg = en_parallele(*reads) if prevision else [f() for f in reads]
     rest = {}
-    if prevision:
-        prev = db.df(load_sql("objectifs/prevision"),
-                     {**p.params(), "nb": int(s["rotation_annees_historique"])})
+    if prev is not None:
         rest = {(r.epci_siren, bool(r.en_qpv)): 0.0 if pd.isna(r.restant) else float(r.restant)
                 for r in prev.itertuples()}
     rows = []

@@ -1,30 +1,32 @@
 -- Other inputs of the assiette of a territory: first lettings of the year, dwellings out of
 -- the flux, and past internal uses per category (the default forecast of subtractions).
--- $dep, $perim, $annee, $nb as in segments.sql.
+-- $dep, $perim, $annee, $nb as in segments.sql; read on the maintained state (fait_parc,
+-- fait_liberation).
 -- Returns one row: premieres (flux dwellings put in service during $annee), hors_flux,
 --   soustraits (list of {categorie, par_an}: each subtracted category used in the past $nb
 --   years, mean per year; a category absent was not used).
 with log as (
-    select l.logement_id, l.hors_flux_motif, l.date_mise_en_service
-    from logement l
-    join residence r using (residence_id)
-    where r.departement = $dep
-      and ($perim is null or r.commune_insee = $perim or r.epci_siren = $perim)
+    select hors_flux_motif, debut_annee_service, logements
+    from fait_parc
+    where departement = $dep
+      and ($perim is null or commune_insee = $perim or epci_siren = $perim)
 ),
 internes as (
     select o.destinataire, count(*) as n
     from orientation o
-    join liberation b using (liberation_id)
-    join log using (logement_id)
-    where log.hors_flux_motif is null
+    join fait_liberation b using (liberation_id)
+    where b.departement = $dep
+      and ($perim is null or b.commune_insee = $perim or b.epci_siren = $perim)
+      and b.hors_flux_motif is null
       and {{ assiette/usage_interne_passe }}
     group by all
 ),
 final as (
     select
-        (select count(*) from log where hors_flux_motif is null
-            and year(date_mise_en_service) = $annee) as premieres,
-        (select count(*) from log where hors_flux_motif is not null) as hors_flux,
+        (select coalesce(sum(logements), 0) from log where hors_flux_motif is null
+            and year(debut_annee_service) = $annee)::bigint as premieres,
+        (select coalesce(sum(logements), 0) from log
+            where hors_flux_motif is not null)::bigint as hors_flux,
         coalesce((select list({'categorie': destinataire, 'par_an': n / $nb}
                               order by destinataire) from internes), []) as soustraits
 )

@@ -30,7 +30,7 @@ parc_c as (
 obs_c as (
     select b.commune_insee, b.typologie, b.en_qpv, count(*) as libs
     from terr b
-    where year(b.date_liberation) between $annee - $nb and $annee - 1 and not b.premiere
+    where {{ assiette/rotation_observee }}
     group by all
 ),
 sous_c as (

@@ -1,28 +1,26 @@
 -- Leases still expected this year per EPCI and QPV status, from the flux forecast: the parc
 -- times the rotation observed over the $nb previous years (first lettings excluded), times the
 -- share of the year after $arret (observed rotation as in the assiette:
--- {{ assiette/liberation_observee }} over {{ regles/annees_observees }}). $annee, $arret, $nb,
--- $epci, $dep.
+-- {{ assiette/rotation_observee }} over {{ regles/annees_observees }}). $annee, $arret, $nb,
+-- $epci, $dep. Read on the maintained state (fluxcore.etat): the parc from fait_parc (dwellings
+-- per year of service, hors flux included), the libérations from fait_liberation.
 -- Returns: epci_siren, en_qpv, parc, prevision_annuelle, restant.
-with log as (
-    select l.logement_id, r.epci_siren, r.en_qpv, l.date_mise_en_service
-    from logement l
-    join residence r using (residence_id)
-    where r.epci_siren is not null
-      and ($epci is null or r.epci_siren = $epci)
-      and ($dep is null or r.departement = $dep)
-),
-parc as (
-    select epci_siren, en_qpv, count(*) as parc,
-           sum({{ regles/annees_observees }}) as parc_annees
-    from log
+with parc as (
+    select epci_siren, en_qpv, sum(logements)::bigint as parc,
+           sum(logements * {{ regles/annees_observees }}) as parc_annees
+    from (select *, debut_annee_service as date_mise_en_service from fait_parc)
+    where epci_siren is not null
+      and ($epci is null or epci_siren = $epci)
+      and ($dep is null or departement = $dep)
     group by all
 ),
 lib as (
-    select log.epci_siren, log.en_qpv, count(*) as n
-    from liberation b
-    join log using (logement_id)
-    where {{ assiette/liberation_observee }}
+    select b.epci_siren, b.en_qpv, count(*) as n
+    from fait_liberation b
+    where b.epci_siren is not null
+      and ($epci is null or b.epci_siren = $epci)
+      and ($dep is null or b.departement = $dep)
+      and {{ assiette/rotation_observee }}
     group by all
 ),
 final as (
