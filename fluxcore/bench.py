@@ -262,6 +262,10 @@ def run_bench(scale: str = "grand", repeat: int = 10, folder: str | Path = "data
     """Every call timed warm (median, p95 of `repeat` runs), its peak memory, and the
     plain-pandas baseline's median when there is one (`pandas=False` skips them)."""
     db = Database(bench_db(scale, folder))
+    # the simulator's model as the server keeps it (refitted when this code changed its fit)
+    from fluxcore.simulation import modele_stocke
+
+    modele_stocke.rafraichir_modeles(db, annees=[2027], action=None)
     t = bp.charger(db) if pandas else {}
     out = []
     for name, group, func, baseline in _calls(db, t):

@@ -10,7 +10,11 @@
 - the daily purge of personal data (fluxcore.retention.purger), on a team server, only once a
   verified scheduled backup is on record (never without FLUX_SAUVEGARDES); off in the open
   demo (no accounts), whose history would otherwise go at the first round.
-  FLUX_PURGE_PLANIFIEE=oui|non says it explicitly.
+  FLUX_PURGE_PLANIFIEE=oui|non says it explicitly;
+- the simulator's vacancy model (fluxcore.simulation.modele_stocke), refitted at the first
+  round and once a day when its inputs changed: after an upgrade of the software (the fit's
+  code is part of its fingerprint) or on 1 January (the simulator opens on a new year); an
+  import refits it itself.
 
 A task that fails (disk full…) is written on stderr and in the audit log, never stops the
 server, and is tried again a period later. Everything here is plain Python: the clock, the
@@ -152,6 +156,12 @@ def _purger_defaut(db: Database, aujourdhui: date, auteur: str):
     return purger(db, aujourdhui=aujourdhui, auteur=auteur)
 
 
+def _modeles_defaut(db: Database) -> list:
+    from fluxcore.simulation import modele_stocke   # scikit-learn only here
+
+    return modele_stocke.rafraichir_modeles(db, actor=AUTEUR)
+
+
 @dataclass
 class _Suivi:
     """What the scheduler remembers between rounds (also written to etat.json)."""
@@ -166,6 +176,7 @@ class _Suivi:
     purge_essai: datetime | None = None
     purge_erreur: dict | None = None
     purge_resultat: dict | str | None = None
+    modeles_jour: date | None = None               # last refit of the simulator's models
     lu: bool = False                               # initialised from the folder
     avertis: set = field(default_factory=set)
 
@@ -177,10 +188,12 @@ class Planificateur:
                  ouvrir: Callable[[str], Database] = partagee,
                  horloge: Callable[[], datetime] = datetime.now,
                  purger: Callable | None = None,
-                 ecrire: Callable[[str], None] = ecrire_journal):
+                 ecrire: Callable[[str], None] = ecrire_journal,
+                 modeles: Callable[[Database], list] | None = None):
         self.base, self.reglages = str(base), reglages
         self.ouvrir, self.horloge, self.ecrire = ouvrir, horloge, ecrire
         self.purger = purger or _purger_defaut
+        self.modeles = modeles or _modeles_defaut
         self.suivi = _Suivi()
 
     # -- one round ----------------------------------------------------------------------------
@@ -212,6 +225,10 @@ class Planificateur:
             if version != s.copie_version and self._due(s.copie_le, r.intervalle_copie, now):
                 fait.append(self._copier(db, now))
             self._noter(db, now)
+        # the simulator's model, once a day and at the first round (after a restart: a new
+        # version of the software may fit it otherwise; on 1 January: a new first year)
+        if s.modeles_jour != now.date():
+            fait.append(self._modeles(db, now))
         return [f for f in fait if f]
 
     @staticmethod
@@ -341,6 +358,21 @@ class Planificateur:
         s.purge_jour, s.purge_erreur = now.date(), None
         s.purge_resultat = resultat if isinstance(resultat, dict | None) else str(resultat)
         return "purge"
+
+    def _modeles(self, db: Database, now: datetime) -> str:
+        """Refit the vacancy models whose inputs changed (fluxcore.simulation.modele_stocke);
+        « modele » when one was, « modele echec » on failure (written on stderr; tried again
+        the next day, the simulator fits on the fly meanwhile)."""
+        self.suivi.modeles_jour = now.date()
+        try:
+            return "modele" if self.modeles(db) else ""
+        except Exception as exc:             # a cache: its failure stops nothing else
+            if self._remplacee(db):
+                self.suivi.modeles_jour = None
+                return "attente"
+            self.ecrire(f"Modèle de vacance du simulateur non réestimé ({type(exc).__name__} "
+                        f": {exc}) ; le simulateur l'estime à sa première ouverture.")
+            return "modele echec"
 
     # -- the state file -----------------------------------------------------------------------
     def _noter(self, db: Database, now: datetime) -> None:

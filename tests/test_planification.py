@@ -64,7 +64,10 @@ def dossier(tmp_path) -> Path:
 
 
 def _plan(base: Path, dossier: Path | None, horloge: Horloge, garder: int = 3,
-          journal: list | None = None, purges: list | None = None) -> Planificateur:
+          journal: list | None = None, purges: list | None = None,
+          modeles=lambda db: []) -> Planificateur:
+    """The scheduler with a recorded purge and, unless given, no model refit (its own tests
+    below use the real one)."""
     reglages = Reglages(dossier, timedelta(hours=24), garder, timedelta(minutes=10))
     purges = [] if purges is None else purges
     journal = [] if journal is None else journal
@@ -73,7 +76,42 @@ def _plan(base: Path, dossier: Path | None, horloge: Horloge, garder: int = 3,
         purges.append((aujourdhui, auteur))
         return {"demandes": 0}
 
-    return Planificateur(base, reglages, horloge=horloge, purger=purger, ecrire=journal.append)
+    return Planificateur(base, reglages, horloge=horloge, purger=purger, ecrire=journal.append,
+                         modeles=modeles)
+
+
+def test_the_simulator_model_is_refitted_at_the_first_round_then_daily(base):
+    from fluxcore.simulation import modele_stocke
+
+    horloge, journal = Horloge(), []
+    plan = _plan(base, None, horloge, journal=journal, modeles=modele_stocke.rafraichir_modeles)
+    assert plan.tour() == ["modele"]            # none stored yet: fitted at the first round
+    db = partagee(str(base))
+    annee = modele_stocke.annees_par_defaut()[0]
+    assert db.df("select departement, annee from modele_vacance order by 1").values.tolist() == [
+        ["10", annee], ["51", annee]]
+    assert modele_stocke.modeles_a_reestimer(db) == []
+    journalise = "select actor from audit_log where action = 'simulation.modele'"
+    assert len(db.df(journalise)) == 1
+    horloge.avancer(hours=1)
+    assert plan.tour() == []                    # once a day
+    horloge.avancer(days=1)
+    assert plan.tour() == []                    # next day: inputs unchanged, nothing refitted
+    assert len(db.df(journalise)) == 1 and journal == []
+
+
+def test_a_failed_model_refit_is_written_and_stops_nothing(base, dossier):
+    horloge, journal = Horloge(), []
+
+    def casse(db):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    plan = _plan(base, dossier, horloge, journal=journal, modeles=casse)
+    fait = plan.tour()
+    assert fait[0].startswith("sauvegarde ") and fait[-1] == "modele echec"
+    assert any("Modèle de vacance du simulateur non réestimé (OSError" in m for m in journal)
+    horloge.avancer(hours=1)
+    assert "modele echec" not in plan.tour()    # tried again the next day
 
 
 def _add(db: Database, rid: str) -> None:
@@ -171,7 +209,8 @@ def test_daily_purge_on_a_team_server_off_in_the_open_demo(tmp_path):
 def test_no_purge_round_when_the_purge_is_off(base):
     appels = []
     plan = Planificateur(base, Reglages(None, purge=False), horloge=Horloge(),
-                         purger=lambda *a, **k: appels.append(k), ecrire=print)
+                         purger=lambda *a, **k: appels.append(k), ecrire=print,
+                         modeles=lambda db: [])
     assert plan.tour() == [] and appels == []
 
 
