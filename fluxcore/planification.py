@@ -157,7 +157,7 @@ def _purger_defaut(db: Database, aujourdhui: date, auteur: str):
 
 
 def _modeles_defaut(db: Database) -> list:
-    from fluxcore.simulation import modele_stocke   # scikit-learn only here
+    from fluxcore.simulation import modele_stocke  # scikit-learn only here
 
     return modele_stocke.rafraichir_modeles(db, actor=AUTEUR)
 
