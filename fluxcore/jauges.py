@@ -13,12 +13,14 @@ The quality of the flux compares each réservataire's mix with the flux of its p
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 
 from fluxcore.acces import pour_reservataire, sauf_reservataire
 from fluxcore.codes import BAILLEUR, DESTINATIONS_BAILLEUR, TYPES_RESERVATAIRE, liste_sql
 from fluxcore.conventions import part_annee, remarque
-from fluxcore.db import Database, load_sql
+from fluxcore.db import Database, en_parallele, load_sql
 from fluxcore.formats import MOIS_COURTS, fmt_pct, libelle_type_reservataire
 from fluxcore.limites import (
     controle_garantie,
@@ -201,18 +203,22 @@ def controles_legaux(db: Database, p: Perimetre, settings: dict | None = None) -
     """Legal limits of docs/regles.md#limites for each département of the territory (the préfet's
     against the dated dérogations, guarantees: fluxcore.limites)."""
     s = settings or get_parametres(db)
-    rates = db.df(load_sql("jauges/taux_par_commune"), p.params())
+    # independent reads at once, each on its own cursor; then each département's conventions
+    rates, derog, comp = en_parallele(
+        lambda: db.df(load_sql("jauges/taux_par_commune"), p.params()),
+        lambda: derogations(db, p), lambda: composition(db, p, s))
     rates["commune_nom"] = rates["commune_insee"].map(noms(db, "ref_commune",
                                                            rates["commune_insee"]))
-    prefet = controles_prefet_departements(rates, derogations(db, p), s)
-    comp = composition(db, p, s)
+    prefet = controles_prefet_departements(rates, derog, s)
     qpv = comp[(comp["dimension"] == "qpv") & comp["type"].isin(TYPES_PREFET)]
+    deps = sorted(rates["departement"].unique())
+    convs = (en_parallele(*(functools.partial(
+        jauges_conventions, db, Perimetre(p.annee, departement=dep, aujourdhui=p.aujourdhui),
+        s) for dep in deps)) if s["garantie_emprunt_base"] == "departement"
+        else [None] * len(deps))
     rows: list[tuple[str, Controle]] = []
-    for dep, r in rates.groupby("departement", sort=True):
+    for (dep, r), conv in zip(rates.groupby("departement", sort=True), convs):
         rows += [(dep, c) for c in prefet[dep]]
-        conv = (jauges_conventions(db, Perimetre(p.annee, departement=dep,
-                                                 aujourdhui=p.aujourdhui), s)
-                if s["garantie_emprunt_base"] == "departement" else None)
         rows.append((dep, controle_garantie(p, r, conv, s)))
         worst_t = r.loc[r["total"].idxmax()]
         rows.append((dep, Controle(
