@@ -40,6 +40,11 @@ def _nom(nom: str) -> str:
     return re.sub(r"\s*\([^)]*\d[^)]*\)", "", nom).strip()
 
 
+def _detail(nom: str) -> str:
+    """The figures `_nom` takes out, in brackets after a measure: « (157 fichiers) »."""
+    return "".join(f" ({m})" for m in re.findall(r"\(([^)]*\d[^)]*)\)", nom))
+
+
 def _machine(data: dict) -> str:
     return (f"{data['echelle']} : pic de mémoire du processus du banc "
             f"{data['pic_memoire_mo']:.0f} Mo")
@@ -62,9 +67,8 @@ def cote_a_cote(a: dict, b: dict) -> list[str]:
            "pandas (ratio) |", "|---|---|---|---|---|---|---|"]
     for ma, mb in zip(a["mesures"], b["mesures"], strict=False):
         nom = ma["nom"] if ma["nom"] == mb["nom"] else _nom(ma["nom"])
-        da = "" if nom == ma["nom"] else f" ({ma['nom'][len(_nom(ma['nom'])):].strip(' ()')})"
-        db = "" if ma["nom"] == mb["nom"] else \
-            f" ({mb['nom'][len(_nom(mb['nom'])):].strip(' ()')})"
+        da = "" if nom == ma["nom"] else _detail(ma["nom"])
+        db = "" if ma["nom"] == mb["nom"] else _detail(mb["nom"])
         out.append(f"| {nom} | {ms(ma['mediane_ms'])}{da} | {_cible(ma)} | {_pandas(ma)} | "
                    f"{ms(mb['mediane_ms'])}{db} | {_cible(mb)} | {_pandas(mb)} |")
     out.append(f"\n{_machine(a)} ; {_machine(b)} ; {a['coeurs']} cœurs, Python {a['python']}.")
