@@ -110,8 +110,10 @@ def ajuster(df: pd.DataFrame, annee: int) -> ModeleVacance:
     base = float(y.mean()) if len(y) else 0.0
     if len(y) < 50 or y.sum() < 5 or (~y).sum() < 5:
         seg = train.groupby(["typologie", "en_qpv"])["libere"].mean()
-        keys = list(zip(pred["typologie"], pred["en_qpv"].astype(bool).astype(float)))
-        out["p"] = [float(seg.get(k, base)) for k in keys]
+        keys = pd.MultiIndex.from_arrays([pred["typologie"].to_numpy(),
+                                          pred["en_qpv"].astype(bool).astype(float).to_numpy()])
+        # each dwelling its segment's rate (the whole history's rate for a segment not seen)
+        out["p"] = np.where(keys.isin(seg.index), seg.reindex(keys).to_numpy(float), base)
         return ModeleVacance(False, "Historique trop court pour estimer le modèle : chaque "
                              "logement reçoit la rotation observée de son segment.", out,
                              len(y), years, base)
