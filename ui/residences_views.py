@@ -121,8 +121,8 @@ def tableau(df: pd.DataFrame, projection: bool = False) -> None:
         df = df.sort_values(["indice", "residence_id"], ascending=[False, True],
                             na_position="last").head(PLAFOND)
         st.caption(f"Les {fmt_int(PLAFOND)} résidences les plus fragiles sur "
-                   f"{fmt_int(len(complet))} : choisissez un département ou un EPCI pour les "
-                   "voir toutes, ou téléchargez la liste complète.")
+                   f"{fmt_int(len(complet))} : choisissez un territoire plus petit "
+                   "(département, EPCI) ou téléchargez la liste complète.")
     if projection:
         show_table(table(df, True))
         return
