@@ -359,6 +359,10 @@ class Planificateur:
         s.purge_resultat = resultat if isinstance(resultat, dict | None) else str(resultat)
         return "purge"
 
+    def demander_modeles(self) -> None:
+        """Refit the simulator's models at the next round (after an import made in the app)."""
+        self.suivi.modeles_jour = None
+
     def _modeles(self, db: Database, now: datetime) -> str:
         """Refit the vacancy models whose inputs changed (fluxcore.simulation.modele_stocke);
         « modele » when one was, « modele echec » on failure (written on stderr; tried again

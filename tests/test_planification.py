@@ -511,6 +511,28 @@ def test_thread_runs_rounds_one_instance_and_stops(base, dossier):
     taches.arreter()
 
 
+def test_an_import_in_the_app_has_the_server_refit_the_model(base, tmp_path):
+    from web import taches
+
+    appels = []
+    env = {"FLUX_DB": str(base)}
+    assert not taches.en_service(str(base)) and not taches.reestimer_modeles(str(base))
+    fil = taches.demarrer(env, horloge=Horloge(), intervalle=3600, ecrire=lambda m: None,
+                          modeles=lambda db: appels.append(db.path) or [("51", 2027)])
+    try:
+        assert fil.attendre_tours(1, 600) and len(appels) == 1     # the first round's refit
+        assert taches.en_service(str(base))
+        assert not taches.en_service(str(tmp_path / "autre.duckdb"))
+        assert not taches.reestimer_modeles(str(tmp_path / "autre.duckdb"))
+        fil.reveiller()
+        assert fil.attendre_tours(2, 600) and len(appels) == 1     # once a day
+        assert taches.reestimer_modeles(str(base))                 # asked after an import
+        assert fil.attendre_tours(3, 600) and len(appels) == 2     # done at once, in its thread
+    finally:
+        taches.arreter()
+    assert not taches.en_service(str(base)) and not taches.reestimer_modeles(str(base))
+
+
 def test_thread_survives_a_failing_round():
     from web.taches import Fil
 

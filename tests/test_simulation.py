@@ -872,6 +872,15 @@ def test_an_import_refits_the_changed_model(demo_copie, tmp_path, monkeypatch):
     (tmp_path / "logement.csv").write_text(lines, encoding="utf-8")
     assert import_paths(db, [tmp_path / "logement.csv"], dry_run=True).ok
     assert db.scalar("select max(audit_id) from audit_log") == before
+    # modele=False (the app's server refits in its scheduled work): the import alone
+    from fluxcore.imports import import_files, sources_from_paths
+
+    result = import_files(db, sources_from_paths([tmp_path / "logement.csv"]), actor="test",
+                          modele=False)
+    assert result.applied
+    assert db.scalar("select action from audit_log order by audit_id desc limit 1") == "import"
+    assert modele_enregistre(db, "52", annee, 3) is None      # stale: fitted on the fly
+    assert rafraichir_modeles(db, annees=[annee], action=None) == [("52", annee)]
 
 
 def test_a_failed_refit_leaves_the_import_committed(demo_copie, tmp_path, monkeypatch):

@@ -23,12 +23,14 @@ from fluxcore.formats import accord, fmt_int
 from fluxcore.imports import Correspondance, ImportResult, import_uploads, summary
 from fluxcore.neutralisation import csv
 from fluxcore.planification import lire_reglages
+from fluxcore.simulation import modele_stocke
 from ui import auth, state
 from ui.components import Numeric, show_table
 from ui.data import get_db, release_db
 from ui.tables import sans_menages
 from ui.texte import md
 from ui.theme import uploader_css
+from web import taches
 
 COUNT_COLUMNS = {"fichier": "Fichier", "feuille": "Feuille", "table": "Table",
                  "lignes": "Lignes", "inseres": "Ajoutées", "modifies": "Modifiées",
@@ -97,8 +99,13 @@ def confirm_import(db, uploads: list[tuple[str, bytes]], check: ImportResult, ro
     label = summary(check).replace("Contrôle réussi (rien n'est écrit)", "Confirmer l'import")
     if check.ok and st.button(label, type="primary", key=f"{round_key}_confirmer"):
         bar = st.progress(0.0, text="Import…")
+        # on the server, its scheduled work refits the simulator's model after the import:
+        # the user does not wait for it
+        fond = taches.en_service(str(db.path))
         done = import_uploads(db, uploads, progress=lambda f, m: bar.progress(f, text=m),
-                              correspondance=correspondance)
+                              correspondance=correspondance, modele=not fond)
+        if done.applied and fond and not taches.reestimer_modeles(str(db.path)):
+            modele_stocke.rafraichir_sans_echec(db, action="importer")   # it stopped meanwhile
         if done.applied:
             st.session_state["import_done"] = summary(done)
             st.session_state[round_key] = st.session_state.get(round_key, 0) + 1

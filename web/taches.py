@@ -77,26 +77,49 @@ class Fil:
 
 
 _FIL: Fil | None = None
+_PLAN: Planificateur | None = None
 _VERROU = threading.Lock()
 
 
 def demarrer(env=None, ouvrir: Callable[[str], Database] = partagee,
              horloge: Callable[[], datetime] = datetime.now, intervalle: float = INTERVALLE_S,
-             ecrire: Callable[[str], None] = ecrire_journal, purger: Callable | None = None
-             ) -> Fil:
+             ecrire: Callable[[str], None] = ecrire_journal, purger: Callable | None = None,
+             modeles: Callable[[Database], list] | None = None) -> Fil:
     """Start this process's scheduled work (one thread per process: a second call returns
     the running one). Says on stderr what is scheduled, or why backups are off."""
-    global _FIL
+    global _FIL, _PLAN
     with _VERROU:
         if _FIL is not None and _FIL.vivant:
             return _FIL
         reglages = lire_reglages(env)
         for message in avertissements(reglages):
             ecrire(message)
-        plan = Planificateur(base_du_serveur(env), reglages, ouvrir=ouvrir, horloge=horloge,
-                             purger=purger, ecrire=ecrire)
-        _FIL = Fil(plan.tour, intervalle, ecrire).demarrer()
+        _PLAN = Planificateur(base_du_serveur(env), reglages, ouvrir=ouvrir, horloge=horloge,
+                              purger=purger, ecrire=ecrire, modeles=modeles)
+        _FIL = Fil(_PLAN.tour, intervalle, ecrire).demarrer()
         return _FIL
+
+
+def en_service(base: str) -> bool:
+    """The scheduled work runs in this process on `base` (the server, not a bare
+    `streamlit run app.py` nor another base chosen in the open demo)."""
+    with _VERROU:
+        fil, plan = _FIL, _PLAN
+    return (fil is not None and fil.vivant and plan is not None
+            and Path(plan.base).resolve() == Path(base).resolve())
+
+
+def reestimer_modeles(base: str) -> bool:
+    """Have the scheduled work refit the simulator's models of `base` now, in its own thread
+    (after an import made in the app: the user does not wait for the fit); False when it
+    does not run on that base (the caller then refits itself)."""
+    with _VERROU:
+        fil, plan = _FIL, _PLAN
+    if fil is None or plan is None or not en_service(base):
+        return False
+    plan.demander_modeles()
+    fil.reveiller()
+    return True
 
 
 def arreter(limite: float = 60.0) -> None:

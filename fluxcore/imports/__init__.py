@@ -204,9 +204,12 @@ def _check_duplicates(cur, targets: list[Target], problems: Problems,
 
 def import_files(db: Database, sources: list[Source], actor: str | None = None,
                  dry_run: bool = False, progress: Progress | None = None,
-                 correspondance: Correspondance | None = None) -> ImportResult:
+                 correspondance: Correspondance | None = None,
+                 modele: bool = True) -> ImportResult:
     """Validate and import `sources` in one transaction; nothing is written unless every file
-    is valid and `dry_run` is False. `correspondance` maps the columns of every file."""
+    is valid and `dry_run` is False. `correspondance` maps the columns of every file. Then
+    the simulator's vacancy model is refitted, unless `modele` is False (the app's server
+    does it in its scheduled work, web.taches.reestimer_modeles, so the user does not wait)."""
     exiger(db, "importer")
     if correspondance is not None:
         sources = [replace(s, correspondance=correspondance) for s in sources]
@@ -219,7 +222,8 @@ def import_files(db: Database, sources: list[Source], actor: str | None = None,
     except EcritureConcurrenteError:
         progress(0.0, "Une autre écriture a eu lieu pendant le contrôle : reprise du lot")
         result = _passe(db, sources, actor, dry_run, progress, verrou=True)
-    modele_stocke.apres_import(db, result, actor, progress)   # simulator's model, never fails
+    if modele:
+        modele_stocke.apres_import(db, result, actor, progress)   # never fails
     progress(1.0, "Terminé")
     return result
 
@@ -300,10 +304,11 @@ def import_paths(db: Database, paths: Iterable[str | Path], actor: str | None = 
 
 def import_uploads(db: Database, uploads: list[tuple[str, bytes]], actor: str | None = None,
                    dry_run: bool = False, progress: Progress | None = None,
-                   correspondance: Correspondance | None = None) -> ImportResult:
+                   correspondance: Correspondance | None = None,
+                   modele: bool = True) -> ImportResult:
     with tempfile.TemporaryDirectory() as folder:
         return import_files(db, sources_from_uploads(uploads, Path(folder)), actor, dry_run,
-                            progress, correspondance)
+                            progress, correspondance, modele)
 
 
 def summary(result: ImportResult) -> str:
