@@ -94,7 +94,9 @@ def test_import_from_the_data_page(chromium, tmp_path):
         b.wait_ready(page)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "donnees-import-erreur.png"))
-        assert page.get_by_text("MAIRE").count() >= 1
+        # the report's row names the refused value (waited for: the table may draw after
+        # the verdict above it)
+        page.get_by_text("MAIRE").first.wait_for(state="attached", timeout=b.LIMITE_MS)
         page.get_by_role("button", name="Remove reservataire.csv").click()
         upload.set_input_files(str(good))
         page.get_by_role("button", name="Confirmer l'import").click(timeout=b.LIMITE_MS)
