@@ -13,8 +13,9 @@
   FLUX_PURGE_PLANIFIEE=oui|non says it explicitly;
 - the simulator's vacancy model (fluxcore.simulation.modele_stocke), refitted at the first
   round and once a day when its inputs changed: after an upgrade of the software (the fit's
-  code is part of its fingerprint) or on 1 January (the simulator opens on a new year); an
-  import refits it itself.
+  code is part of its fingerprint) or on 1 January (the simulator opens on a new year), and
+  at once when asked after an import made in the app (web.taches.reestimer_modeles); an import
+  from the command line refits it itself.
 
 A task that fails (disk full…) is written on stderr and in the audit log, never stops the
 server, and is tried again a period later. Everything here is plain Python: the clock, the
